@@ -1,0 +1,140 @@
+package auth
+
+import (
+	"context"
+	"crypto/subtle"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/MicahParks/keyfunc/v3"
+	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/social-prescribing/referral-adapter/adapter"
+)
+
+// Config is the auth package's environment configuration.
+type Config struct {
+	JWKSFile      string `env:"AUTH_JWKS_FILE"`
+	JWKSURL       string `env:"AUTH_JWKS_URL"`
+	DevHS256      string `env:"AUTH_DEV_HS256_SECRET"`
+	Issuer        string `env:"AUTH_ISSUER"`   // required "iss" when set
+	Audience      string `env:"AUTH_AUDIENCE"` // required "aud" when set
+	MinSecretSize int    `env:"AUTH_DEV_HS256_MIN_BYTES, default=16"`
+}
+
+// Validate reports configuration problems.
+func (c *Config) Validate() []error {
+	var errs []error
+	if c.JWKSFile == "" && c.JWKSURL == "" && c.DevHS256 == "" {
+		errs = append(errs, errors.New("auth: set AUTH_JWKS_FILE or AUTH_JWKS_URL (or AUTH_DEV_HS256_SECRET for development)"))
+	}
+	if c.DevHS256 != "" && len(c.DevHS256) < c.MinSecretSize {
+		errs = append(errs, fmt.Errorf("auth: AUTH_DEV_HS256_SECRET must be at least %d bytes", c.MinSecretSize))
+	}
+	return errs
+}
+
+// Claims are the JWT claims the adapter reads.
+type Claims struct {
+	jwt.RegisteredClaims
+	Role  string   `json:"role"`
+	Org   string   `json:"org"`
+	Scope string   `json:"scope"`
+	Areas []string `json:"areas,omitempty"`
+	Name  string   `json:"name,omitempty"`
+	Title string   `json:"title,omitempty"`
+}
+
+// Verifier checks bearer tokens.
+type Verifier struct {
+	cfg    Config
+	jwks   keyfunc.Keyfunc // nil when no JWKS is configured
+	secret []byte
+	parser *jwt.Parser
+}
+
+// asymmetric are the algorithms accepted for JWKS keys.
+var asymmetric = []string{"RS256", "RS384", "RS512", "ES256", "ES384", "ES512", "PS256", "PS384"}
+
+// NewVerifier loads the JWKS (file now; URL fetched and refreshed in the
+// background until ctx ends).
+func NewVerifier(ctx context.Context, cfg Config) (*Verifier, error) {
+	v := &Verifier{cfg: cfg}
+	var err error
+	switch {
+	case cfg.JWKSFile != "":
+		raw, rerr := os.ReadFile(cfg.JWKSFile)
+		if rerr != nil {
+			return nil, fmt.Errorf("auth: read AUTH_JWKS_FILE: %w", rerr)
+		}
+		v.jwks, err = keyfunc.NewJWKSetJSON(raw)
+	case cfg.JWKSURL != "":
+		v.jwks, err = keyfunc.NewDefaultCtx(ctx, []string{cfg.JWKSURL})
+	}
+	if err != nil {
+		return nil, fmt.Errorf("auth: load JWKS: %w", err)
+	}
+	methods := []string{}
+	if v.jwks != nil {
+		methods = append(methods, asymmetric...)
+	}
+	if cfg.DevHS256 != "" {
+		v.secret = []byte(cfg.DevHS256)
+		methods = append(methods, "HS256")
+	}
+	opts := []jwt.ParserOption{jwt.WithValidMethods(methods), jwt.WithExpirationRequired(), jwt.WithLeeway(30 * time.Second)}
+	if cfg.Issuer != "" {
+		opts = append(opts, jwt.WithIssuer(cfg.Issuer))
+	}
+	if cfg.Audience != "" {
+		opts = append(opts, jwt.WithAudience(cfg.Audience))
+	}
+	v.parser = jwt.NewParser(opts...)
+	return v, nil
+}
+
+// keyFor returns the verification key for a token. An HMAC token is only
+// ever checked against the development secret, never against a public key,
+// so algorithm confusion (HS256 signed with an RSA public key) fails.
+func (v *Verifier) keyFor(t *jwt.Token) (any, error) {
+	if _, ok := t.Method.(*jwt.SigningMethodHMAC); ok {
+		if v.secret == nil {
+			return nil, errors.New("HMAC tokens are not accepted")
+		}
+		return v.secret, nil
+	}
+	if v.jwks == nil {
+		return nil, errors.New("no JWKS configured")
+	}
+	return v.jwks.Keyfunc(t)
+}
+
+// Verify checks a bearer token and returns its principal.
+func (v *Verifier) Verify(token string) (*Principal, error) {
+	var c Claims
+	if _, err := v.parser.ParseWithClaims(token, &c, v.keyFor); err != nil {
+		msg := "the bearer token is invalid"
+		if errors.Is(err, jwt.ErrTokenExpired) {
+			msg = "the bearer token has expired"
+		}
+		return nil, fmt.Errorf("%w: %v", unauthorized(msg), err)
+	}
+	role := Role(c.Role)
+	if !role.Valid() || c.Org == "" {
+		return nil, unauthorized("the token must carry a known role and an org")
+	}
+	return &Principal{Subject: c.Subject, Role: role, Org: c.Org, Scopes: strings.Fields(c.Scope),
+		Areas: c.Areas, Name: c.Name, Title: c.Title}, nil
+}
+
+func unauthorized(msg string) *adapter.Error {
+	return &adapter.Error{Code: adapter.EUNAUTHORIZED, Message: msg}
+}
+
+// SecretEqual compares secrets in constant time.
+func SecretEqual(a, b string) bool {
+	return subtle.ConstantTimeCompare([]byte(a), []byte(b)) == 1
+}

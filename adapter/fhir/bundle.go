@@ -1,0 +1,200 @@
+package fhir
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+
+	bcrpb "github.com/google/fhir/go/proto/google/fhir/proto/r4/core/resources/bundle_and_contained_resource_go_proto"
+
+	"github.com/social-prescribing/referral-adapter/adapter"
+)
+
+// TxEntry is one entry of a transaction Bundle, parsed and validated.
+type TxEntry struct {
+	Index       int
+	FullURL     string
+	IfNoneExist string
+	Resource    *Resource
+}
+
+// Path is the FHIRPath of the entry's resource, for error expressions.
+func (e TxEntry) Path() string { return fmt.Sprintf("Bundle.entry[%d].resource", e.Index) }
+
+// TxEntryTypes are the resource types a transaction may create.
+var TxEntryTypes = []string{"ServiceRequest", "Consent", "Patient"}
+
+// Transaction parses a transaction Bundle. Only POST (create, optionally
+// conditional) of the TxEntryTypes is supported; anything else is rejected
+// naming the entry.
+func (p *Parser) Transaction(body []byte) ([]TxEntry, error) {
+	res, err := p.Parse(body, "Bundle")
+	if err != nil {
+		return nil, err
+	}
+	b := res.Msg.GetBundle()
+	if t := codeString(b.GetType()); t != "transaction" {
+		return nil, adapter.Errorf(adapter.ENOTSUPPORTED, "only transaction Bundles can be posted to the base URL; type is %q", t).At("Bundle.type")
+	}
+	raws, err := entryResources(body)
+	if err != nil || len(raws) != len(b.GetEntry()) {
+		return nil, adapter.Errorf(adapter.ESTRUCTURE, "could not read Bundle entries").At("Bundle.entry")
+	}
+	if len(b.GetEntry()) == 0 {
+		return nil, adapter.Errorf(adapter.EREQUIRED, "the transaction has no entries").At("Bundle.entry")
+	}
+	out := make([]TxEntry, 0, len(raws))
+	for i, e := range b.GetEntry() {
+		te, err := txEntry(i, e, raws[i])
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, te)
+	}
+	return out, nil
+}
+
+func txEntry(i int, e *bcrpb.Bundle_Entry, raw json.RawMessage) (TxEntry, error) {
+	at := fmt.Sprintf("Bundle.entry[%d]", i)
+	req := e.GetRequest()
+	if req == nil || e.GetResource() == nil {
+		return TxEntry{}, adapter.Errorf(adapter.EREQUIRED, "entry %d needs a resource and a request", i).At(at)
+	}
+	if m := codeString(req.GetMethod()); m != "post" {
+		return TxEntry{}, adapter.Errorf(adapter.ENOTSUPPORTED, "entry %d: only POST (create) is supported in a transaction, not %s", i, strings.ToUpper(m)).At(at + ".request.method")
+	}
+	rt := resourceTypeOf(e.GetResource())
+	if !contains(TxEntryTypes, rt) {
+		return TxEntry{}, adapter.Errorf(adapter.ENOTSUPPORTED, "entry %d: a transaction may create %s, not %s", i, strings.Join(TxEntryTypes, ", "), rt).At(at + ".resource")
+	}
+	if u := strings.TrimPrefix(req.GetUrl().GetValue(), "/"); u != rt {
+		return TxEntry{}, adapter.Errorf(adapter.EINVALID, "entry %d: request.url must be %q for a %s", i, rt, rt).At(at + ".request.url")
+	}
+	return TxEntry{
+		Index:       i,
+		FullURL:     e.GetFullUrl().GetValue(),
+		IfNoneExist: req.GetIfNoneExist().GetValue(),
+		Resource:    &Resource{Type: rt, Msg: e.GetResource(), Raw: raw},
+	}, nil
+}
+
+func resourceTypeOf(cr *bcrpb.ContainedResource) string {
+	r := cr.ProtoReflect()
+	od := r.Descriptor().Oneofs().ByName("oneof_resource")
+	if od == nil {
+		return ""
+	}
+	f := r.WhichOneof(od)
+	if f == nil {
+		return ""
+	}
+	return string(f.Message().Name())
+}
+
+func contains(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}
+
+// entryResources slices the raw resource of each entry out of the Bundle,
+// so resources are stored as received rather than re-marshalled.
+func entryResources(body []byte) ([]json.RawMessage, error) {
+	var env struct {
+		Entry []struct {
+			Resource json.RawMessage `json:"resource"`
+		} `json:"entry"`
+	}
+	if err := json.Unmarshal(body, &env); err != nil {
+		return nil, err
+	}
+	out := make([]json.RawMessage, len(env.Entry))
+	for i, e := range env.Entry {
+		out[i] = e.Resource
+	}
+	return out, nil
+}
+
+// RewriteReferences replaces every JSON string exactly equal to a key of
+// refs (e.g. "urn:uuid:...") with its value (e.g. "Patient/123").
+func RewriteReferences(raw []byte, refs map[string]string) []byte {
+	for from, to := range refs {
+		q, _ := json.Marshal(from)
+		if !bytes.Contains(raw, q) {
+			continue
+		}
+		r, _ := json.Marshal(to)
+		raw = bytes.ReplaceAll(raw, q, r)
+	}
+	return raw
+}
+
+// BundleEntry is one entry of a Bundle the adapter returns.
+type BundleEntry struct {
+	FullURL  string          `json:"fullUrl,omitempty"`
+	Resource json.RawMessage `json:"resource,omitempty"`
+	Search   *EntrySearch    `json:"search,omitempty"`
+	Response *EntryResponse  `json:"response,omitempty"`
+}
+
+// EntrySearch marks a search result.
+type EntrySearch struct {
+	Mode string `json:"mode"`
+}
+
+// EntryResponse is the outcome of one transaction entry.
+type EntryResponse struct {
+	Status       string `json:"status"`
+	Location     string `json:"location,omitempty"`
+	Etag         string `json:"etag,omitempty"`
+	LastModified string `json:"lastModified,omitempty"`
+}
+
+// bundleEnvelope is the Bundle wrapper around entries whose resources are
+// already validated FHIR JSON; only the envelope is marshalled here.
+type bundleEnvelope struct {
+	ResourceType string        `json:"resourceType"`
+	ID           string        `json:"id,omitempty"`
+	Meta         *bundleMeta   `json:"meta,omitempty"`
+	Type         string        `json:"type"`
+	Total        *int          `json:"total,omitempty"`
+	Link         []bundleLink  `json:"link,omitempty"`
+	Entry        []BundleEntry `json:"entry,omitempty"`
+}
+
+type bundleMeta struct {
+	LastUpdated string `json:"lastUpdated"`
+}
+
+type bundleLink struct {
+	Relation string `json:"relation"`
+	URL      string `json:"url"`
+}
+
+// SearchSet renders a searchset Bundle.
+func SearchSet(id, self string, now time.Time, entries []BundleEntry) ([]byte, error) {
+	total := len(entries)
+	for i := range entries {
+		entries[i].Search = &EntrySearch{Mode: "match"}
+	}
+	return json.Marshal(bundleEnvelope{
+		ResourceType: "Bundle", ID: id, Meta: &bundleMeta{LastUpdated: Instant(now)},
+		Type: "searchset", Total: &total, Link: []bundleLink{{Relation: "self", URL: self}}, Entry: entries,
+	})
+}
+
+// TransactionResponse renders a transaction-response Bundle.
+func TransactionResponse(id string, now time.Time, entries []BundleEntry) ([]byte, error) {
+	return json.Marshal(bundleEnvelope{
+		ResourceType: "Bundle", ID: id, Meta: &bundleMeta{LastUpdated: Instant(now)},
+		Type: "transaction-response", Entry: entries,
+	})
+}
+
+// Instant formats t as a FHIR instant (UTC, millisecond precision).
+func Instant(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.000Z07:00") }

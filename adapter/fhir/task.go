@@ -1,0 +1,68 @@
+package fhir
+
+import (
+	"strconv"
+
+	dtpb "github.com/google/fhir/go/proto/google/fhir/proto/r4/core/datatypes_go_proto"
+	taskpb "github.com/google/fhir/go/proto/google/fhir/proto/r4/core/resources/task_go_proto"
+
+	"github.com/social-prescribing/referral-adapter/adapter"
+)
+
+// Code systems for the Task's fixed codes.
+const (
+	systemTaskCode = "http://hl7.org/fhir/CodeSystem/task-code"
+)
+
+// TaskView carries what a Task rendering needs beyond the domain Task: the
+// owner's display name, and what the caller may see.
+type TaskView struct {
+	OwnerName string
+}
+
+// Task renders a domain Task as a FHIR R4 Task.
+func (r *Renderer) Task(t *adapter.Task, v TaskView) ([]byte, error) {
+	return r.marshal(taskProto(t, v))
+}
+
+func taskProto(t *adapter.Task, v TaskView) *taskpb.Task {
+	out := &taskpb.Task{
+		Id:           id(t.ID),
+		Meta:         &dtpb.Meta{VersionId: id(strconv.Itoa(t.Version)), LastUpdated: instantOf(t.LastModified)},
+		Status:       withCode(&taskpb.Task_StatusCode{}, string(t.Status)),
+		Intent:       withCode(&taskpb.Task_IntentCode{}, "order"),
+		Code:         concept("", adapter.Coding{System: systemTaskCode, Code: "fulfill", Display: "Fulfill the focal request"}),
+		Focus:        reference("ServiceRequest/"+t.ReferralID, ""),
+		ForValue:     reference(t.Patient, ""),
+		AuthoredOn:   dateTimeOf(t.AuthoredOn),
+		LastModified: dateTimeOf(t.LastModified),
+		Requester:    reference(requesterOf(t), ""),
+		Owner:        reference(adapter.ServiceRef(t.Owner), v.OwnerName),
+		BasedOn:      []*dtpb.Reference{reference("ServiceRequest/"+t.ReferralID, "")},
+	}
+	if t.Priority.Valid() {
+		out.Priority = withCode(&taskpb.Task_PriorityCode{}, string(t.Priority))
+	}
+	if t.PartOf != "" {
+		out.PartOf = []*dtpb.Reference{reference("Task/"+t.PartOf, "")}
+	}
+	if !t.BusinessStatus.IsZero() {
+		out.BusinessStatus = concept(t.BusinessStatus.Display, t.BusinessStatus)
+	}
+	if t.StatusReason != "" {
+		out.StatusReason = concept(t.StatusReason)
+	}
+	if !t.FirstContactDue.IsZero() {
+		out.Restriction = &taskpb.Task_Restriction{Period: &dtpb.Period{End: dateTimeOf(t.FirstContactDue)}}
+	}
+	return out
+}
+
+// requesterOf returns the referrer, or the referring practice when the
+// ServiceRequest named none.
+func requesterOf(t *adapter.Task) string {
+	if t.Requester != "" {
+		return t.Requester
+	}
+	return "Organization?identifier=" + adapter.SystemODS + "|" + t.Practice
+}

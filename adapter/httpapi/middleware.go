@@ -1,0 +1,245 @@
+package httpapi
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"io"
+	"mime"
+	"net/http"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/social-prescribing/referral-adapter/adapter"
+	"github.com/social-prescribing/referral-adapter/adapter/auth"
+)
+
+// Context keys.
+const (
+	ctxRequestID = "request_id"
+	ctxPrincipal = "principal"
+	ctxErrorCode = "error_code"
+	ctxBody      = "body"
+)
+
+var requestIDPattern = regexp.MustCompile(`^[A-Za-z0-9._-]{1,64}$`)
+
+// requestIDs gives every request an id: the caller's X-Request-ID when it
+// is well formed, otherwise a random one. It is echoed in the response.
+func requestIDs() gin.HandlerFunc {
+	return func(c *gin.Context) {
+		id := c.GetHeader("X-Request-ID")
+		if !requestIDPattern.MatchString(id) {
+			var b [8]byte
+			_, _ = rand.Read(b[:])
+			id = hex.EncodeToString(b[:])
+		}
+		c.Set(ctxRequestID, id)
+		c.Header("X-Request-ID", id)
+		c.Next()
+	}
+}
+
+func requestID(c *gin.Context) string { return c.GetString(ctxRequestID) }
+
+// accessLog logs one line per request, without patient data.
+func (s *Server) accessLog() gin.HandlerFunc {
+	return func(c *gin.Context) {
+		start := time.Now()
+		c.Next()
+		attrs := append(logAttrs(c), "duration_ms", float64(time.Since(start).Microseconds())/1000)
+		s.log.InfoContext(c.Request.Context(), "request", attrs...)
+	}
+}
+
+// recoverer turns a panic into a 500 OperationOutcome; the panic value is
+// logged, never returned.
+func (s *Server) recoverer() gin.HandlerFunc {
+	return func(c *gin.Context) {
+		defer func() {
+			if r := recover(); r != nil {
+				if r == http.ErrAbortHandler {
+					panic(r)
+				}
+				s.log.ErrorContext(c.Request.Context(), "panic", "panic", sanitizePanic(r), "request_id", requestID(c), "route", c.FullPath())
+				s.abort(c, &adapter.Error{Code: adapter.EINTERNAL, Message: "internal error; quote request id " + requestID(c)})
+			}
+		}()
+		c.Next()
+	}
+}
+
+// sanitizePanic keeps only the panic's type and a bounded message.
+func sanitizePanic(r any) string {
+	var msg string
+	switch v := r.(type) {
+	case error:
+		msg = v.Error()
+	case string:
+		msg = v
+	default:
+		msg = "non-error panic"
+	}
+	if len(msg) > 200 {
+		msg = msg[:200]
+	}
+	return msg
+}
+
+// securityHeaders sets headers every response carries.
+func securityHeaders() gin.HandlerFunc {
+	return func(c *gin.Context) {
+		h := c.Writer.Header()
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("X-Frame-Options", "DENY")
+		h.Set("Referrer-Policy", "no-referrer")
+		h.Set("Cache-Control", "no-store")
+		h.Set("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'")
+		c.Next()
+	}
+}
+
+// authenticate verifies the bearer token and stores the principal.
+func (s *Server) authenticate() gin.HandlerFunc {
+	return func(c *gin.Context) {
+		h := c.GetHeader("Authorization")
+		scheme, tok, ok := strings.Cut(h, " ")
+		if !ok || !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(tok) == "" {
+			s.abort(c, adapter.Errorf(adapter.EUNAUTHORIZED, "an Authorization: Bearer token is required"))
+			return
+		}
+		p, err := s.Verifier.Verify(strings.TrimSpace(tok))
+		if err != nil {
+			s.log.InfoContext(c.Request.Context(), "token rejected", "reason", err.Error(), "request_id", requestID(c))
+			s.abort(c, err)
+			return
+		}
+		c.Set(ctxPrincipal, p)
+		c.Next()
+	}
+}
+
+func principalOf(c *gin.Context) *auth.Principal {
+	v, ok := c.Get(ctxPrincipal)
+	if !ok {
+		return nil
+	}
+	p, _ := v.(*auth.Principal)
+	return p
+}
+
+// allow checks the policy for the action before the handler runs.
+func (s *Server) allow(a auth.Action) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		p := principalOf(c)
+		if p == nil {
+			s.abort(c, adapter.Errorf(adapter.EUNAUTHORIZED, "authentication required"))
+			return
+		}
+		if err := p.Authorize(a); err != nil {
+			s.abort(c, err)
+			return
+		}
+		c.Next()
+	}
+}
+
+// fhirJSONBody reads a request body that must be FHIR JSON within the size
+// limit, answering 415 or 413 otherwise.
+func (s *Server) fhirJSONBody() gin.HandlerFunc {
+	return func(c *gin.Context) {
+		if err := checkContentType(c.GetHeader("Content-Type")); err != nil {
+			s.abort(c, err)
+			return
+		}
+		body, err := readBody(c, s.cfg.MaxBodyBytes)
+		if err != nil {
+			s.abort(c, err)
+			return
+		}
+		c.Set(ctxBody, body)
+		c.Next()
+	}
+}
+
+// jsonBody is fhirJSONBody for the adapter's own JSON API.
+func (s *Server) jsonBody() gin.HandlerFunc { return s.fhirJSONBody() }
+
+func checkContentType(ct string) error {
+	if ct == "" {
+		return adapter.Errorf(adapter.EUNSUPPORTEDTYPE, "Content-Type is required: application/fhir+json")
+	}
+	mt, params, err := mime.ParseMediaType(ct)
+	if err != nil || (mt != "application/fhir+json" && mt != "application/json") {
+		return adapter.Errorf(adapter.EUNSUPPORTEDTYPE, "Content-Type must be application/fhir+json")
+	}
+	if cs, ok := params["charset"]; ok && !strings.EqualFold(cs, "utf-8") {
+		return adapter.Errorf(adapter.EUNSUPPORTEDTYPE, "only the utf-8 charset is supported")
+	}
+	if v, ok := params["fhirversion"]; ok && !strings.HasPrefix(v, "4.0") {
+		return adapter.Errorf(adapter.EUNSUPPORTEDTYPE, "only FHIR R4 (fhirVersion=4.0) is supported")
+	}
+	return nil
+}
+
+func readBody(c *gin.Context, limit int64) ([]byte, error) {
+	if c.Request.ContentLength > limit {
+		return nil, adapter.Errorf(adapter.ETOOLARGE, "the body is larger than the %d byte limit", limit)
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(c.Writer, c.Request.Body, limit))
+	var mbe *http.MaxBytesError
+	if errors.As(err, &mbe) {
+		return nil, adapter.Errorf(adapter.ETOOLARGE, "the body is larger than the %d byte limit", limit)
+	}
+	if err != nil {
+		return nil, adapter.Errorf(adapter.EINVALID, "could not read the request body")
+	}
+	if len(body) == 0 {
+		return nil, adapter.Errorf(adapter.EREQUIRED, "the request body is empty")
+	}
+	return body, nil
+}
+
+func bodyOf(c *gin.Context) []byte {
+	b, _ := c.Get(ctxBody)
+	body, _ := b.([]byte)
+	return body
+}
+
+// negotiate answers 406 when the Accept header or _format rules out JSON.
+func (s *Server) negotiate() gin.HandlerFunc {
+	return func(c *gin.Context) {
+		if f := c.Query("_format"); f != "" && !acceptsFHIRJSON(f) {
+			s.abort(c, adapter.Errorf(adapter.ENOTACCEPTABLE, "only JSON is supported (_format=json)"))
+			return
+		}
+		if a := c.GetHeader("Accept"); a != "" && !acceptsFHIRJSON(a) && !acceptsOther(c, a) {
+			s.abort(c, adapter.Errorf(adapter.ENOTACCEPTABLE, "only application/fhir+json is produced"))
+			return
+		}
+		c.Next()
+	}
+}
+
+func acceptsFHIRJSON(accept string) bool {
+	for _, part := range strings.Split(accept, ",") {
+		mt, _, err := mime.ParseMediaType(strings.TrimSpace(part))
+		if err != nil {
+			mt = strings.TrimSpace(part)
+		}
+		switch mt {
+		case "application/fhir+json", "application/json", "json", "*/*", "application/*", "application/json+fhir":
+			return true
+		}
+	}
+	return false
+}
+
+// acceptsOther lets routes that produce other formats (CSV reports, the
+// dashboard) handle their own negotiation.
+func acceptsOther(c *gin.Context, accept string) bool {
+	return strings.Contains(accept, "text/csv") || strings.Contains(accept, "text/html")
+}

@@ -1,0 +1,234 @@
+package httpapi
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"strings"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/social-prescribing/referral-adapter/adapter"
+	"github.com/social-prescribing/referral-adapter/adapter/auth"
+	"github.com/social-prescribing/referral-adapter/adapter/fhir"
+	"github.com/social-prescribing/referral-adapter/adapter/intake"
+)
+
+func (s *Server) createServiceRequest(c *gin.Context) {
+	s.create(c, adapter.KindServiceRequest, s.Intake.CreateServiceRequest)
+}
+
+func (s *Server) createConsent(c *gin.Context) {
+	s.create(c, adapter.KindConsent, s.Intake.CreateConsent)
+}
+
+type createFunc func(ctx context.Context, c intake.Caller, body []byte, cond adapter.Identifier) (*intake.Result, error)
+
+// create handles a (conditional) create: 201 with the stored resource, or
+// 200 with the earlier one when the identifier was already received.
+func (s *Server) create(c *gin.Context, kind string, fn createFunc) {
+	cond, err := ifNoneExist(c)
+	if err != nil {
+		s.writeError(c, err)
+		return
+	}
+	p := principalOf(c)
+	res, err := fn(c.Request.Context(), intake.Caller{Practice: p.Org}, bodyOf(c), cond)
+	if err != nil {
+		s.writeError(c, err)
+		return
+	}
+	status := http.StatusCreated
+	if res.Existing {
+		status = http.StatusOK
+	}
+	c.Header("Location", "/fhir/"+kind+"/"+res.ID)
+	c.Header("ETag", `W/"1"`)
+	s.respondCreated(c, status, res)
+}
+
+// respondCreated honours Prefer: return=minimal | representation |
+// OperationOutcome (representation by default).
+func (s *Server) respondCreated(c *gin.Context, status int, res *intake.Result) {
+	switch preferReturn(c) {
+	case "minimal":
+		c.Status(status)
+	case "OperationOutcome":
+		s.writeFHIR(c, status, s.render.OperationOutcome(s.createdIssues(res)...))
+	default:
+		s.writeFHIR(c, status, res.JSON)
+	}
+}
+
+// createdIssues describes a create, including where a referral went.
+func (s *Server) createdIssues(res *intake.Result) []fhir.Issue {
+	msg := res.Kind + "/" + res.ID + " created"
+	if res.Existing {
+		msg = res.Kind + "/" + res.ID + " already received with this identifier"
+	}
+	issues := []fhir.Issue{{Severity: "information", Code: "informational", Diagnostics: msg}}
+	if t := res.Task; t != nil {
+		issues = append(issues, fhir.Issue{Severity: "information", Code: "informational",
+			Diagnostics: "Task/" + t.ID + " is " + string(t.Status) + ": " + s.describe(t)})
+	}
+	return issues
+}
+
+func preferReturn(c *gin.Context) string {
+	for _, part := range strings.Split(c.GetHeader("Prefer"), ";") {
+		if k, v, ok := strings.Cut(strings.TrimSpace(part), "="); ok && k == "return" {
+			return strings.Trim(v, `"`)
+		}
+	}
+	return ""
+}
+
+func ifNoneExist(c *gin.Context) (adapter.Identifier, error) {
+	h := c.GetHeader("If-None-Exist")
+	if h == "" {
+		return adapter.Identifier{}, nil
+	}
+	return fhir.ParseIdentifierCondition(h)
+}
+
+// transaction handles POST /fhir with a transaction Bundle.
+func (s *Server) transaction(c *gin.Context) {
+	entries, err := s.Parser.Transaction(bodyOf(c))
+	if err != nil {
+		s.writeError(c, err)
+		return
+	}
+	in := make([]intake.Entry, len(entries))
+	for i := range entries {
+		e := &entries[i]
+		in[i] = intake.Entry{Tx: e}
+		if e.IfNoneExist != "" {
+			if in[i].IfNoneExist, err = fhir.ParseIdentifierCondition(e.IfNoneExist); err != nil {
+				s.writeError(c, at(err, fmt.Sprintf("Bundle.entry[%d].request.ifNoneExist", e.Index)))
+				return
+			}
+		}
+	}
+	results, err := s.Intake.Transact(c.Request.Context(), intake.Caller{Practice: principalOf(c).Org}, in)
+	if err != nil {
+		s.writeError(c, err)
+		return
+	}
+	s.transactionResponse(c, results)
+}
+
+func (s *Server) transactionResponse(c *gin.Context, results []*intake.Result) {
+	now := s.now()
+	out := make([]fhir.BundleEntry, len(results))
+	minimal := preferReturn(c) == "minimal"
+	for i, r := range results {
+		status := "201 Created"
+		if r.Existing {
+			status = "200 OK"
+		}
+		out[i] = fhir.BundleEntry{
+			FullURL:  s.baseURL(c) + "/" + r.Kind + "/" + r.ID,
+			Response: &fhir.EntryResponse{Status: status, Location: r.Kind + "/" + r.ID + "/_history/1", Etag: `W/"1"`},
+		}
+		if !minimal {
+			out[i].Resource = r.JSON
+		}
+	}
+	body, err := fhir.TransactionResponse(newBundleID(), now, out)
+	if err != nil {
+		s.writeError(c, err)
+		return
+	}
+	s.writeFHIR(c, http.StatusOK, body)
+}
+
+// visibleTask loads a Task and checks the caller may see it; a Task the
+// caller may not see is reported as not found, so existence never leaks.
+func (s *Server) visibleTask(c *gin.Context, id string) (*adapter.Task, error) {
+	t, err := s.Store.Task(c.Request.Context(), id)
+	if err != nil {
+		return nil, err
+	}
+	if !auth.CanSeeTask(principalOf(c), t, s.ownerOrg(t)) {
+		return nil, adapter.Errorf(adapter.ENOTFOUND, "Task not found")
+	}
+	return t, nil
+}
+
+func (s *Server) ownerOrg(t *adapter.Task) string {
+	if svc, ok := s.Mappings.Service(t.Owner); ok {
+		return svc.ProvidedBy.ODS
+	}
+	return ""
+}
+
+func (s *Server) readServiceRequest(c *gin.Context) {
+	id := c.Param("id")
+	if _, err := s.visibleTask(c, id); err != nil {
+		s.writeError(c, notFoundAs(err, "ServiceRequest"))
+		return
+	}
+	body, err := s.Store.ServiceRequest(c.Request.Context(), id)
+	if err != nil {
+		s.writeError(c, err)
+		return
+	}
+	s.writeFHIR(c, http.StatusOK, body)
+}
+
+// notFoundAs renames a not-found error after the resource asked for.
+func notFoundAs(err error, kind string) error {
+	if adapter.ErrorCode(err) == adapter.ENOTFOUND {
+		return adapter.Errorf(adapter.ENOTFOUND, "%s not found", kind)
+	}
+	return err
+}
+
+func (s *Server) searchServiceRequest(c *gin.Context) {
+	if err := onlyParams(c, "identifier"); err != nil {
+		s.writeError(c, err)
+		return
+	}
+	ident, err := fhir.ParseIdentifierToken(c.Query("identifier"))
+	if err != nil {
+		s.writeError(c, at(err, "identifier"))
+		return
+	}
+	p := principalOf(c)
+	ids, err := s.Store.FindExisting(c.Request.Context(), p.Org, []adapter.IdemKey{{Kind: adapter.KindServiceRequest, Identifier: ident}})
+	if err != nil {
+		s.writeError(c, err)
+		return
+	}
+	var entries []fhir.BundleEntry
+	if ids[0] != "" {
+		body, err := s.Store.ServiceRequest(c.Request.Context(), ids[0])
+		if err != nil {
+			s.writeError(c, err)
+			return
+		}
+		entries = append(entries, fhir.BundleEntry{FullURL: s.baseURL(c) + "/ServiceRequest/" + ids[0], Resource: body})
+	}
+	s.searchset(c, entries)
+}
+
+func (s *Server) readConsent(c *gin.Context) {
+	body, practice, err := s.Store.Consent(c.Request.Context(), c.Param("id"))
+	if err != nil {
+		s.writeError(c, err)
+		return
+	}
+	if p := principalOf(c); p.Role != auth.RoleAdmin && p.Org != practice {
+		s.writeError(c, adapter.Errorf(adapter.ENOTFOUND, "Consent not found"))
+		return
+	}
+	s.writeFHIR(c, http.StatusOK, body)
+}
+
+// at points a domain error at an expression; other errors pass through.
+func at(err error, expr string) error {
+	if e, ok := err.(*adapter.Error); ok {
+		return e.At(expr)
+	}
+	return err
+}

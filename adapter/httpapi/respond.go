@@ -1,0 +1,72 @@
+package httpapi
+
+import (
+	"errors"
+	"net/http"
+	"strconv"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/social-prescribing/referral-adapter/adapter"
+	"github.com/social-prescribing/referral-adapter/adapter/fhir"
+)
+
+// ContentTypeFHIR is the media type of every FHIR response.
+const ContentTypeFHIR = "application/fhir+json; charset=utf-8"
+
+// retryAfterSeconds is advertised when the store is unavailable or a
+// client is throttled.
+const retryAfterSeconds = 5
+
+func (s *Server) writeFHIR(c *gin.Context, status int, body []byte) {
+	c.Data(status, ContentTypeFHIR, body)
+}
+
+// writeError answers with the OperationOutcome for err. Internal errors are
+// logged with the request id and answered with a generic message: no stack
+// trace or internal detail ever reaches the caller.
+func (s *Server) writeError(c *gin.Context, err error) {
+	var e *adapter.Error
+	if !errors.As(err, &e) {
+		s.log.ErrorContext(c.Request.Context(), "internal error", "error", err.Error(), "request_id", requestID(c))
+		e = &adapter.Error{Code: adapter.EINTERNAL, Message: "internal error; quote request id " + requestID(c)}
+	} else if e.Code == adapter.EINTERNAL {
+		s.log.ErrorContext(c.Request.Context(), "internal error", "error", err.Error(), "request_id", requestID(c))
+	}
+	m := mappingFor(e.Code)
+	if m.status == http.StatusServiceUnavailable || m.status == http.StatusTooManyRequests {
+		c.Header("Retry-After", strconv.Itoa(retryAfterSeconds))
+	}
+	if m.status == http.StatusUnauthorized {
+		c.Header("WWW-Authenticate", `Bearer realm="referral-adapter"`)
+	}
+	issues := []fhir.Issue{issueFor(e, m.issueCode)}
+	for _, sub := range e.Issues {
+		issues = append(issues, issueFor(sub, mappingFor(sub.Code).issueCode))
+	}
+	c.Set(ctxErrorCode, e.Code)
+	s.writeFHIR(c, m.status, s.render.OperationOutcome(issues...))
+}
+
+func issueFor(e *adapter.Error, code string) fhir.Issue {
+	return fhir.Issue{Severity: "error", Code: code, Diagnostics: e.Message, Expression: e.Expression}
+}
+
+// abort writes the error and stops the handler chain.
+func (s *Server) abort(c *gin.Context, err error) {
+	s.writeError(c, err)
+	c.Abort()
+}
+
+// logAttrs are the attributes safe to log about a request: never bodies,
+// query strings or path ids.
+func logAttrs(c *gin.Context) []any {
+	attrs := []any{"method", c.Request.Method, "route", c.FullPath(), "status", c.Writer.Status(), "request_id", requestID(c)}
+	if p := principalOf(c); p != nil {
+		attrs = append(attrs, "role", string(p.Role), "org", p.Org)
+	}
+	if code, ok := c.Get(ctxErrorCode); ok {
+		attrs = append(attrs, "error_code", code)
+	}
+	return attrs
+}

@@ -1,0 +1,155 @@
+package httpapi
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/social-prescribing/referral-adapter/adapter"
+	"github.com/social-prescribing/referral-adapter/adapter/auth"
+	"github.com/social-prescribing/referral-adapter/adapter/fhir"
+	"github.com/social-prescribing/referral-adapter/adapter/intake"
+	"github.com/social-prescribing/referral-adapter/adapter/mapping"
+)
+
+// Config is the HTTP server's environment configuration.
+type Config struct {
+	Addr            string        `env:"ADDR, default=:8080"`
+	MaxBodyBytes    int64         `env:"MAX_BODY_BYTES, default=1048576"`
+	RequestTimeout  time.Duration `env:"REQUEST_TIMEOUT, default=10s"`
+	ShutdownTimeout time.Duration `env:"SHUTDOWN_TIMEOUT, default=20s"`
+	BaseURL         string        `env:"BASE_URL"` // public FHIR base, e.g. https://sp.example.nhs.uk/fhir
+}
+
+// Verifier checks bearer tokens.
+type Verifier interface {
+	Verify(token string) (*auth.Principal, error)
+}
+
+// Intake creates referrals, consents and transactions.
+type Intake interface {
+	CreateServiceRequest(ctx context.Context, c intake.Caller, body []byte, cond adapter.Identifier) (*intake.Result, error)
+	CreateConsent(ctx context.Context, c intake.Caller, body []byte, cond adapter.Identifier) (*intake.Result, error)
+	Transact(ctx context.Context, c intake.Caller, entries []intake.Entry) ([]*intake.Result, error)
+}
+
+// Store is what the read handlers need.
+type Store interface {
+	ServiceRequest(ctx context.Context, id string) ([]byte, error)
+	Consent(ctx context.Context, id string) ([]byte, string, error)
+	Task(ctx context.Context, id string) (*adapter.Task, error)
+	TasksForReferral(ctx context.Context, srID string) ([]*adapter.Task, error)
+	FindExisting(ctx context.Context, practice string, keys []adapter.IdemKey) ([]string, error)
+}
+
+// Deps are the server's collaborators.
+type Deps struct {
+	Log      *slog.Logger
+	Verifier Verifier
+	Intake   Intake
+	Store    Store
+	Mappings *mapping.Mappings
+	Parser   *fhir.Parser
+	Render   *fhir.Renderer
+	// Ready reports whether the service can take traffic (Redis reachable).
+	Ready func(ctx context.Context) error
+}
+
+// Server is the HTTP API.
+type Server struct {
+	Deps
+	cfg    Config
+	log    *slog.Logger
+	render *fhir.Renderer
+	engine *gin.Engine
+	now    func() time.Time
+}
+
+// New builds the server and its routes.
+func New(cfg Config, d Deps) *Server {
+	gin.SetMode(gin.ReleaseMode)
+	s := &Server{Deps: d, cfg: cfg, log: d.Log, render: d.Render, now: time.Now}
+	e := gin.New()
+	e.HandleMethodNotAllowed = true
+	e.ContextWithFallback = true
+	e.Use(requestIDs(), s.accessLog(), s.recoverer(), securityHeaders(), s.timeout())
+	e.NoRoute(func(c *gin.Context) {
+		s.writeError(c, adapter.Errorf(adapter.ENOTFOUND, "no such endpoint"))
+	})
+	e.NoMethod(func(c *gin.Context) {
+		s.writeError(c, adapter.Errorf(adapter.EMETHOD, "method %s is not allowed here", c.Request.Method))
+	})
+	s.engine = e
+	s.routes()
+	return s
+}
+
+// Handler returns the http.Handler.
+func (s *Server) Handler() http.Handler { return s.engine }
+
+// timeout bounds each request's context, so a slow store answers 503
+// within the deadline instead of holding the connection.
+func (s *Server) timeout() gin.HandlerFunc {
+	return func(c *gin.Context) {
+		ctx, cancel := context.WithTimeout(c.Request.Context(), s.cfg.RequestTimeout)
+		defer cancel()
+		c.Request = c.Request.WithContext(ctx)
+		c.Next()
+	}
+}
+
+func (s *Server) routes() {
+	e := s.engine
+	e.GET("/healthz", s.healthz)
+	e.GET("/readyz", s.readyz)
+
+	f := e.Group("/fhir", s.negotiate())
+	f.GET("/metadata", s.metadata)
+
+	a := f.Group("", s.authenticate())
+	a.POST("", s.allow(auth.TransactionPost), s.fhirJSONBody(), s.transaction)
+	a.POST("/ServiceRequest", s.allow(auth.ServiceRequestCreate), s.fhirJSONBody(), s.createServiceRequest)
+	a.GET("/ServiceRequest/:id", s.allow(auth.ServiceRequestRead), s.readServiceRequest)
+	a.GET("/ServiceRequest", s.allow(auth.ServiceRequestSearch), s.searchServiceRequest)
+	a.POST("/Consent", s.allow(auth.ConsentCreate), s.fhirJSONBody(), s.createConsent)
+	a.GET("/Consent/:id", s.allow(auth.ConsentRead), s.readConsent)
+	a.GET("/Task/:id", s.allow(auth.TaskRead), s.readTask)
+	a.GET("/Task", s.allow(auth.TaskSearch), s.searchTask)
+	a.GET("/HealthcareService", s.allow(auth.DirectoryRead), s.searchHealthcareService)
+	a.GET("/HealthcareService/:id", s.allow(auth.DirectoryRead), s.readHealthcareService)
+}
+
+func (s *Server) healthz(c *gin.Context) {
+	c.JSON(http.StatusOK, gin.H{"status": "ok"})
+}
+
+func (s *Server) readyz(c *gin.Context) {
+	if s.Ready != nil {
+		if err := s.Ready(c.Request.Context()); err != nil {
+			c.Header("Retry-After", "5")
+			c.JSON(http.StatusServiceUnavailable, gin.H{"status": "unavailable", "reason": "store unreachable"})
+			return
+		}
+	}
+	c.JSON(http.StatusOK, gin.H{"status": "ready"})
+}
+
+// Validate reports configuration problems.
+func (c *Config) Validate() []error {
+	var errs []error
+	if c.MaxBodyBytes < 1024 {
+		errs = append(errs, errors.New("http: MAX_BODY_BYTES must be at least 1024"))
+	}
+	if c.RequestTimeout <= 0 || c.ShutdownTimeout <= 0 {
+		errs = append(errs, errors.New("http: REQUEST_TIMEOUT and SHUTDOWN_TIMEOUT must be positive"))
+	}
+	if c.BaseURL != "" && !strings.HasPrefix(c.BaseURL, "http://") && !strings.HasPrefix(c.BaseURL, "https://") {
+		errs = append(errs, errors.New("http: BASE_URL must be an absolute http(s) URL"))
+	}
+	return errs
+}

@@ -1,0 +1,155 @@
+package httpapi
+
+import (
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/gin-gonic/gin"
+	"github.com/google/uuid"
+
+	"github.com/social-prescribing/referral-adapter/adapter"
+	"github.com/social-prescribing/referral-adapter/adapter/auth"
+	"github.com/social-prescribing/referral-adapter/adapter/fhir"
+)
+
+func (s *Server) readTask(c *gin.Context) {
+	t, err := s.visibleTask(c, c.Param("id"))
+	if err != nil {
+		s.writeError(c, err)
+		return
+	}
+	body, err := s.renderTask(t)
+	if err != nil {
+		s.writeError(c, err)
+		return
+	}
+	c.Header("ETag", weakETag(t.Version))
+	s.writeFHIR(c, http.StatusOK, body)
+}
+
+func (s *Server) renderTask(t *adapter.Task) ([]byte, error) {
+	view := fhir.TaskView{}
+	if svc, ok := s.Mappings.Service(t.Owner); ok {
+		view.OwnerName = svc.Name
+	}
+	if t.StatusReason == "" {
+		t.StatusReason = s.describe(t)
+	}
+	return s.render.Task(t, view)
+}
+
+// describe says in plain words where a referral stands, for Task.statusReason
+// when no explicit reason was recorded.
+func (s *Server) describe(t *adapter.Task) string {
+	if t.StatusReason != "" {
+		return t.StatusReason
+	}
+	name := t.Owner
+	if svc, ok := s.Mappings.Service(t.Owner); ok {
+		name = svc.Name
+	}
+	switch t.BusinessStatus.Code {
+	case adapter.BSRouted:
+		return "Routed to " + name
+	case "":
+		return string(t.Status)
+	}
+	return t.BusinessStatus.Display
+}
+
+// searchTask handles GET /fhir/Task?focus=ServiceRequest/{id}.
+func (s *Server) searchTask(c *gin.Context) {
+	if err := onlyParams(c, "focus"); err != nil {
+		s.writeError(c, err)
+		return
+	}
+	focus := strings.TrimPrefix(c.Query("focus"), "ServiceRequest/")
+	if focus == "" || strings.Contains(focus, "/") {
+		s.writeError(c, adapter.Errorf(adapter.EINVALID, "focus must be ServiceRequest/{id}").At("focus"))
+		return
+	}
+	tasks, err := s.Store.TasksForReferral(c.Request.Context(), focus)
+	if err != nil {
+		s.writeError(c, err)
+		return
+	}
+	p := principalOf(c)
+	var entries []fhir.BundleEntry
+	for _, t := range tasks {
+		if !auth.CanSeeTask(p, t, s.ownerOrg(t)) {
+			continue
+		}
+		body, err := s.renderTask(t)
+		if err != nil {
+			s.writeError(c, err)
+			return
+		}
+		entries = append(entries, fhir.BundleEntry{FullURL: s.baseURL(c) + "/Task/" + t.ID, Resource: body})
+	}
+	s.searchset(c, entries)
+}
+
+func (s *Server) searchset(c *gin.Context, entries []fhir.BundleEntry) {
+	self := s.baseURL(c) + strings.TrimPrefix(c.Request.URL.Path, "/fhir")
+	if q := c.Request.URL.RawQuery; q != "" {
+		self += "?" + q
+	}
+	body, err := fhir.SearchSet(newBundleID(), self, s.now(), entries)
+	if err != nil {
+		s.writeError(c, err)
+		return
+	}
+	s.writeFHIR(c, http.StatusOK, body)
+}
+
+// resultParams are accepted on every search and do not filter.
+var resultParams = map[string]bool{"_format": true, "_pretty": true}
+
+// onlyParams rejects search parameters the endpoint does not support:
+// silently ignoring a filter could show a caller results it did not ask
+// for (FHIR's strict handling).
+func onlyParams(c *gin.Context, allowed ...string) error {
+	for k := range c.Request.URL.Query() {
+		if resultParams[k] || contains(allowed, k) {
+			continue
+		}
+		return adapter.Errorf(adapter.ENOTSUPPORTED, "search parameter %q is not supported here; supported: %s",
+			clip(k), strings.Join(allowed, ", ")).At(clip(k))
+	}
+	return nil
+}
+
+func contains(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}
+
+// clip bounds a caller-supplied name before it is echoed.
+func clip(s string) string {
+	if len(s) > 40 {
+		return s[:40]
+	}
+	return s
+}
+
+// baseURL is the FHIR base for fullUrls: BASE_URL when configured,
+// otherwise derived from the request.
+func (s *Server) baseURL(c *gin.Context) string {
+	if s.cfg.BaseURL != "" {
+		return strings.TrimSuffix(s.cfg.BaseURL, "/")
+	}
+	scheme := "http"
+	if c.Request.TLS != nil || c.GetHeader("X-Forwarded-Proto") == "https" {
+		scheme = "https"
+	}
+	return scheme + "://" + c.Request.Host + "/fhir"
+}
+
+func newBundleID() string { return uuid.NewString() }
+
+func weakETag(v int) string { return `W/"` + strconv.Itoa(v) + `"` }

@@ -1,0 +1,42 @@
+package adapter
+
+import "time"
+
+// Resource kinds an intake batch can create.
+const (
+	KindServiceRequest = "ServiceRequest"
+	KindConsent        = "Consent"
+	KindPatient        = "Patient"
+)
+
+// Submission is one resource to create in an intake batch. For a
+// ServiceRequest it carries the Task to create and where it may be routed.
+type Submission struct {
+	Kind       string
+	ID         string
+	JSON       []byte     // the stamped resource, stored verbatim
+	Identifier Identifier // idempotency key for ServiceRequests; may be zero
+	Existing   string     // set by the store: id of an earlier resource with the same identifier
+	Task       *Task      // ServiceRequest only
+	Candidates []string   // ServiceRequest only: service ids in order of preference
+	Patient    string     // Consent only: patient reference, for lookup
+}
+
+// IntakeBatch is everything one request creates, written atomically.
+type IntakeBatch struct {
+	Practice string
+	Now      time.Time
+	Items    []*Submission
+}
+
+// ErrConcurrentCreate is returned by a store's intake when another request
+// created a resource with the same identifier between the caller's lookup
+// and its write. Nothing was written; the caller looks up again and retries.
+var ErrConcurrentCreate = &Error{Code: ECONFLICT, Message: "a concurrent request created the same referral; retry"}
+
+// IdemKey names a resource by kind and business identifier, for
+// idempotent creates.
+type IdemKey struct {
+	Kind       string
+	Identifier Identifier
+}

@@ -1,0 +1,144 @@
+package intake
+
+import (
+	"context"
+	"strings"
+	"time"
+
+	"github.com/social-prescribing/referral-adapter/adapter"
+	"github.com/social-prescribing/referral-adapter/adapter/fhir"
+	"github.com/social-prescribing/referral-adapter/adapter/mapping"
+)
+
+// build looks up earlier submissions, assigns ids, resolves urn:uuid
+// references between entries, and assembles the batch for the store.
+func (s *Service) build(ctx context.Context, c Caller, plans []*plan) (*adapter.IntakeBatch, error) {
+	if err := s.findExisting(ctx, c, plans); err != nil {
+		return nil, err
+	}
+	now := s.now().UTC()
+	urns := map[string]string{}
+	for _, p := range plans {
+		id := p.sub.Existing
+		if id == "" {
+			id = s.newID()
+		}
+		p.sub.ID = id
+		if p.entry.Tx != nil && isURN(p.entry.Tx.FullURL) {
+			urns[p.entry.Tx.FullURL] = p.res.Type + "/" + id
+		}
+	}
+	batch := &adapter.IntakeBatch{Practice: c.Practice, Now: now}
+	for _, p := range plans {
+		if err := s.fill(p, c, urns, now); err != nil {
+			return nil, err
+		}
+		batch.Items = append(batch.Items, p.sub)
+	}
+	return batch, nil
+}
+
+func isURN(u string) bool {
+	return strings.HasPrefix(u, "urn:uuid:") || strings.HasPrefix(u, "urn:oid:")
+}
+
+// findExisting sets each plan's Submission, marking those whose identifier
+// (or If-None-Exist condition) the practice already used.
+func (s *Service) findExisting(ctx context.Context, c Caller, plans []*plan) error {
+	var keys []adapter.IdemKey
+	for _, p := range plans {
+		keys = append(keys, p.keys...)
+	}
+	found, err := s.store.FindExisting(ctx, c.Practice, keys)
+	if err != nil {
+		return err
+	}
+	i := 0
+	for _, p := range plans {
+		p.sub = &adapter.Submission{Kind: p.res.Type, Identifier: p.identifier()}
+		for range p.keys {
+			if p.sub.Existing == "" {
+				p.sub.Existing = found[i]
+			}
+			i++
+		}
+	}
+	return nil
+}
+
+// fill completes a new entry's Submission: stamped JSON, Task and route.
+func (s *Service) fill(p *plan, c Caller, urns map[string]string, now time.Time) error {
+	if p.sub.Existing != "" {
+		return nil
+	}
+	raw := fhir.RewriteReferences(p.res.Raw, urns)
+	stamped, err := fhir.Stamp(raw, p.sub.ID, 1, now)
+	if err != nil {
+		return adapter.Errorf(adapter.ESTRUCTURE, "could not store the resource: %v", err)
+	}
+	p.sub.JSON = stamped
+	switch {
+	case p.ref != nil:
+		p.ref.ID, p.ref.Practice = p.sub.ID, c.Practice
+		p.ref.Subject = resolve(p.ref.Subject, urns)
+		p.ref.Requester = resolve(p.ref.Requester, urns)
+		p.sub.Task = s.newTask(p.ref, p.decision, now)
+		p.sub.Candidates = p.decision.Candidates()
+	case p.consent != nil:
+		p.sub.Patient = resolve(p.consent.Patient, urns)
+	}
+	return nil
+}
+
+func resolve(ref string, urns map[string]string) string {
+	if to, ok := urns[ref]; ok {
+		return to
+	}
+	return ref
+}
+
+// newTask creates the referral's Task: requested, routed by the decision.
+// The store sets its owner from the decision's candidates.
+func (s *Service) newTask(r *adapter.Referral, d mapping.Decision, now time.Time) *adapter.Task {
+	bs, _ := adapter.BusinessStatus(adapter.BSRouted)
+	t := &adapter.Task{
+		ID: r.ID, ReferralID: r.ID, Practice: r.Practice, Patient: r.Subject, Requester: r.Requester,
+		Status: adapter.TaskRequested, BusinessStatus: bs, Priority: d.Priority, Rule: d.Rule,
+		AuthoredOn: now, LastModified: now, Version: 1,
+	}
+	if !d.FirstContact.IsZero() {
+		t.FirstContactDue = d.FirstContact.Due(now.In(s.loc)).UTC()
+	}
+	return t
+}
+
+// results loads what each entry resolved to, for the response.
+func (s *Service) results(ctx context.Context, plans []*plan) ([]*Result, error) {
+	out := make([]*Result, len(plans))
+	for i, p := range plans {
+		r := &Result{Kind: p.res.Type, ID: p.sub.ID, JSON: p.sub.JSON, Task: p.sub.Task, Existing: p.sub.Existing != ""}
+		if r.Existing {
+			if err := s.loadExisting(ctx, r); err != nil {
+				return nil, err
+			}
+		}
+		out[i] = r
+	}
+	return out, nil
+}
+
+func (s *Service) loadExisting(ctx context.Context, r *Result) error {
+	var err error
+	switch r.Kind {
+	case adapter.KindServiceRequest:
+		if r.JSON, err = s.store.ServiceRequest(ctx, r.ID); err != nil {
+			return err
+		}
+		r.Task, err = s.store.Task(ctx, r.ID)
+	case adapter.KindConsent:
+		r.JSON, _, err = s.store.Consent(ctx, r.ID)
+	case adapter.KindPatient:
+		r.JSON, _, err = s.store.Patient(ctx, r.ID)
+	}
+	return err
+}

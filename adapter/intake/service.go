@@ -1,0 +1,78 @@
+package intake
+
+import (
+	"context"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/social-prescribing/referral-adapter/adapter"
+	"github.com/social-prescribing/referral-adapter/adapter/fhir"
+	"github.com/social-prescribing/referral-adapter/adapter/mapping"
+)
+
+// Store is what intake needs from the store.
+type Store interface {
+	FindExisting(ctx context.Context, practice string, keys []adapter.IdemKey) ([]string, error)
+	Intake(ctx context.Context, b *adapter.IntakeBatch) error
+	ServiceRequest(ctx context.Context, id string) ([]byte, error)
+	Consent(ctx context.Context, id string) ([]byte, string, error)
+	Patient(ctx context.Context, id string) ([]byte, string, error)
+	Task(ctx context.Context, id string) (*adapter.Task, error)
+}
+
+// Service is the intake application service.
+type Service struct {
+	parser   *fhir.Parser
+	store    Store
+	mappings *mapping.Mappings
+	now      func() time.Time
+	newID    func() string
+	loc      *time.Location // working days for deadlines are counted here
+}
+
+// New returns an intake Service.
+func New(p *fhir.Parser, s Store, m *mapping.Mappings) *Service {
+	loc, err := time.LoadLocation("Europe/London")
+	if err != nil {
+		loc = time.UTC
+	}
+	return &Service{parser: p, store: s, mappings: m, now: time.Now, newID: uuid.NewString, loc: loc}
+}
+
+// Caller is who is submitting: the practice (tenant) from the token.
+type Caller struct {
+	Practice string
+}
+
+// Result is the outcome of creating one resource.
+type Result struct {
+	Kind     string
+	ID       string
+	JSON     []byte        // the stored resource
+	Existing bool          // true when an earlier identical submission was found
+	Task     *adapter.Task // for ServiceRequests
+}
+
+// maxAttempts bounds retries when a concurrent request creates the same
+// identifier between lookup and write.
+const maxAttempts = 4
+
+// CreateServiceRequest accepts one ServiceRequest. cond is the identifier of
+// an If-None-Exist header (zero when absent).
+func (s *Service) CreateServiceRequest(ctx context.Context, c Caller, body []byte, cond adapter.Identifier) (*Result, error) {
+	rs, err := s.Transact(ctx, c, []Entry{{Body: body, Kind: adapter.KindServiceRequest, IfNoneExist: cond}})
+	if err != nil {
+		return nil, err
+	}
+	return rs[0], nil
+}
+
+// CreateConsent accepts one Consent.
+func (s *Service) CreateConsent(ctx context.Context, c Caller, body []byte, cond adapter.Identifier) (*Result, error) {
+	rs, err := s.Transact(ctx, c, []Entry{{Body: body, Kind: adapter.KindConsent, IfNoneExist: cond}})
+	if err != nil {
+		return nil, err
+	}
+	return rs[0], nil
+}

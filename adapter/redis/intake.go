@@ -1,0 +1,208 @@
+package redis
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	goredis "github.com/redis/go-redis/v9"
+
+	"github.com/social-prescribing/referral-adapter/adapter"
+)
+
+// FindExisting returns, for each (kind, identifier), the id of the resource
+// of that kind the practice already sent with that identifier ("" when none).
+func (s *Store) FindExisting(ctx context.Context, practice string, ids []adapter.IdemKey) ([]string, error) {
+	out := make([]string, len(ids))
+	if len(ids) == 0 {
+		return out, nil
+	}
+	fields := make([]string, len(ids))
+	for i, id := range ids {
+		fields[i] = idemField(practice, id.Kind, id.Identifier.String())
+	}
+	vals, err := s.c.HMGet(ctx, s.k.idempotency(), fields...).Result()
+	if err != nil {
+		return nil, s.fail(err)
+	}
+	for i, v := range vals {
+		if str, ok := v.(string); ok && !ids[i].Identifier.IsZero() {
+			out[i] = str
+		}
+	}
+	return out, nil
+}
+
+// intakeItem is one item of intake.lua's payload.
+type intakeItem struct {
+	ID       string      `json:"id"`
+	Idem     string      `json:"idem"`
+	Existing bool        `json:"existing"`
+	Cmds     [][]string  `json:"cmds"`
+	Task     *intakeTask `json:"task,omitempty"`
+}
+
+type intakeTask struct {
+	Key        string            `json:"key"`
+	Fields     []string          `json:"fields"`
+	Score      float64           `json:"score"`
+	Candidates []intakeCandidate `json:"candidates"`
+	Queued     bool              `json:"queued"`
+}
+
+type intakeCandidate struct {
+	Service string `json:"svc"`
+	Queue   string `json:"queue"`
+}
+
+// Intake writes every Submission of the batch not marked Existing, all or
+// nothing, in one Lua script. Each ServiceRequest's Task is routed to its
+// first candidate and, when requested, queued there; Task.Owner is set to
+// where it went. If a Submission's identifier was taken concurrently,
+// nothing is written and adapter.ErrConcurrentCreate is returned.
+func (s *Store) Intake(ctx context.Context, b *adapter.IntakeBatch) error {
+	items := make([]intakeItem, len(b.Items))
+	for i, sub := range b.Items {
+		items[i] = s.intakeItem(b.Practice, sub)
+	}
+	payload, err := json.Marshal(struct {
+		Items []intakeItem `json:"items"`
+	}{items})
+	if err != nil {
+		return fmt.Errorf("redis: intake payload: %w", err)
+	}
+	raw, err := intakeScript.Run(ctx, s.c, []string{s.k.idempotency()}, payload).Text()
+	if err != nil {
+		return s.fail(err)
+	}
+	var res struct {
+		Retry  bool     `json:"retry"`
+		Owners []string `json:"owners"`
+	}
+	if err := json.Unmarshal([]byte(raw), &res); err != nil {
+		return fmt.Errorf("redis: intake result: %w", err)
+	}
+	if res.Retry {
+		return adapter.ErrConcurrentCreate
+	}
+	return applyOwners(b, res.Owners)
+}
+
+func applyOwners(b *adapter.IntakeBatch, owners []string) error {
+	if len(owners) != len(b.Items) {
+		return errors.New("redis: intake result does not match the batch")
+	}
+	for i, sub := range b.Items {
+		if sub.Task != nil && sub.Existing == "" {
+			sub.Task.Owner = owners[i]
+		}
+	}
+	return nil
+}
+
+func (s *Store) intakeItem(practice string, sub *adapter.Submission) intakeItem {
+	it := intakeItem{ID: sub.ID, Existing: sub.Existing != ""}
+	if !sub.Identifier.IsZero() {
+		it.Idem = idemField(practice, sub.Kind, sub.Identifier.String())
+	}
+	switch sub.Kind {
+	case adapter.KindServiceRequest:
+		it.Cmds = [][]string{{"SET", s.k.serviceRequest(sub.ID), string(sub.JSON)}}
+	case adapter.KindConsent:
+		it.Cmds = [][]string{{"HSET", s.k.consent(sub.ID), hJSON, string(sub.JSON), hPractice, practice, hPatient, sub.Patient}}
+		if sub.Patient != "" {
+			it.Cmds = append(it.Cmds, []string{"SADD", s.k.patientConsents(sub.Patient), sub.ID})
+		}
+	case adapter.KindPatient:
+		it.Cmds = [][]string{{"HSET", s.k.patient(sub.ID), hJSON, string(sub.JSON), hPractice, practice}}
+	}
+	if t := sub.Task; t != nil {
+		it.Task = &intakeTask{Key: s.k.task(t.ID), Fields: taskFields(t), Score: queueScore(t),
+			Queued: t.Status == adapter.TaskRequested}
+		for _, c := range sub.Candidates {
+			it.Task.Candidates = append(it.Task.Candidates, intakeCandidate{Service: c, Queue: s.k.queue(c)})
+		}
+	}
+	return it
+}
+
+// Fields of the Consent and Patient hashes.
+const (
+	hJSON     = "json"
+	hPractice = "prac"
+	hPatient  = "pat"
+)
+
+// ServiceRequest returns the stored ServiceRequest JSON.
+func (s *Store) ServiceRequest(ctx context.Context, id string) ([]byte, error) {
+	return s.getJSON(ctx, s.k.serviceRequest(id), "ServiceRequest")
+}
+
+// Consent returns the stored Consent JSON and the practice that sent it.
+func (s *Store) Consent(ctx context.Context, id string) (body []byte, practice string, err error) {
+	return s.getOwned(ctx, s.k.consent(id), "Consent")
+}
+
+// Patient returns the stored Patient JSON and the practice that sent it.
+func (s *Store) Patient(ctx context.Context, id string) (body []byte, practice string, err error) {
+	return s.getOwned(ctx, s.k.patient(id), "Patient")
+}
+
+func (s *Store) getOwned(ctx context.Context, key, kind string) ([]byte, string, error) {
+	v, err := s.c.HMGet(ctx, key, hJSON, hPractice).Result()
+	if err != nil {
+		return nil, "", s.fail(err)
+	}
+	j, _ := v[0].(string)
+	p, _ := v[1].(string)
+	if j == "" {
+		return nil, "", adapter.Errorf(adapter.ENOTFOUND, "%s not found", kind)
+	}
+	return []byte(j), p, nil
+}
+
+func (s *Store) getJSON(ctx context.Context, key, kind string) ([]byte, error) {
+	b, err := s.c.Get(ctx, key).Bytes()
+	if errors.Is(err, goredis.Nil) {
+		return nil, adapter.Errorf(adapter.ENOTFOUND, "%s not found", kind)
+	}
+	if err != nil {
+		return nil, s.fail(err)
+	}
+	return b, nil
+}
+
+// Task returns the Task with the given id.
+func (s *Store) Task(ctx context.Context, id string) (*adapter.Task, error) {
+	h, err := s.c.HGetAll(ctx, s.k.task(id)).Result()
+	if err != nil {
+		return nil, s.fail(err)
+	}
+	t := taskFromHash(id, h)
+	if t == nil {
+		return nil, adapter.Errorf(adapter.ENOTFOUND, "Task not found")
+	}
+	return t, nil
+}
+
+// TasksForReferral returns the referral's own Task (which shares the
+// ServiceRequest's id) and any onward-referral Tasks, in that order.
+func (s *Store) TasksForReferral(ctx context.Context, srID string) ([]*adapter.Task, error) {
+	ids, err := s.c.SMembers(ctx, s.k.referralTasks(srID)).Result()
+	if err != nil {
+		return nil, s.fail(err)
+	}
+	out := make([]*adapter.Task, 0, 1+len(ids))
+	for _, id := range append([]string{srID}, ids...) {
+		t, err := s.Task(ctx, id)
+		if adapter.ErrorCode(err) == adapter.ENOTFOUND {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, t)
+	}
+	return out, nil
+}

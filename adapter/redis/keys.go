@@ -1,0 +1,42 @@
+package redis
+
+// keys builds every Redis key the store uses. All keys carry the hash tag
+// {ns}, so all of a deployment's keys live in one Cluster hash slot and
+// multi-key scripts stay atomic. No other file builds key names.
+type keys struct {
+	p string // "sp:{ns}:"
+}
+
+func newKeys(ns string) keys { return keys{p: "sp:{" + ns + "}:"} }
+
+// ServiceRequest JSON, stored verbatim (stamped with id and meta).
+func (k keys) serviceRequest(id string) string { return k.p + "sr:" + id }
+
+// Consent hash: json, practice, patient.
+func (k keys) consent(id string) string { return k.p + "consent:" + id }
+
+// Patient hash (from transaction bundles): json, practice.
+func (k keys) patient(id string) string { return k.p + "patient:" + id }
+
+// Task hash (see taskcodec.go for its fields).
+func (k keys) task(id string) string { return k.p + "task:" + id }
+
+// Set of child Task ids whose focus is the ServiceRequest id (onward
+// referrals). The referral's own Task has the ServiceRequest's id.
+func (k keys) referralTasks(srID string) string { return k.p + "srtasks:" + srID }
+
+// Hash: practice ODS code, resource type and identifier system|value
+// (see idemField) → the id of the resource first created with it.
+func (k keys) idempotency() string { return k.p + "idem" }
+
+// Sorted set of Task ids waiting in a service's queue, scored by priority
+// rank then due time (see queueScore).
+func (k keys) queue(service string) string { return k.p + "q:" + service }
+
+// Set of Consent ids per patient reference.
+func (k keys) patientConsents(patient string) string { return k.p + "pconsents:" + patient }
+
+// idemField is the field of the idempotency hash for one identifier.
+func idemField(practice, kind, identifier string) string {
+	return practice + "\x1f" + kind + "\x1f" + identifier
+}

@@ -1,0 +1,101 @@
+package redis
+
+import (
+	"strconv"
+	"time"
+
+	"github.com/social-prescribing/referral-adapter/adapter"
+)
+
+// Task hash fields. Short names keep each hash small enough for Redis's
+// compact listpack encoding.
+const (
+	fStatus   = "st"
+	fBusiness = "bs"
+	fReason   = "rsn"
+	fOwner    = "own"
+	fReferral = "ref"
+	fPartOf   = "po"
+	fPractice = "prac"
+	fPatient  = "pat"
+	fReq      = "req"
+	fPriority = "pri"
+	fRule     = "rule"
+	fAuthored = "auth"
+	fModified = "mod"
+	fVersion  = "v"
+	fDue      = "due"
+)
+
+// taskFields flattens a Task into HSET arguments (field, value, ...).
+// Empty values are left out.
+func taskFields(t *adapter.Task) []string {
+	out := make([]string, 0, 30)
+	add := func(f, v string) {
+		if v != "" {
+			out = append(out, f, v)
+		}
+	}
+	add(fStatus, string(t.Status))
+	add(fBusiness, t.BusinessStatus.Code)
+	add(fReason, t.StatusReason)
+	add(fOwner, t.Owner)
+	add(fReferral, t.ReferralID)
+	add(fPartOf, t.PartOf)
+	add(fPractice, t.Practice)
+	add(fPatient, t.Patient)
+	add(fReq, t.Requester)
+	add(fPriority, string(t.Priority))
+	add(fRule, t.Rule)
+	add(fAuthored, msString(t.AuthoredOn))
+	add(fModified, msString(t.LastModified))
+	add(fVersion, strconv.Itoa(t.Version))
+	add(fDue, msString(t.FirstContactDue))
+	return out
+}
+
+// taskFromHash rebuilds a Task from its hash; nil when the hash is empty.
+func taskFromHash(id string, h map[string]string) *adapter.Task {
+	if len(h) == 0 {
+		return nil
+	}
+	v, _ := strconv.Atoi(h[fVersion])
+	bs, _ := adapter.BusinessStatus(h[fBusiness])
+	return &adapter.Task{
+		ID: id, ReferralID: h[fReferral], PartOf: h[fPartOf], Practice: h[fPractice],
+		Patient: h[fPatient], Requester: h[fReq], Owner: h[fOwner],
+		Status: adapter.TaskStatus(h[fStatus]), BusinessStatus: bs, StatusReason: h[fReason],
+		Priority: adapter.Priority(h[fPriority]), Rule: h[fRule],
+		AuthoredOn: msTime(h[fAuthored]), LastModified: msTime(h[fModified]),
+		Version: v, FirstContactDue: msTime(h[fDue]),
+	}
+}
+
+func msString(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return strconv.FormatInt(t.UnixMilli(), 10)
+}
+
+func msTime(s string) time.Time {
+	if s == "" {
+		return time.Time{}
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil {
+		return time.Time{}
+	}
+	return time.UnixMilli(n).UTC()
+}
+
+// queueScore orders a queue by priority rank, then by due time (or, with
+// no deadline, by when the referral was made): lower scores are served
+// first. rank*1e13 stays exact in a float64 for any date before 2286.
+func queueScore(t *adapter.Task) float64 {
+	at := t.FirstContactDue
+	if at.IsZero() {
+		at = t.AuthoredOn
+	}
+	return float64(t.Priority.Rank())*1e13 + float64(at.UnixMilli())
+}

@@ -1,0 +1,63 @@
+package adapter
+
+import "time"
+
+// Priority is a referral's urgency, in the FHIR request-priority codes.
+type Priority string
+
+// The FHIR R4 request priorities.
+const (
+	PriorityRoutine Priority = "routine"
+	PriorityUrgent  Priority = "urgent"
+	PriorityASAP    Priority = "asap"
+	PriorityStat    Priority = "stat"
+)
+
+// Rank orders priorities for queues: lower ranks are served first
+// (stat > asap > urgent > routine). Unknown priorities rank as routine.
+func (p Priority) Rank() int {
+	switch p {
+	case PriorityStat:
+		return 0
+	case PriorityASAP:
+		return 1
+	case PriorityUrgent:
+		return 2
+	default:
+		return 3
+	}
+}
+
+// Valid reports whether p is one of the FHIR request priorities.
+func (p Priority) Valid() bool {
+	switch p {
+	case PriorityRoutine, PriorityUrgent, PriorityASAP, PriorityStat:
+		return true
+	}
+	return false
+}
+
+// Referral is what the adapter needs to know about a social prescribing
+// referral (a FHIR ServiceRequest) to route and track it. The full resource
+// is kept verbatim beside it; this struct carries no free text.
+type Referral struct {
+	ID         string
+	Identifier Identifier // the first business identifier, used for idempotency
+	Practice   string     // ODS code of the referring practice (the tenant)
+	Subject    string     // reference to the patient, e.g. "Patient/123"
+	Requester  string     // reference to the referrer, e.g. "PractitionerRole/abc"
+	Codes      []Coding   // ServiceRequest.code
+	Categories []Coding   // ServiceRequest.category
+	Reasons    []Coding   // ServiceRequest.reasonCode
+	Performers []string   // ServiceRequest.performer references
+	Priority   Priority
+	AuthoredOn time.Time
+}
+
+// AllCodings returns every coding that can drive routing.
+func (r *Referral) AllCodings() []Coding {
+	out := make([]Coding, 0, len(r.Codes)+len(r.Categories)+len(r.Reasons))
+	out = append(out, r.Codes...)
+	out = append(out, r.Categories...)
+	return append(out, r.Reasons...)
+}

@@ -1,0 +1,84 @@
+package adapter
+
+import (
+	"slices"
+	"time"
+)
+
+// TaskStatus is a FHIR Task status, restricted to the codes the HL7 Gravity
+// SDOH Clinical Care referral Task allows.
+type TaskStatus string
+
+// Task statuses (http://hl7.org/fhir/task-status).
+const (
+	TaskRequested      TaskStatus = "requested"
+	TaskAccepted       TaskStatus = "accepted"
+	TaskRejected       TaskStatus = "rejected"
+	TaskCancelled      TaskStatus = "cancelled"
+	TaskOnHold         TaskStatus = "on-hold"
+	TaskInProgress     TaskStatus = "in-progress"
+	TaskCompleted      TaskStatus = "completed"
+	TaskFailed         TaskStatus = "failed"
+	TaskEnteredInError TaskStatus = "entered-in-error"
+)
+
+// taskTransitions is the Gravity referral Task state machine as callers may
+// drive it. The adapter itself may also create a Task on-hold (awaiting
+// consent or sign-off) and release it to requested; those are system moves,
+// not transitions a caller can ask for.
+var taskTransitions = map[TaskStatus][]TaskStatus{
+	TaskRequested:  {TaskAccepted, TaskRejected, TaskCancelled},
+	TaskAccepted:   {TaskInProgress, TaskOnHold, TaskCancelled, TaskCompleted, TaskFailed},
+	TaskInProgress: {TaskCompleted, TaskFailed, TaskCancelled},
+	TaskOnHold:     {TaskInProgress, TaskCancelled, TaskCompleted, TaskFailed},
+}
+
+// Valid reports whether s is one of the Gravity referral Task statuses.
+func (s TaskStatus) Valid() bool {
+	switch s {
+	case TaskRequested, TaskAccepted, TaskRejected, TaskCancelled, TaskOnHold,
+		TaskInProgress, TaskCompleted, TaskFailed, TaskEnteredInError:
+		return true
+	}
+	return false
+}
+
+// Terminal reports whether no further transition can leave s.
+func (s TaskStatus) Terminal() bool {
+	switch s {
+	case TaskRejected, TaskCancelled, TaskCompleted, TaskFailed, TaskEnteredInError:
+		return true
+	}
+	return false
+}
+
+// NextStatuses lists the statuses a caller may move s to.
+func (s TaskStatus) NextStatuses() []TaskStatus {
+	return slices.Clone(taskTransitions[s])
+}
+
+// CanTransitionTo reports whether the state machine allows s → t.
+func (s TaskStatus) CanTransitionTo(t TaskStatus) bool {
+	return slices.Contains(s.NextStatuses(), t)
+}
+
+// Task is the adapter's record of a FHIR Task that tracks one referral at
+// one destination service.
+type Task struct {
+	ID              string
+	ReferralID      string // the ServiceRequest this Task fulfils (Task.focus)
+	PartOf          string // parent Task id for onward referrals
+	Practice        string // ODS code of the referring practice
+	Patient         string // Task.for
+	Requester       string // Task.requester
+	Owner           string // HealthcareService id (Task.owner)
+	Status          TaskStatus
+	BusinessStatus  Coding
+	StatusReason    string // plain words for the referrer; never patient data
+	Priority        Priority
+	Rule            string // mapping rule that routed it
+	AuthoredOn      time.Time
+	LastModified    time.Time
+	Version         int
+	FirstContactDue time.Time
+}

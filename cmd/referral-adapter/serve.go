@@ -1,0 +1,107 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/sethvargo/go-envconfig"
+
+	"github.com/social-prescribing/referral-adapter/adapter/auth"
+	"github.com/social-prescribing/referral-adapter/adapter/fhir"
+	"github.com/social-prescribing/referral-adapter/adapter/httpapi"
+	"github.com/social-prescribing/referral-adapter/adapter/intake"
+	"github.com/social-prescribing/referral-adapter/adapter/mapping"
+	"github.com/social-prescribing/referral-adapter/adapter/redis"
+)
+
+// app is the assembled service.
+type app struct {
+	handler http.Handler
+	store   *redis.Store
+	close   func()
+}
+
+// build wires the packages together. ctx bounds background work (JWKS
+// refresh).
+func build(ctx context.Context, cfg *Config, m *mapping.Mappings, log *slog.Logger) (*app, error) {
+	verifier, err := auth.NewVerifier(ctx, cfg.Auth)
+	if err != nil {
+		return nil, err
+	}
+	parser, err := fhir.NewParser()
+	if err != nil {
+		return nil, err
+	}
+	render, err := fhir.NewRenderer()
+	if err != nil {
+		return nil, err
+	}
+	client, closeStore, err := redis.Open(cfg.Redis, log)
+	if err != nil {
+		return nil, err
+	}
+	store := redis.New(client, cfg.Redis.Namespace)
+	srv := httpapi.New(cfg.HTTP, httpapi.Deps{
+		Log: log, Verifier: verifier, Intake: intake.New(parser, store, m), Store: store,
+		Mappings: m, Parser: parser, Render: render, Ready: store.Ping,
+	})
+	return &app{handler: srv.Handler(), store: store, close: closeStore}, nil
+}
+
+func serve(ctx context.Context, stderr io.Writer) error {
+	cfg, m, err := loadConfig(ctx, envconfig.OsLookuper())
+	if err != nil {
+		return err
+	}
+	level, _ := parseLevel(cfg.LogLevel)
+	log := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: level}))
+	a, err := build(ctx, cfg, m, log)
+	if err != nil {
+		return err
+	}
+	defer a.close()
+	pingCtx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	if err := a.store.Ping(pingCtx); err != nil {
+		log.Warn("redis not reachable at start-up; /readyz reports unavailable until it is", "error", err.Error())
+	}
+	cancel()
+	log.Info("mappings loaded", "ruleSet", m.RuleSet, "rules", len(m.Rules), "services", len(m.Services()))
+	return listen(ctx, cfg.HTTP, a.handler, log)
+}
+
+// listen serves until ctx ends, then drains in-flight requests.
+func listen(ctx context.Context, cfg httpapi.Config, h http.Handler, log *slog.Logger) error {
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
+	}
+	srv := &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       cfg.RequestTimeout + 5*time.Second,
+		WriteTimeout:      cfg.RequestTimeout + 5*time.Second,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    32 << 10,
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	log.Info("listening", "addr", ln.Addr().String())
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	log.Info("shutting down", "timeout", cfg.ShutdownTimeout.String())
+	sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	return nil
+}
