@@ -9,6 +9,8 @@ import (
 	"path"
 	"regexp"
 	"slices"
+	"strconv"
+	"strings"
 
 	"gopkg.in/yaml.v3"
 
@@ -56,18 +58,22 @@ func Load(fsys fs.FS, label string) (*Mappings, error) {
 	var files []loadedFile
 	var problems []error
 	for _, n := range names {
-		f, err := decodeFile(fsys, n, path.Join(label, n))
-		if err != nil {
-			problems = append(problems, err)
-			continue
+		f, errs := decodeFile(fsys, n, path.Join(label, n))
+		problems = append(problems, errs...)
+		if f.root != nil {
+			files = append(files, f)
 		}
-		files = append(files, f)
 	}
-	if len(problems) > 0 {
+	if len(files) == 0 {
 		return nil, errors.Join(problems...)
 	}
 	b := &builder{m: &Mappings{services: map[string]*adapter.Service{}}}
-	return b.build(files)
+	m, err := b.build(files)
+	if len(problems) > 0 {
+		// Validate what decoded too, so every problem is reported at once.
+		return nil, errors.Join(append(problems, err)...)
+	}
+	return m, err
 }
 
 func yamlFiles(fsys fs.FS) ([]string, error) {
@@ -83,30 +89,59 @@ func yamlFiles(fsys fs.FS) ([]string, error) {
 	return names, nil
 }
 
-func decodeFile(fsys fs.FS, name, label string) (loadedFile, error) {
+// decodeFile decodes one file strictly. Unknown fields and type mismatches
+// are reported per line while the rest of the file still decodes (so its
+// other problems are found too); a syntax error makes the file unusable
+// (f.root stays nil).
+func decodeFile(fsys fs.FS, name, label string) (loadedFile, []error) {
+	f := loadedFile{name: label}
 	raw, err := fs.ReadFile(fsys, name)
 	if err != nil {
-		return loadedFile{}, fmt.Errorf("%s: %w", label, err)
-	}
-	f := loadedFile{name: label}
-	dec := yaml.NewDecoder(bytes.NewReader(raw))
-	dec.KnownFields(true)
-	if err := dec.Decode(&f.doc); err != nil {
-		if errors.Is(err, io.EOF) {
-			return f, problem{file: label, msg: "file is empty"}
-		}
-		return f, fmt.Errorf("%s: %w", label, err)
-	}
-	var extra any
-	if err := dec.Decode(&extra); !errors.Is(err, io.EOF) {
-		return f, problem{file: label, msg: "more than one YAML document in the file"}
+		return f, []error{fmt.Errorf("%s: %w", label, err)}
 	}
 	var root yaml.Node
 	if err := yaml.Unmarshal(raw, &root); err != nil {
-		return f, fmt.Errorf("%s: %w", label, err)
+		return f, []error{yamlProblem(label, strings.TrimPrefix(err.Error(), "yaml: "))}
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(raw))
+	dec.KnownFields(true)
+	var errs []error
+	if err := dec.Decode(&f.doc); err != nil {
+		var te *yaml.TypeError
+		switch {
+		case errors.Is(err, io.EOF):
+			return f, []error{problem{file: label, msg: "file is empty"}}
+		case errors.As(err, &te):
+			for _, msg := range te.Errors {
+				errs = append(errs, yamlProblem(label, msg))
+			}
+		default:
+			return f, []error{fmt.Errorf("%s: %w", label, err)}
+		}
+	}
+	var extra any
+	if err := dec.Decode(&extra); !errors.Is(err, io.EOF) {
+		errs = append(errs, problem{file: label, msg: "more than one YAML document in the file"})
 	}
 	f.root = &root
-	return f, nil
+	return f, errs
+}
+
+var unknownField = regexp.MustCompile(`^field (\S+) not found in type`)
+
+var yamlLine = regexp.MustCompile(`^line (\d+): (.*)$`)
+
+// yamlProblem turns yaml.v3's "line N: msg" into "file:N: msg".
+func yamlProblem(file, msg string) problem {
+	if m := yamlLine.FindStringSubmatch(msg); m != nil {
+		n, _ := strconv.Atoi(m[1])
+		msg = m[2]
+		if f := unknownField.FindStringSubmatch(msg); f != nil {
+			msg = fmt.Sprintf("unknown field %q", f[1])
+		}
+		return problem{file: file, line: n, msg: msg}
+	}
+	return problem{file: file, msg: msg}
 }
 
 // node helpers: find a mapping key's value, or a sequence item.

@@ -1,6 +1,7 @@
 package redis
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -58,6 +59,7 @@ func (c *Config) Validate() []error {
 // Open connects to the configured deployment, or starts the embedded store.
 // The returned close function releases everything.
 func Open(c Config, log *slog.Logger) (goredis.UniversalClient, func(), error) {
+	goredis.SetLogger(slogLogger{log: log})
 	if c.Embedded() {
 		return Embedded(log)
 	}
@@ -80,4 +82,12 @@ func Open(c Config, log *slog.Logger) (goredis.UniversalClient, func(), error) {
 		})
 	}
 	return client, func() { _ = client.Close() }, nil
+}
+
+// slogLogger sends go-redis's internal messages (pool dial failures) to the
+// service's structured log instead of stderr.
+type slogLogger struct{ log *slog.Logger }
+
+func (l slogLogger) Printf(ctx context.Context, format string, v ...any) {
+	l.log.WarnContext(ctx, "redis client", "detail", fmt.Sprintf(format, v...))
 }

@@ -40,3 +40,7 @@ func (k keys) patientConsents(patient string) string { return k.p + "pconsents:"
 func idemField(practice, kind, identifier string) string {
 	return practice + "\x1f" + kind + "\x1f" + identifier
 }
+
+// KeyPattern matches every key of the store's namespace (for tests and
+// operators; never used on the request path).
+func (s *Store) KeyPattern() string { return s.k.p + "*" }

@@ -24,6 +24,7 @@ import (
 type app struct {
 	handler http.Handler
 	store   *redis.Store
+	parser  *fhir.Parser
 	close   func()
 }
 
@@ -51,7 +52,7 @@ func build(ctx context.Context, cfg *Config, m *mapping.Mappings, log *slog.Logg
 		Log: log, Verifier: verifier, Intake: intake.New(parser, store, m), Store: store,
 		Mappings: m, Parser: parser, Render: render, Ready: store.Ping,
 	})
-	return &app{handler: srv.Handler(), store: store, close: closeStore}, nil
+	return &app{handler: srv.Handler(), store: store, parser: parser, close: closeStore}, nil
 }
 
 func serve(ctx context.Context, stderr io.Writer) error {

@@ -1,0 +1,261 @@
+package main
+
+import (
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/social-prescribing/referral-adapter/adapter/auth"
+)
+
+const (
+	practice      = "A81001"
+	otherPractice = "B82002"
+	referralSys   = "https://fhir.a81001.example.nhs.uk/Id/social-prescribing-referral"
+)
+
+func TestCreateServiceRequestThenReadItsTask(t *testing.T) {
+	h := newHarness(t, nil)
+	tok := h.token(auth.RolePractice, practice)
+
+	r := h.do("POST", "/fhir/ServiceRequest", tok, fixture(t, "servicerequest-debt.json"))
+	if r.status != http.StatusCreated {
+		t.Fatalf("POST = %d %s", r.status, r.body)
+	}
+	sr := r.json(t)
+	id, _ := sr["id"].(string)
+	if id == "" || r.header.Get("Location") != "/fhir/ServiceRequest/"+id {
+		t.Fatalf("Location %q for id %q", r.header.Get("Location"), id)
+	}
+	meta := sr["meta"].(map[string]any)
+	if meta["versionId"] != "1" || meta["lastUpdated"] == nil {
+		t.Errorf("meta = %v", meta)
+	}
+
+	got := h.do("GET", "/fhir/ServiceRequest/"+id, tok, nil)
+	if got.status != 200 || got.json(t)["id"] != id {
+		t.Fatalf("read back = %d %s", got.status, got.body)
+	}
+
+	task := h.do("GET", "/fhir/Task/"+id, tok, nil).json(t)
+	want := map[string]string{"status": "requested", "intent": "order"}
+	for k, v := range want {
+		if task[k] != v {
+			t.Errorf("Task.%s = %v, want %s", k, task[k], v)
+		}
+	}
+	if ref := task["focus"].(map[string]any)["reference"]; ref != "ServiceRequest/"+id {
+		t.Errorf("Task.focus = %v", ref)
+	}
+	if ref := task["owner"].(map[string]any)["reference"]; ref != "HealthcareService/money-advice" {
+		t.Errorf("Task.owner = %v, want the debt advice service", ref)
+	}
+	if code := task["code"].(map[string]any)["coding"].([]any)[0].(map[string]any)["code"]; code != "fulfill" {
+		t.Errorf("Task.code = %v", code)
+	}
+	if task["for"].(map[string]any)["identifier"] == nil {
+		t.Errorf("Task.for should carry the patient's NHS number reference: %v", task["for"])
+	}
+}
+
+func TestSearchByIdentifierAndFocus(t *testing.T) {
+	h := newHarness(t, nil)
+	tok := h.token(auth.RolePractice, practice)
+	id := h.do("POST", "/fhir/ServiceRequest", tok, fixture(t, "servicerequest-loneliness.json")).json(t)["id"].(string)
+
+	q := "/fhir/ServiceRequest?identifier=" + url.QueryEscape(referralSys+"|SP-2026-000103")
+	b := h.do("GET", q, tok, nil).json(t)
+	if b["type"] != "searchset" || b["total"] != float64(1) {
+		t.Fatalf("search = %v", b)
+	}
+	entry := b["entry"].([]any)[0].(map[string]any)
+	if entry["resource"].(map[string]any)["id"] != id {
+		t.Errorf("found %v", entry)
+	}
+
+	tb := h.do("GET", "/fhir/Task?focus=ServiceRequest/"+id, tok, nil).json(t)
+	if tb["total"] != float64(1) {
+		t.Fatalf("Task search = %v", tb)
+	}
+
+	other := h.token(auth.RolePractice, otherPractice)
+	ob := h.do("GET", q, other, nil).json(t)
+	if ob["total"] != float64(0) {
+		t.Errorf("another practice found the referral: %v", ob)
+	}
+}
+
+func TestIdempotentCreate(t *testing.T) {
+	h := newHarness(t, nil)
+	tok := h.token(auth.RolePractice, practice)
+	body := fixture(t, "servicerequest-general.json")
+	first := h.do("POST", "/fhir/ServiceRequest", tok, body)
+	if first.status != 201 {
+		t.Fatalf("first = %d %s", first.status, first.body)
+	}
+	id := first.json(t)["id"]
+
+	again := h.do("POST", "/fhir/ServiceRequest", tok, body)
+	if again.status != 200 || again.json(t)["id"] != id {
+		t.Fatalf("plain re-POST = %d %s, want 200 with id %v", again.status, again.body, id)
+	}
+	cond := h.do("POST", "/fhir/ServiceRequest", tok, body, "If-None-Exist", "identifier="+referralSys+"|SP-2026-000104")
+	if cond.status != 200 || cond.json(t)["id"] != id {
+		t.Fatalf("conditional create = %d %s", cond.status, cond.body)
+	}
+	tasks := h.do("GET", "/fhir/Task?focus=ServiceRequest/"+id.(string), tok, nil).json(t)
+	if tasks["total"] != float64(1) {
+		t.Errorf("duplicate Tasks: %v", tasks["total"])
+	}
+
+	// A different practice using the same identifier is a different referral.
+	other := h.do("POST", "/fhir/ServiceRequest", h.token(auth.RolePractice, otherPractice), body)
+	if other.status != 201 || other.json(t)["id"] == id {
+		t.Errorf("other practice = %d", other.status)
+	}
+}
+
+func TestConditionalCreateWithNewIdentifierCreates(t *testing.T) {
+	h := newHarness(t, nil)
+	tok := h.token(auth.RolePractice, practice)
+	r := h.do("POST", "/fhir/ServiceRequest", tok, fixture(t, "servicerequest-debt.json"), "If-None-Exist", "identifier="+referralSys+"|SP-2026-000101")
+	if r.status != 201 {
+		t.Fatalf("= %d %s", r.status, r.body)
+	}
+	bad := h.do("POST", "/fhir/ServiceRequest", tok, fixture(t, "servicerequest-debt.json"), "If-None-Exist", "status=active")
+	if bad.status != 400 {
+		t.Errorf("unsupported If-None-Exist criteria = %d, want 400", bad.status)
+	}
+}
+
+func TestCreateConsent(t *testing.T) {
+	h := newHarness(t, nil)
+	tok := h.token(auth.RolePractice, practice)
+	r := h.do("POST", "/fhir/Consent", tok, fixture(t, "consent-share-with-link-workers.json"))
+	if r.status != 201 {
+		t.Fatalf("= %d %s", r.status, r.body)
+	}
+	id := r.json(t)["id"].(string)
+	if r.header.Get("Location") != "/fhir/Consent/"+id {
+		t.Errorf("Location = %q", r.header.Get("Location"))
+	}
+	if got := h.do("GET", "/fhir/Consent/"+id, tok, nil); got.status != 200 {
+		t.Errorf("read = %d", got.status)
+	}
+	if got := h.do("GET", "/fhir/Consent/"+id, h.token(auth.RolePractice, otherPractice), nil); got.status != 404 {
+		t.Errorf("other practice read = %d, want 404", got.status)
+	}
+}
+
+func TestPreferReturn(t *testing.T) {
+	h := newHarness(t, nil)
+	tok := h.token(auth.RolePractice, practice)
+	r := h.do("POST", "/fhir/ServiceRequest", tok, fixture(t, "servicerequest-debt.json"), "Prefer", "return=minimal")
+	if r.status != 201 || len(strings.TrimSpace(string(r.body))) != 0 || r.header.Get("Location") == "" {
+		t.Errorf("return=minimal = %d %q", r.status, r.body)
+	}
+	r = h.do("POST", "/fhir/ServiceRequest", tok, fixture(t, "servicerequest-housing-urgent.json"), "Prefer", "return=OperationOutcome")
+	if r.status != 201 || r.json(t)["resourceType"] != "OperationOutcome" {
+		t.Errorf("return=OperationOutcome = %d %s", r.status, r.body)
+	}
+}
+
+func TestTransactionBundle(t *testing.T) {
+	h := newHarness(t, nil)
+	tok := h.token(auth.RolePractice, practice)
+	r := h.do("POST", "/fhir", tok, fixture(t, "bundle-referral-transaction.json"))
+	if r.status != 200 {
+		t.Fatalf("= %d %s", r.status, r.body)
+	}
+	var b struct {
+		Type  string
+		Entry []struct {
+			Resource json.RawMessage
+			Response struct{ Status, Location string }
+		}
+	}
+	if err := json.Unmarshal(r.body, &b); err != nil {
+		t.Fatal(err)
+	}
+	if b.Type != "transaction-response" || len(b.Entry) != 3 {
+		t.Fatalf("bundle = %s", r.body)
+	}
+	var ids []string
+	for _, e := range b.Entry {
+		if e.Response.Status != "201 Created" {
+			t.Errorf("entry status %q", e.Response.Status)
+		}
+		var res map[string]any
+		_ = json.Unmarshal(e.Resource, &res)
+		ids = append(ids, res["id"].(string))
+	}
+	var sr map[string]any
+	_ = json.Unmarshal(b.Entry[1].Resource, &sr)
+	if ref := sr["subject"].(map[string]any)["reference"]; ref != "Patient/"+ids[0] {
+		t.Errorf("urn:uuid reference not resolved: subject = %v", ref)
+	}
+	task := h.do("GET", "/fhir/Task/"+ids[1], tok, nil).json(t)
+	if task["owner"].(map[string]any)["reference"] != "HealthcareService/work-and-skills" {
+		t.Errorf("owner = %v", task["owner"])
+	}
+
+	again := h.do("POST", "/fhir", tok, fixture(t, "bundle-referral-transaction.json"))
+	if again.status != 200 || !strings.Contains(string(again.body), ids[1]) {
+		t.Errorf("replayed transaction = %d, should return the same ServiceRequest", again.status)
+	}
+}
+
+func TestTransactionIsAllOrNothing(t *testing.T) {
+	h := newHarness(t, nil)
+	tok := h.token(auth.RolePractice, practice)
+	var b map[string]any
+	_ = json.Unmarshal(fixture(t, "bundle-referral-transaction.json"), &b)
+	entries := b["entry"].([]any)
+	entries[2].(map[string]any)["resource"].(map[string]any)["status"] = "bogus"
+	body, _ := json.Marshal(b)
+
+	r := h.do("POST", "/fhir", tok, body)
+	if r.status != 400 {
+		t.Fatalf("= %d %s", r.status, r.body)
+	}
+	is := issue(t, r)
+	expr := is["expression"].([]any)[0].(string)
+	if !strings.HasPrefix(expr, "Bundle.entry[2]") {
+		t.Errorf("expression %q does not name the entry", expr)
+	}
+	q := "/fhir/ServiceRequest?identifier=" + url.QueryEscape(referralSys+"|SP-2026-000106")
+	if got := h.do("GET", q, tok, nil).json(t); got["total"] != float64(0) {
+		t.Errorf("a failed transaction stored its ServiceRequest: %v", got)
+	}
+	keys, err := h.app.store.Client().Keys(t.Context(), h.app.store.KeyPattern()).Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(keys) != 0 {
+		t.Errorf("failed transaction wrote keys: %v", keys)
+	}
+}
+
+func TestNotASocialPrescribingReferral(t *testing.T) {
+	h := newHarness(t, nil)
+	r := h.do("POST", "/fhir/ServiceRequest", h.token(auth.RolePractice, practice), fixture(t, "servicerequest-not-social.json"))
+	if r.status != 422 {
+		t.Fatalf("= %d", r.status)
+	}
+	is := issue(t, r)
+	if is["code"] != "business-rule" || !strings.Contains(is["diagnostics"].(string), "riverside-pcn-default") {
+		t.Errorf("issue = %v", is)
+	}
+}
+
+func TestPerformerRoutesFirst(t *testing.T) {
+	h := newHarness(t, nil)
+	tok := h.token(auth.RolePractice, practice)
+	id := h.do("POST", "/fhir/ServiceRequest", tok, fixture(t, "servicerequest-performer.json")).json(t)["id"].(string)
+	task := h.do("GET", "/fhir/Task/"+id, tok, nil).json(t)
+	if task["owner"].(map[string]any)["reference"] != "HealthcareService/carers-support" {
+		t.Errorf("owner = %v", task["owner"])
+	}
+}

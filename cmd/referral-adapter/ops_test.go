@@ -1,0 +1,102 @@
+package main
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/sethvargo/go-envconfig"
+
+	"github.com/social-prescribing/referral-adapter/adapter/auth"
+	"github.com/social-prescribing/referral-adapter/internal/redistest"
+)
+
+func contains(s, sub string) bool { return strings.Contains(s, sub) }
+
+func TestHealthAndReadiness(t *testing.T) {
+	rs := redistest.NewServer(t)
+	h := newHarness(t, map[string]string{"REDIS_URL": rs.URL(), "REDIS_OP_TIMEOUT": "300ms", "REDIS_DIAL_TIMEOUT": "300ms"})
+	if r := h.do("GET", "/healthz", "", nil); r.status != 200 {
+		t.Fatalf("healthz = %d", r.status)
+	}
+	if r := h.do("GET", "/readyz", "", nil); r.status != 200 {
+		t.Fatalf("readyz = %d", r.status)
+	}
+	tok := h.token(auth.RolePractice, practice)
+
+	rs.Stop()
+	if r := h.do("GET", "/readyz", "", nil); r.status != 503 {
+		t.Errorf("readyz with Redis down = %d", r.status)
+	}
+	r := h.do("POST", "/fhir/ServiceRequest", tok, fixture(t, "servicerequest-debt.json"))
+	if r.status != 503 || r.header.Get("Retry-After") == "" {
+		t.Fatalf("write with Redis down = %d %s (Retry-After %q)", r.status, r.body, r.header.Get("Retry-After"))
+	}
+	if is := issue(t, r); is["code"] != "transient" {
+		t.Errorf("issue = %v", is)
+	}
+
+	if err := rs.Start(); err != nil {
+		t.Fatal(err)
+	}
+	if r := h.do("GET", "/readyz", "", nil); r.status != 200 {
+		t.Errorf("readyz after Redis returned = %d", r.status)
+	}
+	if r := h.do("POST", "/fhir/ServiceRequest", tok, fixture(t, "servicerequest-debt.json")); r.status != 201 {
+		t.Errorf("write after Redis returned = %d %s", r.status, r.body)
+	}
+}
+
+func TestConfigReportsEveryProblemAtOnce(t *testing.T) {
+	_, _, err := loadConfig(context.Background(), envconfig.MapLookuper(map[string]string{
+		"MAX_BODY_BYTES":  "10",
+		"REDIS_URL":       "http://nope",
+		"REDIS_NAMESPACE": "a:b",
+		"LOG_LEVEL":       "loud",
+	}))
+	if err == nil {
+		t.Fatal("bad configuration accepted")
+	}
+	for _, want := range []string{"AUTH_JWKS_FILE", "MAX_BODY_BYTES", "REDIS_URL", "REDIS_NAMESPACE", "LOG_LEVEL"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error does not mention %s:\n%v", want, err)
+		}
+	}
+}
+
+func TestBadMappingsRefuseToStartNamingFileAndLine(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, dir, "net.yaml", "network: {id: n, name: N, ods: U1, linkWorkerService: lw}\nruleSet: test\n")
+	writeFile(t, dir, "svc.yaml", "services:\n  - id: lw\n    name: LW\n    kind: link-worker\n    providedBy: {ods: U1}\n")
+	writeFile(t, dir, "rules.yaml", "rules:\n  - name: r\n    match: {code: [{system: s, code: c}]}\n    target: nowhere\n    fallback: [lw]\n    colour: blue\n")
+	_, _, err := loadConfig(context.Background(), envconfig.MapLookuper(map[string]string{
+		"AUTH_DEV_HS256_SECRET": testSecret, "MAPPINGS_DIR": dir,
+	}))
+	if err == nil {
+		t.Fatal("bad mappings accepted")
+	}
+	for _, want := range []string{"rules.yaml:6", "colour", "rules.yaml:2", "nowhere"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error does not mention %q:\n%v", want, err)
+		}
+	}
+}
+
+func TestTokenCommand(t *testing.T) {
+	t.Setenv("AUTH_DEV_HS256_SECRET", testSecret)
+	var out, errOut strings.Builder
+	if err := realMain(context.Background(), []string{"token", "--role", "practice", "--org", "A81001"}, &out, &errOut); err != nil {
+		t.Fatal(err)
+	}
+	h := newHarness(t, nil)
+	tok := strings.TrimSpace(out.String())
+	if r := h.do("POST", "/fhir/ServiceRequest", tok, fixture(t, "servicerequest-debt.json")); r.status != 201 {
+		t.Errorf("minted token rejected: %d %s", r.status, r.body)
+	}
+	if err := realMain(context.Background(), []string{"token", "--role", "wizard", "--org", "A81001"}, &out, &errOut); err == nil {
+		t.Error("unknown role accepted")
+	}
+	if err := realMain(context.Background(), []string{"frobnicate"}, &out, &errOut); err == nil {
+		t.Error("unknown command accepted")
+	}
+}
