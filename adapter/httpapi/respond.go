@@ -18,7 +18,12 @@ const ContentTypeFHIR = "application/fhir+json; charset=utf-8"
 // client is throttled.
 const retryAfterSeconds = 5
 
+// writeFHIR sends a FHIR JSON body. A final newline keeps terminal output
+// (curl) readable and is insignificant JSON whitespace.
 func (s *Server) writeFHIR(c *gin.Context, status int, body []byte) {
+	if n := len(body); n > 0 && body[n-1] != '\n' {
+		body = append(body[:n:n], '\n')
+	}
 	c.Data(status, ContentTypeFHIR, body)
 }
 
