@@ -1,0 +1,83 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"sync/atomic"
+)
+
+// need is one referral reason from the default mappings.
+type need struct{ system, code, display string }
+
+var needs = []need{
+	{"http://hl7.org/fhir/sid/icd-10", "Z59.6", "Low income"},
+	{"http://hl7.org/fhir/sid/icd-10", "Z59.0", "Homelessness"},
+	{"http://snomed.info/sct", "422650009", "Social isolation"},
+	{"http://hl7.org/fhir/sid/icd-10", "Z56.0", "Unemployment, unspecified"},
+	{"http://hl7.org/fhir/sid/icd-10", "Z73.3", "Stress, not elsewhere classified"},
+	{"http://hl7.org/fhir/sid/icd-10", "Z63.6", "Dependent relative needing care at home"},
+	{"http://hl7.org/fhir/sid/icd-10", "Z72.3", "Lack of physical exercise"},
+	{"", "", ""}, // generic referral to social prescribing
+}
+
+var seq atomic.Int64
+
+// referral returns a synthetic ServiceRequest with a unique identifier and
+// a synthetic NHS number.
+func referral(run string) []byte {
+	n := seq.Add(1)
+	nd := needs[rand.IntN(len(needs))]
+	sr := map[string]any{
+		"resourceType": "ServiceRequest",
+		"identifier":   []any{map[string]any{"system": "https://loadgen.example/Id/referral", "value": fmt.Sprintf("%s-%d", run, n)}},
+		"status":       "active", "intent": "order", "priority": []string{"routine", "routine", "routine", "urgent"}[rand.IntN(4)],
+		"code": map[string]any{"coding": []any{map[string]any{"system": "http://snomed.info/sct", "code": "871731000000106",
+			"display": "Referral to social prescribing service"}}},
+		"subject":    map[string]any{"type": "Patient", "identifier": map[string]any{"system": "https://fhir.nhs.uk/Id/nhs-number", "value": nhsNumber(n)}},
+		"authoredOn": "2026-11-20T10:15:00+00:00",
+	}
+	if nd.code != "" {
+		sr["reasonCode"] = []any{map[string]any{"coding": []any{map[string]any{"system": nd.system, "code": nd.code, "display": nd.display}}}}
+	}
+	b, _ := json.Marshal(sr)
+	return b
+}
+
+// nhsNumber builds a valid (modulus 11) number in the 900 test range.
+func nhsNumber(n int64) string {
+	for k := n; ; k++ {
+		digits := fmt.Sprintf("9%08d", k%100000000)
+		sum := 0
+		for i, c := range digits {
+			sum += int(c-'0') * (10 - i)
+		}
+		check := 11 - sum%11
+		if check == 11 {
+			check = 0
+		}
+		if check != 10 {
+			return fmt.Sprintf("%s%d", digits, check)
+		}
+	}
+}
+
+// hostile returns a bad request body of one of several kinds, and its name.
+func hostile(run string) (string, []byte) {
+	good := referral(run)
+	switch rand.IntN(6) {
+	case 0:
+		return "malformed", good[:len(good)/2]
+	case 1:
+		return "oversized", append(append([]byte(`{"resourceType":"ServiceRequest","x":"`), bytes.Repeat([]byte("a"), 2<<20)...), '"', '}')
+	case 2:
+		return "deep", append(append(bytes.Repeat([]byte(`{"a":`), 200), '1'), bytes.Repeat([]byte("}"), 200)...)
+	case 3:
+		return "wrong-type", []byte(`{"resourceType":"Patient","name":[{"family":"X"}]}`)
+	case 4:
+		return "bad-code", bytes.Replace(good, []byte(`"status":"active"`), []byte(`"status":"bogus"`), 1)
+	default:
+		return "huge-number", []byte(`{"resourceType":"ServiceRequest","status":"active","intent":"order","x":` + string(bytes.Repeat([]byte("9"), 500)) + `}`)
+	}
+}

@@ -1,0 +1,101 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/social-prescribing/referral-adapter/internal/redistest"
+)
+
+func TestNHSNumbersPassModulus11(t *testing.T) {
+	for n := int64(1); n < 2000; n++ {
+		s := nhsNumber(n)
+		if len(s) != 10 || s[0] != '9' {
+			t.Fatalf("%d → %q", n, s)
+		}
+		sum := 0
+		for i := 0; i < 9; i++ {
+			sum += int(s[i]-'0') * (10 - i)
+		}
+		check := (11 - sum%11) % 11
+		if check == 10 || int(s[9]-'0') != check {
+			t.Fatalf("%q fails the check digit", s)
+		}
+	}
+}
+
+func TestGeneratedReferralsAreJSONAndUnique(t *testing.T) {
+	seen := map[string]bool{}
+	for range 100 {
+		var sr struct {
+			ResourceType string
+			Identifier   []struct{ Value string }
+		}
+		if err := json.Unmarshal(referral("t"), &sr); err != nil || sr.ResourceType != "ServiceRequest" {
+			t.Fatalf("bad referral: %v", err)
+		}
+		if seen[sr.Identifier[0].Value] {
+			t.Fatal("duplicate identifier")
+		}
+		seen[sr.Identifier[0].Value] = true
+	}
+	for range 50 {
+		kind, body := hostile("t")
+		if json.Valid(body) && kind == "malformed" {
+			t.Errorf("malformed body is valid JSON")
+		}
+	}
+}
+
+func TestPercentiles(t *testing.T) {
+	r := newResults()
+	for i := 1; i <= 100; i++ {
+		r.add("good", 201, time.Duration(i)*time.Millisecond, nil)
+	}
+	r.add("good", 500, time.Millisecond, nil)
+	r.add("malformed", 400, time.Millisecond, nil)
+	if r.pct(0.5) != 50 || r.pct(0.99) != 99 || r.pct(1) != 100 {
+		t.Errorf("p50 %v p99 %v max %v", r.pct(0.5), r.pct(0.99), r.pct(1))
+	}
+	if r.non2xx != 1 || r.badAs4xx != 1 || r.ok != 100 {
+		t.Errorf("counts: %+v", r)
+	}
+}
+
+// The baseline handler does real Redis work; a short run stores referrals
+// and the summary line carries the keys scripts read.
+func TestBaselineRunPrintsSummary(t *testing.T) {
+	t.Setenv("AUTH_DEV_HS256_SECRET", "loadgen-test-secret-0123456789")
+	var out bytes.Buffer
+	o, err := parseFlags([]string{"-duration", "300ms", "-workers", "2", "-redis", redistest.URL(t)}, &out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	o.token = mustToken(t, o)
+	res, err := runBaseline(context.Background(), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.ok == 0 || res.non2xx != 0 || res.errors != 0 {
+		t.Fatalf("baseline run: ok %d non2xx %d errors %d %v", res.ok, res.non2xx, res.errors, res.byStatus)
+	}
+	b, _ := json.Marshal(res.summary())
+	for _, k := range []string{"intake_rps", "p50_ms", "p99_ms", "errors", "non_2xx"} {
+		if !strings.Contains(string(b), `"`+k+`"`) {
+			t.Errorf("summary lacks %s: %s", k, b)
+		}
+	}
+}
+
+func mustToken(t *testing.T, o *options) string {
+	t.Helper()
+	tok, err := mint(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tok
+}

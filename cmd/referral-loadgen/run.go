@@ -1,0 +1,127 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net/http"
+	"strconv"
+	"sync"
+	"time"
+)
+
+// run drives target for o.duration and collects results.
+func run(ctx context.Context, o *options, target string) (*results, error) {
+	ctx, cancel := context.WithTimeout(ctx, o.duration)
+	defer cancel()
+	client := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: o.workers}}
+	runID := strconv.FormatInt(time.Now().UnixNano(), 36)
+	cpu0 := serverCPU(o.metricsURL)
+	res := newResults()
+	jobs := make(chan struct{}, o.workers)
+	var wg sync.WaitGroup
+	for range o.workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range jobs {
+				one(ctx, client, o, target, runID, res)
+			}
+		}()
+	}
+	start := time.Now()
+	feed(ctx, o.rate, jobs)
+	close(jobs)
+	wg.Wait()
+	res.elapsed = time.Since(start)
+	if cpu0 >= 0 {
+		if cpu1 := serverCPU(o.metricsURL); cpu1 >= 0 {
+			res.serverCPU = cpu1 - cpu0
+		}
+	}
+	return res, nil
+}
+
+// feed sends work at a fixed rate, or as fast as workers take it.
+func feed(ctx context.Context, rate int, jobs chan<- struct{}) {
+	if rate <= 0 {
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case jobs <- struct{}{}:
+			}
+		}
+	}
+	interval := time.Second / time.Duration(rate)
+	next := time.Now()
+	for {
+		next = next.Add(interval)
+		if d := time.Until(next); d > 0 {
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(d):
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case jobs <- struct{}{}:
+		default:
+			// every worker busy: the request is counted as dropped by the generator
+		}
+	}
+}
+
+func one(ctx context.Context, c *http.Client, o *options, target, runID string, res *results) {
+	kind, body := "good", referral(runID)
+	if o.mode == "hostile" && rand.IntN(2) == 0 {
+		kind, body = hostile(runID)
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, target+"/fhir/ServiceRequest", bytes.NewReader(body))
+	if err != nil {
+		res.add(kind, 0, 0, err)
+		return
+	}
+	req.Header.Set("Content-Type", "application/fhir+json")
+	req.Header.Set("Authorization", "Bearer "+o.token)
+	t0 := time.Now()
+	resp, err := c.Do(req)
+	lat := time.Since(t0)
+	if err != nil {
+		if ctx.Err() != nil {
+			return // the run ended mid-request
+		}
+		res.add(kind, 0, lat, err)
+		return
+	}
+	_, _ = io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	res.add(kind, resp.StatusCode, lat, nil)
+}
+
+// serverCPU reads process_cpu_seconds_total from a Prometheus endpoint; -1
+// when unavailable.
+func serverCPU(url string) float64 {
+	if url == "" {
+		return -1
+	}
+	resp, err := http.Get(url)
+	if err != nil {
+		return -1
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	for _, line := range bytes.Split(b, []byte("\n")) {
+		if v, ok := bytes.CutPrefix(line, []byte("process_cpu_seconds_total ")); ok {
+			var f float64
+			if _, err := fmt.Sscan(string(v), &f); err == nil {
+				return f
+			}
+		}
+	}
+	return -1
+}

@@ -1,0 +1,94 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"math"
+	"slices"
+	"sync"
+	"time"
+)
+
+// results accumulates request outcomes.
+type results struct {
+	mu        sync.Mutex
+	lat       []time.Duration // of good requests that succeeded
+	ok        int
+	errors    int // transport errors
+	non2xx    int
+	byStatus  map[int]int
+	badAs4xx  int // hostile requests answered 4xx
+	badOther  int // hostile requests answered anything else
+	elapsed   time.Duration
+	serverCPU float64
+}
+
+func newResults() *results { return &results{byStatus: map[int]int{}, serverCPU: -1} }
+
+func (r *results) add(kind string, status int, lat time.Duration, err error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if err != nil {
+		r.errors++
+		return
+	}
+	r.byStatus[status]++
+	if kind != "good" {
+		if status >= 400 && status < 500 {
+			r.badAs4xx++
+		} else {
+			r.badOther++
+		}
+		return
+	}
+	if status < 200 || status > 299 {
+		r.non2xx++
+		return
+	}
+	r.ok++
+	r.lat = append(r.lat, lat)
+}
+
+func (r *results) rps() float64 {
+	if r.elapsed <= 0 {
+		return 0
+	}
+	return float64(r.ok) / r.elapsed.Seconds()
+}
+
+// pct returns the q-quantile latency of successful good requests in ms.
+func (r *results) pct(q float64) float64 {
+	if len(r.lat) == 0 {
+		return 0
+	}
+	s := slices.Clone(r.lat)
+	slices.Sort(s)
+	i := int(math.Ceil(q*float64(len(s)))) - 1
+	return float64(s[max(i, 0)]) / float64(time.Millisecond)
+}
+
+func (r *results) print(w io.Writer, label string) {
+	fmt.Fprintf(w, "%-8s referrals stored: %d in %.1fs = %.1f/s\n", label, r.ok, r.elapsed.Seconds(), r.rps())
+	fmt.Fprintf(w, "%-8s latency ms: p50 %.2f  p95 %.2f  p99 %.2f  max %.2f\n", label, r.pct(0.5), r.pct(0.95), r.pct(0.99), r.pct(1))
+	fmt.Fprintf(w, "%-8s transport errors %d, non-2xx on good input %d, statuses %v\n", label, r.errors, r.non2xx, r.byStatus)
+	if r.badAs4xx+r.badOther > 0 {
+		fmt.Fprintf(w, "%-8s hostile input: %d answered 4xx, %d answered otherwise\n", label, r.badAs4xx, r.badOther)
+	}
+	if r.serverCPU >= 0 && r.ok > 0 {
+		fmt.Fprintf(w, "%-8s server CPU per referral: %.3f ms\n", label, r.serverCPU*1000/float64(r.ok))
+	}
+}
+
+func (r *results) summary() map[string]any {
+	m := map[string]any{
+		"intake_rps": round(r.rps()), "p50_ms": round(r.pct(0.5)), "p95_ms": round(r.pct(0.95)),
+		"p99_ms": round(r.pct(0.99)), "max_ms": round(r.pct(1)), "errors": r.errors, "non_2xx": r.non2xx,
+		"stored": r.ok, "hostile_4xx": r.badAs4xx, "hostile_other": r.badOther,
+	}
+	if r.serverCPU >= 0 && r.ok > 0 {
+		m["cpu_ms_per_referral"] = round(r.serverCPU * 1000 / float64(r.ok))
+	}
+	return m
+}
+
+func round(f float64) float64 { return math.Round(f*100) / 100 }
