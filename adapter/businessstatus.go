@@ -27,6 +27,8 @@ const (
 	BSOutOfRemit      = "out-of-remit"
 	BSConsentExpired  = "consent-hold-expired"
 	BSDuplicate       = "possible-duplicate"
+	// Capacity (issue 3).
+	BSOverCapacity = "over-capacity"
 )
 
 var businessStatusDisplay = map[string]string{
@@ -49,6 +51,7 @@ var businessStatusDisplay = map[string]string{
 	BSOutOfRemit:      "Out of remit for social prescribing",
 	BSConsentExpired:  "Cancelled: consent not received in time",
 	BSDuplicate:       "Possible duplicate of an active referral",
+	BSOverCapacity:    "Placed with link workers beyond their stated capacity",
 }
 
 // BusinessStatus returns the coding for one of the adapter's business

@@ -20,6 +20,12 @@ type Submission struct {
 	Task       *Task      // ServiceRequest only
 	Candidates []string   // ServiceRequest only: service ids in order of preference
 	Patient    string     // Consent only: patient reference, for lookup
+	// Route (ServiceRequest only) replaces Candidates when the batch has
+	// Routing: steps with eligibility decided, placed by capacity.
+	Route []RouteStep
+	// Placement is set by the store: where capacity-aware routing put the
+	// referral.
+	Placement *Placement
 }
 
 // IntakeBatch is everything one request creates, written atomically.
@@ -27,6 +33,10 @@ type IntakeBatch struct {
 	Practice string
 	Now      time.Time
 	Items    []*Submission
+	// Routing, when set, makes the store place each ServiceRequest's Task by
+	// live capacity (reserve, waitlist or redirect); when nil the Task goes
+	// to its first candidate.
+	Routing *Routing
 }
 
 // ErrConcurrentCreate is returned by a store's intake when another request

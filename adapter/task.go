@@ -81,4 +81,11 @@ type Task struct {
 	LastModified    time.Time
 	Version         int
 	FirstContactDue time.Time
+	// Reserved is the service whose capacity slot the Task holds ("" when
+	// none): released when the referral ends or moves on.
+	Reserved string
+	// Route is where the referral may go, in order, without the services the
+	// patient is not eligible for: kept so that a closure re-routes it by
+	// the same rules.
+	Route []RouteStep
 }

@@ -1,0 +1,152 @@
+package adapter
+
+import (
+	"fmt"
+	"time"
+)
+
+// SkipReason says why routing passed a candidate service by.
+type SkipReason string
+
+// Skip reasons.
+const (
+	SkipPaused         SkipReason = "paused"
+	SkipClosed         SkipReason = "closed"
+	SkipStale          SkipReason = "stale" // capacity not verified within the configured period
+	SkipAtCapacity     SkipReason = "at-capacity"
+	SkipWaitlistOnly   SkipReason = "waitlist" // status waitlist: takes referrals onto its waitlist only
+	SkipIneligibleAge  SkipReason = "ineligible-age"
+	SkipIneligibleArea SkipReason = "ineligible-area"
+)
+
+// skipPhrases finish the sentence "<service name> ..." for a Task's
+// statusReason. They name no patient data.
+var skipPhrases = map[SkipReason]string{
+	SkipPaused:         "is paused",
+	SkipClosed:         "is closed",
+	SkipStale:          "has not confirmed its capacity recently",
+	SkipAtCapacity:     "is at capacity",
+	SkipWaitlistOnly:   "is taking referrals onto its waitlist only",
+	SkipIneligibleAge:  "does not take people of the patient's age",
+	SkipIneligibleArea: "does not cover the patient's area",
+}
+
+// Phrase finishes the sentence "<service name> ..." for the reason.
+func (r SkipReason) Phrase() string { return skipPhrases[r] }
+
+// SkipPhrases returns every reason's phrase, for the store's scripts.
+func SkipPhrases() map[SkipReason]string {
+	out := make(map[SkipReason]string, len(skipPhrases))
+	for k, v := range skipPhrases {
+		out[k] = v
+	}
+	return out
+}
+
+// RouteStep is one place a referral may go, after eligibility is known: a
+// service (Skip set when the patient is not eligible for it), or a
+// waitlist step ("waitlist at the first earlier candidate that keeps one").
+type RouteStep struct {
+	Service  string
+	Waitlist bool
+	Skip     SkipReason
+}
+
+// Routing is what the store needs to place referrals by capacity.
+type Routing struct {
+	Now        time.Time
+	StaleAfter time.Duration     // <= 0: capacity never goes stale
+	LinkWorker string            // the network's link-worker service: the last resort
+	Names      map[string]string // service id → display name, for statusReason text
+}
+
+// Name returns a service's display name, or its id.
+func (r *Routing) Name(id string) string {
+	if n := r.Names[id]; n != "" {
+		return n
+	}
+	return id
+}
+
+// Outcome is where routing left a referral.
+type Outcome string
+
+// Outcomes.
+const (
+	OutcomeRouted     Outcome = "routed"              // a slot was reserved at a candidate
+	OutcomeWaitlisted Outcome = "waitlisted"          // on a candidate's waitlist
+	OutcomeRedirected Outcome = "redirected-capacity" // to the network's link workers
+)
+
+// Skip is one candidate routing passed by, and why.
+type Skip struct {
+	Service string     `json:"svc"`
+	Reason  SkipReason `json:"why"`
+}
+
+// Placement is the result of capacity-aware routing for one referral.
+type Placement struct {
+	Owner    string
+	Outcome  Outcome
+	Skipped  []Skip
+	Reserved bool // a slot is held at Owner
+	// OverCapacity marks a referral left with the link workers although they
+	// could not take it either: never sent back to the GP.
+	OverCapacity bool
+	OverReason   SkipReason // why the link workers could not take it, with OverCapacity
+	Position     int        // waitlist position (1 = next), when waitlisted
+	WaitDays     int        // estimated wait in days; 0 when the service gave no weekly intake
+}
+
+// BusinessStatusCode is the Task.businessStatus code for the placement.
+func (p *Placement) BusinessStatusCode() string {
+	switch {
+	case p.OverCapacity:
+		return BSOverCapacity
+	case p.Outcome == OutcomeWaitlisted:
+		return BSWaitlisted
+	case p.Outcome == OutcomeRedirected:
+		return BSRedirected
+	}
+	return BSRouted
+}
+
+// ReasonFormats are the statusReason sentences, as fmt/Lua format strings.
+// The store's scripts fill the same strings, so the words live here only.
+var ReasonFormats = struct {
+	Routed       string // service
+	RoutedAfter  string // service, skipped service, phrase
+	Waitlisted   string // service, position, days
+	WaitlistedNE string // service, position (no estimate)
+	Redirected   string // skipped service, phrase
+	OverCapacity string // link-worker service, phrase
+	Promoted     string // service
+	Rerouted     string // closed service, placement sentence
+}{
+	Routed:       "Routed to %s",
+	RoutedAfter:  "Routed to %s because %s %s",
+	Waitlisted:   "Waitlisted at %s, position %d, estimated wait %d days",
+	WaitlistedNE: "Waitlisted at %s, position %d (the service gives no estimated wait)",
+	Redirected:   "Redirected to link workers because %s %s",
+	OverCapacity: "Placed with %s, which %s, because no other service could take the referral",
+	Promoted:     "Routed to %s from its waitlist",
+	Rerouted:     "%s closed. %s",
+}
+
+// Reason is the Task.statusReason sentence for the placement.
+func (p *Placement) Reason(r *Routing) string {
+	f := ReasonFormats
+	switch {
+	case p.OverCapacity:
+		return fmt.Sprintf(f.OverCapacity, r.Name(p.Owner), p.OverReason.Phrase())
+	case p.Outcome == OutcomeWaitlisted && p.WaitDays > 0:
+		return fmt.Sprintf(f.Waitlisted, r.Name(p.Owner), p.Position, p.WaitDays)
+	case p.Outcome == OutcomeWaitlisted:
+		return fmt.Sprintf(f.WaitlistedNE, r.Name(p.Owner), p.Position)
+	case len(p.Skipped) == 0:
+		return fmt.Sprintf(f.Routed, r.Name(p.Owner))
+	case p.Outcome == OutcomeRedirected:
+		return fmt.Sprintf(f.Redirected, r.Name(p.Skipped[0].Service), p.Skipped[0].Reason.Phrase())
+	}
+	return fmt.Sprintf(f.RoutedAfter, r.Name(p.Owner), r.Name(p.Skipped[0].Service), p.Skipped[0].Reason.Phrase())
+}
