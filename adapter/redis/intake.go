@@ -49,6 +49,7 @@ type intakeTask struct {
 	Score      float64           `json:"score"`
 	Candidates []intakeCandidate `json:"candidates"`
 	Queued     bool              `json:"queued"`
+	Steps      []stepJSON        `json:"steps,omitempty"` // with routing: place by capacity
 }
 
 type intakeCandidate struct {
@@ -57,18 +58,26 @@ type intakeCandidate struct {
 }
 
 // Intake writes every Submission of the batch not marked Existing, all or
-// nothing, in one Lua script. Each ServiceRequest's Task is routed to its
-// first candidate and, when requested, queued there; Task.Owner is set to
-// where it went. If a Submission's identifier was taken concurrently,
+// nothing, in one Lua script. With b.Routing, each ServiceRequest's Task is
+// placed by live capacity along its Route: a slot is reserved at the first
+// service that can take it, or it is waitlisted, or it goes to the link
+// workers (Submission.Placement says which). Without, it goes to its first
+// candidate. Either way it is queued where it went when requested, and
+// Task.Owner is set. If a Submission's identifier was taken concurrently,
 // nothing is written and adapter.ErrConcurrentCreate is returned.
 func (s *Store) Intake(ctx context.Context, b *adapter.IntakeBatch) error {
 	items := make([]intakeItem, len(b.Items))
 	for i, sub := range b.Items {
-		items[i] = s.intakeItem(b.Practice, sub)
+		items[i] = s.intakeItem(b, sub)
+	}
+	var routing *routingJSON
+	if b.Routing != nil {
+		routing = s.routing(b.Routing)
 	}
 	payload, err := json.Marshal(struct {
-		Items []intakeItem `json:"items"`
-	}{items})
+		Items   []intakeItem `json:"items"`
+		Routing *routingJSON `json:"routing,omitempty"`
+	}{items, routing})
 	if err != nil {
 		return fmt.Errorf("redis: intake payload: %w", err)
 	}
@@ -77,8 +86,9 @@ func (s *Store) Intake(ctx context.Context, b *adapter.IntakeBatch) error {
 		return s.fail(err)
 	}
 	var res struct {
-		Retry  bool     `json:"retry"`
-		Owners []string `json:"owners"`
+		Retry      bool            `json:"retry"`
+		Owners     []string        `json:"owners"`
+		Placements []placementJSON `json:"placements"`
 	}
 	if err := json.Unmarshal([]byte(raw), &res); err != nil {
 		return fmt.Errorf("redis: intake result: %w", err)
@@ -86,22 +96,29 @@ func (s *Store) Intake(ctx context.Context, b *adapter.IntakeBatch) error {
 	if res.Retry {
 		return adapter.ErrConcurrentCreate
 	}
-	return applyOwners(b, res.Owners)
+	return applyOwners(b, res.Owners, res.Placements)
 }
 
-func applyOwners(b *adapter.IntakeBatch, owners []string) error {
-	if len(owners) != len(b.Items) {
+func applyOwners(b *adapter.IntakeBatch, owners []string, placements []placementJSON) error {
+	if len(owners) != len(b.Items) || (placements != nil && len(placements) != len(b.Items)) {
 		return errors.New("redis: intake result does not match the batch")
 	}
 	for i, sub := range b.Items {
-		if sub.Task != nil && sub.Existing == "" {
-			sub.Task.Owner = owners[i]
+		if sub.Task == nil || sub.Existing != "" {
+			continue
+		}
+		sub.Task.Owner = owners[i]
+		if placements != nil && placements[i].Own != "" {
+			placements[i].apply(sub.Task)
+			pl := placements[i].placement()
+			sub.Placement = &pl
 		}
 	}
 	return nil
 }
 
-func (s *Store) intakeItem(practice string, sub *adapter.Submission) intakeItem {
+func (s *Store) intakeItem(b *adapter.IntakeBatch, sub *adapter.Submission) intakeItem {
+	practice := b.Practice
 	it := intakeItem{ID: sub.ID, Existing: sub.Existing != ""}
 	if !sub.Identifier.IsZero() {
 		it.Idem = idemField(practice, sub.Kind, sub.Identifier.String())
@@ -122,6 +139,9 @@ func (s *Store) intakeItem(practice string, sub *adapter.Submission) intakeItem 
 			Queued: t.Status == adapter.TaskRequested}
 		for _, c := range sub.Candidates {
 			it.Task.Candidates = append(it.Task.Candidates, intakeCandidate{Service: c, Queue: s.k.queue(c)})
+		}
+		if b.Routing != nil && len(sub.Route) > 0 {
+			it.Task.Steps = s.steps(sub.Route, "")
 		}
 	}
 	return it

@@ -36,6 +36,21 @@ func (k keys) queue(service string) string { return k.p + "q:" + service }
 // Set of Consent ids per patient reference.
 func (k keys) patientConsents(patient string) string { return k.p + "pconsents:" + patient }
 
+// Capacity (issue 3).
+
+// Hash of one service's live capacity: status (open|waitlist|paused|closed),
+// max (caseload limit, 0 = unlimited), reserved (referrals holding a slot),
+// verified (unix ms of the last confirmation), weekly (weekly intake, 0 =
+// not stated). See capacity.go.
+func (k keys) capacity(service string) string { return k.p + "cap:" + service }
+
+// Sorted set of Task ids on a service's waitlist, scored by the unix ms at
+// which each joined.
+func (k keys) waitlist(service string) string { return k.p + "wl:" + service }
+
+// Stream of every capacity change: service, fields set, who and when.
+func (k keys) capacityLog() string { return k.p + "caplog" }
+
 // idemField is the field of the idempotency hash for one identifier.
 func idemField(practice, kind, identifier string) string {
 	return practice + "\x1f" + kind + "\x1f" + identifier

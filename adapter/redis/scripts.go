@@ -11,5 +11,30 @@ import (
 var (
 	//go:embed lua/intake.lua
 	intakeLua    string
-	intakeScript = goredis.NewScript(intakeLua)
+	intakeScript = withCapacity(intakeLua)
 )
+
+// Capacity scripts (issue 3). capacity.lua is a library of local functions
+// (reserve, release, place) prepended to each script that uses it.
+var (
+	//go:embed lua/capacity.lua
+	capacityLua string
+	//go:embed lua/promote.lua
+	promoteLua string
+	//go:embed lua/reroute.lua
+	rerouteLua string
+	//go:embed lua/release.lua
+	releaseLua string
+	//go:embed lua/seed.lua
+	seedLua string
+
+	promoteScript = withCapacity(promoteLua)
+	rerouteScript = withCapacity(rerouteLua)
+	releaseScript = withCapacity(releaseLua)
+	seedScript    = goredis.NewScript(seedLua)
+)
+
+// withCapacity builds a script that can call capacity.lua's functions.
+func withCapacity(src string) *goredis.Script {
+	return goredis.NewScript(capacityLua + "\n" + src)
+}

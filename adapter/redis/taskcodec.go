@@ -2,6 +2,7 @@ package redis
 
 import (
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/social-prescribing/referral-adapter/adapter"
@@ -25,6 +26,9 @@ const (
 	fModified = "mod"
 	fVersion  = "v"
 	fDue      = "due"
+	// Capacity (issue 3).
+	fReserved = "rsv" // service whose capacity slot the Task holds; absent when none
+	fRoute    = "rte" // route steps for re-routing: service ids and "~" (waitlist), space-separated
 )
 
 // taskFields flattens a Task into HSET arguments (field, value, ...).
@@ -51,6 +55,8 @@ func taskFields(t *adapter.Task) []string {
 	add(fModified, msString(t.LastModified))
 	add(fVersion, strconv.Itoa(t.Version))
 	add(fDue, msString(t.FirstContactDue))
+	add(fReserved, t.Reserved)
+	add(fRoute, encodeRoute(t.Route))
 	return out
 }
 
@@ -68,7 +74,38 @@ func taskFromHash(id string, h map[string]string) *adapter.Task {
 		Priority: adapter.Priority(h[fPriority]), Rule: h[fRule],
 		AuthoredOn: msTime(h[fAuthored]), LastModified: msTime(h[fModified]),
 		Version: v, FirstContactDue: msTime(h[fDue]),
+		Reserved: h[fReserved], Route: decodeRoute(h[fRoute]),
 	}
+}
+
+// routeWaitlist marks a waitlist step in an encoded route; it cannot be a
+// FHIR id.
+const routeWaitlist = "~"
+
+// encodeRoute keeps the steps the patient is eligible for, in order.
+func encodeRoute(steps []adapter.RouteStep) string {
+	parts := make([]string, 0, len(steps))
+	for _, st := range steps {
+		switch {
+		case st.Waitlist:
+			parts = append(parts, routeWaitlist)
+		case st.Skip == "" && st.Service != "":
+			parts = append(parts, st.Service)
+		}
+	}
+	return strings.Join(parts, " ")
+}
+
+func decodeRoute(s string) []adapter.RouteStep {
+	var out []adapter.RouteStep
+	for _, p := range strings.Fields(s) {
+		if p == routeWaitlist {
+			out = append(out, adapter.RouteStep{Waitlist: true})
+		} else {
+			out = append(out, adapter.RouteStep{Service: p})
+		}
+	}
+	return out
 }
 
 func msString(t time.Time) string {

@@ -5,14 +5,23 @@
 --             "id": "...", "idem": "<field>" | "", "existing": bool,
 --             "cmds": [["SET", "<key>", "<json>"], ["HSET", "<key>", "f", "v"], ...],
 --             "task": {"key": "<task key>", "fields": ["f","v",...], "score": n,
---                      "candidates": [{"svc": "<id>", "queue": "<key>"}], "queued": bool}
---          }]}
+--                      "candidates": [{"svc": "<id>", "queue": "<key>"}], "queued": bool,
+--                      "steps": [<capacity.lua step>, ...]}          (optional)
+--          }],
+--          "routing": <capacity.lua cfg>}                               (optional)
+--
+-- With "routing" and a task's "steps", the Task is placed by live capacity
+-- (cap_place in capacity.lua, which scripts.go prepends to this script):
+-- a slot is reserved, or it is waitlisted, or redirected to the link
+-- workers. Without them the Task goes to its first candidate, as before.
 --
 -- Phase 1 checks every idempotency field: if one now exists that the caller
 -- did not know about (a concurrent create won the race), nothing is written
 -- and {"retry":true} is returned so the caller can look up and re-plan.
 -- Phase 2 writes. Keys are computed by the caller (keys.go); all share one
--- hash tag, so the script touches a single hash slot.
+-- hash tag, so the script touches a single hash slot. The result is
+-- {"owners": [...], "placements": [...]}, one of each per item ("" and {}
+-- for items without a Task, or without routing).
 local p = cjson.decode(ARGV[1])
 for _, it in ipairs(p.items) do
   if it.idem ~= "" and not it.existing then
@@ -22,15 +31,19 @@ for _, it in ipairs(p.items) do
   end
 end
 
-local owners = {}
+local owners, placements = {}, {}
 for i, it in ipairs(p.items) do
-  owners[i] = ""
+  owners[i], placements[i] = "", {}
   if not it.existing then
     for _, c in ipairs(it.cmds) do
       redis.call(unpack(c))
     end
     local t = it.task
-    if t then
+    if t and p.routing and t.steps then
+      redis.call('HSET', t.key, unpack(t.fields))
+      placements[i] = cap_place(p.routing, {key = t.key, id = it.id, score = t.score, queued = t.queued}, t.steps)
+      owners[i] = placements[i].own
+    elseif t then
       local owner, queue = "", ""
       if #t.candidates > 0 then
         owner = t.candidates[1].svc
@@ -50,4 +63,4 @@ for i, it in ipairs(p.items) do
     end
   end
 end
-return cjson.encode({owners = owners})
+return cjson.encode({owners = owners, placements = placements})

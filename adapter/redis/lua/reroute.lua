@@ -1,0 +1,35 @@
+-- reroute.lua: re-route the referrals waiting at a service that closed (in
+-- its queue and not yet claimed, or on its waitlist) by the same rules as at
+-- intake. scripts.go prepends capacity.lua.
+--
+-- ARGV[1]  JSON: {"routing": <capacity.lua cfg>,
+--                 "from": {"svc", "queue", "cap", "wl"},
+--                 "tasks": [{"id", "key", "score", "steps": [<step>, ...]}, ...]}
+--
+-- The steps are the Task's route without the closed service. A Task is
+-- re-routed only while it is still waiting there: owned by the service, in
+-- its queue or on its waitlist, and requested or on-hold. It leaves the
+-- queue and waitlist, gives back its slot, is placed again (cap_place), and
+-- its statusReason says the service closed; its version goes up by one.
+-- Returns {"results": [placement + {"id"} | {"id", "gone": true}]}.
+local p = cjson.decode(ARGV[1])
+local cfg, from = p.routing, p.from
+local results = {}
+for i, t in ipairs(p.tasks) do
+  local h = redis.call('HMGET', t.key, 'st', 'own', 'v')
+  local queued = redis.call('ZSCORE', from.queue, t.id)
+  local listed = redis.call('ZSCORE', from.wl, t.id)
+  if h[2] == from.svc and (queued or listed) and (h[1] == 'requested' or h[1] == 'on-hold') then
+    redis.call('ZREM', from.queue, t.id)
+    redis.call('ZREM', from.wl, t.id)
+    cap_release(t.key, from.cap, from.svc)
+    local res = cap_place(cfg, {key = t.key, id = t.id, score = t.score, queued = h[1] == 'requested'}, t.steps)
+    res.rsn = string.format(cfg.text.rerouted, cap_name(cfg, from.svc), res.rsn)
+    redis.call('HSET', t.key, 'rsn', res.rsn, 'mod', cfg.now, 'v', (tonumber(h[3]) or 0) + 1)
+    res.id = t.id
+    results[i] = res
+  else
+    results[i] = {id = t.id, gone = true}
+  end
+end
+return cjson.encode({results = results})
