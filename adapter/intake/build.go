@@ -28,9 +28,10 @@ func (s *Service) build(ctx context.Context, c Caller, plans []*plan) (*adapter.
 			urns[p.entry.Tx.FullURL] = p.res.Type + "/" + id
 		}
 	}
-	batch := &adapter.IntakeBatch{Practice: c.Practice, Now: now}
+	batch := &adapter.IntakeBatch{Practice: c.Practice, Now: now, Routing: s.mappings.Routing(now, s.staleAfter)}
+	facts := s.patientFacts(ctx, c, plans)
 	for _, p := range plans {
-		if err := s.fill(p, c, urns, now); err != nil {
+		if err := s.fill(p, c, urns, now, facts); err != nil {
 			return nil, err
 		}
 		batch.Items = append(batch.Items, p.sub)
@@ -67,7 +68,7 @@ func (s *Service) findExisting(ctx context.Context, c Caller, plans []*plan) err
 }
 
 // fill completes a new entry's Submission: stamped JSON, Task and route.
-func (s *Service) fill(p *plan, c Caller, urns map[string]string, now time.Time) error {
+func (s *Service) fill(p *plan, c Caller, urns map[string]string, now time.Time, facts factsFunc) error {
 	if p.sub.Existing != "" {
 		return nil
 	}
@@ -84,6 +85,8 @@ func (s *Service) fill(p *plan, c Caller, urns map[string]string, now time.Time)
 		p.ref.Requester = resolve(p.ref.Requester, urns)
 		p.sub.Task = s.newTask(p.ref, p.decision, now)
 		p.sub.Candidates = p.decision.Candidates()
+		p.sub.Route = s.mappings.RouteSteps(p.decision, facts(p.ref.Subject), now)
+		p.sub.Task.Route = p.sub.Route
 	case p.consent != nil:
 		p.sub.Patient = resolve(p.consent.Patient, urns)
 	}
@@ -116,7 +119,8 @@ func (s *Service) newTask(r *adapter.Referral, d mapping.Decision, now time.Time
 func (s *Service) results(ctx context.Context, plans []*plan) ([]*Result, error) {
 	out := make([]*Result, len(plans))
 	for i, p := range plans {
-		r := &Result{Kind: p.res.Type, ID: p.sub.ID, JSON: p.sub.JSON, Task: p.sub.Task, Existing: p.sub.Existing != ""}
+		r := &Result{Kind: p.res.Type, ID: p.sub.ID, JSON: p.sub.JSON, Task: p.sub.Task, Existing: p.sub.Existing != "",
+			Placement: p.sub.Placement}
 		if r.Existing {
 			if err := s.loadExisting(ctx, r); err != nil {
 				return nil, err

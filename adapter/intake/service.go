@@ -29,15 +29,30 @@ type Service struct {
 	now      func() time.Time
 	newID    func() string
 	loc      *time.Location // working days for deadlines are counted here
+	// staleAfter: a service whose capacity was not verified within it is
+	// passed by when routing (<= 0: never).
+	staleAfter time.Duration
 }
 
+// Option configures a Service.
+type Option func(*Service)
+
+// WithStaleAfter sets how long a service's capacity counts as current
+// (default adapter.DefaultStaleAfter; <= 0 disables staleness).
+func WithStaleAfter(d time.Duration) Option { return func(s *Service) { s.staleAfter = d } }
+
 // New returns an intake Service.
-func New(p *fhir.Parser, s Store, m *mapping.Mappings) *Service {
+func New(p *fhir.Parser, s Store, m *mapping.Mappings, opts ...Option) *Service {
 	loc, err := time.LoadLocation("Europe/London")
 	if err != nil {
 		loc = time.UTC
 	}
-	return &Service{parser: p, store: s, mappings: m, now: time.Now, newID: uuid.NewString, loc: loc}
+	svc := &Service{parser: p, store: s, mappings: m, now: time.Now, newID: uuid.NewString, loc: loc,
+		staleAfter: adapter.DefaultStaleAfter}
+	for _, o := range opts {
+		o(svc)
+	}
+	return svc
 }
 
 // Caller is who is submitting: the practice (tenant) from the token.
@@ -52,6 +67,9 @@ type Result struct {
 	JSON     []byte        // the stored resource
 	Existing bool          // true when an earlier identical submission was found
 	Task     *adapter.Task // for ServiceRequests
+	// Placement says where capacity-aware routing put a new referral: owner,
+	// outcome, services passed by and why, waitlist position.
+	Placement *adapter.Placement
 }
 
 // maxAttempts bounds retries when a concurrent request creates the same

@@ -29,6 +29,7 @@ type plan struct {
 	decision mapping.Decision
 	consent  *fhir.ConsentSummary
 	patient  adapter.Identifier
+	facts    adapter.PatientFacts // Patient only: for eligibility
 	keys     []adapter.IdemKey
 	sub      *adapter.Submission
 }
@@ -99,6 +100,7 @@ func (s *Service) understand(p *plan) error {
 		p.consent, err = fhir.ConsentSummaryFrom(p.res)
 	case adapter.KindPatient:
 		p.patient = fhir.PatientIdentifier(p.res)
+		p.facts = fhir.PatientFactsFrom(p.res)
 	}
 	return err
 }

@@ -196,9 +196,14 @@ func TestTransactionBundle(t *testing.T) {
 	if ref := sr["subject"].(map[string]any)["reference"]; ref != "Patient/"+ids[0] {
 		t.Errorf("urn:uuid reference not resolved: subject = %v", ref)
 	}
+	// The bundle's patient (born 1958) is past work-and-skills' upper age
+	// limit (66), so the employment referral goes to the link workers.
 	task := h.do("GET", "/fhir/Task/"+ids[1], tok, nil).json(t)
-	if task["owner"].(map[string]any)["reference"] != "HealthcareService/work-and-skills" {
+	if task["owner"].(map[string]any)["reference"] != "HealthcareService/riverside-link-workers" {
 		t.Errorf("owner = %v", task["owner"])
+	}
+	if r := task["statusReason"].(map[string]any)["text"]; r != "Redirected to link workers because Riverside Work and Skills Coaching does not take people of the patient's age" {
+		t.Errorf("statusReason = %v", r)
 	}
 
 	again := h.do("POST", "/fhir", tok, fixture(t, "bundle-referral-transaction.json"))
