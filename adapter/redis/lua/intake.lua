@@ -20,8 +20,9 @@
 -- and {"retry":true} is returned so the caller can look up and re-plan.
 -- Phase 2 writes. Keys are computed by the caller (keys.go); all share one
 -- hash tag, so the script touches a single hash slot. The result is
--- {"owners": [...], "placements": [...]}, one of each per item ("" and {}
--- for items without a Task, or without routing).
+-- {"owners": [...], "placements": [...]}, one of each per item ("" and
+-- {"own": ""} for items without a Task, or without routing; never an empty
+-- table, which cjson implementations encode differently).
 local p = cjson.decode(ARGV[1])
 for _, it in ipairs(p.items) do
   if it.idem ~= "" and not it.existing then
@@ -33,7 +34,7 @@ end
 
 local owners, placements = {}, {}
 for i, it in ipairs(p.items) do
-  owners[i], placements[i] = "", {}
+  owners[i], placements[i] = "", {own = ""}
   if not it.existing then
     for _, c in ipairs(it.cmds) do
       redis.call(unpack(c))

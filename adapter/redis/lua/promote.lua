@@ -10,7 +10,8 @@
 -- the service, waitlisted and not ended; an entry that is none of these is
 -- dropped from the waitlist. Promotion stops as soon as the service cannot
 -- take one more referral (full, paused, closed, stale or waitlist-only).
--- Returns {"promoted": [ids], "dropped": [ids]}.
+-- Returns {"n": count, "promoted": [ids], "dropped": [ids]}, each list
+-- left out when empty.
 local p = cjson.decode(ARGV[1])
 local cfg, s = p.routing, p.svc
 local promoted, dropped = {}, {}
@@ -32,7 +33,7 @@ for _, t in ipairs(p.tasks) do
     end
   end
 end
-local res = {}
+local res = {n = #promoted} -- never an empty table: cjson implementations differ on those
 if #promoted > 0 then res.promoted = promoted end
 if #dropped > 0 then res.dropped = dropped end
 return cjson.encode(res)
