@@ -22,6 +22,12 @@ const (
 	DirectoryRead        Action = "HealthcareService.read"
 )
 
+// Capacity actions (issue 3).
+const (
+	CapacityRead   Action = "HealthcareService.capacity.read"
+	CapacityUpdate Action = "HealthcareService.capacity.update"
+)
+
 // Rule says which roles may take an action, and which SMART scope
 // (resource type and permission letter) the token must also carry.
 type Rule struct {
@@ -45,6 +51,11 @@ var Policy = map[Action]Rule{
 	TaskRead:             {Roles: []Role{RolePractice, RoleLinkWorker, RoleProvider, RoleAdmin}, Resource: "Task", Perm: 'r'},
 	TaskSearch:           {Roles: []Role{RolePractice, RoleLinkWorker, RoleProvider, RoleAdmin}, Resource: "Task", Perm: 's'},
 	DirectoryRead:        {Roles: everyone, Resource: "HealthcareService", Perm: 'r'},
+
+	// Capacity (issue 3): the figures behind a service's capacity status.
+	// A provider sees and updates only its own services (CanManageService).
+	CapacityRead:   {Roles: []Role{RoleProvider, RoleLinkWorker, RoleCommissioner, RoleAdmin}, Resource: "HealthcareService", Perm: 'r'},
+	CapacityUpdate: {Roles: []Role{RoleProvider, RoleAdmin}, Resource: "HealthcareService", Perm: 'u'},
 }
 
 // Authorize returns nil when the principal may take the action, or an
@@ -61,6 +72,28 @@ func (p *Principal) Authorize(a Action) error {
 		return adapter.Errorf(adapter.EFORBIDDEN, "the token lacks a scope granting %s.%c", r.Resource, r.Perm)
 	}
 	return nil
+}
+
+// CanSeeCapacity reports whether p may see the capacity figures of a
+// service provided by the organisation providerODS: a provider only its own
+// organisation's; link workers, commissioners and admins every service's.
+func CanSeeCapacity(p *Principal, providerODS string) bool {
+	if p.Role == RoleProvider {
+		return providerODS != "" && providerODS == p.Org
+	}
+	return p.Role == RoleLinkWorker || p.Role == RoleCommissioner || p.Role == RoleAdmin
+}
+
+// CanUpdateCapacity reports whether p may update that capacity: an admin
+// any service's, a provider only its own organisation's.
+func CanUpdateCapacity(p *Principal, providerODS string) bool {
+	switch p.Role {
+	case RoleAdmin:
+		return true
+	case RoleProvider:
+		return providerODS != "" && providerODS == p.Org
+	}
+	return false
 }
 
 // CanSeeTask reports whether p may see a Task and the referral it tracks:

@@ -23,7 +23,7 @@ const (
 type CapacityView struct {
 	Code    string // capacity | no-capacity | waitlist | additional-assessment-required
 	Display string
-	Note    string // e.g. "12 waiting, estimated wait 3 weeks"
+	Note    string // e.g. "12 waiting, estimated wait 21 days"
 }
 
 // HealthcareService renders a directory entry.
@@ -58,13 +58,26 @@ func healthcareServiceProto(s *adapter.Service, c *CapacityView) *hspb.Healthcar
 	out.Eligibility = eligibility(s)
 	out.AvailableTime = availableTimes(s.Hours)
 	if c != nil && c.Code != "" {
-		cc := concept(c.Note, adapter.Coding{System: SystemSDOHCCTemp, Code: c.Code, Display: c.Display})
-		out.Extension = append(out.Extension, &dtpb.Extension{
-			Url:   uri(ExtCapacityStatus),
-			Value: &dtpb.Extension_ValueX{Choice: &dtpb.Extension_ValueX_CodeableConcept{CodeableConcept: cc}},
-		})
+		out.Extension = append(out.Extension, capacityExtension(c))
 	}
 	return out
+}
+
+// capacityExtension renders the Gravity (STU 3) complex extension: a
+// capacityStatus coding and, when there is one, a capacityNotes string.
+func capacityExtension(c *CapacityView) *dtpb.Extension {
+	status := concept("", adapter.Coding{System: SystemSDOHCCTemp, Code: c.Code, Display: c.Display})
+	ext := &dtpb.Extension{Url: uri(ExtCapacityStatus), Extension: []*dtpb.Extension{{
+		Url:   uri("capacityStatus"),
+		Value: &dtpb.Extension_ValueX{Choice: &dtpb.Extension_ValueX_CodeableConcept{CodeableConcept: status}},
+	}}}
+	if c.Note != "" {
+		ext.Extension = append(ext.Extension, &dtpb.Extension{
+			Url:   uri("capacityNotes"),
+			Value: &dtpb.Extension_ValueX{Choice: &dtpb.Extension_ValueX_StringValue{StringValue: str(c.Note)}},
+		})
+	}
+	return ext
 }
 
 func telecom(c adapter.Contact) []*dtpb.ContactPoint {

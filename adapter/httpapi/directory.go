@@ -12,18 +12,26 @@ import (
 )
 
 // searchHealthcareService lists the service directory, optionally filtered
-// by category (token: [system|]code) and area (a postcode district served).
+// by category (token: [system|]code), area (a postcode district served) and
+// capacity-status (token: a Gravity SDOHCC capacity status code), so an EHR
+// can check availability before referring, with no patient data.
 func (s *Server) searchHealthcareService(c *gin.Context) {
-	if err := onlyParams(c, "category", "area", "_id"); err != nil {
+	if err := onlyParams(c, "category", "area", "_id", "capacity-status"); err != nil {
+		s.writeError(c, err)
+		return
+	}
+	views, err := s.capacityViews(c)
+	if err != nil {
 		s.writeError(c, err)
 		return
 	}
 	var entries []fhir.BundleEntry
 	for _, svc := range s.Mappings.Services() {
-		if !matchesDirectory(c, svc) {
+		cv := views[svc.ID]
+		if !matchesDirectory(c, svc) || !matchesCapacity(c, cv) {
 			continue
 		}
-		body, err := s.render.HealthcareService(svc, nil)
+		body, err := s.render.HealthcareService(svc, cv)
 		if err != nil {
 			s.writeError(c, err)
 			return
@@ -69,10 +77,44 @@ func (s *Server) readHealthcareService(c *gin.Context) {
 		s.writeError(c, adapter.Errorf(adapter.ENOTFOUND, "HealthcareService/%s is not in the directory", clip(c.Param("id"))))
 		return
 	}
-	body, err := s.render.HealthcareService(svc, nil)
+	views, err := s.capacityViews(c)
+	if err != nil {
+		s.writeError(c, err)
+		return
+	}
+	body, err := s.render.HealthcareService(svc, views[svc.ID])
 	if err != nil {
 		s.writeError(c, err)
 		return
 	}
 	s.writeFHIR(c, http.StatusOK, body)
+}
+
+// capacityViews returns each service's capacity status for rendering; none
+// when the server has no capacity service.
+func (s *Server) capacityViews(c *gin.Context) (map[string]*fhir.CapacityView, error) {
+	out := map[string]*fhir.CapacityView{}
+	if s.Capacity == nil {
+		return out, nil
+	}
+	views, err := s.Capacity.Directory(c.Request.Context())
+	if err != nil {
+		return nil, err
+	}
+	for id, v := range views {
+		out[id] = &fhir.CapacityView{Code: v.Gravity, Display: adapter.GravityDisplay(v.Gravity), Note: v.Notes}
+	}
+	return out, nil
+}
+
+// matchesCapacity applies the capacity-status token search.
+func matchesCapacity(c *gin.Context, v *fhir.CapacityView) bool {
+	q := c.Query("capacity-status")
+	if q == "" {
+		return true
+	}
+	if v == nil {
+		return false
+	}
+	return tokenMatches(q, []adapter.Coding{{System: fhir.SystemSDOHCCTemp, Code: v.Code}})
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/social-prescribing/referral-adapter/adapter"
 	"github.com/social-prescribing/referral-adapter/adapter/auth"
+	"github.com/social-prescribing/referral-adapter/adapter/capacity"
 	"github.com/social-prescribing/referral-adapter/adapter/fhir"
 	"github.com/social-prescribing/referral-adapter/adapter/intake"
 	"github.com/social-prescribing/referral-adapter/adapter/mapping"
@@ -47,6 +48,13 @@ type Store interface {
 	FindExisting(ctx context.Context, practice string, keys []adapter.IdemKey) ([]string, error)
 }
 
+// Capacity reads and updates the directory's live capacity (issue 3).
+type Capacity interface {
+	Get(ctx context.Context, id string) (capacity.View, error)
+	Directory(ctx context.Context) (map[string]capacity.View, error)
+	Update(ctx context.Context, id string, u capacity.Update, ch adapter.CapacityChange) (*capacity.UpdateResult, error)
+}
+
 // Deps are the server's collaborators.
 type Deps struct {
 	Log      *slog.Logger
@@ -56,6 +64,7 @@ type Deps struct {
 	Mappings *mapping.Mappings
 	Parser   *fhir.Parser
 	Render   *fhir.Renderer
+	Capacity Capacity // nil: the directory shows no capacity status
 	// Ready reports whether the service can take traffic (Redis reachable).
 	Ready func(ctx context.Context) error
 }
@@ -122,6 +131,12 @@ func (s *Server) routes() {
 	a.GET("/Task", s.allow(auth.TaskSearch), s.searchTask)
 	a.GET("/HealthcareService", s.allow(auth.DirectoryRead), s.searchHealthcareService)
 	a.GET("/HealthcareService/:id", s.allow(auth.DirectoryRead), s.readHealthcareService)
+
+	// Capacity (issue 3): the adapter's own JSON API; errors are still
+	// OperationOutcomes.
+	api := e.Group("/api/v1", s.authenticate())
+	api.GET("/services/:id/capacity", s.allow(auth.CapacityRead), s.getCapacity)
+	api.PUT("/services/:id/capacity", s.allow(auth.CapacityUpdate), s.jsonBody(), s.putCapacity)
 }
 
 func (s *Server) healthz(c *gin.Context) {

@@ -11,6 +11,7 @@ import (
 	"github.com/sethvargo/go-envconfig"
 
 	"github.com/social-prescribing/referral-adapter/adapter/auth"
+	"github.com/social-prescribing/referral-adapter/adapter/capacity"
 	"github.com/social-prescribing/referral-adapter/adapter/httpapi"
 	"github.com/social-prescribing/referral-adapter/adapter/mapping"
 	"github.com/social-prescribing/referral-adapter/adapter/redis"
@@ -22,6 +23,7 @@ type Config struct {
 	HTTP        httpapi.Config
 	Auth        auth.Config
 	Redis       redis.Config
+	Capacity    capacity.Config
 	MappingsDir string `env:"MAPPINGS_DIR"` // overrides the embedded mappings
 	LogLevel    string `env:"LOG_LEVEL, default=info"`
 }
@@ -37,6 +39,7 @@ func loadConfig(ctx context.Context, lookup envconfig.Lookuper) (*Config, *mappi
 	errs = append(errs, cfg.Auth.Validate()...)
 	errs = append(errs, cfg.Redis.Validate()...)
 	errs = append(errs, cfg.HTTP.Validate()...)
+	errs = append(errs, cfg.Capacity.Validate()...)
 	if _, err := parseLevel(cfg.LogLevel); err != nil {
 		errs = append(errs, err)
 	}

@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -115,6 +116,19 @@ func (h *harness) do(method, path, token string, body []byte, headers ...string)
 	defer res.Body.Close()
 	b, _ := io.ReadAll(res.Body)
 	return response{status: res.StatusCode, header: res.Header, body: b}
+}
+
+// storeKeys lists the store's keys, sorted. At start-up the store already
+// holds each service's capacity (seeded from the mappings), so tests that
+// check a request wrote nothing compare against a snapshot.
+func (h *harness) storeKeys() []string {
+	h.t.Helper()
+	keys, err := h.app.store.Client().Keys(h.t.Context(), h.app.store.KeyPattern()).Result()
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	slices.Sort(keys)
+	return keys
 }
 
 // repoRoot is the repository root, found from this file's location.

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 
@@ -220,6 +221,7 @@ func TestTransactionIsAllOrNothing(t *testing.T) {
 	entries := b["entry"].([]any)
 	entries[2].(map[string]any)["resource"].(map[string]any)["status"] = "bogus"
 	body, _ := json.Marshal(b)
+	before := h.storeKeys()
 
 	r := h.do("POST", "/fhir", tok, body)
 	if r.status != 400 {
@@ -234,12 +236,8 @@ func TestTransactionIsAllOrNothing(t *testing.T) {
 	if got := h.do("GET", q, tok, nil).json(t); got["total"] != float64(0) {
 		t.Errorf("a failed transaction stored its ServiceRequest: %v", got)
 	}
-	keys, err := h.app.store.Client().Keys(t.Context(), h.app.store.KeyPattern()).Result()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(keys) != 0 {
-		t.Errorf("failed transaction wrote keys: %v", keys)
+	if keys := h.storeKeys(); !slices.Equal(keys, before) {
+		t.Errorf("failed transaction wrote keys: %v, before %v", keys, before)
 	}
 }
 

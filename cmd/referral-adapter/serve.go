@@ -13,6 +13,7 @@ import (
 	"github.com/sethvargo/go-envconfig"
 
 	"github.com/social-prescribing/referral-adapter/adapter/auth"
+	"github.com/social-prescribing/referral-adapter/adapter/capacity"
 	"github.com/social-prescribing/referral-adapter/adapter/fhir"
 	"github.com/social-prescribing/referral-adapter/adapter/httpapi"
 	"github.com/social-prescribing/referral-adapter/adapter/intake"
@@ -48,11 +49,49 @@ func build(ctx context.Context, cfg *Config, m *mapping.Mappings, log *slog.Logg
 		return nil, err
 	}
 	store := redis.New(client, cfg.Redis.Namespace)
+	caps := capacity.New(store, m, cfg.Capacity)
+	seedCapacity(ctx, caps, log)
+	in := intake.New(parser, store, m, intake.WithStaleAfter(caps.StaleAfter()))
 	srv := httpapi.New(cfg.HTTP, httpapi.Deps{
-		Log: log, Verifier: verifier, Intake: intake.New(parser, store, m), Store: store,
-		Mappings: m, Parser: parser, Render: render, Ready: store.Ping,
+		Log: log, Verifier: verifier, Intake: in, Store: store,
+		Mappings: m, Parser: parser, Render: render, Capacity: caps, Ready: store.Ping,
 	})
 	return &app{handler: srv.Handler(), store: store, parser: parser, close: closeStore}, nil
+}
+
+// seedCapacity gives every directory service its capacity from the
+// mappings where none is recorded yet. If Redis is not reachable at
+// start-up it keeps trying in the background until it succeeds or ctx ends;
+// meanwhile services without a record are treated as open and unlimited.
+func seedCapacity(ctx context.Context, caps *capacity.Service, log *slog.Logger) {
+	try := func() bool {
+		sctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		defer cancel()
+		n, err := caps.Seed(sctx)
+		if err != nil {
+			log.Warn("could not seed service capacity; retrying", "error", err.Error())
+			return false
+		}
+		log.Info("service capacity seeded from mappings", "services", n)
+		return true
+	}
+	if try() {
+		return
+	}
+	go func() {
+		t := time.NewTicker(5 * time.Second)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				if try() {
+					return
+				}
+			}
+		}
+	}()
 }
 
 func serve(ctx context.Context, stderr io.Writer) error {
