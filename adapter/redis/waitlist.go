@@ -28,6 +28,15 @@ func (s *Store) Waitlist(ctx context.Context, service string) ([]string, error) 
 	return ids, nil
 }
 
+// QueuedTaskIDs returns the Task ids in a service's queue, next first.
+func (s *Store) QueuedTaskIDs(ctx context.Context, service string) ([]string, error) {
+	ids, err := s.c.ZRange(ctx, s.k.queue(service), 0, -1).Result()
+	if err != nil {
+		return nil, s.fail(err)
+	}
+	return ids, nil
+}
+
 // PromoteWaitlist moves up to limit referrals from the head of the
 // service's waitlist into its queue, reserving a slot for each, while the
 // service can take them (open, verified recently, with room). Each moved
