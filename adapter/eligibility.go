@@ -1,6 +1,7 @@
 package adapter
 
 import (
+	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -16,25 +17,25 @@ type PatientFacts struct {
 	District     string // outward code, e.g. "LS6"
 }
 
+// UK postcode shapes: the outward code (area letters, district digit,
+// optional sub-district) and the inward code (sector digit, unit letters).
+var (
+	ukPostcode = regexp.MustCompile(`^([A-Z]{1,2}[0-9][A-Z0-9]?)([0-9][A-Z]{2})$`)
+	ukOutward  = regexp.MustCompile(`^[A-Z]{1,2}[0-9][A-Z0-9]?$`)
+)
+
 // PostcodeDistrict returns the outward code (district) of a UK postcode:
-// "ls6 1aa" → "LS6". A postcode without a space loses its 3-character
-// inward code. Anything not shaped like a postcode yields "".
+// "ls6 1aa" → "LS6". An outward code alone is returned as it is; anything
+// not shaped like a postcode yields "".
 func PostcodeDistrict(postcode string) string {
-	p := strings.ToUpper(strings.Join(strings.Fields(postcode), " "))
-	if out, _, ok := strings.Cut(p, " "); ok {
-		p = out
-	} else if len(p) >= 5 && len(p) <= 7 {
-		p = p[:len(p)-3]
+	p := strings.ToUpper(strings.Join(strings.Fields(postcode), ""))
+	if m := ukPostcode.FindStringSubmatch(p); m != nil {
+		return m[1]
 	}
-	if len(p) < 2 || len(p) > 4 || p[0] < 'A' || p[0] > 'Z' {
-		return ""
+	if ukOutward.MatchString(p) {
+		return p
 	}
-	for _, r := range p {
-		if (r < 'A' || r > 'Z') && (r < '0' || r > '9') {
-			return ""
-		}
-	}
-	return p
+	return ""
 }
 
 // Ineligible returns why the patient cannot use the service, or "" when

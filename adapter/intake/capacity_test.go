@@ -251,3 +251,48 @@ func TestClosureReroutesWaitingReferrals(t *testing.T) {
 		t.Errorf("after closure: %v %+v", err, r.Placement)
 	}
 }
+
+// When a waitlist-only service opens with room, the head of its waitlist
+// moves into its queue with a slot each, in order; the rest keep waiting.
+func TestOpeningPromotesTheWaitlist(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	set := func(svc string, st adapter.CapacityStatus, max int) *capacity.UpdateResult {
+		t.Helper()
+		res, err := e.caps.Update(ctx, svc, capacity.Update{Status: st, MaxOpen: max}, adapter.CapacityChange{By: "test"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res
+	}
+	set("tiny", adapter.CapacityWaitlist, 10)
+	set("second", adapter.CapacityPaused, 40)
+	set("lw", adapter.CapacityPaused, 20)
+	var ids []string
+	for i := range 3 {
+		r, err := e.in.CreateServiceRequest(ctx, intake.Caller{Practice: practice}, serviceRequest(i, nil), adapter.Identifier{})
+		if err != nil || r.Placement.Outcome != adapter.OutcomeWaitlisted || r.Placement.Position != i+1 {
+			t.Fatalf("referral %d: %v %+v", i, err, r.Placement)
+		}
+		ids = append(ids, r.ID)
+	}
+	res := set("tiny", adapter.CapacityOpen, 2)
+	if len(res.Promoted) != 2 || res.Promoted[0] != ids[0] || res.Promoted[1] != ids[1] || res.Waiting != 1 || res.Reserved != 2 {
+		t.Fatalf("promoted %v, capacity %+v", res.Promoted, res.Capacity)
+	}
+	queued, _ := e.store.QueuedTaskIDs(ctx, "tiny")
+	if len(queued) != 2 {
+		t.Errorf("queue %v", queued)
+	}
+	task, _ := e.store.Task(ctx, ids[0])
+	if task.StatusReason != "Routed to Tiny Advice from its waitlist" || task.Reserved != "tiny" {
+		t.Errorf("promoted Task %+v", task)
+	}
+	// A slot frees up: the job promotes the next.
+	if ok, err := e.store.ReleaseSlot(ctx, ids[0]); !ok || err != nil {
+		t.Fatalf("release %v %v", ok, err)
+	}
+	if moved, err := e.caps.Promote(ctx, "tiny"); err != nil || len(moved) != 1 || moved[0] != ids[2] {
+		t.Errorf("promote after release = %v, %v", moved, err)
+	}
+}
