@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -295,4 +296,29 @@ func TestOpeningPromotesTheWaitlist(t *testing.T) {
 	if moved, err := e.caps.Promote(ctx, "tiny"); err != nil || len(moved) != 1 || moved[0] != ids[2] {
 		t.Errorf("promote after release = %v, %v", moved, err)
 	}
+}
+
+// BenchmarkIntakeRouting measures referrals per second through the whole
+// intake (parse, validate, route by rule and eligibility, place by
+// capacity in Redis) with clients contending for the same ten places.
+func BenchmarkIntakeRouting(b *testing.B) {
+	e := newEnv(b)
+	bodies := make([][]byte, b.N)
+	for i := range bodies {
+		bodies[i] = serviceRequest(i, nil)
+	}
+	var next atomic.Int64
+	b.SetParallelism(4)
+	b.ResetTimer()
+	start := time.Now()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			i := next.Add(1) - 1
+			if _, err := e.in.CreateServiceRequest(context.Background(), intake.Caller{Practice: practice}, bodies[i], adapter.Identifier{}); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "referrals/s")
 }
