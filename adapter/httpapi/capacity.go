@@ -110,6 +110,8 @@ func (s *Server) putCapacity(c *gin.Context) {
 	}
 	body := capacityBody(res.View)
 	rerouted, promoted := len(res.Rerouted), len(res.Promoted)
+	s.log.InfoContext(c.Request.Context(), "capacity updated", "service", svc.ID, "status", string(res.Status),
+		"max_open", res.MaxOpen, "rerouted", rerouted, "promoted", promoted, "request_id", requestID(c))
 	body.Rerouted, body.Promoted = &rerouted, &promoted
 	c.JSON(http.StatusOK, body)
 }
