@@ -39,6 +39,7 @@ func (s *Server) writeError(c *gin.Context, err error) {
 		s.log.ErrorContext(c.Request.Context(), "internal error", "error", err.Error(), "request_id", requestID(c))
 	}
 	m := mappingFor(e.Code)
+	errorsByCode.WithLabelValues(m.issueCode).Inc()
 	if m.status == http.StatusServiceUnavailable || m.status == http.StatusTooManyRequests {
 		c.Header("Retry-After", strconv.Itoa(retryAfterSeconds))
 	}

@@ -23,7 +23,8 @@ type Config struct {
 	MaxBodyBytes    int64         `env:"MAX_BODY_BYTES, default=1048576"`
 	RequestTimeout  time.Duration `env:"REQUEST_TIMEOUT, default=10s"`
 	ShutdownTimeout time.Duration `env:"SHUTDOWN_TIMEOUT, default=20s"`
-	BaseURL         string        `env:"BASE_URL"` // public FHIR base, e.g. https://sp.example.nhs.uk/fhir
+	BaseURL         string        `env:"BASE_URL"`                    // public FHIR base, e.g. https://sp.example.nhs.uk/fhir
+	MetricsAddr     string        `env:"METRICS_ADDR, default=:9090"` // Prometheus /metrics; "off" disables
 }
 
 // Verifier checks bearer tokens.
@@ -77,7 +78,7 @@ func New(cfg Config, d Deps) *Server {
 	e := gin.New()
 	e.HandleMethodNotAllowed = true
 	e.ContextWithFallback = true
-	e.Use(requestIDs(), s.accessLog(), s.recoverer(), securityHeaders(), s.timeout())
+	e.Use(requestIDs(), metrics(), s.accessLog(), s.recoverer(), securityHeaders(), s.timeout())
 	e.NoRoute(func(c *gin.Context) {
 		s.writeError(c, adapter.Errorf(adapter.ENOTFOUND, "no such endpoint"))
 	})

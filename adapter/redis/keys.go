@@ -36,6 +36,12 @@ func (k keys) queue(service string) string { return k.p + "q:" + service }
 // Set of Consent ids per patient reference.
 func (k keys) patientConsents(patient string) string { return k.p + "pconsents:" + patient }
 
+// Lock of a scheduled job (value: the holder's fencing token).
+func (k keys) lock(job string) string { return k.p + "lock:" + job }
+
+// Fencing-token counter of a scheduled job's lock.
+func (k keys) fence(job string) string { return k.p + "fence:" + job }
+
 // idemField is the field of the idempotency hash for one identifier.
 func idemField(practice, kind, identifier string) string {
 	return practice + "\x1f" + kind + "\x1f" + identifier

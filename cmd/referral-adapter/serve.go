@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/sethvargo/go-envconfig"
 
 	"github.com/social-prescribing/referral-adapter/adapter/auth"
@@ -73,7 +74,38 @@ func serve(ctx context.Context, stderr io.Writer) error {
 	}
 	cancel()
 	log.Info("mappings loaded", "ruleSet", m.RuleSet, "rules", len(m.Rules), "services", len(m.Services()))
+	stopMetrics, err := serveMetrics(cfg.HTTP.MetricsAddr, log)
+	if err != nil {
+		return err
+	}
+	defer stopMetrics()
+	if cfg.Jobs.Enabled {
+		runner, err := a.jobs(cfg.Jobs, log)
+		if err != nil {
+			return err
+		}
+		stopJobs := runner.Start(ctx)
+		defer stopJobs()
+	}
 	return listen(ctx, cfg.HTTP, a.handler, log)
+}
+
+// serveMetrics exposes Prometheus metrics on their own listener, so they
+// are never reachable through the public API's ingress.
+func serveMetrics(addr string, log *slog.Logger) (func(), error) {
+	if addr == "" || addr == "off" {
+		return func() {}, nil
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("metrics listen on %s: %w", addr, err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/metrics", promhttp.Handler())
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	go func() { _ = srv.Serve(ln) }()
+	log.Info("metrics listening", "addr", ln.Addr().String())
+	return func() { _ = srv.Close() }, nil
 }
 
 // listen serves until ctx ends, then drains in-flight requests.
