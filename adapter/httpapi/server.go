@@ -57,6 +57,8 @@ type Deps struct {
 	Mappings *mapping.Mappings
 	Parser   *fhir.Parser
 	Render   *fhir.Renderer
+	// Tokens is the SMART Backend Services token server; nil when disabled.
+	Tokens *auth.TokenServer
 	// Ready reports whether the service can take traffic (Redis reachable).
 	Ready func(ctx context.Context) error
 }
@@ -108,6 +110,13 @@ func (s *Server) routes() {
 	e := s.engine
 	e.GET("/healthz", s.healthz)
 	e.GET("/readyz", s.readyz)
+
+	if s.Tokens != nil {
+		e.POST("/auth/token", s.token)
+		e.GET("/.well-known/smart-configuration", s.smartConfiguration)
+		e.GET("/fhir/.well-known/smart-configuration", s.smartConfiguration)
+		e.GET("/.well-known/jwks.json", s.jwks)
+	}
 
 	f := e.Group("/fhir", s.negotiate())
 	f.GET("/metadata", s.metadata)

@@ -50,3 +50,6 @@ func idemField(practice, kind, identifier string) string {
 // KeyPattern matches every key of the store's namespace (for tests and
 // operators; never used on the request path).
 func (s *Store) KeyPattern() string { return s.k.p + "*" }
+
+// Seen client-assertion id (SMART token endpoint replay guard).
+func (k keys) assertion(id string) string { return k.p + "jti:" + id }

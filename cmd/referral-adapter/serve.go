@@ -32,10 +32,6 @@ type app struct {
 // build wires the packages together. ctx bounds background work (JWKS
 // refresh).
 func build(ctx context.Context, cfg *Config, m *mapping.Mappings, log *slog.Logger) (*app, error) {
-	verifier, err := auth.NewVerifier(ctx, cfg.Auth)
-	if err != nil {
-		return nil, err
-	}
 	parser, err := fhir.NewParser()
 	if err != nil {
 		return nil, err
@@ -49,9 +45,21 @@ func build(ctx context.Context, cfg *Config, m *mapping.Mappings, log *slog.Logg
 		return nil, err
 	}
 	store := redis.New(client, cfg.Redis.Namespace)
+	var tokens *auth.TokenServer
+	if cfg.Auth.Server.Enabled() {
+		if tokens, err = auth.NewTokenServer(ctx, cfg.Auth.Server, cfg.Auth.Issuer, store); err != nil {
+			closeStore()
+			return nil, err
+		}
+	}
+	verifier, err := auth.NewVerifier(ctx, cfg.Auth, tokens)
+	if err != nil {
+		closeStore()
+		return nil, err
+	}
 	srv := httpapi.New(cfg.HTTP, httpapi.Deps{
 		Log: log, Verifier: verifier, Intake: intake.New(parser, store, m), Store: store,
-		Mappings: m, Parser: parser, Render: render, Ready: store.Ping,
+		Mappings: m, Parser: parser, Render: render, Ready: store.Ping, Tokens: tokens,
 	})
 	return &app{handler: srv.Handler(), store: store, parser: parser, close: closeStore}, nil
 }
