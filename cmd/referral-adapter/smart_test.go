@@ -198,4 +198,3 @@ func must[T any](v T, err error) T {
 	}
 	return v
 }
-
