@@ -22,6 +22,11 @@ const (
 	DirectoryRead        Action = "HealthcareService.read"
 )
 
+// Security actions (issue 5).
+const (
+	AuditRead Action = "AuditEvent.search"
+)
+
 // Rule says which roles may take an action, and which SMART scope
 // (resource type and permission letter) the token must also carry.
 type Rule struct {
@@ -45,6 +50,7 @@ var Policy = map[Action]Rule{
 	TaskRead:             {Roles: []Role{RolePractice, RoleLinkWorker, RoleProvider, RoleAdmin}, Resource: "Task", Perm: 'r'},
 	TaskSearch:           {Roles: []Role{RolePractice, RoleLinkWorker, RoleProvider, RoleAdmin}, Resource: "Task", Perm: 's'},
 	DirectoryRead:        {Roles: everyone, Resource: "HealthcareService", Perm: 'r'},
+	AuditRead:            {Roles: []Role{RoleAdmin}, Resource: "AuditEvent", Perm: 's'},
 }
 
 // Authorize returns nil when the principal may take the action, or an

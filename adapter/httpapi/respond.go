@@ -40,7 +40,7 @@ func (s *Server) writeError(c *gin.Context, err error) {
 	}
 	m := mappingFor(e.Code)
 	errorsByCode.WithLabelValues(m.issueCode).Inc()
-	if m.status == http.StatusServiceUnavailable || m.status == http.StatusTooManyRequests {
+	if (m.status == http.StatusServiceUnavailable || m.status == http.StatusTooManyRequests) && c.Writer.Header().Get("Retry-After") == "" {
 		c.Header("Retry-After", strconv.Itoa(retryAfterSeconds))
 	}
 	if m.status == http.StatusUnauthorized {

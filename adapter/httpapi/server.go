@@ -23,8 +23,9 @@ type Config struct {
 	MaxBodyBytes    int64         `env:"MAX_BODY_BYTES, default=1048576"`
 	RequestTimeout  time.Duration `env:"REQUEST_TIMEOUT, default=10s"`
 	ShutdownTimeout time.Duration `env:"SHUTDOWN_TIMEOUT, default=20s"`
-	BaseURL         string        `env:"BASE_URL"`                    // public FHIR base, e.g. https://sp.example.nhs.uk/fhir
-	MetricsAddr     string        `env:"METRICS_ADDR, default=:9090"` // Prometheus /metrics; "off" disables
+	BaseURL         string        `env:"BASE_URL"`                            // public FHIR base, e.g. https://sp.example.nhs.uk/fhir
+	MetricsAddr     string        `env:"METRICS_ADDR, default=:9090"`         // Prometheus /metrics; "off" disables
+	RateLimit       int           `env:"RATE_LIMIT_PER_MINUTE, default=1200"` // per token subject; 0 disables
 }
 
 // Verifier checks bearer tokens.
@@ -57,6 +58,10 @@ type Deps struct {
 	Mappings *mapping.Mappings
 	Parser   *fhir.Parser
 	Render   *fhir.Renderer
+	// Audit records access to patient data; Limiter applies per-client
+	// rate limits. Either may be nil (tests of unrelated behaviour).
+	Audit   Auditor
+	Limiter RateLimiter
 	// Tokens is the SMART Backend Services token server; nil when disabled.
 	Tokens *auth.TokenServer
 	// Ready reports whether the service can take traffic (Redis reachable).
@@ -121,7 +126,7 @@ func (s *Server) routes() {
 	f := e.Group("/fhir", s.negotiate())
 	f.GET("/metadata", s.metadata)
 
-	a := f.Group("", s.authenticate())
+	a := f.Group("", s.authenticate(), s.rateLimit(), s.audit())
 	a.POST("", s.allow(auth.TransactionPost), s.fhirJSONBody(), s.transaction)
 	a.POST("/ServiceRequest", s.allow(auth.ServiceRequestCreate), s.fhirJSONBody(), s.createServiceRequest)
 	a.GET("/ServiceRequest/:id", s.allow(auth.ServiceRequestRead), s.readServiceRequest)
@@ -130,6 +135,7 @@ func (s *Server) routes() {
 	a.GET("/Consent/:id", s.allow(auth.ConsentRead), s.readConsent)
 	a.GET("/Task/:id", s.allow(auth.TaskRead), s.readTask)
 	a.GET("/Task", s.allow(auth.TaskSearch), s.searchTask)
+	a.GET("/AuditEvent", s.allow(auth.AuditRead), s.searchAuditEvent)
 	a.GET("/HealthcareService", s.allow(auth.DirectoryRead), s.searchHealthcareService)
 	a.GET("/HealthcareService/:id", s.allow(auth.DirectoryRead), s.readHealthcareService)
 }

@@ -1,5 +1,7 @@
 package redis
 
+import "strconv"
+
 // keys builds every Redis key the store uses. All keys carry the hash tag
 // {ns}, so all of a deployment's keys live in one Cluster hash slot and
 // multi-key scripts stay atomic. No other file builds key names.
@@ -53,3 +55,11 @@ func (s *Store) KeyPattern() string { return s.k.p + "*" }
 
 // Seen client-assertion id (SMART token endpoint replay guard).
 func (k keys) assertion(id string) string { return k.p + "jti:" + id }
+
+// Append-only audit stream (AuditRecord fields; trimmed only by retention).
+func (k keys) audit() string { return k.p + "audit" }
+
+// Per-client request counter for one rate-limit window.
+func (k keys) rateLimit(subject string, window int64) string {
+	return k.p + "rl:" + subject + ":" + strconv.FormatInt(window, 10)
+}

@@ -175,3 +175,21 @@ func issue(t *testing.T, r response) map[string]any {
 	}
 	return issues[0].(map[string]any)
 }
+
+// dataKeys lists the namespace's keys that hold referral data: everything
+// except the audit trail and rate-limit counters, which every request
+// touches.
+func (h *harness) dataKeys() []string {
+	h.t.Helper()
+	keys, err := h.app.store.Client().Keys(context.Background(), h.app.store.KeyPattern()).Result()
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	var out []string
+	for _, k := range keys {
+		if !strings.HasSuffix(k, ":audit") && !strings.Contains(k, ":rl:") {
+			out = append(out, k)
+		}
+	}
+	return out
+}

@@ -229,11 +229,7 @@ func TestTransactionIsAllOrNothing(t *testing.T) {
 	if got := h.do("GET", q, tok, nil).json(t); got["total"] != float64(0) {
 		t.Errorf("a failed transaction stored its ServiceRequest: %v", got)
 	}
-	keys, err := h.app.store.Client().Keys(t.Context(), h.app.store.KeyPattern()).Result()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(keys) != 0 {
+	if keys := h.dataKeys(); len(keys) != 0 {
 		t.Errorf("failed transaction wrote keys: %v", keys)
 	}
 }

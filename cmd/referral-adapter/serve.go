@@ -60,6 +60,7 @@ func build(ctx context.Context, cfg *Config, m *mapping.Mappings, log *slog.Logg
 	srv := httpapi.New(cfg.HTTP, httpapi.Deps{
 		Log: log, Verifier: verifier, Intake: intake.New(parser, store, m), Store: store,
 		Mappings: m, Parser: parser, Render: render, Ready: store.Ping, Tokens: tokens,
+		Audit: store, Limiter: store,
 	})
 	return &app{handler: srv.Handler(), store: store, parser: parser, close: closeStore}, nil
 }
