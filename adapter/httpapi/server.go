@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -76,6 +77,7 @@ type Server struct {
 	render *fhir.Renderer
 	engine *gin.Engine
 	now    func() time.Time
+	table  []Route
 }
 
 // New builds the server and its routes.
@@ -127,18 +129,36 @@ func (s *Server) routes() {
 	f.GET("/metadata", s.metadata)
 
 	a := f.Group("", s.authenticate(), s.rateLimit(), s.audit())
-	a.POST("", s.allow(auth.TransactionPost), s.fhirJSONBody(), s.transaction)
-	a.POST("/ServiceRequest", s.allow(auth.ServiceRequestCreate), s.fhirJSONBody(), s.createServiceRequest)
-	a.GET("/ServiceRequest/:id", s.allow(auth.ServiceRequestRead), s.readServiceRequest)
-	a.GET("/ServiceRequest", s.allow(auth.ServiceRequestSearch), s.searchServiceRequest)
-	a.POST("/Consent", s.allow(auth.ConsentCreate), s.fhirJSONBody(), s.createConsent)
-	a.GET("/Consent/:id", s.allow(auth.ConsentRead), s.readConsent)
-	a.GET("/Task/:id", s.allow(auth.TaskRead), s.readTask)
-	a.GET("/Task", s.allow(auth.TaskSearch), s.searchTask)
-	a.GET("/AuditEvent", s.allow(auth.AuditRead), s.searchAuditEvent)
-	a.GET("/HealthcareService", s.allow(auth.DirectoryRead), s.searchHealthcareService)
-	a.GET("/HealthcareService/:id", s.allow(auth.DirectoryRead), s.readHealthcareService)
+	s.route(a, "POST", "/fhir", auth.TransactionPost, s.fhirJSONBody(), s.transaction)
+	s.route(a, "POST", "/fhir/ServiceRequest", auth.ServiceRequestCreate, s.fhirJSONBody(), s.createServiceRequest)
+	s.route(a, "GET", "/fhir/ServiceRequest/:id", auth.ServiceRequestRead, s.readServiceRequest)
+	s.route(a, "GET", "/fhir/ServiceRequest", auth.ServiceRequestSearch, s.searchServiceRequest)
+	s.route(a, "POST", "/fhir/Consent", auth.ConsentCreate, s.fhirJSONBody(), s.createConsent)
+	s.route(a, "GET", "/fhir/Consent/:id", auth.ConsentRead, s.readConsent)
+	s.route(a, "GET", "/fhir/Task/:id", auth.TaskRead, s.readTask)
+	s.route(a, "GET", "/fhir/Task", auth.TaskSearch, s.searchTask)
+	s.route(a, "GET", "/fhir/AuditEvent", auth.AuditRead, s.searchAuditEvent)
+	s.route(a, "GET", "/fhir/HealthcareService", auth.DirectoryRead, s.searchHealthcareService)
+	s.route(a, "GET", "/fhir/HealthcareService/:id", auth.DirectoryRead, s.readHealthcareService)
 }
+
+// Route is one authenticated endpoint and the policy action that guards it.
+type Route struct {
+	Method, Path string
+	Action       auth.Action
+}
+
+// route registers an authenticated endpoint guarded by action (checked by
+// the policy table before the handler runs) and records it, so the
+// authorisation matrix can be tested route by route.
+func (s *Server) route(g *gin.RouterGroup, method, fullPath string, action auth.Action, h ...gin.HandlerFunc) {
+	rel := strings.TrimPrefix(fullPath, g.BasePath())
+	g.Handle(method, rel, append([]gin.HandlerFunc{s.allow(action)}, h...)...)
+	s.table = append(s.table, Route{Method: method, Path: fullPath, Action: action})
+}
+
+// Routes lists every authenticated endpoint with its action.
+func (s *Server) Routes() []Route { return slices.Clone(s.table) }
 
 func (s *Server) healthz(c *gin.Context) {
 	c.JSON(http.StatusOK, gin.H{"status": "ok"})

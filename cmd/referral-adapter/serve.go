@@ -26,6 +26,7 @@ type app struct {
 	handler http.Handler
 	store   *redis.Store
 	parser  *fhir.Parser
+	routes  []httpapi.Route
 	close   func()
 }
 
@@ -62,7 +63,7 @@ func build(ctx context.Context, cfg *Config, m *mapping.Mappings, log *slog.Logg
 		Mappings: m, Parser: parser, Render: render, Ready: store.Ping, Tokens: tokens,
 		Audit: store, Limiter: store,
 	})
-	return &app{handler: srv.Handler(), store: store, parser: parser, close: closeStore}, nil
+	return &app{handler: srv.Handler(), store: store, parser: parser, routes: srv.Routes(), close: closeStore}, nil
 }
 
 func serve(ctx context.Context, stderr io.Writer) error {
