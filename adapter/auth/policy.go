@@ -22,6 +22,11 @@ const (
 	DirectoryRead        Action = "HealthcareService.read"
 )
 
+// Security actions (issue 5).
+const (
+	AuditRead Action = "AuditEvent.search"
+)
+
 // Capacity actions (issue 3).
 const (
 	CapacityRead   Action = "HealthcareService.capacity.read"
@@ -51,9 +56,11 @@ var Policy = map[Action]Rule{
 	TaskRead:             {Roles: []Role{RolePractice, RoleLinkWorker, RoleProvider, RoleAdmin}, Resource: "Task", Perm: 'r'},
 	TaskSearch:           {Roles: []Role{RolePractice, RoleLinkWorker, RoleProvider, RoleAdmin}, Resource: "Task", Perm: 's'},
 	DirectoryRead:        {Roles: everyone, Resource: "HealthcareService", Perm: 'r'},
+	AuditRead:            {Roles: []Role{RoleAdmin}, Resource: "AuditEvent", Perm: 's'},
 
 	// Capacity (issue 3): the figures behind a service's capacity status.
-	// A provider sees and updates only its own services (CanManageService).
+	// A provider sees and updates only its own services (CanSeeCapacity,
+	// CanUpdateCapacity).
 	CapacityRead:   {Roles: []Role{RoleProvider, RoleLinkWorker, RoleCommissioner, RoleAdmin}, Resource: "HealthcareService", Perm: 'r'},
 	CapacityUpdate: {Roles: []Role{RoleProvider, RoleAdmin}, Resource: "HealthcareService", Perm: 'u'},
 }

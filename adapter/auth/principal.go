@@ -20,6 +20,9 @@ const (
 // Roles lists every role.
 var Roles = []Role{RolePractice, RoleLinkWorker, RoleProvider, RoleCommissioner, RoleAdmin}
 
+// String returns the role name.
+func (r Role) String() string { return string(r) }
+
 // Valid reports whether r is a known role.
 func (r Role) Valid() bool { return slices.Contains(Roles, r) }
 

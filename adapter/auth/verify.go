@@ -23,18 +23,19 @@ type Config struct {
 	Issuer        string `env:"AUTH_ISSUER"`   // required "iss" when set
 	Audience      string `env:"AUTH_AUDIENCE"` // required "aud" when set
 	MinSecretSize int    `env:"AUTH_DEV_HS256_MIN_BYTES, default=16"`
+	Server        ServerConfig
 }
 
 // Validate reports configuration problems.
 func (c *Config) Validate() []error {
 	var errs []error
-	if c.JWKSFile == "" && c.JWKSURL == "" && c.DevHS256 == "" {
-		errs = append(errs, errors.New("auth: set AUTH_JWKS_FILE or AUTH_JWKS_URL (or AUTH_DEV_HS256_SECRET for development)"))
+	if c.JWKSFile == "" && c.JWKSURL == "" && c.DevHS256 == "" && !c.Server.Enabled() {
+		errs = append(errs, errors.New("auth: set AUTH_JWKS_FILE or AUTH_JWKS_URL, or AUTH_CLIENTS_FILE (SMART backend clients), or AUTH_DEV_HS256_SECRET for development"))
 	}
 	if c.DevHS256 != "" && len(c.DevHS256) < c.MinSecretSize {
 		errs = append(errs, fmt.Errorf("auth: AUTH_DEV_HS256_SECRET must be at least %d bytes", c.MinSecretSize))
 	}
-	return errs
+	return append(errs, c.Server.Validate()...)
 }
 
 // Claims are the JWT claims the adapter reads.
@@ -52,6 +53,7 @@ type Claims struct {
 type Verifier struct {
 	cfg    Config
 	jwks   keyfunc.Keyfunc // nil when no JWKS is configured
+	own    *TokenServer    // nil when the token endpoint is disabled
 	secret []byte
 	parser *jwt.Parser
 }
@@ -61,8 +63,12 @@ var asymmetric = []string{"RS256", "RS384", "RS512", "ES256", "ES384", "ES512", 
 
 // NewVerifier loads the JWKS (file now; URL fetched and refreshed in the
 // background until ctx ends).
-func NewVerifier(ctx context.Context, cfg Config) (*Verifier, error) {
-	v := &Verifier{cfg: cfg}
+//
+// own, when not nil, is the adapter's SMART token server: tokens it signed
+// (matched by kid) are verified with its public key, beside the external
+// identity provider's.
+func NewVerifier(ctx context.Context, cfg Config, own *TokenServer) (*Verifier, error) {
+	v := &Verifier{cfg: cfg, own: own}
 	var err error
 	switch {
 	case cfg.JWKSFile != "":
@@ -78,7 +84,7 @@ func NewVerifier(ctx context.Context, cfg Config) (*Verifier, error) {
 		return nil, fmt.Errorf("auth: load JWKS: %w", err)
 	}
 	methods := []string{}
-	if v.jwks != nil {
+	if v.jwks != nil || own != nil {
 		methods = append(methods, asymmetric...)
 	}
 	if cfg.DevHS256 != "" {
@@ -105,6 +111,11 @@ func (v *Verifier) keyFor(t *jwt.Token) (any, error) {
 			return nil, errors.New("HMAC tokens are not accepted")
 		}
 		return v.secret, nil
+	}
+	if v.own != nil {
+		if kid, _ := t.Header["kid"].(string); kid == v.own.KeyID() {
+			return v.own.PublicKey(), nil
+		}
 	}
 	if v.jwks == nil {
 		return nil, errors.New("no JWKS configured")

@@ -173,6 +173,14 @@ func (s *Server) readServiceRequest(c *gin.Context) {
 		s.writeError(c, err)
 		return
 	}
+	if principalOf(c).Role == auth.RoleProvider {
+		// Minimum necessary: a VCSE provider gets the reason for referral
+		// and the patient reference, not the GP's clinical narrative.
+		if body, err = fhir.MinimumNecessary(body); err != nil {
+			s.writeError(c, err)
+			return
+		}
+	}
 	s.writeFHIR(c, http.StatusOK, body)
 }
 

@@ -39,7 +39,8 @@ func (s *Server) writeError(c *gin.Context, err error) {
 		s.log.ErrorContext(c.Request.Context(), "internal error", "error", err.Error(), "request_id", requestID(c))
 	}
 	m := mappingFor(e.Code)
-	if m.status == http.StatusServiceUnavailable || m.status == http.StatusTooManyRequests {
+	errorsByCode.WithLabelValues(m.issueCode).Inc()
+	if (m.status == http.StatusServiceUnavailable || m.status == http.StatusTooManyRequests) && c.Writer.Header().Get("Retry-After") == "" {
 		c.Header("Retry-After", strconv.Itoa(retryAfterSeconds))
 	}
 	if m.status == http.StatusUnauthorized {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -24,7 +25,9 @@ type Config struct {
 	MaxBodyBytes    int64         `env:"MAX_BODY_BYTES, default=1048576"`
 	RequestTimeout  time.Duration `env:"REQUEST_TIMEOUT, default=10s"`
 	ShutdownTimeout time.Duration `env:"SHUTDOWN_TIMEOUT, default=20s"`
-	BaseURL         string        `env:"BASE_URL"` // public FHIR base, e.g. https://sp.example.nhs.uk/fhir
+	BaseURL         string        `env:"BASE_URL"`                            // public FHIR base, e.g. https://sp.example.nhs.uk/fhir
+	MetricsAddr     string        `env:"METRICS_ADDR, default=:9090"`         // Prometheus /metrics; "off" disables
+	RateLimit       int           `env:"RATE_LIMIT_PER_MINUTE, default=1200"` // per token subject; 0 disables
 }
 
 // Verifier checks bearer tokens.
@@ -64,6 +67,12 @@ type Deps struct {
 	Mappings *mapping.Mappings
 	Parser   *fhir.Parser
 	Render   *fhir.Renderer
+	// Audit records access to patient data; Limiter applies per-client
+	// rate limits. Either may be nil (tests of unrelated behaviour).
+	Audit   Auditor
+	Limiter RateLimiter
+	// Tokens is the SMART Backend Services token server; nil when disabled.
+	Tokens *auth.TokenServer
 	Capacity Capacity // nil: the directory shows no capacity status
 	// Ready reports whether the service can take traffic (Redis reachable).
 	Ready func(ctx context.Context) error
@@ -77,6 +86,7 @@ type Server struct {
 	render *fhir.Renderer
 	engine *gin.Engine
 	now    func() time.Time
+	table  []Route
 }
 
 // New builds the server and its routes.
@@ -86,7 +96,7 @@ func New(cfg Config, d Deps) *Server {
 	e := gin.New()
 	e.HandleMethodNotAllowed = true
 	e.ContextWithFallback = true
-	e.Use(requestIDs(), s.accessLog(), s.recoverer(), securityHeaders(), s.timeout())
+	e.Use(requestIDs(), metrics(), s.accessLog(), s.recoverer(), securityHeaders(), s.timeout())
 	e.NoRoute(func(c *gin.Context) {
 		s.writeError(c, adapter.Errorf(adapter.ENOTFOUND, "no such endpoint"))
 	})
@@ -117,27 +127,53 @@ func (s *Server) routes() {
 	e.GET("/healthz", s.healthz)
 	e.GET("/readyz", s.readyz)
 
+	if s.Tokens != nil {
+		e.POST("/auth/token", s.token)
+		e.GET("/.well-known/smart-configuration", s.smartConfiguration)
+		e.GET("/fhir/.well-known/smart-configuration", s.smartConfiguration)
+		e.GET("/.well-known/jwks.json", s.jwks)
+	}
+
 	f := e.Group("/fhir", s.negotiate())
 	f.GET("/metadata", s.metadata)
 
-	a := f.Group("", s.authenticate())
-	a.POST("", s.allow(auth.TransactionPost), s.fhirJSONBody(), s.transaction)
-	a.POST("/ServiceRequest", s.allow(auth.ServiceRequestCreate), s.fhirJSONBody(), s.createServiceRequest)
-	a.GET("/ServiceRequest/:id", s.allow(auth.ServiceRequestRead), s.readServiceRequest)
-	a.GET("/ServiceRequest", s.allow(auth.ServiceRequestSearch), s.searchServiceRequest)
-	a.POST("/Consent", s.allow(auth.ConsentCreate), s.fhirJSONBody(), s.createConsent)
-	a.GET("/Consent/:id", s.allow(auth.ConsentRead), s.readConsent)
-	a.GET("/Task/:id", s.allow(auth.TaskRead), s.readTask)
-	a.GET("/Task", s.allow(auth.TaskSearch), s.searchTask)
-	a.GET("/HealthcareService", s.allow(auth.DirectoryRead), s.searchHealthcareService)
-	a.GET("/HealthcareService/:id", s.allow(auth.DirectoryRead), s.readHealthcareService)
+	a := f.Group("", s.authenticate(), s.rateLimit(), s.audit())
+	s.route(a, "POST", "/fhir", auth.TransactionPost, s.fhirJSONBody(), s.transaction)
+	s.route(a, "POST", "/fhir/ServiceRequest", auth.ServiceRequestCreate, s.fhirJSONBody(), s.createServiceRequest)
+	s.route(a, "GET", "/fhir/ServiceRequest/:id", auth.ServiceRequestRead, s.readServiceRequest)
+	s.route(a, "GET", "/fhir/ServiceRequest", auth.ServiceRequestSearch, s.searchServiceRequest)
+	s.route(a, "POST", "/fhir/Consent", auth.ConsentCreate, s.fhirJSONBody(), s.createConsent)
+	s.route(a, "GET", "/fhir/Consent/:id", auth.ConsentRead, s.readConsent)
+	s.route(a, "GET", "/fhir/Task/:id", auth.TaskRead, s.readTask)
+	s.route(a, "GET", "/fhir/Task", auth.TaskSearch, s.searchTask)
+	s.route(a, "GET", "/fhir/AuditEvent", auth.AuditRead, s.searchAuditEvent)
+	s.route(a, "GET", "/fhir/HealthcareService", auth.DirectoryRead, s.searchHealthcareService)
+	s.route(a, "GET", "/fhir/HealthcareService/:id", auth.DirectoryRead, s.readHealthcareService)
 
 	// Capacity (issue 3): the adapter's own JSON API; errors are still
 	// OperationOutcomes.
-	api := e.Group("/api/v1", s.authenticate())
-	api.GET("/services/:id/capacity", s.allow(auth.CapacityRead), s.getCapacity)
-	api.PUT("/services/:id/capacity", s.allow(auth.CapacityUpdate), s.jsonBody(), s.putCapacity)
+	api := e.Group("/api/v1", s.authenticate(), s.rateLimit())
+	s.route(api, "GET", "/api/v1/services/:id/capacity", auth.CapacityRead, s.getCapacity)
+	s.route(api, "PUT", "/api/v1/services/:id/capacity", auth.CapacityUpdate, s.jsonBody(), s.putCapacity)
 }
+
+// Route is one authenticated endpoint and the policy action that guards it.
+type Route struct {
+	Method, Path string
+	Action       auth.Action
+}
+
+// route registers an authenticated endpoint guarded by action (checked by
+// the policy table before the handler runs) and records it, so the
+// authorisation matrix can be tested route by route.
+func (s *Server) route(g *gin.RouterGroup, method, fullPath string, action auth.Action, h ...gin.HandlerFunc) {
+	rel := strings.TrimPrefix(fullPath, g.BasePath())
+	g.Handle(method, rel, append([]gin.HandlerFunc{s.allow(action)}, h...)...)
+	s.table = append(s.table, Route{Method: method, Path: fullPath, Action: action})
+}
+
+// Routes lists every authenticated endpoint with its action.
+func (s *Server) Routes() []Route { return slices.Clone(s.table) }
 
 func (s *Server) healthz(c *gin.Context) {
 	c.JSON(http.StatusOK, gin.H{"status": "ok"})

@@ -41,6 +41,9 @@ func (b *builder) build(files []loadedFile) (*Mappings, error) {
 		for i, r := range f.doc.Rules {
 			b.rule(f.name, item(child(f.root, "rules"), i), r)
 		}
+		for i, sd := range f.doc.Safety {
+			b.screen(f.name, item(child(f.root, "safety"), i), sd)
+		}
 	}
 	b.whole(files)
 	if len(b.problems) > 0 {

@@ -41,6 +41,7 @@ type Mappings struct {
 	Network  Network
 	RuleSet  string
 	Rules    []*Rule
+	Screens  []*Screen // clinical-safety screens, applied before routing
 	services map[string]*adapter.Service
 	order    []string
 }

@@ -9,6 +9,7 @@ type fileDoc struct {
 	Services []serviceDoc `yaml:"services"`
 	RuleSet  string       `yaml:"ruleSet"`
 	Rules    []ruleDoc    `yaml:"rules"`
+	Safety   []screenDoc  `yaml:"safety"`
 }
 
 type networkDoc struct {

@@ -212,7 +212,7 @@ func (s *Store) ReleaseSlot(ctx context.Context, taskID string) (bool, error) {
 		if err != nil {
 			return false, s.fail(err)
 		}
-		n, err := releaseScript.Run(ctx, s.c, []string{tk, s.k.capacity(svc)}, svc).Int()
+		n, err := releaseSlotScript.Run(ctx, s.c, []string{tk, s.k.capacity(svc)}, svc).Int()
 		if err != nil {
 			return false, s.fail(err)
 		}

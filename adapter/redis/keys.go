@@ -1,5 +1,7 @@
 package redis
 
+import "strconv"
+
 // keys builds every Redis key the store uses. All keys carry the hash tag
 // {ns}, so all of a deployment's keys live in one Cluster hash slot and
 // multi-key scripts stay atomic. No other file builds key names.
@@ -36,6 +38,12 @@ func (k keys) queue(service string) string { return k.p + "q:" + service }
 // Set of Consent ids per patient reference.
 func (k keys) patientConsents(patient string) string { return k.p + "pconsents:" + patient }
 
+// Lock of a scheduled job (value: the holder's fencing token).
+func (k keys) lock(job string) string { return k.p + "lock:" + job }
+
+// Fencing-token counter of a scheduled job's lock.
+func (k keys) fence(job string) string { return k.p + "fence:" + job }
+
 // Capacity (issue 3).
 
 // Hash of one service's live capacity: status (open|waitlist|paused|closed),
@@ -59,3 +67,14 @@ func idemField(practice, kind, identifier string) string {
 // KeyPattern matches every key of the store's namespace (for tests and
 // operators; never used on the request path).
 func (s *Store) KeyPattern() string { return s.k.p + "*" }
+
+// Seen client-assertion id (SMART token endpoint replay guard).
+func (k keys) assertion(id string) string { return k.p + "jti:" + id }
+
+// Append-only audit stream (AuditRecord fields; trimmed only by retention).
+func (k keys) audit() string { return k.p + "audit" }
+
+// Per-client request counter for one rate-limit window.
+func (k keys) rateLimit(subject string, window int64) string {
+	return k.p + "rl:" + subject + ":" + strconv.FormatInt(window, 10)
+}

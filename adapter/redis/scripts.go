@@ -23,15 +23,15 @@ var (
 	promoteLua string
 	//go:embed lua/reroute.lua
 	rerouteLua string
-	//go:embed lua/release.lua
-	releaseLua string
+	//go:embed lua/release_slot.lua
+	releaseSlotLua string
 	//go:embed lua/seed.lua
 	seedLua string
 
-	promoteScript = withCapacity(promoteLua)
-	rerouteScript = withCapacity(rerouteLua)
-	releaseScript = withCapacity(releaseLua)
-	seedScript    = goredis.NewScript(seedLua)
+	promoteScript     = withCapacity(promoteLua)
+	rerouteScript     = withCapacity(rerouteLua)
+	releaseSlotScript = withCapacity(releaseSlotLua)
+	seedScript        = goredis.NewScript(seedLua)
 )
 
 // withCapacity builds a script that can call capacity.lua's functions.

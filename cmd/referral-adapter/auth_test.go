@@ -97,3 +97,28 @@ func TestLogsCarryNoPatientData(t *testing.T) {
 		}
 	}
 }
+
+// A VCSE provider reads the referral routed to it without the GP's clinical
+// narrative, and is told something was withheld; the practice sees it all.
+func TestProviderSeesMinimumNecessary(t *testing.T) {
+	h := newHarness(t, nil)
+	tok := h.token(auth.RolePractice, practice)
+	id := h.do("POST", "/fhir/ServiceRequest", tok, fixture(t, "servicerequest-debt.json")).json(t)["id"].(string)
+	prov := h.do("GET", "/fhir/ServiceRequest/"+id, h.token(auth.RoleProvider, "X1V01"), nil)
+	if prov.status != 200 {
+		t.Fatalf("= %d", prov.status)
+	}
+	if _, err := h.app.parser.Parse(prov.body, "ServiceRequest"); err != nil {
+		t.Fatalf("redacted resource is not valid FHIR: %v", err)
+	}
+	sr := prov.json(t)
+	if sr["note"] != nil || !contains(string(prov.body), `"code":"REDACTED"`) {
+		t.Errorf("provider view: %s", prov.body)
+	}
+	if sr["reasonCode"] == nil || sr["subject"] == nil {
+		t.Error("provider lost the reason for referral or the patient reference")
+	}
+	if full := h.do("GET", "/fhir/ServiceRequest/"+id, tok, nil); !contains(string(full.body), "rent arrears") {
+		t.Error("the referring practice should see its own note")
+	}
+}

@@ -16,7 +16,7 @@ func TestBadInputIsAPrecise4xx(t *testing.T) {
 	h := newHarness(t, map[string]string{"MAX_BODY_BYTES": "65536"})
 	tok := h.token(auth.RolePractice, practice)
 	sr := fixture(t, "servicerequest-debt.json")
-	before := h.storeKeys()
+	before := h.dataKeys()
 	cases := []struct {
 		name, contentType string
 		body              []byte
@@ -65,7 +65,7 @@ func TestBadInputIsAPrecise4xx(t *testing.T) {
 			}
 		})
 	}
-	if keys := h.storeKeys(); !slices.Equal(keys, before) {
+	if keys := h.dataKeys(); !slices.Equal(keys, before) {
 		t.Errorf("rejected requests wrote keys: %v, before %v", keys, before)
 	}
 }

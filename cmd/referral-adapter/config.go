@@ -13,6 +13,7 @@ import (
 	"github.com/social-prescribing/referral-adapter/adapter/auth"
 	"github.com/social-prescribing/referral-adapter/adapter/capacity"
 	"github.com/social-prescribing/referral-adapter/adapter/httpapi"
+	"github.com/social-prescribing/referral-adapter/adapter/jobs"
 	"github.com/social-prescribing/referral-adapter/adapter/mapping"
 	"github.com/social-prescribing/referral-adapter/adapter/redis"
 	"github.com/social-prescribing/referral-adapter/mappings"
@@ -23,6 +24,7 @@ type Config struct {
 	HTTP        httpapi.Config
 	Auth        auth.Config
 	Redis       redis.Config
+	Jobs        jobs.Config
 	Capacity    capacity.Config
 	MappingsDir string `env:"MAPPINGS_DIR"` // overrides the embedded mappings
 	LogLevel    string `env:"LOG_LEVEL, default=info"`

@@ -118,19 +118,6 @@ func (h *harness) do(method, path, token string, body []byte, headers ...string)
 	return response{status: res.StatusCode, header: res.Header, body: b}
 }
 
-// storeKeys lists the store's keys, sorted. At start-up the store already
-// holds each service's capacity (seeded from the mappings), so tests that
-// check a request wrote nothing compare against a snapshot.
-func (h *harness) storeKeys() []string {
-	h.t.Helper()
-	keys, err := h.app.store.Client().Keys(h.t.Context(), h.app.store.KeyPattern()).Result()
-	if err != nil {
-		h.t.Fatal(err)
-	}
-	slices.Sort(keys)
-	return keys
-}
-
 // repoRoot is the repository root, found from this file's location.
 func repoRoot(t testing.TB) string {
 	_, file, _, _ := runtime.Caller(0)
@@ -188,4 +175,25 @@ func issue(t *testing.T, r response) map[string]any {
 		t.Fatalf("OperationOutcome without issues: %s", r.body)
 	}
 	return issues[0].(map[string]any)
+}
+
+// dataKeys lists, sorted, the namespace's keys that hold referral data:
+// everything except the audit trail and rate-limit counters, which every
+// request touches. The store already holds each service's capacity at
+// start-up (seeded from the mappings), so tests that check a request wrote
+// nothing compare against a snapshot.
+func (h *harness) dataKeys() []string {
+	h.t.Helper()
+	keys, err := h.app.store.Client().Keys(context.Background(), h.app.store.KeyPattern()).Result()
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	var out []string
+	for _, k := range keys {
+		if !strings.HasSuffix(k, ":audit") && !strings.Contains(k, ":rl:") {
+			out = append(out, k)
+		}
+	}
+	slices.Sort(out)
+	return out
 }

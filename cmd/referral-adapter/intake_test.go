@@ -221,7 +221,7 @@ func TestTransactionIsAllOrNothing(t *testing.T) {
 	entries := b["entry"].([]any)
 	entries[2].(map[string]any)["resource"].(map[string]any)["status"] = "bogus"
 	body, _ := json.Marshal(b)
-	before := h.storeKeys()
+	before := h.dataKeys()
 
 	r := h.do("POST", "/fhir", tok, body)
 	if r.status != 400 {
@@ -236,7 +236,7 @@ func TestTransactionIsAllOrNothing(t *testing.T) {
 	if got := h.do("GET", q, tok, nil).json(t); got["total"] != float64(0) {
 		t.Errorf("a failed transaction stored its ServiceRequest: %v", got)
 	}
-	if keys := h.storeKeys(); !slices.Equal(keys, before) {
+	if keys := h.dataKeys(); !slices.Equal(keys, before) {
 		t.Errorf("failed transaction wrote keys: %v, before %v", keys, before)
 	}
 }

@@ -4,6 +4,8 @@
 //	referral-adapter                 serve (the default)
 //	referral-adapter serve
 //	referral-adapter token --role practice --org A81001 [--scope s] [--ttl 1h]
+//	referral-adapter jobs list
+//	referral-adapter jobs run NAME
 package main
 
 import (
@@ -29,7 +31,7 @@ func main() {
 }
 
 // errUsage reports a bad command line.
-var errUsage = errors.New("usage: referral-adapter [serve | token --role ROLE --org ODS [--scope S]... [--ttl D]]")
+var errUsage = errors.New("usage: referral-adapter [serve | token --role ROLE --org ODS [--scope S]... [--ttl D] | jobs list | jobs run NAME]")
 
 func realMain(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	cmd := "serve"
@@ -41,6 +43,8 @@ func realMain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return serve(ctx, stderr)
 	case "token":
 		return token(args, stdout, stderr)
+	case "jobs":
+		return jobsCommand(ctx, args, stdout, stderr)
 	case "-h", "--help", "help":
 		fmt.Fprintln(stdout, errUsage)
 		return nil

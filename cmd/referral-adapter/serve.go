@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/sethvargo/go-envconfig"
 
 	"github.com/social-prescribing/referral-adapter/adapter/auth"
@@ -26,16 +27,13 @@ type app struct {
 	handler http.Handler
 	store   *redis.Store
 	parser  *fhir.Parser
+	routes  []httpapi.Route
 	close   func()
 }
 
 // build wires the packages together. ctx bounds background work (JWKS
 // refresh).
 func build(ctx context.Context, cfg *Config, m *mapping.Mappings, log *slog.Logger) (*app, error) {
-	verifier, err := auth.NewVerifier(ctx, cfg.Auth)
-	if err != nil {
-		return nil, err
-	}
 	parser, err := fhir.NewParser()
 	if err != nil {
 		return nil, err
@@ -49,14 +47,27 @@ func build(ctx context.Context, cfg *Config, m *mapping.Mappings, log *slog.Logg
 		return nil, err
 	}
 	store := redis.New(client, cfg.Redis.Namespace)
+	var tokens *auth.TokenServer
+	if cfg.Auth.Server.Enabled() {
+		if tokens, err = auth.NewTokenServer(ctx, cfg.Auth.Server, cfg.Auth.Issuer, store); err != nil {
+			closeStore()
+			return nil, err
+		}
+	}
+	verifier, err := auth.NewVerifier(ctx, cfg.Auth, tokens)
+	if err != nil {
+		closeStore()
+		return nil, err
+	}
 	caps := capacity.New(store, m, cfg.Capacity)
 	seedCapacity(ctx, caps, log)
 	in := intake.New(parser, store, m, intake.WithStaleAfter(caps.StaleAfter()))
 	srv := httpapi.New(cfg.HTTP, httpapi.Deps{
 		Log: log, Verifier: verifier, Intake: in, Store: store,
-		Mappings: m, Parser: parser, Render: render, Capacity: caps, Ready: store.Ping,
+		Mappings: m, Parser: parser, Render: render, Ready: store.Ping, Tokens: tokens,
+		Audit: store, Limiter: store, Capacity: caps,
 	})
-	return &app{handler: srv.Handler(), store: store, parser: parser, close: closeStore}, nil
+	return &app{handler: srv.Handler(), store: store, parser: parser, routes: srv.Routes(), close: closeStore}, nil
 }
 
 // seedCapacity gives every directory service its capacity from the
@@ -112,7 +123,38 @@ func serve(ctx context.Context, stderr io.Writer) error {
 	}
 	cancel()
 	log.Info("mappings loaded", "ruleSet", m.RuleSet, "rules", len(m.Rules), "services", len(m.Services()))
+	stopMetrics, err := serveMetrics(cfg.HTTP.MetricsAddr, log)
+	if err != nil {
+		return err
+	}
+	defer stopMetrics()
+	if cfg.Jobs.Enabled {
+		runner, err := a.jobs(cfg.Jobs, log)
+		if err != nil {
+			return err
+		}
+		stopJobs := runner.Start(ctx)
+		defer stopJobs()
+	}
 	return listen(ctx, cfg.HTTP, a.handler, log)
+}
+
+// serveMetrics exposes Prometheus metrics on their own listener, so they
+// are never reachable through the public API's ingress.
+func serveMetrics(addr string, log *slog.Logger) (func(), error) {
+	if addr == "" || addr == "off" {
+		return func() {}, nil
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("metrics listen on %s: %w", addr, err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/metrics", promhttp.Handler())
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	go func() { _ = srv.Serve(ln) }()
+	log.Info("metrics listening", "addr", ln.Addr().String())
+	return func() { _ = srv.Close() }, nil
 }
 
 // listen serves until ctx ends, then drains in-flight requests.

@@ -69,7 +69,7 @@ func runBaseline(ctx context.Context, o *options) (*results, error) {
 	}
 	rdb := goredis.NewClient(opts)
 	defer rdb.Close()
-	ver, err := auth.NewVerifier(ctx, auth.Config{DevHS256: o.secret, MinSecretSize: 16})
+	ver, err := auth.NewVerifier(ctx, auth.Config{DevHS256: o.secret, MinSecretSize: 16}, nil)
 	if err != nil {
 		return nil, errors.New("the baseline verifies tokens like the adapter: set AUTH_DEV_HS256_SECRET")
 	}

@@ -1,6 +1,6 @@
 -- capacity.lua: capacity-aware placement, shared by every script that
 -- places, moves or ends a referral. scripts.go prepends this file to those
--- scripts (intake.lua, promote.lua, reroute.lua, release.lua), so the
+-- scripts (intake.lua, promote.lua, reroute.lua, release_slot.lua), so the
 -- functions below are locals of each; another script that ends a referral
 -- can be built the same way and call cap_release.
 --

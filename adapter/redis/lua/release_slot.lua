@@ -1,4 +1,4 @@
--- release.lua: give back the capacity slot a Task holds, for a referral
+-- release_slot.lua: give back the capacity slot a Task holds, for a referral
 -- that ended or moved on. scripts.go prepends capacity.lua.
 --
 -- KEYS[1]  the Task hash

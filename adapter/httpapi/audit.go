@@ -1,0 +1,147 @@
+package httpapi
+
+import (
+	"context"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promauto"
+
+	"github.com/social-prescribing/referral-adapter/adapter"
+	"github.com/social-prescribing/referral-adapter/adapter/fhir"
+)
+
+// Auditor records and searches the audit trail.
+type Auditor interface {
+	Audit(ctx context.Context, recs ...adapter.AuditRecord) error
+	AuditRecords(ctx context.Context, q adapter.AuditQuery) ([]adapter.AuditRecord, error)
+}
+
+var auditFailures = promauto.NewCounter(prometheus.CounterOpts{
+	Namespace: "referral_adapter", Subsystem: "audit", Name: "write_failures_total",
+	Help: "Audit records that could not be written (the request itself had already been answered).",
+})
+
+// audit records every access to patient data after the handler ran: who,
+// which route and entity, and the outcome. Query values are never recorded
+// (an identifier search carries NHS numbers); only parameter names are.
+func (s *Server) audit() gin.HandlerFunc {
+	return func(c *gin.Context) {
+		c.Next()
+		p := principalOf(c)
+		if p == nil || s.Audit == nil {
+			return
+		}
+		rec := adapter.AuditRecord{Time: s.now(), Subject: p.Subject, Role: string(p.Role), Org: p.Org, Kind: "rest",
+			Action: auditAction(c), Entity: auditEntity(c), Outcome: c.Writer.Status(), RequestID: requestID(c)}
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(c.Request.Context()), 2*time.Second)
+		defer cancel()
+		if err := s.Audit.Audit(ctx, rec); err != nil {
+			auditFailures.Inc()
+			s.log.ErrorContext(ctx, "audit record not written", "request_id", rec.RequestID, "error", err.Error())
+		}
+	}
+}
+
+func auditAction(c *gin.Context) adapter.AuditAction {
+	switch c.Request.Method {
+	case http.MethodPost:
+		if c.FullPath() == "/fhir" || strings.Contains(c.FullPath(), "/api/") && !strings.HasSuffix(c.FullPath(), "/outcomes") {
+			return adapter.AuditExecute
+		}
+		return adapter.AuditCreate
+	case http.MethodPut, http.MethodPatch:
+		return adapter.AuditUpdate
+	case http.MethodDelete:
+		return adapter.AuditDelete
+	}
+	if c.Param("id") != "" {
+		return adapter.AuditRead
+	}
+	return adapter.AuditExecute
+}
+
+// auditEntity names what was touched: Type/id, or Type?param,... for a
+// search, or the created resource's location.
+func auditEntity(c *gin.Context) string {
+	if loc := c.Writer.Header().Get("Location"); loc != "" {
+		return strings.TrimPrefix(loc, "/fhir/")
+	}
+	route := strings.TrimPrefix(c.FullPath(), "/fhir/")
+	if id := c.Param("id"); id != "" {
+		return strings.Replace(route, ":id", id, 1)
+	}
+	if route == "/fhir" {
+		return "Bundle?type=transaction"
+	}
+	var names []string
+	for k := range c.Request.URL.Query() {
+		names = append(names, clip(k))
+	}
+	if len(names) == 0 {
+		return route
+	}
+	return route + "?" + strings.Join(names, ",")
+}
+
+// searchAuditEvent serves GET /fhir/AuditEvent (admin only): date=geX /
+// date=leX, agent=<token subject>, entity=<Type/id>, _count.
+func (s *Server) searchAuditEvent(c *gin.Context) {
+	if err := onlyParams(c, "date", "agent", "entity", "_count"); err != nil {
+		s.writeError(c, err)
+		return
+	}
+	q, err := auditQuery(c)
+	if err != nil {
+		s.writeError(c, err)
+		return
+	}
+	recs, err := s.Audit.AuditRecords(c.Request.Context(), q)
+	if err != nil {
+		s.writeError(c, err)
+		return
+	}
+	entries := make([]fhir.BundleEntry, 0, len(recs))
+	for _, r := range recs {
+		body, err := s.render.AuditEvent(r)
+		if err != nil {
+			s.writeError(c, err)
+			return
+		}
+		entries = append(entries, fhir.BundleEntry{FullURL: s.baseURL(c) + "/AuditEvent/" + r.ID, Resource: body})
+	}
+	s.searchset(c, entries)
+}
+
+func auditQuery(c *gin.Context) (adapter.AuditQuery, error) {
+	q := adapter.AuditQuery{Subject: c.Query("agent"), Entity: c.Query("entity")}
+	if n := c.Query("_count"); n != "" {
+		v, err := strconv.Atoi(n)
+		if err != nil || v < 1 {
+			return q, adapter.Errorf(adapter.EVALUE, "_count must be a positive integer").At("_count")
+		}
+		q.Limit = v
+	}
+	for _, d := range c.QueryArray("date") {
+		prefix, val := d[:min(2, len(d))], d[min(2, len(d)):]
+		t, err := time.Parse(time.DateOnly, val)
+		if err != nil {
+			if t, err = time.Parse(time.RFC3339, val); err != nil {
+				return q, adapter.Errorf(adapter.EVALUE, "date must be geYYYY-MM-DD or leYYYY-MM-DD (or an RFC 3339 instant)").At("date")
+			}
+		}
+		switch prefix {
+		case "ge", "gt":
+			q.Since = t
+		case "le", "lt":
+			q.Until = t
+		default:
+			return q, adapter.Errorf(adapter.EVALUE, "date needs a ge/gt/le/lt prefix").At("date")
+		}
+	}
+	return q, nil
+}

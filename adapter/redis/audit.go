@@ -1,0 +1,88 @@
+package redis
+
+import (
+	"context"
+	"strconv"
+	"strings"
+	"time"
+
+	goredis "github.com/redis/go-redis/v9"
+
+	"github.com/social-prescribing/referral-adapter/adapter"
+)
+
+// Audit appends records to the audit stream in one round trip.
+func (s *Store) Audit(ctx context.Context, recs ...adapter.AuditRecord) error {
+	pipe := s.c.Pipeline()
+	for _, r := range recs {
+		pipe.XAdd(ctx, &goredis.XAddArgs{Stream: s.k.audit(), Values: []any{
+			"t", r.Time.UnixMilli(), "sub", r.Subject, "role", r.Role, "org", r.Org, "act", string(r.Action),
+			"kind", r.Kind, "ent", r.Entity, "out", r.Outcome, "rid", r.RequestID, "det", r.Detail,
+		}})
+	}
+	_, err := pipe.Exec(ctx)
+	return s.fail(err)
+}
+
+// AuditRecords returns matching records, newest first.
+func (s *Store) AuditRecords(ctx context.Context, q adapter.AuditQuery) ([]adapter.AuditRecord, error) {
+	end, start := "+", "-"
+	if !q.Until.IsZero() {
+		end = strconv.FormatInt(q.Until.UnixMilli(), 10)
+	}
+	if !q.Since.IsZero() {
+		start = strconv.FormatInt(q.Since.UnixMilli(), 10)
+	}
+	if q.Limit <= 0 || q.Limit > 1000 {
+		q.Limit = 100
+	}
+	var out []adapter.AuditRecord
+	for len(out) < q.Limit {
+		msgs, err := s.c.XRevRangeN(ctx, s.k.audit(), end, start, 500).Result()
+		if err != nil {
+			return nil, s.fail(err)
+		}
+		for _, m := range msgs {
+			r := auditRecord(m)
+			if (q.Subject == "" || r.Subject == q.Subject) && strings.HasPrefix(r.Entity, q.Entity) {
+				out = append(out, r)
+				if len(out) == q.Limit {
+					break
+				}
+			}
+		}
+		if len(msgs) < 500 {
+			break
+		}
+		end = "(" + msgs[len(msgs)-1].ID
+	}
+	return out, nil
+}
+
+func auditRecord(m goredis.XMessage) adapter.AuditRecord {
+	str := func(k string) string { v, _ := m.Values[k].(string); return v }
+	ms, _ := strconv.ParseInt(str("t"), 10, 64)
+	out, _ := strconv.Atoi(str("out"))
+	return adapter.AuditRecord{ID: m.ID, Time: time.UnixMilli(ms).UTC(), Subject: str("sub"), Role: str("role"), Org: str("org"),
+		Action: adapter.AuditAction(str("act")), Kind: str("kind"), Entity: str("ent"), Outcome: out,
+		RequestID: str("rid"), Detail: str("det")}
+}
+
+// rateScript counts a request in the current window and returns the count.
+var rateScript = goredis.NewScript(`
+local n = redis.call('INCR', KEYS[1])
+if n == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
+return n`)
+
+// Allow counts one request by subject in a fixed window and reports
+// whether it is within limit, and when the window ends.
+func (s *Store) Allow(ctx context.Context, subject string, limit int, window time.Duration) (bool, time.Duration, error) {
+	now := time.Now()
+	w := now.UnixMilli() / window.Milliseconds()
+	n, err := rateScript.Run(ctx, s.c, []string{s.k.rateLimit(subject, w)}, window.Milliseconds()*2).Int()
+	if err != nil {
+		return true, 0, s.fail(err)
+	}
+	reset := time.UnixMilli((w + 1) * window.Milliseconds()).Sub(now)
+	return n <= limit, reset, nil
+}
