@@ -1,8 +1,12 @@
 -- capacity.lua: capacity-aware placement, shared by every script that
 -- places, moves or ends a referral. scripts.go prepends this file to those
 -- scripts (intake.lua, promote.lua, reroute.lua, release_slot.lua), so the
--- functions below are locals of each; another script that ends a referral
--- can be built the same way and call cap_release.
+-- functions below are locals of each. A script that ends a referral (a
+-- terminal Task transition) is built the same way (withCapacity in
+-- scripts.go) and calls cap_release(task key, capacity key of the Task's
+-- rsv service, that service id); a waitlisted Task holds no slot, and its
+-- leftover waitlist entry is dropped at the next promotion (or remove it
+-- there with ZREM on the owner's waitlist key).
 --
 -- A capacity hash (keys.go capacity) holds status (open|waitlist|paused|
 -- closed), max (0 = unlimited), reserved, verified (unix ms) and weekly
