@@ -153,6 +153,9 @@ type EntryResponse struct {
 	Location     string `json:"location,omitempty"`
 	Etag         string `json:"etag,omitempty"`
 	LastModified string `json:"lastModified,omitempty"`
+	// Outcome is an OperationOutcome (already FHIR JSON) with warnings about
+	// the entry, e.g. a referral stopped by a safety screen.
+	Outcome json.RawMessage `json:"outcome,omitempty"`
 }
 
 // bundleEnvelope is the Bundle wrapper around entries whose resources are

@@ -37,7 +37,7 @@ func taskProto(t *adapter.Task, v TaskView) *taskpb.Task {
 		AuthoredOn:   dateTimeOf(t.AuthoredOn),
 		LastModified: dateTimeOf(t.LastModified),
 		Requester:    reference(requesterOf(t), ""),
-		Owner:        reference(adapter.ServiceRef(t.Owner), v.OwnerName),
+		Owner:        ownerRef(t.Owner, v.OwnerName),
 		BasedOn:      []*dtpb.Reference{reference("ServiceRequest/"+t.ReferralID, "")},
 	}
 	if t.Priority.Valid() {
@@ -65,4 +65,13 @@ func requesterOf(t *adapter.Task) string {
 		return t.Requester
 	}
 	return "Organization?identifier=" + adapter.SystemODS + "|" + t.Practice
+}
+
+// ownerRef is the owning service, or nil for a Task that was never placed
+// (stopped at intake by a safety screen).
+func ownerRef(owner, name string) *dtpb.Reference {
+	if owner == "" {
+		return nil
+	}
+	return reference(adapter.ServiceRef(owner), name)
 }

@@ -50,6 +50,7 @@ func (s *Server) create(c *gin.Context, kind string, fn createFunc) {
 // respondCreated honours Prefer: return=minimal | representation |
 // OperationOutcome (representation by default).
 func (s *Server) respondCreated(c *gin.Context, status int, res *intake.Result) {
+	safetyHeaders(c, res)
 	switch preferReturn(c) {
 	case "minimal":
 		c.Status(status)
@@ -68,10 +69,29 @@ func (s *Server) createdIssues(res *intake.Result) []fhir.Issue {
 	}
 	issues := []fhir.Issue{{Severity: "information", Code: "informational", Diagnostics: msg}}
 	if t := res.Task; t != nil {
-		issues = append(issues, fhir.Issue{Severity: "information", Code: "informational",
-			Diagnostics: "Task/" + t.ID + " is " + string(t.Status) + ": " + s.describe(t)})
+		issues = append(issues, taskIssue(t, s.describe(t)))
 	}
 	return issues
+}
+
+// taskIssue says where a referral's Task stands; a referral stopped at
+// intake (safety screen) is a warning the clinician must read.
+func taskIssue(t *adapter.Task, description string) fhir.Issue {
+	is := fhir.Issue{Severity: "information", Code: "informational",
+		Diagnostics: "Task/" + t.ID + " is " + string(t.Status) + ": " + description}
+	if t.Status == adapter.TaskRejected {
+		is.Severity, is.Code = "warning", "business-rule"
+		is.Diagnostics = "Task/" + t.ID + " is rejected (" + t.BusinessStatus.Code + "): " + description
+	}
+	return is
+}
+
+// safetyHeaders tells the referrer, on any Prefer, that the referral was
+// accepted for the record but not queued.
+func safetyHeaders(c *gin.Context, res *intake.Result) {
+	if t := res.Task; t != nil && t.Status == adapter.TaskRejected {
+		c.Header("X-Task-Status", "rejected; reason="+t.BusinessStatus.Code+"; task=Task/"+t.ID)
+	}
 }
 
 func preferReturn(c *gin.Context) string {
@@ -132,6 +152,9 @@ func (s *Server) transactionResponse(c *gin.Context, results []*intake.Result) {
 		}
 		if !minimal {
 			out[i].Resource = r.JSON
+		}
+		if t := r.Task; t != nil && t.Status == adapter.TaskRejected {
+			out[i].Response.Outcome = s.render.OperationOutcome(taskIssue(t, s.describe(t)))
 		}
 	}
 	body, err := fhir.TransactionResponse(newBundleID(), now, out)

@@ -72,7 +72,7 @@ type Deps struct {
 	Audit   Auditor
 	Limiter RateLimiter
 	// Tokens is the SMART Backend Services token server; nil when disabled.
-	Tokens *auth.TokenServer
+	Tokens   *auth.TokenServer
 	Capacity Capacity // nil: the directory shows no capacity status
 	// Ready reports whether the service can take traffic (Redis reachable).
 	Ready func(ctx context.Context) error

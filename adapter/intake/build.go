@@ -84,6 +84,10 @@ func (s *Service) fill(p *plan, c Caller, urns map[string]string, now time.Time,
 		p.ref.Subject = resolve(p.ref.Subject, urns)
 		p.ref.Requester = resolve(p.ref.Requester, urns)
 		p.sub.Task = s.newTask(p.ref, p.decision, now)
+		if p.safety.Matched() {
+			safetyReject(p.sub.Task, p.safety)
+			return nil
+		}
 		p.sub.Candidates = p.decision.Candidates()
 		p.sub.Route = s.mappings.RouteSteps(p.decision, facts(p.ref.Subject), now)
 		p.sub.Task.Route = p.sub.Route
@@ -113,6 +117,15 @@ func (s *Service) newTask(r *adapter.Referral, d mapping.Decision, now time.Time
 		t.FirstContactDue = d.FirstContact.Due(now.In(s.loc)).UTC()
 	}
 	return t
+}
+
+// safetyReject turns a new Task into a safety rejection: never queued, no
+// owner, the kind as businessStatus and the pathway as the reason, so the
+// referrer reads it in the response to the POST.
+func safetyReject(t *adapter.Task, f adapter.SafetyFinding) {
+	bs, _ := adapter.BusinessStatus(string(f.Kind))
+	t.Status, t.BusinessStatus, t.StatusReason = adapter.TaskRejected, bs, f.Pathway
+	t.Rule, t.FirstContactDue = "safety:"+f.Screen, time.Time{}
 }
 
 // results loads what each entry resolved to, for the response.

@@ -27,6 +27,7 @@ type plan struct {
 	res      *fhir.Resource
 	ref      *adapter.Referral
 	decision mapping.Decision
+	safety   adapter.SafetyFinding // ServiceRequest only: a matched safety screen
 	consent  *fhir.ConsentSummary
 	patient  adapter.Identifier
 	facts    adapter.PatientFacts // Patient only: for eligibility
@@ -94,6 +95,11 @@ func (s *Service) understand(p *plan) error {
 	case adapter.KindServiceRequest:
 		if p.ref, err = fhir.ReferralFrom(p.res); err != nil {
 			return err
+		}
+		// Safety comes before routing: a crisis referral is accepted for
+		// the record and rejected at once, even if no routing rule matches.
+		if p.safety = s.mappings.Screen(p.ref); p.safety.Matched() {
+			return nil
 		}
 		p.decision, err = s.mappings.Route(p.ref)
 	case adapter.KindConsent:

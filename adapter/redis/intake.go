@@ -135,8 +135,9 @@ func (s *Store) intakeItem(b *adapter.IntakeBatch, sub *adapter.Submission) inta
 		it.Cmds = [][]string{{"HSET", s.k.patient(sub.ID), hJSON, string(sub.JSON), hPractice, practice}}
 	}
 	if t := sub.Task; t != nil {
+		// Candidates is never null: cjson decodes null as userdata.
 		it.Task = &intakeTask{Key: s.k.task(t.ID), Fields: taskFields(t), Score: queueScore(t),
-			Queued: t.Status == adapter.TaskRequested}
+			Queued: t.Status == adapter.TaskRequested, Candidates: []intakeCandidate{}}
 		for _, c := range sub.Candidates {
 			it.Task.Candidates = append(it.Task.Candidates, intakeCandidate{Service: c, Queue: s.k.queue(c)})
 		}

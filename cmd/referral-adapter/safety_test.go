@@ -1,0 +1,84 @@
+package main
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/social-prescribing/referral-adapter/adapter/auth"
+)
+
+// A referral carrying a crisis or out-of-remit code is accepted for the
+// record, answered with its rejected Task and reason in the POST response,
+// and is in no queue.
+func TestSafetyScreensStopReferralsAtIntake(t *testing.T) {
+	h := newHarness(t, nil)
+	tok := h.token(auth.RolePractice, practice)
+	cases := map[string]string{"servicerequest-crisis.json": "clinical-redirect", "servicerequest-out-of-remit.json": "out-of-remit"}
+	for file, reason := range cases {
+		t.Run(reason, func(t *testing.T) {
+			r := h.do("POST", "/fhir/ServiceRequest", tok, fixture(t, file), "Prefer", "return=OperationOutcome")
+			if r.status != 201 {
+				t.Fatalf("= %d %s", r.status, r.body)
+			}
+			if hdr := r.header.Get("X-Task-Status"); !strings.Contains(hdr, "rejected; reason="+reason) {
+				t.Errorf("X-Task-Status = %q", hdr)
+			}
+			oo := string(r.body)
+			if !strings.Contains(oo, `"severity":"warning"`) || !strings.Contains(oo, reason) {
+				t.Errorf("POST response does not warn the clinician: %s", oo)
+			}
+			id := strings.TrimPrefix(r.header.Get("Location"), "/fhir/ServiceRequest/")
+			task := h.do("GET", "/fhir/Task/"+id, tok, nil)
+			if _, err := h.app.parser.Parse(task.body, "Task"); err != nil {
+				t.Fatalf("Task is not valid FHIR: %v", err)
+			}
+			tj := task.json(t)
+			if tj["status"] != "rejected" || tj["owner"] != nil {
+				t.Errorf("Task = %s", task.body)
+			}
+			if !strings.Contains(string(task.body), `"code":"`+reason+`"`) || tj["statusReason"] == nil {
+				t.Errorf("Task lacks coded reason and pathway: %s", task.body)
+			}
+			queues, _ := h.app.store.Client().Keys(t.Context(), strings.TrimSuffix(h.app.store.KeyPattern(), "*")+"q:*").Result()
+			for _, q := range queues {
+				if _, err := h.app.store.Client().ZScore(t.Context(), q, id).Result(); err == nil {
+					t.Errorf("referral queued in %s", q)
+				}
+			}
+			for _, wl := range mustKeys(t, h, "wl:*") {
+				if _, err := h.app.store.Client().ZScore(t.Context(), wl, id).Result(); err == nil {
+					t.Errorf("referral waitlisted in %s", wl)
+				}
+			}
+		})
+	}
+}
+
+func TestSafetyOutcomeInTransactionResponse(t *testing.T) {
+	h := newHarness(t, nil)
+	var b map[string]any
+	_ = json.Unmarshal(fixture(t, "bundle-referral-transaction.json"), &b)
+	sr := b["entry"].([]any)[1].(map[string]any)["resource"].(map[string]any)
+	sr["reasonCode"] = []any{map[string]any{"coding": []any{map[string]any{"system": "http://hl7.org/fhir/sid/icd-10", "code": "Z91.5"}}}}
+	body, _ := json.Marshal(b)
+	r := h.do("POST", "/fhir", h.token(auth.RolePractice, practice), body)
+	if r.status != 200 {
+		t.Fatalf("= %d %s", r.status, r.body)
+	}
+	if _, err := h.app.parser.Parse(r.body, "Bundle"); err != nil {
+		t.Fatalf("transaction-response is not valid FHIR: %v", err)
+	}
+	if !strings.Contains(string(r.body), `"outcome":{"issue":[{"code":"business-rule"`) || !strings.Contains(string(r.body), "clinical-redirect") {
+		t.Errorf("entry.response.outcome missing: %s", r.body)
+	}
+}
+
+func mustKeys(t *testing.T, h *harness, pattern string) []string {
+	t.Helper()
+	keys, err := h.app.store.Client().Keys(t.Context(), strings.TrimSuffix(h.app.store.KeyPattern(), "*")+pattern).Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return keys
+}
