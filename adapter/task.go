@@ -88,4 +88,11 @@ type Task struct {
 	// patient is not eligible for: kept so that a closure re-routes it by
 	// the same rules.
 	Route []RouteStep
+	// Claimant holds the referral under a lease until LeaseUntil (issue 10);
+	// ClaimantName is shown to the referrer as the named contact.
+	Claimant     string
+	ClaimantName string
+	LeaseUntil   time.Time
+	// Source is who referred (GP, nurse, care navigator...).
+	Source ReferralSource
 }

@@ -33,7 +33,7 @@ func (s *Server) create(c *gin.Context, kind string, fn createFunc) {
 		return
 	}
 	p := principalOf(c)
-	res, err := fn(c.Request.Context(), intake.Caller{Practice: p.Org}, bodyOf(c), cond)
+	res, err := fn(c.Request.Context(), intake.Caller{Practice: p.Org, Title: p.Title}, bodyOf(c), cond)
 	if err != nil {
 		s.writeError(c, err)
 		return
@@ -129,7 +129,7 @@ func (s *Server) transaction(c *gin.Context) {
 			}
 		}
 	}
-	results, err := s.Intake.Transact(c.Request.Context(), intake.Caller{Practice: principalOf(c).Org}, in)
+	results, err := s.Intake.Transact(c.Request.Context(), intake.Caller{Practice: principalOf(c).Org, Title: principalOf(c).Title}, in)
 	if err != nil {
 		s.writeError(c, err)
 		return

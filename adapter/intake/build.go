@@ -84,6 +84,7 @@ func (s *Service) fill(p *plan, c Caller, urns map[string]string, now time.Time,
 		p.ref.Subject = resolve(p.ref.Subject, urns)
 		p.ref.Requester = resolve(p.ref.Requester, urns)
 		p.sub.Task = s.newTask(p.ref, p.decision, now)
+		p.sub.Task.Source = adapter.SourceOf(c.Title, p.ref.Requester, c.Practice)
 		if p.safety.Matched() {
 			safetyReject(p.sub.Task, p.safety)
 			return nil

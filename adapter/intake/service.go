@@ -58,6 +58,7 @@ func New(p *fhir.Parser, s Store, m *mapping.Mappings, opts ...Option) *Service 
 // Caller is who is submitting: the practice (tenant) from the token.
 type Caller struct {
 	Practice string
+	Title    string // referrer's job title from the token, for the referral source
 }
 
 // Result is the outcome of creating one resource.

@@ -50,6 +50,7 @@ type intakeTask struct {
 	Candidates []intakeCandidate `json:"candidates"`
 	Queued     bool              `json:"queued"`
 	Steps      []stepJSON        `json:"steps,omitempty"` // with routing: place by capacity
+	Mod        int64             `json:"mod"`             // last change (unix ms), for the Task index
 }
 
 type intakeCandidate struct {
@@ -77,7 +78,8 @@ func (s *Store) Intake(ctx context.Context, b *adapter.IntakeBatch) error {
 	payload, err := json.Marshal(struct {
 		Items   []intakeItem `json:"items"`
 		Routing *routingJSON `json:"routing,omitempty"`
-	}{items, routing})
+		TMod    string       `json:"tmod"`
+	}{items, routing, s.k.taskIndex()})
 	if err != nil {
 		return fmt.Errorf("redis: intake payload: %w", err)
 	}
@@ -137,7 +139,7 @@ func (s *Store) intakeItem(b *adapter.IntakeBatch, sub *adapter.Submission) inta
 	if t := sub.Task; t != nil {
 		// Candidates is never null: cjson decodes null as userdata.
 		it.Task = &intakeTask{Key: s.k.task(t.ID), Fields: taskFields(t), Score: queueScore(t),
-			Queued: t.Status == adapter.TaskRequested, Candidates: []intakeCandidate{}}
+			Queued: t.Status == adapter.TaskRequested, Candidates: []intakeCandidate{}, Mod: t.LastModified.UnixMilli()}
 		for _, c := range sub.Candidates {
 			it.Task.Candidates = append(it.Task.Candidates, intakeCandidate{Service: c, Queue: s.k.queue(c)})
 		}

@@ -78,3 +78,19 @@ func (k keys) audit() string { return k.p + "audit" }
 func (k keys) rateLimit(subject string, window int64) string {
 	return k.p + "rl:" + subject + ":" + strconv.FormatInt(window, 10)
 }
+
+// Sorted set of a service's claimed Task ids, scored by lease expiry (ms).
+func (k keys) leases(service string) string { return k.p + "ls:" + service }
+
+// List of a Task's history entries (JSON adapter.HistoryEntry), oldest first.
+func (k keys) history(task string) string { return k.p + "hist:" + task }
+
+// Outcome hash: json, task, type, approved (see outcomes.go).
+func (k keys) outcome(id string) string { return k.p + "out:" + id }
+
+// Set of outcome ids recorded on a Task.
+func (k keys) taskOutcomes(task string) string { return k.p + "outs:" + task }
+
+// Sorted set of every Task id scored by its last change (unix ms), for
+// polling with _lastUpdated and for retention.
+func (k keys) taskIndex() string { return k.p + "tmod" }

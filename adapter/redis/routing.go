@@ -13,6 +13,7 @@ type routingJSON struct {
 	Names   map[string]string             `json:"names"`
 	Phrases map[adapter.SkipReason]string `json:"phrases"`
 	Text    textJSON                      `json:"text"`
+	TMod    string                        `json:"tmod"` // index of Tasks by last change (keys.go taskIndex)
 }
 
 // textJSON carries adapter.ReasonFormats to the scripts.
@@ -63,7 +64,7 @@ func (s *Store) routing(r *adapter.Routing) *routingJSON {
 		stale = r.StaleAfter.Milliseconds()
 	}
 	return &routingJSON{
-		Now: r.Now.UnixMilli(), Stale: stale, LW: s.serviceKeys(r.LinkWorker), Names: names,
+		Now: r.Now.UnixMilli(), Stale: stale, LW: s.serviceKeys(r.LinkWorker), Names: names, TMod: s.k.taskIndex(),
 		Phrases: adapter.SkipPhrases(),
 		Text: textJSON{Routed: f.Routed, RoutedAfter: f.RoutedAfter, Waitlisted: f.Waitlisted,
 			WaitlistedNE: f.WaitlistedNE, Redirected: f.Redirected, OverCapacity: f.OverCapacity,

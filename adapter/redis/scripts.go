@@ -38,3 +38,20 @@ var (
 func withCapacity(src string) *goredis.Script {
 	return goredis.NewScript(capacityLua + "\n" + src)
 }
+
+// Queue and lifecycle scripts (issue 10).
+var (
+	//go:embed lua/claim.lua
+	claimLua string
+	//go:embed lua/sweep.lua
+	sweepLua string
+	//go:embed lua/renew.lua
+	renewLua string
+	//go:embed lua/transition.lua
+	transitionLua string
+
+	claimScript      = goredis.NewScript(claimLua)
+	sweepScript      = goredis.NewScript(sweepLua)
+	renewScript      = goredis.NewScript(renewLua)
+	transitionScript = withCapacity(transitionLua)
+)

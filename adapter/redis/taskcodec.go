@@ -29,6 +29,13 @@ const (
 	// Capacity (issue 3).
 	fReserved = "rsv" // service whose capacity slot the Task holds; absent when none
 	fRoute    = "rte" // route steps for re-routing: service ids and "~" (waitlist), space-separated
+	// Queue (issue 10).
+	fClaimant = "clm"  // token subject holding the lease
+	fClaimNm  = "clmn" // their display name (for the named contact)
+	fLease    = "lse"  // lease expiry, unix ms
+	fPrevBS   = "pbs"  // business status before the claim, restored if the lease expires
+	fScore    = "qs"   // queue score at claim time, to return to the same place
+	fSource   = "src"  // referral source (adapter.ReferralSource)
 )
 
 // taskFields flattens a Task into HSET arguments (field, value, ...).
@@ -57,6 +64,10 @@ func taskFields(t *adapter.Task) []string {
 	add(fDue, msString(t.FirstContactDue))
 	add(fReserved, t.Reserved)
 	add(fRoute, encodeRoute(t.Route))
+	add(fClaimant, t.Claimant)
+	add(fClaimNm, t.ClaimantName)
+	add(fLease, msString(t.LeaseUntil))
+	add(fSource, string(t.Source))
 	return out
 }
 
@@ -75,6 +86,8 @@ func taskFromHash(id string, h map[string]string) *adapter.Task {
 		AuthoredOn: msTime(h[fAuthored]), LastModified: msTime(h[fModified]),
 		Version: v, FirstContactDue: msTime(h[fDue]),
 		Reserved: h[fReserved], Route: decodeRoute(h[fRoute]),
+		Claimant: h[fClaimant], ClaimantName: h[fClaimNm], LeaseUntil: msTime(h[fLease]),
+		Source: adapter.ReferralSource(h[fSource]),
 	}
 }
 

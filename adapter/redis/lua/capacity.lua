@@ -143,6 +143,7 @@ local function cap_place(cfg, t, steps)
     cap_take(cfg, t, st, how, skipped, res)
   end
   redis.call('HSET', t.key, 'own', st.svc, 'bs', res.bs, 'rsn', res.rsn)
+  if cfg.tmod and cfg.tmod ~= '' then redis.call('ZADD', cfg.tmod, cfg.now, t.id) end
   return res
 end
 

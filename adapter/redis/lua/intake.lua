@@ -51,6 +51,7 @@ for i, it in ipairs(p.items) do
         queue = t.candidates[1].queue
       end
       redis.call('HSET', t.key, unpack(t.fields))
+      if p.tmod then redis.call('ZADD', p.tmod, t.mod, it.id) end
       if owner ~= "" then
         redis.call('HSET', t.key, 'own', owner)
         if t.queued then

@@ -1,0 +1,168 @@
+package adapter
+
+import (
+	"slices"
+	"strings"
+	"time"
+)
+
+// Business statuses a caller may set, and the Task statuses each goes with.
+// A business status not listed here is set by the adapter itself (routed,
+// waitlisted, claimed...) and cannot be asked for.
+var callerBusinessStatus = map[string][]TaskStatus{
+	BSContacted:       {TaskAccepted, TaskInProgress},
+	BSFirstAppt:       {TaskInProgress},
+	BSSupportStarted:  {TaskInProgress},
+	BSDidNotAttend:    {TaskAccepted, TaskInProgress, TaskOnHold},
+	BSNotContactable:  {TaskFailed, TaskOnHold},
+	BSPatientDeclined: {TaskCancelled},
+	BSProviderDecline: {TaskRejected},
+	BSReturned:        {TaskRejected, TaskCancelled},
+	BSOnwardReferred:  {TaskInProgress},
+}
+
+// Coded reasons (Task.statusReason coding, SystemStatusReason).
+const (
+	SystemStatusReason = "https://social-prescribing.github.io/referral-adapter/CodeSystem/task-status-reason"
+
+	// Provider decline reasons.
+	ReasonAtCapacity      = "at-capacity"
+	ReasonNotEligible     = "not-eligible"
+	ReasonCouldNotContact = "could-not-contact"
+	ReasonOther           = "other"
+	ReasonNoResponse      = "no-response" // set by the adapter at the provider deadline
+
+	// Return-to-clinician reasons (clinical safety, never capacity).
+	ReasonNeedsClinical  = "needs-clinical-assessment"
+	ReasonRiskIdentified = "risk-identified"
+)
+
+// reasonCodes are the coded reasons each business status requires.
+var reasonCodes = map[string][]string{
+	BSProviderDecline: {ReasonAtCapacity, ReasonNotEligible, ReasonCouldNotContact, ReasonOther},
+	BSReturned:        {ReasonNeedsClinical, ReasonRiskIdentified},
+}
+
+// Actor is who makes a change, for the Task history and audit.
+type Actor struct {
+	Subject string
+	Role    string
+	Org     string
+}
+
+// Transition is a requested change of a Task's status.
+type Transition struct {
+	To             TaskStatus
+	BusinessStatus string // optional code from SystemBusinessStatus
+	Reason         string // coded reason where the business status needs one, else plain words (optional)
+	By             Actor
+	At             time.Time
+}
+
+// HistoryEntry records one change of a Task: when, by whom, from and to.
+type HistoryEntry struct {
+	At             time.Time `json:"at"`
+	By             Actor     `json:"by"`
+	From           string    `json:"from"`
+	To             string    `json:"to"`
+	BusinessStatus string    `json:"businessStatus,omitempty"`
+	Reason         string    `json:"reason,omitempty"`
+}
+
+// Apply validates tr against the Gravity referral Task state machine and
+// the business-status rules and, when legal, applies it to t (status,
+// business status, reason, last modified, version). The same status with a
+// new business status records a finer step (e.g. contacted). An illegal
+// change is an ECONFLICT naming what is allowed; a malformed one EINVALID.
+func (t *Task) Apply(tr Transition) (HistoryEntry, error) {
+	if !tr.To.Valid() {
+		return HistoryEntry{}, Errorf(EVALUE, "unknown Task status %q", tr.To).At("status")
+	}
+	step := tr.To == t.Status
+	if step && (tr.BusinessStatus == "" || t.Status.Terminal()) || !step && !t.Status.CanTransitionTo(tr.To) {
+		return HistoryEntry{}, t.illegal(tr.To)
+	}
+	bs, err := checkBusinessStatus(tr)
+	if err != nil {
+		return HistoryEntry{}, err
+	}
+	if err := checkReason(tr); err != nil {
+		return HistoryEntry{}, err
+	}
+	h := HistoryEntry{At: tr.At, By: tr.By, From: string(t.Status), To: string(tr.To), BusinessStatus: tr.BusinessStatus, Reason: tr.Reason}
+	t.Status, t.LastModified = tr.To, tr.At
+	if !bs.IsZero() {
+		t.BusinessStatus = bs
+	}
+	t.StatusReason = reasonText(tr)
+	t.Version++
+	return h, nil
+}
+
+func (t *Task) illegal(to TaskStatus) error {
+	next := t.Status.NextStatuses()
+	allowed := "none: the Task has ended"
+	if len(next) > 0 {
+		names := make([]string, len(next))
+		for i, s := range next {
+			names[i] = string(s)
+		}
+		allowed = strings.Join(names, ", ")
+	}
+	return Errorf(ECONFLICT, "cannot move a %s Task to %s; allowed: %s (or the same status with a new businessStatus)",
+		t.Status, to, allowed).At("status")
+}
+
+func checkBusinessStatus(tr Transition) (Coding, error) {
+	if tr.BusinessStatus == "" {
+		return Coding{}, nil
+	}
+	statuses, ok := callerBusinessStatus[tr.BusinessStatus]
+	if !ok {
+		return Coding{}, Errorf(ECODEINVALID, "businessStatus %q cannot be set by a caller", tr.BusinessStatus).At("businessStatus.code")
+	}
+	if !slices.Contains(statuses, tr.To) {
+		return Coding{}, Errorf(ECONFLICT, "businessStatus %s goes with status %v, not %s", tr.BusinessStatus, statuses, tr.To).At("businessStatus.code")
+	}
+	bs, _ := BusinessStatus(tr.BusinessStatus)
+	return bs, nil
+}
+
+// checkReason: a patient's decline is neutral and needs no reason; a
+// provider decline or a return to the clinician needs its coded reason;
+// any other ending (rejected, cancelled, failed) needs a reason in words.
+func checkReason(tr Transition) error {
+	if codes, ok := reasonCodes[tr.BusinessStatus]; ok {
+		if !slices.Contains(codes, tr.Reason) {
+			return Errorf(EVALUE, "%s needs a reason from: %s", tr.BusinessStatus, strings.Join(codes, ", ")).At("reason")
+		}
+		return nil
+	}
+	if tr.BusinessStatus == BSPatientDeclined {
+		return nil
+	}
+	ending := tr.To == TaskRejected || tr.To == TaskCancelled || tr.To == TaskFailed
+	if ending && strings.TrimSpace(tr.Reason) == "" {
+		return Errorf(EREQUIRED, "a reason is required to move a Task to %s", tr.To).At("reason")
+	}
+	return nil
+}
+
+// reasonText is the Task.statusReason for a transition.
+func reasonText(tr Transition) string {
+	switch tr.BusinessStatus {
+	case BSPatientDeclined:
+		return "The patient chose not to go ahead"
+	case BSProviderDecline:
+		return "Declined by the service: " + strings.ReplaceAll(tr.Reason, "-", " ")
+	case BSReturned:
+		return "Returned to the referring clinician: " + strings.ReplaceAll(tr.Reason, "-", " ")
+	}
+	return tr.Reason
+}
+
+// Counts reports whether the episode's end counts as a failure in reports:
+// a patient's own decline is neutral.
+func (h HistoryEntry) Counts() bool {
+	return h.BusinessStatus != BSPatientDeclined
+}

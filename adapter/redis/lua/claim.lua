@@ -1,0 +1,42 @@
+-- claim.lua: give the caller the next referral of a queue, under a lease.
+--
+-- KEYS[1] the service's queue (sorted set: priority rank, then due time)
+-- KEYS[2] the service's leases (sorted set: lease expiry, unix ms)
+-- ARGV[1] now (unix ms)   ARGV[2] lease expiry (unix ms)
+-- ARGV[3] claimant (token subject)   ARGV[4] claimant's display name
+-- ARGV[5] Task key prefix (keys.go task(""))   ARGV[6] the Task index (taskIndex)
+--
+-- First every expired lease of this queue goes back to the queue at its
+-- old place (so expiry works even when no sweep job runs); then the best
+-- waiting Task is popped, leased and marked claimed. Returns the Task id,
+-- or false when the queue is empty.
+local now = tonumber(ARGV[1])
+local prefix = ARGV[5]
+
+for _, id in ipairs(redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', now)) do
+  local key = prefix .. id
+  local h = redis.call('HMGET', key, 'st', 'qs', 'pbs', 'v')
+  redis.call('ZREM', KEYS[2], id)
+  if h[1] == 'requested' then
+    redis.call('ZADD', KEYS[1], h[2] or 0, id)
+    redis.call('HDEL', key, 'clm', 'clmn', 'lse')
+    redis.call('HSET', key, 'bs', h[3] or 'routed', 'mod', now, 'v', (tonumber(h[4]) or 0) + 1)
+    redis.call('ZADD', ARGV[6], now, id)
+  end
+end
+
+while true do
+  local popped = redis.call('ZPOPMIN', KEYS[1])
+  if #popped == 0 then return false end
+  local id, score = popped[1], popped[2]
+  local key = prefix .. id
+  local h = redis.call('HMGET', key, 'st', 'bs', 'v')
+  -- A Task that left 'requested' meanwhile is not claimable: drop it.
+  if h[1] == 'requested' then
+    redis.call('HSET', key, 'clm', ARGV[3], 'clmn', ARGV[4], 'lse', ARGV[2], 'pbs', h[2] or 'routed',
+      'bs', 'claimed', 'qs', score, 'mod', now, 'v', (tonumber(h[3]) or 0) + 1)
+    redis.call('ZADD', KEYS[2], ARGV[2], id)
+    redis.call('ZADD', ARGV[6], now, id)
+    return id
+  end
+end

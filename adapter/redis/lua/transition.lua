@@ -1,0 +1,40 @@
+-- transition.lua: write a Task change decided in Go, if nobody changed the
+-- Task meanwhile (compare-and-set on its version). scripts.go prepends
+-- capacity.lua for cap_release.
+--
+-- ARGV[1] JSON: {id, key, expect, set: [f, v, ...], del: [f, ...],
+--                leases, queue, wl, cap, rsv, terminal, hist, entry, tmod, now,
+--                child: {key, set, queue, score, idx, cap, svc} (optional)}
+-- The Task leaves its lease and queue whenever it leaves 'requested'; when
+-- it ends it leaves the waitlist and gives back its capacity slot. The
+-- history entry is appended. A child Task (onward referral) is created in
+-- the same step, reserving a slot at its service first: if the service has
+-- none, nothing is written. Returns "ok", "conflict" or "full".
+local p = cjson.decode(ARGV[1])
+local v = tonumber(redis.call('HGET', p.key, 'v'))
+if v ~= p.expect then return 'conflict' end
+if p.child then
+  local c = p.child
+  local cap = redis.call('HMGET', c.cap, 'status', 'max', 'reserved')
+  local status, max, reserved = cap[1] or 'open', tonumber(cap[2]) or 0, tonumber(cap[3]) or 0
+  if status ~= 'open' or (max > 0 and reserved >= max) then return 'full' end
+  redis.call('HINCRBY', c.cap, 'reserved', 1)
+  redis.call('HSET', c.key, unpack(c.set))
+  redis.call('HSET', c.key, 'rsv', c.svc)
+  redis.call('ZADD', c.queue, c.score, c.id)
+  redis.call('SADD', c.idx, c.id)
+  redis.call('ZADD', p.tmod, p.now, c.id)
+end
+redis.call('HSET', p.key, unpack(p.set))
+if #p.del > 0 then redis.call('HDEL', p.key, unpack(p.del)) end
+if p.leave then
+  redis.call('ZREM', p.leases, p.id)
+  redis.call('ZREM', p.queue, p.id)
+end
+if p.terminal then
+  redis.call('ZREM', p.wl, p.id)
+  if p.rsv ~= '' then cap_release(p.key, p.cap, p.rsv) end
+end
+redis.call('RPUSH', p.hist, p.entry)
+redis.call('ZADD', p.tmod, p.now, p.id)
+return 'ok'

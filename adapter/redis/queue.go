@@ -1,0 +1,247 @@
+package redis
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	goredis "github.com/redis/go-redis/v9"
+
+	"github.com/social-prescribing/referral-adapter/adapter"
+)
+
+// ErrNoCapacity is returned by UpdateTask when an onward referral's service
+// cannot take one more referral.
+var ErrNoCapacity = errors.New("the service has no capacity")
+
+// maxUpdateAttempts bounds retries of an update that lost a race.
+const maxUpdateAttempts = 8
+
+// Claim gives claimant the next referral of a service's queue under a lease
+// until the given time; nil when the queue is empty. Expired leases of the
+// queue go back first.
+func (s *Store) Claim(ctx context.Context, service, claimant, name string, now, until time.Time) (*adapter.Task, error) {
+	res, err := claimScript.Run(ctx, s.c, []string{s.k.queue(service), s.k.leases(service)},
+		now.UnixMilli(), until.UnixMilli(), claimant, name, s.k.task(""), s.k.taskIndex()).Result()
+	if errors.Is(err, goredis.Nil) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, s.fail(err)
+	}
+	id, _ := res.(string)
+	return s.Task(ctx, id)
+}
+
+// Renew extends claimant's live lease on a Task; false when the caller does
+// not hold one (never claimed, someone else's, or expired).
+func (s *Store) Renew(ctx context.Context, t *adapter.Task, claimant string, now, until time.Time) (bool, error) {
+	n, err := renewScript.Run(ctx, s.c, []string{s.k.leases(t.Owner), s.k.task(t.ID)},
+		t.ID, claimant, until.UnixMilli(), now.UnixMilli()).Int()
+	if err != nil {
+		return false, s.fail(err)
+	}
+	return n == 1, nil
+}
+
+// SweepLeases returns the expired leases of the given services' queues to
+// their queues, and says how many went back.
+func (s *Store) SweepLeases(ctx context.Context, services []string, now time.Time) (int, error) {
+	total := 0
+	for _, svc := range services {
+		n, err := sweepScript.Run(ctx, s.c, []string{s.k.queue(svc), s.k.leases(svc)}, now.UnixMilli(), "", "", "", s.k.task(""), s.k.taskIndex()).Int()
+		if err != nil {
+			return total, s.fail(err)
+		}
+		total += n
+	}
+	return total, nil
+}
+
+// Change is what an update function decided: the history entry to record
+// and, for an onward referral, the child Task to create with it.
+type Change struct {
+	History adapter.HistoryEntry
+	Child   *adapter.Task
+}
+
+// UpdateTask reads a Task, lets fn change it, and writes the change
+// atomically if nobody changed the Task meanwhile, retrying otherwise. fn
+// may run several times and must not have side effects.
+func (s *Store) UpdateTask(ctx context.Context, id string, fn func(*adapter.Task) (Change, error)) (*adapter.Task, error) {
+	for range maxUpdateAttempts {
+		t, err := s.Task(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		before := *t
+		ch, err := fn(t)
+		if err != nil {
+			return nil, err
+		}
+		res, err := s.writeChange(ctx, &before, t, ch)
+		if err != nil {
+			return nil, err
+		}
+		switch res {
+		case "ok":
+			return t, nil
+		case "full":
+			return nil, ErrNoCapacity
+		}
+	}
+	return nil, adapter.Errorf(adapter.ECONFLICT, "the Task is changing too often; try again")
+}
+
+type transitionJSON struct {
+	ID       string     `json:"id"`
+	Key      string     `json:"key"`
+	Expect   int        `json:"expect"`
+	Set      []string   `json:"set"`
+	Del      []string   `json:"del"`
+	Leave    bool       `json:"leave"`
+	Leases   string     `json:"leases"`
+	Queue    string     `json:"queue"`
+	WL       string     `json:"wl"`
+	Cap      string     `json:"cap"`
+	Rsv      string     `json:"rsv"`
+	Terminal bool       `json:"terminal"`
+	Hist     string     `json:"hist"`
+	Entry    string     `json:"entry"`
+	TMod     string     `json:"tmod"`
+	Now      int64      `json:"now"`
+	Child    *childJSON `json:"child,omitempty"`
+}
+
+type childJSON struct {
+	ID    string   `json:"id"`
+	Key   string   `json:"key"`
+	Set   []string `json:"set"`
+	Queue string   `json:"queue"`
+	Score float64  `json:"score"`
+	Idx   string   `json:"idx"`
+	Cap   string   `json:"cap"`
+	Svc   string   `json:"svc"`
+}
+
+func (s *Store) writeChange(ctx context.Context, before, after *adapter.Task, ch Change) (string, error) {
+	entry, _ := json.Marshal(ch.History)
+	p := transitionJSON{
+		ID: after.ID, Key: s.k.task(after.ID), Expect: before.Version, Set: taskFields(after), Del: clearedFields(after),
+		Leave:  before.Status == adapter.TaskRequested && after.Status != adapter.TaskRequested,
+		Leases: s.k.leases(before.Owner), Queue: s.k.queue(before.Owner), WL: s.k.waitlist(before.Owner),
+		Cap: s.k.capacity(before.Reserved), Rsv: before.Reserved, Terminal: after.Status.Terminal(),
+		Hist: s.k.history(after.ID), Entry: string(entry), TMod: s.k.taskIndex(), Now: after.LastModified.UnixMilli(),
+	}
+	if c := ch.Child; c != nil {
+		p.Child = &childJSON{ID: c.ID, Key: s.k.task(c.ID), Set: taskFields(c), Queue: s.k.queue(c.Owner), Score: queueScore(c),
+			Idx: s.k.referralTasks(c.ReferralID), Cap: s.k.capacity(c.Owner), Svc: c.Owner}
+	}
+	payload, err := json.Marshal(p)
+	if err != nil {
+		return "", fmt.Errorf("redis: transition: %w", err)
+	}
+	res, err := transitionScript.Run(ctx, s.c, []string{p.Key}, payload).Text()
+	if err != nil {
+		return "", s.fail(err)
+	}
+	return res, nil
+}
+
+// clearedFields are the fields an update emptied (HSET cannot write "").
+func clearedFields(t *adapter.Task) []string {
+	out := []string{}
+	for f, v := range map[string]string{fClaimant: t.Claimant, fClaimNm: t.ClaimantName, fLease: msString(t.LeaseUntil),
+		fReason: t.StatusReason, fPartOf: t.PartOf} {
+		if v == "" {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// History returns a Task's recorded changes, oldest first.
+func (s *Store) History(ctx context.Context, id string) ([]adapter.HistoryEntry, error) {
+	raw, err := s.c.LRange(ctx, s.k.history(id), 0, -1).Result()
+	if err != nil {
+		return nil, s.fail(err)
+	}
+	out := make([]adapter.HistoryEntry, 0, len(raw))
+	for _, r := range raw {
+		var h adapter.HistoryEntry
+		if json.Unmarshal([]byte(r), &h) == nil {
+			out = append(out, h)
+		}
+	}
+	return out, nil
+}
+
+// QueueItem is one waiting referral as a queue listing shows it.
+type QueueItem struct {
+	Task  *adapter.Task
+	Since time.Time
+}
+
+// Waiting lists a service's queue in service order (at most limit), and
+// its claimed-but-not-accepted referrals.
+func (s *Store) Waiting(ctx context.Context, service string, limit int64) (waiting, claimed []*adapter.Task, err error) {
+	ids, err := s.c.ZRange(ctx, s.k.queue(service), 0, limit-1).Result()
+	if err != nil {
+		return nil, nil, s.fail(err)
+	}
+	if waiting, err = s.tasks(ctx, ids); err != nil {
+		return nil, nil, err
+	}
+	ids, err = s.c.ZRange(ctx, s.k.leases(service), 0, limit-1).Result()
+	if err != nil {
+		return nil, nil, s.fail(err)
+	}
+	claimed, err = s.tasks(ctx, ids)
+	return waiting, claimed, err
+}
+
+// QueueDepth is the number of referrals waiting in a service's queue.
+func (s *Store) QueueDepth(ctx context.Context, service string) (int64, error) {
+	n, err := s.c.ZCard(ctx, s.k.queue(service)).Result()
+	return n, s.fail(err)
+}
+
+// tasks loads several Tasks in one round trip, skipping missing ones.
+func (s *Store) tasks(ctx context.Context, ids []string) ([]*adapter.Task, error) {
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	pipe := s.c.Pipeline()
+	cmds := make([]*goredis.MapStringStringCmd, len(ids))
+	for i, id := range ids {
+		cmds[i] = pipe.HGetAll(ctx, s.k.task(id))
+	}
+	if _, err := pipe.Exec(ctx); err != nil {
+		return nil, s.fail(err)
+	}
+	out := make([]*adapter.Task, 0, len(ids))
+	for i, c := range cmds {
+		if t := taskFromHash(ids[i], c.Val()); t != nil {
+			out = append(out, t)
+		}
+	}
+	return out, nil
+}
+
+// ChangedTasks returns Tasks changed after since (exclusive), oldest
+// change first, at most limit, from the Task index: for polling with
+// _lastUpdated=gt.
+func (s *Store) ChangedTasks(ctx context.Context, since time.Time, limit int64) ([]*adapter.Task, error) {
+	min := "-inf"
+	if !since.IsZero() {
+		min = "(" + strconv.FormatInt(since.UnixMilli(), 10)
+	}
+	ids, err := s.c.ZRangeArgs(ctx, goredis.ZRangeArgs{Key: s.k.taskIndex(), Start: min, Stop: "+inf", ByScore: true, Count: limit}).Result()
+	if err != nil {
+		return nil, s.fail(err)
+	}
+	return s.tasks(ctx, ids)
+}
