@@ -1,6 +1,7 @@
 package adapter
 
 import (
+	"errors"
 	"slices"
 	"strings"
 	"time"
@@ -39,7 +40,7 @@ const (
 
 // reasonCodes are the coded reasons each business status requires.
 var reasonCodes = map[string][]string{
-	BSProviderDecline: {ReasonAtCapacity, ReasonNotEligible, ReasonCouldNotContact, ReasonOther},
+	BSProviderDecline: {ReasonAtCapacity, ReasonNotEligible, ReasonCouldNotContact, ReasonOther, ReasonNoResponse},
 	BSReturned:        {ReasonNeedsClinical, ReasonRiskIdentified},
 }
 
@@ -166,3 +167,15 @@ func reasonText(tr Transition) string {
 func (h HistoryEntry) Counts() bool {
 	return h.BusinessStatus != BSPatientDeclined
 }
+
+// TaskChange is what an update of a Task decided beyond the Task itself:
+// the history entry to record and, for an onward referral, the child Task
+// to create in the same atomic step.
+type TaskChange struct {
+	History HistoryEntry
+	Child   *Task
+}
+
+// ErrNoCapacity is returned when an onward referral's service cannot take
+// one more referral now.
+var ErrNoCapacity = errors.New("the service has no capacity")

@@ -63,7 +63,33 @@ var Policy = map[Action]Rule{
 	// CanUpdateCapacity).
 	CapacityRead:   {Roles: []Role{RoleProvider, RoleLinkWorker, RoleCommissioner, RoleAdmin}, Resource: "HealthcareService", Perm: 'r'},
 	CapacityUpdate: {Roles: []Role{RoleProvider, RoleAdmin}, Resource: "HealthcareService", Perm: 'u'},
+
+	// Queue and lifecycle (issue 10). Which queue and which referral a
+	// permitted caller may touch is decided by the queue package from the
+	// caller's organisation and the directory (cross-tenant: 404).
+	QueueClaim:      {Roles: []Role{RoleLinkWorker, RoleProvider, RoleAdmin}, Resource: "Task", Perm: 'u'},
+	QueueRead:       {Roles: []Role{RoleLinkWorker, RoleProvider, RoleAdmin}, Resource: "Task", Perm: 's'},
+	LeaseRenew:      {Roles: []Role{RoleLinkWorker, RoleProvider}, Resource: "Task", Perm: 'u'},
+	TaskTransition:  {Roles: []Role{RolePractice, RoleLinkWorker, RoleProvider, RoleAdmin}, Resource: "Task", Perm: 'u'},
+	ReferOn:         {Roles: []Role{RoleLinkWorker, RoleAdmin}, Resource: "Task", Perm: 'u'},
+	OutcomeCreate:   {Roles: []Role{RoleLinkWorker, RoleProvider}, Resource: "Task", Perm: 'u'},
+	ObservationRead: {Roles: []Role{RolePractice, RoleLinkWorker, RoleProvider, RoleAdmin}, Resource: "Observation", Perm: 'r'},
+	ProcedureRead:   {Roles: []Role{RolePractice, RoleLinkWorker, RoleProvider, RoleAdmin}, Resource: "Procedure", Perm: 'r'},
+	GoalRead:        {Roles: []Role{RolePractice, RoleLinkWorker, RoleProvider, RoleAdmin}, Resource: "Goal", Perm: 'r'},
 }
+
+// Queue and lifecycle actions (issue 10).
+const (
+	QueueClaim      Action = "Queue.claim"
+	QueueRead       Action = "Queue.read"
+	LeaseRenew      Action = "Referral.lease"
+	TaskTransition  Action = "Task.transition"
+	ReferOn         Action = "Referral.referOn"
+	OutcomeCreate   Action = "Referral.outcome"
+	ObservationRead Action = "Observation.read"
+	ProcedureRead   Action = "Procedure.read"
+	GoalRead        Action = "Goal.read"
+)
 
 // Authorize returns nil when the principal may take the action, or an
 // EFORBIDDEN error saying what is missing (role or scope).

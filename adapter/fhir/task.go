@@ -18,6 +18,9 @@ const (
 // owner's display name, and what the caller may see.
 type TaskView struct {
 	OwnerName string
+	Outputs   []string // references to the outcomes the reader may see
+	Redacted  bool     // some outcomes were withheld from this reader
+	Contact   string   // name of the link worker or provider handling it
 }
 
 // Task renders a domain Task as a FHIR R4 Task.
@@ -51,6 +54,16 @@ func taskProto(t *adapter.Task, v TaskView) *taskpb.Task {
 	}
 	if t.StatusReason != "" {
 		out.StatusReason = concept(t.StatusReason)
+	}
+	for _, ref := range v.Outputs {
+		out.Output = append(out.Output, &taskpb.Task_Output{
+			// Gravity SDOH Clinical Care names a Task output this way.
+			Type:  concept("", adapter.Coding{System: SystemSDOHCCTemp, Code: "resulting-activity", Display: "Resulting Activity"}),
+			Value: &taskpb.Task_Output_ValueX{Choice: &taskpb.Task_Output_ValueX_Reference{Reference: reference(ref, "")}},
+		})
+	}
+	if v.Redacted {
+		out.Meta.Security = append(out.Meta.Security, coding(adapter.Coding{System: SystemObservationValue, Code: CodeRedacted, Display: "redacted"}))
 	}
 	if !t.FirstContactDue.IsZero() {
 		out.Restriction = &taskpb.Task_Restriction{Period: &dtpb.Period{End: dateTimeOf(t.FirstContactDue)}}

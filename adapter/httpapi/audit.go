@@ -72,6 +72,9 @@ func auditEntity(c *gin.Context) string {
 		return strings.TrimPrefix(loc, "/fhir/")
 	}
 	route := strings.TrimPrefix(c.FullPath(), "/fhir/")
+	if strings.HasPrefix(route, "/api/v1/referrals/:id") {
+		return "Task/" + c.Param("id") + strings.TrimPrefix(route, "/api/v1/referrals/:id")
+	}
 	if id := c.Param("id"); id != "" {
 		return strings.Replace(route, ":id", id, 1)
 	}

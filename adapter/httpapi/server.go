@@ -74,6 +74,11 @@ type Deps struct {
 	// Tokens is the SMART Backend Services token server; nil when disabled.
 	Tokens   *auth.TokenServer
 	Capacity Capacity // nil: the directory shows no capacity status
+	// Queue, Outcomes and Disclosure are the referral lifecycle (issue 10)
+	// and the consent check on outcomes (issue 4; nil: approval alone).
+	Queue      Queue
+	Outcomes   Outcomes
+	Disclosure Disclosure
 	// Ready reports whether the service can take traffic (Redis reachable).
 	Ready func(ctx context.Context) error
 }
@@ -152,9 +157,22 @@ func (s *Server) routes() {
 
 	// Capacity (issue 3): the adapter's own JSON API; errors are still
 	// OperationOutcomes.
-	api := e.Group("/api/v1", s.authenticate(), s.rateLimit())
+	api := e.Group("/api/v1", s.authenticate(), s.rateLimit(), s.audit())
 	s.route(api, "GET", "/api/v1/services/:id/capacity", auth.CapacityRead, s.getCapacity)
 	s.route(api, "PUT", "/api/v1/services/:id/capacity", auth.CapacityUpdate, s.jsonBody(), s.putCapacity)
+
+	// Queue and lifecycle (issue 10).
+	if s.Queue != nil {
+		s.route(api, "POST", "/api/v1/queues/:queue/claim", auth.QueueClaim, s.claim)
+		s.route(api, "GET", "/api/v1/queues/:queue", auth.QueueRead, s.listQueue)
+		s.route(api, "POST", "/api/v1/referrals/:id/lease", auth.LeaseRenew, s.renewLease)
+		s.route(api, "POST", "/api/v1/referrals/:id/transition", auth.TaskTransition, s.jsonBody(), s.transition)
+		s.route(api, "POST", "/api/v1/referrals/:id/refer-on", auth.ReferOn, s.jsonBody(), s.referOn)
+		s.route(api, "POST", "/api/v1/referrals/:id/outcomes", auth.OutcomeCreate, s.jsonBody(), s.recordOutcome)
+		s.route(a, "GET", "/fhir/Observation/:id", auth.ObservationRead, s.readOutcome("Observation"))
+		s.route(a, "GET", "/fhir/Procedure/:id", auth.ProcedureRead, s.readOutcome("Procedure"))
+		s.route(a, "GET", "/fhir/Goal/:id", auth.GoalRead, s.readOutcome("Goal"))
+	}
 }
 
 // Route is one authenticated endpoint and the policy action that guards it.

@@ -1,7 +1,9 @@
 package httpapi
 
 import (
+	"context"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -19,7 +21,7 @@ func (s *Server) readTask(c *gin.Context) {
 		s.writeError(c, err)
 		return
 	}
-	body, err := s.renderTask(t)
+	body, err := s.renderTask(c.Request.Context(), t, principalOf(c))
 	if err != nil {
 		s.writeError(c, err)
 		return
@@ -28,13 +30,31 @@ func (s *Server) readTask(c *gin.Context) {
 	s.writeFHIR(c, http.StatusOK, body)
 }
 
-func (s *Server) renderTask(t *adapter.Task) ([]byte, error) {
+// renderTask renders a Task for a caller: Task.output lists the outcomes
+// the caller may see; when the referring practice is shown fewer than were
+// recorded, the Task carries the REDACTED security label, so the GP knows
+// something was withheld without learning what.
+func (s *Server) renderTask(ctx context.Context, t *adapter.Task, p *auth.Principal) ([]byte, error) {
 	view := fhir.TaskView{}
 	if svc, ok := s.Mappings.Service(t.Owner); ok {
 		view.OwnerName = svc.Name
 	}
 	if t.StatusReason == "" {
 		t.StatusReason = s.describe(t)
+	}
+	if s.Outcomes != nil {
+		outs, err := s.Outcomes.Outcomes(ctx, t.ID)
+		if err != nil {
+			return nil, err
+		}
+		for _, o := range outs {
+			if s.disclosed(ctx, p, t, o) {
+				view.Outputs = append(view.Outputs, o.Type+"/"+o.ID)
+			} else {
+				view.Redacted = true
+			}
+		}
+		slices.Sort(view.Outputs)
 	}
 	return s.render.Task(t, view)
 }
@@ -80,7 +100,7 @@ func (s *Server) searchTask(c *gin.Context) {
 		if !auth.CanSeeTask(p, t, s.ownerOrg(t)) {
 			continue
 		}
-		body, err := s.renderTask(t)
+		body, err := s.renderTask(c.Request.Context(), t, p)
 		if err != nil {
 			s.writeError(c, err)
 			return

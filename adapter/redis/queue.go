@@ -13,10 +13,6 @@ import (
 	"github.com/social-prescribing/referral-adapter/adapter"
 )
 
-// ErrNoCapacity is returned by UpdateTask when an onward referral's service
-// cannot take one more referral.
-var ErrNoCapacity = errors.New("the service has no capacity")
-
 // maxUpdateAttempts bounds retries of an update that lost a race.
 const maxUpdateAttempts = 8
 
@@ -61,17 +57,10 @@ func (s *Store) SweepLeases(ctx context.Context, services []string, now time.Tim
 	return total, nil
 }
 
-// Change is what an update function decided: the history entry to record
-// and, for an onward referral, the child Task to create with it.
-type Change struct {
-	History adapter.HistoryEntry
-	Child   *adapter.Task
-}
-
 // UpdateTask reads a Task, lets fn change it, and writes the change
 // atomically if nobody changed the Task meanwhile, retrying otherwise. fn
 // may run several times and must not have side effects.
-func (s *Store) UpdateTask(ctx context.Context, id string, fn func(*adapter.Task) (Change, error)) (*adapter.Task, error) {
+func (s *Store) UpdateTask(ctx context.Context, id string, fn func(*adapter.Task) (adapter.TaskChange, error)) (*adapter.Task, error) {
 	for range maxUpdateAttempts {
 		t, err := s.Task(ctx, id)
 		if err != nil {
@@ -90,7 +79,7 @@ func (s *Store) UpdateTask(ctx context.Context, id string, fn func(*adapter.Task
 		case "ok":
 			return t, nil
 		case "full":
-			return nil, ErrNoCapacity
+			return nil, adapter.ErrNoCapacity
 		}
 	}
 	return nil, adapter.Errorf(adapter.ECONFLICT, "the Task is changing too often; try again")
@@ -127,7 +116,7 @@ type childJSON struct {
 	Svc   string   `json:"svc"`
 }
 
-func (s *Store) writeChange(ctx context.Context, before, after *adapter.Task, ch Change) (string, error) {
+func (s *Store) writeChange(ctx context.Context, before, after *adapter.Task, ch adapter.TaskChange) (string, error) {
 	entry, _ := json.Marshal(ch.History)
 	p := transitionJSON{
 		ID: after.ID, Key: s.k.task(after.ID), Expect: before.Version, Set: taskFields(after), Del: clearedFields(after),

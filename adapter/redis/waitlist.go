@@ -129,6 +129,24 @@ func (s *Store) RerouteWaiting(ctx context.Context, service string, r *adapter.R
 	return out, nil
 }
 
+// RerouteTasks re-routes the given referrals still waiting at a service
+// (queued, claimed but not accepted, or waitlisted), as RerouteWaiting does
+// for all of them: for a provider that did not answer in time.
+func (s *Store) RerouteTasks(ctx context.Context, service string, r *adapter.Routing, ids []string) ([]adapter.Rerouted, error) {
+	// A claimed referral goes back to waiting first (atomically), so the
+	// script sees it; its lease ends.
+	pipe := s.c.TxPipeline()
+	for _, id := range ids {
+		pipe.ZRem(ctx, s.k.leases(service), id)
+		pipe.ZAddNX(ctx, s.k.queue(service), goredis.Z{Score: 0, Member: id})
+		pipe.HDel(ctx, s.k.task(id), fClaimant, fClaimNm, fLease)
+	}
+	if _, err := pipe.Exec(ctx); err != nil {
+		return nil, s.fail(err)
+	}
+	return s.reroute(ctx, service, r, ids)
+}
+
 func (s *Store) reroute(ctx context.Context, service string, r *adapter.Routing, ids []string) ([]adapter.Rerouted, error) {
 	tasks, err := s.moveTasks(ctx, ids)
 	if err != nil {

@@ -15,6 +15,7 @@ import (
 	"github.com/social-prescribing/referral-adapter/adapter/httpapi"
 	"github.com/social-prescribing/referral-adapter/adapter/jobs"
 	"github.com/social-prescribing/referral-adapter/adapter/mapping"
+	"github.com/social-prescribing/referral-adapter/adapter/queue"
 	"github.com/social-prescribing/referral-adapter/adapter/redis"
 	"github.com/social-prescribing/referral-adapter/mappings"
 )
@@ -26,6 +27,7 @@ type Config struct {
 	Redis       redis.Config
 	Jobs        jobs.Config
 	Capacity    capacity.Config
+	Queue       queue.Config
 	MappingsDir string `env:"MAPPINGS_DIR"` // overrides the embedded mappings
 	LogLevel    string `env:"LOG_LEVEL, default=info"`
 }
@@ -42,6 +44,7 @@ func loadConfig(ctx context.Context, lookup envconfig.Lookuper) (*Config, *mappi
 	errs = append(errs, cfg.Redis.Validate()...)
 	errs = append(errs, cfg.HTTP.Validate()...)
 	errs = append(errs, cfg.Capacity.Validate()...)
+	errs = append(errs, cfg.Queue.Validate()...)
 	if _, err := parseLevel(cfg.LogLevel); err != nil {
 		errs = append(errs, err)
 	}

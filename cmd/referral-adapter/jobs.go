@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"strings"
 	"text/tabwriter"
+	"time"
 
 	"github.com/sethvargo/go-envconfig"
 
@@ -22,7 +23,27 @@ func (a *app) jobs(cfg jobs.Config, log *slog.Logger) (*jobs.Runner, error) {
 
 // jobList is the registry of scheduled jobs.
 func (a *app) jobList() []jobs.Job {
-	return nil
+	return []jobs.Job{
+		{Name: "lease-sweep", Schedule: "* * * * *", Timeout: 50 * time.Second,
+			Description: "return claimed referrals whose lease expired to their queue", Run: a.queue.SweepLeases},
+		{Name: "provider-deadline", Schedule: "*/15 * * * *",
+			Description: "decline and re-route referrals a VCSE provider did not answer in time", Run: a.queue.ProviderDeadline},
+		{Name: "waitlist-promotion", Schedule: "*/5 * * * *",
+			Description: "move waitlisted referrals into services that have free places", Run: a.promoteWaitlists},
+	}
+}
+
+// promoteWaitlists promotes every service's waitlist into freed places.
+func (a *app) promoteWaitlists(ctx context.Context, _ int64) (jobs.Report, error) {
+	n := 0
+	for _, svc := range a.mappings.Services() {
+		ids, err := a.caps.Promote(ctx, svc.ID)
+		if err != nil {
+			return jobs.Report{"promoted": n}, err
+		}
+		n += len(ids)
+	}
+	return jobs.Report{"promoted": n}, nil
 }
 
 // jobsCommand implements "referral-adapter jobs list" and

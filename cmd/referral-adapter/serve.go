@@ -19,6 +19,7 @@ import (
 	"github.com/social-prescribing/referral-adapter/adapter/httpapi"
 	"github.com/social-prescribing/referral-adapter/adapter/intake"
 	"github.com/social-prescribing/referral-adapter/adapter/mapping"
+	"github.com/social-prescribing/referral-adapter/adapter/queue"
 	"github.com/social-prescribing/referral-adapter/adapter/redis"
 )
 
@@ -29,6 +30,10 @@ type app struct {
 	parser  *fhir.Parser
 	routes  []httpapi.Route
 	close   func()
+	// for the scheduled jobs
+	queue    *queue.Service
+	caps     *capacity.Service
+	mappings *mapping.Mappings
 }
 
 // build wires the packages together. ctx bounds background work (JWKS
@@ -62,12 +67,14 @@ func build(ctx context.Context, cfg *Config, m *mapping.Mappings, log *slog.Logg
 	caps := capacity.New(store, m, cfg.Capacity)
 	seedCapacity(ctx, caps, log)
 	in := intake.New(parser, store, m, intake.WithStaleAfter(caps.StaleAfter()))
+	q := queue.New(store, m, cfg.Queue, caps.StaleAfter())
 	srv := httpapi.New(cfg.HTTP, httpapi.Deps{
 		Log: log, Verifier: verifier, Intake: in, Store: store,
 		Mappings: m, Parser: parser, Render: render, Ready: store.Ping, Tokens: tokens,
-		Audit: store, Limiter: store, Capacity: caps,
+		Audit: store, Limiter: store, Capacity: caps, Queue: q, Outcomes: store,
 	})
-	return &app{handler: srv.Handler(), store: store, parser: parser, routes: srv.Routes(), close: closeStore}, nil
+	return &app{handler: srv.Handler(), store: store, parser: parser, routes: srv.Routes(), close: closeStore,
+		queue: q, caps: caps, mappings: m}, nil
 }
 
 // seedCapacity gives every directory service its capacity from the

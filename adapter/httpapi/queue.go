@@ -1,0 +1,229 @@
+package httpapi
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/social-prescribing/referral-adapter/adapter"
+	"github.com/social-prescribing/referral-adapter/adapter/auth"
+	"github.com/social-prescribing/referral-adapter/adapter/fhir"
+	"github.com/social-prescribing/referral-adapter/adapter/queue"
+)
+
+// Queue is the link-worker and provider side of referrals (issue 10).
+type Queue interface {
+	Claim(ctx context.Context, c queue.Caller, service string) (*queue.Claimed, error)
+	Renew(ctx context.Context, c queue.Caller, id string) (*queue.Claimed, error)
+	Transition(ctx context.Context, c queue.Caller, id string, tr adapter.Transition) (*adapter.Task, error)
+	ReferOn(ctx context.Context, c queue.Caller, id, service, reason string) (*adapter.Task, *adapter.Task, error)
+	Waiting(ctx context.Context, c queue.Caller, service string, limit int64) (waiting, claimed []*adapter.Task, err error)
+	RecordOutcome(ctx context.Context, os queue.OutcomeStore, c queue.Caller, taskID string, o adapter.OutcomeRecord,
+		stamp func(id string) ([]byte, error)) (*adapter.OutcomeRecord, error)
+}
+
+func callerOf(c *gin.Context) queue.Caller {
+	p := principalOf(c)
+	return queue.Caller{Actor: adapter.Actor{Subject: p.Subject, Role: string(p.Role), Org: p.Org}, Name: p.Name}
+}
+
+// decodeJSON reads the adapter's own JSON strictly: unknown fields and
+// trailing data are errors.
+func decodeJSON(body []byte, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return adapter.Errorf(adapter.ESTRUCTURE, "the body is not the expected JSON: %s", jsonProblem(err))
+	}
+	if dec.More() {
+		return adapter.Errorf(adapter.ESTRUCTURE, "unexpected data after the JSON body")
+	}
+	return nil
+}
+
+// jsonProblem names a JSON decoding problem without echoing values.
+func jsonProblem(err error) string {
+	var te *json.UnmarshalTypeError
+	if ok := asType(err, &te); ok {
+		return "wrong type for " + clip(te.Field)
+	}
+	if msg := err.Error(); len(msg) > 20 && msg[:20] == "json: unknown field " {
+		return "unknown field " + clip(msg[20:])
+	}
+	return "malformed JSON"
+}
+
+func asType(err error, target **json.UnmarshalTypeError) bool {
+	te, ok := err.(*json.UnmarshalTypeError)
+	if ok {
+		*target = te
+	}
+	return ok
+}
+
+// claim: POST /api/v1/queues/{queue}/claim → 200 {task, serviceRequest,
+// leaseExpires} or 204 when the queue is empty.
+func (s *Server) claim(c *gin.Context) {
+	res, err := s.Queue.Claim(c.Request.Context(), callerOf(c), c.Param("queue"))
+	if err != nil {
+		s.writeError(c, err)
+		return
+	}
+	if res == nil {
+		c.Status(http.StatusNoContent)
+		return
+	}
+	s.writeClaim(c, res)
+}
+
+func (s *Server) writeClaim(c *gin.Context, res *queue.Claimed) {
+	task, err := s.renderTask(c.Request.Context(), res.Task, principalOf(c))
+	if err != nil {
+		s.writeError(c, err)
+		return
+	}
+	sr, err := s.Store.ServiceRequest(c.Request.Context(), res.Task.ReferralID)
+	if err != nil {
+		s.writeError(c, err)
+		return
+	}
+	if principalOf(c).Role == auth.RoleProvider {
+		if sr, err = fhir.MinimumNecessary(sr); err != nil {
+			s.writeError(c, err)
+			return
+		}
+	}
+	c.JSON(http.StatusOK, gin.H{"task": json.RawMessage(task), "serviceRequest": json.RawMessage(sr),
+		"leaseExpires": res.LeaseExpires.UTC().Format(time.RFC3339Nano)})
+}
+
+func (s *Server) renewLease(c *gin.Context) {
+	res, err := s.Queue.Renew(c.Request.Context(), callerOf(c), c.Param("id"))
+	if err != nil {
+		s.writeError(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, gin.H{"task": "Task/" + res.Task.ID, "leaseExpires": res.LeaseExpires.UTC().Format(time.RFC3339Nano)})
+}
+
+// transitionBody is POST /api/v1/referrals/{id}/transition.
+type transitionBody struct {
+	Status         adapter.TaskStatus `json:"status"`
+	BusinessStatus *struct {
+		System string `json:"system"`
+		Code   string `json:"code"`
+	} `json:"businessStatus"`
+	Reason string `json:"reason"`
+}
+
+func (s *Server) transition(c *gin.Context) {
+	var b transitionBody
+	if err := decodeJSON(bodyOf(c), &b); err != nil {
+		s.writeError(c, err)
+		return
+	}
+	if b.Status == "" {
+		s.writeError(c, adapter.Errorf(adapter.EREQUIRED, "status is required").At("status"))
+		return
+	}
+	tr := adapter.Transition{To: b.Status, Reason: b.Reason}
+	if bs := b.BusinessStatus; bs != nil {
+		if bs.System != "" && bs.System != adapter.SystemBusinessStatus {
+			s.writeError(c, adapter.Errorf(adapter.ECODEINVALID, "businessStatus.system must be %s", adapter.SystemBusinessStatus).At("businessStatus.system"))
+			return
+		}
+		tr.BusinessStatus = bs.Code
+	}
+	t, err := s.Queue.Transition(c.Request.Context(), callerOf(c), c.Param("id"), tr)
+	if err != nil {
+		s.writeError(c, err)
+		return
+	}
+	body, err := s.renderTask(c.Request.Context(), t, principalOf(c))
+	if err != nil {
+		s.writeError(c, err)
+		return
+	}
+	s.writeFHIR(c, http.StatusOK, body)
+}
+
+func (s *Server) referOn(c *gin.Context) {
+	var b struct {
+		Service string `json:"service"`
+		Reason  string `json:"reason"`
+	}
+	if err := decodeJSON(bodyOf(c), &b); err != nil {
+		s.writeError(c, err)
+		return
+	}
+	_, child, err := s.Queue.ReferOn(c.Request.Context(), callerOf(c), c.Param("id"), b.Service, b.Reason)
+	if err != nil {
+		s.writeError(c, err)
+		return
+	}
+	body, err := s.renderTask(c.Request.Context(), child, principalOf(c))
+	if err != nil {
+		s.writeError(c, err)
+		return
+	}
+	c.Header("Location", "/fhir/Task/"+child.ID)
+	s.writeFHIR(c, http.StatusCreated, body)
+}
+
+// queueItem is one entry of a queue listing. Patient identity is shown
+// only to the roles that contact patients.
+type queueItem struct {
+	Task            string `json:"task"`
+	Priority        string `json:"priority"`
+	Since           string `json:"waitingSince"`
+	AgeSeconds      int64  `json:"ageSeconds"`
+	FirstContactDue string `json:"firstContactDue,omitempty"`
+	SLABreached     bool   `json:"slaBreached"`
+	Patient         string `json:"patient,omitempty"`
+	ClaimedBy       string `json:"claimedBy,omitempty"`
+	LeaseExpires    string `json:"leaseExpires,omitempty"`
+}
+
+func (s *Server) listQueue(c *gin.Context) {
+	limit := int64(200)
+	if v := c.Query("_count"); v != "" {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n < 1 || n > 1000 {
+			s.writeError(c, adapter.Errorf(adapter.EVALUE, "_count must be 1..1000").At("_count"))
+			return
+		}
+		limit = n
+	}
+	waiting, claimed, err := s.Queue.Waiting(c.Request.Context(), callerOf(c), c.Param("queue"), limit)
+	if err != nil {
+		s.writeError(c, err)
+		return
+	}
+	showPatient := principalOf(c).Role == auth.RoleLinkWorker || principalOf(c).Role == auth.RoleProvider
+	now := s.now()
+	c.JSON(http.StatusOK, gin.H{"queue": c.Param("queue"), "waiting": items(waiting, now, showPatient), "claimed": items(claimed, now, showPatient)})
+}
+
+func items(ts []*adapter.Task, now time.Time, showPatient bool) []queueItem {
+	out := make([]queueItem, 0, len(ts))
+	for _, t := range ts {
+		it := queueItem{Task: "Task/" + t.ID, Priority: string(t.Priority), Since: t.AuthoredOn.UTC().Format(time.RFC3339),
+			AgeSeconds: int64(now.Sub(t.AuthoredOn).Seconds()), SLABreached: !t.FirstContactDue.IsZero() && now.After(t.FirstContactDue)}
+		if !t.FirstContactDue.IsZero() {
+			it.FirstContactDue = t.FirstContactDue.UTC().Format(time.RFC3339)
+		}
+		if showPatient {
+			it.Patient = t.Patient
+		}
+		if !t.LeaseUntil.IsZero() {
+			it.ClaimedBy, it.LeaseExpires = t.ClaimantName, t.LeaseUntil.UTC().Format(time.RFC3339)
+		}
+		out = append(out, it)
+	}
+	return out
+}

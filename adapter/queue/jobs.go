@@ -1,0 +1,93 @@
+package queue
+
+import (
+	"context"
+	"time"
+
+	"github.com/social-prescribing/referral-adapter/adapter"
+	"github.com/social-prescribing/referral-adapter/adapter/jobs"
+)
+
+// SweepLeases returns every expired lease to its queue (job lease-sweep).
+func (s *Service) SweepLeases(ctx context.Context, _ int64) (jobs.Report, error) {
+	ids := make([]string, 0, len(s.m.Services()))
+	for _, svc := range s.m.Services() {
+		ids = append(ids, svc.ID)
+	}
+	n, err := s.store.SweepLeases(ctx, ids, s.now())
+	leaseExpiries.Add(float64(n))
+	return jobs.Report{"returned": n}, err
+}
+
+// ProviderDeadline declines referrals a VCSE provider has not answered
+// within PROVIDER_RESPONSE_DEADLINE (job provider-deadline). An onward
+// referral is declined with reason no-response and its link worker's Task
+// says so; a direct referral is re-routed along its route without that
+// service, as when a service closes.
+func (s *Service) ProviderDeadline(ctx context.Context, _ int64) (jobs.Report, error) {
+	now := s.now()
+	rep := jobs.Report{"declined": 0, "rerouted": 0}
+	for _, svc := range s.m.Services() {
+		if svc.Kind != adapter.KindVCSE {
+			continue
+		}
+		waiting, claimed, err := s.store.Waiting(ctx, svc.ID, 10000)
+		if err != nil {
+			return rep, err
+		}
+		var direct []string
+		for _, t := range append(waiting, claimed...) {
+			if t.Status != adapter.TaskRequested || now.Sub(t.AuthoredOn) < s.cfg.ProviderDeadline {
+				continue
+			}
+			if t.PartOf == "" {
+				direct = append(direct, t.ID)
+				continue
+			}
+			if err := s.declineNoResponse(ctx, t, svc, now); err != nil {
+				return rep, err
+			}
+			rep["declined"]++
+		}
+		if len(direct) > 0 {
+			moved, err := s.store.RerouteTasks(ctx, svc.ID, s.m.Routing(now, s.stale), direct)
+			if err != nil {
+				return rep, err
+			}
+			rep["rerouted"] += len(moved)
+		}
+	}
+	return rep, nil
+}
+
+var system = adapter.Actor{Subject: "referral-adapter", Role: "system"}
+
+func (s *Service) declineNoResponse(ctx context.Context, child *adapter.Task, svc *adapter.Service, now time.Time) error {
+	_, err := s.store.UpdateTask(ctx, child.ID, func(t *adapter.Task) (adapter.TaskChange, error) {
+		if t.Status != adapter.TaskRequested {
+			return adapter.TaskChange{}, errGone
+		}
+		h, err := t.Apply(adapter.Transition{To: adapter.TaskRejected, BusinessStatus: adapter.BSProviderDecline,
+			Reason: adapter.ReasonNoResponse, By: system, At: now})
+		t.StatusReason = svc.Name + " did not respond within the deadline; declined automatically"
+		return adapter.TaskChange{History: h}, err
+	})
+	if err == errGone {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	_, err = s.store.UpdateTask(ctx, child.PartOf, func(t *adapter.Task) (adapter.TaskChange, error) {
+		from := string(t.Status)
+		t.StatusReason = svc.Name + " did not respond in time: please refer on to another service"
+		t.LastModified = now
+		t.Version++
+		return adapter.TaskChange{History: adapter.HistoryEntry{At: now, By: system, From: from, To: from,
+			BusinessStatus: adapter.BSProviderDecline, Reason: adapter.ReasonNoResponse}}, nil
+	})
+	return err
+}
+
+// errGone ends an update whose Task moved on meanwhile.
+var errGone = adapter.Errorf(adapter.ECONFLICT, "the referral moved on")

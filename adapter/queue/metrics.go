@@ -1,0 +1,17 @@
+package queue
+
+import (
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promauto"
+)
+
+var (
+	claimsTotal = promauto.NewCounterVec(prometheus.CounterOpts{
+		Namespace: "referral_adapter", Subsystem: "queue", Name: "claims_total",
+		Help: "Referrals claimed, by service.",
+	}, []string{"service"})
+	leaseExpiries = promauto.NewCounter(prometheus.CounterOpts{
+		Namespace: "referral_adapter", Subsystem: "queue", Name: "lease_expiries_total",
+		Help: "Claimed referrals returned to their queue because the lease expired (by the sweep job).",
+	})
+)

@@ -1,0 +1,231 @@
+package queue
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/social-prescribing/referral-adapter/adapter"
+	"github.com/social-prescribing/referral-adapter/adapter/mapping"
+)
+
+// Config is the queue's environment configuration.
+type Config struct {
+	Lease            time.Duration `env:"LEASE_DURATION, default=15m"`
+	ProviderDeadline time.Duration `env:"PROVIDER_RESPONSE_DEADLINE, default=336h"` // 14 days
+}
+
+// Validate reports configuration problems.
+func (c *Config) Validate() []error {
+	var errs []error
+	if c.Lease < time.Second || c.Lease > 24*time.Hour {
+		errs = append(errs, fmt.Errorf("queue: LEASE_DURATION must be between 1s and 24h"))
+	}
+	if c.ProviderDeadline < time.Minute {
+		errs = append(errs, fmt.Errorf("queue: PROVIDER_RESPONSE_DEADLINE must be at least 1m"))
+	}
+	return errs
+}
+
+// Store is what the queue needs from the store.
+type Store interface {
+	Task(ctx context.Context, id string) (*adapter.Task, error)
+	Claim(ctx context.Context, service, claimant, name string, now, until time.Time) (*adapter.Task, error)
+	Renew(ctx context.Context, t *adapter.Task, claimant string, now, until time.Time) (bool, error)
+	SweepLeases(ctx context.Context, services []string, now time.Time) (int, error)
+	UpdateTask(ctx context.Context, id string, fn func(*adapter.Task) (adapter.TaskChange, error)) (*adapter.Task, error)
+	Waiting(ctx context.Context, service string, limit int64) (waiting, claimed []*adapter.Task, err error)
+	RerouteTasks(ctx context.Context, service string, r *adapter.Routing, ids []string) ([]adapter.Rerouted, error)
+}
+
+// Service runs the queue.
+type Service struct {
+	store Store
+	m     *mapping.Mappings
+	cfg   Config
+	now   func() time.Time
+	newID func() string
+	stale time.Duration
+}
+
+// New returns a queue Service. staleAfter is the capacity staleness used
+// when a referral is re-routed.
+func New(s Store, m *mapping.Mappings, cfg Config, staleAfter time.Duration) *Service {
+	return &Service{store: s, m: m, cfg: cfg, now: time.Now, newID: uuid.NewString, stale: staleAfter}
+}
+
+// Caller is who is acting, from the token.
+type Caller struct {
+	adapter.Actor
+	Name string // display name of the person, for the named contact
+}
+
+func (c Caller) admin() bool { return c.Role == "admin" }
+
+// works reports whether the caller's organisation runs the service (or the
+// caller is an admin). Link workers work link-worker queues; providers
+// their VCSE services' queues.
+func (s *Service) works(c Caller, service string) bool {
+	svc, ok := s.m.Service(service)
+	if !ok {
+		return false
+	}
+	if c.admin() {
+		return true
+	}
+	kindOK := c.Role == "link-worker" && svc.Kind == adapter.KindLinkWorker || c.Role == "provider" && svc.Kind == adapter.KindVCSE
+	return kindOK && svc.ProvidedBy.ODS == c.Org
+}
+
+// notFound is the answer for anything the caller may not see.
+func notFound(what string) error { return adapter.Errorf(adapter.ENOTFOUND, "%s not found", what) }
+
+// Claimed is a claim's result.
+type Claimed struct {
+	Task         *adapter.Task
+	LeaseExpires time.Time
+}
+
+// Claim gives the caller the next referral of the service's queue; nil
+// when the queue is empty.
+func (s *Service) Claim(ctx context.Context, c Caller, service string) (*Claimed, error) {
+	if !s.works(c, service) {
+		return nil, notFound("queue")
+	}
+	now := s.now()
+	until := now.Add(s.cfg.Lease)
+	t, err := s.store.Claim(ctx, service, c.Subject, c.Name, now, until)
+	if err != nil || t == nil {
+		return nil, err
+	}
+	claimsTotal.WithLabelValues(service).Inc()
+	return &Claimed{Task: t, LeaseExpires: until}, nil
+}
+
+// Renew extends the caller's lease on a referral.
+func (s *Service) Renew(ctx context.Context, c Caller, id string) (*Claimed, error) {
+	t, err := s.visible(ctx, c, id)
+	if err != nil {
+		return nil, err
+	}
+	now := s.now()
+	until := now.Add(s.cfg.Lease)
+	ok, err := s.store.Renew(ctx, t, c.Subject, now, until)
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return nil, adapter.Errorf(adapter.ECONFLICT, "you hold no live lease on this referral: claim it again")
+	}
+	t.LeaseUntil = until
+	return &Claimed{Task: t, LeaseExpires: until}, nil
+}
+
+// visible loads a Task the caller works on (its service's organisation, or
+// the referring practice for practices), answering not found otherwise.
+func (s *Service) visible(ctx context.Context, c Caller, id string) (*adapter.Task, error) {
+	t, err := s.store.Task(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if c.Role == "practice" && t.Practice == c.Org || s.works(c, t.Owner) {
+		return t, nil
+	}
+	return nil, notFound("referral")
+}
+
+// leasedByOther reports whether someone else holds a live lease.
+func leasedByOther(t *adapter.Task, c Caller, now time.Time) bool {
+	return t.Claimant != "" && t.Claimant != c.Subject && t.LeaseUntil.After(now)
+}
+
+// Transition moves a referral through its lifecycle.
+func (s *Service) Transition(ctx context.Context, c Caller, id string, tr adapter.Transition) (*adapter.Task, error) {
+	if _, err := s.visible(ctx, c, id); err != nil {
+		return nil, err
+	}
+	return s.store.UpdateTask(ctx, id, func(t *adapter.Task) (adapter.TaskChange, error) {
+		now := s.now()
+		if c.Role == "practice" && tr.To != adapter.TaskCancelled {
+			return adapter.TaskChange{}, adapter.Errorf(adapter.EFORBIDDEN, "a referring practice can only cancel its referral")
+		}
+		if leasedByOther(t, c, now) {
+			return adapter.TaskChange{}, adapter.Errorf(adapter.ECONFLICT, "another worker holds this referral until %s", t.LeaseUntil.Format(time.RFC3339))
+		}
+		tr.By, tr.At = c.Actor, now
+		h, err := t.Apply(tr)
+		if err != nil {
+			return adapter.TaskChange{}, err
+		}
+		if t.Status != adapter.TaskRequested {
+			t.LeaseUntil = time.Time{}
+			if t.Claimant == "" && c.Role != "practice" {
+				t.Claimant, t.ClaimantName = c.Subject, c.Name
+			}
+		}
+		return adapter.TaskChange{History: h}, nil
+	})
+}
+
+// ReferOn refers the patient on from a link-worker referral to a VCSE
+// service: a child Task (partOf the link-worker Task) in the provider's
+// queue, holding a capacity slot there.
+func (s *Service) ReferOn(ctx context.Context, c Caller, id, service, reason string) (*adapter.Task, *adapter.Task, error) {
+	target, ok := s.m.Service(service)
+	if !ok || target.Kind != adapter.KindVCSE {
+		return nil, nil, adapter.Errorf(adapter.EVALUE, "service %q is not a VCSE service in the directory", clip(service)).At("service")
+	}
+	if _, err := s.visible(ctx, c, id); err != nil {
+		return nil, nil, err
+	}
+	var child *adapter.Task
+	parent, err := s.store.UpdateTask(ctx, id, func(t *adapter.Task) (adapter.TaskChange, error) {
+		if c.Role != "link-worker" && !c.admin() {
+			return adapter.TaskChange{}, adapter.Errorf(adapter.EFORBIDDEN, "only link workers refer on")
+		}
+		now := s.now()
+		to := adapter.TaskInProgress
+		h, err := t.Apply(adapter.Transition{To: to, BusinessStatus: adapter.BSOnwardReferred, Reason: reason, By: c.Actor, At: now})
+		if err != nil {
+			return adapter.TaskChange{}, err
+		}
+		t.StatusReason = "Referred on to " + target.Name
+		child = s.childTask(t, target, now)
+		return adapter.TaskChange{History: h, Child: child}, nil
+	})
+	if err == adapter.ErrNoCapacity {
+		return nil, nil, adapter.Errorf(adapter.ECONFLICT, "%s cannot take a referral now (paused, closed, waitlisting or full): choose another service", target.Name).At("service")
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	return parent, child, nil
+}
+
+func (s *Service) childTask(parent *adapter.Task, target *adapter.Service, now time.Time) *adapter.Task {
+	bs, _ := adapter.BusinessStatus(adapter.BSRouted)
+	return &adapter.Task{
+		ID: s.newID(), ReferralID: parent.ReferralID, PartOf: parent.ID, Practice: parent.Practice, Patient: parent.Patient,
+		Requester: parent.Requester, Owner: target.ID, Status: adapter.TaskRequested, BusinessStatus: bs,
+		StatusReason: "Referred on by the link worker to " + target.Name, Priority: parent.Priority, Rule: parent.Rule,
+		AuthoredOn: now, LastModified: now, Version: 1, FirstContactDue: now.Add(s.cfg.ProviderDeadline),
+		Reserved: target.ID, Source: parent.Source,
+	}
+}
+
+// Waiting lists a service's queue for a caller who works it.
+func (s *Service) Waiting(ctx context.Context, c Caller, service string, limit int64) (waiting, claimed []*adapter.Task, err error) {
+	if !s.works(c, service) {
+		return nil, nil, notFound("queue")
+	}
+	return s.store.Waiting(ctx, service, limit)
+}
+
+func clip(s string) string {
+	if len(s) > 64 {
+		return s[:64]
+	}
+	return s
+}

@@ -1,0 +1,72 @@
+package redis
+
+import (
+	"context"
+	"encoding/json"
+	"strconv"
+	"time"
+
+	"github.com/social-prescribing/referral-adapter/adapter"
+)
+
+// outcomeMeta is the stored description of an outcome beside its JSON.
+type outcomeMeta struct {
+	Categories     []adapter.Coding `json:"cat,omitempty"`
+	SecurityLabels []adapter.Coding `json:"sec,omitempty"`
+	Codes          []adapter.Coding `json:"code,omitempty"`
+}
+
+// SaveOutcome stores an outcome resource and links it to its Task, in one
+// transaction.
+func (s *Store) SaveOutcome(ctx context.Context, o adapter.OutcomeRecord, body []byte) error {
+	meta, _ := json.Marshal(outcomeMeta{o.Categories, o.SecurityLabels, o.Codes})
+	pipe := s.c.TxPipeline()
+	pipe.HSet(ctx, s.k.outcome(o.ID), hJSON, body, "task", o.TaskID, "type", o.Type, hPractice, o.Practice,
+		"ok", strconv.FormatBool(o.Approved), "at", o.Recorded.UnixMilli(), "by", o.By, "meta", meta)
+	pipe.SAdd(ctx, s.k.taskOutcomes(o.TaskID), o.ID)
+	_, err := pipe.Exec(ctx)
+	return s.fail(err)
+}
+
+// Outcome returns an outcome and its JSON.
+func (s *Store) Outcome(ctx context.Context, id string) (*adapter.OutcomeRecord, []byte, error) {
+	h, err := s.c.HGetAll(ctx, s.k.outcome(id)).Result()
+	if err != nil {
+		return nil, nil, s.fail(err)
+	}
+	if len(h) == 0 {
+		return nil, nil, adapter.Errorf(adapter.ENOTFOUND, "outcome not found")
+	}
+	return outcomeFromHash(id, h), []byte(h[hJSON]), nil
+}
+
+// Outcomes returns the outcomes recorded on a Task (without their JSON).
+func (s *Store) Outcomes(ctx context.Context, taskID string) ([]*adapter.OutcomeRecord, error) {
+	ids, err := s.c.SMembers(ctx, s.k.taskOutcomes(taskID)).Result()
+	if err != nil {
+		return nil, s.fail(err)
+	}
+	out := make([]*adapter.OutcomeRecord, 0, len(ids))
+	for _, id := range ids {
+		h, err := s.c.HMGet(ctx, s.k.outcome(id), "task", "type", hPractice, "ok", "at", "by", "meta").Result()
+		if err != nil {
+			return nil, s.fail(err)
+		}
+		m := map[string]string{}
+		for i, f := range []string{"task", "type", hPractice, "ok", "at", "by", "meta"} {
+			if v, ok := h[i].(string); ok {
+				m[f] = v
+			}
+		}
+		out = append(out, outcomeFromHash(id, m))
+	}
+	return out, nil
+}
+
+func outcomeFromHash(id string, h map[string]string) *adapter.OutcomeRecord {
+	ms, _ := strconv.ParseInt(h["at"], 10, 64)
+	var meta outcomeMeta
+	_ = json.Unmarshal([]byte(h["meta"]), &meta)
+	return &adapter.OutcomeRecord{ID: id, TaskID: h["task"], Type: h["type"], Practice: h[hPractice], Approved: h["ok"] == "true",
+		Recorded: time.UnixMilli(ms).UTC(), By: h["by"], Categories: meta.Categories, SecurityLabels: meta.SecurityLabels, Codes: meta.Codes}
+}
