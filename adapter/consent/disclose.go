@@ -1,0 +1,44 @@
+package consent
+
+import (
+	"time"
+
+	"github.com/social-prescribing/referral-adapter/adapter"
+)
+
+// OutcomeMeta is what disclosing one outcome of a referral (an
+// Observation, Procedure or Goal) to the referring practice depends on.
+type OutcomeMeta struct {
+	Approved       bool   // the patient approved sharing it with the GP
+	Patient        string // the referral's patient reference
+	ResourceType   string
+	Reference      string   // "Observation/123"
+	Related        []string // its Task and referral, e.g. "Task/abc", "ServiceRequest/abc"
+	Recorded       time.Time
+	Categories     []adapter.Coding
+	Codes          []adapter.Coding
+	SecurityLabels []adapter.Coding
+}
+
+// Disclose decides whether an outcome may go back to the referring
+// practice: only when the patient approved it AND their consent permits
+// disclosing it to that practice for their care (action disclose, purpose
+// TREAT), sensitive categories only when explicitly permitted.
+func Disclose(o OutcomeMeta, consents []Consent, practice RequestActor, now time.Time) (bool, Decision) {
+	if !o.Approved {
+		return false, Decision{Reason: "the patient did not approve sharing this outcome"}
+	}
+	d := Decide(consents, DisclosureRequest(o, practice), now)
+	return d.Permit, d
+}
+
+// DisclosureRequest is the request Disclose puts to the engine.
+func DisclosureRequest(o OutcomeMeta, practice RequestActor) Request {
+	codes := make([]adapter.Coding, 0, len(o.Categories)+len(o.Codes))
+	codes = append(append(codes, o.Categories...), o.Codes...)
+	return Request{
+		Patient: o.Patient, Actor: practice, Action: ActionDisclose, Purpose: PurposeTreat,
+		Classes: []adapter.Coding{ResourceClass(o.ResourceType)}, Codes: codes, SecurityLabels: o.SecurityLabels,
+		Data: o.Reference, Related: o.Related, DataTime: o.Recorded,
+	}
+}
