@@ -59,25 +59,33 @@ func (c *Consent) applies(req *Request, now time.Time) bool {
 
 // evaluate decides the request by this consent; ok is false when the
 // consent does not apply to it.
+//
+// A root provision that states its type is the base policy and scopes the
+// consent: a request it does not match is none of the consent's business.
+// A root provision without a type is, as R4 defines Consent.provision, an
+// exception to the base policy of Consent.policyRule: it decides the
+// requests it matches (with the opposite type), the base decides the rest.
+// Without a typed root or a readable policyRule the consent is ignored.
 func (c *Consent) evaluate(req *Request, now time.Time) (outcome, bool) {
 	if !c.applies(req, now) {
 		return outcome{}, false
 	}
 	root := c.Provision
-	if root == nil {
-		root = &Provision{}
-	}
-	base := root.Type
-	if base == "" {
-		var ok bool
-		if base, ok = policyBase(c.PolicyRule); !ok {
-			base = Deny
+	if root != nil && root.Type != "" {
+		if !root.matches(req, now, root.Type) {
+			return outcome{}, false
 		}
+		return root.evaluate(root.Type, "provision", req, now, nil), true
 	}
-	if !root.matches(req, now, base) {
+	base, ok := policyBase(c.PolicyRule)
+	if !ok {
 		return outcome{}, false
 	}
-	return root.evaluate(base, "provision", req, now, nil), true
+	policy := []hop{{&Provision{}, base}}
+	if root != nil && root.matches(req, now, base.opposite()) {
+		return root.evaluate(base.opposite(), "provision", req, now, policy), true
+	}
+	return outcome{t: base, path: "policyRule", hops: policy}, true
 }
 
 // evaluate decides a request that p (of effective type t) matched: the

@@ -304,9 +304,23 @@ func TestDecideApplicability(t *testing.T) {
 		}), toGP(), false, "", "", ""},
 		{"category asked for", []Consent{base}, with(toGP(), func(r *Request) { r.ConsentCategories = codings(catConsent) }), true, "c1", "", ""},
 		{"category not among the consent's", []Consent{base}, with(toGP(), func(r *Request) { r.ConsentCategories = codings(catNPP) }), false, "", "", ""},
-		{"no provision, OPTIN", mod(func(c *Consent) { c.Provision, c.PolicyRule = nil, optIn }), toGP(), true, "c1", "provision", ""},
-		{"untyped root, OPTOUT", mod(func(c *Consent) { c.Provision, c.PolicyRule = &Provision{}, optOut }), toGP(), false, "c1", "provision", ""},
-		{"untyped root, no policy: deny", mod(func(c *Consent) { c.Provision = &Provision{} }), toGP(), false, "c1", "provision", ""},
+		{"no provision, OPTIN", mod(func(c *Consent) { c.Provision, c.PolicyRule = nil, optIn }), toGP(), true, "c1", "policyRule", ""},
+		{"no provision, OPTOUT", mod(func(c *Consent) { c.Provision, c.PolicyRule = nil, optOut }), toGP(), false, "c1", "policyRule", ""},
+		{"untyped root is an exception to OPTOUT", mod(func(c *Consent) {
+			c.Provision, c.PolicyRule = &Provision{Actors: []Actor{actor(ircp, gp)}}, optOut
+		}), toGP(), true, "c1", "provision", ""},
+		{"outside the untyped root, OPTOUT decides", mod(func(c *Consent) {
+			c.Provision, c.PolicyRule = &Provision{Actors: []Actor{actor(ircp, vcse)}}, optOut
+		}), toGP(), false, "c1", "policyRule", "denied by policyRule"},
+		{"untyped root is an exception to OPTIN, with its own exceptions", mod(func(c *Consent) {
+			c.Provision = &Provision{Actors: []Actor{actor(ircp, gp)}, Provisions: []Provision{{Codes: codings(wellbeing)}}}
+			c.PolicyRule = optIn
+		}), toGP(), true, "c1", "provision.provision[0]", ""},
+		{"a typed root ignores policyRule", mod(func(c *Consent) {
+			c.Provision, c.PolicyRule = &Provision{Type: Permit, Actors: []Actor{actor(ircp, vcse)}}, optIn
+		}), toGP(), false, "", "", "no active consent"},
+		{"untyped root, no policy: ignored", mod(func(c *Consent) { c.Provision = &Provision{} }), toGP(), false, "", "", "no active consent"},
+		{"no provision, no policy: ignored", mod(func(c *Consent) { c.Provision = nil }), toGP(), false, "", "", "no active consent"},
 	})
 }
 

@@ -105,8 +105,11 @@ func checkDecision(t *testing.T, round int, consents []Consent, d Decision) {
 
 // at resolves a provision path such as "provision.provision[1]".
 func at(root *Provision, path string) (*Provision, bool) {
+	if path == "policyRule" {
+		return &Provision{}, true
+	}
 	if root == nil {
-		return &Provision{}, path == "provision"
+		return nil, false
 	}
 	parts := strings.Split(path, ".")
 	if parts[0] != "provision" {
@@ -134,21 +137,24 @@ func refPermits(consents []Consent, req Request, now time.Time) bool {
 		if c.Status != StatusActive || c.Patient != req.Patient || !slices.ContainsFunc(c.Scope, ScopePrivacy.Same) {
 			continue
 		}
-		root := c.Provision
-		if root == nil {
-			root = &Provision{}
-		}
-		base := root.Type
-		if base == "" {
-			base = Deny
-			if b, ok := policyBase(c.PolicyRule); ok {
-				base = b
+		var frontier [][]hop
+		switch root := c.Provision; {
+		case root != nil && root.Type != "":
+			if !root.matches(&req, now, root.Type) {
+				continue
+			}
+			frontier = refFrontier(root, root.Type, nil, &req, now)
+		default:
+			base, ok := policyBase(c.PolicyRule)
+			if !ok {
+				continue
+			}
+			policy := []hop{{&Provision{}, base}}
+			frontier = [][]hop{policy}
+			if root != nil && root.matches(&req, now, base.opposite()) {
+				frontier = refFrontier(root, base.opposite(), policy, &req, now)
 			}
 		}
-		if !root.matches(&req, now, base) {
-			continue
-		}
-		frontier := refFrontier(root, base, nil, &req, now)
 		permit := true
 		for _, chain := range frontier {
 			if chain[len(chain)-1].t == Deny {

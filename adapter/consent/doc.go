@@ -6,15 +6,18 @@
 // The rules, from issue 4:
 //
 //   - Only Consents with status active, for the request's patient, with
-//     scope patient-privacy, with one of the request's consent categories
-//     (when it names any) and whose root provision period covers now are
-//     considered.
-//   - The root provision's type is the base policy. When a root provision
-//     states no type (as R4 allows, and several of the standard's examples
-//     do) the base comes from Consent.policyRule: OPTIN/OPTINR permit,
-//     OPTOUT/OPTOUTE deny; with neither, deny.
-//   - A Consent applies to a request when its root provision matches it;
-//     otherwise the Consent says nothing about that request.
+//     scope patient-privacy and with one of the request's consent
+//     categories (when it names any) are considered.
+//   - The root provision's type is the base policy, and its criteria scope
+//     the Consent: outside its period (the Consent's validity), or for a
+//     request it does not otherwise match, the Consent says nothing.
+//   - A root provision that states no type (as R4 intends, and several of
+//     the standard's examples do) is what R4 defines Consent.provision to
+//     be: an exception to the base policy given by Consent.policyRule
+//     (OPTIN/OPTINR permit, OPTOUT/OPTOUTE deny). It decides the requests
+//     it matches, with the opposite type; the base decides the rest
+//     (ProvisionPath "policyRule"). A Consent with neither a typed root
+//     nor a readable policyRule is ignored.
 //   - Nested provisions are exceptions of the opposite type to their parent
 //     (a nested provision that states its type keeps it), and may have
 //     exceptions of their own. A matching exception overrides its parent;
