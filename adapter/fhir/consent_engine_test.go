@@ -96,7 +96,9 @@ func TestConsentR4Examples(t *testing.T) {
 		}
 		byName[strings.TrimSuffix(strings.TrimPrefix(filepath.Base(f), "Consent-consent-example-"), ".json")] = parseConsent(t, p, body)
 	}
-	sct := func(code string) adapter.Coding { return adapter.Coding{System: consent.SystemParticipation, Code: code} }
+	sct := func(code string) adapter.Coding {
+		return adapter.Coding{System: consent.SystemParticipation, Code: code}
+	}
 	access := consent.ActionAccess
 	correct := adapter.Coding{System: consent.SystemAction, Code: "correct"}
 	etreat := adapter.Coding{System: consent.SystemActReason, Code: "ETREAT"}
