@@ -79,6 +79,9 @@ func (t *Task) Apply(tr Transition) (HistoryEntry, error) {
 	if !tr.To.Valid() {
 		return HistoryEntry{}, Errorf(EVALUE, "unknown Task status %q", tr.To).At("status")
 	}
+	if t.ConsentHeld() && tr.To != TaskCancelled {
+		return HistoryEntry{}, ErrConsentHeld
+	}
 	step := tr.To == t.Status
 	if step && (tr.BusinessStatus == "" || t.Status.Terminal()) || !step && !t.Status.CanTransitionTo(tr.To) {
 		return HistoryEntry{}, t.illegal(tr.To)

@@ -95,4 +95,11 @@ type Task struct {
 	LeaseUntil   time.Time
 	// Source is who referred (GP, nurse, care navigator...).
 	Source ReferralSource
+	// Consent hold (issue 4): while the referral waits for the patient's
+	// consent (created held, or paused when consent was withdrawn),
+	// HeldSince is when the wait began and HeldFrom and HeldBS the status
+	// and business status it returns to. Zero when not held for consent.
+	HeldSince time.Time
+	HeldFrom  TaskStatus
+	HeldBS    string
 }

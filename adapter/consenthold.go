@@ -1,0 +1,134 @@
+package adapter
+
+import (
+	"fmt"
+	"time"
+)
+
+// Consent holds (issue 4). A referral needs the patient's consent to
+// disclose it to the social prescribing service. Without one it is
+// accepted but held (on-hold, awaiting-consent) and not queued; it is
+// released when a consent permitting the disclosure arrives, paused the
+// same way when that consent is withdrawn, and cancelled when no consent
+// arrives within the configured time. These are the adapter's own moves,
+// not transitions a caller can ask for.
+
+// Task.statusReason texts of consent holds: plain words for the referrer.
+const (
+	ReasonAwaitingConsent = "awaiting consent"
+	ReasonConsentWithdraw = "paused: the patient's consent to share the referral was withdrawn"
+)
+
+// adapterActor is the adapter itself, in the history of its own moves.
+var adapterActor = Actor{Subject: "referral-adapter", Role: "system"}
+
+// ConsentHeld reports whether the Task is on hold waiting for consent.
+func (t *Task) ConsentHeld() bool {
+	return t.Status == TaskOnHold && !t.HeldSince.IsZero()
+}
+
+// AwaitConsent makes a new Task wait for consent: on-hold, awaiting
+// consent, returning to its status (requested) and business status when
+// consent arrives. It records no history: the Task is created this way.
+func (t *Task) AwaitConsent(now time.Time) {
+	t.hold(ReasonAwaitingConsent, now)
+}
+
+// PauseForConsent puts a live referral on hold because the consent that
+// allowed it was withdrawn. The lease of a claimed referral is dropped;
+// its capacity slot is kept.
+func (t *Task) PauseForConsent(now time.Time) HistoryEntry {
+	h := HistoryEntry{At: now, By: adapterActor, From: string(t.Status), To: string(TaskOnHold),
+		BusinessStatus: BSAwaitingConsent, Reason: ReasonConsentWithdraw}
+	t.hold(ReasonConsentWithdraw, now)
+	t.Claimant, t.ClaimantName, t.LeaseUntil = "", "", time.Time{}
+	t.Version++
+	return h
+}
+
+func (t *Task) hold(reason string, now time.Time) {
+	bs := t.BusinessStatus.Code
+	if bs == BSClaimed || bs == "" {
+		bs = BSRouted
+	}
+	t.HeldFrom, t.HeldBS, t.HeldSince = t.Status, bs, now
+	t.Status, t.StatusReason, t.LastModified = TaskOnHold, reason, now
+	t.BusinessStatus, _ = BusinessStatus(BSAwaitingConsent)
+}
+
+// ReleaseConsentHold returns a held referral to where it was: a new one to
+// requested (the store queues it), a paused one to its earlier status.
+func (t *Task) ReleaseConsentHold(now time.Time) HistoryEntry {
+	to := t.HeldFrom
+	if !to.Valid() || to.Terminal() || to == TaskOnHold {
+		to = TaskRequested
+	}
+	bs, ok := BusinessStatus(t.HeldBS)
+	if !ok || to == TaskRequested {
+		bs, _ = BusinessStatus(BSRouted)
+	}
+	h := HistoryEntry{At: now, By: adapterActor, From: string(t.Status), To: string(to), BusinessStatus: bs.Code,
+		Reason: "consent received"}
+	t.Status, t.BusinessStatus, t.StatusReason, t.LastModified = to, bs, "", now
+	t.clearHold()
+	t.Version++
+	return h
+}
+
+// ExpireConsentHold cancels a referral that waited for consent longer than
+// maxAge.
+func (t *Task) ExpireConsentHold(maxAge time.Duration, now time.Time) HistoryEntry {
+	reason := fmt.Sprintf("Cancelled: the patient's consent was not received within %s", days(maxAge))
+	h := HistoryEntry{At: now, By: adapterActor, From: string(t.Status), To: string(TaskCancelled),
+		BusinessStatus: BSConsentExpired, Reason: reason}
+	t.Status, t.StatusReason, t.LastModified = TaskCancelled, reason, now
+	t.BusinessStatus, _ = BusinessStatus(BSConsentExpired)
+	t.clearHold()
+	t.Version++
+	return h
+}
+
+func (t *Task) clearHold() {
+	t.HeldSince, t.HeldFrom, t.HeldBS = time.Time{}, "", ""
+}
+
+// days words a duration for a reason: "30 days", "1 day", or hours when
+// shorter.
+func days(d time.Duration) string {
+	switch n := int(d / (24 * time.Hour)); {
+	case d < 24*time.Hour:
+		return fmt.Sprintf("%d hours", int(d/time.Hour))
+	case n == 1:
+		return "1 day"
+	default:
+		return fmt.Sprintf("%d days", n)
+	}
+}
+
+// ConsentMoveKind is what a consent move does to a referral.
+type ConsentMoveKind string
+
+// Consent moves.
+const (
+	MovePause   ConsentMoveKind = "pause"   // consent withdrawn: on hold
+	MoveRelease ConsentMoveKind = "release" // consent arrived: back to its queue or status
+	MoveExpire  ConsentMoveKind = "expire"  // no consent in time: cancelled
+)
+
+// ConsentMove is one such change, decided in Go and written by the store
+// atomically with everything it implies (queues, leases, waitlists,
+// capacity slots), provided the Task is still at Before's version.
+type ConsentMove struct {
+	Kind    ConsentMoveKind
+	Before  Task
+	After   *Task
+	History HistoryEntry
+	// Placement is set by the store when a released referral was placed by
+	// capacity.
+	Placement *Placement
+}
+
+// ErrConsentHeld refuses a caller's transition of a referral that waits
+// for consent: it can only be cancelled until consent arrives.
+var ErrConsentHeld = &Error{Code: ECONFLICT, Message: "the referral is on hold awaiting the patient's consent; until consent arrives it can only be cancelled",
+	Expression: []string{"status"}}
