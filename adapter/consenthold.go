@@ -128,6 +128,11 @@ type ConsentMove struct {
 	Placement *Placement
 }
 
+// ErrStaleConsentMove is returned by a store when a Task changed between
+// reading it and writing a consent move: nothing was written; read again
+// and decide again.
+var ErrStaleConsentMove = &Error{Code: ECONFLICT, Message: "the referral changed meanwhile; try again"}
+
 // ErrConsentHeld refuses a caller's transition of a referral that waits
 // for consent: it can only be cancelled until consent arrives.
 var ErrConsentHeld = &Error{Code: ECONFLICT, Message: "the referral is on hold awaiting the patient's consent; until consent arrives it can only be cancelled",

@@ -26,6 +26,10 @@ type Submission struct {
 	// Placement is set by the store: where capacity-aware routing put the
 	// referral.
 	Placement *Placement
+	// Version (Consent only), when above 1, writes a new version of the
+	// existing resource ID in place (a withdrawn consent); its identifier
+	// already names that resource and is not claimed again.
+	Version int
 }
 
 // IntakeBatch is everything one request creates, written atomically.

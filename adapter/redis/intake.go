@@ -122,12 +122,13 @@ func applyOwners(b *adapter.IntakeBatch, owners []string, placements []placement
 func (s *Store) intakeItem(b *adapter.IntakeBatch, sub *adapter.Submission) intakeItem {
 	practice := b.Practice
 	it := intakeItem{ID: sub.ID, Existing: sub.Existing != ""}
-	if !sub.Identifier.IsZero() {
+	if !sub.Identifier.IsZero() && sub.Version <= 1 {
 		it.Idem = idemField(practice, sub.Kind, sub.Identifier.String())
 	}
 	switch sub.Kind {
 	case adapter.KindServiceRequest:
 		it.Cmds = [][]string{{"SET", s.k.serviceRequest(sub.ID), string(sub.JSON)}}
+		it.Cmds = append(it.Cmds, s.consentIndexCmds(practice, sub)...)
 	case adapter.KindConsent:
 		it.Cmds = [][]string{{"HSET", s.k.consent(sub.ID), hJSON, string(sub.JSON), hPractice, practice, hPatient, sub.Patient}}
 		if sub.Patient != "" {

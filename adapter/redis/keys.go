@@ -94,3 +94,15 @@ func (k keys) taskOutcomes(task string) string { return k.p + "outs:" + task }
 // Sorted set of every Task id scored by its last change (unix ms), for
 // polling with _lastUpdated and for retention.
 func (k keys) taskIndex() string { return k.p + "tmod" }
+
+// Consent (issue 4).
+
+// Set of the referral Task ids (the ServiceRequest ids) a practice sent for
+// one patient reference: the referrals that patient's consents govern.
+func (k keys) patientReferrals(practice, patient string) string {
+	return k.p + "preferrals:" + practice + ":" + patient
+}
+
+// Sorted set of the Task ids waiting for consent, scored by when each
+// began waiting (unix ms), for cancelling holds that waited too long.
+func (k keys) consentHolds() string { return k.p + "cholds" }

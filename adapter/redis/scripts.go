@@ -55,3 +55,10 @@ var (
 	renewScript      = goredis.NewScript(renewLua)
 	transitionScript = withCapacity(transitionLua)
 )
+
+// Consent scripts (issue 4).
+var (
+	//go:embed lua/consent_hold.lua
+	consentHoldLua    string
+	consentHoldScript = withCapacity(consentHoldLua)
+)

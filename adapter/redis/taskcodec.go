@@ -36,6 +36,10 @@ const (
 	fPrevBS   = "pbs"  // business status before the claim, restored if the lease expires
 	fScore    = "qs"   // queue score at claim time, to return to the same place
 	fSource   = "src"  // referral source (adapter.ReferralSource)
+	// Consent (issue 4).
+	fHeldSince = "hsn" // when the referral began waiting for consent, unix ms; absent when not held for consent
+	fHeldFrom  = "hfr" // status it returns to when consent arrives
+	fHeldBS    = "hbs" // business status it returns to
 )
 
 // taskFields flattens a Task into HSET arguments (field, value, ...).
@@ -68,6 +72,9 @@ func taskFields(t *adapter.Task) []string {
 	add(fClaimNm, t.ClaimantName)
 	add(fLease, msString(t.LeaseUntil))
 	add(fSource, string(t.Source))
+	add(fHeldSince, msString(t.HeldSince))
+	add(fHeldFrom, string(t.HeldFrom))
+	add(fHeldBS, t.HeldBS)
 	return out
 }
 
@@ -87,7 +94,8 @@ func taskFromHash(id string, h map[string]string) *adapter.Task {
 		Version: v, FirstContactDue: msTime(h[fDue]),
 		Reserved: h[fReserved], Route: decodeRoute(h[fRoute]),
 		Claimant: h[fClaimant], ClaimantName: h[fClaimNm], LeaseUntil: msTime(h[fLease]),
-		Source: adapter.ReferralSource(h[fSource]),
+		Source:    adapter.ReferralSource(h[fSource]),
+		HeldSince: msTime(h[fHeldSince]), HeldFrom: adapter.TaskStatus(h[fHeldFrom]), HeldBS: h[fHeldBS],
 	}
 }
 

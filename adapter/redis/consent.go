@@ -1,0 +1,252 @@
+package redis
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	goredis "github.com/redis/go-redis/v9"
+
+	"github.com/social-prescribing/referral-adapter/adapter"
+)
+
+// Consent holds (issue 4): the indexes that find a patient's referrals and
+// the referrals waiting for consent, and the atomic write of consent moves.
+
+// consentIndexCmds indexes a new referral under its patient, and among the
+// consent holds when it is created waiting for consent. They run inside
+// intake.lua with the referral's other writes.
+func (s *Store) consentIndexCmds(practice string, sub *adapter.Submission) [][]string {
+	t := sub.Task
+	if t == nil {
+		return nil
+	}
+	var cmds [][]string
+	if t.Patient != "" {
+		cmds = append(cmds, []string{"SADD", s.k.patientReferrals(practice, t.Patient), sub.ID})
+	}
+	if t.ConsentHeld() {
+		cmds = append(cmds, []string{"ZADD", s.k.consentHolds(), msString(t.HeldSince), sub.ID})
+	}
+	return cmds
+}
+
+// PatientConsents returns the JSON of every Consent the practice sent for
+// the patient reference.
+func (s *Store) PatientConsents(ctx context.Context, practice, patient string) ([][]byte, error) {
+	ids, err := s.c.SMembers(ctx, s.k.patientConsents(patient)).Result()
+	if err != nil {
+		return nil, s.fail(err)
+	}
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	pipe := s.c.Pipeline()
+	cmds := make([]*goredis.SliceCmd, len(ids))
+	for i, id := range ids {
+		cmds[i] = pipe.HMGet(ctx, s.k.consent(id), hJSON, hPractice)
+	}
+	if _, err := pipe.Exec(ctx); err != nil {
+		return nil, s.fail(err)
+	}
+	var out [][]byte
+	for _, c := range cmds {
+		v := c.Val()
+		j, _ := v[0].(string)
+		p, _ := v[1].(string)
+		if j != "" && p == practice {
+			out = append(out, []byte(j))
+		}
+	}
+	return out, nil
+}
+
+// PatientReferrals returns the Tasks of the referrals the practice sent for
+// the patient reference, with their onward-referral Tasks.
+func (s *Store) PatientReferrals(ctx context.Context, practice, patient string) ([]*adapter.Task, error) {
+	ids, err := s.c.SMembers(ctx, s.k.patientReferrals(practice, patient)).Result()
+	if err != nil {
+		return nil, s.fail(err)
+	}
+	var out []*adapter.Task
+	for _, id := range ids {
+		ts, err := s.TasksForReferral(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, ts...)
+	}
+	return out, nil
+}
+
+// ConsentHolds returns up to limit Tasks that began waiting for consent at
+// or before cutoff, longest waiting first. Entries of Tasks that no longer
+// wait (cancelled by a caller meanwhile) are dropped from the index.
+func (s *Store) ConsentHolds(ctx context.Context, cutoff time.Time, limit int64) ([]*adapter.Task, error) {
+	ids, err := s.c.ZRangeArgs(ctx, goredis.ZRangeArgs{Key: s.k.consentHolds(), Start: "-inf",
+		Stop: msString(cutoff), ByScore: true, Count: limit}).Result()
+	if err != nil {
+		return nil, s.fail(err)
+	}
+	tasks, err := s.tasks(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	out := tasks[:0]
+	var stale []any
+	for _, t := range tasks {
+		if t.ConsentHeld() {
+			out = append(out, t)
+		} else {
+			stale = append(stale, t.ID)
+		}
+	}
+	if len(stale) > 0 {
+		if err := s.c.ZRem(ctx, s.k.consentHolds(), stale...).Err(); err != nil {
+			return nil, s.fail(err)
+		}
+	}
+	return out, nil
+}
+
+// UpdatePatientHolds reads the patient's referral Tasks, lets decide
+// choose consent moves, and writes them all atomically if no Task changed
+// meanwhile, retrying otherwise. decide may run several times and must
+// have no side effects. routing places released referrals by capacity.
+func (s *Store) UpdatePatientHolds(ctx context.Context, practice, patient string, routing *adapter.Routing,
+	decide func([]*adapter.Task) []adapter.ConsentMove) ([]adapter.ConsentMove, error) {
+	for range maxUpdateAttempts {
+		tasks, err := s.PatientReferrals(ctx, practice, patient)
+		if err != nil {
+			return nil, err
+		}
+		moves := decide(tasks)
+		err = s.ApplyConsentMoves(ctx, routing, moves)
+		if errors.Is(err, adapter.ErrStaleConsentMove) {
+			continue
+		}
+		return moves, err
+	}
+	return nil, adapter.Errorf(adapter.ECONFLICT, "the patient's referrals are changing too often; try again")
+}
+
+// consentMoveJSON is one move of consent_hold.lua's payload.
+type consentMoveJSON struct {
+	ID      string       `json:"id"`
+	Key     string       `json:"key"`
+	Expect  int          `json:"expect"`
+	Set     []string     `json:"set"`
+	Del     []string     `json:"del"`
+	ZRem    []string     `json:"zrem"`
+	ZAdd    []zaddJSON   `json:"zadd"`
+	Place   []stepJSON   `json:"place,omitempty"`
+	Score   float64      `json:"score"`
+	Release *releaseJSON `json:"release,omitempty"`
+	Hist    string       `json:"hist"`
+	Entry   string       `json:"entry"`
+}
+
+type zaddJSON struct {
+	Key   string  `json:"key"`
+	Score float64 `json:"score"`
+}
+
+type releaseJSON struct {
+	Cap string `json:"cap"`
+	Svc string `json:"svc"`
+}
+
+// ApplyConsentMoves writes consent moves, all or none, with what each
+// implies: a paused referral leaves its queue, lease and waitlist and joins
+// the consent holds; a released one leaves the holds and, back to
+// requested, rejoins its queue (keeping its capacity slot) or is placed by
+// capacity along its route; an expired one is cancelled and gives back its
+// slot. adapter.ErrStaleConsentMove when a Task is no longer at its Before
+// version.
+func (s *Store) ApplyConsentMoves(ctx context.Context, routing *adapter.Routing, moves []adapter.ConsentMove) error {
+	if len(moves) == 0 {
+		return nil
+	}
+	payload := struct {
+		Routing *routingJSON      `json:"routing,omitempty"`
+		TMod    string            `json:"tmod"`
+		Now     int64             `json:"now"`
+		Moves   []consentMoveJSON `json:"moves"`
+	}{TMod: s.k.taskIndex(), Now: moves[0].After.LastModified.UnixMilli()}
+	if routing != nil {
+		payload.Routing = s.routing(routing)
+	}
+	for _, m := range moves {
+		payload.Moves = append(payload.Moves, s.consentMove(m, routing != nil))
+	}
+	body, err := json.Marshal(payload)
+	if err != nil {
+		return fmt.Errorf("redis: consent moves: %w", err)
+	}
+	raw, err := consentHoldScript.Run(ctx, s.c, []string{s.k.consentHolds()}, body).Text()
+	if err != nil {
+		return s.fail(err)
+	}
+	var res struct {
+		Conflict   string          `json:"conflict"`
+		Placements []placementJSON `json:"placements"`
+	}
+	if err := json.Unmarshal([]byte(raw), &res); err != nil {
+		return fmt.Errorf("redis: consent moves result: %w", err)
+	}
+	if res.Conflict != "" {
+		return adapter.ErrStaleConsentMove
+	}
+	for i := range moves {
+		if i < len(res.Placements) && res.Placements[i].Own != "" {
+			res.Placements[i].apply(moves[i].After)
+			pl := res.Placements[i].placement()
+			moves[i].Placement = &pl
+		}
+	}
+	return nil
+}
+
+func (s *Store) consentMove(m adapter.ConsentMove, routing bool) consentMoveJSON {
+	b, a := &m.Before, m.After
+	entry, _ := json.Marshal(m.History)
+	j := consentMoveJSON{ID: a.ID, Key: s.k.task(a.ID), Expect: b.Version, Set: taskFields(a), Del: consentCleared(a),
+		ZRem: []string{}, ZAdd: []zaddJSON{}, Score: queueScore(a), Hist: s.k.history(a.ID), Entry: string(entry)}
+	leave := []string{s.k.queue(b.Owner), s.k.leases(b.Owner), s.k.waitlist(b.Owner)}
+	switch m.Kind {
+	case adapter.MovePause:
+		j.ZRem = leave
+		j.ZAdd = []zaddJSON{{Key: s.k.consentHolds(), Score: float64(a.HeldSince.UnixMilli())}}
+	case adapter.MoveRelease:
+		j.ZRem = []string{s.k.consentHolds()}
+		if a.Status != adapter.TaskRequested {
+			break
+		}
+		if b.Reserved == "" && routing && len(a.Route) > 0 {
+			j.Place = s.steps(a.Route, "")
+		} else {
+			j.ZAdd = []zaddJSON{{Key: s.k.queue(a.Owner), Score: j.Score}}
+		}
+	case adapter.MoveExpire:
+		j.ZRem = append(leave, s.k.consentHolds())
+		if b.Reserved != "" {
+			j.Release = &releaseJSON{Cap: s.k.capacity(b.Reserved), Svc: b.Reserved}
+		}
+	}
+	return j
+}
+
+// consentCleared are the fields a consent move may empty (HSET cannot
+// write ""): the hold, the lease, the reason.
+func consentCleared(t *adapter.Task) []string {
+	out := []string{}
+	for f, v := range map[string]string{fHeldSince: msString(t.HeldSince), fHeldFrom: string(t.HeldFrom), fHeldBS: t.HeldBS,
+		fClaimant: t.Claimant, fClaimNm: t.ClaimantName, fLease: msString(t.LeaseUntil), fReason: t.StatusReason} {
+		if v == "" {
+			out = append(out, f)
+		}
+	}
+	return out
+}

@@ -1,0 +1,39 @@
+-- consent_hold.lua: write consent moves (issue 4) decided in Go, all or
+-- none, if no Task changed since it was read (compare-and-set on each
+-- Task's version). scripts.go prepends capacity.lua for cap_place and
+-- cap_release.
+--
+-- ARGV[1] JSON: {"routing": <capacity.lua cfg> (optional), "tmod": "<key>", "now": ms,
+--                "moves": [{"id", "key", "expect": version, "set": [f, v, ...], "del": [f, ...],
+--                           "zrem": ["<zset key>", ...], "zadd": [{"key", "score"}, ...],
+--                           "place": [<capacity.lua step>, ...] (optional), "score": n,
+--                           "release": {"cap", "svc"} (optional), "hist": "<key>", "entry": "<json>"}]}
+--
+-- Each move sets and clears the Task's fields, leaves or joins the sorted
+-- sets named (queue, leases, waitlist, the consent holds), places a
+-- released referral by capacity when given steps (cap_place, which also
+-- queues it), gives back the capacity slot of a cancelled one, and appends
+-- its history entry. Returns {"conflict": "<id>"} when a Task changed
+-- meanwhile (nothing written), else {"placements": [...]}, one per move
+-- ({"own": ""} when not placed; never an empty table).
+local p = cjson.decode(ARGV[1])
+for _, m in ipairs(p.moves) do
+  if tonumber(redis.call('HGET', m.key, 'v')) ~= m.expect then
+    return cjson.encode({conflict = m.id})
+  end
+end
+local placements = {}
+for i, m in ipairs(p.moves) do
+  redis.call('HSET', m.key, unpack(m.set))
+  if #m.del > 0 then redis.call('HDEL', m.key, unpack(m.del)) end
+  for _, k in ipairs(m.zrem) do redis.call('ZREM', k, m.id) end
+  for _, z in ipairs(m.zadd) do redis.call('ZADD', z.key, z.score, m.id) end
+  if m.release then cap_release(m.key, m.release.cap, m.release.svc) end
+  placements[i] = {own = ""}
+  if m.place then
+    placements[i] = cap_place(p.routing, {key = m.key, id = m.id, score = m.score, queued = true}, m.place)
+  end
+  redis.call('RPUSH', m.hist, m.entry)
+  redis.call('ZADD', p.tmod, p.now, m.id)
+end
+return cjson.encode({placements = placements})
