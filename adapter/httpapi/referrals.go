@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
 
 	"github.com/gin-gonic/gin"
@@ -39,11 +40,11 @@ func (s *Server) create(c *gin.Context, kind string, fn createFunc) {
 		return
 	}
 	status := http.StatusCreated
-	if res.Existing {
+	if res.Existing || res.Version > 1 { // a withdrawn Consent is a new version (issue 4)
 		status = http.StatusOK
 	}
 	c.Header("Location", "/fhir/"+kind+"/"+res.ID)
-	c.Header("ETag", `W/"1"`)
+	c.Header("ETag", weakETag(max(1, res.Version)))
 	s.respondCreated(c, status, res)
 }
 
@@ -143,12 +144,13 @@ func (s *Server) transactionResponse(c *gin.Context, results []*intake.Result) {
 	minimal := preferReturn(c) == "minimal"
 	for i, r := range results {
 		status := "201 Created"
-		if r.Existing {
+		if r.Existing || r.Version > 1 {
 			status = "200 OK"
 		}
+		v := strconv.Itoa(max(1, r.Version))
 		out[i] = fhir.BundleEntry{
 			FullURL:  s.baseURL(c) + "/" + r.Kind + "/" + r.ID,
-			Response: &fhir.EntryResponse{Status: status, Location: r.Kind + "/" + r.ID + "/_history/1", Etag: `W/"1"`},
+			Response: &fhir.EntryResponse{Status: status, Location: r.Kind + "/" + r.ID + "/_history/" + v, Etag: `W/"` + v + `"`},
 		}
 		if !minimal {
 			out[i].Resource = r.JSON

@@ -2,6 +2,8 @@ package intake
 
 import (
 	"context"
+	"encoding/json"
+	"strconv"
 	"strings"
 	"time"
 
@@ -16,10 +18,16 @@ func (s *Service) build(ctx context.Context, c Caller, plans []*plan) (*adapter.
 	if err := s.findExisting(ctx, c, plans); err != nil {
 		return nil, err
 	}
+	if err := s.supersede(ctx, c, plans); err != nil {
+		return nil, err
+	}
 	now := s.now().UTC()
 	urns := map[string]string{}
 	for _, p := range plans {
 		id := p.sub.Existing
+		if id == "" {
+			id = p.sub.ID
+		}
 		if id == "" {
 			id = s.newID()
 		}
@@ -30,8 +38,9 @@ func (s *Service) build(ctx context.Context, c Caller, plans []*plan) (*adapter.
 	}
 	batch := &adapter.IntakeBatch{Practice: c.Practice, Now: now, Routing: s.mappings.Routing(now, s.staleAfter)}
 	facts := s.patientFacts(ctx, c, plans)
+	consents := s.batchConsents(ctx, c, plans, urns)
 	for _, p := range plans {
-		if err := s.fill(p, c, urns, now, facts); err != nil {
+		if err := s.fill(p, c, urns, now, facts, consents); err != nil {
 			return nil, err
 		}
 		batch.Items = append(batch.Items, p.sub)
@@ -68,12 +77,12 @@ func (s *Service) findExisting(ctx context.Context, c Caller, plans []*plan) err
 }
 
 // fill completes a new entry's Submission: stamped JSON, Task and route.
-func (s *Service) fill(p *plan, c Caller, urns map[string]string, now time.Time, facts factsFunc) error {
+func (s *Service) fill(p *plan, c Caller, urns map[string]string, now time.Time, facts factsFunc, consents consentsFunc) error {
 	if p.sub.Existing != "" {
 		return nil
 	}
 	raw := fhir.RewriteReferences(p.res.Raw, urns)
-	stamped, err := fhir.Stamp(raw, p.sub.ID, 1, now)
+	stamped, err := fhir.Stamp(raw, p.sub.ID, max(1, p.sub.Version), now)
 	if err != nil {
 		return adapter.Errorf(adapter.ESTRUCTURE, "could not store the resource: %v", err)
 	}
@@ -92,6 +101,7 @@ func (s *Service) fill(p *plan, c Caller, urns map[string]string, now time.Time,
 		p.sub.Candidates = p.decision.Candidates()
 		p.sub.Route = s.mappings.RouteSteps(p.decision, facts(p.ref.Subject), now)
 		p.sub.Task.Route = p.sub.Route
+		return s.holdUnlessConsented(p, consents, now)
 	case p.consent != nil:
 		p.sub.Patient = resolve(p.consent.Patient, urns)
 	}
@@ -134,7 +144,7 @@ func (s *Service) results(ctx context.Context, plans []*plan) ([]*Result, error)
 	out := make([]*Result, len(plans))
 	for i, p := range plans {
 		r := &Result{Kind: p.res.Type, ID: p.sub.ID, JSON: p.sub.JSON, Task: p.sub.Task, Existing: p.sub.Existing != "",
-			Placement: p.sub.Placement}
+			Placement: p.sub.Placement, Version: max(1, p.sub.Version)}
 		if r.Existing {
 			if err := s.loadExisting(ctx, r); err != nil {
 				return nil, err
@@ -155,8 +165,24 @@ func (s *Service) loadExisting(ctx context.Context, r *Result) error {
 		r.Task, err = s.store.Task(ctx, r.ID)
 	case adapter.KindConsent:
 		r.JSON, _, err = s.store.Consent(ctx, r.ID)
+		r.Version = versionOf(r.JSON)
 	case adapter.KindPatient:
 		r.JSON, _, err = s.store.Patient(ctx, r.ID)
 	}
 	return err
+}
+
+// versionOf reads a stored resource's meta.versionId (1 when unreadable).
+func versionOf(body []byte) int {
+	var r struct {
+		Meta struct {
+			VersionID string `json:"versionId"`
+		} `json:"meta"`
+	}
+	_ = json.Unmarshal(body, &r)
+	v, err := strconv.Atoi(r.Meta.VersionID)
+	if err != nil || v < 1 {
+		return 1
+	}
+	return v
 }

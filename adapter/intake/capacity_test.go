@@ -43,7 +43,11 @@ func newEnv(tb testing.TB) *env {
 	if _, err := caps.Seed(context.Background()); err != nil {
 		tb.Fatal(err)
 	}
-	return &env{in: intake.New(p, store, m), store: store, caps: caps}
+	// These tests are about placement: referrals go straight to routing,
+	// without waiting for consent (consent_test.go covers that).
+	noConsent := intake.DefaultConfig()
+	noConsent.ConsentRequired = false
+	return &env{in: intake.New(p, store, m, intake.WithConfig(noConsent)), store: store, caps: caps}
 }
 
 const practice = "A81001"

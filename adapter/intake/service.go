@@ -19,6 +19,12 @@ type Store interface {
 	Consent(ctx context.Context, id string) ([]byte, string, error)
 	Patient(ctx context.Context, id string) ([]byte, string, error)
 	Task(ctx context.Context, id string) (*adapter.Task, error)
+	// Consent holds (issue 4).
+	PatientConsents(ctx context.Context, practice, patient string) ([][]byte, error)
+	UpdatePatientHolds(ctx context.Context, practice, patient string, r *adapter.Routing,
+		decide func([]*adapter.Task) []adapter.ConsentMove) ([]adapter.ConsentMove, error)
+	ConsentHolds(ctx context.Context, cutoff time.Time, limit int64) ([]*adapter.Task, error)
+	ApplyConsentMoves(ctx context.Context, r *adapter.Routing, moves []adapter.ConsentMove) error
 }
 
 // Service is the intake application service.
@@ -32,10 +38,18 @@ type Service struct {
 	// staleAfter: a service whose capacity was not verified within it is
 	// passed by when routing (<= 0: never).
 	staleAfter time.Duration
+	cfg        Config
 }
 
 // Option configures a Service.
 type Option func(*Service)
+
+// WithConfig sets the consent configuration (default DefaultConfig:
+// consent required).
+func WithConfig(c Config) Option { return func(s *Service) { s.cfg = c } }
+
+// WithClock sets the clock (tests).
+func WithClock(now func() time.Time) Option { return func(s *Service) { s.now = now } }
 
 // WithStaleAfter sets how long a service's capacity counts as current
 // (default adapter.DefaultStaleAfter; <= 0 disables staleness).
@@ -48,7 +62,7 @@ func New(p *fhir.Parser, s Store, m *mapping.Mappings, opts ...Option) *Service 
 		loc = time.UTC
 	}
 	svc := &Service{parser: p, store: s, mappings: m, now: time.Now, newID: uuid.NewString, loc: loc,
-		staleAfter: adapter.DefaultStaleAfter}
+		staleAfter: adapter.DefaultStaleAfter, cfg: DefaultConfig()}
 	for _, o := range opts {
 		o(svc)
 	}
@@ -71,6 +85,9 @@ type Result struct {
 	// Placement says where capacity-aware routing put a new referral: owner,
 	// outcome, services passed by and why, waitlist position.
 	Placement *adapter.Placement
+	// Version is the stored resource's version: above 1 when a Consent
+	// replaced an earlier one with the same identifier (a withdrawal).
+	Version int
 }
 
 // maxAttempts bounds retries when a concurrent request creates the same

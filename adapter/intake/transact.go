@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/social-prescribing/referral-adapter/adapter"
+	"github.com/social-prescribing/referral-adapter/adapter/consent"
 	"github.com/social-prescribing/referral-adapter/adapter/fhir"
 	"github.com/social-prescribing/referral-adapter/adapter/mapping"
 )
@@ -29,6 +30,7 @@ type plan struct {
 	decision mapping.Decision
 	safety   adapter.SafetyFinding // ServiceRequest only: a matched safety screen
 	consent  *fhir.ConsentSummary
+	engine   consent.Consent // Consent only: for consent decisions
 	patient  adapter.Identifier
 	facts    adapter.PatientFacts // Patient only: for eligibility
 	keys     []adapter.IdemKey
@@ -62,7 +64,17 @@ func (s *Service) Transact(ctx context.Context, c Caller, entries []Entry) ([]*R
 		if err != nil {
 			return nil, err
 		}
-		return s.results(ctx, plans)
+		results, err := s.results(ctx, plans)
+		if err != nil {
+			return nil, err
+		}
+		// Consent holds follow what was written (issue 4). Should this
+		// fail, everything is stored: a retry of the request finds it and
+		// reconciles again.
+		if err := s.reconcileAfter(ctx, c, plans, results); err != nil {
+			return nil, err
+		}
+		return results, nil
 	}
 }
 
@@ -103,7 +115,10 @@ func (s *Service) understand(p *plan) error {
 		}
 		p.decision, err = s.mappings.Route(p.ref)
 	case adapter.KindConsent:
-		p.consent, err = fhir.ConsentSummaryFrom(p.res)
+		if p.consent, err = fhir.ConsentSummaryFrom(p.res); err != nil {
+			return err
+		}
+		p.engine, err = fhir.ConsentFrom(p.res)
 	case adapter.KindPatient:
 		p.patient = fhir.PatientIdentifier(p.res)
 		p.facts = fhir.PatientFactsFrom(p.res)

@@ -13,6 +13,7 @@ import (
 	"github.com/social-prescribing/referral-adapter/adapter/auth"
 	"github.com/social-prescribing/referral-adapter/adapter/capacity"
 	"github.com/social-prescribing/referral-adapter/adapter/httpapi"
+	"github.com/social-prescribing/referral-adapter/adapter/intake"
 	"github.com/social-prescribing/referral-adapter/adapter/jobs"
 	"github.com/social-prescribing/referral-adapter/adapter/mapping"
 	"github.com/social-prescribing/referral-adapter/adapter/queue"
@@ -28,6 +29,7 @@ type Config struct {
 	Jobs        jobs.Config
 	Capacity    capacity.Config
 	Queue       queue.Config
+	Intake      intake.Config
 	MappingsDir string `env:"MAPPINGS_DIR"` // overrides the embedded mappings
 	LogLevel    string `env:"LOG_LEVEL, default=info"`
 }
@@ -45,6 +47,7 @@ func loadConfig(ctx context.Context, lookup envconfig.Lookuper) (*Config, *mappi
 	errs = append(errs, cfg.HTTP.Validate()...)
 	errs = append(errs, cfg.Capacity.Validate()...)
 	errs = append(errs, cfg.Queue.Validate()...)
+	errs = append(errs, cfg.Intake.Validate()...)
 	if _, err := parseLevel(cfg.LogLevel); err != nil {
 		errs = append(errs, err)
 	}

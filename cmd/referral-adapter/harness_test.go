@@ -39,6 +39,9 @@ func newHarness(t *testing.T, env map[string]string) *harness {
 		"AUTH_DEV_HS256_SECRET": testSecret,
 		"REDIS_URL":             redistest.URL(t),
 		"REDIS_NAMESPACE":       redistest.Namespace(t),
+		// Referrals go straight to routing here; consent_test.go runs with
+		// CONSENT_REQUIRED=true, as deployed by default.
+		"CONSENT_REQUIRED": "false",
 	}
 	for k, v := range env {
 		base[k] = v

@@ -30,6 +30,9 @@ func (a *app) jobList() []jobs.Job {
 			Description: "decline and re-route referrals a VCSE provider did not answer in time", Run: a.queue.ProviderDeadline},
 		{Name: "waitlist-promotion", Schedule: "*/5 * * * *",
 			Description: "move waitlisted referrals into services that have free places", Run: a.promoteWaitlists},
+		// Consent (issue 4).
+		{Name: "consent-hold-expiry", Schedule: "17 * * * *",
+			Description: "cancel referrals that waited for consent longer than CONSENT_HOLD_MAX_AGE", Run: a.intake.ExpireConsentHolds},
 	}
 }
 

@@ -34,6 +34,7 @@ type app struct {
 	queue    *queue.Service
 	caps     *capacity.Service
 	mappings *mapping.Mappings
+	intake   *intake.Service
 }
 
 // build wires the packages together. ctx bounds background work (JWKS
@@ -66,7 +67,7 @@ func build(ctx context.Context, cfg *Config, m *mapping.Mappings, log *slog.Logg
 	}
 	caps := capacity.New(store, m, cfg.Capacity)
 	seedCapacity(ctx, caps, log)
-	in := intake.New(parser, store, m, intake.WithStaleAfter(caps.StaleAfter()))
+	in := intake.New(parser, store, m, intake.WithStaleAfter(caps.StaleAfter()), intake.WithConfig(cfg.Intake))
 	q := queue.New(store, m, cfg.Queue, caps.StaleAfter())
 	srv := httpapi.New(cfg.HTTP, httpapi.Deps{
 		Log: log, Verifier: verifier, Intake: in, Store: store,
@@ -74,7 +75,7 @@ func build(ctx context.Context, cfg *Config, m *mapping.Mappings, log *slog.Logg
 		Audit: store, Limiter: store, Capacity: caps, Queue: q, Outcomes: store,
 	})
 	return &app{handler: srv.Handler(), store: store, parser: parser, routes: srv.Routes(), close: closeStore,
-		queue: q, caps: caps, mappings: m}, nil
+		queue: q, caps: caps, mappings: m, intake: in}, nil
 }
 
 // seedCapacity gives every directory service its capacity from the

@@ -1,0 +1,31 @@
+package intake
+
+import (
+	"errors"
+	"time"
+)
+
+// Config is intake's environment configuration: the consent rules of
+// issue 4.
+type Config struct {
+	// ConsentRequired holds every referral (on-hold, awaiting-consent, not
+	// queued) until a Consent permits disclosing it to the social
+	// prescribing service, and pauses referrals whose consent is withdrawn.
+	ConsentRequired bool `env:"CONSENT_REQUIRED, default=true"`
+	// ConsentHoldMaxAge is how long a referral may wait for consent before
+	// the consent-hold-expiry job cancels it (Go duration; 720h = 30 days).
+	ConsentHoldMaxAge time.Duration `env:"CONSENT_HOLD_MAX_AGE, default=720h"`
+}
+
+// DefaultConfig is the configuration with every default.
+func DefaultConfig() Config {
+	return Config{ConsentRequired: true, ConsentHoldMaxAge: 30 * 24 * time.Hour}
+}
+
+// Validate reports configuration problems.
+func (c *Config) Validate() []error {
+	if c.ConsentHoldMaxAge < time.Hour {
+		return []error{errors.New("intake: CONSENT_HOLD_MAX_AGE must be at least 1h (e.g. 720h for 30 days)")}
+	}
+	return nil
+}

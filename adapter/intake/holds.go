@@ -1,0 +1,157 @@
+package intake
+
+import (
+	"context"
+	"time"
+
+	"github.com/social-prescribing/referral-adapter/adapter"
+	"github.com/social-prescribing/referral-adapter/adapter/consent"
+	"github.com/social-prescribing/referral-adapter/adapter/jobs"
+)
+
+// Reconcile brings the patient's referrals at the practice in line with
+// their consents now: referrals waiting for consent that a consent now
+// permits are released to their queues; when withdrawals is set (a Consent
+// of theirs just arrived or changed), live referrals no consent permits any
+// more are paused. It returns the moves made.
+func (s *Service) Reconcile(ctx context.Context, practice, patient string, withdrawals bool) ([]adapter.ConsentMove, error) {
+	if !s.cfg.ConsentRequired || patient == "" {
+		return nil, nil
+	}
+	consents, err := s.storedConsents(ctx, practice, patient)
+	if err != nil {
+		return nil, err
+	}
+	now := s.now().UTC()
+	return s.store.UpdatePatientHolds(ctx, practice, patient, s.mappings.Routing(now, s.staleAfter),
+		func(tasks []*adapter.Task) []adapter.ConsentMove {
+			var moves []adapter.ConsentMove
+			for _, t := range tasks {
+				if t.Practice != practice {
+					continue
+				}
+				ok, _ := s.permits(consents, t.Patient, t.ReferralID, t.Owner, now)
+				switch {
+				case t.ConsentHeld() && ok:
+					moves = append(moves, s.release(t, now))
+				case withdrawals && live(t.Status) && !ok:
+					after := *t
+					h := after.PauseForConsent(now)
+					moves = append(moves, adapter.ConsentMove{Kind: adapter.MovePause, Before: *t, After: &after, History: h})
+				}
+			}
+			return moves
+		})
+}
+
+func live(s adapter.TaskStatus) bool {
+	return s == adapter.TaskRequested || s == adapter.TaskAccepted || s == adapter.TaskInProgress
+}
+
+// release returns a held referral to where it was. A new referral's
+// first-contact deadline runs from now: nobody could contact the patient
+// before they consented.
+func (s *Service) release(t *adapter.Task, now time.Time) adapter.ConsentMove {
+	after := *t
+	h := after.ReleaseConsentHold(now)
+	if after.Status == adapter.TaskRequested {
+		if rule, ok := s.mappings.RuleByName(after.Rule); ok && !rule.FirstContact.IsZero() {
+			after.FirstContactDue = rule.FirstContact.Due(now.In(s.loc)).UTC()
+		}
+	}
+	return adapter.ConsentMove{Kind: adapter.MoveRelease, Before: *t, After: &after, History: h}
+}
+
+// reconcileAfter reconciles the patients of an intake request: those whose
+// Consent was written (withdrawals included), and those of its referrals,
+// in case a consent arrived while the referral was being written (or an
+// earlier attempt stopped before reconciling). Results show the Tasks as
+// reconciled.
+func (s *Service) reconcileAfter(ctx context.Context, c Caller, plans []*plan, results []*Result) error {
+	if !s.cfg.ConsentRequired {
+		return nil
+	}
+	patients := map[string]bool{}
+	for i, p := range plans {
+		r := results[i]
+		switch {
+		case p.consent != nil && !r.Existing:
+			patients[p.sub.Patient] = true
+		case r.Task != nil && !patients[r.Task.Patient]:
+			patients[r.Task.Patient] = false
+		}
+	}
+	for patient, withdrawals := range patients {
+		moves, err := s.Reconcile(ctx, c.Practice, patient, withdrawals)
+		if err != nil {
+			return err
+		}
+		for _, m := range moves {
+			for _, r := range results {
+				if r.Task != nil && r.Task.ID == m.After.ID {
+					r.Task, r.Placement = m.After, m.Placement
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// expiryBatch bounds how many held referrals one pass of the expiry job
+// reads at a time.
+const expiryBatch = 200
+
+// ExpireConsentHolds cancels referrals that have waited for consent longer
+// than CONSENT_HOLD_MAX_AGE, with a reason saying so (job
+// consent-hold-expiry). A referral whose consent did arrive meanwhile (a
+// reconcile that never ran) is released instead.
+func (s *Service) ExpireConsentHolds(ctx context.Context, _ int64) (jobs.Report, error) {
+	rep := jobs.Report{"cancelled": 0, "released": 0}
+	now := s.now().UTC()
+	cutoff := now.Add(-s.cfg.ConsentHoldMaxAge)
+	for stuck := 0; stuck < 3; {
+		tasks, err := s.store.ConsentHolds(ctx, cutoff, expiryBatch)
+		if err != nil || len(tasks) == 0 {
+			return rep, err
+		}
+		progress := false
+		for _, t := range tasks {
+			kind, err := s.expire(ctx, t, now)
+			switch {
+			case adapter.ErrorCode(err) == adapter.ECONFLICT:
+				continue // changed meanwhile: read again in the next pass
+			case err != nil:
+				return rep, err
+			case kind == adapter.MoveRelease:
+				rep["released"]++
+			default:
+				rep["cancelled"]++
+			}
+			progress = true
+		}
+		if !progress {
+			stuck++
+		}
+	}
+	return rep, nil
+}
+
+// expire cancels one long-held referral, or releases it if its consent is
+// there after all.
+func (s *Service) expire(ctx context.Context, t *adapter.Task, now time.Time) (adapter.ConsentMoveKind, error) {
+	var consents []consent.Consent
+	if s.cfg.ConsentRequired {
+		var err error
+		if consents, err = s.storedConsents(ctx, t.Practice, t.Patient); err != nil {
+			return "", err
+		}
+	}
+	if ok, _ := s.permits(consents, t.Patient, t.ReferralID, t.Owner, now); ok || !s.cfg.ConsentRequired {
+		m := s.release(t, now)
+		return m.Kind, s.store.ApplyConsentMoves(ctx, s.mappings.Routing(now, s.staleAfter), []adapter.ConsentMove{m})
+	}
+	after := *t
+	h := after.ExpireConsentHold(s.cfg.ConsentHoldMaxAge, now)
+	m := adapter.ConsentMove{Kind: adapter.MoveExpire, Before: *t, After: &after, History: h}
+	return m.Kind, s.store.ApplyConsentMoves(ctx, nil, []adapter.ConsentMove{m})
+}
