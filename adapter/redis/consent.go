@@ -163,8 +163,9 @@ type releaseJSON struct {
 // the consent holds; a released one leaves the holds and, back to
 // requested, rejoins its queue (keeping its capacity slot) or is placed by
 // capacity along its route; an expired one is cancelled and gives back its
-// slot. adapter.ErrStaleConsentMove when a Task is no longer at its Before
-// version.
+// slot. A placement is recorded on the move (Placement, and After's owner,
+// business status, reason and slot). adapter.ErrStaleConsentMove when a
+// Task is no longer at its Before version.
 func (s *Store) ApplyConsentMoves(ctx context.Context, routing *adapter.Routing, moves []adapter.ConsentMove) error {
 	if len(moves) == 0 {
 		return nil
