@@ -131,8 +131,9 @@ func CanUpdateCapacity(p *Principal, providerODS string) bool {
 
 // CanSeeTask reports whether p may see a Task and the referral it tracks:
 // a practice sees its own referrals; a link worker or provider sees those
-// owned by a service its organisation provides (ownerOrg); an admin sees
-// all; a commissioner sees no patient-level record.
+// owned by a service its organisation provides (ownerOrg), except while
+// the referral waits for the patient's consent to share it (issue 4); an
+// admin sees all; a commissioner sees no patient-level record.
 func CanSeeTask(p *Principal, t *adapter.Task, ownerOrg string) bool {
 	switch p.Role {
 	case RoleAdmin:
@@ -140,7 +141,7 @@ func CanSeeTask(p *Principal, t *adapter.Task, ownerOrg string) bool {
 	case RolePractice:
 		return t.Practice == p.Org
 	case RoleLinkWorker, RoleProvider:
-		return ownerOrg != "" && ownerOrg == p.Org
+		return ownerOrg != "" && ownerOrg == p.Org && !t.ConsentHeld()
 	}
 	return false
 }

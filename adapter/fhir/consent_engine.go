@@ -35,6 +35,22 @@ func ConsentFrom(res *Resource) (consent.Consent, error) {
 	return out, nil
 }
 
+// Consents parses stored Consents for the engine. One that no longer
+// parses says nothing (each was validated on the way in).
+func (p *Parser) Consents(bodies [][]byte) []consent.Consent {
+	out := make([]consent.Consent, 0, len(bodies))
+	for _, b := range bodies {
+		res, err := p.Parse(b, "Consent")
+		if err != nil {
+			continue
+		}
+		if c, err := ConsentFrom(res); err == nil {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
 func provisionFrom(p *cpb.Consent_Provision) consent.Provision {
 	out := consent.Provision{
 		Type:           consent.Type(codeString(p.GetType())),

@@ -6,7 +6,6 @@ import (
 
 	"github.com/social-prescribing/referral-adapter/adapter"
 	"github.com/social-prescribing/referral-adapter/adapter/consent"
-	"github.com/social-prescribing/referral-adapter/adapter/fhir"
 )
 
 // A referral needs the patient's consent to disclose it to the social
@@ -60,25 +59,13 @@ func replaced(cs []consent.Consent, id string) bool {
 	return false
 }
 
-// storedConsents reads the Consents the practice sent for the patient. A
-// stored Consent that no longer parses says nothing (it was validated on
-// the way in).
+// storedConsents reads the Consents the practice sent for the patient.
 func (s *Service) storedConsents(ctx context.Context, practice, patient string) ([]consent.Consent, error) {
 	bodies, err := s.store.PatientConsents(ctx, practice, patient)
 	if err != nil {
 		return nil, err
 	}
-	out := make([]consent.Consent, 0, len(bodies))
-	for _, b := range bodies {
-		res, err := s.parser.Parse(b, adapter.KindConsent)
-		if err != nil {
-			continue
-		}
-		if c, err := fhir.ConsentFrom(res); err == nil {
-			out = append(out, c)
-		}
-	}
-	return out, nil
+	return s.parser.Consents(bodies), nil
 }
 
 // permits reports whether the consents permit disclosing the referral to

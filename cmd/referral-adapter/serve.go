@@ -15,6 +15,7 @@ import (
 
 	"github.com/social-prescribing/referral-adapter/adapter/auth"
 	"github.com/social-prescribing/referral-adapter/adapter/capacity"
+	"github.com/social-prescribing/referral-adapter/adapter/disclosure"
 	"github.com/social-prescribing/referral-adapter/adapter/fhir"
 	"github.com/social-prescribing/referral-adapter/adapter/httpapi"
 	"github.com/social-prescribing/referral-adapter/adapter/intake"
@@ -73,6 +74,7 @@ func build(ctx context.Context, cfg *Config, m *mapping.Mappings, log *slog.Logg
 		Log: log, Verifier: verifier, Intake: in, Store: store,
 		Mappings: m, Parser: parser, Render: render, Ready: store.Ping, Tokens: tokens,
 		Audit: store, Limiter: store, Capacity: caps, Queue: q, Outcomes: store,
+		Disclosure: disclosure.New(store, parser, store, log),
 	})
 	return &app{handler: srv.Handler(), store: store, parser: parser, routes: srv.Routes(), close: closeStore,
 		queue: q, caps: caps, mappings: m, intake: in}, nil

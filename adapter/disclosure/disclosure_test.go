@@ -1,0 +1,75 @@
+package disclosure
+
+import (
+	"context"
+	"errors"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/social-prescribing/referral-adapter/adapter"
+	"github.com/social-prescribing/referral-adapter/adapter/fhir"
+)
+
+type consents struct {
+	bodies [][]byte
+	err    error
+}
+
+func (c consents) PatientConsents(context.Context, string, string) ([][]byte, error) {
+	return c.bodies, c.err
+}
+
+type auditLog []adapter.AuditRecord
+
+func (a *auditLog) Audit(_ context.Context, recs ...adapter.AuditRecord) error {
+	*a = append(*a, recs...)
+	return nil
+}
+
+const patient = "Patient?identifier=https://fhir.nhs.uk/Id/nhs-number|9000000009"
+
+// The golden consent permits disclosure to the network, not to the
+// practice: nothing goes back to the GP under it. With the practice named,
+// approved outcomes go back, and each decision is audited without patient
+// data. Unreadable consents withhold everything.
+func TestPermits(t *testing.T) {
+	p, err := fhir.NewParser()
+	if err != nil {
+		t.Fatal(err)
+	}
+	golden, err := os.ReadFile("../../fixtures/consent-share-with-link-workers.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	toPractice := []byte(strings.Replace(string(golden), `"value": "U00001"`, `"value": "A81001"`, 1))
+	task := &adapter.Task{ID: "t1", ReferralID: "t1", Practice: "A81001", Patient: patient}
+	out := &adapter.OutcomeRecord{ID: "o1", TaskID: "t1", Type: "Goal", Practice: "A81001", Approved: true,
+		Recorded: time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)}
+	now := func() time.Time { return time.Date(2026, 12, 2, 0, 0, 0, 0, time.UTC) }
+	cases := []struct {
+		name   string
+		store  consents
+		permit bool
+		detail string
+	}{
+		{"consent to the network only", consents{bodies: [][]byte{golden}}, false, "deny: no active consent of the patient applies"},
+		{"consent to the practice", consents{bodies: [][]byte{golden, toPractice}}, true, "permit: permitted by provision of Consent/"},
+		{"consents unreadable", consents{err: errors.New("down")}, false, "deny: the patient's consents could not be read"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			var log auditLog
+			s := New(c.store, p, &log, nil)
+			s.now = now
+			if got := s.Permits(context.Background(), task, out); got != c.permit {
+				t.Fatalf("Permits = %v", got)
+			}
+			if len(log) != 1 || log[0].Kind != AuditKind || log[0].Entity != "Goal/o1" || log[0].Org != "A81001" ||
+				!strings.HasPrefix(log[0].Detail, c.detail) || strings.Contains(log[0].Detail, "9000000009") {
+				t.Fatalf("audit %+v", log)
+			}
+		})
+	}
+}
