@@ -229,3 +229,6 @@ func clip(s string) string {
 	}
 	return s
 }
+
+// SetClock replaces the clock (tests, and operators replaying a deadline).
+func (s *Service) SetClock(now func() time.Time) { s.now = now }
