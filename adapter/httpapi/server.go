@@ -49,6 +49,7 @@ type Store interface {
 	Task(ctx context.Context, id string) (*adapter.Task, error)
 	TasksForReferral(ctx context.Context, srID string) ([]*adapter.Task, error)
 	FindExisting(ctx context.Context, practice string, keys []adapter.IdemKey) ([]string, error)
+	ChangedTasks(ctx context.Context, since time.Time, limit int64) ([]*adapter.Task, error)
 }
 
 // Capacity reads and updates the directory's live capacity (issue 3).

@@ -157,3 +157,41 @@ func TestReferOnToAFullServiceIsRefused(t *testing.T) {
 		t.Errorf("unknown field = %d", r.status)
 	}
 }
+
+// EHRs and providers poll: owner, status and _lastUpdated=gt, each caller
+// seeing only its own Tasks.
+func TestPollingTasks(t *testing.T) {
+	h := newHarness(t, nil)
+	gp := h.token(auth.RolePractice, practice)
+	other := h.token(auth.RolePractice, otherPractice)
+	debt := h.do("POST", "/fhir/ServiceRequest", gp, fixture(t, "servicerequest-debt.json")).json(t)["id"].(string)
+	h.do("POST", "/fhir/ServiceRequest", gp, fixture(t, "servicerequest-general.json"))
+	h.do("POST", "/fhir/ServiceRequest", other, fixture(t, "servicerequest-loneliness.json"))
+
+	all := h.do("GET", "/fhir/Task?_lastUpdated=gt2026-01-01T00:00:00Z", gp, nil).json(t)
+	if all["total"] != float64(2) {
+		t.Fatalf("practice sees %v Tasks, want its 2", all["total"])
+	}
+	mine := h.do("GET", "/fhir/Task?owner=HealthcareService/money-advice&status=requested,accepted", gp, nil).json(t)
+	if mine["total"] != float64(1) || !strings.Contains(fmtJSON(mine), debt) {
+		t.Errorf("owner+status filter: %v", mine["total"])
+	}
+	prov := h.do("GET", "/fhir/Task?status=requested", h.token(auth.RoleProvider, "X1V01"), nil).json(t)
+	if prov["total"] != float64(1) {
+		t.Errorf("provider sees %v Tasks, want the one routed to it", prov["total"])
+	}
+	future := h.do("GET", "/fhir/Task?_lastUpdated=gt2099-01-01T00:00:00Z", gp, nil).json(t)
+	if future["total"] != float64(0) {
+		t.Errorf("nothing changed after 2099, got %v", future["total"])
+	}
+	for _, q := range []string{"status=finished", "_lastUpdated=yesterday", "_count=0"} {
+		if r := h.do("GET", "/fhir/Task?"+q, gp, nil); r.status != 400 {
+			t.Errorf("%s = %d, want 400", q, r.status)
+		}
+	}
+}
+
+func fmtJSON(v any) string {
+	b, _ := json.Marshal(v)
+	return string(b)
+}
