@@ -85,6 +85,7 @@ func (s *Service) fill(p *plan, c Caller, urns map[string]string, now time.Time,
 		p.ref.Requester = resolve(p.ref.Requester, urns)
 		p.sub.Task = s.newTask(p.ref, p.decision, now)
 		p.sub.Task.Source = adapter.SourceOf(c.Title, p.ref.Requester, c.Practice)
+		p.sub.Task.Area, p.sub.Task.Need = facts(p.ref.Subject).District, p.decision.Need
 		if p.safety.Matched() {
 			safetyReject(p.sub.Task, p.safety)
 			return nil
