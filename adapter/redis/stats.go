@@ -3,6 +3,7 @@ package redis
 import (
 	"context"
 	"strconv"
+	"time"
 
 	"github.com/social-prescribing/referral-adapter/adapter"
 )
@@ -19,6 +20,9 @@ func (s *Store) Count(ctx context.Context, incs []adapter.StatInc) error {
 			n = 1
 		}
 		pipe.HIncrBy(ctx, s.k.stats(in.Day), in.Key.String(), n)
+		if len(in.Day) == 10 {
+			pipe.HIncrBy(ctx, s.k.stats(in.Day[:7]), in.Key.String(), n) // the month's roll-up
+		}
 		if in.Practice != "" {
 			pipe.HIncrBy(ctx, s.k.practiceStats(in.Day, in.Practice), in.Key.Metric, n)
 		}
@@ -39,11 +43,14 @@ func (s *Store) Snapshot(ctx context.Context, day string, values map[adapter.Sta
 	return s.fail(s.c.HSet(ctx, s.k.stats(day), args...).Err())
 }
 
-// DayStats reads the counters of the given days in one round trip.
+// DayStats sums the counters of the given days in one round trip, reading
+// a month's roll-up instead of its days when every day of the month is
+// asked for: a year's report reads 12 hashes, not 365.
 func (s *Store) DayStats(ctx context.Context, days []string) (map[adapter.StatKey]int64, error) {
+	buckets := monthsAndDays(days)
 	pipe := s.c.Pipeline()
-	cmds := make([]interface{ Val() map[string]string }, len(days))
-	for i, d := range days {
+	cmds := make([]interface{ Val() map[string]string }, len(buckets))
+	for i, d := range buckets {
 		cmds[i] = pipe.HGetAll(ctx, s.k.stats(d))
 	}
 	if _, err := pipe.Exec(ctx); err != nil {
@@ -81,4 +88,27 @@ func (s *Store) PracticeStats(ctx context.Context, practice string, days []strin
 		}
 	}
 	return out, nil
+}
+
+// monthsAndDays replaces each complete month among days (YYYY-MM-DD) by
+// its roll-up (YYYY-MM).
+func monthsAndDays(days []string) []string {
+	perMonth := map[string]int{}
+	for _, d := range days {
+		perMonth[d[:7]]++
+	}
+	var out []string
+	done := map[string]bool{}
+	for _, d := range days {
+		m := d[:7]
+		t, err := time.Parse("2006-01", m)
+		full := err == nil && perMonth[m] == t.AddDate(0, 1, -1).Day()
+		switch {
+		case full && !done[m]:
+			out, done[m] = append(out, m), true
+		case !full:
+			out = append(out, d)
+		}
+	}
+	return out
 }

@@ -21,6 +21,7 @@ import (
 	"github.com/social-prescribing/referral-adapter/adapter/mapping"
 	"github.com/social-prescribing/referral-adapter/adapter/queue"
 	"github.com/social-prescribing/referral-adapter/adapter/redis"
+	"github.com/social-prescribing/referral-adapter/adapter/report"
 )
 
 // app is the assembled service.
@@ -72,6 +73,7 @@ func build(ctx context.Context, cfg *Config, m *mapping.Mappings, log *slog.Logg
 		Log: log, Verifier: verifier, Intake: in, Store: store,
 		Mappings: m, Parser: parser, Render: render, Ready: store.Ping, Tokens: tokens,
 		Audit: store, Limiter: store, Capacity: caps, Queue: q, Outcomes: store,
+		Reports: report.New(store, store, m),
 	})
 	return &app{handler: srv.Handler(), store: store, parser: parser, routes: srv.Routes(), close: closeStore,
 		queue: q, caps: caps, mappings: m}, nil
