@@ -39,6 +39,7 @@ func (s *Server) renderTask(ctx context.Context, t *adapter.Task, p *auth.Princi
 	view := fhir.TaskView{}
 	if svc, ok := s.Mappings.Service(t.Owner); ok {
 		view.OwnerName = svc.Name
+		view.Contact = namedContact(t, svc)
 	}
 	if t.StatusReason == "" {
 		t.StatusReason = s.describe(t)
@@ -234,3 +235,21 @@ func (s *Server) baseURL(c *gin.Context) string {
 func newBundleID() string { return uuid.NewString() }
 
 func weakETag(v int) string { return `W/"` + strconv.Itoa(v) + `"` }
+
+// namedContact tells the referrer who is handling the referral and how to
+// reach them (issue 9): the link worker or provider who took it, and the
+// service's work contact route. Nothing about the patient.
+func namedContact(t *adapter.Task, svc *adapter.Service) string {
+	if t.ClaimantName == "" || t.Status == adapter.TaskRequested && t.LeaseUntil.IsZero() {
+		return ""
+	}
+	route := svc.Contact.Phone
+	if route == "" {
+		route = svc.Contact.Email
+	}
+	msg := "Named contact: " + t.ClaimantName + ", " + svc.Name
+	if route != "" {
+		msg += ", " + route
+	}
+	return msg
+}

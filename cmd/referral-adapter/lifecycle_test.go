@@ -195,3 +195,23 @@ func fmtJSON(v any) string {
 	b, _ := json.Marshal(v)
 	return string(b)
 }
+
+// Once claimed, the referring practice sees who is handling the referral.
+func TestNamedContactOnTask(t *testing.T) {
+	h := newHarness(t, nil)
+	gp := h.token(auth.RolePractice, practice)
+	id := h.do("POST", "/fhir/ServiceRequest", gp, fixture(t, "servicerequest-general.json")).json(t)["id"].(string)
+	if strings.Contains(string(h.do("GET", "/fhir/Task/"+id, gp, nil).body), "Named contact") {
+		t.Fatal("named contact before anyone took the referral")
+	}
+	lw, _ := auth.Mint(testSecret, auth.MintOptions{Role: auth.RoleLinkWorker, Org: "U00001", Name: "Sam Okafor", Title: "Social prescribing link worker"})
+	h.api("POST", "/api/v1/queues/riverside-link-workers/claim", lw, "")
+	h.api("POST", "/api/v1/referrals/"+id+"/transition", lw, `{"status":"accepted"}`)
+	task := h.do("GET", "/fhir/Task/"+id, gp, nil)
+	if _, err := h.app.parser.Parse(task.body, "Task"); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(task.body), "Named contact: Sam Okafor, Riverside Social Prescribing Link Workers, 0113 496 0000") {
+		t.Errorf("Task: %s", task.body)
+	}
+}
