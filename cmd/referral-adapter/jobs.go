@@ -23,6 +23,31 @@ func (a *app) jobs(cfg jobs.Config, log *slog.Logger) (*jobs.Runner, error) {
 	return jobs.New(cfg, a.store, log, a.jobList()...)
 }
 
+// retain purges personal data of referrals closed longer than the
+// retention period, auditing each deletion.
+func (a *app) retain(ctx context.Context, _ int64) (jobs.Report, error) {
+	now := time.Now()
+	cutoff := now.Add(-a.retention)
+	total := 0
+	for {
+		ids, err := a.store.PurgeClosed(ctx, cutoff, 500, now)
+		total += len(ids)
+		recs := make([]adapter.AuditRecord, 0, len(ids))
+		for _, id := range ids {
+			recs = append(recs, adapter.AuditRecord{Time: now, Subject: "referral-adapter", Role: "system", Kind: "retention",
+				Action: adapter.AuditDelete, Entity: "Task/" + id, Outcome: 200, Detail: "personal data purged after the retention period"})
+		}
+		if len(recs) > 0 {
+			if aerr := a.store.Audit(ctx, recs...); aerr != nil {
+				return jobs.Report{"purged": total}, aerr
+			}
+		}
+		if err != nil || len(ids) < 500 {
+			return jobs.Report{"purged": total}, err
+		}
+	}
+}
+
 // jobList is the registry of scheduled jobs.
 func (a *app) jobList() []jobs.Job {
 	return []jobs.Job{
@@ -32,6 +57,8 @@ func (a *app) jobList() []jobs.Job {
 			Description: "decline and re-route referrals a VCSE provider did not answer in time", Run: a.queue.ProviderDeadline},
 		{Name: "waitlist-promotion", Schedule: "*/5 * * * *",
 			Description: "move waitlisted referrals into services that have free places", Run: a.promoteWaitlists},
+		{Name: "retention-purge", Schedule: "30 2 * * *", Timeout: 30 * time.Minute,
+			Description: "remove personal data of referrals closed longer than RETENTION_PERIOD", Run: a.retain},
 		{Name: "daily-snapshot", Schedule: "55 23 * * *",
 			Description: "freeze each service's capacity for the day's report figures", Run: a.snapshot},
 	}

@@ -32,9 +32,10 @@ type app struct {
 	routes  []httpapi.Route
 	close   func()
 	// for the scheduled jobs
-	queue    *queue.Service
-	caps     *capacity.Service
-	mappings *mapping.Mappings
+	queue     *queue.Service
+	caps      *capacity.Service
+	mappings  *mapping.Mappings
+	retention time.Duration
 }
 
 // build wires the packages together. ctx bounds background work (JWKS
@@ -76,7 +77,7 @@ func build(ctx context.Context, cfg *Config, m *mapping.Mappings, log *slog.Logg
 		Reports: report.New(store, store, m),
 	})
 	return &app{handler: srv.Handler(), store: store, parser: parser, routes: srv.Routes(), close: closeStore,
-		queue: q, caps: caps, mappings: m}, nil
+		queue: q, caps: caps, mappings: m, retention: cfg.Retention}, nil
 }
 
 // seedCapacity gives every directory service its capacity from the
