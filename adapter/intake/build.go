@@ -36,7 +36,41 @@ func (s *Service) build(ctx context.Context, c Caller, plans []*plan) (*adapter.
 		}
 		batch.Items = append(batch.Items, p.sub)
 	}
+	if err := s.flagDuplicates(ctx, plans); err != nil {
+		return nil, err
+	}
 	return batch, nil
+}
+
+// flagDuplicates stops a second active referral for the same patient and
+// need (issue 11): it is accepted for the record and its Task rejected as a
+// possible duplicate, naming the active one, instead of being queued twice.
+func (s *Service) flagDuplicates(ctx context.Context, plans []*plan) error {
+	var keys []string
+	var subs []*adapter.Submission
+	for _, p := range plans {
+		if t := p.sub.Task; t != nil && p.sub.Existing == "" && t.Status == adapter.TaskRequested {
+			if k := adapter.ActiveKey(t.Practice, t.Patient, t.Need); k != "" {
+				keys, subs = append(keys, k), append(subs, p.sub)
+			}
+		}
+	}
+	active, err := s.store.ActiveReferrals(ctx, keys)
+	if err != nil {
+		return err
+	}
+	for i, sub := range subs {
+		if active[i] == "" {
+			sub.Active = keys[i]
+			continue
+		}
+		bs, _ := adapter.BusinessStatus(adapter.BSDuplicate)
+		t := sub.Task
+		t.Status, t.BusinessStatus, t.FirstContactDue = adapter.TaskRejected, bs, time.Time{}
+		t.StatusReason = "Possible duplicate: Task/" + active[i] + " for the same patient and need is still active; update that referral instead"
+		sub.Candidates, sub.Route, t.Route = nil, nil, nil
+	}
+	return nil
 }
 
 func isURN(u string) bool {

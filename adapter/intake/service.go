@@ -19,6 +19,7 @@ type Store interface {
 	Consent(ctx context.Context, id string) ([]byte, string, error)
 	Patient(ctx context.Context, id string) ([]byte, string, error)
 	Task(ctx context.Context, id string) (*adapter.Task, error)
+	ActiveReferrals(ctx context.Context, keys []string) ([]string, error)
 }
 
 // Service is the intake application service.

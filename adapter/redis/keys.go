@@ -102,3 +102,7 @@ func (k keys) stats(day string) string { return k.p + "stats:" + day }
 func (k keys) practiceStats(day, practice string) string {
 	return k.p + "pstats:" + day + ":" + practice
 }
+
+// Hash: adapter.ActiveKey (practice|patient|need) → the active referral's
+// Task id, for the duplicate check; removed when the Task ends.
+func (k keys) activeReferrals() string { return k.p + "active" }

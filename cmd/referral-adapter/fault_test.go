@@ -44,7 +44,8 @@ func TestRedisCrashMidLoadLosesNothingAcknowledged(t *testing.T) {
 				default:
 				}
 				n := seq.Add(1)
-				body := withJSON(t, base, map[string]any{"identifier": []any{map[string]any{"system": referralSys, "value": fmt.Sprintf("load-%d", n)}}})
+				body := withJSON(t, base, map[string]any{"identifier": []any{map[string]any{"system": referralSys, "value": fmt.Sprintf("load-%d", n)}},
+					"subject": map[string]any{"reference": fmt.Sprintf("Patient/load-%d", n)}})
 				r := h.do("POST", "/fhir/ServiceRequest", tok, body)
 				mu.Lock()
 				statuses[r.status]++

@@ -21,6 +21,10 @@ func seedReportScenario(t *testing.T, h *harness) {
 		var b map[string]any
 		_ = json.Unmarshal(fixture(t, "bundle-referral-transaction.json"), &b)
 		e := b["entry"].([]any)
+		pat := e[0].(map[string]any)
+		nhs := fmt.Sprintf("90000000%02d", i)
+		pat["resource"].(map[string]any)["identifier"] = []any{map[string]any{"system": "https://fhir.nhs.uk/Id/nhs-number", "value": nhs}}
+		pat["request"].(map[string]any)["ifNoneExist"] = "identifier=https://fhir.nhs.uk/Id/nhs-number|" + nhs
 		e[1].(map[string]any)["resource"].(map[string]any)["identifier"] = []any{map[string]any{"system": referralSys, "value": fmt.Sprintf("R-%d", i)}}
 		delete(e[1].(map[string]any)["request"].(map[string]any), "ifNoneExist")
 		e[2].(map[string]any)["resource"].(map[string]any)["identifier"] = []any{map[string]any{"system": "https://x/consent", "value": fmt.Sprintf("C-%d", i)}}
