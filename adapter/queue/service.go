@@ -191,10 +191,21 @@ func (s *Service) Transition(ctx context.Context, c Caller, id string, tr adapte
 		}
 		return adapter.TaskChange{History: h}, nil
 	})
-	if err == nil {
-		s.count(ctx, t, h, firstContact, firstSupport)
+	if err != nil {
+		return nil, err
 	}
-	return t, err
+	s.count(ctx, t, h, firstContact, firstSupport)
+	if t.PartOf != "" && h.BusinessStatus == adapter.BSProviderDecline {
+		name := t.Owner
+		if svc, ok := s.m.Service(t.Owner); ok {
+			name = svc.Name
+		}
+		msg := name + " declined the onward referral (" + h.Reason + "): please refer on to another service"
+		if err := s.tellParent(ctx, t.PartOf, msg, h.Reason, h.At); err != nil {
+			return t, err
+		}
+	}
+	return t, nil
 }
 
 // milestones records the first contact and the start of support on the

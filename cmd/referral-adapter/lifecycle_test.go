@@ -86,6 +86,9 @@ func TestReferralLifecycleOverHTTP(t *testing.T) {
 	if dec.status != 200 || dec.json(t)["status"] != "rejected" {
 		t.Fatalf("provider decline = %d %s", dec.status, dec.body)
 	}
+	if parent := h.do("GET", "/fhir/Task/"+id, lw, nil); !strings.Contains(string(parent.body), "declined the onward referral (not-eligible)") {
+		t.Errorf("the link worker's Task does not say the provider declined: %s", parent.body)
+	}
 	capAfter := h.api("GET", "/api/v1/services/money-advice/capacity", cab, "").json(t)
 	if capAfter["reserved"].(float64) != capBefore["reserved"].(float64)-1 {
 		t.Errorf("slot not released: before %v after %v", capBefore["reserved"], capAfter["reserved"])
