@@ -34,6 +34,9 @@ var matrix = map[auth.Action]string{
 	auth.ObservationRead:      "PLVA",
 	auth.ProcedureRead:        "PLVA",
 	auth.GoalRead:             "PLVA",
+	auth.ReportCapacity:       "CA",
+	auth.ReportPractice:       "P",
+	auth.MeasureReportSearch:  "CA",
 }
 
 var letter = map[auth.Role]string{

@@ -88,6 +88,7 @@ func (s *Service) fill(p *plan, c Caller, urns map[string]string, now time.Time,
 		ref.Requester = resolve(ref.Requester, urns)
 		p.sub.Task = s.newTask(&ref, p.decision, now)
 		p.sub.Task.Source = adapter.SourceOf(c.Title, ref.Requester, c.Practice)
+		p.sub.Task.Area, p.sub.Task.Need = facts(ref.Subject).District, p.decision.Need
 		if p.safety.Matched() {
 			safetyReject(p.sub.Task, p.safety)
 			return nil

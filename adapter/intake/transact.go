@@ -65,6 +65,7 @@ func (s *Service) Transact(ctx context.Context, c Caller, entries []Entry) ([]*R
 		if err != nil {
 			return nil, err
 		}
+		s.count(ctx, plans)
 		return s.results(ctx, plans)
 	}
 }

@@ -94,3 +94,11 @@ func (k keys) taskOutcomes(task string) string { return k.p + "outs:" + task }
 // Sorted set of every Task id scored by its last change (unix ms), for
 // polling with _lastUpdated and for retention.
 func (k keys) taskIndex() string { return k.p + "tmod" }
+
+// Hash of one day's report counters (adapter.StatKey fields), Europe/London.
+func (k keys) stats(day string) string { return k.p + "stats:" + day }
+
+// Hash of one day's counters for one practice (metric fields only).
+func (k keys) practiceStats(day, practice string) string {
+	return k.p + "pstats:" + day + ":" + practice
+}

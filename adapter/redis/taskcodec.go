@@ -36,6 +36,11 @@ const (
 	fPrevBS   = "pbs"  // business status before the claim, restored if the lease expires
 	fScore    = "qs"   // queue score at claim time, to return to the same place
 	fSource   = "src"  // referral source (adapter.ReferralSource)
+	// Reports (issue 8).
+	fArea      = "area" // patient's postcode district
+	fNeed      = "need" // need category of the routing rule
+	fContacted = "fc"   // first contact, unix ms
+	fSupported = "ss"   // support started, unix ms
 )
 
 // taskFields flattens a Task into HSET arguments (field, value, ...).
@@ -68,6 +73,10 @@ func taskFields(t *adapter.Task) []string {
 	add(fClaimNm, t.ClaimantName)
 	add(fLease, msString(t.LeaseUntil))
 	add(fSource, string(t.Source))
+	add(fArea, t.Area)
+	add(fNeed, t.Need)
+	add(fContacted, msString(t.Contacted))
+	add(fSupported, msString(t.Supported))
 	return out
 }
 
@@ -88,6 +97,7 @@ func taskFromHash(id string, h map[string]string) *adapter.Task {
 		Reserved: h[fReserved], Route: decodeRoute(h[fRoute]),
 		Claimant: h[fClaimant], ClaimantName: h[fClaimNm], LeaseUntil: msTime(h[fLease]),
 		Source: adapter.ReferralSource(h[fSource]),
+		Area:   h[fArea], Need: h[fNeed], Contacted: msTime(h[fContacted]), Supported: msTime(h[fSupported]),
 	}
 }
 

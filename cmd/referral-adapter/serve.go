@@ -21,6 +21,7 @@ import (
 	"github.com/social-prescribing/referral-adapter/adapter/mapping"
 	"github.com/social-prescribing/referral-adapter/adapter/queue"
 	"github.com/social-prescribing/referral-adapter/adapter/redis"
+	"github.com/social-prescribing/referral-adapter/adapter/report"
 )
 
 // app is the assembled service.
@@ -31,9 +32,10 @@ type app struct {
 	routes  []httpapi.Route
 	close   func()
 	// for the scheduled jobs
-	queue    *queue.Service
-	caps     *capacity.Service
-	mappings *mapping.Mappings
+	queue     *queue.Service
+	caps      *capacity.Service
+	mappings  *mapping.Mappings
+	retention time.Duration
 }
 
 // build wires the packages together. ctx bounds background work (JWKS
@@ -66,15 +68,16 @@ func build(ctx context.Context, cfg *Config, m *mapping.Mappings, log *slog.Logg
 	}
 	caps := capacity.New(store, m, cfg.Capacity)
 	seedCapacity(ctx, caps, log)
-	in := intake.New(parser, store, m, intake.WithStaleAfter(caps.StaleAfter()))
-	q := queue.New(store, m, cfg.Queue, caps.StaleAfter())
+	in := intake.New(parser, store, m, intake.WithStaleAfter(caps.StaleAfter()), intake.WithStats(store))
+	q := queue.New(store, m, cfg.Queue, caps.StaleAfter(), queue.WithStats(store))
 	srv := httpapi.New(cfg.HTTP, httpapi.Deps{
 		Log: log, Verifier: verifier, Intake: in, Store: store,
 		Mappings: m, Parser: parser, Render: render, Ready: store.Ping, Tokens: tokens,
 		Audit: store, Limiter: store, Capacity: caps, Queue: q, Outcomes: store,
+		Reports: report.New(store, store, m),
 	})
 	return &app{handler: srv.Handler(), store: store, parser: parser, routes: srv.Routes(), close: closeStore,
-		queue: q, caps: caps, mappings: m}, nil
+		queue: q, caps: caps, mappings: m, retention: cfg.Retention}, nil
 }
 
 // seedCapacity gives every directory service its capacity from the
