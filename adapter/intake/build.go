@@ -114,18 +114,21 @@ func (s *Service) fill(p *plan, c Caller, urns map[string]string, now time.Time,
 	p.sub.JSON = stamped
 	switch {
 	case p.ref != nil:
-		p.ref.ID, p.ref.Practice = p.sub.ID, c.Practice
-		p.ref.Subject = resolve(p.ref.Subject, urns)
-		p.ref.Requester = resolve(p.ref.Requester, urns)
-		p.sub.Task = s.newTask(p.ref, p.decision, now)
-		p.sub.Task.Source = adapter.SourceOf(c.Title, p.ref.Requester, c.Practice)
-		p.sub.Task.Area, p.sub.Task.Need = facts(p.ref.Subject).District, p.decision.Need
+		// A copy: after a concurrent create the batch is planned again with
+		// new ids, so the parsed referral must keep its urn:uuid references.
+		ref := *p.ref
+		ref.ID, ref.Practice = p.sub.ID, c.Practice
+		ref.Subject = resolve(ref.Subject, urns)
+		ref.Requester = resolve(ref.Requester, urns)
+		p.sub.Task = s.newTask(&ref, p.decision, now)
+		p.sub.Task.Source = adapter.SourceOf(c.Title, ref.Requester, c.Practice)
+		p.sub.Task.Area, p.sub.Task.Need = facts(ref.Subject).District, p.decision.Need
 		if p.safety.Matched() {
 			safetyReject(p.sub.Task, p.safety)
 			return nil
 		}
 		p.sub.Candidates = p.decision.Candidates()
-		p.sub.Route = s.mappings.RouteSteps(p.decision, facts(p.ref.Subject), now)
+		p.sub.Route = s.mappings.RouteSteps(p.decision, facts(ref.Subject), now)
 		p.sub.Task.Route = p.sub.Route
 	case p.consent != nil:
 		p.sub.Patient = resolve(p.consent.Patient, urns)
