@@ -165,6 +165,9 @@ func safetyReject(t *adapter.Task, f adapter.SafetyFinding) {
 	bs, _ := adapter.BusinessStatus(string(f.Kind))
 	t.Status, t.BusinessStatus, t.StatusReason = adapter.TaskRejected, bs, f.Pathway
 	t.Rule, t.FirstContactDue = "safety:"+f.Screen, time.Time{}
+	if !t.Priority.Valid() {
+		t.Priority = adapter.PriorityRoutine
+	}
 }
 
 // results loads what each entry resolved to, for the response.
