@@ -4,6 +4,9 @@ import (
 	"context"
 	"log/slog"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promauto"
+
 	"github.com/social-prescribing/referral-adapter/adapter"
 )
 
@@ -20,6 +23,7 @@ func (s *Service) count(ctx context.Context, plans []*plan) {
 		if t == nil || p.sub.Existing != "" {
 			continue
 		}
+		referrals.WithLabelValues(routingResult(t, p.sub.Placement)).Inc()
 		incs = append(incs, referralStats(t, p.sub.Placement, s.now().In(s.loc).Format("2006-01-02"))...)
 	}
 	if err := s.stats.Count(context.WithoutCancel(ctx), incs); err != nil {
@@ -52,4 +56,21 @@ func referralStats(t *adapter.Task, pl *adapter.Placement, day string) []adapter
 		}
 	}
 	return out
+}
+
+var referrals = promauto.NewCounterVec(prometheus.CounterOpts{
+	Namespace: "referral_adapter", Subsystem: "intake", Name: "referrals_total",
+	Help: "Referrals accepted, by routing result (routed, waitlisted, redirected-capacity, over-capacity, clinical-redirect, out-of-remit, possible-duplicate).",
+}, []string{"result"})
+
+func routingResult(t *adapter.Task, pl *adapter.Placement) string {
+	switch {
+	case t.Status == adapter.TaskRejected:
+		return t.BusinessStatus.Code
+	case pl == nil:
+		return "routed"
+	case pl.OverCapacity:
+		return "over-capacity"
+	}
+	return string(pl.Outcome)
 }

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/sethvargo/go-envconfig"
 
@@ -133,6 +134,7 @@ func serve(ctx context.Context, stderr io.Writer) error {
 	}
 	cancel()
 	log.Info("mappings loaded", "ruleSet", m.RuleSet, "rules", len(m.Rules), "services", len(m.Services()))
+	prometheus.MustRegister(queue.NewCollector(a.store, m))
 	stopMetrics, err := serveMetrics(cfg.HTTP.MetricsAddr, log)
 	if err != nil {
 		return err
