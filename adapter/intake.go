@@ -30,6 +30,19 @@ type Submission struct {
 	// existing resource ID in place (a withdrawn consent); its identifier
 	// already names that resource and is not claimed again.
 	Version int
+	// Active (ServiceRequest only) is the referral's patient-and-need key
+	// (ActiveKey): the store records it so a second active referral for the
+	// same patient and need is recognised.
+	Active string
+}
+
+// ActiveKey identifies "this practice's active referral for this patient
+// and need"; empty when the patient or need is unknown.
+func ActiveKey(practice, patient, need string) string {
+	if patient == "" || need == "" || need == "general" {
+		return ""
+	}
+	return practice + "|" + patient + "|" + need
 }
 
 // IntakeBatch is everything one request creates, written atomically.

@@ -150,3 +150,10 @@ func (p *Placement) Reason(r *Routing) string {
 	}
 	return fmt.Sprintf(f.RoutedAfter, r.Name(p.Owner), r.Name(p.Skipped[0].Service), p.Skipped[0].Reason.Phrase())
 }
+
+// Capacity reports whether the skip was for lack of capacity (paused,
+// closed, full, waitlisting or unconfirmed), as opposed to eligibility:
+// reports count these as demand the service could not meet.
+func (r SkipReason) Capacity() bool {
+	return r != SkipIneligibleAge && r != SkipIneligibleArea
+}

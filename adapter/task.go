@@ -102,4 +102,11 @@ type Task struct {
 	HeldSince time.Time
 	HeldFrom  TaskStatus
 	HeldBS    string
+	// Area (the patient's postcode district, when known) and Need (the
+	// mapping rule's need category) are what commissioners' reports break
+	// figures down by; never more precise than a district.
+	Area, Need string
+	// Contacted and Supported are when the patient was first contacted and
+	// when support first started (for waits in reports).
+	Contacted, Supported time.Time
 }

@@ -76,7 +76,20 @@ var Policy = map[Action]Rule{
 	ObservationRead: {Roles: []Role{RolePractice, RoleLinkWorker, RoleProvider, RoleAdmin}, Resource: "Observation", Perm: 'r'},
 	ProcedureRead:   {Roles: []Role{RolePractice, RoleLinkWorker, RoleProvider, RoleAdmin}, Resource: "Procedure", Perm: 'r'},
 	GoalRead:        {Roles: []Role{RolePractice, RoleLinkWorker, RoleProvider, RoleAdmin}, Resource: "Goal", Perm: 'r'},
+
+	// Reports (issue 8): aggregates for commissioners (their areas only)
+	// and a practice's feedback on its own referrals.
+	ReportCapacity:      {Roles: []Role{RoleCommissioner, RoleAdmin}, Resource: "MeasureReport", Perm: 'r'},
+	ReportPractice:      {Roles: []Role{RolePractice}, Resource: "ServiceRequest", Perm: 'r'},
+	MeasureReportSearch: {Roles: []Role{RoleCommissioner, RoleAdmin}, Resource: "MeasureReport", Perm: 's'},
 }
+
+// Report actions (issue 8).
+const (
+	ReportCapacity      Action = "Report.capacity"
+	ReportPractice      Action = "Report.practice"
+	MeasureReportSearch Action = "MeasureReport.search"
+)
 
 // Queue and lifecycle actions (issue 10).
 const (

@@ -46,11 +46,18 @@ func (p *Parser) Transaction(body []byte) ([]TxEntry, error) {
 		return nil, adapter.Errorf(adapter.EREQUIRED, "the transaction has no entries").At("Bundle.entry")
 	}
 	out := make([]TxEntry, 0, len(raws))
+	fullURLs := map[string]int{}
 	for i, e := range b.GetEntry() {
 		te, err := txEntry(i, e, raws[i])
 		if err != nil {
 			return nil, err
 		}
+		// bdl-7: a fullUrl names one entry, or references between entries
+		// would resolve to the wrong resource.
+		if j, dup := fullURLs[te.FullURL]; dup && te.FullURL != "" {
+			return nil, adapter.Errorf(adapter.EINVALID, "entry %d has the same fullUrl as entry %d", i, j).At(fmt.Sprintf("Bundle.entry[%d].fullUrl", i))
+		}
+		fullURLs[te.FullURL] = i
 		out = append(out, te)
 	}
 	return out, nil
@@ -59,11 +66,14 @@ func (p *Parser) Transaction(body []byte) ([]TxEntry, error) {
 func txEntry(i int, e *bcrpb.Bundle_Entry, raw json.RawMessage) (TxEntry, error) {
 	at := fmt.Sprintf("Bundle.entry[%d]", i)
 	req := e.GetRequest()
-	if req == nil || e.GetResource() == nil {
-		return TxEntry{}, adapter.Errorf(adapter.EREQUIRED, "entry %d needs a resource and a request", i).At(at)
+	if req == nil {
+		return TxEntry{}, adapter.Errorf(adapter.EREQUIRED, "entry %d needs a request", i).At(at + ".request")
 	}
 	if m := codeString(req.GetMethod()); m != "post" {
 		return TxEntry{}, adapter.Errorf(adapter.ENOTSUPPORTED, "entry %d: only POST (create) is supported in a transaction, not %s", i, strings.ToUpper(m)).At(at + ".request.method")
+	}
+	if e.GetResource() == nil {
+		return TxEntry{}, adapter.Errorf(adapter.EREQUIRED, "entry %d: a POST needs the resource to create", i).At(at + ".resource")
 	}
 	rt := resourceTypeOf(e.GetResource())
 	if !contains(TxEntryTypes, rt) {

@@ -27,15 +27,6 @@ func parseConsent(t *testing.T, p *fhir.Parser, body []byte) consent.Consent {
 	return c
 }
 
-func newParser(t *testing.T) *fhir.Parser {
-	t.Helper()
-	p, err := fhir.NewParser()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return p
-}
-
 func mustTime(t *testing.T, s string) time.Time {
 	t.Helper()
 	v, err := time.Parse(time.RFC3339, s)

@@ -12,15 +12,23 @@ type Issue struct {
 	Expression  []string
 }
 
-// OperationOutcome renders issues as a FHIR OperationOutcome. Rendering
-// cannot fail for well-formed issue codes; if it does, a minimal hand-built
-// outcome is returned so an error response is never lost.
+// OperationOutcome renders issues as a FHIR OperationOutcome. A severity or
+// issue code outside the FHIR value sets (a bug in the caller) becomes
+// "error" / "exception", so the outcome stays valid FHIR (severity and code
+// are required); if marshalling fails, a minimal hand-built outcome is
+// returned so an error response is never lost.
 func (r *Renderer) OperationOutcome(issues ...Issue) []byte {
 	oo := &oopb.OperationOutcome{}
 	for _, is := range issues {
 		pi := &oopb.OperationOutcome_Issue{
-			Severity: withCode(&oopb.OperationOutcome_Issue_SeverityCode{}, is.Severity),
-			Code:     withCode(&oopb.OperationOutcome_Issue_CodeType{}, is.Code),
+			Severity: &oopb.OperationOutcome_Issue_SeverityCode{},
+			Code:     &oopb.OperationOutcome_Issue_CodeType{},
+		}
+		if !setCode(pi.Severity, is.Severity) {
+			setCode(pi.Severity, "error")
+		}
+		if !setCode(pi.Code, is.Code) {
+			setCode(pi.Code, "exception")
 		}
 		if is.Diagnostics != "" {
 			pi.Diagnostics = str(is.Diagnostics)

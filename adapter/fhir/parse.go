@@ -125,9 +125,11 @@ func classify(path, details string, err error) *adapter.Error {
 }
 
 // innerResource matches the library's name for the resource inside a
-// Bundle entry or contained list (e.g. "entry[2].resource.service_request"),
-// which FHIRPath spells without the type segment.
-var innerResource = regexp.MustCompile(`(\.resource|contained\[\d+\])\.[a-z][a-z_]*(\.|$)`)
+// Bundle entry or contained list, which FHIRPath spells without the type
+// segment. The library writes it as the type ("entry[2].resource.Consent"),
+// in lower camel case ("entry[1].resource.serviceRequest") or as the proto
+// field ("entry[2].resource.service_request"), depending on the check.
+var innerResource = regexp.MustCompile(`(\.resource|contained\[\d+\])\.[A-Za-z][A-Za-z_]*(\.|$)`)
 
 func normalisePath(path string) string {
 	return innerResource.ReplaceAllString(path, "$1$2")

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"io"
+	"math"
 	"strconv"
 	"strings"
 
@@ -42,32 +43,104 @@ func checkStrict(body []byte) (string, error) {
 			return resourceType, nil
 		}
 		if err != nil {
-			return "", malformed(d, err)
+			return "", qualify(malformed(d, err), resourceType, body)
 		}
-		if d.StackDepth() > MaxDepth {
-			return "", adapter.Errorf(adapter.ESTRUCTURE, "JSON nested deeper than %d levels", MaxDepth).At(pointerPath(d))
+		if err := checkToken(d, tok, nextIsType); err != nil {
+			return "", qualify(err, resourceType, body)
 		}
-		switch tok.Kind() {
-		case '0':
-			if len(tok.String()) > MaxNumberLen {
-				return "", adapter.Errorf(adapter.EVALUE, "number longer than %d digits", MaxNumberLen).At(pointerPath(d))
-			}
-		case '"':
-			if nextIsType {
-				resourceType, nextIsType = tok.String(), false
-				continue
-			}
+		switch {
+		case nextIsType:
+			resourceType, nextIsType = tok.String(), false
+		case tok.Kind() == '"' && d.StackDepth() == 1 && resourceType == "" && tok.String() == "resourceType" && d.StackPointer() == "/resourceType":
 			// The top-level "resourceType" member name: its value is next.
-			if d.StackDepth() == 1 && resourceType == "" && tok.String() == "resourceType" && d.StackPointer() == "/resourceType" {
-				nextIsType = true
-				continue
-			}
+			nextIsType = true
 		}
-		nextIsType = false
+	}
+}
+
+// checkToken enforces the depth and number limits on one token, and that
+// the top-level resourceType (when isType) is a string.
+func checkToken(d *jsontext.Decoder, tok jsontext.Token, isType bool) *adapter.Error {
+	if d.StackDepth() > MaxDepth {
+		return adapter.Errorf(adapter.ESTRUCTURE, "JSON nested deeper than %d levels", MaxDepth).At(pointerPath(d))
+	}
+	switch {
+	case isType && tok.Kind() != '"':
+		return adapter.Errorf(adapter.ESTRUCTURE, "resourceType must be a string naming the resource type").At("resourceType")
+	case tok.Kind() != '0':
+		return nil
+	case len(tok.String()) > MaxNumberLen:
+		return adapter.Errorf(adapter.EVALUE, "number longer than %d digits", MaxNumberLen).At(pointerPath(d))
+	case isOverflow(tok.String()):
+		// Valid JSON, but beyond any decimal the FHIR library can hold.
+		return adapter.Errorf(adapter.EVALUE, "number out of range").At(pointerPath(d))
+	}
+	return nil
+}
+
+// isOverflow reports whether a JSON number is beyond float64's range.
+func isOverflow(num string) bool {
+	f, _ := strconv.ParseFloat(num, 64)
+	return math.IsInf(f, 0)
+}
+
+// qualify prefixes an error's element paths with the resource type, so
+// they read as FHIRPath ("ServiceRequest.status") like the paths of
+// validation errors. When the scan stopped before the resourceType member,
+// the type is looked up leniently.
+func qualify(err error, resourceType string, body []byte) error {
+	e, ok := err.(*adapter.Error)
+	if !ok || len(e.Expression) == 0 {
+		return err
+	}
+	if resourceType == "" {
+		resourceType = lenientType(body)
+	}
+	if !resourceTypeName.MatchString(resourceType) {
+		return err
+	}
+	c := *e
+	c.Expression = make([]string, len(e.Expression))
+	for i, x := range e.Expression {
+		if x != "resourceType" {
+			x = resourceType + "." + x
+		}
+		c.Expression[i] = x
+	}
+	return &c
+}
+
+// lenientType finds the top-level resourceType of a body the strict scan
+// refused for a reason that leaves it readable (a duplicate name, a limit);
+// "" when it cannot.
+func lenientType(body []byte) string {
+	d := jsontext.NewDecoder(bytes.NewReader(body), jsontext.AllowDuplicateNames(true), jsontext.AllowInvalidUTF8(true))
+	if tok, err := d.ReadToken(); err != nil || tok.Kind() != '{' {
+		return ""
+	}
+	for {
+		name, err := d.ReadToken()
+		if err != nil || name.Kind() != '"' {
+			return ""
+		}
+		if name.String() != "resourceType" {
+			if d.SkipValue() != nil {
+				return ""
+			}
+			continue
+		}
+		v, err := d.ReadToken()
+		if err != nil || v.Kind() != '"' {
+			return ""
+		}
+		return v.String()
 	}
 }
 
 func malformed(d *jsontext.Decoder, err error) error {
+	if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
+		return adapter.Errorf(adapter.ESTRUCTURE, "malformed JSON: unexpected end of input")
+	}
 	var se *jsontext.SyntacticError
 	if errors.As(err, &se) {
 		if strings.Contains(se.Error(), "duplicate object member name") {
@@ -77,9 +150,6 @@ func malformed(d *jsontext.Decoder, err error) error {
 			return adapter.Errorf(adapter.ESTRUCTURE, "invalid UTF-8 in JSON string at byte offset %d", se.ByteOffset)
 		}
 		return adapter.Errorf(adapter.ESTRUCTURE, "malformed JSON at byte offset %d", se.ByteOffset)
-	}
-	if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
-		return adapter.Errorf(adapter.ESTRUCTURE, "malformed JSON: unexpected end of input")
 	}
 	return adapter.Errorf(adapter.ESTRUCTURE, "malformed JSON at byte offset %d", d.InputOffset())
 }

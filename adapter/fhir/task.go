@@ -62,6 +62,9 @@ func taskProto(t *adapter.Task, v TaskView) *taskpb.Task {
 			Value: &taskpb.Task_Output_ValueX{Choice: &taskpb.Task_Output_ValueX_Reference{Reference: reference(ref, "")}},
 		})
 	}
+	if v.Contact != "" {
+		out.Note = append(out.Note, &dtpb.Annotation{Text: &dtpb.Markdown{Value: v.Contact}})
+	}
 	if v.Redacted {
 		out.Meta.Security = append(out.Meta.Security, coding(adapter.Coding{System: SystemObservationValue, Code: CodeRedacted, Display: "redacted"}))
 	}

@@ -36,6 +36,9 @@ func (s *Server) audit() gin.HandlerFunc {
 		if p == nil || s.Audit == nil {
 			return
 		}
+		// The caller has its answer before the audit write, so a slow
+		// store delays only this goroutine, not the response.
+		c.Writer.Flush()
 		rec := adapter.AuditRecord{Time: s.now(), Subject: p.Subject, Role: string(p.Role), Org: p.Org, Kind: "rest",
 			Action: auditAction(c), Entity: auditEntity(c), Outcome: c.Writer.Status(), RequestID: requestID(c)}
 		ctx, cancel := context.WithTimeout(context.WithoutCancel(c.Request.Context()), 2*time.Second)

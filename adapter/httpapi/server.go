@@ -49,6 +49,7 @@ type Store interface {
 	Task(ctx context.Context, id string) (*adapter.Task, error)
 	TasksForReferral(ctx context.Context, srID string) ([]*adapter.Task, error)
 	FindExisting(ctx context.Context, practice string, keys []adapter.IdemKey) ([]string, error)
+	ChangedTasks(ctx context.Context, since time.Time, limit int64) ([]*adapter.Task, error)
 }
 
 // Capacity reads and updates the directory's live capacity (issue 3).
@@ -79,6 +80,7 @@ type Deps struct {
 	Queue      Queue
 	Outcomes   Outcomes
 	Disclosure Disclosure
+	Reports    Reports // issue 8; nil: no report routes
 	// Ready reports whether the service can take traffic (Redis reachable).
 	Ready func(ctx context.Context) error
 }
@@ -172,6 +174,13 @@ func (s *Server) routes() {
 		s.route(a, "GET", "/fhir/Observation/:id", auth.ObservationRead, s.readOutcome("Observation"))
 		s.route(a, "GET", "/fhir/Procedure/:id", auth.ProcedureRead, s.readOutcome("Procedure"))
 		s.route(a, "GET", "/fhir/Goal/:id", auth.GoalRead, s.readOutcome("Goal"))
+	}
+
+	// Reports (issue 8): aggregates only, small counts suppressed.
+	if s.Reports != nil {
+		s.route(api, "GET", "/api/v1/reports/capacity", auth.ReportCapacity, s.capacityReport)
+		s.route(api, "GET", "/api/v1/reports/practice", auth.ReportPractice, s.practiceReport)
+		s.route(a, "GET", "/fhir/MeasureReport", auth.MeasureReportSearch, s.searchMeasureReport)
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/gin-gonic/gin"
 	"github.com/google/uuid"
@@ -38,6 +39,7 @@ func (s *Server) renderTask(ctx context.Context, t *adapter.Task, p *auth.Princi
 	view := fhir.TaskView{}
 	if svc, ok := s.Mappings.Service(t.Owner); ok {
 		view.OwnerName = svc.Name
+		view.Contact = namedContact(t, svc)
 	}
 	if t.StatusReason == "" {
 		t.StatusReason = s.describe(t)
@@ -78,26 +80,28 @@ func (s *Server) describe(t *adapter.Task) string {
 	return t.BusinessStatus.Display
 }
 
-// searchTask handles GET /fhir/Task?focus=ServiceRequest/{id}.
+// searchTask handles GET /fhir/Task?focus=ServiceRequest/{id}, and polling
+// with owner=HealthcareService/{id}, status=a,b and _lastUpdated=gt{instant}
+// (results oldest change first, at most _count, default 100).
 func (s *Server) searchTask(c *gin.Context) {
-	if err := onlyParams(c, "focus"); err != nil {
+	if err := onlyParams(c, "focus", "owner", "status", "_lastUpdated", "_count"); err != nil {
 		s.writeError(c, err)
 		return
 	}
-	focus := strings.TrimPrefix(c.Query("focus"), "ServiceRequest/")
-	if focus == "" || strings.Contains(focus, "/") {
-		s.writeError(c, adapter.Errorf(adapter.EINVALID, "focus must be ServiceRequest/{id}").At("focus"))
-		return
-	}
-	tasks, err := s.Store.TasksForReferral(c.Request.Context(), focus)
+	tasks, err := s.findTasks(c)
 	if err != nil {
 		s.writeError(c, err)
 		return
 	}
 	p := principalOf(c)
+	f, err := taskFilterOf(c)
+	if err != nil {
+		s.writeError(c, err)
+		return
+	}
 	var entries []fhir.BundleEntry
 	for _, t := range tasks {
-		if !auth.CanSeeTask(p, t, s.ownerOrg(t)) {
+		if !auth.CanSeeTask(p, t, s.ownerOrg(t)) || !f.matches(t) {
 			continue
 		}
 		body, err := s.renderTask(c.Request.Context(), t, p)
@@ -106,8 +110,66 @@ func (s *Server) searchTask(c *gin.Context) {
 			return
 		}
 		entries = append(entries, fhir.BundleEntry{FullURL: s.baseURL(c) + "/Task/" + t.ID, Resource: body})
+		if len(entries) == f.count {
+			break
+		}
 	}
 	s.searchset(c, entries)
+}
+
+func (s *Server) findTasks(c *gin.Context) ([]*adapter.Task, error) {
+	if v, ok := c.GetQuery("focus"); ok {
+		focus := strings.TrimPrefix(v, "ServiceRequest/")
+		if focus == "" || strings.Contains(focus, "/") {
+			return nil, adapter.Errorf(adapter.EINVALID, "focus must be ServiceRequest/{id}").At("focus")
+		}
+		return s.Store.TasksForReferral(c.Request.Context(), focus)
+	}
+	var since time.Time
+	if v := c.Query("_lastUpdated"); v != "" {
+		prefix, val := v[:min(2, len(v))], v[min(2, len(v)):]
+		t, err := time.Parse(time.RFC3339, val)
+		if err != nil || (prefix != "gt" && prefix != "ge") {
+			return nil, adapter.Errorf(adapter.EVALUE, "_lastUpdated must be gt or ge followed by an instant, e.g. gt2026-11-23T09:00:00Z").At("_lastUpdated")
+		}
+		since = t
+		if prefix == "ge" {
+			since = t.Add(-time.Millisecond)
+		}
+	}
+	// Read more than asked: the visibility filter drops other tenants' Tasks.
+	return s.Store.ChangedTasks(c.Request.Context(), since, 2000)
+}
+
+// taskFilter is the owner/status/_count part of a Task search.
+type taskFilter struct {
+	owner    string
+	statuses []string
+	count    int
+}
+
+func taskFilterOf(c *gin.Context) (taskFilter, error) {
+	f := taskFilter{owner: strings.TrimPrefix(c.Query("owner"), "HealthcareService/"), count: 100}
+	if v := c.Query("status"); v != "" {
+		f.statuses = strings.Split(v, ",")
+		for _, st := range f.statuses {
+			if !adapter.TaskStatus(st).Valid() {
+				return f, adapter.Errorf(adapter.ECODEINVALID, "unknown Task status %q", clip(st)).At("status")
+			}
+		}
+	}
+	if v := c.Query("_count"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 1000 {
+			return f, adapter.Errorf(adapter.EVALUE, "_count must be 1..1000").At("_count")
+		}
+		f.count = n
+	}
+	return f, nil
+}
+
+func (f taskFilter) matches(t *adapter.Task) bool {
+	return (f.owner == "" || t.Owner == f.owner) && (len(f.statuses) == 0 || slices.Contains(f.statuses, string(t.Status)))
 }
 
 func (s *Server) searchset(c *gin.Context, entries []fhir.BundleEntry) {
@@ -173,3 +235,21 @@ func (s *Server) baseURL(c *gin.Context) string {
 func newBundleID() string { return uuid.NewString() }
 
 func weakETag(v int) string { return `W/"` + strconv.Itoa(v) + `"` }
+
+// namedContact tells the referrer who is handling the referral and how to
+// reach them (issue 9): the link worker or provider who took it, and the
+// service's work contact route. Nothing about the patient.
+func namedContact(t *adapter.Task, svc *adapter.Service) string {
+	if t.ClaimantName == "" || t.Status == adapter.TaskRequested && t.LeaseUntil.IsZero() {
+		return ""
+	}
+	route := svc.Contact.Phone
+	if route == "" {
+		route = svc.Contact.Email
+	}
+	msg := "Named contact: " + t.ClaimantName + ", " + svc.Name
+	if route != "" {
+		msg += ", " + route
+	}
+	return msg
+}

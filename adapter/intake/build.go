@@ -45,7 +45,42 @@ func (s *Service) build(ctx context.Context, c Caller, plans []*plan) (*adapter.
 		}
 		batch.Items = append(batch.Items, p.sub)
 	}
+	if err := s.flagDuplicates(ctx, plans); err != nil {
+		return nil, err
+	}
 	return batch, nil
+}
+
+// flagDuplicates stops a second active referral for the same patient and
+// need (issue 11): it is accepted for the record and its Task rejected as a
+// possible duplicate, naming the active one, instead of being queued twice.
+func (s *Service) flagDuplicates(ctx context.Context, plans []*plan) error {
+	var keys []string
+	var subs []*adapter.Submission
+	for _, p := range plans {
+		if t := p.sub.Task; t != nil && p.sub.Existing == "" && (t.Status == adapter.TaskRequested || t.ConsentHeld()) {
+			if k := adapter.ActiveKey(t.Practice, t.Patient, t.Need); k != "" {
+				keys, subs = append(keys, k), append(subs, p.sub)
+			}
+		}
+	}
+	active, err := s.store.ActiveReferrals(ctx, keys)
+	if err != nil {
+		return err
+	}
+	for i, sub := range subs {
+		if active[i] == "" {
+			sub.Active = keys[i]
+			continue
+		}
+		bs, _ := adapter.BusinessStatus(adapter.BSDuplicate)
+		t := sub.Task
+		t.Status, t.BusinessStatus, t.FirstContactDue = adapter.TaskRejected, bs, time.Time{}
+		t.StatusReason = "Possible duplicate: Task/" + active[i] + " for the same patient and need is still active; update that referral instead"
+		sub.Candidates, sub.Route, t.Route = nil, nil, nil
+		t.HeldSince, t.HeldFrom, t.HeldBS = time.Time{}, "", "" // not waiting for consent either
+	}
+	return nil
 }
 
 func isURN(u string) bool {
@@ -89,17 +124,21 @@ func (s *Service) fill(p *plan, c Caller, urns map[string]string, now time.Time,
 	p.sub.JSON = stamped
 	switch {
 	case p.ref != nil:
-		p.ref.ID, p.ref.Practice = p.sub.ID, c.Practice
-		p.ref.Subject = resolve(p.ref.Subject, urns)
-		p.ref.Requester = resolve(p.ref.Requester, urns)
-		p.sub.Task = s.newTask(p.ref, p.decision, now)
-		p.sub.Task.Source = adapter.SourceOf(c.Title, p.ref.Requester, c.Practice)
+		// A copy: after a concurrent create the batch is planned again with
+		// new ids, so the parsed referral must keep its urn:uuid references.
+		ref := *p.ref
+		ref.ID, ref.Practice = p.sub.ID, c.Practice
+		ref.Subject = resolve(ref.Subject, urns)
+		ref.Requester = resolve(ref.Requester, urns)
+		p.sub.Task = s.newTask(&ref, p.decision, now)
+		p.sub.Task.Source = adapter.SourceOf(c.Title, ref.Requester, c.Practice)
+		p.sub.Task.Area, p.sub.Task.Need = facts(ref.Subject).District, p.decision.Need
 		if p.safety.Matched() {
 			safetyReject(p.sub.Task, p.safety)
 			return nil
 		}
 		p.sub.Candidates = p.decision.Candidates()
-		p.sub.Route = s.mappings.RouteSteps(p.decision, facts(p.ref.Subject), now)
+		p.sub.Route = s.mappings.RouteSteps(p.decision, facts(ref.Subject), now)
 		p.sub.Task.Route = p.sub.Route
 		return s.holdUnlessConsented(p, consents, now)
 	case p.consent != nil:
@@ -137,6 +176,9 @@ func safetyReject(t *adapter.Task, f adapter.SafetyFinding) {
 	bs, _ := adapter.BusinessStatus(string(f.Kind))
 	t.Status, t.BusinessStatus, t.StatusReason = adapter.TaskRejected, bs, f.Pathway
 	t.Rule, t.FirstContactDue = "safety:"+f.Screen, time.Time{}
+	if !t.Priority.Valid() {
+		t.Priority = adapter.PriorityRoutine
+	}
 }
 
 // results loads what each entry resolved to, for the response.

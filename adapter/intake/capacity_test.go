@@ -43,11 +43,7 @@ func newEnv(tb testing.TB) *env {
 	if _, err := caps.Seed(context.Background()); err != nil {
 		tb.Fatal(err)
 	}
-	// These tests are about placement: referrals go straight to routing,
-	// without waiting for consent (consent_test.go covers that).
-	noConsent := intake.DefaultConfig()
-	noConsent.ConsentRequired = false
-	return &env{in: intake.New(p, store, m, intake.WithConfig(noConsent)), store: store, caps: caps}
+	return &env{in: intake.New(p, store, m, withoutConsent()), store: store, caps: caps}
 }
 
 const practice = "A81001"

@@ -10,7 +10,10 @@ import (
 type Config struct {
 	// ConsentRequired holds every referral (on-hold, awaiting-consent, not
 	// queued) until a Consent permits disclosing it to the social
-	// prescribing service, and pauses referrals whose consent is withdrawn.
+	// prescribing service, pauses referrals whose consent is withdrawn, and
+	// (wired in main) lets outcomes go back to the GP only when a consent
+	// permits it besides the patient's approval. false is for tests of
+	// other features only.
 	ConsentRequired bool `env:"CONSENT_REQUIRED, default=true"`
 	// ConsentHoldMaxAge is how long a referral may wait for consent before
 	// the consent-hold-expiry job cancels it (Go duration; 720h = 30 days).

@@ -61,6 +61,14 @@ func (e *consentEnv) advance(d time.Duration) {
 
 var caller = intake.Caller{Practice: practice}
 
+// withoutConsent is for the tests of routing, placement and idempotency:
+// their referrals go straight to routing, without waiting for consent.
+func withoutConsent() intake.Option {
+	c := intake.DefaultConfig()
+	c.ConsentRequired = false
+	return intake.WithConfig(c)
+}
+
 func readFixture(t testing.TB, name string) []byte {
 	t.Helper()
 	b, err := os.ReadFile("../../fixtures/" + name)
@@ -87,7 +95,17 @@ func edit(t testing.TB, doc []byte, set map[string]any) []byte {
 // debtReferral is the golden money-worries referral for NHS number
 // 9000000009, with its own identifier.
 func debtReferral(t testing.TB, n int) []byte {
-	return edit(t, readFixture(t, "servicerequest-debt.json"), map[string]any{"identifier": []any{
+	return referralFixture(t, "servicerequest-debt.json", n)
+}
+
+// lonelinessReferral is the golden loneliness referral (to befriending)
+// for the same patient: a second need, so not a duplicate (issue 11).
+func lonelinessReferral(t testing.TB, n int) []byte {
+	return referralFixture(t, "servicerequest-loneliness.json", n)
+}
+
+func referralFixture(t testing.TB, fixture string, n int) []byte {
+	return edit(t, readFixture(t, fixture), map[string]any{"identifier": []any{
 		map[string]any{"system": "https://test.example/Id/referral", "value": fmt.Sprintf("R-%d", n)}}})
 }
 
@@ -352,7 +370,7 @@ func TestConsentHoldExpiry(t *testing.T) {
 		t.Fatal(err)
 	}
 	e.advance(20 * 24 * time.Hour)
-	young, err := e.in.CreateServiceRequest(ctx, caller, debtReferral(t, 2), adapter.Identifier{})
+	young, err := e.in.CreateServiceRequest(ctx, caller, lonelinessReferral(t, 2), adapter.Identifier{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -396,7 +414,7 @@ func TestConsentHoldExpiry(t *testing.T) {
 	if rep, err := e.in.ExpireConsentHolds(ctx, 0); err != nil || rep["released"] != 1 || rep["cancelled"] != 0 {
 		t.Fatalf("expiry with the consent present: %v %v", rep, err)
 	}
-	checkQueued(t, e, young.ID, "money-advice")
+	checkQueued(t, e, young.ID, "befriending")
 }
 
 // Withdrawal: the same Consent sent again as inactive becomes its second
@@ -414,7 +432,7 @@ func TestConsentWithdrawalPausesReferrals(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	accepted, err := e.in.CreateServiceRequest(ctx, caller, debtReferral(t, 2), adapter.Identifier{})
+	accepted, err := e.in.CreateServiceRequest(ctx, caller, lonelinessReferral(t, 2), adapter.Identifier{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -440,8 +458,8 @@ func TestConsentWithdrawalPausesReferrals(t *testing.T) {
 	}
 	checkHeld(t, e, queued.ID, adapter.ReasonConsentWithdraw)
 	checkHeld(t, e, accepted.ID, adapter.ReasonConsentWithdraw)
-	if n := e.reserved(t, "money-advice"); n != 2 {
-		t.Fatalf("paused referrals keep their slots: reserved %d, want 2", n)
+	if n, m := e.reserved(t, "money-advice"), e.reserved(t, "befriending"); n != 1 || m != 1 {
+		t.Fatalf("paused referrals keep their slots: reserved %d and %d, want 1 and 1", n, m)
 	}
 	if _, err := e.store.UpdateTask(ctx, accepted.ID, func(task *adapter.Task) (adapter.TaskChange, error) {
 		h, err := task.Apply(adapter.Transition{To: adapter.TaskInProgress, At: e.clock()})
@@ -470,8 +488,8 @@ func TestConsentWithdrawalPausesReferrals(t *testing.T) {
 	if task := e.task(t, accepted.ID); task.Status != adapter.TaskAccepted || task.BusinessStatus.Code != adapter.BSContacted || task.ConsentHeld() {
 		t.Fatalf("resumed accepted referral: %+v", task)
 	}
-	if n := e.reserved(t, "money-advice"); n != 2 {
-		t.Fatalf("resumed referrals hold one slot each: reserved %d, want 2", n)
+	if n, m := e.reserved(t, "money-advice"), e.reserved(t, "befriending"); n != 1 || m != 1 {
+		t.Fatalf("resumed referrals hold one slot each: reserved %d and %d, want 1 and 1", n, m)
 	}
 }
 

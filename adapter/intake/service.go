@@ -25,6 +25,7 @@ type Store interface {
 		decide func([]*adapter.Task) []adapter.ConsentMove) ([]adapter.ConsentMove, error)
 	ConsentHolds(ctx context.Context, cutoff time.Time, limit int64) ([]*adapter.Task, error)
 	ApplyConsentMoves(ctx context.Context, r *adapter.Routing, moves []adapter.ConsentMove) error
+	ActiveReferrals(ctx context.Context, keys []string) ([]string, error)
 }
 
 // Service is the intake application service.
@@ -35,6 +36,7 @@ type Service struct {
 	now      func() time.Time
 	newID    func() string
 	loc      *time.Location // working days for deadlines are counted here
+	stats    Counter        // nil: no report counters
 	// staleAfter: a service whose capacity was not verified within it is
 	// passed by when routing (<= 0: never).
 	staleAfter time.Duration
@@ -54,6 +56,14 @@ func WithClock(now func() time.Time) Option { return func(s *Service) { s.now = 
 // WithStaleAfter sets how long a service's capacity counts as current
 // (default adapter.DefaultStaleAfter; <= 0 disables staleness).
 func WithStaleAfter(d time.Duration) Option { return func(s *Service) { s.staleAfter = d } }
+
+// Counter keeps the report counters (issue 8).
+type Counter interface {
+	Count(ctx context.Context, incs []adapter.StatInc) error
+}
+
+// WithStats counts each accepted referral for the reports.
+func WithStats(c Counter) Option { return func(s *Service) { s.stats = c } }
 
 // New returns an intake Service.
 func New(p *fhir.Parser, s Store, m *mapping.Mappings, opts ...Option) *Service {

@@ -52,6 +52,9 @@ func (s *Service) Transact(ctx context.Context, c Caller, entries []Entry) ([]*R
 	if err := duplicateIdentifiers(plans); err != nil {
 		return nil, err
 	}
+	if err := unresolvedReferences(plans); err != nil {
+		return nil, err
+	}
 	for attempt := 0; ; attempt++ {
 		batch, err := s.build(ctx, c, plans)
 		if err != nil {
@@ -64,6 +67,7 @@ func (s *Service) Transact(ctx context.Context, c Caller, entries []Entry) ([]*R
 		if err != nil {
 			return nil, err
 		}
+		s.count(ctx, plans)
 		results, err := s.results(ctx, plans)
 		if err != nil {
 			return nil, err
@@ -163,6 +167,36 @@ func duplicateIdentifiers(plans []*plan) error {
 				return locate(adapter.Errorf(adapter.EBUSINESSRULE, "the same identifier is used by entry %d", j), p)
 			}
 			seen[k] = i
+		}
+	}
+	return nil
+}
+
+// unresolvedReferences refuses a referral or consent whose patient (or
+// requester) is a urn:uuid / urn:oid reference that no Patient entry of the
+// request has as its fullUrl. Such a reference cannot be resolved later
+// (a single POST never can), so storing it would leave the referral and its
+// Task pointing nowhere.
+func unresolvedReferences(plans []*plan) error {
+	types := map[string]string{}
+	for _, p := range plans {
+		if p.entry.Tx != nil && p.entry.Tx.FullURL != "" {
+			types[p.entry.Tx.FullURL] = p.res.Type
+		}
+	}
+	for _, p := range plans {
+		refs := map[string]string{}
+		switch {
+		case p.ref != nil:
+			refs["subject"], refs["requester"] = p.ref.Subject, p.ref.Requester
+		case p.consent != nil:
+			refs["patient"] = p.consent.Patient
+		}
+		for _, el := range []string{"patient", "requester", "subject"} {
+			if ref := refs[el]; isURN(ref) && types[ref] != adapter.KindPatient {
+				return locate(adapter.Errorf(adapter.EINVALID,
+					"%s refers to a fullUrl that no Patient entry of this request has", el).At(p.res.Type+"."+el), p)
+			}
 		}
 	}
 	return nil

@@ -17,6 +17,7 @@ type builder struct {
 	m        *Mappings
 	problems []error
 	netFile  string
+	partial  bool // a file could not be read: skip the checks of the whole set
 }
 
 func (b *builder) fail(file string, n *yaml.Node, format string, args ...any) {
@@ -45,7 +46,9 @@ func (b *builder) build(files []loadedFile) (*Mappings, error) {
 			b.screen(f.name, item(child(f.root, "safety"), i), sd)
 		}
 	}
-	b.whole(files)
+	if !b.partial {
+		b.whole(files)
+	}
 	if len(b.problems) > 0 {
 		return nil, errors.Join(b.problems...)
 	}

@@ -57,17 +57,22 @@ func Load(fsys fs.FS, label string) (*Mappings, error) {
 	}
 	var files []loadedFile
 	var problems []error
+	dropped := false
 	for _, n := range names {
 		f, errs := decodeFile(fsys, n, path.Join(label, n))
 		problems = append(problems, errs...)
 		if f.root != nil {
 			files = append(files, f)
+		} else {
+			dropped = true
 		}
 	}
 	if len(files) == 0 {
 		return nil, errors.Join(problems...)
 	}
-	b := &builder{m: &Mappings{services: map[string]*adapter.Service{}}}
+	// With a file unreadable, checks of the whole set ("no network", "not a
+	// service in the directory") would report what is merely in that file.
+	b := &builder{m: &Mappings{services: map[string]*adapter.Service{}}, partial: dropped}
 	m, err := b.build(files)
 	if len(problems) > 0 {
 		// Validate what decoded too, so every problem is reported at once.
@@ -91,7 +96,8 @@ func yamlFiles(fsys fs.FS) ([]string, error) {
 
 // decodeFile decodes one file strictly. Unknown fields and type mismatches
 // are reported per line while the rest of the file still decodes (so its
-// other problems are found too); a syntax error makes the file unusable
+// other problems are found too); a syntax error, or a key given twice in a
+// mapping (yaml.v3 then drops the whole mapping), makes the file unusable
 // (f.root stays nil).
 func decodeFile(fsys fs.FS, name, label string) (loadedFile, []error) {
 	f := loadedFile{name: label}
@@ -112,8 +118,13 @@ func decodeFile(fsys fs.FS, name, label string) (loadedFile, []error) {
 		case errors.Is(err, io.EOF):
 			return f, []error{problem{file: label, msg: "file is empty"}}
 		case errors.As(err, &te):
+			unusable := false
 			for _, msg := range te.Errors {
 				errs = append(errs, yamlProblem(label, msg))
+				unusable = unusable || duplicateKey.MatchString(msg)
+			}
+			if unusable {
+				return f, errs
 			}
 		default:
 			return f, []error{fmt.Errorf("%s: %w", label, err)}
@@ -128,6 +139,8 @@ func decodeFile(fsys fs.FS, name, label string) (loadedFile, []error) {
 }
 
 var unknownField = regexp.MustCompile(`^field (\S+) not found in type`)
+
+var duplicateKey = regexp.MustCompile(`^line \d+: mapping key .* already defined at line \d+$`)
 
 var yamlLine = regexp.MustCompile(`^line (\d+): (.*)$`)
 

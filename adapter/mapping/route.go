@@ -20,7 +20,7 @@ type Step struct {
 type Decision struct {
 	Rule         string
 	Need         string
-	Steps        []Step // the last step is always the network's link-worker service
+	Steps        []Step // always includes the network's link-worker service: last, unless the rule routes there earlier
 	Priority     adapter.Priority
 	FirstContact SLA
 }

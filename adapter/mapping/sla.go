@@ -7,20 +7,25 @@ import (
 	"time"
 )
 
-// SLA is a first-contact deadline: a plain duration, or a number of
-// working days (Monday to Friday; bank holidays are not modelled).
+// SLA is a first-contact deadline: a plain duration, a number of calendar
+// days, or a number of working days (Monday to Friday; bank holidays are
+// not modelled).
 type SLA struct {
 	Duration    time.Duration
+	Days        int // calendar days: the same clock time, whatever the clocks do
 	WorkingDays int
 }
 
 // IsZero reports whether no deadline applies.
-func (s SLA) IsZero() bool { return s.Duration == 0 && s.WorkingDays == 0 }
+func (s SLA) IsZero() bool { return s.Duration == 0 && s.Days == 0 && s.WorkingDays == 0 }
 
 // String renders the SLA as it is written in mappings.
 func (s SLA) String() string {
-	if s.WorkingDays > 0 {
+	switch {
+	case s.WorkingDays > 0:
 		return strconv.Itoa(s.WorkingDays) + "wd"
+	case s.Days > 0:
+		return strconv.Itoa(s.Days) + "d"
 	}
 	return s.Duration.String()
 }
@@ -41,7 +46,7 @@ func ParseSLA(v string) (SLA, error) {
 		if err != nil || n <= 0 {
 			return SLA{}, fmt.Errorf("invalid day deadline %q (want e.g. 14d)", v)
 		}
-		return SLA{Duration: time.Duration(n) * 24 * time.Hour}, nil
+		return SLA{Days: n}, nil
 	}
 	d, err := time.ParseDuration(v)
 	if err != nil || d <= 0 {
@@ -50,9 +55,13 @@ func ParseSLA(v string) (SLA, error) {
 	return SLA{Duration: d}, nil
 }
 
-// Due returns the deadline counted from t. Working days are counted in t's
-// location: the deadline falls at the same clock time n working days later.
+// Due returns the deadline counted from t. Days and working days are
+// counted in t's location: the deadline falls at the same clock time n
+// (working) days later, across a change of the clocks too.
 func (s SLA) Due(t time.Time) time.Time {
+	if s.Days > 0 {
+		return t.AddDate(0, 0, s.Days)
+	}
 	if s.WorkingDays == 0 {
 		return t.Add(s.Duration)
 	}

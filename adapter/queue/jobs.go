@@ -78,13 +78,20 @@ func (s *Service) declineNoResponse(ctx context.Context, child *adapter.Task, sv
 	if err != nil {
 		return err
 	}
-	_, err = s.store.UpdateTask(ctx, child.PartOf, func(t *adapter.Task) (adapter.TaskChange, error) {
+	return s.tellParent(ctx, child.PartOf, svc.Name+" did not respond in time: please refer on to another service",
+		adapter.ReasonNoResponse, now)
+}
+
+// tellParent records on the link worker's Task that its onward referral
+// was declined, so the link worker refers the patient on elsewhere.
+func (s *Service) tellParent(ctx context.Context, parentID, msg, reason string, now time.Time) error {
+	_, err := s.store.UpdateTask(ctx, parentID, func(t *adapter.Task) (adapter.TaskChange, error) {
 		from := string(t.Status)
-		t.StatusReason = svc.Name + " did not respond in time: please refer on to another service"
+		t.StatusReason = msg
 		t.LastModified = now
 		t.Version++
 		return adapter.TaskChange{History: adapter.HistoryEntry{At: now, By: system, From: from, To: from,
-			BusinessStatus: adapter.BSProviderDecline, Reason: adapter.ReasonNoResponse}}, nil
+			BusinessStatus: adapter.BSProviderDecline, Reason: reason}}, nil
 	})
 	return err
 }

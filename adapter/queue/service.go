@@ -48,12 +48,33 @@ type Service struct {
 	now   func() time.Time
 	newID func() string
 	stale time.Duration
+	stats Counter
+	loc   *time.Location
 }
+
+// Counter keeps the report counters (issue 8).
+type Counter interface {
+	Count(ctx context.Context, incs []adapter.StatInc) error
+}
+
+// Option configures a Service.
+type Option func(*Service)
+
+// WithStats counts transitions for the reports.
+func WithStats(c Counter) Option { return func(s *Service) { s.stats = c } }
 
 // New returns a queue Service. staleAfter is the capacity staleness used
 // when a referral is re-routed.
-func New(s Store, m *mapping.Mappings, cfg Config, staleAfter time.Duration) *Service {
-	return &Service{store: s, m: m, cfg: cfg, now: time.Now, newID: uuid.NewString, stale: staleAfter}
+func New(s Store, m *mapping.Mappings, cfg Config, staleAfter time.Duration, opts ...Option) *Service {
+	loc, err := time.LoadLocation("Europe/London")
+	if err != nil {
+		loc = time.UTC
+	}
+	svc := &Service{store: s, m: m, cfg: cfg, now: time.Now, newID: uuid.NewString, stale: staleAfter, loc: loc}
+	for _, o := range opts {
+		o(svc)
+	}
+	return svc
 }
 
 // Caller is who is acting, from the token.
@@ -146,7 +167,9 @@ func (s *Service) Transition(ctx context.Context, c Caller, id string, tr adapte
 	if _, err := s.visible(ctx, c, id); err != nil {
 		return nil, err
 	}
-	return s.store.UpdateTask(ctx, id, func(t *adapter.Task) (adapter.TaskChange, error) {
+	var h adapter.HistoryEntry
+	var firstContact, firstSupport bool
+	t, err := s.store.UpdateTask(ctx, id, func(t *adapter.Task) (adapter.TaskChange, error) {
 		now := s.now()
 		if c.Role == "practice" && tr.To != adapter.TaskCancelled {
 			return adapter.TaskChange{}, adapter.Errorf(adapter.EFORBIDDEN, "a referring practice can only cancel its referral")
@@ -155,10 +178,11 @@ func (s *Service) Transition(ctx context.Context, c Caller, id string, tr adapte
 			return adapter.TaskChange{}, adapter.Errorf(adapter.ECONFLICT, "another worker holds this referral until %s", t.LeaseUntil.Format(time.RFC3339))
 		}
 		tr.By, tr.At = c.Actor, now
-		h, err := t.Apply(tr)
-		if err != nil {
+		var err error
+		if h, err = t.Apply(tr); err != nil {
 			return adapter.TaskChange{}, err
 		}
+		firstContact, firstSupport = milestones(t, tr, now)
 		if t.Status != adapter.TaskRequested {
 			t.LeaseUntil = time.Time{}
 			if t.Claimant == "" && c.Role != "practice" {
@@ -167,6 +191,48 @@ func (s *Service) Transition(ctx context.Context, c Caller, id string, tr adapte
 		}
 		return adapter.TaskChange{History: h}, nil
 	})
+	if err != nil {
+		return nil, err
+	}
+	s.count(ctx, t, h, firstContact, firstSupport)
+	if t.PartOf != "" && h.BusinessStatus == adapter.BSProviderDecline {
+		name := t.Owner
+		if svc, ok := s.m.Service(t.Owner); ok {
+			name = svc.Name
+		}
+		msg := name + " declined the onward referral (" + h.Reason + "): please refer on to another service"
+		if err := s.tellParent(ctx, t.PartOf, msg, h.Reason, h.At); err != nil {
+			return t, err
+		}
+	}
+	return t, nil
+}
+
+// milestones records the first contact and the start of support on the
+// Task, and says whether this transition reached them. Moving to
+// in-progress counts as both when not recorded before.
+func milestones(t *adapter.Task, tr adapter.Transition, now time.Time) (contact, support bool) {
+	bs := tr.BusinessStatus
+	if t.Contacted.IsZero() && (bs == adapter.BSContacted || bs == adapter.BSFirstAppt || bs == adapter.BSSupportStarted || tr.To == adapter.TaskInProgress) {
+		t.Contacted, contact = now, true
+	}
+	if t.Supported.IsZero() && (bs == adapter.BSSupportStarted || bs == adapter.BSFirstAppt || tr.To == adapter.TaskInProgress && bs != adapter.BSOnwardReferred) {
+		t.Supported, support = now, true
+	}
+	return contact, support
+}
+
+// count updates the report counters after a transition was stored.
+func (s *Service) count(ctx context.Context, t *adapter.Task, h adapter.HistoryEntry, contact, support bool) {
+	if s.stats == nil || t == nil {
+		return
+	}
+	day := adapter.StatsDay(h.At, s.loc)
+	var incs []adapter.StatInc
+	for _, k := range adapter.TransitionStats(t, h, contact, support) {
+		incs = append(incs, adapter.StatInc{Day: day, Key: k, Practice: t.Practice})
+	}
+	_ = s.stats.Count(context.WithoutCancel(ctx), incs)
 }
 
 // ReferOn refers the patient on from a link-worker referral to a VCSE
@@ -229,3 +295,6 @@ func clip(s string) string {
 	}
 	return s
 }
+
+// SetClock replaces the clock (tests, and operators replaying a deadline).
+func (s *Service) SetClock(now func() time.Time) { s.now = now }

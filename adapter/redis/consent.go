@@ -144,8 +144,12 @@ type consentMoveJSON struct {
 	Place   []stepJSON   `json:"place,omitempty"`
 	Score   float64      `json:"score"`
 	Release *releaseJSON `json:"release,omitempty"`
-	Hist    string       `json:"hist"`
-	Entry   string       `json:"entry"`
+	// The duplicate-check index and this referral's field in it, freed
+	// when the referral ends.
+	Active  string `json:"active,omitempty"`
+	ActiveF string `json:"activeField,omitempty"`
+	Hist    string `json:"hist"`
+	Entry   string `json:"entry"`
 }
 
 type zaddJSON struct {
@@ -232,6 +236,7 @@ func (s *Store) consentMove(m adapter.ConsentMove, routing bool) consentMoveJSON
 		}
 	case adapter.MoveExpire:
 		j.ZRem = append(leave, s.k.consentHolds())
+		j.Active, j.ActiveF = s.k.activeReferrals(), adapter.ActiveKey(a.Practice, a.Patient, a.Need)
 		if b.Reserved != "" {
 			j.Release = &releaseJSON{Cap: s.k.capacity(b.Reserved), Svc: b.Reserved}
 		}

@@ -137,6 +137,9 @@ func (s *Store) intakeItem(b *adapter.IntakeBatch, sub *adapter.Submission) inta
 	case adapter.KindPatient:
 		it.Cmds = [][]string{{"HSET", s.k.patient(sub.ID), hJSON, string(sub.JSON), hPractice, practice}}
 	}
+	if sub.Active != "" {
+		it.Cmds = append(it.Cmds, []string{"HSET", s.k.activeReferrals(), sub.Active, sub.ID})
+	}
 	if t := sub.Task; t != nil {
 		// Candidates is never null: cjson decodes null as userdata.
 		it.Task = &intakeTask{Key: s.k.task(t.ID), Fields: taskFields(t), Score: queueScore(t),
@@ -227,6 +230,29 @@ func (s *Store) TasksForReferral(ctx context.Context, srID string) ([]*adapter.T
 			return nil, err
 		}
 		out = append(out, t)
+	}
+	return out, nil
+}
+
+// ActiveReferrals returns, for each key, the Task id of the practice's
+// active referral for that patient and need ("" when none is active).
+func (s *Store) ActiveReferrals(ctx context.Context, keys []string) ([]string, error) {
+	out := make([]string, len(keys))
+	if len(keys) == 0 {
+		return out, nil
+	}
+	vals, err := s.c.HMGet(ctx, s.k.activeReferrals(), keys...).Result()
+	if err != nil {
+		return nil, s.fail(err)
+	}
+	for i, v := range vals {
+		id, _ := v.(string)
+		if id == "" {
+			continue
+		}
+		if t, err := s.Task(ctx, id); err == nil && !t.Status.Terminal() {
+			out[i] = id
+		}
 	}
 	return out, nil
 }

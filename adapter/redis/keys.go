@@ -106,3 +106,15 @@ func (k keys) patientReferrals(practice, patient string) string {
 // Sorted set of the Task ids waiting for consent, scored by when each
 // began waiting (unix ms), for cancelling holds that waited too long.
 func (k keys) consentHolds() string { return k.p + "cholds" }
+
+// Hash of one day's report counters (adapter.StatKey fields), Europe/London.
+func (k keys) stats(day string) string { return k.p + "stats:" + day }
+
+// Hash of one day's counters for one practice (metric fields only).
+func (k keys) practiceStats(day, practice string) string {
+	return k.p + "pstats:" + day + ":" + practice
+}
+
+// Hash: adapter.ActiveKey (practice|patient|need) → the active referral's
+// Task id, for the duplicate check; removed when the Task ends.
+func (k keys) activeReferrals() string { return k.p + "active" }

@@ -101,6 +101,8 @@ type transitionJSON struct {
 	Hist     string     `json:"hist"`
 	Entry    string     `json:"entry"`
 	TMod     string     `json:"tmod"`
+	Active   string     `json:"active"`
+	ActiveF  string     `json:"activeField"`
 	Now      int64      `json:"now"`
 	Child    *childJSON `json:"child,omitempty"`
 }
@@ -124,6 +126,7 @@ func (s *Store) writeChange(ctx context.Context, before, after *adapter.Task, ch
 		Leases: s.k.leases(before.Owner), Queue: s.k.queue(before.Owner), WL: s.k.waitlist(before.Owner),
 		Cap: s.k.capacity(before.Reserved), Rsv: before.Reserved, Terminal: after.Status.Terminal(),
 		Hist: s.k.history(after.ID), Entry: string(entry), TMod: s.k.taskIndex(), Now: after.LastModified.UnixMilli(),
+		Active: s.k.activeReferrals(), ActiveF: adapter.ActiveKey(after.Practice, after.Patient, after.Need),
 	}
 	if c := ch.Child; c != nil {
 		p.Child = &childJSON{ID: c.ID, Key: s.k.task(c.ID), Set: taskFields(c), Queue: s.k.queue(c.Owner), Score: queueScore(c),

@@ -64,8 +64,10 @@ func (s *Store) fail(err error) error {
 		return err
 	}
 	if isUnavailable(err) {
+		storeErrors.WithLabelValues("unavailable").Inc()
 		return &adapter.Error{Code: adapter.EUNAVAILABLE, Message: "the store is unavailable; retry later"}
 	}
+	storeErrors.WithLabelValues("other").Inc()
 	return fmt.Errorf("redis: %w", err)
 }
 

@@ -40,6 +40,11 @@ const (
 	fHeldSince = "hsn" // when the referral began waiting for consent, unix ms; absent when not held for consent
 	fHeldFrom  = "hfr" // status it returns to when consent arrives
 	fHeldBS    = "hbs" // business status it returns to
+	// Reports (issue 8).
+	fArea      = "area" // patient's postcode district
+	fNeed      = "need" // need category of the routing rule
+	fContacted = "fc"   // first contact, unix ms
+	fSupported = "ss"   // support started, unix ms
 )
 
 // taskFields flattens a Task into HSET arguments (field, value, ...).
@@ -75,6 +80,10 @@ func taskFields(t *adapter.Task) []string {
 	add(fHeldSince, msString(t.HeldSince))
 	add(fHeldFrom, string(t.HeldFrom))
 	add(fHeldBS, t.HeldBS)
+	add(fArea, t.Area)
+	add(fNeed, t.Need)
+	add(fContacted, msString(t.Contacted))
+	add(fSupported, msString(t.Supported))
 	return out
 }
 
@@ -94,7 +103,9 @@ func taskFromHash(id string, h map[string]string) *adapter.Task {
 		Version: v, FirstContactDue: msTime(h[fDue]),
 		Reserved: h[fReserved], Route: decodeRoute(h[fRoute]),
 		Claimant: h[fClaimant], ClaimantName: h[fClaimNm], LeaseUntil: msTime(h[fLease]),
-		Source:    adapter.ReferralSource(h[fSource]),
+		Source: adapter.ReferralSource(h[fSource]),
+		Area:   h[fArea], Need: h[fNeed], Contacted: msTime(h[fContacted]), Supported: msTime(h[fSupported]),
+		// Consent (issue 4).
 		HeldSince: msTime(h[fHeldSince]), HeldFrom: adapter.TaskStatus(h[fHeldFrom]), HeldBS: h[fHeldBS],
 	}
 }

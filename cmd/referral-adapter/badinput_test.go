@@ -25,7 +25,7 @@ func TestBadInputIsAPrecise4xx(t *testing.T) {
 	}{
 		{"malformed JSON", "", []byte(`{"resourceType": "ServiceRequest",`), 400, "structure", ""},
 		{"not an object", "", []byte(`["ServiceRequest"]`), 400, "structure", ""},
-		{"duplicate member", "", []byte(`{"resourceType":"ServiceRequest","status":"active","status":"draft"}`), 400, "structure", "status"},
+		{"duplicate member", "", []byte(`{"resourceType":"ServiceRequest","status":"active","status":"draft"}`), 400, "structure", "ServiceRequest.status"},
 		{"empty body", "", []byte{}, 400, "required", ""},
 		{"no resourceType", "", withJSON(t, sr, map[string]any{"resourceType": nil}), 400, "required", "resourceType"},
 		{"wrong resourceType", "", fixture(t, "consent-share-with-link-workers.json"), 400, "invalid", "resourceType"},

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/sethvargo/go-envconfig"
 
@@ -31,7 +32,10 @@ type Config struct {
 	Queue       queue.Config
 	Intake      intake.Config
 	MappingsDir string `env:"MAPPINGS_DIR"` // overrides the embedded mappings
-	LogLevel    string `env:"LOG_LEVEL, default=info"`
+	// Retention is how long a closed referral's personal data is kept (8
+	// years, as for GP records, unless local policy says otherwise).
+	Retention time.Duration `env:"RETENTION_PERIOD, default=70080h"`
+	LogLevel  string        `env:"LOG_LEVEL, default=info"`
 }
 
 // loadConfig reads the environment and validates everything once, reporting
@@ -48,6 +52,9 @@ func loadConfig(ctx context.Context, lookup envconfig.Lookuper) (*Config, *mappi
 	errs = append(errs, cfg.Capacity.Validate()...)
 	errs = append(errs, cfg.Queue.Validate()...)
 	errs = append(errs, cfg.Intake.Validate()...)
+	if cfg.Retention < 24*time.Hour {
+		errs = append(errs, errors.New("RETENTION_PERIOD must be at least 24h"))
+	}
 	if _, err := parseLevel(cfg.LogLevel); err != nil {
 		errs = append(errs, err)
 	}

@@ -27,13 +27,13 @@ const testSecret = "test-secret-0123456789abcdef"
 // harness is the whole service, wired as in production, over a real Redis
 // server in a private namespace.
 type harness struct {
-	t    *testing.T
+	t    testing.TB
 	srv  *httptest.Server
 	app  *app
 	logs *lockedWriter
 }
 
-func newHarness(t *testing.T, env map[string]string) *harness {
+func newHarness(t testing.TB, env map[string]string) *harness {
 	t.Helper()
 	base := map[string]string{
 		"AUTH_DEV_HS256_SECRET": testSecret,
@@ -84,7 +84,7 @@ type response struct {
 	body   []byte
 }
 
-func (r response) json(t *testing.T) map[string]any {
+func (r response) json(t testing.TB) map[string]any {
 	t.Helper()
 	var m map[string]any
 	if err := json.Unmarshal(r.body, &m); err != nil {

@@ -203,8 +203,12 @@ func TestTransactionBundle(t *testing.T) {
 	if task["owner"].(map[string]any)["reference"] != "HealthcareService/riverside-link-workers" {
 		t.Errorf("owner = %v", task["owner"])
 	}
-	if r := task["statusReason"].(map[string]any)["text"]; r != "Redirected to link workers because Riverside Work and Skills Coaching does not take people of the patient's age" {
+	// Eligibility is not a capacity problem: routed, not redirected.
+	if r := task["statusReason"].(map[string]any)["text"]; r != "Routed to Riverside Social Prescribing Link Workers because Riverside Work and Skills Coaching does not take people of the patient's age" {
 		t.Errorf("statusReason = %v", r)
+	}
+	if bs := fmtJSON(task["businessStatus"]); !strings.Contains(bs, `"code":"routed"`) {
+		t.Errorf("businessStatus = %s, want routed", bs)
 	}
 
 	again := h.do("POST", "/fhir", tok, fixture(t, "bundle-referral-transaction.json"))

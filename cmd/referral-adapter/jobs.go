@@ -12,13 +12,40 @@ import (
 
 	"github.com/sethvargo/go-envconfig"
 
+	"github.com/social-prescribing/referral-adapter/adapter"
 	"github.com/social-prescribing/referral-adapter/adapter/jobs"
+	"github.com/social-prescribing/referral-adapter/adapter/report"
 )
 
 // jobs builds the job runner over the app's store. Each entry names a
 // function owned by the package that does the work.
 func (a *app) jobs(cfg jobs.Config, log *slog.Logger) (*jobs.Runner, error) {
 	return jobs.New(cfg, a.store, log, a.jobList()...)
+}
+
+// retain purges personal data of referrals closed longer than the
+// retention period, auditing each deletion.
+func (a *app) retain(ctx context.Context, _ int64) (jobs.Report, error) {
+	now := time.Now()
+	cutoff := now.Add(-a.retention)
+	total := 0
+	for {
+		ids, err := a.store.PurgeClosed(ctx, cutoff, 500, now)
+		total += len(ids)
+		recs := make([]adapter.AuditRecord, 0, len(ids))
+		for _, id := range ids {
+			recs = append(recs, adapter.AuditRecord{Time: now, Subject: "referral-adapter", Role: "system", Kind: "retention",
+				Action: adapter.AuditDelete, Entity: "Task/" + id, Outcome: 200, Detail: "personal data purged after the retention period"})
+		}
+		if len(recs) > 0 {
+			if aerr := a.store.Audit(ctx, recs...); aerr != nil {
+				return jobs.Report{"purged": total}, aerr
+			}
+		}
+		if err != nil || len(ids) < 500 {
+			return jobs.Report{"purged": total}, err
+		}
+	}
 }
 
 // jobList is the registry of scheduled jobs.
@@ -33,7 +60,37 @@ func (a *app) jobList() []jobs.Job {
 		// Consent (issue 4).
 		{Name: "consent-hold-expiry", Schedule: "17 * * * *",
 			Description: "cancel referrals that waited for consent longer than CONSENT_HOLD_MAX_AGE", Run: a.intake.ExpireConsentHolds},
+		{Name: "retention-purge", Schedule: "30 2 * * *", Timeout: 30 * time.Minute,
+			Description: "remove personal data of referrals closed longer than RETENTION_PERIOD", Run: a.retain},
+		{Name: "daily-snapshot", Schedule: "55 23 * * *",
+			Description: "freeze each service's capacity for the day's report figures", Run: a.snapshot},
 	}
+}
+
+// snapshot adds each service's capacity today to the day's report
+// counters (utilisation over a period is reserved/max summed over days).
+func (a *app) snapshot(ctx context.Context, _ int64) (jobs.Report, error) {
+	ids := make([]string, 0, len(a.mappings.Services()))
+	for _, svc := range a.mappings.Services() {
+		ids = append(ids, svc.ID)
+	}
+	caps, err := a.store.Capacities(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	loc, _ := time.LoadLocation("Europe/London")
+	day := adapter.StatsDay(time.Now(), loc)
+	var incs []adapter.StatInc
+	for id, c := range caps {
+		if c.MaxOpen == 0 {
+			continue
+		}
+		incs = append(incs,
+			adapter.StatInc{Day: day, Key: adapter.StatKey{Metric: report.MSnapMax, Service: id}, N: int64(c.MaxOpen)},
+			adapter.StatInc{Day: day, Key: adapter.StatKey{Metric: report.MSnapReserved, Service: id}, N: int64(c.Reserved)},
+			adapter.StatInc{Day: day, Key: adapter.StatKey{Metric: report.MSnapCount, Service: id}, N: 1})
+	}
+	return jobs.Report{"services": len(incs) / 3}, a.store.Count(ctx, incs)
 }
 
 // promoteWaitlists promotes every service's waitlist into freed places.

@@ -82,3 +82,39 @@ func mustKeys(t *testing.T, h *harness, pattern string) []string {
 	}
 	return keys
 }
+
+// A second active referral for the same patient and need is flagged to the
+// referrer, not queued twice; once the first ends, a new one is accepted.
+func TestDuplicateReferralFlagged(t *testing.T) {
+	h := newHarness(t, nil)
+	gp := h.token(auth.RolePractice, practice)
+	first := h.do("POST", "/fhir/ServiceRequest", gp, fixture(t, "servicerequest-debt.json")).json(t)["id"].(string)
+	second := h.do("POST", "/fhir/ServiceRequest", gp, withJSON(t, fixture(t, "servicerequest-debt.json"),
+		map[string]any{"identifier": []any{map[string]any{"system": referralSys, "value": "SP-2026-000199"}}}), "Prefer", "return=OperationOutcome")
+	if second.status != 201 || !strings.Contains(string(second.body), "Possible duplicate: Task/"+first) {
+		t.Fatalf("second referral = %d %s", second.status, second.body)
+	}
+	id := strings.TrimPrefix(second.header.Get("Location"), "/fhir/ServiceRequest/")
+	task := h.do("GET", "/fhir/Task/"+id, gp, nil).json(t)
+	if task["status"] != "rejected" || !strings.Contains(fmtJSON(task), "possible-duplicate") {
+		t.Errorf("duplicate Task %v", task)
+	}
+	for _, q := range mustKeys(t, h, "q:*") {
+		if _, err := h.app.store.Client().ZScore(t.Context(), q, id).Result(); err == nil {
+			t.Errorf("duplicate queued in %s", q)
+		}
+	}
+	// A different need for the same patient is not a duplicate.
+	if r := h.do("POST", "/fhir/ServiceRequest", gp, fixture(t, "servicerequest-loneliness.json"), "Prefer", "return=OperationOutcome"); strings.Contains(string(r.body), "duplicate") {
+		t.Errorf("another need flagged as duplicate: %s", r.body)
+	}
+	// The first ends: the practice cancels it; a new referral goes through.
+	if r := h.api("POST", "/api/v1/referrals/"+first+"/transition", gp, `{"status":"cancelled","reason":"sent in error"}`); r.status != 200 {
+		t.Fatalf("cancel = %d %s", r.status, r.body)
+	}
+	third := h.do("POST", "/fhir/ServiceRequest", gp, withJSON(t, fixture(t, "servicerequest-debt.json"),
+		map[string]any{"identifier": []any{map[string]any{"system": referralSys, "value": "SP-2026-000299"}}}), "Prefer", "return=OperationOutcome")
+	if strings.Contains(string(third.body), "duplicate") {
+		t.Errorf("referral after the first ended flagged: %s", third.body)
+	}
+}

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/sethvargo/go-envconfig"
 
@@ -22,6 +23,7 @@ import (
 	"github.com/social-prescribing/referral-adapter/adapter/mapping"
 	"github.com/social-prescribing/referral-adapter/adapter/queue"
 	"github.com/social-prescribing/referral-adapter/adapter/redis"
+	"github.com/social-prescribing/referral-adapter/adapter/report"
 )
 
 // app is the assembled service.
@@ -32,10 +34,11 @@ type app struct {
 	routes  []httpapi.Route
 	close   func()
 	// for the scheduled jobs
-	queue    *queue.Service
-	caps     *capacity.Service
-	mappings *mapping.Mappings
-	intake   *intake.Service
+	queue     *queue.Service
+	caps      *capacity.Service
+	mappings  *mapping.Mappings
+	retention time.Duration
+	intake    *intake.Service
 }
 
 // build wires the packages together. ctx bounds background work (JWKS
@@ -68,16 +71,27 @@ func build(ctx context.Context, cfg *Config, m *mapping.Mappings, log *slog.Logg
 	}
 	caps := capacity.New(store, m, cfg.Capacity)
 	seedCapacity(ctx, caps, log)
-	in := intake.New(parser, store, m, intake.WithStaleAfter(caps.StaleAfter()), intake.WithConfig(cfg.Intake))
-	q := queue.New(store, m, cfg.Queue, caps.StaleAfter())
+	in := intake.New(parser, store, m, intake.WithStaleAfter(caps.StaleAfter()), intake.WithStats(store), intake.WithConfig(cfg.Intake))
+	q := queue.New(store, m, cfg.Queue, caps.StaleAfter(), queue.WithStats(store))
 	srv := httpapi.New(cfg.HTTP, httpapi.Deps{
 		Log: log, Verifier: verifier, Intake: in, Store: store,
 		Mappings: m, Parser: parser, Render: render, Ready: store.Ping, Tokens: tokens,
 		Audit: store, Limiter: store, Capacity: caps, Queue: q, Outcomes: store,
-		Disclosure: disclosure.New(store, parser, store, log),
+		Reports:    report.New(store, store, m),
+		Disclosure: disclosureFor(cfg.Intake, store, parser, log),
 	})
 	return &app{handler: srv.Handler(), store: store, parser: parser, routes: srv.Routes(), close: closeStore,
-		queue: q, caps: caps, mappings: m, intake: in}, nil
+		queue: q, caps: caps, mappings: m, retention: cfg.Retention, intake: in}, nil
+}
+
+// disclosureFor is the consent check on outcomes going back to the GP
+// (issue 4). With CONSENT_REQUIRED=false (tests of other things) there is
+// none: the patient's approval alone decides.
+func disclosureFor(c intake.Config, store *redis.Store, p *fhir.Parser, log *slog.Logger) httpapi.Disclosure {
+	if !c.ConsentRequired {
+		return nil
+	}
+	return disclosure.New(store, p, store, log)
 }
 
 // seedCapacity gives every directory service its capacity from the
@@ -133,6 +147,7 @@ func serve(ctx context.Context, stderr io.Writer) error {
 	}
 	cancel()
 	log.Info("mappings loaded", "ruleSet", m.RuleSet, "rules", len(m.Rules), "services", len(m.Services()))
+	prometheus.MustRegister(queue.NewCollector(a.store, m))
 	stopMetrics, err := serveMetrics(cfg.HTTP.MetricsAddr, log)
 	if err != nil {
 		return err

@@ -99,3 +99,16 @@ func mustToken(t *testing.T, o *options) string {
 	}
 	return tok
 }
+
+func TestMixedCountsOtherOperations(t *testing.T) {
+	r := newResults()
+	r.elapsed = time.Second
+	r.addOther("claim", 200, 2*time.Millisecond)
+	r.addOther("claim", 204, time.Millisecond)
+	r.addOther("claim", 503, time.Millisecond)
+	r.addOther("claim", 0, time.Millisecond) // cut off by the end of the run
+	m := r.summary()
+	if m["claim_rps"] != 2.0 || m["claim_failed"] != 1 {
+		t.Errorf("summary %v", m)
+	}
+}

@@ -6,6 +6,7 @@
 //	referral-loadgen -rate 1000 -duration 30s           # p99 at a fixed rate
 //	referral-loadgen -baseline -redis redis://127.0.0.1:6379/0   # also run the bare baseline
 //	referral-loadgen -mode hostile                       # good and bad input mixed
+//	referral-loadgen -mode mixed                         # referrals, claims and transitions, reports
 //
 // The baseline is a bare HTTP handler, started in-process, that does the
 // same Redis writes as intake (resource, task, queue entry, idempotency key
@@ -44,6 +45,7 @@ type options struct {
 	duration                                               time.Duration
 	rate, workers                                          int
 	baseline                                               bool
+	mixed                                                  mixedTokens
 }
 
 func parseFlags(args []string, out io.Writer) (*options, error) {
@@ -56,15 +58,15 @@ func parseFlags(args []string, out io.Writer) (*options, error) {
 	fs.IntVar(&o.workers, "workers", 32, "concurrent connections")
 	fs.StringVar(&o.token, "token", "", "bearer token (default: minted with AUTH_DEV_HS256_SECRET)")
 	fs.StringVar(&o.org, "org", "A81001", "practice ODS code for minted tokens")
-	fs.StringVar(&o.mode, "mode", "intake", "intake | hostile")
+	fs.StringVar(&o.mode, "mode", "intake", "intake | hostile | mixed (referrals, link-worker claims and transitions, report queries)")
 	fs.BoolVar(&o.baseline, "baseline", false, "also run the bare baseline handler and print the ratio")
 	fs.StringVar(&o.redisURL, "redis", os.Getenv("REDIS_URL"), "Redis for the baseline handler")
 	fs.StringVar(&o.metricsURL, "metrics", "", "adapter /metrics URL, to report server CPU seconds per referral")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
-	if o.mode != "intake" && o.mode != "hostile" {
-		return nil, fmt.Errorf("-mode must be intake or hostile")
+	if o.mode != "intake" && o.mode != "hostile" && o.mode != "mixed" {
+		return nil, fmt.Errorf("-mode must be intake, hostile or mixed")
 	}
 	if o.baseline && o.redisURL == "" {
 		return nil, errors.New("-baseline needs -redis or REDIS_URL")
@@ -81,6 +83,11 @@ func realMain(ctx context.Context, args []string, out io.Writer) error {
 	if o.token == "" {
 		if o.token, err = mint(o); err != nil {
 			return fmt.Errorf("mint a token (set AUTH_DEV_HS256_SECRET or pass -token): %w", err)
+		}
+	}
+	if o.mode == "mixed" {
+		if o.mixed, err = mintMixed(o); err != nil {
+			return err
 		}
 	}
 	res, err := run(ctx, o, o.target)

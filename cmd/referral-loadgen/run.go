@@ -27,7 +27,11 @@ func run(ctx context.Context, o *options, target string) (*results, error) {
 		go func() {
 			defer wg.Done()
 			for range jobs {
-				one(ctx, client, o, target, runID, res)
+				if o.mode == "mixed" {
+					mixedOne(ctx, client, o, target, runID, res)
+				} else {
+					one(ctx, client, o, target, runID, res)
+				}
 			}
 		}()
 	}

@@ -21,6 +21,36 @@ type results struct {
 	badOther  int // hostile requests answered anything else
 	elapsed   time.Duration
 	serverCPU float64
+	other     map[string]*opStats // mixed mode: claims, transitions, reports
+}
+
+// opStats counts one kind of non-intake operation.
+type opStats struct {
+	ok, failed int
+	lat        []time.Duration
+}
+
+// addOther records a claim, transition or report query (204 counts as ok).
+func (r *results) addOther(kind string, status int, lat time.Duration) {
+	if status == 0 {
+		return // the run ended mid-request (transport errors are counted by intake)
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.other == nil {
+		r.other = map[string]*opStats{}
+	}
+	s := r.other[kind]
+	if s == nil {
+		s = &opStats{}
+		r.other[kind] = s
+	}
+	if status >= 200 && status < 300 {
+		s.ok++
+		s.lat = append(s.lat, lat)
+	} else {
+		s.failed++
+	}
 }
 
 func newResults() *results { return &results{byStatus: map[int]int{}, serverCPU: -1} }
@@ -77,6 +107,22 @@ func (r *results) print(w io.Writer, label string) {
 	if r.serverCPU >= 0 && r.ok > 0 {
 		fmt.Fprintf(w, "%-8s server CPU per referral: %.3f ms\n", label, r.serverCPU*1000/float64(r.ok))
 	}
+	for _, kind := range []string{"claim", "transition", "report"} {
+		if s := r.other[kind]; s != nil {
+			fmt.Fprintf(w, "%-8s %s: %d ok (%.1f/s), %d failed, p50 %.2f ms, p99 %.2f ms\n", label, kind, s.ok,
+				float64(s.ok)/r.elapsed.Seconds(), s.failed, pctOf(s.lat, 0.5), pctOf(s.lat, 0.99))
+		}
+	}
+}
+
+func pctOf(lat []time.Duration, q float64) float64 {
+	if len(lat) == 0 {
+		return 0
+	}
+	s := slices.Clone(lat)
+	slices.Sort(s)
+	i := int(math.Ceil(q*float64(len(s)))) - 1
+	return float64(s[max(i, 0)]) / float64(time.Millisecond)
 }
 
 func (r *results) summary() map[string]any {
@@ -87,6 +133,11 @@ func (r *results) summary() map[string]any {
 	}
 	if r.serverCPU >= 0 && r.ok > 0 {
 		m["cpu_ms_per_referral"] = round(r.serverCPU * 1000 / float64(r.ok))
+	}
+	for kind, s := range r.other {
+		m[kind+"_rps"] = round(float64(s.ok) / r.elapsed.Seconds())
+		m[kind+"_p99_ms"] = round(pctOf(s.lat, 0.99))
+		m[kind+"_failed"] = s.failed
 	}
 	return m
 }

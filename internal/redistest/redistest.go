@@ -27,6 +27,7 @@ import (
 type Server struct {
 	Addr string
 	dir  string
+	args []string
 	cmd  *exec.Cmd
 	mu   sync.Mutex
 }
@@ -95,8 +96,8 @@ func Namespace(t testing.TB) string {
 // tests that stop and restart Redis. It is killed when the test ends.
 func NewServer(t testing.TB, extraArgs ...string) *Server {
 	t.Helper()
-	s := &Server{dir: t.TempDir()}
-	if err := s.start(extraArgs...); err != nil {
+	s := &Server{dir: t.TempDir(), args: extraArgs}
+	if err := s.start(); err != nil {
 		t.Fatalf("redistest: %v", err)
 	}
 	t.Cleanup(s.Stop)
@@ -106,10 +107,11 @@ func NewServer(t testing.TB, extraArgs ...string) *Server {
 // URL is the redis:// URL of the server.
 func (s *Server) URL() string { return "redis://" + s.Addr }
 
-// Start starts (or restarts, on the same address) the server.
+// Start starts (or restarts, on the same address, directory and
+// arguments: an AOF written before a crash is replayed) the server.
 func (s *Server) Start() error { return s.start() }
 
-func (s *Server) start(extraArgs ...string) error {
+func (s *Server) start() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	bin, err := exec.LookPath("redis-server")
@@ -125,7 +127,7 @@ func (s *Server) start(extraArgs ...string) error {
 	}
 	_, port, _ := net.SplitHostPort(s.Addr)
 	args := append([]string{"--port", port, "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-		"--dir", s.dir, "--logfile", filepath.Join(s.dir, "redis.log")}, extraArgs...)
+		"--dir", s.dir, "--logfile", filepath.Join(s.dir, "redis.log")}, s.args...)
 	cmd := exec.Command(bin, args...)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	if err := cmd.Start(); err != nil {

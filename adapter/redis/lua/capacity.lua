@@ -101,11 +101,20 @@ end
 
 -- cap_take queues the Task at the service, with a slot when it has one; the
 -- link workers take a referral even without one (flagged over-capacity).
+-- cap_for_capacity reports whether any skip was for lack of capacity, as
+-- opposed to the patient not being eligible (adapter.SkipReason.Capacity).
+local function cap_for_capacity(skipped)
+  for _, s in ipairs(skipped) do
+    if s.why ~= 'ineligible-age' and s.why ~= 'ineligible-area' then return true end
+  end
+  return false
+end
+
 local function cap_take(cfg, t, st, how, skipped, res)
   if how == 'fallback' then
     res.over = cap_skip(cap_read(st.cap), cfg)
   end
-  if #skipped > 0 and (how == 'fallback' or st.svc == cfg.lw.svc) then
+  if cap_for_capacity(skipped) and (how == 'fallback' or st.svc == cfg.lw.svc) then
     res.out, res.bs = 'redirected-capacity', 'redirected-capacity'
   end
   local T = cfg.text

@@ -7,15 +7,17 @@
 --                "moves": [{"id", "key", "expect": version, "set": [f, v, ...], "del": [f, ...],
 --                           "zrem": ["<zset key>", ...], "zadd": [{"key", "score"}, ...],
 --                           "place": [<capacity.lua step>, ...] (optional), "score": n,
---                           "release": {"cap", "svc"} (optional), "hist": "<key>", "entry": "<json>"}]}
+--                           "release": {"cap", "svc"} (optional), "active": "<key>", "activeField": "<f>" (optional),
+--                           "hist": "<key>", "entry": "<json>"}]}
 --
 -- Each move sets and clears the Task's fields, leaves or joins the sorted
 -- sets named (queue, leases, waitlist, the consent holds), places a
 -- released referral by capacity when given steps (cap_place, which also
--- queues it), gives back the capacity slot of a cancelled one, and appends
--- its history entry. Returns {"conflict": "<id>"} when a Task changed
--- meanwhile (nothing written), else {"placements": [...]}, one per move
--- ({"own": ""} when not placed; never an empty table).
+-- queues it), gives back the capacity slot of a cancelled one and frees its
+-- entry in the duplicate-check index, and appends its history entry.
+-- Returns {"conflict": "<id>"} when a Task changed meanwhile (nothing
+-- written), else {"placements": [...]}, one per move ({"own": ""} when not
+-- placed; never an empty table).
 local p = cjson.decode(ARGV[1])
 for _, m in ipairs(p.moves) do
   if tonumber(redis.call('HGET', m.key, 'v')) ~= m.expect then
@@ -29,6 +31,9 @@ for i, m in ipairs(p.moves) do
   for _, k in ipairs(m.zrem) do redis.call('ZREM', k, m.id) end
   for _, z in ipairs(m.zadd) do redis.call('ZADD', z.key, z.score, m.id) end
   if m.release then cap_release(m.key, m.release.cap, m.release.svc) end
+  if m.activeField and m.activeField ~= '' and redis.call('HGET', m.active, m.activeField) == m.id then
+    redis.call('HDEL', m.active, m.activeField)
+  end
   placements[i] = {own = ""}
   if m.place then
     placements[i] = cap_place(p.routing, {key = m.key, id = m.id, score = m.score, queued = true}, m.place)

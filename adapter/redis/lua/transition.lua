@@ -33,6 +33,9 @@ if p.leave then
 end
 if p.terminal then
   redis.call('ZREM', p.wl, p.id)
+  if p.activeField ~= '' and redis.call('HGET', p.active, p.activeField) == p.id then
+    redis.call('HDEL', p.active, p.activeField)
+  end
   if p.rsv ~= '' then cap_release(p.key, p.cap, p.rsv) end
 end
 redis.call('RPUSH', p.hist, p.entry)

@@ -1,0 +1,161 @@
+package fhir_test
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/social-prescribing/referral-adapter/adapter"
+	"github.com/social-prescribing/referral-adapter/adapter/fhir"
+	"github.com/social-prescribing/referral-adapter/internal/testfiles"
+)
+
+// txVariant is the fixture transaction (Patient, ServiceRequest, Consent)
+// changed by edit.
+func txVariant(t *testing.T, edit func(b map[string]any, entries []map[string]any)) []byte {
+	t.Helper()
+	var b map[string]any
+	if err := json.Unmarshal(testfiles.Fixture(t, "bundle-referral-transaction.json"), &b); err != nil {
+		t.Fatal(err)
+	}
+	var entries []map[string]any
+	for _, e := range b["entry"].([]any) {
+		entries = append(entries, e.(map[string]any))
+	}
+	edit(b, entries)
+	out, err := json.Marshal(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+func resourceOf(e map[string]any) map[string]any { return e["resource"].(map[string]any) }
+func requestOf(e map[string]any) map[string]any  { return e["request"].(map[string]any) }
+
+func TestTransactionFixture(t *testing.T) {
+	p := newParser(t)
+	entries, err := p.Transaction(testfiles.Fixture(t, "bundle-referral-transaction.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []struct{ typ, fullURL, ifNoneExist string }{
+		{"Patient", "urn:uuid:2f1c6b2e-4a59-4c1e-9a51-1f0d7c3b5e01", "identifier=https://fhir.nhs.uk/Id/nhs-number|9000000009"},
+		{"ServiceRequest", "urn:uuid:7a3d2c10-9d4b-4f3b-8f2e-6c9a1b0e4d02", "identifier=https://fhir.a81001.example.nhs.uk/Id/social-prescribing-referral|SP-2026-000106"},
+		{"Consent", "urn:uuid:c4e5f6a7-1b2c-4d3e-8f90-a1b2c3d4e503", ""},
+	}
+	if len(entries) != len(want) {
+		t.Fatalf("%d entries, want %d", len(entries), len(want))
+	}
+	for i, w := range want {
+		e := entries[i]
+		if e.Index != i || e.Resource.Type != w.typ || e.FullURL != w.fullURL || e.IfNoneExist != w.ifNoneExist {
+			t.Errorf("entry %d: %d %s %s %q", i, e.Index, e.Resource.Type, e.FullURL, e.IfNoneExist)
+		}
+		if got := e.Path(); got != "Bundle.entry["+string(rune('0'+i))+"].resource" {
+			t.Errorf("entry %d path %q", i, got)
+		}
+		// The raw bytes are the entry's resource as sent, and parse on their own.
+		res, err := p.Parse(e.Resource.Raw, w.typ)
+		if err != nil {
+			t.Errorf("entry %d raw resource does not parse: %v", i, err)
+		} else if res.Type != w.typ {
+			t.Errorf("entry %d raw resource is a %s", i, res.Type)
+		}
+	}
+}
+
+// Only POSTs of ServiceRequest, Consent and Patient are supported; every
+// error names the entry and, inside it, the element.
+func TestTransactionErrors(t *testing.T) {
+	p := newParser(t)
+	cases := []struct {
+		name       string
+		edit       func(b map[string]any, es []map[string]any)
+		code, expr string
+	}{
+		{"batch", func(b map[string]any, _ []map[string]any) { b["type"] = "batch" }, adapter.ENOTSUPPORTED, "Bundle.type"},
+		{"collection", func(b map[string]any, _ []map[string]any) { b["type"] = "collection" }, adapter.ENOTSUPPORTED, "Bundle.type"},
+		{"no entries", func(b map[string]any, _ []map[string]any) { delete(b, "entry") }, adapter.EREQUIRED, "Bundle.entry"},
+		{"empty entries", func(b map[string]any, _ []map[string]any) { b["entry"] = []any{} }, adapter.EREQUIRED, "Bundle.entry"},
+		{"entry without request", func(_ map[string]any, es []map[string]any) { delete(es[1], "request") }, adapter.EREQUIRED, "Bundle.entry[1].request"},
+		{"PUT", func(_ map[string]any, es []map[string]any) { requestOf(es[1])["method"] = "PUT" }, adapter.ENOTSUPPORTED, "Bundle.entry[1].request.method"},
+		{"GET", func(_ map[string]any, es []map[string]any) {
+			delete(es[2], "resource")
+			es[2]["request"] = map[string]any{"method": "GET", "url": "Patient?name=x"}
+		}, adapter.ENOTSUPPORTED, "Bundle.entry[2].request.method"},
+		{"DELETE", func(b map[string]any, es []map[string]any) {
+			b["entry"] = append(b["entry"].([]any), map[string]any{"request": map[string]any{"method": "DELETE", "url": "Patient/1"}})
+		}, adapter.ENOTSUPPORTED, "Bundle.entry[3].request.method"},
+		{"POST without a resource", func(_ map[string]any, es []map[string]any) { delete(es[2], "resource") }, adapter.EREQUIRED, "Bundle.entry[2].resource"},
+		{"POST of a Task", func(_ map[string]any, es []map[string]any) {
+			es[1]["resource"] = map[string]any{"resourceType": "Task", "status": "requested", "intent": "order"}
+			requestOf(es[1])["url"] = "Task"
+		}, adapter.ENOTSUPPORTED, "Bundle.entry[1].resource"},
+		{"url does not match the resource", func(_ map[string]any, es []map[string]any) { requestOf(es[1])["url"] = "Consent" }, adapter.EINVALID, "Bundle.entry[1].request.url"},
+		{"duplicate fullUrl", func(_ map[string]any, es []map[string]any) { es[2]["fullUrl"] = es[0]["fullUrl"] }, adapter.EINVALID, "Bundle.entry[2].fullUrl"},
+		{"unknown code in an entry", func(_ map[string]any, es []map[string]any) {
+			resourceOf(es[2])["provision"].(map[string]any)["type"] = "bogus"
+		}, adapter.ECODEINVALID, "Bundle.entry[2].resource.provision.type"},
+		{"bad date in an entry", func(_ map[string]any, es []map[string]any) {
+			resourceOf(es[2])["provision"].(map[string]any)["period"].(map[string]any)["start"] = "2026-13-01"
+		}, adapter.EVALUE, "Bundle.entry[2].resource.provision.period.start"},
+		{"missing element in an entry", func(_ map[string]any, es []map[string]any) { delete(resourceOf(es[1]), "status") }, adapter.EREQUIRED, "Bundle.entry[1].resource.status"},
+		{"unknown element in an entry", func(_ map[string]any, es []map[string]any) { resourceOf(es[1])["colour"] = "red" }, adapter.ESTRUCTURE, "Bundle.entry[1].resource.colour"},
+		{"wrong reference type in an entry", func(_ map[string]any, es []map[string]any) {
+			resourceOf(es[1])["subject"] = map[string]any{"reference": "Practitioner/1"}
+		}, adapter.EVALUE, "Bundle.entry[1].resource.subject"},
+		{"bad contained resource in an entry", func(_ map[string]any, es []map[string]any) {
+			resourceOf(es[1])["contained"] = []any{map[string]any{"resourceType": "Patient", "id": "p", "gender": "x"}}
+		}, adapter.ECODEINVALID, "Bundle.entry[1].resource.contained[0].gender"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			entries, err := p.Transaction(txVariant(t, c.edit))
+			if err == nil {
+				t.Fatalf("accepted %d entries", len(entries))
+			}
+			wantError(t, err, c.code, c.expr)
+		})
+	}
+}
+
+func TestTransactionStrictJSON(t *testing.T) {
+	p := newParser(t)
+	body := string(txVariant(t, func(map[string]any, []map[string]any) {}))
+	dup := strings.Replace(body, `"intent":"order"`, `"intent":"order","intent":"plan"`, 1)
+	if dup == body {
+		t.Fatal("fixture changed: no intent to duplicate")
+	}
+	_, err := p.Transaction([]byte(dup))
+	wantError(t, err, adapter.ESTRUCTURE, "Bundle.entry[1].resource.intent")
+
+	_, err = p.Transaction(testfiles.Fixture(t, "servicerequest-debt.json"))
+	wantError(t, err, adapter.EINVALID, "resourceType")
+}
+
+// References to an entry's fullUrl are rewritten to the id it was given;
+// only whole JSON strings match, never text that merely contains one.
+func TestRewriteReferences(t *testing.T) {
+	raw := []byte(`{"subject": {"reference": "urn:uuid:a"},
+		"note": [{"text": "see urn:uuid:a"}], "other": {"reference": "urn:uuid:ab"}, "list": ["urn:uuid:a"]}`)
+	got := fhir.RewriteReferences(raw, map[string]string{"urn:uuid:a": "Patient/123", "urn:uuid:zzz": "Consent/9"})
+	var v struct {
+		Subject struct{ Reference string } `json:"subject"`
+		Note    []struct{ Text string }    `json:"note"`
+		Other   struct{ Reference string } `json:"other"`
+		List    []string                   `json:"list"`
+	}
+	if err := json.Unmarshal(got, &v); err != nil {
+		t.Fatalf("rewritten JSON does not parse: %v\n%s", err, got)
+	}
+	if v.Subject.Reference != "Patient/123" || v.List[0] != "Patient/123" {
+		t.Errorf("reference not rewritten: %s", got)
+	}
+	if v.Note[0].Text != "see urn:uuid:a" || v.Other.Reference != "urn:uuid:ab" {
+		t.Errorf("rewrote more than whole references: %s", got)
+	}
+	if same := fhir.RewriteReferences(raw, nil); string(same) != string(raw) {
+		t.Errorf("no references changed the bytes")
+	}
+}

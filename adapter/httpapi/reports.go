@@ -1,0 +1,218 @@
+package httpapi
+
+import (
+	"context"
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/social-prescribing/referral-adapter/adapter"
+	"github.com/social-prescribing/referral-adapter/adapter/auth"
+	"github.com/social-prescribing/referral-adapter/adapter/fhir"
+	"github.com/social-prescribing/referral-adapter/adapter/report"
+)
+
+// Reports builds commissioners' and practices' reports (issue 8).
+type Reports interface {
+	Capacity(ctx context.Context, days []string, areas []string) (*report.Report, error)
+	Practice(ctx context.Context, practice string, days []string) (*report.PracticeReport, error)
+}
+
+// reportPeriod reads from and to (YYYY-MM-DD, default: the last 30 days).
+func (s *Server) reportPeriod(c *gin.Context, fromParam, toParam string) ([]string, time.Time, time.Time, error) {
+	to := s.now().UTC().Truncate(24 * time.Hour)
+	from := to.AddDate(0, 0, -29)
+	var err error
+	if v := c.Query(fromParam); v != "" {
+		if from, err = time.Parse(time.DateOnly, v); err != nil {
+			return nil, from, to, adapter.Errorf(adapter.EVALUE, "%s must be a date YYYY-MM-DD", fromParam).At(fromParam)
+		}
+	}
+	if v := c.Query(toParam); v != "" {
+		if to, err = time.Parse(time.DateOnly, v); err != nil {
+			return nil, from, to, adapter.Errorf(adapter.EVALUE, "%s must be a date YYYY-MM-DD", toParam).At(toParam)
+		}
+	}
+	days, err := report.Days(from, to)
+	return days, from, to, err
+}
+
+// reportAreas is the areas a caller may see: a commissioner only those in
+// its token (narrowed by area=), an admin any.
+func reportAreas(c *gin.Context) ([]string, error) {
+	p := principalOf(c)
+	want := c.Query("area")
+	if p.Role == auth.RoleAdmin {
+		if want == "" {
+			return nil, nil
+		}
+		return []string{want}, nil
+	}
+	if len(p.Areas) == 0 {
+		return nil, adapter.Errorf(adapter.EFORBIDDEN, "the token names no areas to report on")
+	}
+	if want == "" {
+		return p.Areas, nil
+	}
+	if !slices.Contains(p.Areas, want) {
+		return nil, adapter.Errorf(adapter.EFORBIDDEN, "area %s is not among the token's areas", clip(want)).At("area")
+	}
+	return []string{want}, nil
+}
+
+// capacityReport: GET /api/v1/reports/capacity?area=&from=&to=, JSON or
+// CSV (Accept: text/csv).
+func (s *Server) capacityReport(c *gin.Context) {
+	r, _, _, err := s.buildCapacityReport(c)
+	if err != nil {
+		s.writeError(c, err)
+		return
+	}
+	if strings.Contains(c.GetHeader("Accept"), "text/csv") {
+		c.Header("Content-Type", "text/csv; charset=utf-8")
+		c.Header("Content-Disposition", `attachment; filename="capacity-report.csv"`)
+		c.Status(http.StatusOK)
+		if err := r.WriteCSV(c.Writer); err != nil {
+			s.log.ErrorContext(c.Request.Context(), "csv write failed", "error", err.Error())
+		}
+		return
+	}
+	c.JSON(http.StatusOK, r)
+}
+
+func (s *Server) buildCapacityReport(c *gin.Context) (*report.Report, time.Time, time.Time, error) {
+	if err := onlyParams(c, "area", "from", "to"); err != nil {
+		return nil, time.Time{}, time.Time{}, err
+	}
+	days, from, to, err := s.reportPeriod(c, "from", "to")
+	if err != nil {
+		return nil, from, to, err
+	}
+	areas, err := reportAreas(c)
+	if err != nil {
+		return nil, from, to, err
+	}
+	r, err := s.Reports.Capacity(c.Request.Context(), days, areas)
+	return r, from, to, err
+}
+
+// practiceReport: GET /api/v1/reports/practice?from=&to= for the caller's
+// own practice.
+func (s *Server) practiceReport(c *gin.Context) {
+	if err := onlyParams(c, "from", "to"); err != nil {
+		s.writeError(c, err)
+		return
+	}
+	days, _, _, err := s.reportPeriod(c, "from", "to")
+	if err != nil {
+		s.writeError(c, err)
+		return
+	}
+	r, err := s.Reports.Practice(c.Request.Context(), principalOf(c).Org, days)
+	if err != nil {
+		s.writeError(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, r)
+}
+
+// searchMeasureReport: GET /fhir/MeasureReport?subject=HealthcareService/x
+// &period=geYYYY-MM-DD&period=leYYYY-MM-DD&area=: one summary per service.
+func (s *Server) searchMeasureReport(c *gin.Context) {
+	if err := onlyParams(c, "subject", "period", "area"); err != nil {
+		s.writeError(c, err)
+		return
+	}
+	from, to, err := periodParams(c, s.now())
+	if err != nil {
+		s.writeError(c, err)
+		return
+	}
+	days, err := report.Days(from, to)
+	if err != nil {
+		s.writeError(c, err)
+		return
+	}
+	areas, err := reportAreas(c)
+	if err != nil {
+		s.writeError(c, err)
+		return
+	}
+	r, err := s.Reports.Capacity(c.Request.Context(), days, areas)
+	if err != nil {
+		s.writeError(c, err)
+		return
+	}
+	subject := strings.TrimPrefix(c.Query("subject"), "HealthcareService/")
+	var entries []fhir.BundleEntry
+	for _, row := range r.Services {
+		if subject != "" && row.Service != subject {
+			continue
+		}
+		v := measureView(row, from, to, s.now())
+		if svc, ok := s.Mappings.Service(row.Service); ok {
+			v.Reporter = svc.ProvidedBy.ODS
+		}
+		body, err := s.render.MeasureReport(v)
+		if err != nil {
+			s.writeError(c, err)
+			return
+		}
+		entries = append(entries, fhir.BundleEntry{FullURL: s.baseURL(c) + "/MeasureReport/" + row.Service + "-" + days[0], Resource: body})
+	}
+	s.searchset(c, entries)
+}
+
+func periodParams(c *gin.Context, now time.Time) (time.Time, time.Time, error) {
+	to := now.UTC().Truncate(24 * time.Hour)
+	from := to.AddDate(0, 0, -29)
+	for _, v := range c.QueryArray("period") {
+		prefix, val := v[:min(2, len(v))], v[min(2, len(v)):]
+		t, err := time.Parse(time.DateOnly, val)
+		if err != nil {
+			return from, to, adapter.Errorf(adapter.EVALUE, "period must be geYYYY-MM-DD and/or leYYYY-MM-DD").At("period")
+		}
+		switch prefix {
+		case "ge", "gt":
+			from = t
+		case "le", "lt":
+			to = t
+		default:
+			return from, to, adapter.Errorf(adapter.EVALUE, "period needs a ge or le prefix").At("period")
+		}
+	}
+	return from, to, nil
+}
+
+// measureView turns a report row into MeasureReport groups, leaving out
+// suppressed figures.
+func measureView(row report.ServiceRow, from, to, now time.Time) fhir.MeasureReportView {
+	i64 := func(n int) *int64 { v := int64(n); return &v }
+	f64 := func(v float64) *float64 { return &v }
+	count := func(code, display string, c report.Count) fhir.MeasureGroup {
+		g := fhir.MeasureGroup{Code: code, Display: display, Unit: "1", UnitCode: "1"}
+		if !c.Suppressed {
+			g.Score = f64(float64(c.N))
+		}
+		return g
+	}
+	groups := []fhir.MeasureGroup{
+		{Code: "capacity-utilisation", Display: "Open referrals against caseload limit", Numerator: i64(row.Capacity.Reserved),
+			Denominator: i64(row.Capacity.MaxOpen), Score: f64(row.Capacity.UtilisationNow)},
+		count("queue-length", "Waitlist length now", row.Capacity.Waitlist),
+		count("referrals-received", "Referrals received in the period", row.Received),
+		count("redirected-for-capacity", "Referrals redirected because the service lacked capacity", row.RedirectedCapacity),
+	}
+	st := fhir.MeasureGroup{Code: "service-time", Display: "Median hours from referral to first contact", Unit: "h", UnitCode: "h", ScoreIsUpperBound: true}
+	if v, ok := strings.CutPrefix(row.TimeToFirstContact.Median, "<="); ok {
+		if h, err := time.ParseDuration(v + "h"); err == nil {
+			st.Score = f64(h.Hours())
+		}
+	}
+	groups = append(groups, st)
+	return fhir.MeasureReportView{ID: row.Service + "-" + from.Format("20060102"), Service: row.Service,
+		From: from, To: to, Generated: now, Groups: groups}
+}

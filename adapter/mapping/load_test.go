@@ -1,0 +1,256 @@
+package mapping_test
+
+import (
+	"errors"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+	"testing/fstest"
+
+	"github.com/social-prescribing/referral-adapter/adapter"
+	"github.com/social-prescribing/referral-adapter/adapter/mapping"
+	"github.com/social-prescribing/referral-adapter/mappings"
+)
+
+func loadDefault(t *testing.T) *mapping.Mappings {
+	t.Helper()
+	m, err := mapping.Load(mappings.Default, "mappings")
+	if err != nil {
+		t.Fatalf("the default mappings do not load: %v", err)
+	}
+	return m
+}
+
+// The shipped configuration: one primary care network with its link
+// workers and a VCSE service for each need the issue names.
+func TestDefaultMappingsLoad(t *testing.T) {
+	m := loadDefault(t)
+	if m.Network != (mapping.Network{ID: "riverside-pcn", Name: "Riverside Primary Care Network", ODS: "U00001", LinkWorker: "riverside-link-workers"}) {
+		t.Errorf("network %+v", m.Network)
+	}
+	if m.RuleSet != "riverside-pcn-default" {
+		t.Errorf("rule set %q", m.RuleSet)
+	}
+	wantServices := map[string]string{
+		"riverside-link-workers": "U00001",
+		"money-advice":           "X1V01",
+		"housing-options":        "X1V02",
+		"befriending":            "X1V03",
+		"work-and-skills":        "X1V04",
+		"wellbeing-cafe":         "X1V05",
+		"carers-support":         "X1V06",
+		"active-riverside":       "X1V07",
+	}
+	var ids []string
+	for _, s := range m.Services() {
+		ids = append(ids, s.ID)
+		want := adapter.KindVCSE
+		if s.ID == m.Network.LinkWorker {
+			want = adapter.KindLinkWorker
+		}
+		if s.Kind != want || s.ProvidedBy.ODS != wantServices[s.ID] || s.Name == "" || s.ReferralMode != adapter.ModeFormalReferral {
+			t.Errorf("service %+v", s)
+		}
+	}
+	if len(ids) != len(wantServices) || ids[0] != "riverside-link-workers" {
+		t.Errorf("services %v", ids)
+	}
+	var rules []string
+	for _, r := range m.Rules {
+		rules = append(rules, r.Name)
+		if len(r.Fallback) == 0 || r.File != "mappings/20-rules.yaml" || r.Line == 0 {
+			t.Errorf("rule %+v", r)
+		}
+	}
+	want := []string{"debt-and-benefits", "housing", "loneliness", "employment", "mental-wellbeing", "carers", "physical-activity", "social-prescribing"}
+	if !slices.Equal(rules, want) {
+		t.Errorf("rules %v, want %v", rules, want)
+	}
+	if got := m.ServicesOf("X1V03"); !slices.Equal(got, []string{"befriending"}) {
+		t.Errorf("ServicesOf(X1V03) = %v", got)
+	}
+	if _, ok := m.Service("nowhere"); ok {
+		t.Error("Service found an id not in the directory")
+	}
+}
+
+// base is a valid configuration in one file: the network, a link-worker
+// service, a VCSE service with opening hours, and one rule.
+const base = `network: {id: n, name: N, ods: U1, linkWorkerService: lw}
+ruleSet: test-rules
+services:
+  - {id: lw, name: LW, kind: link-worker, providedBy: {ods: U1}}
+  - id: vc
+    name: VC
+    kind: vcse
+    providedBy: {ods: X1}
+    hours:
+      - {days: [mon], start: "09:00", end: "17:00"}
+rules:
+  - name: r
+    match: {code: [{system: s, code: x}]}
+    target: vc
+    fallback: [waitlist]
+    priority: routine
+    firstContactWithin: 2wd
+`
+
+func mapFS(files map[string]string) fstest.MapFS {
+	fsys := fstest.MapFS{}
+	for name, data := range files {
+		fsys[name] = &fstest.MapFile{Data: []byte(data)}
+	}
+	return fsys
+}
+
+// rule appends a second rule to base's rules.
+func rule(lines ...string) string {
+	return base + "  - name: r2\n" + "    " + strings.Join(lines, "\n    ") + "\n"
+}
+
+// fileLine matches a problem naming its file and line.
+var fileLine = regexp.MustCompile(`^m/[a-z]+\.yaml:\d+: `)
+
+// A configuration with a mistake is refused, naming the file and line of
+// the mistake.
+func TestLoadFailures(t *testing.T) {
+	if _, err := mapping.Load(mapFS(map[string]string{"a.yaml": base}), "m"); err != nil {
+		t.Fatalf("base does not load: %v", err)
+	}
+	cases := []struct {
+		name  string
+		files map[string]string
+		want  string // the whole problem: file:line: message
+	}{
+		{"unknown field in a rule", map[string]string{"a.yaml": base + "    colour: red\n"}, `m/a.yaml:18: unknown field "colour"`},
+		{"unknown field in a service", map[string]string{"a.yaml": strings.Replace(base, "    name: VC\n", "    name: VC\n    capacity: 3\n", 1)}, `m/a.yaml:7: unknown field "capacity"`},
+		{"unknown top-level field", map[string]string{"a.yaml": base, "b.yaml": "servcies: []\n"}, `m/b.yaml:1: unknown field "servcies"`},
+		{"duplicate rule name", map[string]string{"a.yaml": base, "b.yaml": "rules:\n  - {name: r, match: {code: [{system: s, code: y}]}, target: lw, fallback: [waitlist]}\n"},
+			`m/b.yaml:2: duplicate rule name "r" (first defined at m/a.yaml:12)`},
+		{"duplicate service id", map[string]string{"a.yaml": base, "b.yaml": "services:\n  - {id: vc, name: V2, kind: vcse, providedBy: {ods: X2}}\n"}, `m/b.yaml:2: duplicate service id "vc"`},
+		{"route to a service not in the directory", map[string]string{"a.yaml": rule("match: {code: [{system: s, code: y}]}", "target: nowhere", "fallback: [lw]")},
+			`m/a.yaml:18: rule "r2": target "nowhere" is not a service in the directory`},
+		{"fallback to a service not in the directory", map[string]string{"a.yaml": rule("match: {code: [{system: s, code: y}]}", "target: vc", "fallback: [elsewhere, lw]")},
+			`m/a.yaml:18: rule "r2": fallback "elsewhere" is not a service in the directory`},
+		{"fallback listed twice", map[string]string{"a.yaml": rule("match: {code: [{system: s, code: y}]}", "target: vc", "fallback: [lw, lw]")},
+			`m/a.yaml:18: rule "r2": fallback "lw" is listed twice`},
+		{"performer not in the directory", map[string]string{"a.yaml": rule("match: {performer: [HealthcareService/ghost]}", "target: vc", "fallback: [lw]")},
+			`m/a.yaml:18: rule "r2": match.performer "HealthcareService/ghost" is not a HealthcareService in the directory`},
+		{"rule with no fallback", map[string]string{"a.yaml": rule("match: {code: [{system: s, code: y}]}", "target: vc")},
+			`m/a.yaml:18: rule "r2": no fallback: every rule needs an ordered fallback list (service ids or "waitlist")`},
+		{"rule that matches nothing", map[string]string{"a.yaml": rule("target: vc", "fallback: [lw]")},
+			`m/a.yaml:18: rule "r2" matches nothing: give match.code, category, reasonCode or performer`},
+		{"coding without a code", map[string]string{"a.yaml": rule("match: {reasonCode: [{system: s}]}", "target: vc", "fallback: [lw]")},
+			`m/a.yaml:19: a coding needs both system and code`},
+		{"bad priority", map[string]string{"a.yaml": rule("match: {code: [{system: s, code: y}]}", "target: vc", "fallback: [lw]", "priority: high")},
+			`m/a.yaml:22: rule "r2": priority must be routine, urgent, asap or stat`},
+		{"bad SLA", map[string]string{"a.yaml": rule("match: {code: [{system: s, code: y}]}", "target: vc", "fallback: [lw]", "firstContactWithin: soon")},
+			`m/a.yaml:22: rule "r2": invalid deadline "soon" (want e.g. 48h, 14d or 2wd)`},
+		{"zero working days", map[string]string{"a.yaml": rule("match: {code: [{system: s, code: y}]}", "target: vc", "fallback: [lw]", "firstContactWithin: 0wd")},
+			`m/a.yaml:22: rule "r2": invalid working-day deadline "0wd" (want e.g. 2wd)`},
+		{"hours ending before they start", map[string]string{"a.yaml": strings.Replace(base, `start: "09:00", end: "17:00"`, `start: "17:00", end: "09:00"`, 1)},
+			`m/a.yaml:10: service "vc": hours need start and end as HH:MM with start before end`},
+		{"hours not HH:MM", map[string]string{"a.yaml": strings.Replace(base, `start: "09:00"`, `start: "9am"`, 1)},
+			`m/a.yaml:10: service "vc": hours need start and end as HH:MM with start before end`},
+		{"unknown day", map[string]string{"a.yaml": strings.Replace(base, `days: [mon]`, `days: [monday]`, 1)},
+			`m/a.yaml:10: service "vc": unknown day "monday" (use mon..sun)`},
+		{"unknown kind", map[string]string{"a.yaml": strings.Replace(base, "kind: vcse", "kind: charity", 1)},
+			`m/a.yaml:7: service "vc": kind must be link-worker or vcse, not "charity"`},
+		{"service id not a FHIR id", map[string]string{"a.yaml": base, "b.yaml": "services:\n  - {id: \"money advice\", name: M, kind: vcse, providedBy: {ods: X2}}\n"},
+			`m/b.yaml:2: service id "money advice" is not a valid FHIR id`},
+		{"missing network", map[string]string{"a.yaml": strings.Replace(base, "network: {id: n, name: N, ods: U1, linkWorkerService: lw}\n", "", 1)},
+			`m/a.yaml: no network section in any mapping file`},
+		{"network twice", map[string]string{"a.yaml": base, "b.yaml": "network: {id: n2, name: N2, ods: U2, linkWorkerService: lw}\n"},
+			`m/b.yaml:1: network is already defined in m/a.yaml`},
+		{"incomplete network", map[string]string{"a.yaml": strings.Replace(base, "ods: U1, linkWorkerService: lw}", "ods: U1}", 1)},
+			`m/a.yaml:1: network needs id, name, ods and linkWorkerService`},
+		{"link-worker service of the wrong kind", map[string]string{"a.yaml": strings.Replace(base, "linkWorkerService: lw", "linkWorkerService: vc", 1)},
+			`m/a.yaml: network.linkWorkerService "vc" is not a link-worker service in the directory`},
+		{"YAML syntax error", map[string]string{"a.yaml": base, "b.yaml": "services:\n  - id: x\n   name: bad indent\n"},
+			`m/b.yaml:1: did not find expected '-' indicator`},
+		{"key given twice", map[string]string{"a.yaml": base + "ruleSet: again\n"},
+			`m/a.yaml:18: mapping key "ruleSet" already defined at line 2`},
+		{"two documents", map[string]string{"a.yaml": base + "---\nruleSet: x\n"}, `m/a.yaml: more than one YAML document in the file`},
+		{"empty file", map[string]string{"a.yaml": base, "b.yaml": ""}, `m/b.yaml: file is empty`},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			m, err := mapping.Load(mapFS(c.files), "m")
+			if err == nil {
+				t.Fatalf("loaded: %+v", m)
+			}
+			problems := strings.Split(err.Error(), "\n")
+			if !slices.Contains(problems, c.want) {
+				t.Errorf("problems:\n%s\nwant one to be:\n%s", err, c.want)
+			}
+			for _, p := range problems {
+				if !strings.HasPrefix(p, "m/") {
+					t.Errorf("problem %q does not name its file", p)
+				}
+			}
+		})
+	}
+	_, err := mapping.Load(fstest.MapFS{"README.md": {Data: []byte("x")}}, "m")
+	if !errors.Is(err, mapping.ErrNoMappings) {
+		t.Errorf("no YAML files: %v", err)
+	}
+}
+
+// Every problem of every file is reported at once, each with its file and
+// line, so a deployment fixes its configuration in one pass.
+func TestLoadReportsEveryProblem(t *testing.T) {
+	files := map[string]string{
+		"a.yaml": base + "    colour: red\n" +
+			"  - name: r\n    match: {code: [{system: s, code: y}]}\n    target: vc\n    fallback: [lw]\n" +
+			"  - name: r3\n    match: {code: [{system: s, code: z}]}\n    target: nowhere\n    priority: high\n    firstContactWithin: soon\n",
+		"b.yaml": "services:\n  - {id: vc, name: V2, kind: vcse, providedBy: {ods: X2}}\n  - id: h\n    name: H\n    kind: vcse\n    providedBy: {ods: X3}\n    hours:\n      - {days: [funday], start: \"09:00\", end: \"10:00\"}\n",
+	}
+	_, err := mapping.Load(mapFS(files), "m")
+	if err == nil {
+		t.Fatal("loaded")
+	}
+	want := []string{
+		`m/a.yaml:18: unknown field "colour"`,
+		`m/a.yaml:19: duplicate rule name "r" (first defined at m/a.yaml:12)`,
+		`m/a.yaml:26: rule "r3": priority must be routine, urgent, asap or stat`,
+		`m/a.yaml:27: rule "r3": invalid deadline "soon" (want e.g. 48h, 14d or 2wd)`,
+		`m/a.yaml:23: rule "r3": target "nowhere" is not a service in the directory`,
+		`m/a.yaml:23: rule "r3": no fallback: every rule needs an ordered fallback list (service ids or "waitlist")`,
+		`m/b.yaml:2: duplicate service id "vc"`,
+		`m/b.yaml:8: service "h": unknown day "funday" (use mon..sun)`,
+	}
+	problems := strings.Split(err.Error(), "\n")
+	for _, w := range want {
+		if !slices.Contains(problems, w) {
+			t.Errorf("missing %q", w)
+		}
+	}
+	for _, p := range problems {
+		if !fileLine.MatchString(p) {
+			t.Errorf("problem %q does not name file and line", p)
+		}
+	}
+	if len(problems) != len(want) {
+		t.Errorf("%d problems, want %d:\n%s", len(problems), len(want), err)
+	}
+}
+
+// When a file cannot be read at all, only its own error and the other
+// files' own problems are reported: not checks of the whole set that fail
+// merely because that file's contents are missing.
+func TestLoadUnreadableFileDoesNotCascade(t *testing.T) {
+	files := map[string]string{
+		"a.yaml": "network: {id: n, name: N, ods: U1, linkWorkerService: lw}\nruleSet: t\nservices: [\n",
+		"b.yaml": "rules:\n  - {name: r, match: {code: [{system: s, code: x}]}, target: lw, fallback: [waitlist], priority: high}\n",
+	}
+	_, err := mapping.Load(mapFS(files), "m")
+	if err == nil {
+		t.Fatal("loaded")
+	}
+	problems := strings.Split(err.Error(), "\n")
+	want := []string{`m/a.yaml:3: did not find expected node content`, `m/b.yaml:2: rule "r": priority must be routine, urgent, asap or stat`}
+	if !slices.Equal(problems, want) {
+		t.Errorf("problems:\n%s\nwant:\n%s", err, strings.Join(want, "\n"))
+	}
+}

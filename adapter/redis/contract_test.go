@@ -1,0 +1,505 @@
+package redis_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/alicebob/miniredis/v2"
+	goredis "github.com/redis/go-redis/v9"
+
+	"github.com/social-prescribing/referral-adapter/adapter"
+	"github.com/social-prescribing/referral-adapter/adapter/redis"
+	"github.com/social-prescribing/referral-adapter/internal/redistest"
+)
+
+// The store contract: what intake and the read paths rely on. It runs
+// against a real Redis server over a real connection, and against
+// miniredis, the embedded development store, which must behave the same.
+//
+// backend opens a Store in a fresh namespace; own opens one on a server of
+// its own and returns functions that stop and restart that server.
+type backend struct {
+	open func(t *testing.T) *redis.Store
+	own  func(t *testing.T) (s *redis.Store, stop, start func())
+}
+
+func TestStoreContractRealRedis(t *testing.T) {
+	storeContract(t, backend{
+		open: func(t *testing.T) *redis.Store { return redis.New(redistest.Client(t), redistest.Namespace(t)) },
+		own: func(t *testing.T) (*redis.Store, func(), func()) {
+			srv := redistest.NewServer(t)
+			start := func() {
+				if err := srv.Start(); err != nil {
+					t.Fatal(err)
+				}
+			}
+			return redis.New(shortTimeouts(t, srv.Addr), "down"), srv.Stop, start
+		},
+	})
+}
+
+func TestStoreContractMiniredis(t *testing.T) {
+	storeContract(t, backend{
+		open: func(t *testing.T) *redis.Store {
+			m := miniredis.RunT(t)
+			return redis.New(shortTimeouts(t, m.Addr()), "mini")
+		},
+		own: func(t *testing.T) (*redis.Store, func(), func()) {
+			m := miniredis.RunT(t)
+			start := func() {
+				if err := m.Restart(); err != nil {
+					t.Fatal(err)
+				}
+			}
+			return redis.New(shortTimeouts(t, m.Addr()), "mini"), m.Close, start
+		},
+	})
+}
+
+// shortTimeouts is a client configured as the service configures one, with
+// short timeouts and retry backoffs so an outage is noticed quickly.
+func shortTimeouts(t *testing.T, addr string) goredis.UniversalClient {
+	c := goredis.NewClient(&goredis.Options{Addr: addr, DialTimeout: time.Second, ReadTimeout: time.Second, WriteTimeout: time.Second,
+		MinRetryBackoff: time.Millisecond, MaxRetryBackoff: 10 * time.Millisecond, DialerRetries: 1, DialerRetryTimeout: time.Millisecond})
+	t.Cleanup(func() { _ = c.Close() })
+	return c
+}
+
+func storeContract(t *testing.T, b backend) {
+	tests := []struct {
+		name string
+		fn   func(*testing.T, *redis.Store)
+	}{
+		{"intake writes the referral, its Task, queue entry and idempotency key", testIntakeWritesEverything},
+		{"intake places by capacity when routing is given", testIntakeWithRouting},
+		{"a Task that is not requested is not queued", testIntakeNotQueued},
+		{"queues are ordered by priority, then deadline", testQueueOrder},
+		{"an identifier taken concurrently writes nothing", testIdempotencyConflict},
+		{"existing items are not written again", testExistingNotRewritten},
+		{"idempotency is per practice and resource type", testIdempotencyScope},
+		{"reads of absent ids are ENOTFOUND", testAbsent},
+		{"TasksForReferral lists the referral's Task and its onward referrals", testTasksForReferral},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) { tc.fn(t, b.open(t)) })
+	}
+	t.Run("Redis down is EUNAVAILABLE, and the store recovers", func(t *testing.T) {
+		s, stop, start := b.own(t)
+		testRedisDown(t, s, stop, start)
+	})
+}
+
+var (
+	ctx  = context.Background()
+	now  = time.Date(2026, 11, 20, 10, 15, 0, 0, time.UTC)
+	prac = "A81001"
+)
+
+func ident(v string) adapter.Identifier {
+	return adapter.Identifier{System: "https://fhir.a81001.example.nhs.uk/Id/social-prescribing-referral", Value: v}
+}
+
+// referral is a new ServiceRequest submission with its Task, to be routed
+// to the first of candidates.
+func referral(id, identifier string, candidates ...string) *adapter.Submission {
+	bs, _ := adapter.BusinessStatus(adapter.BSRouted)
+	return &adapter.Submission{
+		Kind: adapter.KindServiceRequest, ID: id, Identifier: ident(identifier), Candidates: candidates,
+		JSON: []byte(fmt.Sprintf(`{"resourceType":"ServiceRequest","id":%q}`, id)),
+		Task: &adapter.Task{
+			ID: id, ReferralID: id, Practice: prac, Patient: "Patient/p-" + id, Requester: "PractitionerRole/r1",
+			Status: adapter.TaskRequested, BusinessStatus: bs, Priority: adapter.PriorityRoutine, Rule: "debt-and-benefits",
+			AuthoredOn: now, LastModified: now, Version: 1, FirstContactDue: now.Add(48 * time.Hour),
+		},
+	}
+}
+
+func consent(id, identifier, patient string) *adapter.Submission {
+	return &adapter.Submission{Kind: adapter.KindConsent, ID: id, Patient: patient,
+		Identifier: adapter.Identifier{System: "https://fhir.a81001.example.nhs.uk/Id/consent", Value: identifier},
+		JSON:       []byte(fmt.Sprintf(`{"resourceType":"Consent","id":%q}`, id))}
+}
+
+func patient(id, nhs string) *adapter.Submission {
+	return &adapter.Submission{Kind: adapter.KindPatient, ID: id,
+		Identifier: adapter.Identifier{System: adapter.SystemNHSNumber, Value: nhs},
+		JSON:       []byte(fmt.Sprintf(`{"resourceType":"Patient","id":%q}`, id))}
+}
+
+func intake(t *testing.T, s *redis.Store, items ...*adapter.Submission) {
+	t.Helper()
+	if err := s.Intake(ctx, &adapter.IntakeBatch{Practice: prac, Now: now, Items: items}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func wantCode(t *testing.T, err error, code string) {
+	t.Helper()
+	if got := adapter.ErrorCode(err); got != code {
+		t.Errorf("error %v (code %q), want %s", err, got, code)
+	}
+}
+
+func find(t *testing.T, s *redis.Store, practice string, keys ...adapter.IdemKey) []string {
+	t.Helper()
+	ids, err := s.FindExisting(ctx, practice, keys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ids
+}
+
+func queued(t *testing.T, s *redis.Store, svc string) []string {
+	t.Helper()
+	ids, err := s.QueuedTaskIDs(ctx, svc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ids
+}
+
+// snapshot reads every key of the store's namespace with its value, so a
+// test can tell that an operation wrote nothing.
+func snapshot(t *testing.T, s *redis.Store) map[string]string {
+	t.Helper()
+	c := s.Client()
+	keys, err := c.Keys(ctx, s.KeyPattern()).Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]string{}
+	for _, k := range keys {
+		typ, err := c.Type(ctx, k).Result()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var v any
+		switch typ {
+		case "string":
+			v, err = c.Get(ctx, k).Result()
+		case "hash":
+			v, err = c.HGetAll(ctx, k).Result()
+		case "set":
+			var m []string
+			m, err = c.SMembers(ctx, k).Result()
+			slices.Sort(m)
+			v = m
+		case "zset":
+			v, err = c.ZRangeWithScores(ctx, k, 0, -1).Result()
+		case "list":
+			v, err = c.LRange(ctx, k, 0, -1).Result()
+		default:
+			v = typ
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		out[k] = fmt.Sprintf("%s %v", typ, v)
+	}
+	return out
+}
+
+func testIntakeWritesEverything(t *testing.T, s *redis.Store) {
+	sr := referral("sr1", "SP-1", "money-advice", "riverside-link-workers")
+	pat := patient("p1", "9000000009")
+	con := consent("c1", "CON-1", "Patient/p1")
+	intake(t, s, pat, sr, con)
+
+	if sr.Task.Owner != "money-advice" {
+		t.Errorf("Task owner %q, want the first candidate", sr.Task.Owner)
+	}
+	body, err := s.ServiceRequest(ctx, "sr1")
+	if err != nil || string(body) != string(sr.JSON) {
+		t.Errorf("ServiceRequest = %s, %v", body, err)
+	}
+	task, err := s.Task(ctx, "sr1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := *sr.Task
+	if task.ID != want.ID || task.ReferralID != "sr1" || task.Practice != prac || task.Patient != want.Patient ||
+		task.Requester != want.Requester || task.Owner != "money-advice" || task.Status != adapter.TaskRequested ||
+		task.BusinessStatus != want.BusinessStatus || task.Priority != want.Priority || task.Rule != want.Rule ||
+		!task.AuthoredOn.Equal(now) || !task.LastModified.Equal(now) || task.Version != 1 || !task.FirstContactDue.Equal(want.FirstContactDue) {
+		t.Errorf("stored Task\n%+v\nwant\n%+v", *task, want)
+	}
+	if q := queued(t, s, "money-advice"); !slices.Equal(q, []string{"sr1"}) {
+		t.Errorf("queue %v", q)
+	}
+	if q := queued(t, s, "riverside-link-workers"); len(q) != 0 {
+		t.Errorf("queued at a fallback too: %v", q)
+	}
+	ids := find(t, s, prac,
+		adapter.IdemKey{Kind: adapter.KindServiceRequest, Identifier: ident("SP-1")},
+		adapter.IdemKey{Kind: adapter.KindConsent, Identifier: con.Identifier},
+		adapter.IdemKey{Kind: adapter.KindPatient, Identifier: pat.Identifier},
+		adapter.IdemKey{Kind: adapter.KindServiceRequest, Identifier: ident("SP-2")})
+	if !slices.Equal(ids, []string{"sr1", "c1", "p1", ""}) {
+		t.Errorf("FindExisting = %q", ids)
+	}
+	if b, p, err := s.Consent(ctx, "c1"); err != nil || string(b) != string(con.JSON) || p != prac {
+		t.Errorf("Consent = %s %q %v", b, p, err)
+	}
+	if b, p, err := s.Patient(ctx, "p1"); err != nil || string(b) != string(pat.JSON) || p != prac {
+		t.Errorf("Patient = %s %q %v", b, p, err)
+	}
+	if ids := find(t, s, prac); len(ids) != 0 {
+		t.Errorf("FindExisting with no keys = %v", ids)
+	}
+}
+
+func testIntakeWithRouting(t *testing.T, s *redis.Store) {
+	sr := referral("sr1", "SP-1", "money-advice", "riverside-link-workers")
+	sr.Route = []adapter.RouteStep{{Service: "money-advice", Skip: adapter.SkipIneligibleAge}, {Service: "riverside-link-workers"}}
+	routing := &adapter.Routing{Now: now, StaleAfter: time.Hour, LinkWorker: "riverside-link-workers",
+		Names: map[string]string{"money-advice": "Money Advice", "riverside-link-workers": "Link Workers"}}
+	if err := s.Intake(ctx, &adapter.IntakeBatch{Practice: prac, Now: now, Routing: routing, Items: []*adapter.Submission{sr}}); err != nil {
+		t.Fatal(err)
+	}
+	if sr.Placement == nil || sr.Placement.Owner != "riverside-link-workers" || !sr.Placement.Reserved || sr.Task.Owner != "riverside-link-workers" {
+		t.Fatalf("placement %+v, Task owner %q", sr.Placement, sr.Task.Owner)
+	}
+	task, err := s.Task(ctx, "sr1")
+	if err != nil || task.Owner != "riverside-link-workers" || task.Reserved != "riverside-link-workers" || task.StatusReason == "" {
+		t.Errorf("stored Task %+v, %v", task, err)
+	}
+	if q := queued(t, s, "riverside-link-workers"); !slices.Equal(q, []string{"sr1"}) {
+		t.Errorf("queue %v", q)
+	}
+	if ids := find(t, s, prac, adapter.IdemKey{Kind: adapter.KindServiceRequest, Identifier: ident("SP-1")}); ids[0] != "sr1" {
+		t.Errorf("idempotency key %q", ids)
+	}
+}
+
+// A referral stopped at intake (a safety screen) is stored with its Task
+// for the record, but owned by no service and in no queue.
+func testIntakeNotQueued(t *testing.T, s *redis.Store) {
+	sr := referral("sr1", "SP-1")
+	sr.Task.Status = adapter.TaskRejected
+	intake(t, s, sr)
+	task, err := s.Task(ctx, "sr1")
+	if err != nil || task.Status != adapter.TaskRejected || task.Owner != "" {
+		t.Fatalf("Task %+v, %v", task, err)
+	}
+	for _, k := range snapshotKeys(t, s) {
+		if strings.Contains(k, ":q:") {
+			t.Errorf("queue key written: %s", k)
+		}
+	}
+	other := referral("sr2", "SP-2", "money-advice")
+	other.Task.Status = adapter.TaskOnHold
+	intake(t, s, other)
+	if q := queued(t, s, "money-advice"); len(q) != 0 || other.Task.Owner != "money-advice" {
+		t.Errorf("an on-hold Task was queued (%v) or not owned (%q)", q, other.Task.Owner)
+	}
+}
+
+func snapshotKeys(t *testing.T, s *redis.Store) []string {
+	t.Helper()
+	var out []string
+	for k := range snapshot(t, s) {
+		out = append(out, k)
+	}
+	return out
+}
+
+func testQueueOrder(t *testing.T, s *redis.Store) {
+	late := referral("late", "SP-1", "lw")
+	late.Task.FirstContactDue = now.Add(72 * time.Hour)
+	early := referral("early", "SP-2", "lw")
+	early.Task.FirstContactDue = now.Add(24 * time.Hour)
+	urgent := referral("urgent", "SP-3", "lw")
+	urgent.Task.Priority, urgent.Task.FirstContactDue = adapter.PriorityUrgent, now.Add(96*time.Hour)
+	undated := referral("undated", "SP-4", "lw")
+	undated.Task.FirstContactDue = time.Time{}
+	intake(t, s, late, early)
+	intake(t, s, urgent, undated)
+	if q := queued(t, s, "lw"); !slices.Equal(q, []string{"urgent", "undated", "early", "late"}) {
+		t.Errorf("queue order %v, want urgent first, then by deadline (authored time when none)", q)
+	}
+}
+
+// Intake is all or nothing: when an identifier of the batch was taken
+// between the caller's lookup and the write, nothing of the batch is
+// written and ErrConcurrentCreate tells the caller to look up again.
+func testIdempotencyConflict(t *testing.T, s *redis.Store) {
+	intake(t, s, referral("first", "SP-1", "money-advice"))
+	before := snapshot(t, s)
+
+	pat := patient("p2", "9000000017")
+	con := consent("c2", "CON-2", "Patient/p2")
+	again := referral("second", "SP-1", "money-advice") // lost the race
+	err := s.Intake(ctx, &adapter.IntakeBatch{Practice: prac, Now: now, Items: []*adapter.Submission{pat, con, again}})
+	if !errors.Is(err, adapter.ErrConcurrentCreate) {
+		t.Fatalf("Intake = %v, want ErrConcurrentCreate", err)
+	}
+	wantCode(t, err, adapter.ECONFLICT)
+	after := snapshot(t, s)
+	if len(after) != len(before) {
+		t.Errorf("keys before %d, after %d", len(before), len(after))
+	}
+	for k, v := range after {
+		if before[k] != v {
+			t.Errorf("%s changed:\n  before %s\n  after  %s", k, before[k], v)
+		}
+	}
+	if ids := find(t, s, prac, adapter.IdemKey{Kind: adapter.KindServiceRequest, Identifier: ident("SP-1")}); ids[0] != "first" {
+		t.Errorf("identifier now names %q", ids[0])
+	}
+	if again.Task.Owner != "" || again.Placement != nil {
+		t.Errorf("the refused submission was given an owner %q / placement %+v", again.Task.Owner, again.Placement)
+	}
+	_, err = s.ServiceRequest(ctx, "second")
+	wantCode(t, err, adapter.ENOTFOUND)
+}
+
+func testExistingNotRewritten(t *testing.T, s *redis.Store) {
+	first := referral("sr1", "SP-1", "money-advice")
+	intake(t, s, first)
+	before := snapshot(t, s)
+	again := referral("sr1", "SP-1", "housing-options")
+	again.Existing = "sr1"
+	again.JSON = []byte(`{"resourceType":"ServiceRequest","id":"sr1","status":"changed"}`)
+	intake(t, s, again)
+	after := snapshot(t, s)
+	for k, v := range after {
+		if before[k] != v {
+			t.Errorf("%s changed by an existing item", k)
+		}
+	}
+	if len(after) != len(before) || again.Task.Owner != "" {
+		t.Errorf("keys %d → %d; owner %q", len(before), len(after), again.Task.Owner)
+	}
+}
+
+func testIdempotencyScope(t *testing.T, s *redis.Store) {
+	intake(t, s, referral("sr1", "SP-1", "money-advice"))
+	sr := adapter.IdemKey{Kind: adapter.KindServiceRequest, Identifier: ident("SP-1")}
+	if ids := find(t, s, "B82002", sr); ids[0] != "" {
+		t.Errorf("another practice's identifier matched: %q", ids)
+	}
+	if ids := find(t, s, prac, adapter.IdemKey{Kind: adapter.KindConsent, Identifier: ident("SP-1")}); ids[0] != "" {
+		t.Errorf("another resource type's identifier matched: %q", ids)
+	}
+	if ids := find(t, s, prac, adapter.IdemKey{Kind: adapter.KindServiceRequest}); ids[0] != "" {
+		t.Errorf("an empty identifier matched: %q", ids)
+	}
+	// Another practice may use the same identifier for its own referral.
+	other := referral("sr2", "SP-1", "money-advice")
+	if err := s.Intake(ctx, &adapter.IntakeBatch{Practice: "B82002", Now: now, Items: []*adapter.Submission{other}}); err != nil {
+		t.Fatal(err)
+	}
+	if a, b := find(t, s, prac, sr), find(t, s, "B82002", sr); a[0] != "sr1" || b[0] != "sr2" {
+		t.Errorf("per-practice identifiers: %q %q", a, b)
+	}
+	// A submission without an identifier writes no idempotency key.
+	anon := referral("sr3", "", "money-advice")
+	anon.Identifier = adapter.Identifier{}
+	intake(t, s, anon)
+	if _, err := s.ServiceRequest(ctx, "sr3"); err != nil {
+		t.Error(err)
+	}
+}
+
+func testAbsent(t *testing.T, s *redis.Store) {
+	_, err := s.ServiceRequest(ctx, "nope")
+	wantCode(t, err, adapter.ENOTFOUND)
+	_, _, err = s.Consent(ctx, "nope")
+	wantCode(t, err, adapter.ENOTFOUND)
+	_, _, err = s.Patient(ctx, "nope")
+	wantCode(t, err, adapter.ENOTFOUND)
+	_, err = s.Task(ctx, "nope")
+	wantCode(t, err, adapter.ENOTFOUND)
+	tasks, err := s.TasksForReferral(ctx, "nope")
+	if err != nil || len(tasks) != 0 {
+		t.Errorf("TasksForReferral(absent) = %v, %v", tasks, err)
+	}
+	// A Task id is not a ServiceRequest id of another kind of resource.
+	intake(t, s, consent("c1", "CON-1", "Patient/p1"))
+	_, err = s.ServiceRequest(ctx, "c1")
+	wantCode(t, err, adapter.ENOTFOUND)
+	_, _, err = s.Patient(ctx, "c1")
+	wantCode(t, err, adapter.ENOTFOUND)
+}
+
+func testTasksForReferral(t *testing.T, s *redis.Store) {
+	intake(t, s, referral("sr1", "SP-1", "riverside-link-workers"), referral("sr2", "SP-2", "money-advice"))
+	tasks, err := s.TasksForReferral(ctx, "sr1")
+	if err != nil || len(tasks) != 1 || tasks[0].ID != "sr1" {
+		t.Fatalf("TasksForReferral = %v, %v", tasks, err)
+	}
+	// A link worker refers on: the onward Task is listed after the
+	// referral's own.
+	_, err = s.UpdateTask(ctx, "sr1", func(task *adapter.Task) (adapter.TaskChange, error) {
+		task.Status, task.Version, task.LastModified = adapter.TaskAccepted, task.Version+1, now.Add(time.Hour)
+		child := *task
+		child.ID, child.PartOf, child.Owner, child.Status, child.Version = "child1", "sr1", "befriending", adapter.TaskRequested, 1
+		return adapter.TaskChange{History: adapter.HistoryEntry{At: now.Add(time.Hour)}, Child: &child}, nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tasks, err = s.TasksForReferral(ctx, "sr1")
+	if err != nil || len(tasks) != 2 || tasks[0].ID != "sr1" || tasks[1].ID != "child1" || tasks[1].PartOf != "sr1" {
+		t.Errorf("TasksForReferral after referring on = %+v, %v", tasks, err)
+	}
+	if other, _ := s.TasksForReferral(ctx, "sr2"); len(other) != 1 || other[0].ID != "sr2" {
+		t.Errorf("another referral's Tasks: %+v", other)
+	}
+}
+
+// With Redis unreachable every operation fails with EUNAVAILABLE (the
+// caller answers 503), never an internal error, never a hang.
+func testRedisDown(t *testing.T, s *redis.Store, stop, start func()) {
+	if err := s.Ping(ctx); err != nil {
+		t.Fatalf("before the outage: %v", err)
+	}
+	stop()
+	c, cancel := context.WithTimeout(ctx, 20*time.Second)
+	defer cancel()
+	sr := referral("sr1", "SP-1", "money-advice")
+	ops := map[string]func() error{
+		"Ping": func() error { return s.Ping(c) },
+		"FindExisting": func() error {
+			_, err := s.FindExisting(c, prac, []adapter.IdemKey{{Kind: adapter.KindServiceRequest, Identifier: ident("SP-1")}})
+			return err
+		},
+		"Intake": func() error {
+			return s.Intake(c, &adapter.IntakeBatch{Practice: prac, Now: now, Items: []*adapter.Submission{sr}})
+		},
+		"ServiceRequest":   func() error { _, err := s.ServiceRequest(c, "sr1"); return err },
+		"Consent":          func() error { _, _, err := s.Consent(c, "c1"); return err },
+		"Patient":          func() error { _, _, err := s.Patient(c, "p1"); return err },
+		"Task":             func() error { _, err := s.Task(c, "sr1"); return err },
+		"TasksForReferral": func() error { _, err := s.TasksForReferral(c, "sr1"); return err },
+		"QueuedTaskIDs":    func() error { _, err := s.QueuedTaskIDs(c, "money-advice"); return err },
+	}
+	for name, op := range ops {
+		err := op()
+		if code := adapter.ErrorCode(err); code != adapter.EUNAVAILABLE {
+			t.Errorf("%s with Redis down: %v (code %q), want %s", name, err, code, adapter.EUNAVAILABLE)
+		}
+		if m := adapter.ErrorMessage(err); strings.Contains(m, "127.0.0.1") || strings.Contains(m, "refused") {
+			t.Errorf("%s: the caller's message leaks the connection error: %q", name, m)
+		}
+	}
+	// Once Redis is back the client reconnects by itself (go-redis retries
+	// a failed pool in the background, about once a second).
+	start()
+	var err error
+	for range 100 {
+		if err = s.Ping(ctx); err == nil {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if err != nil {
+		t.Fatalf("the store did not recover after Redis came back: %v", err)
+	}
+	intake(t, s, referral("sr9", "SP-9", "money-advice"))
+}

@@ -1,0 +1,84 @@
+package redis
+
+import (
+	"context"
+	"strconv"
+	"time"
+
+	goredis "github.com/redis/go-redis/v9"
+	"github.com/tidwall/gjson"
+
+	"github.com/social-prescribing/referral-adapter/adapter"
+)
+
+// purgeScript removes a closed referral's personal data, if the Task is
+// still ended and unchanged since it was chosen: the ServiceRequest, the
+// history, the outcomes, the idempotency entry, and every personal field
+// of the Task. What stays is an anonymous stub (status, owner, need, area,
+// dates) so the Task id still answers, and the report counters, which hold
+// no personal data.
+var purgeScript = goredis.NewScript(`
+local key = KEYS[1]
+local st, mod = unpack(redis.call('HMGET', key, 'st', 'mod'))
+if mod ~= ARGV[1] then return 0 end
+redis.call('DEL', KEYS[2], KEYS[3], KEYS[5])
+local outs = redis.call('SMEMBERS', KEYS[4])
+for _, id in ipairs(outs) do redis.call('DEL', ARGV[3] .. id) end
+redis.call('DEL', KEYS[4])
+if ARGV[2] ~= '' then redis.call('HDEL', KEYS[6], ARGV[2]) end
+redis.call('HDEL', key, 'pat', 'req', 'rsn', 'clm', 'clmn', 'rte', 'prac')
+redis.call('HSET', key, 'purged', ARGV[4])
+redis.call('ZREM', KEYS[7], ARGV[5])
+return 1`)
+
+// PurgeClosed removes the personal data of referrals whose Task ended
+// before cutoff, at most limit per call, and returns the purged Task ids.
+func (s *Store) PurgeClosed(ctx context.Context, cutoff time.Time, limit int64, now time.Time) ([]string, error) {
+	ids, err := s.c.ZRangeArgs(ctx, goredis.ZRangeArgs{Key: s.k.taskIndex(), Start: "-inf",
+		Stop: strconv.FormatInt(cutoff.UnixMilli(), 10), ByScore: true, Count: limit}).Result()
+	if err != nil {
+		return nil, s.fail(err)
+	}
+	tasks, err := s.tasks(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	var purged []string
+	for _, t := range tasks {
+		if !t.Status.Terminal() {
+			continue
+		}
+		ok, err := s.purge(ctx, t, now)
+		if err != nil {
+			return purged, err
+		}
+		if ok {
+			purged = append(purged, t.ID)
+		}
+	}
+	return purged, nil
+}
+
+func (s *Store) purge(ctx context.Context, t *adapter.Task, now time.Time) (bool, error) {
+	idem := ""
+	if t.ID == t.ReferralID { // the referral's own Task: its ServiceRequest goes too
+		sr, err := s.c.Get(ctx, s.k.serviceRequest(t.ReferralID)).Bytes()
+		if err != nil && err != goredis.Nil {
+			return false, s.fail(err)
+		}
+		if id := gjson.GetBytes(sr, "identifier.0"); id.Exists() {
+			idem = idemField(t.Practice, adapter.KindServiceRequest, id.Get("system").String()+"|"+id.Get("value").String())
+		}
+	}
+	srKey := s.k.serviceRequest("~none~")
+	if t.ID == t.ReferralID {
+		srKey = s.k.serviceRequest(t.ReferralID)
+	}
+	n, err := purgeScript.Run(ctx, s.c, []string{s.k.task(t.ID), srKey, s.k.history(t.ID), s.k.taskOutcomes(t.ID),
+		s.k.referralTasks(t.ReferralID), s.k.idempotency(), s.k.taskIndex()},
+		msString(t.LastModified), idem, s.k.outcome(""), now.UnixMilli(), t.ID).Int()
+	if err != nil {
+		return false, s.fail(err)
+	}
+	return n == 1, nil
+}

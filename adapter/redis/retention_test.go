@@ -1,0 +1,66 @@
+package redis_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/social-prescribing/referral-adapter/adapter"
+	"github.com/social-prescribing/referral-adapter/adapter/redis"
+	"github.com/social-prescribing/referral-adapter/internal/redistest"
+)
+
+func TestRetentionPurgesClosedReferralsOnly(t *testing.T) {
+	ctx := context.Background()
+	st := redis.New(redistest.Client(t), redistest.Namespace(t))
+	old := time.Now().Add(-9 * 365 * 24 * time.Hour)
+	ident := adapter.Identifier{System: "https://x/ref", Value: "R1"}
+	b := &adapter.IntakeBatch{}
+	for _, id := range []string{"closed", "open"} {
+		b.Items = append(b.Items, &adapter.Submission{Kind: adapter.KindServiceRequest, ID: id, Identifier: identFor(id, ident),
+			JSON:       []byte(`{"resourceType":"ServiceRequest","identifier":[{"system":"https://x/ref","value":"` + id + `"}]}`),
+			Candidates: []string{"lw"},
+			Task: &adapter.Task{ID: id, ReferralID: id, Practice: "A81001", Patient: "Patient/secret", Status: adapter.TaskRequested,
+				AuthoredOn: old, LastModified: old, Version: 1}})
+	}
+	if err := st.Intake(ctx, b); err != nil {
+		t.Fatal(err)
+	}
+	_, err := st.UpdateTask(ctx, "closed", func(task *adapter.Task) (adapter.TaskChange, error) {
+		h, err := task.Apply(adapter.Transition{To: adapter.TaskCancelled, Reason: "moved away", At: old})
+		return adapter.TaskChange{History: h}, err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	purged, err := st.PurgeClosed(ctx, time.Now().Add(-8*365*24*time.Hour), 100, time.Now())
+	if err != nil || len(purged) != 1 || purged[0] != "closed" {
+		t.Fatalf("purged %v %v", purged, err)
+	}
+	if _, err := st.ServiceRequest(ctx, "closed"); adapter.ErrorCode(err) != adapter.ENOTFOUND {
+		t.Errorf("closed ServiceRequest still there: %v", err)
+	}
+	stub, err := st.Task(ctx, "closed")
+	if err != nil || stub.Patient != "" || stub.Status != adapter.TaskCancelled {
+		t.Errorf("stub %+v %v", stub, err)
+	}
+	if h, _ := st.History(ctx, "closed"); len(h) != 0 {
+		t.Errorf("history kept: %v", h)
+	}
+	found, _ := st.FindExisting(ctx, "A81001", []adapter.IdemKey{{Kind: adapter.KindServiceRequest, Identifier: adapter.Identifier{System: "https://x/ref", Value: "closed"}}})
+	if found[0] != "" {
+		t.Error("idempotency entry kept: it holds the practice's identifier")
+	}
+	if _, err := st.ServiceRequest(ctx, "open"); err != nil {
+		t.Errorf("open referral purged: %v", err)
+	}
+	again, _ := st.PurgeClosed(ctx, time.Now().Add(-8*365*24*time.Hour), 100, time.Now())
+	if len(again) != 0 {
+		t.Errorf("purged twice: %v", again)
+	}
+}
+
+func identFor(id string, base adapter.Identifier) adapter.Identifier {
+	base.Value = id
+	return base
+}

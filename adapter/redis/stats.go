@@ -1,0 +1,114 @@
+package redis
+
+import (
+	"context"
+	"strconv"
+	"time"
+
+	"github.com/social-prescribing/referral-adapter/adapter"
+)
+
+// Count applies counter increments in one transaction.
+func (s *Store) Count(ctx context.Context, incs []adapter.StatInc) error {
+	if len(incs) == 0 {
+		return nil
+	}
+	pipe := s.c.TxPipeline()
+	for _, in := range incs {
+		n := in.N
+		if n == 0 {
+			n = 1
+		}
+		pipe.HIncrBy(ctx, s.k.stats(in.Day), in.Key.String(), n)
+		if len(in.Day) == 10 {
+			pipe.HIncrBy(ctx, s.k.stats(in.Day[:7]), in.Key.String(), n) // the month's roll-up
+		}
+		if in.Practice != "" {
+			pipe.HIncrBy(ctx, s.k.practiceStats(in.Day, in.Practice), in.Key.Metric, n)
+		}
+	}
+	_, err := pipe.Exec(ctx)
+	return s.fail(err)
+}
+
+// Snapshot sets absolute values on a day (the daily capacity snapshot).
+func (s *Store) Snapshot(ctx context.Context, day string, values map[adapter.StatKey]int64) error {
+	args := make([]any, 0, 2*len(values))
+	for k, v := range values {
+		args = append(args, k.String(), v)
+	}
+	if len(args) == 0 {
+		return nil
+	}
+	return s.fail(s.c.HSet(ctx, s.k.stats(day), args...).Err())
+}
+
+// DayStats sums the counters of the given days in one round trip, reading
+// a month's roll-up instead of its days when every day of the month is
+// asked for: a year's report reads 12 hashes, not 365.
+func (s *Store) DayStats(ctx context.Context, days []string) (map[adapter.StatKey]int64, error) {
+	buckets := monthsAndDays(days)
+	pipe := s.c.Pipeline()
+	cmds := make([]interface{ Val() map[string]string }, len(buckets))
+	for i, d := range buckets {
+		cmds[i] = pipe.HGetAll(ctx, s.k.stats(d))
+	}
+	if _, err := pipe.Exec(ctx); err != nil {
+		return nil, s.fail(err)
+	}
+	out := map[adapter.StatKey]int64{}
+	for _, c := range cmds {
+		for f, v := range c.Val() {
+			k, ok := adapter.ParseStatKey(f)
+			n, err := strconv.ParseInt(v, 10, 64)
+			if ok && err == nil {
+				out[k] += n
+			}
+		}
+	}
+	return out, nil
+}
+
+// PracticeStats reads a practice's own counters over the given days.
+func (s *Store) PracticeStats(ctx context.Context, practice string, days []string) (map[string]int64, error) {
+	pipe := s.c.Pipeline()
+	cmds := make([]interface{ Val() map[string]string }, len(days))
+	for i, d := range days {
+		cmds[i] = pipe.HGetAll(ctx, s.k.practiceStats(d, practice))
+	}
+	if _, err := pipe.Exec(ctx); err != nil {
+		return nil, s.fail(err)
+	}
+	out := map[string]int64{}
+	for _, c := range cmds {
+		for f, v := range c.Val() {
+			if n, err := strconv.ParseInt(v, 10, 64); err == nil {
+				out[f] += n
+			}
+		}
+	}
+	return out, nil
+}
+
+// monthsAndDays replaces each complete month among days (YYYY-MM-DD) by
+// its roll-up (YYYY-MM).
+func monthsAndDays(days []string) []string {
+	perMonth := map[string]int{}
+	for _, d := range days {
+		perMonth[d[:7]]++
+	}
+	var out []string
+	done := map[string]bool{}
+	for _, d := range days {
+		m := d[:7]
+		t, err := time.Parse("2006-01", m)
+		full := err == nil && perMonth[m] == t.AddDate(0, 1, -1).Day()
+		switch {
+		case full && !done[m]:
+			out, done[m] = append(out, m), true
+		case !full:
+			out = append(out, d)
+		}
+	}
+	return out
+}

@@ -1,0 +1,55 @@
+package report
+
+import (
+	"encoding/csv"
+	"io"
+	"strconv"
+)
+
+// WriteCSV writes the report as rows of scope, id, measure, value.
+func (r *Report) WriteCSV(w io.Writer) error {
+	cw := csv.NewWriter(w)
+	_ = cw.Write([]string{"period_from", "period_to", "scope", "id", "measure", "value"})
+	row := func(scope, id, measure, value string) {
+		_ = cw.Write([]string{r.Period[0], r.Period[1], scope, id, measure, value})
+	}
+	for _, s := range r.Services {
+		row("service", s.Service, "capacity_status_now", s.Capacity.Status)
+		row("service", s.Service, "max_open_now", strconv.Itoa(s.Capacity.MaxOpen))
+		row("service", s.Service, "utilisation_now", strconv.FormatFloat(s.Capacity.UtilisationNow, 'f', 2, 64))
+		row("service", s.Service, "utilisation_period", strconv.FormatFloat(s.Capacity.UtilisationPeriod, 'f', 2, 64))
+		row("service", s.Service, "waitlist_now", s.Capacity.Waitlist.String())
+		figureRows(row, "service", s.Service, s.Figures)
+	}
+	for _, a := range r.ByArea {
+		figureRows(row, "area", a.Area, a.Figures)
+	}
+	for _, u := range r.UnmetDemand {
+		row("unmet_demand", u.Need+"/"+u.Area, "redirected_for_capacity", u.Count.String())
+	}
+	cw.Flush()
+	return cw.Error()
+}
+
+func figureRows(row func(scope, id, measure, value string), scope, id string, f Figures) {
+	for _, m := range []struct {
+		name string
+		c    Count
+	}{
+		{"received", f.Received}, {"placed", f.Placed}, {"waitlisted", f.Waitlisted},
+		{"redirected_for_capacity", f.RedirectedCapacity}, {"declined_by_patient", f.DeclinedByPatient},
+		{"returned_to_clinician", f.ReturnedToClinician}, {"clinical_redirect", f.ClinicalRedirect},
+		{"out_of_remit", f.OutOfRemit}, {"sla_breaches", f.SLABreaches},
+		{"funnel_referred", f.Funnel.Referred}, {"funnel_contacted", f.Funnel.Contacted}, {"funnel_engaged", f.Funnel.Engaged},
+		{"funnel_support_started", f.Funnel.SupportStarted}, {"funnel_completed", f.Funnel.Completed},
+	} {
+		row(scope, id, m.name, m.c.String())
+	}
+	for _, reason := range sortedKeys(f.DeclinedByProvider) {
+		row(scope, id, "declined_by_provider_"+reason, f.DeclinedByProvider[reason].String())
+	}
+	row(scope, id, "time_to_first_contact_median_hours", f.TimeToFirstContact.Median)
+	row(scope, id, "time_to_first_contact_p90_hours", f.TimeToFirstContact.P90)
+	row(scope, id, "time_to_support_median_hours", f.TimeToSupport.Median)
+	row(scope, id, "time_to_support_p90_hours", f.TimeToSupport.P90)
+}

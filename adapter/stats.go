@@ -1,0 +1,126 @@
+package adapter
+
+import (
+	"strings"
+	"time"
+)
+
+// Statistics are counters kept per day as referrals move, so a report
+// reads O(days × services) counters and never scans referral history.
+
+// Metric names.
+const (
+	MReceived         = "received"
+	MPlaced           = "placed"
+	MWaitlisted       = "waitlisted"
+	MRedirected       = "redirected-capacity" // unmet at the first choice because of capacity
+	MClinicalRedirect = "clinical-redirect"
+	MOutOfRemit       = "out-of-remit"
+	MContacted        = "contacted"
+	MEngaged          = "engaged"
+	MSupportStarted   = "support-started"
+	MCompleted        = "completed"
+	MDeclinedPatient  = "declined-by-patient"
+	MDeclinedProvider = "declined-by-provider" // + ":" + reason
+	MReturned         = "returned-to-clinician"
+	MFailed           = "failed"
+	MCancelled        = "cancelled"
+	MSLABreach        = "sla-breach"
+	MTimeToContact    = "ttfc"   // + ":" + bucket
+	MTimeToSupport    = "ttss"   // + ":" + bucket
+	MSource           = "source" // + ":" + referral source
+)
+
+// StatKey locates one counter: a metric for a service, area (postcode
+// district) and need category.
+type StatKey struct {
+	Metric, Service, Area, Need string
+}
+
+// String encodes the key as a hash field.
+func (k StatKey) String() string {
+	return k.Metric + "|" + k.Service + "|" + k.Area + "|" + k.Need
+}
+
+// ParseStatKey decodes a hash field; ok is false for a malformed one.
+func ParseStatKey(s string) (StatKey, bool) {
+	p := strings.Split(s, "|")
+	if len(p) != 4 {
+		return StatKey{}, false
+	}
+	return StatKey{p[0], p[1], p[2], p[3]}, true
+}
+
+// StatInc is one counter increment on a day.
+type StatInc struct {
+	Day      string // YYYY-MM-DD in Europe/London
+	Key      StatKey
+	Practice string // also counted for the practice's own feedback report
+	N        int64
+}
+
+// DurationBuckets are the upper bounds (hours) of the time-to-contact and
+// time-to-support histograms; a duration above the last goes to "inf".
+var DurationBuckets = []int{1, 4, 8, 24, 48, 72, 120, 168, 336, 672, 1344}
+
+// Bucket names the histogram bucket of a duration.
+func Bucket(d time.Duration) string {
+	h := d.Hours()
+	for _, b := range DurationBuckets {
+		if h <= float64(b) {
+			return itoa(b)
+		}
+	}
+	return "inf"
+}
+
+func itoa(n int) string {
+	if n == 0 {
+		return "0"
+	}
+	var b [20]byte
+	i := len(b)
+	for n > 0 {
+		i--
+		b[i] = byte('0' + n%10)
+		n /= 10
+	}
+	return string(b[i:])
+}
+
+// StatsDay is the Europe/London day of t, as counters are kept.
+func StatsDay(t time.Time, loc *time.Location) string { return t.In(loc).Format(time.DateOnly) }
+
+// TransitionStats are the counters a Task transition moves. firstContact
+// and firstSupport say whether this is the referral's first contact or
+// first support, so durations are counted once.
+func TransitionStats(t *Task, h HistoryEntry, firstContact, firstSupport bool) []StatKey {
+	k := func(m string) StatKey { return StatKey{m, t.Owner, t.Area, t.Need} }
+	var out []StatKey
+	switch {
+	case h.From == string(TaskRequested) && h.To == string(TaskAccepted):
+		out = append(out, k(MEngaged))
+	case h.BusinessStatus == BSPatientDeclined:
+		out = append(out, k(MDeclinedPatient))
+	case h.BusinessStatus == BSProviderDecline:
+		out = append(out, k(MDeclinedProvider+":"+h.Reason))
+	case h.BusinessStatus == BSReturned:
+		out = append(out, k(MReturned))
+	case h.To == string(TaskCompleted):
+		out = append(out, k(MCompleted))
+	case h.To == string(TaskFailed):
+		out = append(out, k(MFailed))
+	case h.To == string(TaskCancelled):
+		out = append(out, k(MCancelled))
+	}
+	if firstContact {
+		out = append(out, k(MContacted), k(MTimeToContact+":"+Bucket(h.At.Sub(t.AuthoredOn))))
+		if !t.FirstContactDue.IsZero() && h.At.After(t.FirstContactDue) {
+			out = append(out, k(MSLABreach))
+		}
+	}
+	if firstSupport {
+		out = append(out, k(MSupportStarted), k(MTimeToSupport+":"+Bucket(h.At.Sub(t.AuthoredOn))))
+	}
+	return out
+}

@@ -1,0 +1,141 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	goredis "github.com/redis/go-redis/v9"
+
+	"github.com/social-prescribing/referral-adapter/adapter/auth"
+	"github.com/social-prescribing/referral-adapter/internal/redistest"
+)
+
+// Redis is killed (SIGKILL) in the middle of a load and started again from
+// its append-only file: during the outage writes answer 503 with
+// Retry-After (never 500), /readyz goes red then green without a restart,
+// and every referral acknowledged with 201 is there afterwards, whole.
+func TestRedisCrashMidLoadLosesNothingAcknowledged(t *testing.T) {
+	rs := redistest.NewServer(t, "--appendonly", "yes", "--appendfsync", "always")
+	h := newHarness(t, map[string]string{"REDIS_URL": rs.URL(), "REDIS_OP_TIMEOUT": "300ms", "REDIS_DIAL_TIMEOUT": "300ms"})
+	tok := h.token(auth.RolePractice, practice)
+	base := fixture(t, "servicerequest-debt.json")
+
+	var (
+		mu       sync.Mutex
+		acked    []string
+		statuses = map[int]int{}
+		seq      atomic.Int64
+		stop     = make(chan struct{})
+		wg       sync.WaitGroup
+	)
+	for range 6 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				n := seq.Add(1)
+				body := withJSON(t, base, map[string]any{"identifier": []any{map[string]any{"system": referralSys, "value": fmt.Sprintf("load-%d", n)}},
+					"subject": map[string]any{"reference": fmt.Sprintf("Patient/load-%d", n)}})
+				r := h.do("POST", "/fhir/ServiceRequest", tok, body)
+				mu.Lock()
+				statuses[r.status]++
+				if r.status == 201 {
+					acked = append(acked, strings.TrimPrefix(r.header.Get("Location"), "/fhir/ServiceRequest/"))
+				}
+				if r.status == 503 && r.header.Get("Retry-After") == "" {
+					t.Error("503 without Retry-After")
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+	time.Sleep(400 * time.Millisecond)
+	rs.Stop()
+	time.Sleep(200 * time.Millisecond)
+	if r := h.do("GET", "/readyz", "", nil); r.status != 503 {
+		t.Errorf("readyz during the outage = %d", r.status)
+	}
+	time.Sleep(300 * time.Millisecond)
+	if err := rs.Start(); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(400 * time.Millisecond)
+	close(stop)
+	wg.Wait()
+
+	t.Logf("statuses %v, acknowledged %d", statuses, len(acked))
+	for st := range statuses {
+		if st != 201 && st != 503 {
+			t.Errorf("status %d under outage (only 201 and 503 are acceptable)", st)
+		}
+	}
+	if statuses[503] == 0 || len(acked) == 0 {
+		t.Fatalf("the test did not exercise both sides of the outage: %v", statuses)
+	}
+	if r := h.do("GET", "/readyz", "", nil); r.status != 200 {
+		t.Errorf("readyz after recovery = %d", r.status)
+	}
+	for _, id := range acked {
+		if r := h.do("GET", "/fhir/ServiceRequest/"+id, tok, nil); r.status != 200 {
+			t.Fatalf("acknowledged referral %s lost: %d", id, r.status)
+		}
+		task := h.do("GET", "/fhir/Task/"+id, tok, nil).json(t)
+		if task["status"] != "requested" || task["owner"] == nil {
+			t.Fatalf("acknowledged referral %s has no placed Task: %v", id, task)
+		}
+	}
+	assertNoHalfReferrals(t, h)
+}
+
+// assertNoHalfReferrals checks every stored ServiceRequest has its Task.
+func assertNoHalfReferrals(t *testing.T, h *harness) {
+	t.Helper()
+	for _, k := range mustKeys(t, h, "sr:*") {
+		id := k[strings.LastIndex(k, ":")+1:]
+		if n, _ := h.app.store.Client().Exists(context.Background(), strings.Replace(k, ":sr:", ":task:", 1)).Result(); n != 1 {
+			t.Errorf("ServiceRequest %s stored without its Task", id)
+		}
+	}
+}
+
+// A Redis that stalls (DEBUG SLEEP) makes requests fail cleanly with 503
+// within the request deadline instead of hanging.
+func TestSlowRedisTimesOutCleanly(t *testing.T) {
+	rs := redistest.NewServer(t, "--enable-debug-command", "yes")
+	h := newHarness(t, map[string]string{"REDIS_URL": rs.URL(), "REDIS_OP_TIMEOUT": "200ms", "REQUEST_TIMEOUT": "500ms"})
+	tok := h.token(auth.RolePractice, practice)
+	sleeper := goredis.NewClient(&goredis.Options{Addr: rs.Addr, ReadTimeout: 5 * time.Second})
+	defer sleeper.Close()
+	done := make(chan error, 1)
+	go func() { done <- sleeper.Do(context.Background(), "DEBUG", "SLEEP", "1.5").Err() }()
+	time.Sleep(100 * time.Millisecond)
+	start := time.Now()
+	r := h.do("POST", "/fhir/ServiceRequest", tok, fixture(t, "servicerequest-debt.json"))
+	took := time.Since(start)
+	t.Logf("answered %d after %v while Redis slept", r.status, took)
+	if r.status != 503 {
+		t.Fatalf("= %d %s, want 503", r.status, r.body)
+	}
+	if is := issue(t, r); is["code"] != "transient" {
+		t.Errorf("issue = %v", is)
+	}
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	// Once Redis answers again, so does the adapter; whatever the timed-out
+	// request did or did not write, it is never half a referral.
+	if r := h.do("POST", "/fhir/ServiceRequest", tok, fixture(t, "servicerequest-loneliness.json")); r.status != 201 {
+		t.Errorf("after the stall = %d", r.status)
+	}
+	assertNoHalfReferrals(t, h)
+}
