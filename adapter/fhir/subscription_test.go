@@ -265,11 +265,11 @@ func TestHandshakeBundle(t *testing.T) {
 func parameters(t *testing.T, raw json.RawMessage) map[string]string {
 	t.Helper()
 	type param struct {
-		Name           string  `json:"name"`
-		ValueString    string  `json:"valueString"`
-		ValueCode      string  `json:"valueCode"`
-		ValueCanonical string  `json:"valueCanonical"`
-		ValueInstant   string  `json:"valueInstant"`
+		Name           string `json:"name"`
+		ValueString    string `json:"valueString"`
+		ValueCode      string `json:"valueCode"`
+		ValueCanonical string `json:"valueCanonical"`
+		ValueInstant   string `json:"valueInstant"`
 		ValueReference struct{ Reference string }
 		Part           []param `json:"part"`
 	}
