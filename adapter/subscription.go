@@ -99,6 +99,16 @@ const (
 	NotifyEvent     NotificationType = "event-notification"
 )
 
+// NotifyTrigger is one entry of the notification stream: a Task changed
+// (Type NotifyEvent, Event set), or a new Subscription awaits its handshake
+// (Type NotifyHandshake, Subscription set).
+type NotifyTrigger struct {
+	ID           string // assigned by the store
+	Type         NotificationType
+	Event        TaskEvent
+	Subscription string
+}
+
 // Delivery is one notification to one Subscription, from its fan-out until
 // it is delivered or dead-lettered.
 type Delivery struct {

@@ -13,3 +13,16 @@ var (
 	intakeLua    string
 	intakeScript = goredis.NewScript(intakeLua)
 )
+
+// Notification scripts (issue 6).
+var (
+	//go:embed lua/fanout.lua
+	fanoutLua    string
+	fanoutScript = goredis.NewScript(fanoutLua)
+	//go:embed lua/claim.lua
+	claimLua    string
+	claimScript = goredis.NewScript(claimLua)
+	//go:embed lua/settle.lua
+	settleLua    string
+	settleScript = goredis.NewScript(settleLua)
+)
