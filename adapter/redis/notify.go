@@ -38,7 +38,7 @@ const (
 //	XADD <taskEvents key> MAXLEN ~ 100000 * k ev task <id> ref <referral id>
 //	     prac <ODS> st <status> t <unix ms>
 const (
-	tKind     = "k"  // "ev" (Task event) or "hs" (handshake)
+	tKind     = "k" // "ev" (Task event) or "hs" (handshake)
 	tTask     = "task"
 	tReferral = "ref"
 	tPractice = "prac"
