@@ -19,11 +19,11 @@ import (
 // JobName is the scheduled job that retries failed deliveries.
 const JobName = "notification-retry"
 
-// Batch sizes of the dispatcher loop and the retry job, and how many
-// deliveries are attempted at once.
+// readBatch is how many triggers Poll reads at a time; parallelism how
+// many deliveries are attempted at once (and how many a retry run claims
+// at a time, so every claimed delivery is attempted within one timeout).
 const (
 	readBatch   = 50
-	claimBatch  = 100
 	parallelism = 8
 )
 
@@ -117,8 +117,8 @@ func sleep(ctx context.Context, d time.Duration) {
 }
 
 // Poll takes over triggers other dispatchers left unacknowledged, reads new
-// ones (waiting up to Block for some), and fans out and delivers each. It
-// returns how many triggers it handled.
+// ones (waiting up to Block for some), fans each out, then attempts the
+// deliveries. It returns how many triggers it handled.
 func (d *Dispatcher) Poll(ctx context.Context) (int, error) {
 	if !d.grouped.Load() {
 		if err := d.Store.EnsureNotifyGroup(ctx); err != nil {
@@ -134,39 +134,56 @@ func (d *Dispatcher) Poll(ctx context.Context) (int, error) {
 	if err != nil {
 		return 0, err
 	}
+	now := d.Now()
+	claimUntil := now.Add(d.cfg.ClaimFor)
+	claim := d.Consumer + ":" + token()
+	var ds []*adapter.Delivery
 	n := 0
 	for _, t := range append(stale, fresh...) {
-		if err := d.handle(ctx, t); err != nil {
+		got, err := d.fanOut(ctx, t, now, claimUntil, claim)
+		if err != nil {
+			// Deliveries fanned out so far stay claimed until claimUntil,
+			// then the retry job attempts them.
 			return n, err
 		}
+		ds = append(ds, got...)
 		n++
 	}
+	// Handshakes first: an event for a Subscription created moments ago
+	// then finds it active.
+	var handshakes, events []*adapter.Delivery
+	for _, dl := range ds {
+		if dl.Type == adapter.NotifyHandshake {
+			handshakes = append(handshakes, dl)
+		} else {
+			events = append(events, dl)
+		}
+	}
+	d.attemptAll(ctx, handshakes, claimUntil)
+	d.attemptAll(ctx, events, claimUntil)
 	return n, nil
 }
 
-// handle fans one trigger out to the Subscriptions it concerns and
-// attempts each delivery.
-func (d *Dispatcher) handle(ctx context.Context, t adapter.NotifyTrigger) error {
-	subs, err := d.interested(ctx, t)
+// fanOut turns one trigger into deliveries to the Subscriptions it
+// concerns, acknowledging it.
+func (d *Dispatcher) fanOut(ctx context.Context, t adapter.NotifyTrigger, now, claimUntil time.Time, claim string) ([]*adapter.Delivery, error) {
+	subs, err := d.interested(ctx, t, now)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	now := d.Now()
-	claim := d.Consumer + ":" + token()
-	ds, err := d.Store.FanOut(ctx, t, subs, now, now.Add(d.cfg.ClaimFor), claim)
+	ds, err := d.Store.FanOut(ctx, t, subs, now, claimUntil, claim)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	triggers.WithLabelValues(string(t.Type)).Inc()
-	d.attemptAll(ctx, ds)
-	return nil
+	return ds, nil
 }
 
 // interested lists the Subscriptions a trigger goes to: for a handshake,
 // the one Subscription if it still awaits it; for a Task event, the live
 // Subscriptions of the practice that sent the referral whose filter
 // matches. Another practice's Subscriptions are never considered.
-func (d *Dispatcher) interested(ctx context.Context, t adapter.NotifyTrigger) ([]*adapter.Subscription, error) {
+func (d *Dispatcher) interested(ctx context.Context, t adapter.NotifyTrigger, now time.Time) ([]*adapter.Subscription, error) {
 	if t.Type == adapter.NotifyHandshake {
 		sub, err := d.Store.Subscription(ctx, t.Subscription)
 		if adapter.ErrorCode(err) == adapter.ENOTFOUND {
@@ -181,7 +198,6 @@ func (d *Dispatcher) interested(ctx context.Context, t adapter.NotifyTrigger) ([
 	if err != nil {
 		return nil, err
 	}
-	now := d.Now()
 	var out []*adapter.Subscription
 	for _, s := range all {
 		if s.Wants(t.Event, now) {
@@ -191,10 +207,12 @@ func (d *Dispatcher) interested(ctx context.Context, t adapter.NotifyTrigger) ([
 	return out, nil
 }
 
-// attemptAll attempts deliveries a few at a time. Attempts run on a
+// attemptAll attempts deliveries a few at a time. A delivery whose attempt
+// could not finish before its claim ends is left for the retry job, so no
+// notification is ever sent twice by two claim holders. Attempts run on a
 // context that outlives ctx by up to the delivery timeout, so a shutdown
 // lets in-flight notifications finish rather than count as failures.
-func (d *Dispatcher) attemptAll(ctx context.Context, ds []*adapter.Delivery) Tally {
+func (d *Dispatcher) attemptAll(ctx context.Context, ds []*adapter.Delivery, claimUntil time.Time) Tally {
 	var (
 		mu  sync.Mutex
 		wg  sync.WaitGroup
@@ -207,7 +225,10 @@ func (d *Dispatcher) attemptAll(ctx context.Context, ds []*adapter.Delivery) Tal
 		sem <- struct{}{}
 		go func() {
 			defer func() { <-sem; wg.Done() }()
-			res := d.attempt(actx, dl)
+			res := resDeferred
+			if d.Now().Add(d.cfg.Timeout).Before(claimUntil) {
+				res = d.attempt(actx, dl)
+			}
 			mu.Lock()
 			tal[res]++
 			mu.Unlock()
@@ -226,7 +247,8 @@ const (
 	resRetry     = "retried"
 	resDead      = "dead"
 	resDropped   = "dropped"
-	resLost      = "lost" // the claim passed to someone else meanwhile
+	resLost      = "lost"     // the claim passed to someone else meanwhile
+	resDeferred  = "deferred" // not attempted: the claim would end first
 	resError     = "store-error"
 )
 
@@ -365,7 +387,8 @@ func (d *Dispatcher) RetryDue(ctx context.Context, fence int64) (jobs.Report, er
 	rep := jobs.Report{}
 	for ctx.Err() == nil {
 		now := d.Now()
-		ds, err := d.Store.ClaimDue(ctx, JobName, fence, now, now.Add(d.cfg.ClaimFor), claimBatch, d.Consumer+":"+token())
+		claimUntil := now.Add(d.cfg.ClaimFor)
+		ds, err := d.Store.ClaimDue(ctx, JobName, fence, now, claimUntil, parallelism, d.Consumer+":"+token())
 		if err != nil {
 			return rep, err
 		}
@@ -373,7 +396,7 @@ func (d *Dispatcher) RetryDue(ctx context.Context, fence int64) (jobs.Report, er
 			break
 		}
 		rep["claimed"] += len(ds)
-		for k, v := range d.attemptAll(ctx, ds) {
+		for k, v := range d.attemptAll(ctx, ds, claimUntil) {
 			rep[k] += v
 		}
 	}

@@ -185,9 +185,10 @@ func decodeDeliveries(raws []string) ([]*adapter.Delivery, error) {
 	return out, nil
 }
 
-// FanOut stores one delivery per Subscription for the trigger and
-// acknowledges the trigger, atomically. Each delivery is claimed by claim
-// until claimUntil; event notifications get their event number here.
+// FanOut acknowledges the trigger and stores one delivery per
+// Subscription for it, atomically; a trigger no longer pending (fanned
+// out by another dispatcher) yields nothing. Each delivery is claimed by
+// claim until claimUntil; event notifications get their event number here.
 // Subscriptions deleted meanwhile are skipped.
 func (s *Store) FanOut(ctx context.Context, t adapter.NotifyTrigger, subs []*adapter.Subscription, now, claimUntil time.Time, claim string) ([]*adapter.Delivery, error) {
 	keys := []string{s.k.taskEvents(), s.k.deliveries(), s.k.deliveryDue()}

@@ -197,3 +197,33 @@ func TestClaimSettleAndFence(t *testing.T) {
 		t.Errorf("pending after dead letter = %d", n)
 	}
 }
+
+// A trigger taken over by another consumer is fanned out once: whoever
+// comes second finds it acknowledged and writes nothing.
+func TestTriggerFannedOutOnceAfterTakeOver(t *testing.T) {
+	ctx := context.Background()
+	s := newStore(t)
+	_ = s.EnsureNotifyGroup(ctx)
+	sub := subscription("s1", "A81001", adapter.SubscriptionActive)
+	_ = s.CreateSubscription(ctx, sub)
+	_ = s.PublishTaskEvent(ctx, adapter.TaskEvent{TaskID: "t1", Practice: "A81001", Status: adapter.TaskAccepted, Time: t0})
+	slow, _ := s.ReadTriggers(ctx, "slow", 10, 0)
+	taken, _ := s.ClaimStaleTriggers(ctx, "other", 0, 10)
+	if len(slow) != 1 || len(taken) != 1 {
+		t.Fatalf("read %v, taken over %v", slow, taken)
+	}
+	first, err := s.FanOut(ctx, taken[0], []*adapter.Subscription{sub}, t0, t0.Add(time.Minute), "other")
+	if err != nil || len(first) != 1 {
+		t.Fatalf("first fan-out = %v, %v", first, err)
+	}
+	if ok, _ := s.Delivered(ctx, first[0]); !ok {
+		t.Fatal("not settled")
+	}
+	second, err := s.FanOut(ctx, slow[0], []*adapter.Subscription{sub}, t0, t0.Add(time.Minute), "slow")
+	if err != nil || len(second) != 0 {
+		t.Errorf("second fan-out = %v, %v", second, err)
+	}
+	if got, _ := s.Subscription(ctx, "s1"); got.Events != 1 {
+		t.Errorf("events counted %d times", got.Events)
+	}
+}

@@ -14,9 +14,13 @@
 --             script sets "n", the event number, from the Subscription's
 --             event counter
 --
--- A Subscription deleted since the caller read it gets no delivery. A
--- delivery id already present (never expected) is left alone. Returns the
--- stored records.
+-- The XACK comes first: if the trigger is no longer pending (another
+-- dispatcher took it over with XAUTOCLAIM and fanned it out already),
+-- nothing is written. A Subscription deleted since the caller read it gets
+-- no delivery. Returns the stored records.
+if redis.call('XACK', KEYS[1], ARGV[1], ARGV[2]) == 0 then
+  return {}
+end
 local items = cjson.decode(ARGV[4])
 local out = {}
 for i, it in ipairs(items) do
@@ -31,5 +35,4 @@ for i, it in ipairs(items) do
     out[#out + 1] = rec
   end
 end
-redis.call('XACK', KEYS[1], ARGV[1], ARGV[2])
 return out
