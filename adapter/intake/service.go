@@ -19,6 +19,8 @@ type Store interface {
 	Consent(ctx context.Context, id string) ([]byte, string, error)
 	Patient(ctx context.Context, id string) ([]byte, string, error)
 	Task(ctx context.Context, id string) (*adapter.Task, error)
+	// PublishTaskEvent tells the notification stream a Task changed.
+	PublishTaskEvent(ctx context.Context, ev adapter.TaskEvent) error
 }
 
 // Service is the intake application service.
