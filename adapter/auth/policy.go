@@ -27,6 +27,14 @@ const (
 	AuditRead Action = "AuditEvent.search"
 )
 
+// EHR notification actions (issue 6).
+const (
+	SubscriptionCreate      Action = "Subscription.create"
+	SubscriptionRead        Action = "Subscription.read"
+	SubscriptionDelete      Action = "Subscription.delete"
+	NotificationDeadLetters Action = "Notification.dead-letter.read"
+)
+
 // Rule says which roles may take an action, and which SMART scope
 // (resource type and permission letter) the token must also carry.
 type Rule struct {
@@ -51,6 +59,13 @@ var Policy = map[Action]Rule{
 	TaskSearch:           {Roles: []Role{RolePractice, RoleLinkWorker, RoleProvider, RoleAdmin}, Resource: "Task", Perm: 's'},
 	DirectoryRead:        {Roles: everyone, Resource: "HealthcareService", Perm: 'r'},
 	AuditRead:            {Roles: []Role{RoleAdmin}, Resource: "AuditEvent", Perm: 's'},
+
+	// EHR notifications (issue 6): a practice manages its own
+	// Subscriptions (others' answer 404); admins see dead letters.
+	SubscriptionCreate:      {Roles: []Role{RolePractice}, Resource: "Subscription", Perm: 'c'},
+	SubscriptionRead:        {Roles: []Role{RolePractice}, Resource: "Subscription", Perm: 'r'},
+	SubscriptionDelete:      {Roles: []Role{RolePractice}, Resource: "Subscription", Perm: 'd'},
+	NotificationDeadLetters: {Roles: []Role{RoleAdmin}, Resource: "Subscription", Perm: 's'},
 }
 
 // Authorize returns nil when the principal may take the action, or an

@@ -66,6 +66,9 @@ type Deps struct {
 	Tokens *auth.TokenServer
 	// Ready reports whether the service can take traffic (Redis reachable).
 	Ready func(ctx context.Context) error
+	// Subscriptions manages EHR notification Subscriptions; nil disables
+	// the Subscription and dead-letter routes.
+	Subscriptions Subscriptions
 }
 
 // Server is the HTTP API.
@@ -138,6 +141,16 @@ func (s *Server) routes() {
 	a.GET("/AuditEvent", s.allow(auth.AuditRead), s.searchAuditEvent)
 	a.GET("/HealthcareService", s.allow(auth.DirectoryRead), s.searchHealthcareService)
 	a.GET("/HealthcareService/:id", s.allow(auth.DirectoryRead), s.readHealthcareService)
+
+	// EHR notifications (issue 6): R4 Subscriptions (rest-hook, id-only)
+	// and the admins' view of notifications given up on.
+	if s.Subscriptions != nil {
+		a.POST("/Subscription", s.allow(auth.SubscriptionCreate), s.fhirJSONBody(), s.createSubscription)
+		a.GET("/Subscription/:id", s.allow(auth.SubscriptionRead), s.readSubscription)
+		a.DELETE("/Subscription/:id", s.allow(auth.SubscriptionDelete), s.deleteSubscription)
+		api := e.Group("/api/v1", s.authenticate(), s.rateLimit(), s.audit())
+		api.GET("/admin/notifications/dead-letter", s.allow(auth.NotificationDeadLetters), s.deadLetters)
+	}
 }
 
 func (s *Server) healthz(c *gin.Context) {
