@@ -14,6 +14,7 @@ import (
 	"github.com/social-prescribing/referral-adapter/adapter/httpapi"
 	"github.com/social-prescribing/referral-adapter/adapter/jobs"
 	"github.com/social-prescribing/referral-adapter/adapter/mapping"
+	"github.com/social-prescribing/referral-adapter/adapter/notify"
 	"github.com/social-prescribing/referral-adapter/adapter/redis"
 	"github.com/social-prescribing/referral-adapter/mappings"
 )
@@ -24,6 +25,7 @@ type Config struct {
 	Auth        auth.Config
 	Redis       redis.Config
 	Jobs        jobs.Config
+	Notify      notify.Config
 	MappingsDir string `env:"MAPPINGS_DIR"` // overrides the embedded mappings
 	LogLevel    string `env:"LOG_LEVEL, default=info"`
 }
@@ -39,6 +41,7 @@ func loadConfig(ctx context.Context, lookup envconfig.Lookuper) (*Config, *mappi
 	errs = append(errs, cfg.Auth.Validate()...)
 	errs = append(errs, cfg.Redis.Validate()...)
 	errs = append(errs, cfg.HTTP.Validate()...)
+	errs = append(errs, cfg.Notify.Validate()...)
 	if _, err := parseLevel(cfg.LogLevel); err != nil {
 		errs = append(errs, err)
 	}

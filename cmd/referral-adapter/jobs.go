@@ -8,10 +8,12 @@ import (
 	"log/slog"
 	"strings"
 	"text/tabwriter"
+	"time"
 
 	"github.com/sethvargo/go-envconfig"
 
 	"github.com/social-prescribing/referral-adapter/adapter/jobs"
+	"github.com/social-prescribing/referral-adapter/adapter/notify"
 )
 
 // jobs builds the job runner over the app's store. Each entry names a
@@ -22,7 +24,10 @@ func (a *app) jobs(cfg jobs.Config, log *slog.Logger) (*jobs.Runner, error) {
 
 // jobList is the registry of scheduled jobs.
 func (a *app) jobList() []jobs.Job {
-	return nil
+	return []jobs.Job{
+		{Name: notify.JobName, Schedule: "@every 30s", Timeout: time.Minute, Run: a.notifier.RetryDue,
+			Description: "retry failed EHR notifications whose backoff has passed; dead-letter them after the last attempt"},
+	}
 }
 
 // jobsCommand implements "referral-adapter jobs list" and

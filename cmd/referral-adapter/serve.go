@@ -18,15 +18,17 @@ import (
 	"github.com/social-prescribing/referral-adapter/adapter/httpapi"
 	"github.com/social-prescribing/referral-adapter/adapter/intake"
 	"github.com/social-prescribing/referral-adapter/adapter/mapping"
+	"github.com/social-prescribing/referral-adapter/adapter/notify"
 	"github.com/social-prescribing/referral-adapter/adapter/redis"
 )
 
 // app is the assembled service.
 type app struct {
-	handler http.Handler
-	store   *redis.Store
-	parser  *fhir.Parser
-	close   func()
+	handler  http.Handler
+	store    *redis.Store
+	parser   *fhir.Parser
+	notifier *notify.Dispatcher
+	close    func()
 }
 
 // build wires the packages together. ctx bounds background work (JWKS
@@ -60,9 +62,21 @@ func build(ctx context.Context, cfg *Config, m *mapping.Mappings, log *slog.Logg
 	srv := httpapi.New(cfg.HTTP, httpapi.Deps{
 		Log: log, Verifier: verifier, Intake: intake.New(parser, store, m), Store: store,
 		Mappings: m, Parser: parser, Render: render, Ready: store.Ping, Tokens: tokens,
-		Audit: store, Limiter: store,
+		Audit: store, Limiter: store, Subscriptions: notify.NewSubscriptions(cfg.Notify, parser, store),
 	})
-	return &app{handler: srv.Handler(), store: store, parser: parser, close: closeStore}, nil
+	notifier := notify.New(cfg.Notify, notify.Deps{Store: store, Render: render, Log: log, BaseURL: cfg.HTTP.BaseURL})
+	return &app{handler: srv.Handler(), store: store, parser: parser, notifier: notifier, close: closeStore}, nil
+}
+
+// startDispatcher runs the notification dispatcher until ctx ends; the
+// returned function waits for it to finish its in-flight deliveries.
+func (a *app) startDispatcher(ctx context.Context) (wait func()) {
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		a.notifier.RunDispatcher(ctx)
+	}()
+	return func() { <-done }
 }
 
 func serve(ctx context.Context, stderr io.Writer) error {
@@ -95,6 +109,10 @@ func serve(ctx context.Context, stderr io.Writer) error {
 		}
 		stopJobs := runner.Start(ctx)
 		defer stopJobs()
+	}
+	if cfg.Notify.Dispatch {
+		waitDispatcher := a.startDispatcher(ctx)
+		defer waitDispatcher()
 	}
 	return listen(ctx, cfg.HTTP, a.handler, log)
 }
