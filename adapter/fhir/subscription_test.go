@@ -299,3 +299,36 @@ func asError(err error, e **adapter.Error) bool {
 	}
 	return errors.As(err, e)
 }
+
+// FuzzSubscription feeds arbitrary bytes to the Subscription edge: it never
+// panics, every refusal is a client error, and whatever is accepted is
+// confined to the caller's practice, id-only and https.
+func FuzzSubscription(f *testing.F) {
+	f.Add([]byte(backportSubscription))
+	f.Add([]byte(`{"resourceType":"Subscription","status":"requested","reason":"r","criteria":"Task?status=accepted,x&status=","channel":{"type":"rest-hook"}}`))
+	f.Add([]byte(`{"resourceType":"Subscription","status":"off","reason":"r","criteria":"Task","channel":{"type":"rest-hook","endpoint":"https://a/b","payload":"application/fhir+json","header":[":","a: b\r\nc: d"]}}`))
+	p, err := fhir.NewParser()
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		res, err := p.Parse(body, "Subscription")
+		if err != nil {
+			mustBeClientError(t, err)
+			return
+		}
+		s, err := fhir.SubscriptionFrom(res, fhir.SubscriptionRules{Practice: "A81001", Now: now})
+		if err != nil {
+			mustBeClientError(t, err)
+			return
+		}
+		if s.Practice != "A81001" || !strings.HasPrefix(s.Endpoint, "https://") || s.Topic != fhir.TopicTask {
+			t.Fatalf("accepted %+v", s)
+		}
+		for _, h := range s.Headers {
+			if strings.ContainsAny(h, "\r\n") {
+				t.Fatalf("header with a line break: %q", h)
+			}
+		}
+	})
+}
