@@ -43,9 +43,10 @@ type Store interface {
 	PendingDeliveries(ctx context.Context) (int64, error)
 }
 
-// Deps are the dispatcher's collaborators. Consumer, Now, Client, Batch
-// and Block default to the host name plus a random suffix, time.Now, a
-// client built from the Config, 50 and one second.
+// Deps are the dispatcher's collaborators. Consumer, Now, Log, Client,
+// Batch and Block default to the host name plus a random suffix,
+// time.Now, slog.Default, a client built from the Config, 50 and one
+// second.
 type Deps struct {
 	Store    Store
 	Render   *fhir.Renderer
@@ -73,6 +74,9 @@ func New(cfg Config, d Deps) *Dispatcher {
 	}
 	if d.Now == nil {
 		d.Now = time.Now
+	}
+	if d.Log == nil {
+		d.Log = slog.Default()
 	}
 	if d.Client == nil {
 		d.Client = newClient(cfg.Timeout)

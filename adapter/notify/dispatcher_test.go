@@ -36,7 +36,7 @@ func (c *clock) Advance(d time.Duration) {
 // env is one test's store, clock and services over a private namespace of
 // a real Redis.
 type env struct {
-	t      *testing.T
+	t      testing.TB
 	store  *redis.Store
 	clock  *clock
 	cfg    notify.Config
@@ -45,7 +45,7 @@ type env struct {
 	subs   *notify.Subscriptions
 }
 
-func newEnv(t *testing.T) *env {
+func newEnv(t testing.TB) *env {
 	t.Helper()
 	p, _ := fhir.NewParser()
 	r, _ := fhir.NewRenderer()
@@ -144,7 +144,7 @@ type receiver struct {
 	problems  []string
 }
 
-func newReceiver(t *testing.T, p *fhir.Parser, answer func(n int) int) *receiver {
+func newReceiver(t testing.TB, p *fhir.Parser, answer func(n int) int) *receiver {
 	rc := &receiver{parser: p, answer: answer, handshake: http.StatusOK}
 	rc.srv = httptest.NewServer(http.HandlerFunc(rc.serve))
 	t.Cleanup(rc.srv.Close)
