@@ -20,6 +20,8 @@ type Store interface {
 	Patient(ctx context.Context, id string) ([]byte, string, error)
 	Task(ctx context.Context, id string) (*adapter.Task, error)
 	ActiveReferrals(ctx context.Context, keys []string) ([]string, error)
+	// PublishTaskEvent tells the notification stream a Task changed.
+	PublishTaskEvent(ctx context.Context, ev adapter.TaskEvent) error
 }
 
 // Service is the intake application service.

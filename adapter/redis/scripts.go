@@ -55,3 +55,16 @@ var (
 	renewScript      = goredis.NewScript(renewLua)
 	transitionScript = withCapacity(transitionLua)
 )
+
+// Notification scripts (issue 6).
+var (
+	//go:embed lua/fanout.lua
+	fanoutLua    string
+	fanoutScript = goredis.NewScript(fanoutLua)
+	//go:embed lua/notify_claim.lua
+	notifyClaimLua    string
+	notifyClaimScript = goredis.NewScript(notifyClaimLua)
+	//go:embed lua/settle.lua
+	settleLua    string
+	settleScript = goredis.NewScript(settleLua)
+)
