@@ -72,7 +72,7 @@ func build(ctx context.Context, cfg *Config, m *mapping.Mappings, log *slog.Logg
 	caps := capacity.New(store, m, cfg.Capacity)
 	seedCapacity(ctx, caps, log)
 	in := intake.New(parser, store, m, intake.WithStaleAfter(caps.StaleAfter()), intake.WithStats(store))
-	q := queue.New(store, m, cfg.Queue, caps.StaleAfter(), queue.WithStats(store))
+	q := queue.New(store, m, cfg.Queue, caps.StaleAfter(), queue.WithStats(store), queue.WithEvents(store))
 	srv := httpapi.New(cfg.HTTP, httpapi.Deps{
 		Log: log, Verifier: verifier, Intake: in, Store: store,
 		Mappings: m, Parser: parser, Render: render, Ready: store.Ping, Tokens: tokens,

@@ -253,3 +253,34 @@ func TestNotificationRetryJobIsRegistered(t *testing.T) {
 	}
 	t.Error("notification-retry is not a scheduled job")
 }
+
+// A Task change by a provider (accept) is notified to the referring
+// practice too, not only the referral's creation.
+func TestTaskChangesAreNotified(t *testing.T) {
+	h := newHarness(t, allowHTTP)
+	mine := newEHR(t, 200)
+	gp := h.token(auth.RolePractice, practice)
+	if r := h.do("POST", "/fhir/Subscription", gp, subscriptionBody(mine.srv.URL)); r.status != 201 {
+		t.Fatalf("subscribe = %d %s", r.status, r.body)
+	}
+	id := h.do("POST", "/fhir/ServiceRequest", gp, fixture(t, "servicerequest-debt.json")).json(t)["id"].(string)
+	cab := h.token(auth.RoleProvider, "X1V01")
+	h.api("POST", "/api/v1/queues/money-advice/claim", cab, "")
+	if r := h.api("POST", "/api/v1/referrals/"+id+"/transition", cab, `{"status":"accepted"}`); r.status != 200 {
+		t.Fatalf("accept = %d %s", r.status, r.body)
+	}
+	for range 4 {
+		if _, err := h.app.notifier.Poll(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	n := 0
+	for _, b := range mine.received() {
+		if strings.Contains(b, `"event-notification"`) && strings.Contains(b, `"Task/`+id+`"`) {
+			n++
+		}
+	}
+	if n != 2 {
+		t.Errorf("want 2 notifications (created, accepted), got %d", n)
+	}
+}
