@@ -33,6 +33,14 @@ const (
 	CapacityUpdate Action = "HealthcareService.capacity.update"
 )
 
+// EHR notification actions (issue 6).
+const (
+	SubscriptionCreate      Action = "Subscription.create"
+	SubscriptionRead        Action = "Subscription.read"
+	SubscriptionDelete      Action = "Subscription.delete"
+	NotificationDeadLetters Action = "Notification.dead-letter.read"
+)
+
 // Rule says which roles may take an action, and which SMART scope
 // (resource type and permission letter) the token must also carry.
 type Rule struct {
@@ -82,6 +90,12 @@ var Policy = map[Action]Rule{
 	ReportCapacity:      {Roles: []Role{RoleCommissioner, RoleAdmin}, Resource: "MeasureReport", Perm: 'r'},
 	ReportPractice:      {Roles: []Role{RolePractice}, Resource: "ServiceRequest", Perm: 'r'},
 	MeasureReportSearch: {Roles: []Role{RoleCommissioner, RoleAdmin}, Resource: "MeasureReport", Perm: 's'},
+	// EHR notifications (issue 6): a practice manages its own
+	// Subscriptions (others' answer 404); admins see dead letters.
+	SubscriptionCreate:      {Roles: []Role{RolePractice}, Resource: "Subscription", Perm: 'c'},
+	SubscriptionRead:        {Roles: []Role{RolePractice}, Resource: "Subscription", Perm: 'r'},
+	SubscriptionDelete:      {Roles: []Role{RolePractice}, Resource: "Subscription", Perm: 'd'},
+	NotificationDeadLetters: {Roles: []Role{RoleAdmin}, Resource: "Subscription", Perm: 's'},
 }
 
 // Report actions (issue 8).

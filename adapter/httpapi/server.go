@@ -83,6 +83,9 @@ type Deps struct {
 	Reports    Reports // issue 8; nil: no report routes
 	// Ready reports whether the service can take traffic (Redis reachable).
 	Ready func(ctx context.Context) error
+	// Subscriptions manages EHR notification Subscriptions; nil disables
+	// the Subscription and dead-letter routes.
+	Subscriptions Subscriptions
 }
 
 // Server is the HTTP API.
@@ -181,6 +184,15 @@ func (s *Server) routes() {
 		s.route(api, "GET", "/api/v1/reports/capacity", auth.ReportCapacity, s.capacityReport)
 		s.route(api, "GET", "/api/v1/reports/practice", auth.ReportPractice, s.practiceReport)
 		s.route(a, "GET", "/fhir/MeasureReport", auth.MeasureReportSearch, s.searchMeasureReport)
+	}
+
+	// EHR notifications (issue 6): R4 Subscriptions (rest-hook, id-only)
+	// and the admins' view of notifications given up on.
+	if s.Subscriptions != nil {
+		s.route(a, "POST", "/fhir/Subscription", auth.SubscriptionCreate, s.fhirJSONBody(), s.createSubscription)
+		s.route(a, "GET", "/fhir/Subscription/:id", auth.SubscriptionRead, s.readSubscription)
+		s.route(a, "DELETE", "/fhir/Subscription/:id", auth.SubscriptionDelete, s.deleteSubscription)
+		s.route(api, "GET", "/api/v1/admin/notifications/dead-letter", auth.NotificationDeadLetters, s.deadLetters)
 	}
 }
 

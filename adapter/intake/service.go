@@ -26,6 +26,8 @@ type Store interface {
 	ConsentHolds(ctx context.Context, cutoff time.Time, limit int64) ([]*adapter.Task, error)
 	ApplyConsentMoves(ctx context.Context, r *adapter.Routing, moves []adapter.ConsentMove) error
 	ActiveReferrals(ctx context.Context, keys []string) ([]string, error)
+	// PublishTaskEvent tells the notification stream a Task changed.
+	PublishTaskEvent(ctx context.Context, ev adapter.TaskEvent) error
 }
 
 // Service is the intake application service.

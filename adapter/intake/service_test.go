@@ -132,8 +132,8 @@ func TestFixtureReferrals(t *testing.T) {
 		{"servicerequest-general.json", "riverside-link-workers", adapter.TaskRequested, adapter.BSRouted, adapter.PriorityRoutine, "social-prescribing"},
 		{"servicerequest-performer.json", "carers-support", adapter.TaskRequested, adapter.BSRouted, adapter.PriorityRoutine, "carers"},
 		// Stopped before routing: no owner, no queue, no routing priority.
-		{"servicerequest-crisis.json", "", adapter.TaskRejected, adapter.BSClinicalRedir, "", "safety:suicidal-ideation-or-self-harm"},
-		{"servicerequest-out-of-remit.json", "", adapter.TaskRejected, adapter.BSOutOfRemit, "", "safety:acute-psychosis-or-severe-mental-illness"},
+		{"servicerequest-crisis.json", "", adapter.TaskRejected, adapter.BSClinicalRedir, adapter.PriorityRoutine, "safety:suicidal-ideation-or-self-harm"},
+		{"servicerequest-out-of-remit.json", "", adapter.TaskRejected, adapter.BSOutOfRemit, adapter.PriorityRoutine, "safety:acute-psychosis-or-severe-mental-illness"},
 	}
 	for _, c := range cases {
 		t.Run(c.fixture, func(t *testing.T) {

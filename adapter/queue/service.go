@@ -42,14 +42,15 @@ type Store interface {
 
 // Service runs the queue.
 type Service struct {
-	store Store
-	m     *mapping.Mappings
-	cfg   Config
-	now   func() time.Time
-	newID func() string
-	stale time.Duration
-	stats Counter
-	loc   *time.Location
+	store  Store
+	m      *mapping.Mappings
+	cfg    Config
+	now    func() time.Time
+	newID  func() string
+	stale  time.Duration
+	stats  Counter
+	events Publisher
+	loc    *time.Location
 }
 
 // Counter keeps the report counters (issue 8).
@@ -62,6 +63,28 @@ type Option func(*Service)
 
 // WithStats counts transitions for the reports.
 func WithStats(c Counter) Option { return func(s *Service) { s.stats = c } }
+
+// Publisher tells the notification stream a Task changed (issue 6).
+type Publisher interface {
+	PublishTaskEvent(ctx context.Context, ev adapter.TaskEvent) error
+}
+
+// WithEvents publishes every Task change, so subscribed EHRs are told.
+func WithEvents(p Publisher) Option { return func(s *Service) { s.events = p } }
+
+// publish announces changed Tasks; a failure is logged by the store's
+// metrics and never fails the change already stored.
+func (s *Service) publish(ctx context.Context, tasks ...*adapter.Task) {
+	if s.events == nil {
+		return
+	}
+	for _, t := range tasks {
+		if t != nil {
+			_ = s.events.PublishTaskEvent(context.WithoutCancel(ctx), adapter.TaskEvent{TaskID: t.ID, ReferralID: t.ReferralID,
+				Practice: t.Practice, Status: t.Status, Time: t.LastModified})
+		}
+	}
+}
 
 // New returns a queue Service. staleAfter is the capacity staleness used
 // when a referral is re-routed.
@@ -195,6 +218,7 @@ func (s *Service) Transition(ctx context.Context, c Caller, id string, tr adapte
 		return nil, err
 	}
 	s.count(ctx, t, h, firstContact, firstSupport)
+	s.publish(ctx, t)
 	if t.PartOf != "" && h.BusinessStatus == adapter.BSProviderDecline {
 		name := t.Owner
 		if svc, ok := s.m.Service(t.Owner); ok {
@@ -267,6 +291,7 @@ func (s *Service) ReferOn(ctx context.Context, c Caller, id, service, reason str
 	if err != nil {
 		return nil, nil, err
 	}
+	s.publish(ctx, parent, child)
 	return parent, child, nil
 }
 

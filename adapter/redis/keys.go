@@ -118,3 +118,27 @@ func (k keys) practiceStats(day, practice string) string {
 // Hash: adapter.ActiveKey (practice|patient|need) → the active referral's
 // Task id, for the duplicate check; removed when the Task ends.
 func (k keys) activeReferrals() string { return k.p + "active" }
+
+// --- EHR notifications (Subscriptions, issue 6) ---
+
+// Subscription hash (see subscription.go for its fields).
+func (k keys) subscription(id string) string { return k.p + "sub:" + id }
+
+// Set of the Subscription ids of one practice.
+func (k keys) practiceSubscriptions(practice string) string { return k.p + "psubs:" + practice }
+
+// Stream of notification triggers: Task change events and Subscription
+// handshakes (fields in notify.go). Read by the consumer group
+// notifyGroup; trimmed to about maxTaskEvents entries.
+func (k keys) taskEvents() string { return k.p + "taskev" }
+
+// Hash: delivery id → delivery JSON, for every delivery not yet delivered
+// or dead-lettered.
+func (k keys) deliveries() string { return k.p + "ndeliv" }
+
+// Sorted set of delivery ids scored by when each may next be attempted
+// (unix ms): a retry's due time, or the end of a dispatcher's claim.
+func (k keys) deliveryDue() string { return k.p + "ndue" }
+
+// List of dead letters (JSON, newest first), trimmed to maxDeadLetters.
+func (k keys) deadLetters() string { return k.p + "ndead" }

@@ -56,6 +56,19 @@ var (
 	transitionScript = withCapacity(transitionLua)
 )
 
+// Notification scripts (issue 6).
+var (
+	//go:embed lua/fanout.lua
+	fanoutLua    string
+	fanoutScript = goredis.NewScript(fanoutLua)
+	//go:embed lua/notify_claim.lua
+	notifyClaimLua    string
+	notifyClaimScript = goredis.NewScript(notifyClaimLua)
+	//go:embed lua/settle.lua
+	settleLua    string
+	settleScript = goredis.NewScript(settleLua)
+)
+
 // Consent scripts (issue 4).
 var (
 	//go:embed lua/consent_hold.lua

@@ -17,6 +17,7 @@ import (
 	"github.com/social-prescribing/referral-adapter/adapter/intake"
 	"github.com/social-prescribing/referral-adapter/adapter/jobs"
 	"github.com/social-prescribing/referral-adapter/adapter/mapping"
+	"github.com/social-prescribing/referral-adapter/adapter/notify"
 	"github.com/social-prescribing/referral-adapter/adapter/queue"
 	"github.com/social-prescribing/referral-adapter/adapter/redis"
 	"github.com/social-prescribing/referral-adapter/mappings"
@@ -30,6 +31,7 @@ type Config struct {
 	Jobs        jobs.Config
 	Capacity    capacity.Config
 	Queue       queue.Config
+	Notify      notify.Config
 	Intake      intake.Config
 	MappingsDir string `env:"MAPPINGS_DIR"` // overrides the embedded mappings
 	// Retention is how long a closed referral's personal data is kept (8
@@ -55,6 +57,7 @@ func loadConfig(ctx context.Context, lookup envconfig.Lookuper) (*Config, *mappi
 	if cfg.Retention < 24*time.Hour {
 		errs = append(errs, errors.New("RETENTION_PERIOD must be at least 24h"))
 	}
+	errs = append(errs, cfg.Notify.Validate()...)
 	if _, err := parseLevel(cfg.LogLevel); err != nil {
 		errs = append(errs, err)
 	}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/social-prescribing/referral-adapter/adapter"
 	"github.com/social-prescribing/referral-adapter/adapter/jobs"
+	"github.com/social-prescribing/referral-adapter/adapter/notify"
 	"github.com/social-prescribing/referral-adapter/adapter/report"
 )
 
@@ -64,6 +65,8 @@ func (a *app) jobList() []jobs.Job {
 			Description: "remove personal data of referrals closed longer than RETENTION_PERIOD", Run: a.retain},
 		{Name: "daily-snapshot", Schedule: "55 23 * * *",
 			Description: "freeze each service's capacity for the day's report figures", Run: a.snapshot},
+		{Name: notify.JobName, Schedule: "@every 30s", Timeout: time.Minute, Run: a.notifier.RetryDue,
+			Description: "retry failed EHR notifications whose backoff has passed; dead-letter them after the last attempt"},
 	}
 }
 

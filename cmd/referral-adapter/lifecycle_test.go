@@ -75,6 +75,12 @@ func TestReferralLifecycleOverHTTP(t *testing.T) {
 		t.Errorf("child Task = %s", r.body)
 	}
 	childID := child["id"].(string)
+	if r := h.do("GET", "/fhir/Task/"+childID, lw, nil); r.status != 200 {
+		t.Errorf("the link worker cannot follow its onward referral: %d", r.status)
+	}
+	if r := h.do("GET", "/fhir/Task/"+childID, h.token(auth.RoleProvider, "X1V03"), nil); r.status != 404 {
+		t.Errorf("an unrelated provider reads the onward referral: %d", r.status)
+	}
 	capBefore := h.api("GET", "/api/v1/services/money-advice/capacity", cab, "").json(t)
 
 	pr := h.api("POST", "/api/v1/queues/money-advice/claim", cab, "")

@@ -21,6 +21,7 @@ import (
 	"github.com/social-prescribing/referral-adapter/adapter/httpapi"
 	"github.com/social-prescribing/referral-adapter/adapter/intake"
 	"github.com/social-prescribing/referral-adapter/adapter/mapping"
+	"github.com/social-prescribing/referral-adapter/adapter/notify"
 	"github.com/social-prescribing/referral-adapter/adapter/queue"
 	"github.com/social-prescribing/referral-adapter/adapter/redis"
 	"github.com/social-prescribing/referral-adapter/adapter/report"
@@ -38,6 +39,7 @@ type app struct {
 	caps      *capacity.Service
 	mappings  *mapping.Mappings
 	retention time.Duration
+	notifier  *notify.Dispatcher
 	intake    *intake.Service
 }
 
@@ -72,16 +74,18 @@ func build(ctx context.Context, cfg *Config, m *mapping.Mappings, log *slog.Logg
 	caps := capacity.New(store, m, cfg.Capacity)
 	seedCapacity(ctx, caps, log)
 	in := intake.New(parser, store, m, intake.WithStaleAfter(caps.StaleAfter()), intake.WithStats(store), intake.WithConfig(cfg.Intake))
-	q := queue.New(store, m, cfg.Queue, caps.StaleAfter(), queue.WithStats(store))
+	q := queue.New(store, m, cfg.Queue, caps.StaleAfter(), queue.WithStats(store), queue.WithEvents(store))
 	srv := httpapi.New(cfg.HTTP, httpapi.Deps{
 		Log: log, Verifier: verifier, Intake: in, Store: store,
 		Mappings: m, Parser: parser, Render: render, Ready: store.Ping, Tokens: tokens,
 		Audit: store, Limiter: store, Capacity: caps, Queue: q, Outcomes: store,
-		Reports:    report.New(store, store, m),
-		Disclosure: disclosureFor(cfg.Intake, store, parser, log),
+		Reports:       report.New(store, store, m),
+		Subscriptions: notify.NewSubscriptions(cfg.Notify, parser, store),
+		Disclosure:    disclosureFor(cfg.Intake, store, parser, log),
 	})
+	notifier := notify.New(cfg.Notify, notify.Deps{Store: store, Render: render, Log: log, BaseURL: cfg.HTTP.BaseURL})
 	return &app{handler: srv.Handler(), store: store, parser: parser, routes: srv.Routes(), close: closeStore,
-		queue: q, caps: caps, mappings: m, retention: cfg.Retention, intake: in}, nil
+		queue: q, caps: caps, mappings: m, retention: cfg.Retention, notifier: notifier, intake: in}, nil
 }
 
 // disclosureFor is the consent check on outcomes going back to the GP
@@ -129,6 +133,17 @@ func seedCapacity(ctx context.Context, caps *capacity.Service, log *slog.Logger)
 	}()
 }
 
+// startDispatcher runs the notification dispatcher until ctx ends; the
+// returned function waits for it to finish its in-flight deliveries.
+func (a *app) startDispatcher(ctx context.Context) (wait func()) {
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		a.notifier.RunDispatcher(ctx)
+	}()
+	return func() { <-done }
+}
+
 func serve(ctx context.Context, stderr io.Writer) error {
 	cfg, m, err := loadConfig(ctx, envconfig.OsLookuper())
 	if err != nil {
@@ -160,6 +175,10 @@ func serve(ctx context.Context, stderr io.Writer) error {
 		}
 		stopJobs := runner.Start(ctx)
 		defer stopJobs()
+	}
+	if cfg.Notify.Dispatch {
+		waitDispatcher := a.startDispatcher(ctx)
+		defer waitDispatcher()
 	}
 	return listen(ctx, cfg.HTTP, a.handler, log)
 }
