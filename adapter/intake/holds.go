@@ -23,7 +23,7 @@ func (s *Service) Reconcile(ctx context.Context, practice, patient string, withd
 		return nil, err
 	}
 	now := s.now().UTC()
-	return s.store.UpdatePatientHolds(ctx, practice, patient, s.mappings.Routing(now, s.staleAfter),
+	moves, err := s.store.UpdatePatientHolds(ctx, practice, patient, s.mappings.Routing(now, s.staleAfter),
 		func(tasks []*adapter.Task) []adapter.ConsentMove {
 			var moves []adapter.ConsentMove
 			for _, t := range tasks {
@@ -42,6 +42,20 @@ func (s *Service) Reconcile(ctx context.Context, practice, patient string, withd
 			}
 			return moves
 		})
+	s.publishMoves(ctx, moves)
+	return moves, err
+}
+
+// publishMoves tells subscribers (the referring practice) about Tasks a
+// consent move changed, as for every other change of a Task.
+func (s *Service) publishMoves(ctx context.Context, moves []adapter.ConsentMove) {
+	for _, m := range moves {
+		t := m.After
+		ev := adapter.TaskEvent{TaskID: t.ID, ReferralID: t.ReferralID, Practice: t.Practice, Status: t.Status, Time: t.LastModified}
+		if err := s.store.PublishTaskEvent(ctx, ev); err != nil {
+			publishFailures.Inc()
+		}
+	}
 }
 
 func live(s adapter.TaskStatus) bool {
@@ -146,12 +160,19 @@ func (s *Service) expire(ctx context.Context, t *adapter.Task, now time.Time) (a
 			return "", err
 		}
 	}
+	var m adapter.ConsentMove
+	var routing *adapter.Routing
 	if ok, _ := s.permits(consents, t.Patient, t.ReferralID, t.Owner, now); ok || !s.cfg.ConsentRequired {
-		m := s.release(t, now)
-		return m.Kind, s.store.ApplyConsentMoves(ctx, s.mappings.Routing(now, s.staleAfter), []adapter.ConsentMove{m})
+		m, routing = s.release(t, now), s.mappings.Routing(now, s.staleAfter)
+	} else {
+		after := *t
+		h := after.ExpireConsentHold(s.cfg.ConsentHoldMaxAge, now)
+		m = adapter.ConsentMove{Kind: adapter.MoveExpire, Before: *t, After: &after, History: h}
 	}
-	after := *t
-	h := after.ExpireConsentHold(s.cfg.ConsentHoldMaxAge, now)
-	m := adapter.ConsentMove{Kind: adapter.MoveExpire, Before: *t, After: &after, History: h}
-	return m.Kind, s.store.ApplyConsentMoves(ctx, nil, []adapter.ConsentMove{m})
+	moves := []adapter.ConsentMove{m}
+	if err := s.store.ApplyConsentMoves(ctx, routing, moves); err != nil {
+		return "", err
+	}
+	s.publishMoves(ctx, moves)
+	return m.Kind, nil
 }
