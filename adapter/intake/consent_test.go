@@ -574,3 +574,47 @@ func TestConsentMovesAreNotified(t *testing.T) {
 		t.Fatalf("events %v", statuses)
 	}
 }
+
+// Reports count a referral that waited for consent as received when it
+// arrives and as placed where consent released it, once.
+func TestConsentHoldReportCounters(t *testing.T) {
+	e := newConsentEnv(t)
+	m, _ := mapping.Load(mappings.Default, "mappings")
+	in := intake.New(e.parser, e.store, m, intake.WithClock(e.clock), intake.WithStats(e.store))
+	ctx := context.Background()
+	if _, err := in.CreateServiceRequest(ctx, caller, debtReferral(t, 1), adapter.Identifier{}); err != nil {
+		t.Fatal(err)
+	}
+	day := e.clock().In(london(t)).Format("2006-01-02")
+	count := func(metric string) int64 {
+		t.Helper()
+		stats, err := e.store.DayStats(ctx, []string{day})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var n int64
+		for k, v := range stats {
+			if k.Metric == metric && k.Service == "money-advice" {
+				n += v
+			}
+		}
+		return n
+	}
+	if count(adapter.MReceived) != 1 || count(adapter.MPlaced) != 0 {
+		t.Fatalf("held: received %d, placed %d", count(adapter.MReceived), count(adapter.MPlaced))
+	}
+	if _, err := in.CreateConsent(ctx, caller, shareConsent(t, "C-1", nil), adapter.Identifier{}); err != nil {
+		t.Fatal(err)
+	}
+	if count(adapter.MReceived) != 1 || count(adapter.MPlaced) != 1 {
+		t.Fatalf("released: received %d, placed %d", count(adapter.MReceived), count(adapter.MPlaced))
+	}
+}
+
+func london(t *testing.T) *time.Location {
+	loc, err := time.LoadLocation("Europe/London")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return loc
+}

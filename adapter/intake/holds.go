@@ -2,6 +2,8 @@ package intake
 
 import (
 	"context"
+	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/social-prescribing/referral-adapter/adapter"
@@ -43,7 +45,35 @@ func (s *Service) Reconcile(ctx context.Context, practice, patient string, withd
 			return moves
 		})
 	s.publishMoves(ctx, moves)
+	s.countReleases(ctx, moves)
 	return moves, err
+}
+
+// countReleases counts, for the reports, where referrals that waited for
+// consent from the start were placed when it came (the placing of the
+// others was counted when they arrived).
+func (s *Service) countReleases(ctx context.Context, moves []adapter.ConsentMove) {
+	if s.stats == nil {
+		return
+	}
+	var incs []adapter.StatInc
+	for _, m := range moves {
+		if m.Kind != adapter.MoveRelease || m.Before.Reserved != "" || m.After.Status != adapter.TaskRequested {
+			continue
+		}
+		day := m.After.LastModified.In(s.loc).Format("2006-01-02")
+		for _, inc := range referralStats(m.After, m.Placement, day) {
+			if inc.Key.Metric != adapter.MReceived && !strings.HasPrefix(inc.Key.Metric, adapter.MSource+":") {
+				incs = append(incs, inc)
+			}
+		}
+	}
+	if len(incs) == 0 {
+		return
+	}
+	if err := s.stats.Count(context.WithoutCancel(ctx), incs); err != nil {
+		slog.WarnContext(ctx, "report counters not updated", "error", err.Error())
+	}
 }
 
 // publishMoves tells subscribers (the referring practice) about Tasks a
@@ -174,5 +204,6 @@ func (s *Service) expire(ctx context.Context, t *adapter.Task, now time.Time) (a
 		return "", err
 	}
 	s.publishMoves(ctx, moves)
+	s.countReleases(ctx, moves)
 	return m.Kind, nil
 }

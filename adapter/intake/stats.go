@@ -38,6 +38,7 @@ func referralStats(t *adapter.Task, pl *adapter.Placement, day string) []adapter
 	}
 	out := []adapter.StatInc{inc(adapter.MReceived, t.Owner), inc(adapter.MSource+":"+string(t.Source), t.Owner)}
 	switch {
+	case t.ConsentHeld(): // placed when consent releases it (issue 4): see countReleases
 	case t.Status == adapter.TaskRejected:
 		out = append(out, inc(t.BusinessStatus.Code, ""))
 	case pl == nil:
@@ -65,6 +66,8 @@ var referrals = promauto.NewCounterVec(prometheus.CounterOpts{
 
 func routingResult(t *adapter.Task, pl *adapter.Placement) string {
 	switch {
+	case t.ConsentHeld():
+		return adapter.BSAwaitingConsent
 	case t.Status == adapter.TaskRejected:
 		return t.BusinessStatus.Code
 	case pl == nil:
