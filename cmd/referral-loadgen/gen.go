@@ -27,6 +27,12 @@ var seq atomic.Int64
 // referral returns a synthetic ServiceRequest with a unique identifier and
 // a synthetic NHS number.
 func referral(run string) []byte {
+	b, _ := referralFor(run)
+	return b
+}
+
+// referralFor returns a synthetic referral and its patient's NHS number.
+func referralFor(run string) ([]byte, string) {
 	n := seq.Add(1)
 	nd := needs[rand.IntN(len(needs))]
 	sr := map[string]any{
@@ -42,6 +48,27 @@ func referral(run string) []byte {
 		sr["reasonCode"] = []any{map[string]any{"coding": []any{map[string]any{"system": nd.system, "code": nd.code, "display": nd.display}}}}
 	}
 	b, _ := json.Marshal(sr)
+	return b, nhsNumber(n)
+}
+
+// consentFor is the patient's consent to disclose to the network's social
+// prescribing service, as a practice sends it before or with a referral.
+func consentFor(run, nhs string) []byte {
+	c := map[string]any{
+		"resourceType": "Consent", "status": "active",
+		"identifier": []any{map[string]any{"system": "https://loadgen.example/Id/consent", "value": run + "-" + nhs}},
+		"scope":      map[string]any{"coding": []any{map[string]any{"system": "http://terminology.hl7.org/CodeSystem/consentscope", "code": "patient-privacy"}}},
+		"category":   []any{map[string]any{"coding": []any{map[string]any{"system": "http://loinc.org", "code": "59284-0"}}}},
+		"patient":    map[string]any{"type": "Patient", "identifier": map[string]any{"system": "https://fhir.nhs.uk/Id/nhs-number", "value": nhs}},
+		"dateTime":   "2026-11-20T10:10:00+00:00",
+		"policy":     []any{map[string]any{"uri": "https://social-prescribing.github.io/referral-adapter/policy/social-prescribing-sharing"}},
+		"provision": map[string]any{"type": "permit",
+			"action": []any{map[string]any{"coding": []any{map[string]any{"system": "http://terminology.hl7.org/CodeSystem/consentaction", "code": "disclose"}}}},
+			"actor": []any{map[string]any{
+				"role":      map[string]any{"coding": []any{map[string]any{"system": "http://terminology.hl7.org/CodeSystem/v3-ParticipationType", "code": "IRCP"}}},
+				"reference": map[string]any{"type": "Organization", "identifier": map[string]any{"system": "https://fhir.nhs.uk/Id/ods-organization-code", "value": "U00001"}}}}},
+	}
+	b, _ := json.Marshal(c)
 	return b
 }
 

@@ -61,14 +61,18 @@ func claimAndWork(ctx context.Context, c *http.Client, o *options, target string
 	}
 }
 
-func call(ctx context.Context, c *http.Client, method, url, token, body string) (int, []byte) {
+func call(ctx context.Context, c *http.Client, method, url, token, body string, contentType ...string) (int, []byte) {
 	req, err := http.NewRequestWithContext(ctx, method, url, strings.NewReader(body))
 	if err != nil {
 		return 0, nil
 	}
 	req.Header.Set("Authorization", "Bearer "+token)
 	if body != "" {
-		req.Header.Set("Content-Type", "application/json")
+		ct := "application/json"
+		if len(contentType) > 0 {
+			ct = contentType[0]
+		}
+		req.Header.Set("Content-Type", ct)
 	}
 	resp, err := c.Do(req)
 	if err != nil {

@@ -107,7 +107,7 @@ func (r *results) print(w io.Writer, label string) {
 	if r.serverCPU >= 0 && r.ok > 0 {
 		fmt.Fprintf(w, "%-8s server CPU per referral: %.3f ms\n", label, r.serverCPU*1000/float64(r.ok))
 	}
-	for _, kind := range []string{"claim", "transition", "report"} {
+	for _, kind := range []string{"consent", "claim", "transition", "report"} {
 		if s := r.other[kind]; s != nil {
 			fmt.Fprintf(w, "%-8s %s: %d ok (%.1f/s), %d failed, p50 %.2f ms, p99 %.2f ms\n", label, kind, s.ok,
 				float64(s.ok)/r.elapsed.Seconds(), s.failed, pctOf(s.lat, 0.5), pctOf(s.lat, 0.99))
