@@ -118,3 +118,26 @@ func TestDuplicateReferralFlagged(t *testing.T) {
 		t.Errorf("referral after the first ended flagged: %s", third.body)
 	}
 }
+
+// Safety comes first even where consent is required and none was given:
+// the crisis referral is rejected with its pathway at once (not held for
+// consent), and the practice sees that status even under a consent that
+// denies sharing outcomes with it.
+func TestSafetyStatusReachesPracticeWhateverTheConsent(t *testing.T) {
+	h := newHarness(t, map[string]string{"CONSENT_REQUIRED": "true"})
+	gp := h.token(auth.RolePractice, practice)
+	deny := withJSON(t, fixture(t, "consent-share-with-link-workers.json"), map[string]any{
+		"provision": map[string]any{"type": "deny"}})
+	if r := h.do("POST", "/fhir/Consent", gp, deny); r.status != 201 {
+		t.Fatalf("deny consent = %d %s", r.status, r.body)
+	}
+	r := h.do("POST", "/fhir/ServiceRequest", gp, fixture(t, "servicerequest-crisis.json"))
+	if r.status != 201 {
+		t.Fatalf("= %d %s", r.status, r.body)
+	}
+	id := r.json(t)["id"].(string)
+	task := h.do("GET", "/fhir/Task/"+id, gp, nil).json(t)
+	if task["status"] != "rejected" || !strings.Contains(fmtJSON(task), "clinical-redirect") || task["statusReason"] == nil {
+		t.Errorf("practice sees %v", task)
+	}
+}
