@@ -61,6 +61,9 @@ func (m *Mappings) Services() []*adapter.Service {
 	return out
 }
 
+// ServiceIDs returns the directory's service ids in configuration order.
+func (m *Mappings) ServiceIDs() []string { return slices.Clone(m.order) }
+
 // RuleByName returns the rule with the given name.
 func (m *Mappings) RuleByName(name string) (*Rule, bool) {
 	i := slices.IndexFunc(m.Rules, func(r *Rule) bool { return r.Name == name })

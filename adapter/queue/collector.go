@@ -27,12 +27,8 @@ type Collector struct {
 
 // NewCollector returns a Collector for the directory's services.
 func NewCollector(r StatsReader, m *mapping.Mappings) *Collector {
-	var ids []string
-	for _, s := range m.Services() {
-		ids = append(ids, s.ID)
-	}
 	label := []string{"service"}
-	return &Collector{r: r, services: ids,
+	return &Collector{r: r, services: m.ServiceIDs(),
 		depth:  prometheus.NewDesc("referral_adapter_queue_depth", "Referrals waiting in a service's queue.", label, nil),
 		oldest: prometheus.NewDesc("referral_adapter_queue_oldest_age_seconds", "Age of the referral at the head of the queue.", label, nil),
 		free:   prometheus.NewDesc("referral_adapter_capacity_remaining", "Free places at a service (-1: unlimited).", label, nil),

@@ -10,11 +10,7 @@ import (
 
 // SweepLeases returns every expired lease to its queue (job lease-sweep).
 func (s *Service) SweepLeases(ctx context.Context, _ int64) (jobs.Report, error) {
-	ids := make([]string, 0, len(s.m.Services()))
-	for _, svc := range s.m.Services() {
-		ids = append(ids, svc.ID)
-	}
-	n, err := s.store.SweepLeases(ctx, ids, s.now())
+	n, err := s.store.SweepLeases(ctx, s.m.ServiceIDs(), s.now())
 	leaseExpiries.Add(float64(n))
 	return jobs.Report{"returned": n}, err
 }

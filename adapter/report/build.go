@@ -71,11 +71,7 @@ func (s *Service) Capacity(ctx context.Context, days []string, areas []string) (
 		return nil, err
 	}
 	inArea := func(k adapter.StatKey) bool { return len(areas) == 0 || slices.Contains(areas, k.Area) }
-	ids := make([]string, 0, len(s.m.Services()))
-	for _, svc := range s.m.Services() {
-		ids = append(ids, svc.ID)
-	}
-	now, err := s.caps.Capacities(ctx, ids)
+	now, err := s.caps.Capacities(ctx, s.m.ServiceIDs())
 	if err != nil {
 		return nil, err
 	}

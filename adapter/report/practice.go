@@ -66,16 +66,6 @@ func (s *Service) Practice(ctx context.Context, practice string, days []string) 
 	suppress(&r.Contacted, &r.SupportStarted, &r.Completed, &r.DeclinedByPatient)
 	suppress(&r.ClinicalRedirects, &r.OutOfRemit, &r.Returned)
 	suppress(&r.TimeToFirstContact.N)
-	srcs := make([]*Count, 0, len(r.Sources))
-	vals := map[string]*Count{}
-	for _, k := range sortedKeys(r.Sources) {
-		c := r.Sources[k]
-		vals[k] = &c
-		srcs = append(srcs, &c)
-	}
-	suppress(srcs...)
-	for k, c := range vals {
-		r.Sources[k] = *c
-	}
+	suppressGroup(r.Sources)
 	return r, nil
 }

@@ -35,20 +35,26 @@ func suppress(group ...*Count) {
 // provider decline reasons, the funnel stages, and single figures.
 func suppressFigures(f *Figures) {
 	suppress(&f.Placed, &f.Waitlisted, &f.ClinicalRedirect, &f.OutOfRemit)
-	reasons := make([]*Count, 0, len(f.DeclinedByProvider))
-	vals := map[string]*Count{}
-	for _, k := range sortedKeys(f.DeclinedByProvider) {
-		c := f.DeclinedByProvider[k]
-		vals[k] = &c
-		reasons = append(reasons, &c)
-	}
-	suppress(reasons...)
-	for k, c := range vals {
-		f.DeclinedByProvider[k] = *c
-	}
+	suppressGroup(f.DeclinedByProvider)
 	suppress(&f.Funnel.Contacted, &f.Funnel.Engaged, &f.Funnel.SupportStarted, &f.Funnel.Completed)
 	for _, c := range []*Count{&f.Received, &f.Funnel.Referred, &f.RedirectedCapacity, &f.DeclinedByPatient,
 		&f.ReturnedToClinician, &f.SLABreaches, &f.TimeToFirstContact.N, &f.TimeToSupport.N} {
 		suppress(c)
+	}
+}
+
+// suppressGroup applies suppress to a breakdown held in a map (decline
+// reasons, referral sources), in a stable order.
+func suppressGroup(m map[string]Count) {
+	keys := sortedKeys(m)
+	cells := make([]Count, len(keys))
+	ptrs := make([]*Count, len(keys))
+	for i, k := range keys {
+		cells[i] = m[k]
+		ptrs[i] = &cells[i]
+	}
+	suppress(ptrs...)
+	for i, k := range keys {
+		m[k] = cells[i]
 	}
 }

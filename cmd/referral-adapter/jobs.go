@@ -10,8 +10,6 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/sethvargo/go-envconfig"
-
 	"github.com/social-prescribing/referral-adapter/adapter"
 	"github.com/social-prescribing/referral-adapter/adapter/jobs"
 	"github.com/social-prescribing/referral-adapter/adapter/notify"
@@ -73,11 +71,7 @@ func (a *app) jobList() []jobs.Job {
 // snapshot adds each service's capacity today to the day's report
 // counters (utilisation over a period is reserved/max summed over days).
 func (a *app) snapshot(ctx context.Context, _ int64) (jobs.Report, error) {
-	ids := make([]string, 0, len(a.mappings.Services()))
-	for _, svc := range a.mappings.Services() {
-		ids = append(ids, svc.ID)
-	}
-	caps, err := a.store.Capacities(ctx, ids)
+	caps, err := a.store.Capacities(ctx, a.mappings.ServiceIDs())
 	if err != nil {
 		return nil, err
 	}
@@ -115,13 +109,7 @@ func jobsCommand(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if len(args) == 0 || (args[0] != "list" && args[0] != "run") || (args[0] == "run" && len(args) != 2) {
 		return errors.New("usage: referral-adapter jobs list | jobs run NAME")
 	}
-	cfg, m, err := loadConfig(ctx, envconfig.OsLookuper())
-	if err != nil {
-		return err
-	}
-	level, _ := parseLevel(cfg.LogLevel)
-	log := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: level}))
-	a, err := build(ctx, cfg, m, log)
+	cfg, log, a, err := setup(ctx, stderr)
 	if err != nil {
 		return err
 	}

@@ -144,17 +144,28 @@ func (a *app) startDispatcher(ctx context.Context) (wait func()) {
 	return func() { <-done }
 }
 
-func serve(ctx context.Context, stderr io.Writer) error {
+// setup reads the configuration from the environment, makes the logger
+// and builds the app: what serving and the operator commands share.
+func setup(ctx context.Context, stderr io.Writer) (*Config, *slog.Logger, *app, error) {
 	cfg, m, err := loadConfig(ctx, envconfig.OsLookuper())
 	if err != nil {
-		return err
+		return nil, nil, nil, err
 	}
 	level, _ := parseLevel(cfg.LogLevel)
 	log := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: level}))
 	a, err := build(ctx, cfg, m, log)
 	if err != nil {
+		return nil, nil, nil, err
+	}
+	return cfg, log, a, nil
+}
+
+func serve(ctx context.Context, stderr io.Writer) error {
+	cfg, log, a, err := setup(ctx, stderr)
+	if err != nil {
 		return err
 	}
+	m := a.mappings
 	defer a.close()
 	pingCtx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	if err := a.store.Ping(pingCtx); err != nil {
