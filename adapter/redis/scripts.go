@@ -41,6 +41,8 @@ func withCapacity(src string) *goredis.Script {
 
 // Queue and lifecycle scripts (issue 10).
 var (
+	//go:embed lua/lease_lib.lua
+	leaseLib string
 	//go:embed lua/claim.lua
 	claimLua string
 	//go:embed lua/sweep.lua
@@ -50,8 +52,8 @@ var (
 	//go:embed lua/transition.lua
 	transitionLua string
 
-	claimScript      = goredis.NewScript(claimLua)
-	sweepScript      = goredis.NewScript(sweepLua)
+	claimScript      = goredis.NewScript(leaseLib + "\n" + claimLua)
+	sweepScript      = goredis.NewScript(leaseLib + "\n" + sweepLua)
 	renewScript      = goredis.NewScript(renewLua)
 	transitionScript = withCapacity(transitionLua)
 )

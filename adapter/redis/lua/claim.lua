@@ -6,24 +6,14 @@
 -- ARGV[3] claimant (token subject)   ARGV[4] claimant's display name
 -- ARGV[5] Task key prefix (keys.go task(""))   ARGV[6] the Task index (taskIndex)
 --
--- First every expired lease of this queue goes back to the queue at its
+-- First expired leases of this queue (up to 100) go back to the queue at its
 -- old place (so expiry works even when no sweep job runs); then the best
 -- waiting Task is popped, leased and marked claimed. Returns the Task id,
 -- or false when the queue is empty.
 local now = tonumber(ARGV[1])
 local prefix = ARGV[5]
 
-for _, id in ipairs(redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', now)) do
-  local key = prefix .. id
-  local h = redis.call('HMGET', key, 'st', 'qs', 'pbs', 'v')
-  redis.call('ZREM', KEYS[2], id)
-  if h[1] == 'requested' then
-    redis.call('ZADD', KEYS[1], h[2] or 0, id)
-    redis.call('HDEL', key, 'clm', 'clmn', 'lse')
-    redis.call('HSET', key, 'bs', h[3] or 'routed', 'mod', now, 'v', (tonumber(h[4]) or 0) + 1)
-    redis.call('ZADD', ARGV[6], now, id)
-  end
-end
+lease_return(KEYS[1], KEYS[2], now, prefix, ARGV[6], 100)
 
 while true do
   local popped = redis.call('ZPOPMIN', KEYS[1])
