@@ -133,20 +133,14 @@ func auditQuery(c *gin.Context) (adapter.AuditQuery, error) {
 		q.Limit = v
 	}
 	for _, d := range c.QueryArray("date") {
-		prefix, val := d[:min(2, len(d))], d[min(2, len(d)):]
-		t, err := time.Parse(time.DateOnly, val)
-		if err != nil {
-			if t, err = time.Parse(time.RFC3339, val); err != nil {
-				return q, adapter.Errorf(adapter.EVALUE, "date must be geYYYY-MM-DD or leYYYY-MM-DD (or an RFC 3339 instant)").At("date")
-			}
-		}
-		switch prefix {
-		case "ge", "gt":
+		bound, _, t, err := datePrefix(d, time.DateOnly, time.RFC3339)
+		switch {
+		case err != nil:
+			return q, adapter.Errorf(adapter.EVALUE, "date must be ge/gt/le/lt followed by YYYY-MM-DD or an RFC 3339 instant").At("date")
+		case bound == "lower":
 			q.Since = t
-		case "le", "lt":
-			q.Until = t
 		default:
-			return q, adapter.Errorf(adapter.EVALUE, "date needs a ge/gt/le/lt prefix").At("date")
+			q.Until = t
 		}
 	}
 	return q, nil

@@ -170,18 +170,14 @@ func periodParams(c *gin.Context, now time.Time) (time.Time, time.Time, error) {
 	to := now.UTC().Truncate(24 * time.Hour)
 	from := to.AddDate(0, 0, -29)
 	for _, v := range c.QueryArray("period") {
-		prefix, val := v[:min(2, len(v))], v[min(2, len(v)):]
-		t, err := time.Parse(time.DateOnly, val)
-		if err != nil {
+		bound, _, t, err := datePrefix(v, time.DateOnly)
+		switch {
+		case err != nil:
 			return from, to, adapter.Errorf(adapter.EVALUE, "period must be geYYYY-MM-DD and/or leYYYY-MM-DD").At("period")
-		}
-		switch prefix {
-		case "ge", "gt":
+		case bound == "lower":
 			from = t
-		case "le", "lt":
-			to = t
 		default:
-			return from, to, adapter.Errorf(adapter.EVALUE, "period needs a ge or le prefix").At("period")
+			to = t
 		}
 	}
 	return from, to, nil

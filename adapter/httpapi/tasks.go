@@ -127,9 +127,8 @@ func (s *Server) findTasks(c *gin.Context) ([]*adapter.Task, error) {
 	}
 	var since time.Time
 	if v := c.Query("_lastUpdated"); v != "" {
-		prefix, val := v[:min(2, len(v))], v[min(2, len(v)):]
-		t, err := time.Parse(time.RFC3339, val)
-		if err != nil || (prefix != "gt" && prefix != "ge") {
+		bound, prefix, t, err := datePrefix(v, time.RFC3339)
+		if err != nil || bound != "lower" {
 			return nil, adapter.Errorf(adapter.EVALUE, "_lastUpdated must be gt or ge followed by an instant, e.g. gt2026-11-23T09:00:00Z").At("_lastUpdated")
 		}
 		since = t
