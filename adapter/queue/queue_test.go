@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -107,7 +108,12 @@ func claimAll(t *testing.T, svc *queue.Service, workers int, abandon func(id str
 // Claimers that vanish mid-lease: every abandoned referral returns to the
 // queue when its lease expires and is claimed again; none is lost.
 func TestAbandonedLeasesReturnAndNoneIsLost(t *testing.T) {
-	svc, st, _ := setup(t, queue.Config{Lease: 300 * time.Millisecond, ProviderDeadline: time.Hour})
+	svc, st, _ := setup(t, queue.Config{Lease: 15 * time.Minute, ProviderDeadline: time.Hour})
+	// A clock the test moves, so a slow machine cannot let leases lapse
+	// during the first pass.
+	var clock atomic.Int64
+	clock.Store(time.Now().UnixNano())
+	svc.SetClock(func() time.Time { return time.Unix(0, clock.Load()) })
 	ids := seed(t, st, lw, 300, time.Now().Add(-time.Hour))
 	abandoned := map[string]bool{}
 	var mu sync.Mutex
@@ -123,7 +129,7 @@ func TestAbandonedLeasesReturnAndNoneIsLost(t *testing.T) {
 	if len(first) != len(ids) {
 		t.Fatalf("first pass claimed %d of %d", len(first), len(ids))
 	}
-	time.Sleep(400 * time.Millisecond) // let the 300 ms leases lapse
+	clock.Add(int64(16 * time.Minute)) // let the 15-minute leases lapse
 	second := claimAll(t, svc, 10, nil)
 	if len(second) != len(abandoned) {
 		t.Fatalf("after expiry %d came back, want the %d abandoned", len(second), len(abandoned))
@@ -142,7 +148,10 @@ func TestAbandonedLeasesReturnAndNoneIsLost(t *testing.T) {
 }
 
 func TestLeaseRenewalAndSweep(t *testing.T) {
-	svc, st, _ := setup(t, queue.Config{Lease: 200 * time.Millisecond, ProviderDeadline: time.Hour})
+	svc, st, _ := setup(t, queue.Config{Lease: 15 * time.Minute, ProviderDeadline: time.Hour})
+	var clock atomic.Int64
+	clock.Store(time.Now().UnixNano())
+	svc.SetClock(func() time.Time { return time.Unix(0, clock.Load()) })
 	seed(t, st, lw, 2, time.Now().Add(-time.Hour))
 	a, b := worker(1), worker(2)
 	res, err := svc.Claim(context.Background(), a, lw)
@@ -155,11 +164,12 @@ func TestLeaseRenewalAndSweep(t *testing.T) {
 	if _, err := svc.Transition(context.Background(), b, res.Task.ID, adapter.Transition{To: adapter.TaskAccepted}); adapter.ErrorCode(err) != adapter.ECONFLICT {
 		t.Errorf("accepting another worker's leased referral = %v", err)
 	}
+	clock.Add(int64(time.Minute))
 	renewed, err := svc.Renew(context.Background(), a, res.Task.ID)
 	if err != nil || !renewed.LeaseExpires.After(res.LeaseExpires) {
 		t.Fatalf("renew = %v %v", renewed, err)
 	}
-	time.Sleep(250 * time.Millisecond)
+	clock.Add(int64(16 * time.Minute)) // past the renewed lease
 	rep, err := svc.SweepLeases(context.Background(), 0)
 	if err != nil || rep["returned"] != 1 {
 		t.Fatalf("sweep = %v %v", rep, err)
