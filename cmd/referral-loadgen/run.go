@@ -12,9 +12,11 @@ import (
 	"time"
 )
 
-// run drives target for o.duration and collects results.
+// run drives target for o.duration and collects results. Requests still
+// in flight when the duration ends are waited for and counted (the client
+// timeout bounds them), so every answer the server gave is in the figures.
 func run(ctx context.Context, o *options, target string) (*results, error) {
-	ctx, cancel := context.WithTimeout(ctx, o.duration)
+	feedCtx, cancel := context.WithTimeout(ctx, o.duration)
 	defer cancel()
 	client := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: o.workers}}
 	runID := strconv.FormatInt(time.Now().UnixNano(), 36)
@@ -36,7 +38,7 @@ func run(ctx context.Context, o *options, target string) (*results, error) {
 		}()
 	}
 	start := time.Now()
-	feed(ctx, o.rate, jobs)
+	feed(feedCtx, o.rate, jobs)
 	close(jobs)
 	wg.Wait()
 	res.elapsed = time.Since(start)
@@ -105,7 +107,7 @@ func one(ctx context.Context, c *http.Client, o *options, target, runID string, 
 	lat := time.Since(t0)
 	if err != nil {
 		if ctx.Err() != nil {
-			return // the run ended mid-request
+			return // interrupted (SIGINT) mid-request
 		}
 		res.add(kind, 0, lat, err)
 		return
