@@ -12,7 +12,7 @@ import (
 )
 
 // fixtureReferral reads a fixture ServiceRequest as intake does.
-func fixtureReferral(t *testing.T, name string) *adapter.Referral {
+func fixtureReferral(t testing.TB, name string) *adapter.Referral {
 	t.Helper()
 	p, err := fhir.NewParser()
 	if err != nil {
