@@ -50,7 +50,7 @@ func newEnv(t testing.TB) *env {
 	p, _ := fhir.NewParser()
 	r, _ := fhir.NewRenderer()
 	cfg := notify.Config{AllowHTTP: true, MaxAttempts: 4, RetryBase: 30 * time.Second, RetryMax: 16 * time.Minute,
-		Timeout: 5 * time.Second, ClaimFor: time.Minute}
+		Timeout: 30 * time.Second, ClaimFor: time.Minute} // generous: a loaded CI machine must not time out a 200 into a retry
 	e := &env{t: t, store: redis.New(redistest.Client(t), redistest.Namespace(t)), cfg: cfg, parser: p, render: r,
 		clock: &clock{t: time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)}}
 	e.subs = notify.NewSubscriptions(cfg, p, e.store)
