@@ -17,10 +17,10 @@ import (
 // their own scales: one counts places now, the other referrals over time.
 func Capacity(rows []report.ServiceRow) Chart {
 	const (
-		top, rowH              = 46.0, 62.0
+		top, rowH              = 46.0, 56.0
 		lx0, lx1, lval         = 10.0, 350.0, 362.0
 		rlab, rx0, rx1         = 500.0, 590.0, 890.0
-		barH, bulletH, demandH = 10.0, 18.0, 13.0
+		barH, bulletH, demandH = 10.0, 18.0, 12.0
 	)
 	capMax := 0
 	var demand []report.Count
@@ -69,7 +69,7 @@ func Capacity(rows []report.ServiceRow) Chart {
 			series, label string
 			c             report.Count
 		}{{"received", "received", r.Received}, {"placed", "placed", r.Placed}, {"redirected", "redirected", r.RedirectedCapacity}} {
-			y := y0 + 4 + 18*float64(j)
+			y := y0 + 4 + 16*float64(j)
 			ch.Texts = append(ch.Texts, Text{X: rlab, Y: y + 11, S: s.label, Class: "series"})
 			b := countBar(s.c, rx0, y, demandH, dpx, s.series, r.Service, r.Name+" "+s.label)
 			ch.Bars = append(ch.Bars, b)
@@ -276,7 +276,9 @@ func Trend(t *report.Trend) Chart {
 		}
 	}
 	ch.Table = Table{Caption: "Referrals per " + t.Step, Head: []string{"From", "To", "Received", "Placed", "First contacted", "Redirected for capacity", "Caseload utilisation"}}
-	for j, s := range trendSeries {
+	// Drawn last on top: received, the series the others are part of.
+	for j := len(trendSeries) - 1; j >= 0; j-- {
+		s := trendSeries[j]
 		var d strings.Builder
 		run := 0
 		offset := (float64(j) - 1.5) * 3

@@ -114,7 +114,7 @@ func TestCapacityGeometry(t *testing.T) {
 		t.Errorf("table %v", c.Table.Rows)
 	}
 	// Rows do not overlap.
-	if b := bars(c, "received", "riverside-link-workers")[0]; b.Y < rec[0].Y+62 {
+	if b := bars(c, "received", "riverside-link-workers")[0]; b.Y < rec[0].Y+56 {
 		t.Errorf("second service drawn at %v over the first at %v", b.Y, rec[0].Y)
 	}
 }
