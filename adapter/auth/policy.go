@@ -90,6 +90,8 @@ var Policy = map[Action]Rule{
 	ReportCapacity:      {Roles: []Role{RoleCommissioner, RoleAdmin}, Resource: "MeasureReport", Perm: 'r'},
 	ReportPractice:      {Roles: []Role{RolePractice}, Resource: "ServiceRequest", Perm: 'r'},
 	MeasureReportSearch: {Roles: []Role{RoleCommissioner, RoleAdmin}, Resource: "MeasureReport", Perm: 's'},
+	// The dashboard page draws the capacity report: the same callers.
+	DashboardView: {Roles: []Role{RoleCommissioner, RoleAdmin}, Resource: "MeasureReport", Perm: 'r'},
 	// EHR notifications (issue 6): a practice manages its own
 	// Subscriptions (others' answer 404); admins see dead letters.
 	SubscriptionCreate:      {Roles: []Role{RolePractice}, Resource: "Subscription", Perm: 'c'},
@@ -103,6 +105,7 @@ const (
 	ReportCapacity      Action = "Report.capacity"
 	ReportPractice      Action = "Report.practice"
 	MeasureReportSearch Action = "MeasureReport.search"
+	DashboardView       Action = "Report.dashboard"
 )
 
 // Queue and lifecycle actions (issue 10).

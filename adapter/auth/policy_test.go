@@ -37,6 +37,7 @@ var matrix = map[auth.Action]string{
 	auth.ReportCapacity:          "CA",
 	auth.ReportPractice:          "P",
 	auth.MeasureReportSearch:     "CA",
+	auth.DashboardView:           "CA",
 	auth.SubscriptionCreate:      "P",
 	auth.SubscriptionRead:        "P",
 	auth.SubscriptionDelete:      "P",

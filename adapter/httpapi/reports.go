@@ -19,6 +19,7 @@ import (
 type Reports interface {
 	Capacity(ctx context.Context, days []string, areas []string) (*report.Report, error)
 	Practice(ctx context.Context, practice string, days []string) (*report.PracticeReport, error)
+	Trend(ctx context.Context, days []string, areas []string) (*report.Trend, error)
 }
 
 // reportPeriod reads from and to (YYYY-MM-DD, default: the last 30 days).
@@ -72,15 +73,20 @@ func (s *Server) capacityReport(c *gin.Context) {
 		return
 	}
 	if strings.Contains(c.GetHeader("Accept"), "text/csv") {
-		c.Header("Content-Type", "text/csv; charset=utf-8")
-		c.Header("Content-Disposition", `attachment; filename="capacity-report.csv"`)
-		c.Status(http.StatusOK)
-		if err := r.WriteCSV(c.Writer); err != nil {
-			s.log.ErrorContext(c.Request.Context(), "csv write failed", "error", err.Error())
-		}
+		s.writeCSV(c, r)
 		return
 	}
 	c.JSON(http.StatusOK, r)
+}
+
+// writeCSV answers with the report as a CSV attachment.
+func (s *Server) writeCSV(c *gin.Context, r *report.Report) {
+	c.Header("Content-Type", "text/csv; charset=utf-8")
+	c.Header("Content-Disposition", `attachment; filename="capacity-report.csv"`)
+	c.Status(http.StatusOK)
+	if err := r.WriteCSV(c.Writer); err != nil {
+		s.log.ErrorContext(c.Request.Context(), "csv write failed", "error", err.Error())
+	}
 }
 
 func (s *Server) buildCapacityReport(c *gin.Context) (*report.Report, time.Time, time.Time, error) {

@@ -184,6 +184,12 @@ func (s *Server) routes() {
 		s.route(api, "GET", "/api/v1/reports/capacity", auth.ReportCapacity, s.capacityReport)
 		s.route(api, "GET", "/api/v1/reports/practice", auth.ReportPractice, s.practiceReport)
 		s.route(a, "GET", "/fhir/MeasureReport", auth.MeasureReportSearch, s.searchMeasureReport)
+
+		// The commissioners' dashboard: the same report as a page, and its
+		// CSV download under the same authentication.
+		d := e.Group("/dashboard", s.authenticate(), s.rateLimit(), s.audit())
+		s.route(d, "GET", "/dashboard", auth.DashboardView, s.dashboardPage)
+		s.route(d, "GET", "/dashboard/report.csv", auth.ReportCapacity, s.dashboardCSV)
 	}
 
 	// EHR notifications (issue 6): R4 Subscriptions (rest-hook, id-only)

@@ -1,0 +1,60 @@
+package httpapi
+
+import (
+	"bytes"
+	"net/http"
+	"slices"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/social-prescribing/referral-adapter/adapter/auth"
+	"github.com/social-prescribing/referral-adapter/adapter/dashboard"
+)
+
+// dashboardPage: GET /dashboard?area=&from=&to=, the commissioners' page
+// (issue 8): the capacity report and its trend drawn as HTML with inline
+// SVG, for the areas the caller may see. Like every route it needs a
+// bearer token: a browser reaches it through a proxy that adds the
+// header. A token in the query string (?access_token=) is refused as an
+// unknown parameter: it would end up in browser history and proxy logs.
+func (s *Server) dashboardPage(c *gin.Context) {
+	r, from, to, err := s.buildCapacityReport(c)
+	if err != nil {
+		s.writeError(c, err)
+		return
+	}
+	days, _, _, _ := s.reportPeriod(c, "from", "to")
+	t, err := s.Reports.Trend(c.Request.Context(), days, r.Areas)
+	if err != nil {
+		s.writeError(c, err)
+		return
+	}
+	in := dashboard.Input{Report: r, Trend: t, Area: c.Query("area"), From: from.Format(time.DateOnly), To: to.Format(time.DateOnly),
+		Generated: s.now(), Path: "/dashboard"}
+	if s.Mappings != nil {
+		in.Network = s.Mappings.Network.Name
+	}
+	if p := principalOf(c); p.Role != auth.RoleAdmin {
+		in.Choices = slices.Sorted(slices.Values(p.Areas))
+	}
+	var buf bytes.Buffer
+	if err := dashboard.Render(&buf, dashboard.Build(in)); err != nil {
+		s.writeError(c, err)
+		return
+	}
+	c.Header("Content-Security-Policy", dashboard.CSP)
+	c.Data(http.StatusOK, "text/html; charset=utf-8", buf.Bytes())
+}
+
+// dashboardCSV: GET /dashboard/report.csv?area=&from=&to=, the page's
+// download: the capacity report as CSV, whatever the Accept header (a link
+// cannot set one).
+func (s *Server) dashboardCSV(c *gin.Context) {
+	r, _, _, err := s.buildCapacityReport(c)
+	if err != nil {
+		s.writeError(c, err)
+		return
+	}
+	s.writeCSV(c, r)
+}
