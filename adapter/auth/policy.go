@@ -159,7 +159,8 @@ func CanUpdateCapacity(p *Principal, providerODS string) bool {
 // CanSeeTask reports whether p may see a Task and the referral it tracks:
 // a practice sees its own referrals; a link worker or provider sees those
 // owned by a service its organisation provides (ownerOrg), except while
-// the referral waits for the patient's consent to share it (issue 4); an
+// the referral waits for the patient's consent to share it (issue 4) or
+// for a clinician's sign-off (issue 11); an
 // admin sees all; a commissioner sees no patient-level record.
 func CanSeeTask(p *Principal, t *adapter.Task, ownerOrg string) bool {
 	switch p.Role {
@@ -168,7 +169,7 @@ func CanSeeTask(p *Principal, t *adapter.Task, ownerOrg string) bool {
 	case RolePractice:
 		return t.Practice == p.Org
 	case RoleLinkWorker, RoleProvider:
-		return ownerOrg != "" && ownerOrg == p.Org && !t.ConsentHeld()
+		return ownerOrg != "" && ownerOrg == p.Org && !t.Held()
 	}
 	return false
 }
