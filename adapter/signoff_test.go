@@ -46,7 +46,7 @@ func TestSignOffHold(t *testing.T) {
 	if h.To != "on-hold" || h.BusinessStatus != BSAwaitingConsent || h.Reason != "signed off by a clinician (nurse); awaiting consent" {
 		t.Fatalf("history %+v", h)
 	}
-	if task.ReleaseConsentHold(now.Add(3*time.Hour)); task.Status != TaskRequested || task.BusinessStatus.Code != BSRouted {
+	if task.ReleaseConsentHold(now.Add(3 * time.Hour)); task.Status != TaskRequested || task.BusinessStatus.Code != BSRouted {
 		t.Fatalf("consent after sign-off: %+v", task)
 	}
 

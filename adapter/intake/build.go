@@ -79,7 +79,7 @@ func (s *Service) flagDuplicates(ctx context.Context, plans []*plan) error {
 		t.StatusReason = "Possible duplicate: Task/" + active[i] + " for the same patient and need is still active; update that referral instead"
 		sub.Candidates, sub.Route, t.Route = nil, nil, nil
 		t.HeldSince, t.HeldFrom, t.HeldBS = time.Time{}, "", "" // not waiting for consent either
-		t.SignOffSince = time.Time{}                           // nor for sign-off
+		t.SignOffSince = time.Time{}                            // nor for sign-off
 	}
 	return nil
 }
