@@ -84,6 +84,10 @@ var Policy = map[Action]Rule{
 	ObservationRead: {Roles: []Role{RolePractice, RoleLinkWorker, RoleProvider, RoleAdmin}, Resource: "Observation", Perm: 'r'},
 	ProcedureRead:   {Roles: []Role{RolePractice, RoleLinkWorker, RoleProvider, RoleAdmin}, Resource: "Procedure", Perm: 'r'},
 	GoalRead:        {Roles: []Role{RolePractice, RoleLinkWorker, RoleProvider, RoleAdmin}, Resource: "Goal", Perm: 'r'},
+	// Clinician sign-off (issue 11): the referring practice only; the
+	// intake service also requires a clinical job title in the token (a
+	// non-clinician's sign-off: 403) and the caller's own practice (404).
+	ReferralSignOff: {Roles: []Role{RolePractice}, Resource: "Task", Perm: 'u'},
 
 	// Reports (issue 8): aggregates for commissioners (their areas only)
 	// and a practice's feedback on its own referrals.
@@ -116,6 +120,11 @@ const (
 	ObservationRead Action = "Observation.read"
 	ProcedureRead   Action = "Procedure.read"
 	GoalRead        Action = "Goal.read"
+)
+
+// Clinician sign-off (issue 11).
+const (
+	ReferralSignOff Action = "Referral.signOff"
 )
 
 // Authorize returns nil when the principal may take the action, or an

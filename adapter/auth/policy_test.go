@@ -34,6 +34,7 @@ var matrix = map[auth.Action]string{
 	auth.ObservationRead:         "PLVA",
 	auth.ProcedureRead:           "PLVA",
 	auth.GoalRead:                "PLVA",
+	auth.ReferralSignOff:         "P",
 	auth.ReportCapacity:          "CA",
 	auth.ReportPractice:          "P",
 	auth.MeasureReportSearch:     "CA",
