@@ -39,6 +39,8 @@ func referralStats(t *adapter.Task, pl *adapter.Placement, day string) []adapter
 	out := []adapter.StatInc{inc(adapter.MReceived, t.Owner), inc(adapter.MSource+":"+string(t.Source), t.Owner)}
 	switch {
 	case t.Held(): // placed when consent or sign-off releases it (issues 4, 11): see countReleases
+	case t.Status == adapter.TaskRejected && (t.BusinessStatus.Code == adapter.MClinicalRedirect || t.BusinessStatus.Code == adapter.MOutOfRemit):
+		out = append(out, inc(adapter.SafetyMetric(t.BusinessStatus.Code, t.Source, t.Practice), ""))
 	case t.Status == adapter.TaskRejected:
 		out = append(out, inc(t.BusinessStatus.Code, ""))
 	case pl == nil:
