@@ -26,6 +26,7 @@ const (
 	BSClinicalRedir   = "clinical-redirect"
 	BSOutOfRemit      = "out-of-remit"
 	BSConsentExpired  = "consent-hold-expired"
+	BSSignOffExpired  = "sign-off-hold-expired"
 	BSDuplicate       = "possible-duplicate"
 	// Capacity (issue 3).
 	BSOverCapacity = "over-capacity"
@@ -50,6 +51,7 @@ var businessStatusDisplay = map[string]string{
 	BSClinicalRedir:   "Needs clinical care first: redirected",
 	BSOutOfRemit:      "Out of remit for social prescribing",
 	BSConsentExpired:  "Cancelled: consent not received in time",
+	BSSignOffExpired:  "Cancelled: clinician sign-off not given in time",
 	BSDuplicate:       "Possible duplicate of an active referral",
 	BSOverCapacity:    "Placed with link workers beyond their stated capacity",
 }

@@ -112,7 +112,10 @@ type ConsentMoveKind string
 const (
 	MovePause   ConsentMoveKind = "pause"   // consent withdrawn: on hold
 	MoveRelease ConsentMoveKind = "release" // consent arrived: back to its queue or status
-	MoveExpire  ConsentMoveKind = "expire"  // no consent in time: cancelled
+	MoveExpire  ConsentMoveKind = "expire"  // no consent (or sign-off) in time: cancelled
+	// MoveAwaitConsent: signed off by a clinician (issue 11) but no consent
+	// permits it yet: from the sign-off holds to the consent holds.
+	MoveAwaitConsent ConsentMoveKind = "await-consent"
 )
 
 // ConsentMove is one such change, decided in Go and written by the store

@@ -79,6 +79,9 @@ func (t *Task) Apply(tr Transition) (HistoryEntry, error) {
 	if !tr.To.Valid() {
 		return HistoryEntry{}, Errorf(EVALUE, "unknown Task status %q", tr.To).At("status")
 	}
+	if t.SignOffHeld() && tr.To != TaskCancelled {
+		return HistoryEntry{}, ErrSignOffHeld
+	}
 	if t.ConsentHeld() && tr.To != TaskCancelled {
 		return HistoryEntry{}, ErrConsentHeld
 	}

@@ -31,6 +31,30 @@ const (
 	MSource           = "source" // + ":" + referral source
 )
 
+// SafetyMetric is the counter of a referral a safety screen stopped (kind
+// MClinicalRedirect or MOutOfRemit) with who referred it: kind, referral
+// source and practice ODS code, colon-separated (issue 11), so that
+// commissioners see where staff need help with the remit. Figures that
+// read the part before the first colon count it as the kind.
+func SafetyMetric(kind string, source ReferralSource, practice string) string {
+	return kind + ":" + statPart(string(source)) + ":" + statPart(practice)
+}
+
+// SplitSafetyMetric reads the source and practice after a safety metric's
+// kind ("unknown" for counters written before they were recorded).
+func SplitSafetyMetric(sub string) (source, practice string) {
+	source, practice, _ = strings.Cut(sub, ":")
+	return statPart(source), statPart(practice)
+}
+
+// statPart keeps a value from breaking a counter's field.
+func statPart(v string) string {
+	if v == "" {
+		return string(SourceUnknown)
+	}
+	return strings.NewReplacer(":", "_", "|", "_").Replace(v)
+}
+
 // StatKey locates one counter: a metric for a service, area (postcode
 // district) and need category.
 type StatKey struct {

@@ -102,6 +102,9 @@ type Task struct {
 	HeldSince time.Time
 	HeldFrom  TaskStatus
 	HeldBS    string
+	// SignOffSince is when the referral began waiting for a clinician's
+	// sign-off (issue 11); zero when not held for sign-off.
+	SignOffSince time.Time
 	// Area (the patient's postcode district, when known) and Need (the
 	// mapping rule's need category) are what commissioners' reports break
 	// figures down by; never more precise than a district.

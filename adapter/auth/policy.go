@@ -84,6 +84,10 @@ var Policy = map[Action]Rule{
 	ObservationRead: {Roles: []Role{RolePractice, RoleLinkWorker, RoleProvider, RoleAdmin}, Resource: "Observation", Perm: 'r'},
 	ProcedureRead:   {Roles: []Role{RolePractice, RoleLinkWorker, RoleProvider, RoleAdmin}, Resource: "Procedure", Perm: 'r'},
 	GoalRead:        {Roles: []Role{RolePractice, RoleLinkWorker, RoleProvider, RoleAdmin}, Resource: "Goal", Perm: 'r'},
+	// Clinician sign-off (issue 11): the referring practice only; the
+	// intake service also requires a clinical job title in the token (a
+	// non-clinician's sign-off: 403) and the caller's own practice (404).
+	ReferralSignOff: {Roles: []Role{RolePractice}, Resource: "Task", Perm: 'u'},
 
 	// Reports (issue 8): aggregates for commissioners (their areas only)
 	// and a practice's feedback on its own referrals.
@@ -119,6 +123,11 @@ const (
 	ObservationRead Action = "Observation.read"
 	ProcedureRead   Action = "Procedure.read"
 	GoalRead        Action = "Goal.read"
+)
+
+// Clinician sign-off (issue 11).
+const (
+	ReferralSignOff Action = "Referral.signOff"
 )
 
 // Authorize returns nil when the principal may take the action, or an
@@ -162,7 +171,8 @@ func CanUpdateCapacity(p *Principal, providerODS string) bool {
 // CanSeeTask reports whether p may see a Task and the referral it tracks:
 // a practice sees its own referrals; a link worker or provider sees those
 // owned by a service its organisation provides (ownerOrg), except while
-// the referral waits for the patient's consent to share it (issue 4); an
+// the referral waits for the patient's consent to share it (issue 4) or
+// for a clinician's sign-off (issue 11); an
 // admin sees all; a commissioner sees no patient-level record.
 func CanSeeTask(p *Principal, t *adapter.Task, ownerOrg string) bool {
 	switch p.Role {
@@ -171,7 +181,7 @@ func CanSeeTask(p *Principal, t *adapter.Task, ownerOrg string) bool {
 	case RolePractice:
 		return t.Practice == p.Org
 	case RoleLinkWorker, RoleProvider:
-		return ownerOrg != "" && ownerOrg == p.Org && !t.ConsentHeld()
+		return ownerOrg != "" && ownerOrg == p.Org && !t.Held()
 	}
 	return false
 }

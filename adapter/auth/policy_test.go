@@ -3,6 +3,7 @@ package auth_test
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/social-prescribing/referral-adapter/adapter"
 	"github.com/social-prescribing/referral-adapter/adapter/auth"
@@ -34,6 +35,7 @@ var matrix = map[auth.Action]string{
 	auth.ObservationRead:         "PLVA",
 	auth.ProcedureRead:           "PLVA",
 	auth.GoalRead:                "PLVA",
+	auth.ReferralSignOff:         "P",
 	auth.ReportCapacity:          "CA",
 	auth.ReportPractice:          "P",
 	auth.MeasureReportSearch:     "CA",
@@ -214,6 +216,28 @@ func TestCanSeeTask(t *testing.T) {
 	for _, c := range cases {
 		if got := auth.CanSeeTask(&auth.Principal{Role: c.role, Org: c.org}, task, c.ownerOrg); got != c.want {
 			t.Errorf("%s of %s, owner org %s: %v, want %v", c.role, c.org, c.ownerOrg, got, c.want)
+		}
+	}
+	// Held for consent or for a clinician's sign-off: the referring practice
+	// and admins see it; the service it is meant for does not, yet.
+	for name, hold := range map[string]func(*adapter.Task){
+		"consent":  func(t *adapter.Task) { t.AwaitConsent(time.Now()) },
+		"sign-off": func(t *adapter.Task) { t.AwaitSignOff(time.Now()) },
+	} {
+		held := &adapter.Task{Practice: "A81001", Owner: "money-advice", Status: adapter.TaskRequested}
+		hold(held)
+		for _, c := range []struct {
+			p    auth.Principal
+			want bool
+		}{
+			{auth.Principal{Role: auth.RolePractice, Org: "A81001"}, true},
+			{auth.Principal{Role: auth.RoleAdmin, Org: "ANY"}, true},
+			{auth.Principal{Role: auth.RoleProvider, Org: "X1V01"}, false},
+			{auth.Principal{Role: auth.RoleLinkWorker, Org: "X1V01"}, false},
+		} {
+			if got := auth.CanSeeTask(&c.p, held, "X1V01"); got != c.want {
+				t.Errorf("held for %s, %s of %s: %v, want %v", name, c.p.Role, c.p.Org, got, c.want)
+			}
 		}
 	}
 }

@@ -40,6 +40,8 @@ type Intake interface {
 	CreateServiceRequest(ctx context.Context, c intake.Caller, body []byte, cond adapter.Identifier) (*intake.Result, error)
 	CreateConsent(ctx context.Context, c intake.Caller, body []byte, cond adapter.Identifier) (*intake.Result, error)
 	Transact(ctx context.Context, c intake.Caller, entries []intake.Entry) ([]*intake.Result, error)
+	// SignOff confirms a referral held for a clinician's sign-off (issue 11).
+	SignOff(ctx context.Context, c intake.Caller, id string) (*adapter.Task, error)
 }
 
 // Store is what the read handlers need.
@@ -165,6 +167,9 @@ func (s *Server) routes() {
 	api := e.Group("/api/v1", s.authenticate(), s.rateLimit(), s.audit())
 	s.route(api, "GET", "/api/v1/services/:id/capacity", auth.CapacityRead, s.getCapacity)
 	s.route(api, "PUT", "/api/v1/services/:id/capacity", auth.CapacityUpdate, s.jsonBody(), s.putCapacity)
+
+	// Clinician sign-off (issue 11).
+	s.route(api, "POST", "/api/v1/referrals/:id/sign-off", auth.ReferralSignOff, s.signOff)
 
 	// Queue and lifecycle (issue 10).
 	if s.Queue != nil {

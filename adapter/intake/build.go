@@ -58,7 +58,7 @@ func (s *Service) flagDuplicates(ctx context.Context, plans []*plan) error {
 	var keys []string
 	var subs []*adapter.Submission
 	for _, p := range plans {
-		if t := p.sub.Task; t != nil && p.sub.Existing == "" && (t.Status == adapter.TaskRequested || t.ConsentHeld()) {
+		if t := p.sub.Task; t != nil && p.sub.Existing == "" && (t.Status == adapter.TaskRequested || t.Held()) {
 			if k := adapter.ActiveKey(t.Practice, t.Patient, t.Need); k != "" {
 				keys, subs = append(keys, k), append(subs, p.sub)
 			}
@@ -79,6 +79,7 @@ func (s *Service) flagDuplicates(ctx context.Context, plans []*plan) error {
 		t.StatusReason = "Possible duplicate: Task/" + active[i] + " for the same patient and need is still active; update that referral instead"
 		sub.Candidates, sub.Route, t.Route = nil, nil, nil
 		t.HeldSince, t.HeldFrom, t.HeldBS = time.Time{}, "", "" // not waiting for consent either
+		t.SignOffSince = time.Time{}                            // nor for sign-off
 	}
 	return nil
 }
@@ -140,6 +141,10 @@ func (s *Service) fill(p *plan, c Caller, urns map[string]string, now time.Time,
 		p.sub.Candidates = p.decision.Candidates()
 		p.sub.Route = s.mappings.RouteSteps(p.decision, facts(ref.Subject), now)
 		p.sub.Task.Route = p.sub.Route
+		if s.cfg.SignOffRequired && !p.sub.Task.Source.Clinical() {
+			holdForSignOff(p, now)
+			return nil
+		}
 		return s.holdUnlessConsented(p, consents, now)
 	case p.consent != nil:
 		p.sub.Patient = resolve(p.consent.Patient, urns)

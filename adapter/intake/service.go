@@ -25,6 +25,8 @@ type Store interface {
 		decide func([]*adapter.Task) []adapter.ConsentMove) ([]adapter.ConsentMove, error)
 	ConsentHolds(ctx context.Context, cutoff time.Time, limit int64) ([]*adapter.Task, error)
 	ApplyConsentMoves(ctx context.Context, r *adapter.Routing, moves []adapter.ConsentMove) error
+	// Sign-off holds (issue 11).
+	SignOffHolds(ctx context.Context, cutoff time.Time, limit int64) ([]*adapter.Task, error)
 	ActiveReferrals(ctx context.Context, keys []string) ([]string, error)
 	// PublishTaskEvent tells the notification stream a Task changed.
 	PublishTaskEvent(ctx context.Context, ev adapter.TaskEvent) error
@@ -85,6 +87,7 @@ func New(p *fhir.Parser, s Store, m *mapping.Mappings, opts ...Option) *Service 
 type Caller struct {
 	Practice string
 	Title    string // referrer's job title from the token, for the referral source
+	Subject  string // token subject, for the history of a sign-off
 }
 
 // Result is the outcome of creating one resource.

@@ -38,7 +38,9 @@ func referralStats(t *adapter.Task, pl *adapter.Placement, day string) []adapter
 	}
 	out := []adapter.StatInc{inc(adapter.MReceived, t.Owner), inc(adapter.MSource+":"+string(t.Source), t.Owner)}
 	switch {
-	case t.ConsentHeld(): // placed when consent releases it (issue 4): see countReleases
+	case t.Held(): // placed when consent or sign-off releases it (issues 4, 11): see countReleases
+	case t.Status == adapter.TaskRejected && (t.BusinessStatus.Code == adapter.MClinicalRedirect || t.BusinessStatus.Code == adapter.MOutOfRemit):
+		out = append(out, inc(adapter.SafetyMetric(t.BusinessStatus.Code, t.Source, t.Practice), ""))
 	case t.Status == adapter.TaskRejected:
 		out = append(out, inc(t.BusinessStatus.Code, ""))
 	case pl == nil:
@@ -61,11 +63,13 @@ func referralStats(t *adapter.Task, pl *adapter.Placement, day string) []adapter
 
 var referrals = promauto.NewCounterVec(prometheus.CounterOpts{
 	Namespace: "referral_adapter", Subsystem: "intake", Name: "referrals_total",
-	Help: "Referrals accepted, by routing result (routed, waitlisted, redirected-capacity, over-capacity, clinical-redirect, out-of-remit, possible-duplicate).",
+	Help: "Referrals accepted, by routing result (routed, waitlisted, redirected-capacity, over-capacity, awaiting-consent, awaiting-sign-off, clinical-redirect, out-of-remit, possible-duplicate).",
 }, []string{"result"})
 
 func routingResult(t *adapter.Task, pl *adapter.Placement) string {
 	switch {
+	case t.SignOffHeld():
+		return adapter.BSAwaitingSignOff
 	case t.ConsentHeld():
 		return adapter.BSAwaitingConsent
 	case t.Status == adapter.TaskRejected:

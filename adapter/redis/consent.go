@@ -16,8 +16,9 @@ import (
 // the referrals waiting for consent, and the atomic write of consent moves.
 
 // consentIndexCmds indexes a new referral under its patient, and among the
-// consent holds when it is created waiting for consent. They run inside
-// intake.lua with the referral's other writes.
+// consent holds or the sign-off holds when it is created waiting for
+// consent or sign-off. They run inside intake.lua with the referral's
+// other writes.
 func (s *Store) consentIndexCmds(practice string, sub *adapter.Submission) [][]string {
 	t := sub.Task
 	if t == nil {
@@ -29,6 +30,9 @@ func (s *Store) consentIndexCmds(practice string, sub *adapter.Submission) [][]s
 	}
 	if t.ConsentHeld() {
 		cmds = append(cmds, []string{"ZADD", s.k.consentHolds(), msString(t.HeldSince), sub.ID})
+	}
+	if t.SignOffHeld() {
+		cmds = append(cmds, []string{"ZADD", s.k.signOffHolds(), msString(t.SignOffSince), sub.ID})
 	}
 	return cmds
 }
@@ -85,7 +89,18 @@ func (s *Store) PatientReferrals(ctx context.Context, practice, patient string) 
 // or before cutoff, longest waiting first. Entries of Tasks that no longer
 // wait (cancelled by a caller meanwhile) are dropped from the index.
 func (s *Store) ConsentHolds(ctx context.Context, cutoff time.Time, limit int64) ([]*adapter.Task, error) {
-	ids, err := s.c.ZRangeArgs(ctx, goredis.ZRangeArgs{Key: s.k.consentHolds(), Start: "-inf",
+	return s.heldSince(ctx, s.k.consentHolds(), (*adapter.Task).ConsentHeld, cutoff, limit)
+}
+
+// SignOffHolds returns up to limit Tasks that began waiting for a
+// clinician's sign-off at or before cutoff, longest waiting first, dropping
+// entries of Tasks that no longer wait, as ConsentHolds does.
+func (s *Store) SignOffHolds(ctx context.Context, cutoff time.Time, limit int64) ([]*adapter.Task, error) {
+	return s.heldSince(ctx, s.k.signOffHolds(), (*adapter.Task).SignOffHeld, cutoff, limit)
+}
+
+func (s *Store) heldSince(ctx context.Context, key string, held func(*adapter.Task) bool, cutoff time.Time, limit int64) ([]*adapter.Task, error) {
+	ids, err := s.c.ZRangeArgs(ctx, goredis.ZRangeArgs{Key: key, Start: "-inf",
 		Stop: msString(cutoff), ByScore: true, Count: limit}).Result()
 	if err != nil {
 		return nil, s.fail(err)
@@ -97,14 +112,14 @@ func (s *Store) ConsentHolds(ctx context.Context, cutoff time.Time, limit int64)
 	out := tasks[:0]
 	var stale []any
 	for _, t := range tasks {
-		if t.ConsentHeld() {
+		if held(t) {
 			out = append(out, t)
 		} else {
 			stale = append(stale, t.ID)
 		}
 	}
 	if len(stale) > 0 {
-		if err := s.c.ZRem(ctx, s.k.consentHolds(), stale...).Err(); err != nil {
+		if err := s.c.ZRem(ctx, key, stale...).Err(); err != nil {
 			return nil, s.fail(err)
 		}
 	}
@@ -164,10 +179,11 @@ type releaseJSON struct {
 
 // ApplyConsentMoves writes consent moves, all or none, with what each
 // implies: a paused referral leaves its queue, lease and waitlist and joins
-// the consent holds; a released one leaves the holds and, back to
-// requested, rejoins its queue (keeping its capacity slot) or is placed by
-// capacity along its route; an expired one is cancelled and gives back its
-// slot. A placement is recorded on the move (Placement, and After's owner,
+// the consent holds; a released one (by consent or by a clinician's
+// sign-off) leaves the holds and, back to requested, rejoins its queue
+// (keeping its capacity slot) or is placed by capacity along its route; a
+// signed-off one still without consent moves from the sign-off holds to
+// the consent holds; an expired one is cancelled and gives back its slot. A placement is recorded on the move (Placement, and After's owner,
 // business status, reason and slot). adapter.ErrStaleConsentMove when a
 // Task is no longer at its Before version.
 func (s *Store) ApplyConsentMoves(ctx context.Context, routing *adapter.Routing, moves []adapter.ConsentMove) error {
@@ -224,8 +240,11 @@ func (s *Store) consentMove(m adapter.ConsentMove, routing bool) consentMoveJSON
 	case adapter.MovePause:
 		j.ZRem = leave
 		j.ZAdd = []zaddJSON{{Key: s.k.consentHolds(), Score: float64(a.HeldSince.UnixMilli())}}
+	case adapter.MoveAwaitConsent:
+		j.ZRem = []string{s.k.signOffHolds()}
+		j.ZAdd = []zaddJSON{{Key: s.k.consentHolds(), Score: float64(a.HeldSince.UnixMilli())}}
 	case adapter.MoveRelease:
-		j.ZRem = []string{s.k.consentHolds()}
+		j.ZRem = []string{s.k.consentHolds(), s.k.signOffHolds()}
 		if a.Status != adapter.TaskRequested {
 			break
 		}
@@ -235,7 +254,7 @@ func (s *Store) consentMove(m adapter.ConsentMove, routing bool) consentMoveJSON
 			j.ZAdd = []zaddJSON{{Key: s.k.queue(a.Owner), Score: j.Score}}
 		}
 	case adapter.MoveExpire:
-		j.ZRem = append(leave, s.k.consentHolds())
+		j.ZRem = append(leave, s.k.consentHolds(), s.k.signOffHolds())
 		j.Active, j.ActiveF = s.k.activeReferrals(), adapter.ActiveKey(a.Practice, a.Patient, a.Need)
 		if b.Reserved != "" {
 			j.Release = &releaseJSON{Cap: s.k.capacity(b.Reserved), Svc: b.Reserved}
@@ -245,11 +264,11 @@ func (s *Store) consentMove(m adapter.ConsentMove, routing bool) consentMoveJSON
 }
 
 // consentCleared are the fields a consent move may empty (HSET cannot
-// write ""): the hold, the lease, the reason.
+// write ""): the holds, the lease, the reason.
 func consentCleared(t *adapter.Task) []string {
 	out := []string{}
 	for f, v := range map[string]string{fHeldSince: msString(t.HeldSince), fHeldFrom: string(t.HeldFrom), fHeldBS: t.HeldBS,
-		fClaimant: t.Claimant, fClaimNm: t.ClaimantName, fLease: msString(t.LeaseUntil), fReason: t.StatusReason} {
+		fSignOff: msString(t.SignOffSince), fClaimant: t.Claimant, fClaimNm: t.ClaimantName, fLease: msString(t.LeaseUntil), fReason: t.StatusReason} {
 		if v == "" {
 			out = append(out, f)
 		}

@@ -107,6 +107,11 @@ func (k keys) patientReferrals(practice, patient string) string {
 // began waiting (unix ms), for cancelling holds that waited too long.
 func (k keys) consentHolds() string { return k.p + "cholds" }
 
+// Sorted set of the Task ids waiting for a clinician's sign-off (issue
+// 11), scored by when each began waiting (unix ms), for cancelling holds
+// that waited too long.
+func (k keys) signOffHolds() string { return k.p + "soholds" }
+
 // Hash of one day's report counters (adapter.StatKey fields), Europe/London.
 func (k keys) stats(day string) string { return k.p + "stats:" + day }
 

@@ -40,6 +40,8 @@ const (
 	fHeldSince = "hsn" // when the referral began waiting for consent, unix ms; absent when not held for consent
 	fHeldFrom  = "hfr" // status it returns to when consent arrives
 	fHeldBS    = "hbs" // business status it returns to
+	// Clinician sign-off (issue 11).
+	fSignOff = "sos" // when the referral began waiting for sign-off, unix ms; absent when not held for sign-off
 	// Reports (issue 8).
 	fArea      = "area" // patient's postcode district
 	fNeed      = "need" // need category of the routing rule
@@ -80,6 +82,7 @@ func taskFields(t *adapter.Task) []string {
 	add(fHeldSince, msString(t.HeldSince))
 	add(fHeldFrom, string(t.HeldFrom))
 	add(fHeldBS, t.HeldBS)
+	add(fSignOff, msString(t.SignOffSince))
 	add(fArea, t.Area)
 	add(fNeed, t.Need)
 	add(fContacted, msString(t.Contacted))
@@ -107,6 +110,7 @@ func taskFromHash(id string, h map[string]string) *adapter.Task {
 		Area:   h[fArea], Need: h[fNeed], Contacted: msTime(h[fContacted]), Supported: msTime(h[fSupported]),
 		// Consent (issue 4).
 		HeldSince: msTime(h[fHeldSince]), HeldFrom: adapter.TaskStatus(h[fHeldFrom]), HeldBS: h[fHeldBS],
+		SignOffSince: msTime(h[fSignOff]),
 	}
 }
 

@@ -87,6 +87,7 @@ func (s *Service) Capacity(ctx context.Context, days []string, areas []string) (
 		r.ByArea = append(r.ByArea, AreaRow{Area: a, Figures: finish(f, hist)})
 	}
 	r.UnmetDemand = unmet(stats, inArea)
+	r.SafetyScreens = SafetyScreens{ByPractice: safetyRows(stats, inArea, true), ByReferrerRole: safetyRows(stats, inArea, false)}
 	return r, nil
 }
 

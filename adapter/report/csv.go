@@ -27,6 +27,14 @@ func (r *Report) WriteCSV(w io.Writer) error {
 	for _, u := range r.UnmetDemand {
 		row("unmet_demand", u.Need+"/"+u.Area, "redirected_for_capacity", u.Count.String())
 	}
+	for _, s := range r.SafetyScreens.ByPractice {
+		row("safety_practice", s.Practice, "clinical_redirect", s.ClinicalRedirect.String())
+		row("safety_practice", s.Practice, "out_of_remit", s.OutOfRemit.String())
+	}
+	for _, s := range r.SafetyScreens.ByReferrerRole {
+		row("safety_referrer_role", s.ReferrerRole, "clinical_redirect", s.ClinicalRedirect.String())
+		row("safety_referrer_role", s.ReferrerRole, "out_of_remit", s.OutOfRemit.String())
+	}
 	cw.Flush()
 	return cw.Error()
 }

@@ -22,7 +22,10 @@ type PracticeReport struct {
 	Returned           Count            `json:"returnedToClinician"`
 	TimeToFirstContact Wait             `json:"timeToFirstContactHours"`
 	Sources            map[string]Count `json:"referralsBySource"`
-	Wellbeing          string           `json:"wellbeingChange"`
+	// SafetyByRole is the safety screens' stops of the practice's
+	// referrals by referrer role (issue 11).
+	SafetyByRole []SafetyRow `json:"safetyScreensByReferrerRole"`
+	Wellbeing    string      `json:"wellbeingChange"`
 }
 
 // Practice builds a practice's feedback report over days.
@@ -62,6 +65,11 @@ func (s *Service) Practice(ctx context.Context, practice string, days []string) 
 		}
 	}
 	r.TimeToFirstContact = wait(hist)
+	keyed := make(map[adapter.StatKey]int64, len(st))
+	for metric, n := range st {
+		keyed[adapter.StatKey{Metric: metric}] += n
+	}
+	r.SafetyByRole = safetyRows(keyed, func(adapter.StatKey) bool { return true }, false)
 	suppress(&r.Referred)
 	suppress(&r.Contacted, &r.SupportStarted, &r.Completed, &r.DeclinedByPatient)
 	suppress(&r.ClinicalRedirects, &r.OutOfRemit, &r.Returned)

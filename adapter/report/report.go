@@ -82,7 +82,69 @@ type Report struct {
 	Services    []ServiceRow `json:"services"`
 	ByArea      []AreaRow    `json:"byArea"`
 	UnmetDemand []Unmet      `json:"unmetDemand"`
-	Suppression string       `json:"suppression"`
+	// SafetyScreens are the referrals stopped at intake as needing clinical
+	// care first or out of remit, by practice and by referrer role (issue
+	// 11): where staff need help with the remit, apart from capacity.
+	SafetyScreens SafetyScreens `json:"safetyScreens"`
+	Suppression   string        `json:"suppression"`
+}
+
+// SafetyScreens breaks the safety screens' stops down by who referred.
+type SafetyScreens struct {
+	ByPractice     []SafetyRow `json:"byPractice"`
+	ByReferrerRole []SafetyRow `json:"byReferrerRole"`
+}
+
+// SafetyRow is one practice's (ODS code) or one referrer role's stops.
+type SafetyRow struct {
+	Practice         string `json:"practice,omitempty"`
+	ReferrerRole     string `json:"referrerRole,omitempty"`
+	ClinicalRedirect Count  `json:"clinicalRedirect"`
+	OutOfRemit       Count  `json:"outOfRemit"`
+}
+
+// safetyRows sums the safety screens' counters kept by keep, by the part
+// of the counter by names (practice or role), into rows sorted by it, each
+// column suppressed as a group.
+func safetyRows(stats map[adapter.StatKey]int64, keep func(adapter.StatKey) bool, byPractice bool) []SafetyRow {
+	rows := map[string]*SafetyRow{}
+	for k, n := range stats {
+		kind, sub, _ := strings.Cut(k.Metric, ":")
+		if kind != adapter.MClinicalRedirect && kind != adapter.MOutOfRemit || !keep(k) {
+			continue
+		}
+		source, practice := adapter.SplitSafetyMetric(sub)
+		id := source
+		if byPractice {
+			id = practice
+		}
+		r := rows[id]
+		if r == nil {
+			r = &SafetyRow{}
+			if byPractice {
+				r.Practice = id
+			} else {
+				r.ReferrerRole = id
+			}
+			rows[id] = r
+		}
+		if kind == adapter.MClinicalRedirect {
+			r.ClinicalRedirect.N += n
+		} else {
+			r.OutOfRemit.N += n
+		}
+	}
+	out := make([]SafetyRow, 0, len(rows))
+	for _, id := range sortedKeys(rows) {
+		out = append(out, *rows[id])
+	}
+	var crit, remit []*Count
+	for i := range out {
+		crit, remit = append(crit, &out[i].ClinicalRedirect), append(remit, &out[i].OutOfRemit)
+	}
+	suppress(crit...)
+	suppress(remit...)
+	return out
 }
 
 // Count is a number shown in a report: a small count is suppressed.

@@ -1,6 +1,7 @@
 package report
 
 import (
+	"slices"
 	"testing"
 
 	"github.com/social-prescribing/referral-adapter/adapter"
@@ -83,5 +84,38 @@ func TestAccumulateKnownScenario(t *testing.T) {
 	}
 	if f.TimeToFirstContact.Median != "<=24" || f.TimeToFirstContact.N.N != 9 {
 		t.Errorf("time to contact %+v", f.TimeToFirstContact)
+	}
+}
+
+// Safety screens by practice and role: counted from the kind:source:practice
+// counters (older plain counters as unknown), within the area filter, each
+// column suppressed as a group; the area's totals count them all.
+func TestSafetyRows(t *testing.T) {
+	k := func(m, area string) adapter.StatKey { return adapter.StatKey{Metric: m, Area: area, Need: "debt"} }
+	stats := map[adapter.StatKey]int64{
+		k(adapter.SafetyMetric(adapter.MClinicalRedirect, adapter.SourceCareNavigator, "A81001"), "LS6"): 7,
+		k(adapter.SafetyMetric(adapter.MOutOfRemit, adapter.SourceCareNavigator, "A81001"), "LS6"):       6,
+		k(adapter.SafetyMetric(adapter.MOutOfRemit, adapter.SourceGP, "B82002"), "LS6"):                  2,
+		k(adapter.SafetyMetric(adapter.MClinicalRedirect, adapter.SourceGP, "B82002"), "LS7"):            9, // another area
+		k(adapter.MClinicalRedirect, "LS6"):                                                              5, // written before sources were recorded
+		k(adapter.MRedirected, "LS6"):                                                                    40,
+	}
+	inLS6 := func(k adapter.StatKey) bool { return k.Area == "LS6" }
+	got := safetyRows(stats, inLS6, true)
+	want := []SafetyRow{
+		{Practice: "A81001", ClinicalRedirect: Count{N: 7}, OutOfRemit: Count{N: 6, Suppressed: true}},
+		{Practice: "B82002", OutOfRemit: Count{N: 2, Suppressed: true}},
+		{Practice: "unknown", ClinicalRedirect: Count{N: 5}},
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("by practice\n got %+v\nwant %+v", got, want)
+	}
+	roles := safetyRows(stats, inLS6, false)
+	if len(roles) != 3 || roles[0].ReferrerRole != "care-navigator" || roles[1].ReferrerRole != "gp" || roles[2].ReferrerRole != "unknown" {
+		t.Errorf("by role %+v", roles)
+	}
+	f, hist := accumulate(stats, inLS6)
+	if f = finish(f, hist); f.ClinicalRedirect.N != 12 || f.OutOfRemit.N != 8 || f.RedirectedCapacity.N != 40 {
+		t.Errorf("area totals %+v", f)
 	}
 }

@@ -59,6 +59,9 @@ func (a *app) jobList() []jobs.Job {
 		// Consent (issue 4).
 		{Name: "consent-hold-expiry", Schedule: "17 * * * *",
 			Description: "cancel referrals that waited for consent longer than CONSENT_HOLD_MAX_AGE", Run: a.intake.ExpireConsentHolds},
+		// Clinician sign-off (issue 11).
+		{Name: "sign-off-hold-expiry", Schedule: "23 * * * *",
+			Description: "cancel referrals that waited for clinician sign-off longer than SIGNOFF_HOLD_MAX_AGE", Run: a.intake.ExpireSignOffHolds},
 		{Name: "retention-purge", Schedule: "30 2 * * *", Timeout: 30 * time.Minute,
 			Description: "remove personal data of referrals closed longer than RETENTION_PERIOD", Run: a.retain},
 		{Name: "daily-snapshot", Schedule: "55 23 * * *",

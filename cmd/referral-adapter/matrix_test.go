@@ -71,9 +71,15 @@ func TestCrossTenantReadsAre404(t *testing.T) {
 	}
 }
 
-// callerToken mints the role's token; a commissioner covers area LS6.
+// callerToken mints the role's token; a commissioner covers area LS6; the
+// practice's caller is a GP, so that a clinician's sign-off (issue 11), the
+// one route that also asks for a clinical job title, is reached too.
 func callerToken(t *testing.T, role auth.Role) string {
-	tok, err := auth.Mint(testSecret, auth.MintOptions{Role: role, Org: callers[role], Areas: []string{"LS6"}})
+	o := auth.MintOptions{Role: role, Org: callers[role], Areas: []string{"LS6"}}
+	if role == auth.RolePractice {
+		o.Title = "GP"
+	}
+	tok, err := auth.Mint(testSecret, o)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -49,15 +49,16 @@ func TestHealthAndReadiness(t *testing.T) {
 
 func TestConfigReportsEveryProblemAtOnce(t *testing.T) {
 	_, _, err := loadConfig(context.Background(), envconfig.MapLookuper(map[string]string{
-		"MAX_BODY_BYTES":  "10",
-		"REDIS_URL":       "http://nope",
-		"REDIS_NAMESPACE": "a:b",
-		"LOG_LEVEL":       "loud",
+		"MAX_BODY_BYTES":       "10",
+		"REDIS_URL":            "http://nope",
+		"REDIS_NAMESPACE":      "a:b",
+		"LOG_LEVEL":            "loud",
+		"SIGNOFF_HOLD_MAX_AGE": "10m",
 	}))
 	if err == nil {
 		t.Fatal("bad configuration accepted")
 	}
-	for _, want := range []string{"AUTH_JWKS_FILE", "MAX_BODY_BYTES", "REDIS_URL", "REDIS_NAMESPACE", "LOG_LEVEL"} {
+	for _, want := range []string{"AUTH_JWKS_FILE", "MAX_BODY_BYTES", "REDIS_URL", "REDIS_NAMESPACE", "LOG_LEVEL", "SIGNOFF_HOLD_MAX_AGE"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error does not mention %s:\n%v", want, err)
 		}
@@ -110,7 +111,7 @@ func TestJobsCommand(t *testing.T) {
 	if err := realMain(context.Background(), []string{"jobs", "list"}, &out, &errOut); err != nil {
 		t.Fatal(err)
 	}
-	for _, job := range []string{"lease-sweep", "provider-deadline", "waitlist-promotion", "retention-purge", "daily-snapshot"} {
+	for _, job := range []string{"lease-sweep", "provider-deadline", "waitlist-promotion", "retention-purge", "daily-snapshot", "consent-hold-expiry", "sign-off-hold-expiry"} {
 		if !strings.Contains(out.String(), job) {
 			t.Errorf("jobs list lacks %s:\n%s", job, out.String())
 		}

@@ -139,3 +139,94 @@ func TestPracticeFeedbackReport(t *testing.T) {
 		t.Errorf("bad date = %d", r.status)
 	}
 }
+
+// Safety screens by practice and by referrer role (issue 11): a seeded
+// scenario of referrals stopped at intake, from a care navigator and a GP
+// of one practice and a receptionist of another, with the usual
+// suppression; capacity redirects are counted apart.
+func TestSafetyScreensByPracticeAndRole(t *testing.T) {
+	h := newHarness(t, nil)
+	navigator := staff(t, practice, "cn@A81001", "Care navigator")
+	gp := staff(t, practice, "dr.a@A81001", "GP")
+	receptionist := staff(t, otherPractice, "rc@B82002", "Receptionist")
+	n := 0
+	send := func(token, file string, times int) {
+		t.Helper()
+		for range times {
+			n++
+			// No requester: the referrer is the token's person (the
+			// fixture names A81001, another agency to B82002).
+			body := withJSON(t, fixture(t, file), map[string]any{"requester": nil,
+				"identifier": []any{map[string]any{"system": referralSys, "value": fmt.Sprintf("S-%d", n)}}})
+			if r := h.do("POST", "/fhir/ServiceRequest", token, body); r.status != 201 || !strings.Contains(r.header.Get("X-Task-Status"), "rejected") {
+				t.Fatalf("referral %d = %d %s", n, r.status, r.header.Get("X-Task-Status"))
+			}
+		}
+	}
+	send(navigator, "servicerequest-crisis.json", 6)
+	send(navigator, "servicerequest-out-of-remit.json", 5)
+	send(gp, "servicerequest-out-of-remit.json", 5)
+	send(receptionist, "servicerequest-crisis.json", 1)
+
+	r := h.do("GET", "/api/v1/reports/capacity", h.token(auth.RoleAdmin, "U00001"), nil)
+	if r.status != 200 {
+		t.Fatalf("= %d %s", r.status, r.body)
+	}
+	var rep struct {
+		SafetyScreens struct {
+			ByPractice     []map[string]any `json:"byPractice"`
+			ByReferrerRole []map[string]any `json:"byReferrerRole"`
+		} `json:"safetyScreens"`
+	}
+	if err := json.Unmarshal(r.body, &rep); err != nil {
+		t.Fatal(err)
+	}
+	row := func(rows []map[string]any, key, id string) string {
+		for _, r := range rows {
+			if r[key] == id {
+				return fmt.Sprint(r["clinicalRedirect"], "/", r["outOfRemit"])
+			}
+		}
+		return "absent"
+	}
+	// By practice: the other practice's single crisis referral is "<5", so
+	// A81001's 6 is hidden too (it could be worked out from the total).
+	for id, want := range map[string]string{practice: "suppressed/10", otherPractice: "<5/0"} {
+		if got := row(rep.SafetyScreens.ByPractice, "practice", id); got != want {
+			t.Errorf("practice %s: %s, want %s (%v)", id, got, want, rep.SafetyScreens.ByPractice)
+		}
+	}
+	for id, want := range map[string]string{"care-navigator": "7/5", "gp": "0/5"} {
+		if got := row(rep.SafetyScreens.ByReferrerRole, "referrerRole", id); got != want {
+			t.Errorf("role %s: %s, want %s (%v)", id, got, want, rep.SafetyScreens.ByReferrerRole)
+		}
+	}
+	csv := h.do("GET", "/api/v1/reports/capacity", h.token(auth.RoleAdmin, "U00001"), nil, "Accept", "text/csv")
+	for _, want := range []string{",safety_practice," + practice + ",out_of_remit,10", ",safety_referrer_role,care-navigator,clinical_redirect,7",
+		",safety_practice," + otherPractice + ",clinical_redirect,<5"} {
+		if !strings.Contains(string(csv.body), want) {
+			t.Errorf("CSV lacks %q:\n%s", want, csv.body)
+		}
+	}
+
+	// The practice sees its own, by role; the other practice only its own.
+	pr := h.do("GET", "/api/v1/reports/practice", gp, nil).json(t)
+	if pr["clinicalRedirects"] != 6.0 || pr["outOfRemit"] != 10.0 {
+		t.Errorf("practice totals %v / %v", pr["clinicalRedirects"], pr["outOfRemit"])
+	}
+	byRole := map[string]string{}
+	for _, r := range pr["safetyScreensByReferrerRole"].([]any) {
+		m := r.(map[string]any)
+		byRole[m["referrerRole"].(string)] = fmt.Sprint(m["clinicalRedirect"], "/", m["outOfRemit"])
+	}
+	if byRole["care-navigator"] != "6/5" || byRole["gp"] != "0/5" || len(byRole) != 2 {
+		t.Errorf("practice report by role %v", byRole)
+	}
+	other := h.do("GET", "/api/v1/reports/practice", receptionist, nil).json(t)
+	if rows := other["safetyScreensByReferrerRole"].([]any); len(rows) != 1 || fmt.Sprint(rows[0]) != "map[clinicalRedirect:<5 outOfRemit:0 referrerRole:care-navigator]" {
+		t.Errorf("other practice's report %v", rows)
+	}
+	if strings.Contains(string(r.body), "9000000009") {
+		t.Error("report holds an NHS number")
+	}
+}

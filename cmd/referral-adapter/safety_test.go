@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"net/http"
 	"strings"
 	"testing"
 
@@ -139,5 +140,56 @@ func TestSafetyStatusReachesPracticeWhateverTheConsent(t *testing.T) {
 	task := h.do("GET", "/fhir/Task/"+id, gp, nil).json(t)
 	if task["status"] != "rejected" || !strings.Contains(fmtJSON(task), "clinical-redirect") || task["statusReason"] == nil {
 		t.Errorf("practice sees %v", task)
+	}
+}
+
+// Every risk code the safety screens declare (mappings/30-safety.yaml), in
+// a deployment that requires consent and sign-off and from a care
+// navigator with no consent given: the referral is answered at once with
+// its rejected Task, the screen's kind and pathway in the POST response,
+// and is in no queue, waitlist or lease, nor held for consent or sign-off.
+func TestEverySafetyCodeRejectedAtOnce(t *testing.T) {
+	h := newHarness(t, map[string]string{"CONSENT_REQUIRED": "true", "SIGNOFF_REQUIRED": "true"})
+	navigator := staff(t, practice, "cn@A81001", "Care navigator")
+	gp := staff(t, practice, "dr.a@A81001", "GP")
+	kinds := map[string]int{}
+	n := 0
+	for _, screen := range h.app.mappings.Screens {
+		for _, code := range screen.Codes {
+			n++
+			kinds[string(screen.Kind)]++
+			t.Run(string(screen.Kind)+"/"+code.Code, func(t *testing.T) {
+				body := withJSON(t, fixture(t, "servicerequest-debt.json"), map[string]any{
+					"identifier": []any{map[string]any{"system": referralSys, "value": "SAFETY-" + code.Code}},
+					"reasonCode": []any{map[string]any{"coding": []any{map[string]any{"system": code.System, "code": code.Code}}}},
+				})
+				r := h.do("POST", "/fhir/ServiceRequest", navigator, body, "Prefer", "return=OperationOutcome")
+				if r.status != http.StatusCreated {
+					t.Fatalf("= %d %s", r.status, r.body)
+				}
+				id := strings.TrimPrefix(r.header.Get("Location"), "/fhir/ServiceRequest/")
+				if hdr := r.header.Get("X-Task-Status"); hdr != "rejected; reason="+string(screen.Kind)+"; task=Task/"+id {
+					t.Errorf("X-Task-Status = %q", hdr)
+				}
+				if is := issue(t, r); is["severity"] != "information" || !strings.Contains(string(r.body), `"severity":"warning"`) ||
+					!strings.Contains(string(r.body), "rejected ("+string(screen.Kind)+")") || !strings.Contains(string(r.body), screen.Pathway[:40]) {
+					t.Errorf("POST response does not warn with kind and pathway: %s", r.body)
+				}
+				if _, v := readTask(t, h, gp, id); v.Status != "rejected" || v.BusinessStatus != string(screen.Kind) || v.Reason != screen.Pathway {
+					t.Errorf("Task %+v", v)
+				}
+				inNoQueue(t, h, id)
+				for _, holds := range []string{"cholds", "soholds"} {
+					for _, k := range mustKeys(t, h, holds) {
+						if _, err := h.app.store.Client().ZScore(t.Context(), k, id).Result(); err == nil {
+							t.Errorf("a safety-stopped referral is held in %s", k)
+						}
+					}
+				}
+			})
+		}
+	}
+	if n < 9 || kinds["clinical-redirect"] == 0 || kinds["out-of-remit"] == 0 {
+		t.Fatalf("screens declare %d codes (%v): the default mappings were not loaded", n, kinds)
 	}
 }

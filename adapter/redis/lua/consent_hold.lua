@@ -1,5 +1,5 @@
--- consent_hold.lua: write consent moves (issue 4) decided in Go, all or
--- none, if no Task changed since it was read (compare-and-set on each
+-- consent_hold.lua: write consent moves (issue 4) and clinician sign-off
+-- moves (issue 11) decided in Go, all or none, if no Task changed since it was read (compare-and-set on each
 -- Task's version). scripts.go prepends capacity.lua for cap_place and
 -- cap_release.
 --
@@ -11,7 +11,7 @@
 --                           "hist": "<key>", "entry": "<json>"}]}
 --
 -- Each move sets and clears the Task's fields, leaves or joins the sorted
--- sets named (queue, leases, waitlist, the consent holds), places a
+-- sets named (queue, leases, waitlist, the consent and sign-off holds), places a
 -- released referral by capacity when given steps (cap_place, which also
 -- queues it), gives back the capacity slot of a cancelled one and frees its
 -- entry in the duplicate-check index, and appends its history entry.

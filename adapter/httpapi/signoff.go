@@ -1,0 +1,44 @@
+package httpapi
+
+import (
+	"context"
+	"net/http"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/social-prescribing/referral-adapter/adapter"
+	"github.com/social-prescribing/referral-adapter/adapter/intake"
+)
+
+// signOff: POST /api/v1/referrals/{id}/sign-off (no body) → 200 with the
+// Task, released to its queue or now waiting for consent. The sign-off is
+// also its own audit record (kind sign-off), beside the request's.
+func (s *Server) signOff(c *gin.Context) {
+	p := principalOf(c)
+	t, err := s.Intake.SignOff(c.Request.Context(), intake.Caller{Practice: p.Org, Title: p.Title, Subject: p.Subject}, c.Param("id"))
+	if err != nil {
+		s.writeError(c, err)
+		return
+	}
+	if s.Audit != nil {
+		detail := "signed off by a clinician (" + string(adapter.SourceOf(p.Title, "", p.Org)) + "): " + string(t.Status)
+		if t.BusinessStatus.Code != "" {
+			detail += " (" + t.BusinessStatus.Code + ")"
+		}
+		rec := adapter.AuditRecord{Time: s.now(), Subject: p.Subject, Role: string(p.Role), Org: p.Org, Kind: "sign-off",
+			Action: adapter.AuditUpdate, Entity: "Task/" + t.ID, Outcome: http.StatusOK, RequestID: requestID(c), Detail: detail}
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(c.Request.Context()), 2*time.Second)
+		defer cancel()
+		if err := s.Audit.Audit(ctx, rec); err != nil {
+			auditFailures.Inc()
+			s.log.ErrorContext(ctx, "audit record not written", "request_id", rec.RequestID, "error", err.Error())
+		}
+	}
+	body, err := s.renderTask(c.Request.Context(), t, p)
+	if err != nil {
+		s.writeError(c, err)
+		return
+	}
+	s.writeFHIR(c, http.StatusOK, body)
+}
