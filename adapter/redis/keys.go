@@ -53,7 +53,8 @@ func (k keys) fence(job string) string { return k.p + "fence:" + job }
 func (k keys) capacity(service string) string { return k.p + "cap:" + service }
 
 // Sorted set of Task ids on a service's waitlist, scored by the unix ms at
-// which each joined.
+// which each joined (one more than the last when several join in the same
+// millisecond, so the order is arrival order).
 func (k keys) waitlist(service string) string { return k.p + "wl:" + service }
 
 // Stream of every capacity change: service, fields set, who and when.

@@ -87,7 +87,14 @@ end
 
 -- cap_waitlist puts the Task on the service's waitlist and says where.
 local function cap_waitlist(cfg, t, st, res)
-  redis.call('ZADD', st.wl, 'NX', cfg.now, t.id)
+  if not redis.call('ZSCORE', st.wl, t.id) then
+    -- Join strictly after the last to join, so referrals waitlisted in the
+    -- same millisecond keep their arrival order (scores never tie).
+    local score = tonumber(cfg.now)
+    local last = redis.call('ZREVRANGE', st.wl, 0, 0, 'WITHSCORES')
+    if last[2] and tonumber(last[2]) >= score then score = tonumber(last[2]) + 1 end
+    redis.call('ZADD', st.wl, score, t.id)
+  end
   res.pos = redis.call('ZRANK', st.wl, t.id) + 1
   res.out, res.bs = 'waitlisted', 'waitlisted'
   local weekly = cap_read(st.cap).weekly
