@@ -96,7 +96,28 @@ var Policy = map[Action]Rule{
 	SubscriptionRead:        {Roles: []Role{RolePractice}, Resource: "Subscription", Perm: 'r'},
 	SubscriptionDelete:      {Roles: []Role{RolePractice}, Resource: "Subscription", Perm: 'd'},
 	NotificationDeadLetters: {Roles: []Role{RoleAdmin}, Resource: "Subscription", Perm: 's'},
+
+	// Dialogue and safeguarding (issue 9): the referring practice and
+	// whoever holds the referral, nobody else (which referral: the
+	// dialogue package, cross-tenant 404). Admins see the audit trail,
+	// never message content; commissioners only anonymous counts.
+	CommunicationCreate: {Roles: []Role{RolePractice, RoleLinkWorker, RoleProvider}, Resource: "Communication", Perm: 'c'},
+	CommunicationRead:   {Roles: []Role{RolePractice, RoleLinkWorker, RoleProvider}, Resource: "Communication", Perm: 'r'},
+	CommunicationSearch: {Roles: []Role{RolePractice, RoleLinkWorker, RoleProvider}, Resource: "Communication", Perm: 's'},
+	FlagCreate:          {Roles: []Role{RoleLinkWorker, RoleProvider}, Resource: "Flag", Perm: 'c'},
+	FlagRead:            {Roles: []Role{RolePractice, RoleLinkWorker, RoleProvider}, Resource: "Flag", Perm: 'r'},
+	FlagSearch:          {Roles: []Role{RolePractice, RoleLinkWorker, RoleProvider}, Resource: "Flag", Perm: 's'},
 }
+
+// Dialogue and safeguarding actions (issue 9).
+const (
+	CommunicationCreate Action = "Communication.create"
+	CommunicationRead   Action = "Communication.read"
+	CommunicationSearch Action = "Communication.search"
+	FlagCreate          Action = "Flag.create"
+	FlagRead            Action = "Flag.read"
+	FlagSearch          Action = "Flag.search"
+)
 
 // Report actions (issue 8).
 const (

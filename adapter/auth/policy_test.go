@@ -41,6 +41,12 @@ var matrix = map[auth.Action]string{
 	auth.SubscriptionRead:        "P",
 	auth.SubscriptionDelete:      "P",
 	auth.NotificationDeadLetters: "A",
+	auth.CommunicationCreate:     "PLV",
+	auth.CommunicationRead:       "PLV",
+	auth.CommunicationSearch:     "PLV",
+	auth.FlagCreate:              "LV",
+	auth.FlagRead:                "PLV",
+	auth.FlagSearch:              "PLV",
 }
 
 var letter = map[auth.Role]string{

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"regexp"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -236,11 +237,14 @@ func hasIssueAt(errs []*adapter.Error, prefix string) bool {
 	return false
 }
 
+// fhirID is the FHIR id datatype.
+var fhirID = regexp.MustCompile(`^[A-Za-z0-9\-.]{1,64}$`)
+
 // idOf returns the id of a relative literal reference "Type/{id}" of the
 // given type, or "".
 func idOf(kind, ref string) string {
 	id, ok := strings.CutPrefix(ref, kind+"/")
-	if !ok || id == "" || strings.ContainsAny(id, "/?#") {
+	if !ok || !fhirID.MatchString(id) {
 		return ""
 	}
 	return id

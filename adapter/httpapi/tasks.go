@@ -58,7 +58,33 @@ func (s *Server) renderTask(ctx context.Context, t *adapter.Task, p *auth.Princi
 		}
 		slices.Sort(view.Outputs)
 	}
+	if s.Dialogue != nil {
+		// Safeguarding alerts are shown whatever the outcome-sharing
+		// consent says (issue 9): who raised one and when, never what.
+		flags, err := s.Dialogue.Alerts(ctx, t)
+		if err != nil {
+			return nil, err
+		}
+		for _, f := range flags {
+			view.Alerts = append(view.Alerts, fhir.TaskNote{Time: f.Raised, Text: "Safeguarding concern raised by " + s.orgName(f.AuthorOrg) +
+				" on " + f.Raised.UTC().Format("2 January 2006 15:04 UTC") + ": read " + f.Reference() + " and act on it now"})
+		}
+	}
 	return s.render.Task(t, view)
+}
+
+// orgName names an organisation of the directory by its ODS code (the
+// network, a provider), or says its code.
+func (s *Server) orgName(ods string) string {
+	if n := s.Mappings.Network; n.ODS == ods && n.Name != "" {
+		return n.Name
+	}
+	for _, svc := range s.Mappings.Services() {
+		if svc.ProvidedBy.ODS == ods && svc.ProvidedBy.Name != "" {
+			return svc.ProvidedBy.Name
+		}
+	}
+	return "organisation " + ods
 }
 
 // describe says in plain words where a referral stands, for Task.statusReason
