@@ -438,4 +438,3 @@ func (e *ehr) events() []string {
 	}
 	return out
 }
-
