@@ -80,6 +80,7 @@ var Policy = map[Action]Rule{
 	LeaseRenew:      {Roles: []Role{RoleLinkWorker, RoleProvider}, Resource: "Task", Perm: 'u'},
 	TaskTransition:  {Roles: []Role{RolePractice, RoleLinkWorker, RoleProvider, RoleAdmin}, Resource: "Task", Perm: 'u'},
 	ReferOn:         {Roles: []Role{RoleLinkWorker, RoleAdmin}, Resource: "Task", Perm: 'u'},
+	Handover:        {Roles: []Role{RoleLinkWorker, RoleProvider}, Resource: "Task", Perm: 'u'},
 	OutcomeCreate:   {Roles: []Role{RoleLinkWorker, RoleProvider}, Resource: "Task", Perm: 'u'},
 	ObservationRead: {Roles: []Role{RolePractice, RoleLinkWorker, RoleProvider, RoleAdmin}, Resource: "Observation", Perm: 'r'},
 	ProcedureRead:   {Roles: []Role{RolePractice, RoleLinkWorker, RoleProvider, RoleAdmin}, Resource: "Procedure", Perm: 'r'},
@@ -133,6 +134,7 @@ const (
 	LeaseRenew      Action = "Referral.lease"
 	TaskTransition  Action = "Task.transition"
 	ReferOn         Action = "Referral.referOn"
+	Handover        Action = "Referral.handover"
 	OutcomeCreate   Action = "Referral.outcome"
 	ObservationRead Action = "Observation.read"
 	ProcedureRead   Action = "Procedure.read"

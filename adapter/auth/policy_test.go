@@ -30,6 +30,7 @@ var matrix = map[auth.Action]string{
 	auth.LeaseRenew:              "LV",
 	auth.TaskTransition:          "PLVA",
 	auth.ReferOn:                 "LA",
+	auth.Handover:                "LV",
 	auth.OutcomeCreate:           "LV",
 	auth.ObservationRead:         "PLVA",
 	auth.ProcedureRead:           "PLVA",

@@ -175,6 +175,7 @@ func (s *Server) routes() {
 		s.route(api, "GET", "/api/v1/queues/:queue", auth.QueueRead, s.listQueue)
 		s.route(api, "POST", "/api/v1/referrals/:id/lease", auth.LeaseRenew, s.renewLease)
 		s.route(api, "POST", "/api/v1/referrals/:id/transition", auth.TaskTransition, s.jsonBody(), s.transition)
+		s.route(api, "POST", "/api/v1/referrals/:id/handover", auth.Handover, s.handover)
 		s.route(api, "POST", "/api/v1/referrals/:id/refer-on", auth.ReferOn, s.jsonBody(), s.referOn)
 		s.route(api, "POST", "/api/v1/referrals/:id/outcomes", auth.OutcomeCreate, s.jsonBody(), s.recordOutcome)
 		s.route(a, "GET", "/fhir/Observation/:id", auth.ObservationRead, s.readOutcome("Observation"))

@@ -32,7 +32,7 @@ for i, idx in ipairs({KEYS[8], KEYS[9]}) do
   redis.call('DEL', idx)
 end
 if ARGV[2] ~= '' then redis.call('HDEL', KEYS[6], ARGV[2]) end
-redis.call('HDEL', key, 'pat', 'req', 'rsn', 'clm', 'clmn', 'rte', 'prac')
+redis.call('HDEL', key, 'pat', 'req', 'rsn', 'clm', 'clmn', 'clmt', 'lclm', 'rte', 'prac')
 redis.call('HSET', key, 'purged', ARGV[4])
 redis.call('ZREM', KEYS[7], ARGV[5])
 return 1`)

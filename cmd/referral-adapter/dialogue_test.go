@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/social-prescribing/referral-adapter/adapter/auth"
 )
@@ -437,4 +438,105 @@ func (e *ehr) events() []string {
 		}
 	}
 	return out
+}
+
+// contactNote is the Task's named contact note as the GP sees it.
+func contactNote(t *testing.T, h *harness, gp, id string) (text, at string, task map[string]any) {
+	t.Helper()
+	r := h.do("GET", "/fhir/Task/"+id, gp, nil)
+	if r.status != 200 {
+		t.Fatalf("GP reads the Task: %d", r.status)
+	}
+	if _, err := h.app.parser.Parse(r.body, "Task"); err != nil {
+		t.Fatalf("Task is not valid FHIR: %v", err)
+	}
+	task = r.json(t)
+	notes, _ := task["note"].([]any)
+	for _, n := range notes {
+		n := n.(map[string]any)
+		if s, _ := n["text"].(string); strings.HasPrefix(s, "Named contact: ") {
+			at, _ = n["time"].(string)
+			return s, at, task
+		}
+	}
+	return "", "", task
+}
+
+// The acknowledgement and the named contact: the practice sees at once
+// that its referral was received, by which service, and what happens
+// next; once claimed, who handles it (name, role, work contact routes);
+// and when the case passes to someone else, after a lapsed lease or an
+// explicit handover, the new contact and when it was handed over.
+func TestNamedContactHandoverAndAcknowledgement(t *testing.T) {
+	h := newHarness(t, map[string]string{"LEASE_DURATION": "1s"})
+	gp := h.token(auth.RolePractice, practice)
+	worker := func(subject, name string) string {
+		tok, err := auth.Mint(testSecret, auth.MintOptions{Role: auth.RoleLinkWorker, Org: "U00001", Subject: subject, Name: name,
+			Title: "Social prescribing link worker"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tok
+	}
+	sam, priya := worker("lw-sam", "Sam Okafor"), worker("lw-priya", "Priya Shah")
+	id := idOf(t, post(t, h, "/fhir/ServiceRequest", gp, fixture(t, "servicerequest-general.json"), http.StatusCreated))
+
+	text, _, task := contactNote(t, h, gp, id)
+	owner, _ := task["owner"].(map[string]any)
+	reason, _ := task["statusReason"].(map[string]any)
+	restriction, _ := task["restriction"].(map[string]any)
+	if text != "" || task["status"] != "requested" || owner["reference"] != "HealthcareService/riverside-link-workers" ||
+		owner["display"] != "Riverside Social Prescribing Link Workers" || reason["text"] != "Routed to Riverside Social Prescribing Link Workers" ||
+		restriction["period"] == nil {
+		t.Fatalf("acknowledgement before a claim: %v", task)
+	}
+
+	if r := h.api("POST", "/api/v1/queues/riverside-link-workers/claim", sam, ""); r.status != 200 {
+		t.Fatalf("Sam's claim = %d", r.status)
+	}
+	text, samSince, _ := contactNote(t, h, gp, id)
+	want := "Named contact: Sam Okafor (Social prescribing link worker), Riverside Social Prescribing Link Workers, 0113 496 0000, riverside.sp@example.nhs.uk"
+	if text != want || samSince == "" {
+		t.Fatalf("after Sam's claim: %q at %q", text, samSince)
+	}
+
+	// Sam's lease lapses; Priya claims it: a handover, timestamped.
+	time.Sleep(1100 * time.Millisecond)
+	if r := h.api("POST", "/api/v1/queues/riverside-link-workers/claim", priya, ""); r.status != 200 || !strings.Contains(string(r.body), id) {
+		t.Fatalf("Priya's claim = %d %s", r.status, r.body)
+	}
+	text, priyaSince, _ := contactNote(t, h, gp, id)
+	if !strings.HasPrefix(text, "Named contact: Priya Shah (Social prescribing link worker), Riverside") || !strings.Contains(text, ". Handed over to them on ") ||
+		priyaSince <= samSince {
+		t.Fatalf("after the lapsed lease: %q at %q (Sam's at %q)", text, priyaSince, samSince)
+	}
+	if r := h.api("POST", "/api/v1/referrals/"+id+"/transition", priya, `{"status":"accepted"}`); r.status != 200 {
+		t.Fatalf("accept = %d %s", r.status, r.body)
+	}
+
+	// An explicit handover back to Sam.
+	for name, c := range map[string]struct {
+		tok  string
+		want int
+	}{"the practice": {gp, 403}, "an unrelated provider": {h.token(auth.RoleProvider, "X1V03"), 404}, "the contact herself": {priya, 409}} {
+		if r := h.api("POST", "/api/v1/referrals/"+id+"/handover", c.tok, ""); r.status != c.want {
+			t.Errorf("handover by %s = %d, want %d: %s", name, r.status, c.want, r.body)
+		}
+	}
+	r := h.api("POST", "/api/v1/referrals/"+id+"/handover", sam, "")
+	if r.status != 200 || r.json(t)["id"] != id {
+		t.Fatalf("handover to Sam = %d %s", r.status, r.body)
+	}
+	text, since, task := contactNote(t, h, gp, id)
+	if !strings.HasPrefix(text, "Named contact: Sam Okafor (Social prescribing link worker)") || !strings.Contains(text, "Handed over to them on ") ||
+		since < priyaSince || task["status"] != "accepted" {
+		t.Errorf("after the handover: %q at %q, status %v", text, since, task["status"])
+	}
+	// Sam, now the contact, moves the referral on; Priya no longer can claim to be it.
+	if r := h.api("POST", "/api/v1/referrals/"+id+"/transition", sam, `{"status":"in-progress"}`); r.status != 200 {
+		t.Errorf("the new contact moves the referral: %d %s", r.status, r.body)
+	}
+	if logs := h.logs.String(); strings.Contains(logs, "Sam Okafor") || strings.Contains(logs, "Priya Shah") {
+		t.Error("logs carry workers' names")
+	}
 }
