@@ -58,6 +58,13 @@ func (s *Service) RaiseFlag(ctx context.Context, p *auth.Principal, body []byte)
 		Action: adapter.AuditExecute, Kind: adapter.AuditKindSafeguarding, Entity: fl.Reference(),
 		Detail: fmt.Sprintf("disclosed to practice %s without regard to the outcome-sharing consent; raised by %s %s on Task/%s; lawful basis: %s",
 			t.Practice, p.Role, p.Org, t.ID, adapter.LawfulBasisSafeguarding)})
+	if s.stats != nil {
+		inc := adapter.StatInc{Day: adapter.StatsDay(now, s.loc), Practice: t.Practice, N: 1,
+			Key: adapter.StatKey{Metric: adapter.MSafeguarding, Service: t.Owner, Area: t.Area, Need: t.Need}}
+		if err := s.stats.Count(context.WithoutCancel(ctx), []adapter.StatInc{inc}); err != nil {
+			s.log.WarnContext(ctx, "safeguarding concern not counted", "error", err.Error())
+		}
+	}
 	return &fl, stored, nil
 }
 

@@ -32,6 +32,12 @@ type Disclosure interface {
 	Permits(ctx context.Context, t *adapter.Task, o *adapter.OutcomeRecord) bool
 }
 
+// Counter keeps the report counters (adapter/report): a safeguarding
+// concern is counted, anonymously, and that is all reports ever see of it.
+type Counter interface {
+	Count(ctx context.Context, incs []adapter.StatInc) error
+}
+
 // Auditor records safeguarding disclosures.
 type Auditor interface {
 	Audit(ctx context.Context, recs ...adapter.AuditRecord) error
@@ -44,6 +50,8 @@ type Service struct {
 	parser *fhir.Parser
 	disc   Disclosure // nil: the patient's approval alone decides (CONSENT_REQUIRED=false)
 	audit  Auditor    // nil: safeguarding disclosures are not recorded (tests of other things)
+	stats  Counter    // nil: not counted
+	loc    *time.Location
 	log    *slog.Logger
 	now    func() time.Time
 	newID  func() string
@@ -54,8 +62,15 @@ func New(s Store, m *mapping.Mappings, p *fhir.Parser, disc Disclosure, audit Au
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Service{store: s, m: m, parser: p, disc: disc, audit: audit, log: log, now: time.Now, newID: uuid.NewString}
+	loc, err := time.LoadLocation("Europe/London")
+	if err != nil {
+		loc = time.UTC
+	}
+	return &Service{store: s, m: m, parser: p, disc: disc, audit: audit, log: log, now: time.Now, newID: uuid.NewString, loc: loc}
 }
+
+// WithStats counts safeguarding concerns for the reports.
+func (s *Service) WithStats(c Counter) *Service { s.stats = c; return s }
 
 // SetClock replaces the clock (tests).
 func (s *Service) SetClock(now func() time.Time) { s.now = now }

@@ -84,7 +84,7 @@ func build(ctx context.Context, cfg *Config, m *mapping.Mappings, log *slog.Logg
 		Reports:       report.New(store, store, m),
 		Subscriptions: notify.NewSubscriptions(cfg.Notify, parser, store),
 		Disclosure:    disc,
-		Dialogue:      dialogue.New(store, m, parser, disc, store, log),
+		Dialogue:      dialogue.New(store, m, parser, disc, store, log).WithStats(store),
 	})
 	notifier := notify.New(cfg.Notify, notify.Deps{Store: store, Render: render, Log: log, BaseURL: cfg.HTTP.BaseURL})
 	return &app{handler: srv.Handler(), store: store, parser: parser, routes: srv.Routes(), close: closeStore,
