@@ -23,11 +23,11 @@ type dialogueCase struct {
 
 func newDialogueCase(t *testing.T, env map[string]string, consents ...[]byte) *dialogueCase {
 	t.Helper()
-	if env == nil {
-		env = map[string]string{}
+	own := map[string]string{"CONSENT_REQUIRED": "true"} // a copy: env may be shared (allowHTTP)
+	for k, v := range env {
+		own[k] = v
 	}
-	env["CONSENT_REQUIRED"] = "true"
-	h := newHarness(t, env)
+	h := newHarness(t, own)
 	d := &dialogueCase{h: h, gp: h.token(auth.RolePractice, practice), admin: h.token(auth.RoleAdmin, "ADMIN"),
 		otherGP: h.token(auth.RolePractice, otherPractice), stranger: h.token(auth.RoleProvider, "X1V03")}
 	lw, err := auth.Mint(testSecret, auth.MintOptions{Role: auth.RoleLinkWorker, Org: "U00001", Subject: "lw-sam",
