@@ -41,7 +41,7 @@ func (t *Task) PauseForConsent(now time.Time) HistoryEntry {
 	h := HistoryEntry{At: now, By: adapterActor, From: string(t.Status), To: string(TaskOnHold),
 		BusinessStatus: BSAwaitingConsent, Reason: ReasonConsentWithdraw}
 	t.hold(ReasonConsentWithdraw, now)
-	t.Claimant, t.ClaimantName, t.LeaseUntil = "", "", time.Time{}
+	t.Claimant, t.ClaimantName, t.ClaimantTitle, t.LeaseUntil = "", "", "", time.Time{}
 	t.Version++
 	return h
 }

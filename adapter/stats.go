@@ -29,6 +29,9 @@ const (
 	MTimeToContact    = "ttfc"   // + ":" + bucket
 	MTimeToSupport    = "ttss"   // + ":" + bucket
 	MSource           = "source" // + ":" + referral source
+	// MSafeguarding counts safeguarding concerns raised (issue 9): the only
+	// way a safeguarding Flag appears in a report, as an anonymous count.
+	MSafeguarding = "safeguarding-concern"
 )
 
 // SafetyMetric is the counter of a referral a safety screen stopped (kind

@@ -62,6 +62,21 @@ func (s TaskStatus) CanTransitionTo(t TaskStatus) bool {
 	return slices.Contains(s.NextStatuses(), t)
 }
 
+// TakeOver makes the worker (subject, name, title) the referral's named
+// contact at now, recording a handover when someone else was the named
+// contact before. It changes nothing when they already are.
+func (t *Task) TakeOver(subject, name, title string, now time.Time) (changed bool) {
+	t.Claimant, t.ClaimantName, t.ClaimantTitle = subject, name, title
+	if t.LastClaimant == subject {
+		return false
+	}
+	if t.LastClaimant != "" {
+		t.HandedOver = now
+	}
+	t.ContactSince, t.LastClaimant = now, subject
+	return true
+}
+
 // Task is the adapter's record of a FHIR Task that tracks one referral at
 // one destination service.
 type Task struct {
@@ -93,6 +108,16 @@ type Task struct {
 	Claimant     string
 	ClaimantName string
 	LeaseUntil   time.Time
+	// The named contact (issue 9): ClaimantTitle is the claimant's role
+	// (job title); ContactSince when the current named contact took the
+	// referral; HandedOver when it was handed over to them from an earlier
+	// named contact (zero for the first); LastClaimant the token subject of
+	// the latest named contact, kept when a lease lapses so that a
+	// different worker's claim is recorded as a handover.
+	ClaimantTitle string
+	ContactSince  time.Time
+	HandedOver    time.Time
+	LastClaimant  string
 	// Source is who referred (GP, nurse, care navigator...).
 	Source ReferralSource
 	// Consent hold (issue 4): while the referral waits for the patient's

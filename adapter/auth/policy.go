@@ -80,6 +80,7 @@ var Policy = map[Action]Rule{
 	LeaseRenew:      {Roles: []Role{RoleLinkWorker, RoleProvider}, Resource: "Task", Perm: 'u'},
 	TaskTransition:  {Roles: []Role{RolePractice, RoleLinkWorker, RoleProvider, RoleAdmin}, Resource: "Task", Perm: 'u'},
 	ReferOn:         {Roles: []Role{RoleLinkWorker, RoleAdmin}, Resource: "Task", Perm: 'u'},
+	Handover:        {Roles: []Role{RoleLinkWorker, RoleProvider}, Resource: "Task", Perm: 'u'},
 	OutcomeCreate:   {Roles: []Role{RoleLinkWorker, RoleProvider}, Resource: "Task", Perm: 'u'},
 	ObservationRead: {Roles: []Role{RolePractice, RoleLinkWorker, RoleProvider, RoleAdmin}, Resource: "Observation", Perm: 'r'},
 	ProcedureRead:   {Roles: []Role{RolePractice, RoleLinkWorker, RoleProvider, RoleAdmin}, Resource: "Procedure", Perm: 'r'},
@@ -102,7 +103,28 @@ var Policy = map[Action]Rule{
 	SubscriptionRead:        {Roles: []Role{RolePractice}, Resource: "Subscription", Perm: 'r'},
 	SubscriptionDelete:      {Roles: []Role{RolePractice}, Resource: "Subscription", Perm: 'd'},
 	NotificationDeadLetters: {Roles: []Role{RoleAdmin}, Resource: "Subscription", Perm: 's'},
+
+	// Dialogue and safeguarding (issue 9): the referring practice and
+	// whoever holds the referral, nobody else (which referral: the
+	// dialogue package, cross-tenant 404). Admins see the audit trail,
+	// never message content; commissioners only anonymous counts.
+	CommunicationCreate: {Roles: []Role{RolePractice, RoleLinkWorker, RoleProvider}, Resource: "Communication", Perm: 'c'},
+	CommunicationRead:   {Roles: []Role{RolePractice, RoleLinkWorker, RoleProvider}, Resource: "Communication", Perm: 'r'},
+	CommunicationSearch: {Roles: []Role{RolePractice, RoleLinkWorker, RoleProvider}, Resource: "Communication", Perm: 's'},
+	FlagCreate:          {Roles: []Role{RoleLinkWorker, RoleProvider}, Resource: "Flag", Perm: 'c'},
+	FlagRead:            {Roles: []Role{RolePractice, RoleLinkWorker, RoleProvider}, Resource: "Flag", Perm: 'r'},
+	FlagSearch:          {Roles: []Role{RolePractice, RoleLinkWorker, RoleProvider}, Resource: "Flag", Perm: 's'},
 }
+
+// Dialogue and safeguarding actions (issue 9).
+const (
+	CommunicationCreate Action = "Communication.create"
+	CommunicationRead   Action = "Communication.read"
+	CommunicationSearch Action = "Communication.search"
+	FlagCreate          Action = "Flag.create"
+	FlagRead            Action = "Flag.read"
+	FlagSearch          Action = "Flag.search"
+)
 
 // Report actions (issue 8).
 const (
@@ -119,6 +141,7 @@ const (
 	LeaseRenew      Action = "Referral.lease"
 	TaskTransition  Action = "Task.transition"
 	ReferOn         Action = "Referral.referOn"
+	Handover        Action = "Referral.handover"
 	OutcomeCreate   Action = "Referral.outcome"
 	ObservationRead Action = "Observation.read"
 	ProcedureRead   Action = "Procedure.read"

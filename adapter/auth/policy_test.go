@@ -31,6 +31,7 @@ var matrix = map[auth.Action]string{
 	auth.LeaseRenew:              "LV",
 	auth.TaskTransition:          "PLVA",
 	auth.ReferOn:                 "LA",
+	auth.Handover:                "LV",
 	auth.OutcomeCreate:           "LV",
 	auth.ObservationRead:         "PLVA",
 	auth.ProcedureRead:           "PLVA",
@@ -44,6 +45,12 @@ var matrix = map[auth.Action]string{
 	auth.SubscriptionRead:        "P",
 	auth.SubscriptionDelete:      "P",
 	auth.NotificationDeadLetters: "A",
+	auth.CommunicationCreate:     "PLV",
+	auth.CommunicationRead:       "PLV",
+	auth.CommunicationSearch:     "PLV",
+	auth.FlagCreate:              "LV",
+	auth.FlagRead:                "PLV",
+	auth.FlagSearch:              "PLV",
 }
 
 var letter = map[auth.Role]string{

@@ -7,7 +7,8 @@ import (
 )
 
 // OutcomeMeta is what disclosing one outcome of a referral (an
-// Observation, Procedure or Goal) to the referring practice depends on.
+// Observation, Procedure or Goal), or a link worker's or provider's message
+// (a Communication), to the referring practice depends on.
 type OutcomeMeta struct {
 	Approved       bool   // the patient approved sharing it with the GP
 	Patient        string // the referral's patient reference
@@ -26,7 +27,11 @@ type OutcomeMeta struct {
 // TREAT), sensitive categories only when explicitly permitted.
 func Disclose(o OutcomeMeta, consents []Consent, practice RequestActor, now time.Time) (bool, Decision) {
 	if !o.Approved {
-		return false, Decision{Reason: "the patient did not approve sharing this outcome"}
+		what := "outcome"
+		if o.ResourceType == adapter.KindCommunication { // a message of the referral dialogue (issue 9)
+			what = "message"
+		}
+		return false, Decision{Reason: "the patient did not approve sharing this " + what}
 	}
 	d := Decide(consents, DisclosureRequest(o, practice), now)
 	return d.Permit, d

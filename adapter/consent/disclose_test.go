@@ -384,3 +384,25 @@ func dumpProvision(b *strings.Builder, p *Provision, path string, indent int) {
 		dumpProvision(b, &p.Provisions[i], fmt.Sprintf("%s.provision[%d]", path, i), indent+2)
 	}
 }
+
+// A holder's message to the GP (issue 9) is decided as an outcome is:
+// approval first, then consent; the reason names a message.
+func TestDiscloseMessage(t *testing.T) {
+	broad := []Consent{active("c1", day(2026, 1, 1), &Provision{Type: Permit})}
+	m := OutcomeMeta{Approved: false, Patient: patient, ResourceType: adapter.KindCommunication, Reference: "Communication/m1"}
+	gpActor := RequestActor{Role: prcp, Reference: gp}
+	if ok, d := Disclose(m, broad, gpActor, now); ok || d.Reason != "the patient did not approve sharing this message" {
+		t.Errorf("unapproved message: %v %+v", ok, d)
+	}
+	m.Approved = true
+	if ok, _ := Disclose(m, broad, gpActor, now); !ok {
+		t.Error("approved message under a broad consent")
+	}
+	if ok, _ := Disclose(m, nil, gpActor, now); ok {
+		t.Error("approved message without any consent")
+	}
+	m.SecurityLabels = codings(labelSDV)
+	if ok, d := Disclose(m, broad, gpActor, now); ok || !strings.Contains(d.Reason, "domestic abuse") {
+		t.Errorf("sensitive message: %v %+v", ok, d)
+	}
+}

@@ -2,6 +2,7 @@ package fhir
 
 import (
 	"strconv"
+	"time"
 
 	dtpb "github.com/google/fhir/go/proto/google/fhir/proto/r4/core/datatypes_go_proto"
 	taskpb "github.com/google/fhir/go/proto/google/fhir/proto/r4/core/resources/task_go_proto"
@@ -21,6 +22,18 @@ type TaskView struct {
 	Outputs   []string // references to the outcomes the reader may see
 	Redacted  bool     // some outcomes were withheld from this reader
 	Contact   string   // name of the link worker or provider handling it
+	// ContactSince is when the named contact took the referral (the
+	// note's time); zero when not known.
+	ContactSince time.Time
+	// Alerts are the safeguarding concerns raised on the referral (issue
+	// 9): each a Task.note, and the Task carries the safeguarding tag.
+	Alerts []TaskNote
+}
+
+// TaskNote is one Task.note: plain words and when they were written.
+type TaskNote struct {
+	Text string
+	Time time.Time
 }
 
 // Task renders a domain Task as a FHIR R4 Task.
@@ -63,7 +76,17 @@ func taskProto(t *adapter.Task, v TaskView) *taskpb.Task {
 		})
 	}
 	if v.Contact != "" {
-		out.Note = append(out.Note, &dtpb.Annotation{Text: &dtpb.Markdown{Value: v.Contact}})
+		out.Note = append(out.Note, &dtpb.Annotation{Text: &dtpb.Markdown{Value: v.Contact}, Time: dateTimeOf(v.ContactSince)})
+	}
+	for _, a := range v.Alerts {
+		out.Note = append(out.Note, &dtpb.Annotation{Text: &dtpb.Markdown{Value: a.Text}, Time: dateTimeOf(a.Time)})
+	}
+	if len(v.Alerts) > 0 {
+		if out.Meta.Tag == nil {
+			out.Meta.Tag = []*dtpb.Coding{}
+		}
+		out.Meta.Tag = append(out.Meta.Tag, coding(adapter.Coding{System: CodingSafeguarding.System, Code: CodingSafeguarding.Code,
+			Display: "Safeguarding concern raised"}))
 	}
 	if v.Redacted {
 		out.Meta.Security = append(out.Meta.Security, coding(adapter.Coding{System: SystemObservationValue, Code: CodeRedacted, Display: "redacted"}))

@@ -21,6 +21,7 @@ type Queue interface {
 	Claim(ctx context.Context, c queue.Caller, service string) (*queue.Claimed, error)
 	Renew(ctx context.Context, c queue.Caller, id string) (*queue.Claimed, error)
 	Transition(ctx context.Context, c queue.Caller, id string, tr adapter.Transition) (*adapter.Task, error)
+	Handover(ctx context.Context, c queue.Caller, id string) (*adapter.Task, error)
 	ReferOn(ctx context.Context, c queue.Caller, id, service, reason string) (*adapter.Task, *adapter.Task, error)
 	Waiting(ctx context.Context, c queue.Caller, service string, limit int64) (waiting, claimed []*adapter.Task, err error)
 	RecordOutcome(ctx context.Context, os queue.OutcomeStore, c queue.Caller, taskID string, o adapter.OutcomeRecord,
@@ -29,7 +30,7 @@ type Queue interface {
 
 func callerOf(c *gin.Context) queue.Caller {
 	p := principalOf(c)
-	return queue.Caller{Actor: adapter.Actor{Subject: p.Subject, Role: string(p.Role), Org: p.Org}, Name: p.Name}
+	return queue.Caller{Actor: adapter.Actor{Subject: p.Subject, Role: string(p.Role), Org: p.Org}, Name: p.Name, Title: p.Title}
 }
 
 // decodeJSON reads the adapter's own JSON strictly: unknown fields and
@@ -109,6 +110,22 @@ func (s *Server) renewLease(c *gin.Context) {
 		return
 	}
 	c.JSON(http.StatusOK, gin.H{"task": "Task/" + res.Task.ID, "leaseExpires": res.LeaseExpires.UTC().Format(time.RFC3339Nano)})
+}
+
+// handover: POST /api/v1/referrals/{id}/handover: the caller becomes the
+// referral's named contact (issue 9); answers the Task.
+func (s *Server) handover(c *gin.Context) {
+	t, err := s.Queue.Handover(c.Request.Context(), callerOf(c), c.Param("id"))
+	if err != nil {
+		s.writeError(c, err)
+		return
+	}
+	body, err := s.renderTask(c.Request.Context(), t, principalOf(c))
+	if err != nil {
+		s.writeError(c, err)
+		return
+	}
+	s.writeFHIR(c, http.StatusOK, body)
 }
 
 // transitionBody is POST /api/v1/referrals/{id}/transition.

@@ -88,6 +88,9 @@ type Deps struct {
 	// Subscriptions manages EHR notification Subscriptions; nil disables
 	// the Subscription and dead-letter routes.
 	Subscriptions Subscriptions
+	// Dialogue is the messages and safeguarding Flags on a referral
+	// (issue 9); nil disables their routes.
+	Dialogue Dialogue
 }
 
 // Server is the HTTP API.
@@ -177,11 +180,22 @@ func (s *Server) routes() {
 		s.route(api, "GET", "/api/v1/queues/:queue", auth.QueueRead, s.listQueue)
 		s.route(api, "POST", "/api/v1/referrals/:id/lease", auth.LeaseRenew, s.renewLease)
 		s.route(api, "POST", "/api/v1/referrals/:id/transition", auth.TaskTransition, s.jsonBody(), s.transition)
+		s.route(api, "POST", "/api/v1/referrals/:id/handover", auth.Handover, s.handover)
 		s.route(api, "POST", "/api/v1/referrals/:id/refer-on", auth.ReferOn, s.jsonBody(), s.referOn)
 		s.route(api, "POST", "/api/v1/referrals/:id/outcomes", auth.OutcomeCreate, s.jsonBody(), s.recordOutcome)
 		s.route(a, "GET", "/fhir/Observation/:id", auth.ObservationRead, s.readOutcome("Observation"))
 		s.route(a, "GET", "/fhir/Procedure/:id", auth.ProcedureRead, s.readOutcome("Procedure"))
 		s.route(a, "GET", "/fhir/Goal/:id", auth.GoalRead, s.readOutcome("Goal"))
+	}
+
+	// Dialogue and safeguarding (issue 9): Communication and Flag.
+	if s.Dialogue != nil {
+		s.route(a, "POST", "/fhir/Communication", auth.CommunicationCreate, s.fhirJSONBody(), s.createCommunication)
+		s.route(a, "GET", "/fhir/Communication/:id", auth.CommunicationRead, s.readCommunication)
+		s.route(a, "GET", "/fhir/Communication", auth.CommunicationSearch, s.searchCommunication)
+		s.route(a, "POST", "/fhir/Flag", auth.FlagCreate, s.fhirJSONBody(), s.createFlag)
+		s.route(a, "GET", "/fhir/Flag/:id", auth.FlagRead, s.readFlag)
+		s.route(a, "GET", "/fhir/Flag", auth.FlagSearch, s.searchFlag)
 	}
 
 	// Reports (issue 8): aggregates only, small counts suppressed.

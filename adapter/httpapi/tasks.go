@@ -40,6 +40,9 @@ func (s *Server) renderTask(ctx context.Context, t *adapter.Task, p *auth.Princi
 	if svc, ok := s.Mappings.Service(t.Owner); ok {
 		view.OwnerName = svc.Name
 		view.Contact = namedContact(t, svc)
+		if view.Contact != "" {
+			view.ContactSince = t.ContactSince
+		}
 	}
 	if t.StatusReason == "" {
 		t.StatusReason = s.describe(t)
@@ -58,7 +61,33 @@ func (s *Server) renderTask(ctx context.Context, t *adapter.Task, p *auth.Princi
 		}
 		slices.Sort(view.Outputs)
 	}
+	if s.Dialogue != nil {
+		// Safeguarding alerts are shown whatever the outcome-sharing
+		// consent says (issue 9): who raised one and when, never what.
+		flags, err := s.Dialogue.Alerts(ctx, t)
+		if err != nil {
+			return nil, err
+		}
+		for _, f := range flags {
+			view.Alerts = append(view.Alerts, fhir.TaskNote{Time: f.Raised, Text: "Safeguarding concern raised by " + s.orgName(f.AuthorOrg) +
+				" on " + f.Raised.UTC().Format("2 January 2006 15:04 UTC") + ": read " + f.Reference() + " and act on it now"})
+		}
+	}
 	return s.render.Task(t, view)
+}
+
+// orgName names an organisation of the directory by its ODS code (the
+// network, a provider), or says its code.
+func (s *Server) orgName(ods string) string {
+	if n := s.Mappings.Network; n.ODS == ods && n.Name != "" {
+		return n.Name
+	}
+	for _, svc := range s.Mappings.Services() {
+		if svc.ProvidedBy.ODS == ods && svc.ProvidedBy.Name != "" {
+			return svc.ProvidedBy.Name
+		}
+	}
+	return "organisation " + ods
 }
 
 // describe says in plain words where a referral stands, for Task.statusReason
@@ -236,19 +265,26 @@ func newBundleID() string { return uuid.NewString() }
 func weakETag(v int) string { return `W/"` + strconv.Itoa(v) + `"` }
 
 // namedContact tells the referrer who is handling the referral and how to
-// reach them (issue 9): the link worker or provider who took it, and the
-// service's work contact route. Nothing about the patient.
+// reach them (issue 9): the link worker or provider who took it, their
+// role, the service and its work contact routes (phone, email), and when
+// it was handed over to them from an earlier named contact. The note's time
+// is when they took it. Nothing about the patient.
 func namedContact(t *adapter.Task, svc *adapter.Service) string {
 	if t.ClaimantName == "" || t.Status == adapter.TaskRequested && t.LeaseUntil.IsZero() {
 		return ""
 	}
-	route := svc.Contact.Phone
-	if route == "" {
-		route = svc.Contact.Email
+	msg := "Named contact: " + t.ClaimantName
+	if t.ClaimantTitle != "" {
+		msg += " (" + t.ClaimantTitle + ")"
 	}
-	msg := "Named contact: " + t.ClaimantName + ", " + svc.Name
-	if route != "" {
-		msg += ", " + route
+	msg += ", " + svc.Name
+	for _, route := range []string{svc.Contact.Phone, svc.Contact.Email} {
+		if route != "" {
+			msg += ", " + route
+		}
+	}
+	if !t.HandedOver.IsZero() {
+		msg += ". Handed over to them on " + t.HandedOver.UTC().Format("2 January 2006 15:04 UTC")
 	}
 	return msg
 }

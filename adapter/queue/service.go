@@ -32,7 +32,7 @@ func (c *Config) Validate() []error {
 // Store is what the queue needs from the store.
 type Store interface {
 	Task(ctx context.Context, id string) (*adapter.Task, error)
-	Claim(ctx context.Context, service, claimant, name string, now, until time.Time) (*adapter.Task, error)
+	Claim(ctx context.Context, service, claimant, name, title string, now, until time.Time) (*adapter.Task, error)
 	Renew(ctx context.Context, t *adapter.Task, claimant string, now, until time.Time) (bool, error)
 	SweepLeases(ctx context.Context, services []string, now time.Time) (int, error)
 	UpdateTask(ctx context.Context, id string, fn func(*adapter.Task) (adapter.TaskChange, error)) (*adapter.Task, error)
@@ -103,7 +103,8 @@ func New(s Store, m *mapping.Mappings, cfg Config, staleAfter time.Duration, opt
 // Caller is who is acting, from the token.
 type Caller struct {
 	adapter.Actor
-	Name string // display name of the person, for the named contact
+	Name  string // display name of the person, for the named contact
+	Title string // their role (job title), for the named contact
 }
 
 func (c Caller) admin() bool { return c.Role == "admin" }
@@ -140,7 +141,7 @@ func (s *Service) Claim(ctx context.Context, c Caller, service string) (*Claimed
 	}
 	now := s.now()
 	until := now.Add(s.cfg.Lease)
-	t, err := s.store.Claim(ctx, service, c.Subject, c.Name, now, until)
+	t, err := s.store.Claim(ctx, service, c.Subject, c.Name, c.Title, now, until)
 	if err != nil || t == nil {
 		return nil, err
 	}
@@ -209,7 +210,7 @@ func (s *Service) Transition(ctx context.Context, c Caller, id string, tr adapte
 		if t.Status != adapter.TaskRequested {
 			t.LeaseUntil = time.Time{}
 			if t.Claimant == "" && c.Role != "practice" {
-				t.Claimant, t.ClaimantName = c.Subject, c.Name
+				t.TakeOver(c.Subject, c.Name, c.Title, now)
 			}
 		}
 		return adapter.TaskChange{History: h}, nil
@@ -323,3 +324,40 @@ func clip(s string) string {
 
 // SetClock replaces the clock (tests, and operators replaying a deadline).
 func (s *Service) SetClock(now func() time.Time) { s.now = now }
+
+// Handover makes the caller the named contact of a referral its
+// organisation holds (issue 9): an explicit handover between workers of
+// the service, e.g. when a link worker is away or leaves. It is
+// timestamped on the Task (the named contact note says so) and recorded in
+// the Task history; a live lease passes to the caller.
+func (s *Service) Handover(ctx context.Context, c Caller, id string) (*adapter.Task, error) {
+	if c.Role != "link-worker" && c.Role != "provider" {
+		return nil, adapter.Errorf(adapter.EFORBIDDEN, "a referral is handed over between link workers or providers")
+	}
+	if _, err := s.visible(ctx, c, id); err != nil {
+		return nil, err
+	}
+	t, err := s.store.UpdateTask(ctx, id, func(t *adapter.Task) (adapter.TaskChange, error) {
+		now := s.now()
+		switch {
+		case t.Status.Terminal():
+			return adapter.TaskChange{}, adapter.Errorf(adapter.ECONFLICT, "this referral has ended (%s): there is nothing to hand over", t.Status)
+		case t.ConsentHeld():
+			return adapter.TaskChange{}, adapter.Errorf(adapter.ECONFLICT, "this referral waits for the patient's consent")
+		case t.Status == adapter.TaskRequested && !t.LeaseUntil.After(now):
+			return adapter.TaskChange{}, adapter.Errorf(adapter.ECONFLICT, "nobody holds this referral yet: claim it from the queue")
+		}
+		if !t.TakeOver(c.Subject, c.Name, c.Title, now) {
+			return adapter.TaskChange{}, adapter.Errorf(adapter.ECONFLICT, "you are already the named contact of this referral")
+		}
+		t.Version++
+		t.LastModified = now
+		return adapter.TaskChange{History: adapter.HistoryEntry{At: now, By: c.Actor, From: string(t.Status), To: string(t.Status),
+			BusinessStatus: t.BusinessStatus.Code, Reason: "handed over to a new named contact"}}, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	s.publish(ctx, t)
+	return t, nil
+}

@@ -268,7 +268,8 @@ func (s *Store) consentMove(m adapter.ConsentMove, routing bool) consentMoveJSON
 func consentCleared(t *adapter.Task) []string {
 	out := []string{}
 	for f, v := range map[string]string{fHeldSince: msString(t.HeldSince), fHeldFrom: string(t.HeldFrom), fHeldBS: t.HeldBS,
-		fSignOff: msString(t.SignOffSince), fClaimant: t.Claimant, fClaimNm: t.ClaimantName, fLease: msString(t.LeaseUntil), fReason: t.StatusReason} {
+		fSignOff: msString(t.SignOffSince), fClaimant: t.Claimant, fClaimNm: t.ClaimantName, fClaimTitle: t.ClaimantTitle,
+		fLease: msString(t.LeaseUntil), fReason: t.StatusReason} {
 		if v == "" {
 			out = append(out, f)
 		}

@@ -158,7 +158,7 @@ func placeAndClaim(t *testing.T, s *Store) *adapter.Task {
 	t.Helper()
 	sub := place(t, s, testRouting(t0), "t1", svc("a"), svc("lw"))
 	sub.Task.Patient = testPatient
-	if _, err := s.Claim(context.Background(), "a", "lw1", "Sam", t0, t0.Add(time.Hour)); err != nil {
+	if _, err := s.Claim(context.Background(), "a", "lw1", "Sam", "Link worker", t0, t0.Add(time.Hour)); err != nil {
 		t.Fatal(err)
 	}
 	got, _ := s.Task(context.Background(), "t1")

@@ -148,3 +148,21 @@ func (k keys) deliveryDue() string { return k.p + "ndue" }
 
 // List of dead letters (JSON, newest first), trimmed to maxDeadLetters.
 func (k keys) deadLetters() string { return k.p + "ndead" }
+
+// --- Dialogue and safeguarding (issue 9) ---
+
+// Message hash: json (the Communication), ref, task, prac, dir, org, role,
+// by, ok, irt, at, meta (see dialogue.go).
+func (k keys) message(id string) string { return k.p + "msg:" + id }
+
+// Sorted set of a referral's message ids scored by when each was stored
+// (unix ms): the thread, oldest first.
+func (k keys) thread(referral string) string { return k.p + "thread:" + referral }
+
+// Safeguarding Flag hash: json (the Flag), ref, task, prac, org, role, by,
+// at (see dialogue.go).
+func (k keys) flag(id string) string { return k.p + "flag:" + id }
+
+// Sorted set of a referral's safeguarding Flag ids scored by when each was
+// raised (unix ms).
+func (k keys) referralFlags(referral string) string { return k.p + "srflags:" + referral }

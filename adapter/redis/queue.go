@@ -19,9 +19,12 @@ const maxUpdateAttempts = 8
 // Claim gives claimant the next referral of a service's queue under a lease
 // until the given time; nil when the queue is empty. Expired leases of the
 // queue go back first.
-func (s *Store) Claim(ctx context.Context, service, claimant, name string, now, until time.Time) (*adapter.Task, error) {
+//
+// The claimant (name and title) becomes the named contact; a claim by
+// someone other than the previous named contact is a handover, timestamped.
+func (s *Store) Claim(ctx context.Context, service, claimant, name, title string, now, until time.Time) (*adapter.Task, error) {
 	res, err := claimScript.Run(ctx, s.c, []string{s.k.queue(service), s.k.leases(service)},
-		now.UnixMilli(), until.UnixMilli(), claimant, name, s.k.task(""), s.k.taskIndex()).Result()
+		now.UnixMilli(), until.UnixMilli(), claimant, name, s.k.task(""), s.k.taskIndex(), title).Result()
 	if errors.Is(err, goredis.Nil) {
 		return nil, nil
 	}
@@ -146,7 +149,7 @@ func (s *Store) writeChange(ctx context.Context, before, after *adapter.Task, ch
 // clearedFields are the fields an update emptied (HSET cannot write "").
 func clearedFields(t *adapter.Task) []string {
 	out := []string{}
-	for f, v := range map[string]string{fClaimant: t.Claimant, fClaimNm: t.ClaimantName, fLease: msString(t.LeaseUntil),
+	for f, v := range map[string]string{fClaimant: t.Claimant, fClaimNm: t.ClaimantName, fClaimTitle: t.ClaimantTitle, fLease: msString(t.LeaseUntil),
 		fReason: t.StatusReason, fPartOf: t.PartOf} {
 		if v == "" {
 			out = append(out, f)

@@ -13,7 +13,8 @@ import (
 
 // purgeScript removes a closed referral's personal data, if the Task is
 // still ended and unchanged since it was chosen: the ServiceRequest, the
-// history, the outcomes, the idempotency entry, and every personal field
+// history, the outcomes, the messages and safeguarding Flags (issue 9), the
+// idempotency entry, and every personal field
 // of the Task. What stays is an anonymous stub (status, owner, need, area,
 // dates) so the Task id still answers, and the report counters, which hold
 // no personal data.
@@ -25,8 +26,13 @@ redis.call('DEL', KEYS[2], KEYS[3], KEYS[5])
 local outs = redis.call('SMEMBERS', KEYS[4])
 for _, id in ipairs(outs) do redis.call('DEL', ARGV[3] .. id) end
 redis.call('DEL', KEYS[4])
+for i, idx in ipairs({KEYS[8], KEYS[9]}) do
+  local prefix = (i == 1) and ARGV[6] or ARGV[7]
+  for _, id in ipairs(redis.call('ZRANGE', idx, 0, -1)) do redis.call('DEL', prefix .. id) end
+  redis.call('DEL', idx)
+end
 if ARGV[2] ~= '' then redis.call('HDEL', KEYS[6], ARGV[2]) end
-redis.call('HDEL', key, 'pat', 'req', 'rsn', 'clm', 'clmn', 'rte', 'prac')
+redis.call('HDEL', key, 'pat', 'req', 'rsn', 'clm', 'clmn', 'clmt', 'lclm', 'rte', 'prac')
 redis.call('HSET', key, 'purged', ARGV[4])
 redis.call('ZREM', KEYS[7], ARGV[5])
 return 1`)
@@ -70,13 +76,13 @@ func (s *Store) purge(ctx context.Context, t *adapter.Task, now time.Time) (bool
 			idem = idemField(t.Practice, adapter.KindServiceRequest, id.Get("system").String()+"|"+id.Get("value").String())
 		}
 	}
-	srKey := s.k.serviceRequest("~none~")
-	if t.ID == t.ReferralID {
-		srKey = s.k.serviceRequest(t.ReferralID)
+	srKey, thread, flags := s.k.serviceRequest("~none~"), s.k.thread("~none~"), s.k.referralFlags("~none~")
+	if t.ID == t.ReferralID { // the dialogue is the referral's: it goes with the referral's own Task
+		srKey, thread, flags = s.k.serviceRequest(t.ReferralID), s.k.thread(t.ReferralID), s.k.referralFlags(t.ReferralID)
 	}
 	n, err := purgeScript.Run(ctx, s.c, []string{s.k.task(t.ID), srKey, s.k.history(t.ID), s.k.taskOutcomes(t.ID),
-		s.k.referralTasks(t.ReferralID), s.k.idempotency(), s.k.taskIndex()},
-		msString(t.LastModified), idem, s.k.outcome(""), now.UnixMilli(), t.ID).Int()
+		s.k.referralTasks(t.ReferralID), s.k.idempotency(), s.k.taskIndex(), thread, flags},
+		msString(t.LastModified), idem, s.k.outcome(""), now.UnixMilli(), t.ID, s.k.message(""), s.k.flag("")).Int()
 	if err != nil {
 		return false, s.fail(err)
 	}

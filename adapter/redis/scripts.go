@@ -77,3 +77,10 @@ var (
 	consentHoldLua    string
 	consentHoldScript = withCapacity(consentHoldLua)
 )
+
+// Dialogue and safeguarding scripts (issue 9).
+var (
+	//go:embed lua/dialogue_save.lua
+	dialogueSaveLua    string
+	dialogueSaveScript = goredis.NewScript(dialogueSaveLua)
+)

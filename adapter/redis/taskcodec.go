@@ -36,6 +36,11 @@ const (
 	fPrevBS   = "pbs"  // business status before the claim, restored if the lease expires
 	fScore    = "qs"   // queue score at claim time, to return to the same place
 	fSource   = "src"  // referral source (adapter.ReferralSource)
+	// Named contact (issue 9).
+	fClaimTitle   = "clmt" // the claimant's role (job title)
+	fContactSince = "ncs"  // when the named contact took the referral, unix ms
+	fHandedOver   = "hov"  // when it was handed over to them, unix ms; absent for the first
+	fLastClaimant = "lclm" // token subject of the latest named contact (kept when a lease lapses)
 	// Consent (issue 4).
 	fHeldSince = "hsn" // when the referral began waiting for consent, unix ms; absent when not held for consent
 	fHeldFrom  = "hfr" // status it returns to when consent arrives
@@ -78,6 +83,10 @@ func taskFields(t *adapter.Task) []string {
 	add(fClaimant, t.Claimant)
 	add(fClaimNm, t.ClaimantName)
 	add(fLease, msString(t.LeaseUntil))
+	add(fClaimTitle, t.ClaimantTitle)
+	add(fContactSince, msString(t.ContactSince))
+	add(fHandedOver, msString(t.HandedOver))
+	add(fLastClaimant, t.LastClaimant)
 	add(fSource, string(t.Source))
 	add(fHeldSince, msString(t.HeldSince))
 	add(fHeldFrom, string(t.HeldFrom))
@@ -106,8 +115,10 @@ func taskFromHash(id string, h map[string]string) *adapter.Task {
 		Version: v, FirstContactDue: msTime(h[fDue]),
 		Reserved: h[fReserved], Route: decodeRoute(h[fRoute]),
 		Claimant: h[fClaimant], ClaimantName: h[fClaimNm], LeaseUntil: msTime(h[fLease]),
-		Source: adapter.ReferralSource(h[fSource]),
-		Area:   h[fArea], Need: h[fNeed], Contacted: msTime(h[fContacted]), Supported: msTime(h[fSupported]),
+		ClaimantTitle: h[fClaimTitle], ContactSince: msTime(h[fContactSince]), HandedOver: msTime(h[fHandedOver]),
+		LastClaimant: h[fLastClaimant],
+		Source:       adapter.ReferralSource(h[fSource]),
+		Area:         h[fArea], Need: h[fNeed], Contacted: msTime(h[fContacted]), Supported: msTime(h[fSupported]),
 		// Consent (issue 4).
 		HeldSince: msTime(h[fHeldSince]), HeldFrom: adapter.TaskStatus(h[fHeldFrom]), HeldBS: h[fHeldBS],
 		SignOffSince: msTime(h[fSignOff]),

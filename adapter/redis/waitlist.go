@@ -139,7 +139,7 @@ func (s *Store) RerouteTasks(ctx context.Context, service string, r *adapter.Rou
 	for _, id := range ids {
 		pipe.ZRem(ctx, s.k.leases(service), id)
 		pipe.ZAddNX(ctx, s.k.queue(service), goredis.Z{Score: 0, Member: id})
-		pipe.HDel(ctx, s.k.task(id), fClaimant, fClaimNm, fLease)
+		pipe.HDel(ctx, s.k.task(id), fClaimant, fClaimNm, fClaimTitle, fLease)
 	}
 	if _, err := pipe.Exec(ctx); err != nil {
 		return nil, s.fail(err)

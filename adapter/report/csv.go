@@ -47,7 +47,7 @@ func figureRows(row func(scope, id, measure, value string), scope, id string, f 
 		{"received", f.Received}, {"placed", f.Placed}, {"waitlisted", f.Waitlisted},
 		{"redirected_for_capacity", f.RedirectedCapacity}, {"declined_by_patient", f.DeclinedByPatient},
 		{"returned_to_clinician", f.ReturnedToClinician}, {"clinical_redirect", f.ClinicalRedirect},
-		{"out_of_remit", f.OutOfRemit}, {"sla_breaches", f.SLABreaches},
+		{"out_of_remit", f.OutOfRemit}, {"sla_breaches", f.SLABreaches}, {"safeguarding_concerns", f.SafeguardingConcerns},
 		{"funnel_referred", f.Funnel.Referred}, {"funnel_contacted", f.Funnel.Contacted}, {"funnel_engaged", f.Funnel.Engaged},
 		{"funnel_support_started", f.Funnel.SupportStarted}, {"funnel_completed", f.Funnel.Completed},
 	} {

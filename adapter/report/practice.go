@@ -20,6 +20,7 @@ type PracticeReport struct {
 	ClinicalRedirects  Count            `json:"clinicalRedirects"`
 	OutOfRemit         Count            `json:"outOfRemit"`
 	Returned           Count            `json:"returnedToClinician"`
+	Safeguarding       Count            `json:"safeguardingConcerns"` // anonymous count (issue 9)
 	TimeToFirstContact Wait             `json:"timeToFirstContactHours"`
 	Sources            map[string]Count `json:"referralsBySource"`
 	// SafetyByRole is the safety screens' stops of the practice's
@@ -56,6 +57,8 @@ func (s *Service) Practice(ctx context.Context, practice string, days []string) 
 			r.OutOfRemit.N += n
 		case adapter.MReturned:
 			r.Returned.N += n
+		case adapter.MSafeguarding:
+			r.Safeguarding.N += n
 		case adapter.MTimeToContact:
 			hist[bucketIndex(sub)] += n
 		case adapter.MSource:
@@ -73,6 +76,7 @@ func (s *Service) Practice(ctx context.Context, practice string, days []string) 
 	suppress(&r.Referred)
 	suppress(&r.Contacted, &r.SupportStarted, &r.Completed, &r.DeclinedByPatient)
 	suppress(&r.ClinicalRedirects, &r.OutOfRemit, &r.Returned)
+	suppress(&r.Safeguarding)
 	suppress(&r.TimeToFirstContact.N)
 	suppressGroup(r.Sources)
 	return r, nil

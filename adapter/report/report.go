@@ -20,9 +20,12 @@ type Figures struct {
 	ClinicalRedirect    Count            `json:"clinicalRedirect"`
 	OutOfRemit          Count            `json:"outOfRemit"`
 	SLABreaches         Count            `json:"slaBreaches"`
-	Funnel              Funnel           `json:"funnel"`
-	TimeToFirstContact  Wait             `json:"timeToFirstContactHours"`
-	TimeToSupport       Wait             `json:"timeToSupportStartHours"`
+	// SafeguardingConcerns is how many safeguarding Flags were raised: an
+	// anonymous count, suppressed like every other (issue 9).
+	SafeguardingConcerns Count  `json:"safeguardingConcerns"`
+	Funnel               Funnel `json:"funnel"`
+	TimeToFirstContact   Wait   `json:"timeToFirstContactHours"`
+	TimeToSupport        Wait   `json:"timeToSupportStartHours"`
 }
 
 // Funnel is referred → contacted → engaged → support started → completed.
@@ -209,6 +212,8 @@ func accumulate(stats map[adapter.StatKey]int64, keep func(adapter.StatKey) bool
 			f.OutOfRemit.N += n
 		case adapter.MSLABreach:
 			f.SLABreaches.N += n
+		case adapter.MSafeguarding:
+			f.SafeguardingConcerns.N += n
 		case adapter.MContacted:
 			f.Funnel.Contacted.N += n
 		case adapter.MEngaged:

@@ -38,7 +38,7 @@ func suppressFigures(f *Figures) {
 	suppressGroup(f.DeclinedByProvider)
 	suppress(&f.Funnel.Contacted, &f.Funnel.Engaged, &f.Funnel.SupportStarted, &f.Funnel.Completed)
 	for _, c := range []*Count{&f.Received, &f.Funnel.Referred, &f.RedirectedCapacity, &f.DeclinedByPatient,
-		&f.ReturnedToClinician, &f.SLABreaches, &f.TimeToFirstContact.N, &f.TimeToSupport.N} {
+		&f.ReturnedToClinician, &f.SLABreaches, &f.SafeguardingConcerns, &f.TimeToFirstContact.N, &f.TimeToSupport.N} {
 		suppress(c)
 	}
 }

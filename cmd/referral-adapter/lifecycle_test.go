@@ -220,7 +220,7 @@ func TestNamedContactOnTask(t *testing.T) {
 	if _, err := h.app.parser.Parse(task.body, "Task"); err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(string(task.body), "Named contact: Sam Okafor, Riverside Social Prescribing Link Workers, 0113 496 0000") {
+	if !strings.Contains(string(task.body), "Named contact: Sam Okafor (Social prescribing link worker), Riverside Social Prescribing Link Workers, 0113 496 0000, riverside.sp@example.nhs.uk") {
 		t.Errorf("Task: %s", task.body)
 	}
 }

@@ -16,6 +16,7 @@ import (
 
 	"github.com/social-prescribing/referral-adapter/adapter/auth"
 	"github.com/social-prescribing/referral-adapter/adapter/capacity"
+	"github.com/social-prescribing/referral-adapter/adapter/dialogue"
 	"github.com/social-prescribing/referral-adapter/adapter/disclosure"
 	"github.com/social-prescribing/referral-adapter/adapter/fhir"
 	"github.com/social-prescribing/referral-adapter/adapter/httpapi"
@@ -75,13 +76,15 @@ func build(ctx context.Context, cfg *Config, m *mapping.Mappings, log *slog.Logg
 	seedCapacity(ctx, caps, log)
 	in := intake.New(parser, store, m, intake.WithStaleAfter(caps.StaleAfter()), intake.WithStats(store), intake.WithConfig(cfg.Intake))
 	q := queue.New(store, m, cfg.Queue, caps.StaleAfter(), queue.WithStats(store), queue.WithEvents(store))
+	disc := disclosureFor(cfg.Intake, store, parser, log)
 	srv := httpapi.New(cfg.HTTP, httpapi.Deps{
 		Log: log, Verifier: verifier, Intake: in, Store: store,
 		Mappings: m, Parser: parser, Render: render, Ready: store.Ping, Tokens: tokens,
 		Audit: store, Limiter: store, Capacity: caps, Queue: q, Outcomes: store,
 		Reports:       report.New(store, store, m),
 		Subscriptions: notify.NewSubscriptions(cfg.Notify, parser, store),
-		Disclosure:    disclosureFor(cfg.Intake, store, parser, log),
+		Disclosure:    disc,
+		Dialogue:      dialogue.New(store, m, parser, disc, store, log).WithStats(store),
 	})
 	notifier := notify.New(cfg.Notify, notify.Deps{Store: store, Render: render, Log: log, BaseURL: cfg.HTTP.BaseURL})
 	return &app{handler: srv.Handler(), store: store, parser: parser, routes: srv.Routes(), close: closeStore,

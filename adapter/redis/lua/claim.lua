@@ -5,6 +5,11 @@
 -- ARGV[1] now (unix ms)   ARGV[2] lease expiry (unix ms)
 -- ARGV[3] claimant (token subject)   ARGV[4] claimant's display name
 -- ARGV[5] Task key prefix (keys.go task(""))   ARGV[6] the Task index (taskIndex)
+-- ARGV[7] claimant's role (job title)
+--
+-- The claimant becomes the named contact (issue 9): clmt its title; when
+-- it is not the latest named contact (lclm, kept when a lease lapses), ncs
+-- is set to now and, if there was an earlier one, hov (handed over) too.
 --
 -- First expired leases of this queue (up to 100) go back to the queue at its
 -- old place (so expiry works even when no sweep job runs); then the best
@@ -25,6 +30,12 @@ while true do
   if h[1] == 'requested' then
     redis.call('HSET', key, 'clm', ARGV[3], 'clmn', ARGV[4], 'lse', ARGV[2], 'pbs', h[2] or 'routed',
       'bs', 'claimed', 'qs', score, 'mod', now, 'v', (tonumber(h[3]) or 0) + 1)
+    if ARGV[7] ~= '' then redis.call('HSET', key, 'clmt', ARGV[7]) else redis.call('HDEL', key, 'clmt') end
+    local last = redis.call('HGET', key, 'lclm')
+    if last ~= ARGV[3] then
+      redis.call('HSET', key, 'lclm', ARGV[3], 'ncs', now)
+      if last then redis.call('HSET', key, 'hov', now) end
+    end
     redis.call('ZADD', KEYS[2], ARGV[2], id)
     redis.call('ZADD', ARGV[6], now, id)
     return id

@@ -11,7 +11,7 @@ local function lease_return(queue, leases, now, prefix, tmod, limit)
     redis.call('ZREM', leases, id)
     if h[1] == 'requested' then
       redis.call('ZADD', queue, h[2] or 0, id)
-      redis.call('HDEL', key, 'clm', 'clmn', 'lse')
+      redis.call('HDEL', key, 'clm', 'clmn', 'clmt', 'lse')
       redis.call('HSET', key, 'bs', h[3] or 'routed', 'mod', now, 'v', (tonumber(h[4]) or 0) + 1)
       redis.call('ZADD', tmod, now, id)
       n = n + 1

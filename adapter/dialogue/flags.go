@@ -1,0 +1,135 @@
+package dialogue
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/social-prescribing/referral-adapter/adapter"
+	"github.com/social-prescribing/referral-adapter/adapter/auth"
+	"github.com/social-prescribing/referral-adapter/adapter/fhir"
+)
+
+// RaiseFlag stores a safeguarding concern a link worker or provider raised
+// on a referral it holds, delivers it to the referring practice at once
+// (Task event; the Task shows the alert), whatever the outcome-sharing
+// consent says, and records the disclosure and its lawful basis in the
+// audit trail.
+func (s *Service) RaiseFlag(ctx context.Context, p *auth.Principal, body []byte) (*adapter.SafeguardingFlag, []byte, error) {
+	if p.Role != auth.RoleLinkWorker && p.Role != auth.RoleProvider {
+		return nil, nil, adapter.Errorf(adapter.EFORBIDDEN, "safeguarding concerns are raised by link workers and providers")
+	}
+	res, err := s.parser.Parse(body, adapter.KindFlag)
+	if err != nil {
+		return nil, nil, err
+	}
+	f, err := fhir.FlagFrom(res)
+	if err != nil {
+		return nil, nil, err
+	}
+	t, err := s.taskFor(ctx, p, f.Referral, f.Task, adapter.KindFlag)
+	if err != nil {
+		return nil, nil, err
+	}
+	if f.Subject != t.Patient {
+		return nil, nil, adapter.Errorf(adapter.EBUSINESSRULE, "subject must be the referral's patient").At("Flag.subject")
+	}
+	if f.Author != "" && f.Author != orgRef(p.Org) {
+		return nil, nil, adapter.Errorf(adapter.EBUSINESSRULE, "author must be your own organisation, by ODS code").At("Flag.author")
+	}
+	now := s.now().UTC()
+	fl := adapter.SafeguardingFlag{ID: s.newID(), ReferralID: t.ReferralID, TaskID: t.ID, Practice: t.Practice,
+		AuthorOrg: p.Org, AuthorRole: string(p.Role), By: p.Subject, Raised: now}
+	display := ""
+	if svc, ok := s.m.Service(t.Owner); ok {
+		display = svc.Name
+	}
+	stored, err := fhir.StampDialogue(res.Raw, fl.ID, now, fhir.Fill{Set: map[string]any{
+		"author": fhir.OrgRef(p.Org, display), "period.start": fhir.Instant(now)}})
+	if err != nil {
+		return nil, nil, fmt.Errorf("dialogue: stamp flag: %w", err)
+	}
+	if _, err := s.parser.Parse(stored, adapter.KindFlag); err != nil {
+		return nil, nil, fmt.Errorf("dialogue: stamped flag is not valid: %w", err)
+	}
+	if err := s.store.SaveFlag(ctx, fl, stored, event(s.root(ctx, t), now)); err != nil {
+		return nil, nil, err
+	}
+	s.auditSafe(ctx, adapter.AuditRecord{Time: now, Subject: "referral-adapter", Role: "system", Org: t.Practice,
+		Action: adapter.AuditExecute, Kind: adapter.AuditKindSafeguarding, Entity: fl.Reference(),
+		Detail: fmt.Sprintf("disclosed to practice %s without regard to the outcome-sharing consent; raised by %s %s on Task/%s; lawful basis: %s",
+			t.Practice, p.Role, p.Org, t.ID, adapter.LawfulBasisSafeguarding)})
+	if s.stats != nil {
+		inc := adapter.StatInc{Day: adapter.StatsDay(now, s.loc), Practice: t.Practice, N: 1,
+			Key: adapter.StatKey{Metric: adapter.MSafeguarding, Service: t.Owner, Area: t.Area, Need: t.Need}}
+		if err := s.stats.Count(context.WithoutCancel(ctx), []adapter.StatInc{inc}); err != nil {
+			s.log.WarnContext(ctx, "safeguarding concern not counted", "error", err.Error())
+		}
+	}
+	return &fl, stored, nil
+}
+
+// ReadFlag returns a safeguarding Flag, to the practice it went to and to
+// the parties to its Task; not found to anyone else.
+func (s *Service) ReadFlag(ctx context.Context, p *auth.Principal, id string) ([]byte, error) {
+	f, body, err := s.store.Flag(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := s.visibleTask(ctx, p, f.TaskID, adapter.KindFlag); err != nil {
+		return nil, err
+	}
+	return body, nil
+}
+
+// Flags returns a referral's safeguarding Flags p may read, oldest first;
+// a referral p is not a party to is not found.
+func (s *Service) Flags(ctx context.Context, p *auth.Principal, referral string) ([]Entry, error) {
+	tasks, err := s.store.TasksForReferral(ctx, referral)
+	if err != nil {
+		return nil, err
+	}
+	visible := map[string]bool{}
+	for _, t := range tasks {
+		visible[t.ID] = s.canSee(ctx, p, t)
+	}
+	if !slicesAny(visible) {
+		return nil, notFound("referral")
+	}
+	flags, bodies, err := s.store.Flags(ctx, referral, true)
+	if err != nil {
+		return nil, err
+	}
+	out := []Entry{}
+	for i, f := range flags {
+		if visible[f.TaskID] {
+			out = append(out, Entry{ID: f.ID, Body: bodies[i]})
+		}
+	}
+	return out, nil
+}
+
+// Alerts returns the safeguarding Flags a Task shows as alerts: on the
+// referral's own Task every Flag of the referral (the practice follows that
+// Task), on an onward referral's Task its own.
+func (s *Service) Alerts(ctx context.Context, t *adapter.Task) ([]*adapter.SafeguardingFlag, error) {
+	flags, _, err := s.store.Flags(ctx, t.ReferralID, false)
+	if err != nil {
+		return nil, err
+	}
+	var out []*adapter.SafeguardingFlag
+	for _, f := range flags {
+		if t.ID == t.ReferralID || f.TaskID == t.ID {
+			out = append(out, f)
+		}
+	}
+	return out, nil
+}
+
+func slicesAny(m map[string]bool) bool {
+	for _, v := range m {
+		if v {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,193 @@
+package dialogue
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/social-prescribing/referral-adapter/adapter"
+	"github.com/social-prescribing/referral-adapter/adapter/auth"
+	"github.com/social-prescribing/referral-adapter/adapter/fhir"
+)
+
+// Post stores a message from the practice to the holder of its referral,
+// or from the holder to the practice, and returns it with the stored
+// Communication. The body is a Communication (see fhir.CommunicationFrom).
+func (s *Service) Post(ctx context.Context, p *auth.Principal, body []byte) (*adapter.Message, []byte, error) {
+	res, err := s.parser.Parse(body, adapter.KindCommunication)
+	if err != nil {
+		return nil, nil, err
+	}
+	f, err := fhir.CommunicationFrom(res)
+	if err != nil {
+		return nil, nil, err
+	}
+	t, err := s.taskFor(ctx, p, f.Referral, f.Task, adapter.KindCommunication)
+	if err != nil {
+		return nil, nil, err
+	}
+	fromPractice := p.Role == auth.RolePractice
+	if err := s.checkMessage(ctx, p, t, f, fromPractice); err != nil {
+		return nil, nil, err
+	}
+	now := s.now().UTC()
+	m := adapter.Message{ID: s.newID(), ReferralID: t.ReferralID, TaskID: t.ID, Practice: t.Practice, FromPractice: fromPractice,
+		SenderOrg: p.Org, SenderRole: string(p.Role), By: p.Subject, InResponseTo: f.InResponseTo, Sent: now,
+		Categories: f.Categories, SecurityLabels: f.Security}
+	if !fromPractice {
+		m.Approved = *f.Approved
+	}
+	stored, err := fhir.StampDialogue(res.Raw, m.ID, now, s.messageFill(p, t, fromPractice, now))
+	if err != nil {
+		return nil, nil, fmt.Errorf("dialogue: stamp message: %w", err)
+	}
+	if _, err := s.parser.Parse(stored, adapter.KindCommunication); err != nil {
+		return nil, nil, fmt.Errorf("dialogue: stamped message is not valid: %w", err)
+	}
+	// The practice is told about a holder's message it may read; a
+	// message it may not read is stored for the holders' own thread only.
+	var ev *adapter.TaskEvent
+	if !fromPractice && s.delivered(ctx, t, &m) {
+		ev = event(s.root(ctx, t), now)
+	}
+	if err := s.store.SaveMessage(ctx, m, stored, ev); err != nil {
+		return nil, nil, err
+	}
+	return &m, stored, nil
+}
+
+// checkMessage applies the dialogue's rules to a message p is sending on t.
+func (s *Service) checkMessage(ctx context.Context, p *auth.Principal, t *adapter.Task, f fhir.CommunicationFacts, fromPractice bool) error {
+	if t.Owner == "" {
+		return adapter.Errorf(adapter.ECONFLICT, "this referral is not with any service, so there is nobody to write to")
+	}
+	if t.ConsentHeld() {
+		return adapter.Errorf(adapter.ECONFLICT, "this referral waits for the patient's consent: the service cannot see it yet")
+	}
+	if !fromPractice && f.Approved == nil {
+		return adapter.Errorf(adapter.EREQUIRED, "a message to the practice must state whether the patient approved sharing it (extension %s)",
+			fhir.ExtPatientApprovedSharing).At("Communication.extension")
+	}
+	if f.Subject != "" && f.Subject != t.Patient {
+		return adapter.Errorf(adapter.EBUSINESSRULE, "subject must be the referral's patient").At("Communication.subject")
+	}
+	if f.Sender != "" && f.Sender != orgRef(p.Org) {
+		return adapter.Errorf(adapter.EBUSINESSRULE, "sender must be your own organisation, by ODS code").At("Communication.sender")
+	}
+	allowed := []string{orgRef(t.Practice)}
+	if fromPractice {
+		allowed = []string{adapter.ServiceRef(t.Owner), orgRef(s.ownerOrg(t))}
+	}
+	for i, r := range f.Recipients {
+		if !slices.Contains(allowed, r) {
+			return adapter.Errorf(adapter.EBUSINESSRULE, "recipient must be the other party to this referral: %s", allowed[0]).
+				At(fmt.Sprintf("Communication.recipient[%d]", i))
+		}
+	}
+	if f.InResponseTo != "" {
+		q, _, err := s.store.Message(ctx, f.InResponseTo)
+		if err != nil && adapter.ErrorCode(err) != adapter.ENOTFOUND {
+			return err
+		}
+		if err != nil || q.ReferralID != t.ReferralID || !s.readable(ctx, p, q) {
+			return adapter.Errorf(adapter.EBUSINESSRULE, "inResponseTo must name a message of this referral's thread").At("Communication.inResponseTo[0]")
+		}
+	}
+	return nil
+}
+
+// messageFill is what the server adds to a message: who sent it, to whom,
+// on which Task and when, where the sender left those out.
+func (s *Service) messageFill(p *auth.Principal, t *adapter.Task, fromPractice bool, now time.Time) fhir.Fill {
+	svcName := ""
+	if svc, ok := s.m.Service(t.Owner); ok {
+		svcName = svc.Name
+	}
+	sender := fhir.OrgRef(p.Org, "")
+	recipient := fhir.LiteralRef(adapter.ServiceRef(t.Owner), svcName)
+	if !fromPractice {
+		display := svcName
+		if p.Name != "" {
+			display = p.Name + ", " + svcName
+		}
+		sender, recipient = fhir.OrgRef(p.Org, display), fhir.OrgRef(t.Practice, "")
+	}
+	return fhir.Fill{Set: map[string]any{
+		"sender": sender, "recipient": []any{recipient},
+		"partOf": []any{fhir.LiteralRef("Task/"+t.ID, "")},
+		"sent":   fhir.Instant(now),
+	}}
+}
+
+// delivered reports whether a message reaches the practice: its own
+// always; a holder's only when the patient approved it and consent
+// permits disclosing it to the practice (each decision audited by the
+// Disclosure).
+func (s *Service) delivered(ctx context.Context, t *adapter.Task, m *adapter.Message) bool {
+	if m.FromPractice {
+		return true
+	}
+	if s.disc != nil {
+		return s.disc.Permits(ctx, t, m.Disclosure())
+	}
+	return m.Approved
+}
+
+// readable reports whether p may read message m: a party to its Task, and
+// for the practice only what is delivered to it.
+func (s *Service) readable(ctx context.Context, p *auth.Principal, m *adapter.Message) bool {
+	t, err := s.visibleTask(ctx, p, m.TaskID, adapter.KindCommunication)
+	if err != nil {
+		return false
+	}
+	return p.Role != auth.RolePractice || m.Practice == p.Org && s.delivered(ctx, t, m)
+}
+
+// Read returns one message's Communication, if p may read it; not found
+// otherwise (withheld, someone else's, or no such message alike).
+func (s *Service) Read(ctx context.Context, p *auth.Principal, id string) ([]byte, error) {
+	m, body, err := s.store.Message(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	t, err := s.visibleTask(ctx, p, m.TaskID, adapter.KindCommunication)
+	if err != nil {
+		return nil, err
+	}
+	if p.Role == auth.RolePractice && !s.delivered(ctx, t, m) {
+		return nil, notFound(adapter.KindCommunication)
+	}
+	return body, nil
+}
+
+// Thread returns the messages of a referral p may read, oldest first. A
+// referral p is not a party to is not found.
+func (s *Service) Thread(ctx context.Context, p *auth.Principal, referral string) ([]Entry, error) {
+	tasks, err := s.store.TasksForReferral(ctx, referral)
+	if err != nil {
+		return nil, err
+	}
+	visible := map[string]*adapter.Task{}
+	for _, t := range tasks {
+		if s.canSee(ctx, p, t) {
+			visible[t.ID] = t
+		}
+	}
+	if len(visible) == 0 {
+		return nil, notFound("referral")
+	}
+	msgs, bodies, err := s.store.Thread(ctx, referral, true)
+	if err != nil {
+		return nil, err
+	}
+	out := []Entry{}
+	for i, m := range msgs {
+		t, ok := visible[m.TaskID]
+		if !ok || p.Role == auth.RolePractice && !s.delivered(ctx, t, m) {
+			continue
+		}
+		out = append(out, Entry{ID: m.ID, Body: bodies[i]})
+	}
+	return out, nil
+}
