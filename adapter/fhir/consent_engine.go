@@ -1,6 +1,7 @@
 package fhir
 
 import (
+	"crypto/sha256"
 	"strings"
 	"time"
 
@@ -37,14 +38,21 @@ func ConsentFrom(res *Resource) (consent.Consent, error) {
 
 // Consents parses stored Consents for the engine. One that no longer
 // parses says nothing (each was validated on the way in).
+// Each body is parsed once; later calls find it in the parser's cache.
 func (p *Parser) Consents(bodies [][]byte) []consent.Consent {
 	out := make([]consent.Consent, 0, len(bodies))
 	for _, b := range bodies {
+		k := sha256.Sum256(b)
+		if c, ok := p.consents.get(k); ok {
+			out = append(out, c)
+			continue
+		}
 		res, err := p.Parse(b, "Consent")
 		if err != nil {
 			continue
 		}
 		if c, err := ConsentFrom(res); err == nil {
+			p.consents.put(k, c)
 			out = append(out, c)
 		}
 	}

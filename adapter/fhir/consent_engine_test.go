@@ -201,3 +201,27 @@ func TestConsentR4Examples(t *testing.T) {
 		}
 	}
 }
+
+// Stored Consents are parsed once and then served from the parser's
+// cache, keyed by their bytes: the same bytes give the same consent, and a
+// withdrawn version (new bytes) is never answered from the active one.
+func TestConsentsCachedByContent(t *testing.T) {
+	body, err := os.ReadFile("../../fixtures/consent-share-with-link-workers.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := newParser(t)
+	withdrawn := []byte(strings.Replace(string(body), `"status": "active"`, `"status": "inactive"`, 1))
+	if string(withdrawn) == string(body) {
+		t.Fatal("fixture status not found")
+	}
+	for range 3 {
+		got := p.Consents([][]byte{body, withdrawn, []byte(`{"resourceType":"Consent"`)})
+		if len(got) != 2 || got[0].Status != "active" || got[1].Status != "inactive" {
+			t.Fatalf("consents = %+v", got)
+		}
+		if got[0].Provision == nil || got[0].Provision.Type != consent.Permit {
+			t.Fatalf("cached consent lost its provision: %+v", got[0])
+		}
+	}
+}

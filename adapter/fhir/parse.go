@@ -18,7 +18,8 @@ import (
 
 // Parser parses and validates FHIR R4 JSON. It is safe for concurrent use.
 type Parser struct {
-	u *jsonformat.Unmarshaller
+	u        *jsonformat.Unmarshaller
+	consents consentCache // stored Consents in engine form (Consents)
 }
 
 // NewParser returns a Parser that validates required elements, reference

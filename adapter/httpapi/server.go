@@ -28,6 +28,7 @@ type Config struct {
 	BaseURL         string        `env:"BASE_URL"`                            // public FHIR base, e.g. https://sp.example.nhs.uk/fhir
 	MetricsAddr     string        `env:"METRICS_ADDR, default=:9090"`         // Prometheus /metrics; "off" disables
 	RateLimit       int           `env:"RATE_LIMIT_PER_MINUTE, default=1200"` // per token subject; 0 disables
+	Pprof           bool          `env:"PPROF, default=false"`                // Go profiles at /debug/pprof/ on the metrics listener
 }
 
 // Verifier checks bearer tokens.

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -177,7 +178,7 @@ func serve(ctx context.Context, stderr io.Writer) error {
 	cancel()
 	log.Info("mappings loaded", "ruleSet", m.RuleSet, "rules", len(m.Rules), "services", len(m.Services()))
 	prometheus.MustRegister(queue.NewCollector(a.store, m))
-	stopMetrics, err := serveMetrics(cfg.HTTP.MetricsAddr, log)
+	stopMetrics, err := serveMetrics(cfg.HTTP.MetricsAddr, cfg.HTTP.Pprof, log)
 	if err != nil {
 		return err
 	}
@@ -199,7 +200,7 @@ func serve(ctx context.Context, stderr io.Writer) error {
 
 // serveMetrics exposes Prometheus metrics on their own listener, so they
 // are never reachable through the public API's ingress.
-func serveMetrics(addr string, log *slog.Logger) (func(), error) {
+func serveMetrics(addr string, profiles bool, log *slog.Logger) (func(), error) {
 	if addr == "" || addr == "off" {
 		return func() {}, nil
 	}
@@ -209,6 +210,11 @@ func serveMetrics(addr string, log *slog.Logger) (func(), error) {
 	}
 	mux := http.NewServeMux()
 	mux.Handle("/metrics", promhttp.Handler())
+	if profiles { // for operators profiling a replica; never on the API listener
+		mux.HandleFunc("/debug/pprof/", pprof.Index)
+		mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+		mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	}
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
 	go func() { _ = srv.Serve(ln) }()
 	log.Info("metrics listening", "addr", ln.Addr().String())
