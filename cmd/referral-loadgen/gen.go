@@ -22,7 +22,15 @@ var needs = []need{
 	{"", "", ""}, // generic referral to social prescribing
 }
 
-var seq atomic.Int64
+// seq numbers each run's referrals and patients. It starts at a random
+// point so that runs against the same store use new patients, as a day of
+// real referrals would, instead of piling consents and referrals onto the
+// same few thousand.
+var seq = func() *atomic.Int64 {
+	s := new(atomic.Int64)
+	s.Store(rand.Int64N(90_000_000))
+	return s
+}()
 
 // referral returns a synthetic ServiceRequest with a unique identifier and
 // a synthetic NHS number.
