@@ -45,28 +45,53 @@ func (s *Store) Snapshot(ctx context.Context, day string, values map[adapter.Sta
 
 // DayStats sums the counters of the given days in one round trip, reading
 // a month's roll-up instead of its days when every day of the month is
-// asked for: a year's report reads 12 hashes, not 365.
+// asked for: a year's report reads 12 hashes, not 365. With
+// KeepSettledStats, settled buckets are read once and then kept in memory.
 func (s *Store) DayStats(ctx context.Context, days []string) (map[adapter.StatKey]int64, error) {
-	buckets := monthsAndDays(days)
+	out := map[adapter.StatKey]int64{}
+	var fetch []string
+	for _, b := range monthsAndDays(days) {
+		if m, ok := s.settled.get(b); ok {
+			addStats(out, m)
+		} else {
+			fetch = append(fetch, b)
+		}
+	}
+	if len(fetch) == 0 {
+		return out, nil
+	}
 	pipe := s.c.Pipeline()
-	cmds := make([]interface{ Val() map[string]string }, len(buckets))
-	for i, d := range buckets {
+	cmds := make([]interface{ Val() map[string]string }, len(fetch))
+	for i, d := range fetch {
 		cmds[i] = pipe.HGetAll(ctx, s.k.stats(d))
 	}
 	if _, err := pipe.Exec(ctx); err != nil {
 		return nil, s.fail(err)
 	}
-	out := map[adapter.StatKey]int64{}
-	for _, c := range cmds {
-		for f, v := range c.Val() {
-			k, ok := adapter.ParseStatKey(f)
-			n, err := strconv.ParseInt(v, 10, 64)
-			if ok && err == nil {
-				out[k] += n
-			}
-		}
+	for i, c := range cmds {
+		m := parseStats(c.Val())
+		s.settled.put(fetch[i], m)
+		addStats(out, m)
 	}
 	return out, nil
+}
+
+func parseStats(h map[string]string) map[adapter.StatKey]int64 {
+	m := make(map[adapter.StatKey]int64, len(h))
+	for f, v := range h {
+		k, ok := adapter.ParseStatKey(f)
+		n, err := strconv.ParseInt(v, 10, 64)
+		if ok && err == nil {
+			m[k] += n
+		}
+	}
+	return m
+}
+
+func addStats(out, m map[adapter.StatKey]int64) {
+	for k, n := range m {
+		out[k] += n
+	}
 }
 
 // PracticeStats reads a practice's own counters over the given days.

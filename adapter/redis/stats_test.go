@@ -1,9 +1,13 @@
 package redis
 
 import (
+	"context"
 	"slices"
 	"testing"
 	"time"
+
+	"github.com/social-prescribing/referral-adapter/adapter"
+	"github.com/social-prescribing/referral-adapter/internal/redistest"
 )
 
 func TestMonthsAndDays(t *testing.T) {
@@ -15,5 +19,47 @@ func TestMonthsAndDays(t *testing.T) {
 	want := []string{"2026-01-30", "2026-01-31", "2026-02", "2026-03-01", "2026-03-02"}
 	if !slices.Equal(got, want) {
 		t.Errorf("got %v, want %v", got, want)
+	}
+}
+
+// With KeepSettledStats a bucket that ended before yesterday is read from
+// Redis once and then from memory, while today's (still counting) is read
+// every time.
+func TestSettledStatsKeptTodayRead(t *testing.T) {
+	ctx := context.Background()
+	s := New(redistest.Client(t), redistest.Namespace(t))
+	now := time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)
+	s.KeepSettledStats(func() time.Time { return now })
+	k := adapter.StatKey{Metric: adapter.MReceived, Service: "svc", Area: "LS6", Need: "n"}
+	old, today := "2026-11-20", "2026-12-01"
+	inc := func(day string) {
+		if err := s.Count(ctx, []adapter.StatInc{{Day: day, Key: k}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	read := func(day string) int64 {
+		m, err := s.DayStats(ctx, []string{day})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return m[k]
+	}
+	inc(old)
+	inc(today)
+	if read(old) != 1 || read(today) != 1 {
+		t.Fatal("first reads wrong")
+	}
+	inc(old) // never happens in service: a settled day is not counted on
+	inc(today)
+	if got := read(old); got != 1 {
+		t.Errorf("settled day read %d, want the kept 1", got)
+	}
+	if got := read(today); got != 2 {
+		t.Errorf("today read %d, want 2 from Redis", got)
+	}
+	for bucket, want := range map[string]bool{"2026-11-29": true, "2026-11-30": false, "2026-12-01": false, "2026-10": true, "2026-11": false} {
+		if got := isSettled(bucket, now); got != want {
+			t.Errorf("isSettled(%s) = %v, want %v", bucket, got, want)
+		}
 	}
 }

@@ -18,8 +18,9 @@ import (
 
 // Store keeps referrals, Tasks and queues in Redis.
 type Store struct {
-	c goredis.UniversalClient
-	k keys
+	c       goredis.UniversalClient
+	k       keys
+	settled *settledStats // report counters that can no longer change; nil: none kept
 }
 
 // New returns a Store using the client, with every key in the namespace ns.

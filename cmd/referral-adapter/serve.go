@@ -61,6 +61,7 @@ func build(ctx context.Context, cfg *Config, m *mapping.Mappings, log *slog.Logg
 		return nil, err
 	}
 	store := redis.New(client, cfg.Redis.Namespace)
+	store.KeepSettledStats(time.Now) // the counters are written on the wall clock
 	var tokens *auth.TokenServer
 	if cfg.Auth.Server.Enabled() {
 		if tokens, err = auth.NewTokenServer(ctx, cfg.Auth.Server, cfg.Auth.Issuer, store); err != nil {
