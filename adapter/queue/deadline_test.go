@@ -2,6 +2,7 @@ package queue_test
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
@@ -62,5 +63,44 @@ func TestProviderDeadline(t *testing.T) {
 	hist, _ := st.History(ctx, child.ID)
 	if len(hist) != 1 || hist[0].Reason != adapter.ReasonNoResponse || hist[0].By.Role != "system" {
 		t.Errorf("child history %+v", hist)
+	}
+}
+
+// The sla-breach job counts the referrals past their first-contact
+// deadline with no contact, waiting or claimed; contacted ones and ones
+// still in time are not breaches.
+func TestSLABreachJob(t *testing.T) {
+	svc, st, _ := setup(t, queue.Config{Lease: time.Hour, ProviderDeadline: time.Hour})
+	ctx := context.Background()
+	now := time.Now()
+	svc.SetClock(func() time.Time { return now })
+	b := &adapter.IntakeBatch{}
+	for i, due := range []time.Duration{-48 * time.Hour, -time.Hour, -time.Minute, time.Hour} {
+		id := fmt.Sprintf("sla%d", i)
+		b.Items = append(b.Items, &adapter.Submission{Kind: adapter.KindServiceRequest, ID: id, JSON: []byte(`{}`), Candidates: []string{lw},
+			Task: &adapter.Task{ID: id, ReferralID: id, Practice: "A81001", Status: adapter.TaskRequested, Priority: adapter.PriorityRoutine,
+				Version: 1, AuthoredOn: now.Add(-72 * time.Hour), FirstContactDue: now.Add(due)}})
+	}
+	if err := st.Intake(ctx, b); err != nil {
+		t.Fatal(err)
+	}
+	rep, err := svc.SLABreaches(ctx, 0)
+	if err != nil || rep["breached"] != 3 {
+		t.Fatalf("three overdue: %v %v", rep, err)
+	}
+	// The most overdue is claimed and contacted: no longer a breach. The
+	// next is claimed only: still one.
+	for range 2 {
+		if res, err := svc.Claim(ctx, worker(1), lw); err != nil || res == nil {
+			t.Fatal(res, err)
+		}
+	}
+	for _, tr := range []adapter.Transition{{To: adapter.TaskAccepted}, {To: adapter.TaskAccepted, BusinessStatus: adapter.BSContacted}} {
+		if _, err := svc.Transition(ctx, worker(1), "sla0", tr); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if rep, err := svc.SLABreaches(ctx, 0); err != nil || rep["breached"] != 2 {
+		t.Fatalf("after a contact: %v %v", rep, err)
 	}
 }

@@ -98,3 +98,38 @@ func (s *Service) tellParent(ctx context.Context, parentID, msg, reason string, 
 
 // errGone ends an update whose Task moved on meanwhile.
 var errGone = adapter.Errorf(adapter.ECONFLICT, "the referral moved on")
+
+// slaScanLimit bounds how many waiting and claimed referrals per service
+// one run of the sla-breach job looks at (a queue's head is the most
+// overdue, as it is ordered by priority then due time).
+const slaScanLimit = 10_000
+
+// SLABreaches flags the referrals waiting or claimed past their
+// first-contact deadline with no contact yet (job sla-breach): the count
+// per service is the gauge referral_adapter_queue_sla_breaches, for
+// alerting. Reports count each breach once, when the late first contact
+// is recorded, so this job changes no report figure.
+func (s *Service) SLABreaches(ctx context.Context, _ int64) (jobs.Report, error) {
+	now := s.now()
+	total := 0
+	for _, id := range s.m.ServiceIDs() {
+		waiting, claimed, err := s.store.Waiting(ctx, id, slaScanLimit)
+		if err != nil {
+			return jobs.Report{"breached": total}, err
+		}
+		n := overdue(waiting, now) + overdue(claimed, now)
+		slaBreaches.WithLabelValues(id).Set(float64(n))
+		total += n
+	}
+	return jobs.Report{"breached": total}, nil
+}
+
+func overdue(ts []*adapter.Task, now time.Time) int {
+	n := 0
+	for _, t := range ts {
+		if t.Contacted.IsZero() && !t.FirstContactDue.IsZero() && now.After(t.FirstContactDue) {
+			n++
+		}
+	}
+	return n
+}

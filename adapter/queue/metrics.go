@@ -14,4 +14,8 @@ var (
 		Namespace: "referral_adapter", Subsystem: "queue", Name: "lease_expiries_total",
 		Help: "Claimed referrals returned to their queue because the lease expired (by the sweep job).",
 	})
+	slaBreaches = promauto.NewGaugeVec(prometheus.GaugeOpts{
+		Namespace: "referral_adapter", Subsystem: "queue", Name: "sla_breaches",
+		Help: "Referrals waiting or claimed past their first-contact deadline with no contact yet, by service (sla-breach job).",
+	}, []string{"service"})
 )

@@ -54,6 +54,10 @@ func (a *app) jobList() []jobs.Job {
 			Description: "return claimed referrals whose lease expired to their queue", Run: a.queue.SweepLeases},
 		{Name: "provider-deadline", Schedule: "*/15 * * * *",
 			Description: "decline and re-route referrals a VCSE provider did not answer in time", Run: a.queue.ProviderDeadline},
+		{Name: "sla-breach", Schedule: "*/15 * * * *",
+			Description: "flag referrals past their first-contact deadline with no contact (gauge per service)", Run: a.queue.SLABreaches},
+		{Name: "capacity-staleness", Schedule: "0 8 * * *",
+			Description: "name the services whose capacity was not confirmed within CAPACITY_STALE_AFTER (routing passes them by)", Run: a.caps.CheckStaleness},
 		{Name: "waitlist-promotion", Schedule: "*/5 * * * *",
 			Description: "move waitlisted referrals into services that have free places", Run: a.promoteWaitlists},
 		// Consent (issue 4).

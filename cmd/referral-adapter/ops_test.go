@@ -4,10 +4,13 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/sethvargo/go-envconfig"
 
+	"github.com/social-prescribing/referral-adapter/adapter"
 	"github.com/social-prescribing/referral-adapter/adapter/auth"
+	"github.com/social-prescribing/referral-adapter/adapter/capacity"
 	"github.com/social-prescribing/referral-adapter/internal/redistest"
 )
 
@@ -111,7 +114,7 @@ func TestJobsCommand(t *testing.T) {
 	if err := realMain(context.Background(), []string{"jobs", "list"}, &out, &errOut); err != nil {
 		t.Fatal(err)
 	}
-	for _, job := range []string{"lease-sweep", "provider-deadline", "waitlist-promotion", "retention-purge", "daily-snapshot", "consent-hold-expiry", "sign-off-hold-expiry"} {
+	for _, job := range []string{"lease-sweep", "provider-deadline", "sla-breach", "capacity-staleness", "waitlist-promotion", "retention-purge", "daily-snapshot", "consent-hold-expiry", "sign-off-hold-expiry"} {
 		if !strings.Contains(out.String(), job) {
 			t.Errorf("jobs list lacks %s:\n%s", job, out.String())
 		}
@@ -125,5 +128,26 @@ func TestJobsCommand(t *testing.T) {
 	}
 	if err := realMain(context.Background(), []string{"jobs", "run", "nope"}, &out, &errOut); err == nil {
 		t.Error("unknown job ran")
+	}
+}
+
+// The capacity-staleness job names the services nobody confirmed within
+// CAPACITY_STALE_AFTER; a provider's update confirms its service again.
+func TestCapacityStalenessJob(t *testing.T) {
+	h := newHarness(t, map[string]string{"CAPACITY_STALE_AFTER": "7d"})
+	ctx := context.Background()
+	later := time.Now().Add(8 * 24 * time.Hour)
+	h.app.caps.SetClock(func() time.Time { return later })
+	all := len(h.app.mappings.ServiceIDs())
+	rep, err := h.app.caps.CheckStaleness(ctx, 0)
+	if err != nil || rep["stale"] != all || rep["services"] != all {
+		t.Fatalf("8 days after seeding every service is stale: %v %v", rep, err)
+	}
+	if _, err := h.app.caps.Update(ctx, "money-advice", capacity.Update{Status: adapter.CapacityOpen, MaxOpen: 60},
+		adapter.CapacityChange{By: "provider"}); err != nil {
+		t.Fatal(err)
+	}
+	if rep, err := h.app.caps.CheckStaleness(ctx, 0); err != nil || rep["stale"] != all-1 {
+		t.Fatalf("after one confirmation: %v %v", rep, err)
 	}
 }
