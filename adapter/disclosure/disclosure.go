@@ -51,6 +51,7 @@ func (s *Service) Permits(ctx context.Context, t *adapter.Task, o *adapter.Outco
 		ok, d = consent.Disclose(Meta(t, o), s.parser.Consents(bodies), Practice(t.Practice), now)
 	}
 	s.record(ctx, t, o, ok, d, now)
+	countDecision(ok)
 	return ok
 }
 

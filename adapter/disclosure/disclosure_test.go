@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
 	"github.com/social-prescribing/referral-adapter/adapter"
 	"github.com/social-prescribing/referral-adapter/adapter/fhir"
 )
@@ -63,8 +65,13 @@ func TestPermits(t *testing.T) {
 			var log auditLog
 			s := New(c.store, p, &log, nil)
 			s.now = now
+			result := map[bool]string{true: "disclosed", false: "redacted"}[c.permit]
+			before := testutil.ToFloat64(decisions.WithLabelValues(result))
 			if got := s.Permits(context.Background(), task, out); got != c.permit {
 				t.Fatalf("Permits = %v", got)
+			}
+			if d := testutil.ToFloat64(decisions.WithLabelValues(result)) - before; d != 1 {
+				t.Errorf("%s decisions counted %v, want 1", result, d)
 			}
 			if len(log) != 1 || log[0].Kind != AuditKind || log[0].Entity != "Goal/o1" || log[0].Org != "A81001" ||
 				!strings.HasPrefix(log[0].Detail, c.detail) || strings.Contains(log[0].Detail, "9000000009") {
