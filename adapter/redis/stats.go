@@ -3,6 +3,7 @@ package redis
 import (
 	"context"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/social-prescribing/referral-adapter/adapter"
@@ -46,32 +47,61 @@ func (s *Store) Snapshot(ctx context.Context, day string, values map[adapter.Sta
 // DayStats sums the counters of the given days in one round trip, reading
 // a month's roll-up instead of its days when every day of the month is
 // asked for: a year's report reads 12 hashes, not 365. With
-// KeepSettledStats, settled buckets are read once and then kept in memory.
+// KeepSettledStats, settled buckets are read once and then kept in memory,
+// and so is their sum for a period asked for again.
 func (s *Store) DayStats(ctx context.Context, days []string) (map[adapter.StatKey]int64, error) {
-	out := map[adapter.StatKey]int64{}
+	settled, recent := s.settled.split(monthsAndDays(days))
+	key := strings.Join(settled, ",")
+	base, haveBase := s.settled.sum(key)
 	var fetch []string
-	for _, b := range monthsAndDays(days) {
-		if m, ok := s.settled.get(b); ok {
-			addStats(out, m)
-		} else {
-			fetch = append(fetch, b)
+	if !haveBase {
+		for _, b := range settled {
+			if _, ok := s.settled.get(b); !ok {
+				fetch = append(fetch, b)
+			}
 		}
 	}
-	if len(fetch) == 0 {
+	got, err := s.readBuckets(ctx, append(fetch, recent...))
+	if err != nil {
+		return nil, err
+	}
+	if !haveBase && len(settled) > 0 {
+		base = map[adapter.StatKey]int64{}
+		for _, b := range settled {
+			m, ok := s.settled.get(b)
+			if !ok {
+				m = got[b]
+				s.settled.put(b, m)
+			}
+			addStats(base, m)
+		}
+		s.settled.putSum(key, base)
+	}
+	out := make(map[adapter.StatKey]int64, len(base))
+	addStats(out, base)
+	for _, b := range recent {
+		addStats(out, got[b])
+	}
+	return out, nil
+}
+
+// readBuckets reads and parses the counter hashes of the buckets in one
+// round trip.
+func (s *Store) readBuckets(ctx context.Context, buckets []string) (map[string]map[adapter.StatKey]int64, error) {
+	out := make(map[string]map[adapter.StatKey]int64, len(buckets))
+	if len(buckets) == 0 {
 		return out, nil
 	}
 	pipe := s.c.Pipeline()
-	cmds := make([]interface{ Val() map[string]string }, len(fetch))
-	for i, d := range fetch {
+	cmds := make([]interface{ Val() map[string]string }, len(buckets))
+	for i, d := range buckets {
 		cmds[i] = pipe.HGetAll(ctx, s.k.stats(d))
 	}
 	if _, err := pipe.Exec(ctx); err != nil {
 		return nil, s.fail(err)
 	}
 	for i, c := range cmds {
-		m := parseStats(c.Val())
-		s.settled.put(fetch[i], m)
-		addStats(out, m)
+		out[buckets[i]] = parseStats(c.Val())
 	}
 	return out, nil
 }

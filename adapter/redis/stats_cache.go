@@ -30,6 +30,60 @@ type settledStats struct {
 	mu    sync.Mutex
 	m     map[string]map[adapter.StatKey]int64
 	order []string
+	// sums of settled buckets by their joined names: a report asked for
+	// the same period again adds only its recent buckets.
+	sums     map[string]map[adapter.StatKey]int64
+	sumOrder []string
+}
+
+// settledSumsMax bounds the kept sums (distinct periods asked for).
+const settledSumsMax = 16
+
+// split separates the settled buckets from the recent ones (all recent
+// when nothing is kept).
+func (c *settledStats) split(buckets []string) (settled, recent []string) {
+	if c == nil {
+		return nil, buckets
+	}
+	now := c.now()
+	for _, b := range buckets {
+		if isSettled(b, now) {
+			settled = append(settled, b)
+		} else {
+			recent = append(recent, b)
+		}
+	}
+	return settled, recent
+}
+
+func (c *settledStats) sum(key string) (map[adapter.StatKey]int64, bool) {
+	if c == nil || key == "" {
+		return nil, false
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	m, ok := c.sums[key]
+	return m, ok
+}
+
+func (c *settledStats) putSum(key string, m map[adapter.StatKey]int64) {
+	if c == nil || key == "" {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.sums == nil {
+		c.sums = map[string]map[adapter.StatKey]int64{}
+	}
+	if _, ok := c.sums[key]; ok {
+		return
+	}
+	if len(c.sumOrder) >= settledSumsMax {
+		delete(c.sums, c.sumOrder[0])
+		c.sumOrder = c.sumOrder[1:]
+	}
+	c.sums[key] = m
+	c.sumOrder = append(c.sumOrder, key)
 }
 
 // KeepSettledStats makes reports keep settled buckets in memory. now must

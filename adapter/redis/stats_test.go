@@ -57,6 +57,21 @@ func TestSettledStatsKeptTodayRead(t *testing.T) {
 	if got := read(today); got != 2 {
 		t.Errorf("today read %d, want 2 from Redis", got)
 	}
+	// A period of both: the settled part's sum is kept, today's is read.
+	both := func() int64 {
+		m, err := s.DayStats(ctx, []string{old, today})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return m[k]
+	}
+	if got := both(); got != 3 {
+		t.Errorf("period read %d, want 1 kept + 2 today", got)
+	}
+	inc(today)
+	if got := both(); got != 4 {
+		t.Errorf("period read again %d, want 1 kept + 3 today", got)
+	}
 	for bucket, want := range map[string]bool{"2026-11-29": true, "2026-11-30": false, "2026-12-01": false, "2026-10": true, "2026-11": false} {
 		if got := isSettled(bucket, now); got != want {
 			t.Errorf("isSettled(%s) = %v, want %v", bucket, got, want)
