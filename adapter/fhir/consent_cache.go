@@ -46,3 +46,11 @@ func (c *consentCache) put(k [sha256.Size]byte, v consent.Consent) {
 	c.m[k] = v
 	c.order = append(c.order, k)
 }
+
+// KeepConsent records the engine form of a Consent about to be stored as
+// body, so that reading it back (Consents) does not parse it again. The
+// caller vouches that c is what parsing body would give (intake, which
+// has just parsed the same resource and only stamped its id and meta).
+func (p *Parser) KeepConsent(body []byte, c consent.Consent) {
+	p.consents.put(sha256.Sum256(body), c)
+}

@@ -225,3 +225,14 @@ func TestConsentsCachedByContent(t *testing.T) {
 		}
 	}
 }
+
+// A Consent intake kept is served without parsing its bytes again.
+func TestKeptConsentIsNotParsedAgain(t *testing.T) {
+	p := newParser(t)
+	body := []byte(`{"resourceType":"Consent","id":"kept"}`) // would fail validation
+	p.KeepConsent(body, consent.Consent{ID: "kept", Status: "active"})
+	got := p.Consents([][]byte{body})
+	if len(got) != 1 || got[0].ID != "kept" || got[0].Status != "active" {
+		t.Fatalf("kept consent = %+v", got)
+	}
+}

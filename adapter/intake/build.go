@@ -1,6 +1,7 @@
 package intake
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"strconv"
@@ -148,6 +149,11 @@ func (s *Service) fill(p *plan, c Caller, urns map[string]string, now time.Time,
 		return s.holdUnlessConsented(p, consents, now)
 	case p.consent != nil:
 		p.sub.Patient = resolve(p.consent.Patient, urns)
+		if bytes.Equal(raw, p.res.Raw) { // no reference rewritten: the parse stands
+			e := p.engine
+			e.ID = p.sub.ID
+			s.parser.KeepConsent(stamped, e)
+		}
 	}
 	return nil
 }
