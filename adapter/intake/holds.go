@@ -107,10 +107,13 @@ func (s *Service) release(t *adapter.Task, now time.Time) adapter.ConsentMove {
 }
 
 // reconcileAfter reconciles the patients of an intake request: those whose
-// Consent was written (withdrawals included), and those of its referrals,
-// in case a consent arrived while the referral was being written (or an
-// earlier attempt stopped before reconciling). Results show the Tasks as
-// reconciled.
+// Consent was written (withdrawals included), and those of its referrals
+// that wait for consent, in case a consent arrived while the referral was
+// being written (or an earlier attempt stopped before reconciling). A
+// referral already placed has nothing to catch: it saw a permitting
+// consent, and any other referral of the patient waiting for one is
+// reconciled by that consent's own request or by its own. Results show
+// the Tasks as reconciled.
 func (s *Service) reconcileAfter(ctx context.Context, c Caller, plans []*plan, results []*Result) error {
 	if !s.cfg.ConsentRequired {
 		return nil
@@ -121,7 +124,7 @@ func (s *Service) reconcileAfter(ctx context.Context, c Caller, plans []*plan, r
 		switch {
 		case p.consent != nil && !r.Existing:
 			patients[p.sub.Patient] = true
-		case r.Task != nil && !patients[r.Task.Patient]:
+		case r.Task != nil && r.Task.ConsentHeld() && !patients[r.Task.Patient]:
 			patients[r.Task.Patient] = false
 		}
 	}
