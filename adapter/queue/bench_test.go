@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"slices"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -73,5 +74,36 @@ func refiller(b *testing.B, st *redis.Store, _ int) func(n int) {
 				b.Fatal(err)
 			}
 		}
+	}
+}
+
+// BenchmarkClaimConcurrent measures claim throughput with 16 claimers at
+// once against real Redis, as a team of link workers would: the queue
+// holds between the stated depth and depth+N while they drain it.
+// Reports claims/s (BENCH_QUEUE_1M=1 adds the 1M-deep queue).
+func BenchmarkClaimConcurrent(b *testing.B) {
+	depths := []int{1_000, 100_000}
+	if os.Getenv("BENCH_QUEUE_1M") == "1" {
+		depths = append(depths, 1_000_000)
+	}
+	for _, depth := range depths {
+		b.Run(fmt.Sprintf("depth=%d", depth), func(b *testing.B) {
+			svc, st, _ := setup(b, queue.Config{Lease: time.Hour, ProviderDeadline: time.Hour})
+			refiller(b, st, depth)(depth + b.N)
+			var claimers atomic.Int64
+			b.SetParallelism(8) // 16 claimers on 2 cores
+			b.ResetTimer()
+			b.RunParallel(func(pb *testing.PB) {
+				w := worker(int(claimers.Add(1)))
+				for pb.Next() {
+					if res, err := svc.Claim(context.Background(), w, lw); err != nil || res == nil {
+						b.Errorf("claim: %v %v", res, err)
+						return
+					}
+				}
+			})
+			b.StopTimer()
+			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "claims/s")
+		})
 	}
 }
