@@ -43,7 +43,7 @@ func (p *Parser) Consents(bodies [][]byte) []consent.Consent {
 	out := make([]consent.Consent, 0, len(bodies))
 	for _, b := range bodies {
 		k := sha256.Sum256(b)
-		if c, ok := p.consents.get(k); ok {
+		if c, ok := p.consents.Get(k); ok {
 			out = append(out, c)
 			continue
 		}
@@ -52,7 +52,7 @@ func (p *Parser) Consents(bodies [][]byte) []consent.Consent {
 			continue
 		}
 		if c, err := ConsentFrom(res); err == nil {
-			p.consents.put(k, c)
+			p.consents.Put(k, c)
 			out = append(out, c)
 		}
 	}

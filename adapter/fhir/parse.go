@@ -19,7 +19,7 @@ import (
 // Parser parses and validates FHIR R4 JSON. It is safe for concurrent use.
 type Parser struct {
 	u        *jsonformat.Unmarshaller
-	consents consentCache // stored Consents in engine form (Consents)
+	consents *consentCache // stored Consents in engine form (Consents)
 }
 
 // NewParser returns a Parser that validates required elements, reference
@@ -30,7 +30,7 @@ func NewParser() (*Parser, error) {
 		return nil, fmt.Errorf("fhir: new unmarshaller: %w", err)
 	}
 	u.MaxNestingDepth = MaxDepth
-	return &Parser{u: u}, nil
+	return &Parser{u: u, consents: newConsentCache()}, nil
 }
 
 // Resource is a parsed, validated resource and the bytes it came from.

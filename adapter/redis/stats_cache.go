@@ -1,10 +1,10 @@
 package redis
 
 import (
-	"sync"
 	"time"
 
 	"github.com/social-prescribing/referral-adapter/adapter"
+	"github.com/social-prescribing/referral-adapter/internal/fifo"
 )
 
 // settledStatsMax bounds the settled buckets kept in memory: a year's
@@ -26,14 +26,11 @@ var london = func() *time.Location {
 // yesterday never changes again and every replica may keep it. Reports
 // then read from Redis only the recent buckets, whatever the history.
 type settledStats struct {
-	now   func() time.Time // the clock the counters are written by
-	mu    sync.Mutex
-	m     map[string]map[adapter.StatKey]int64
-	order []string
+	now     func() time.Time // the clock the counters are written by
+	buckets fifo.Cache[string, map[adapter.StatKey]int64]
 	// sums of settled buckets by their joined names: a report asked for
 	// the same period again adds only its recent buckets.
-	sums     map[string]map[adapter.StatKey]int64
-	sumOrder []string
+	sums fifo.Cache[string, map[adapter.StatKey]int64]
 }
 
 // settledSumsMax bounds the kept sums (distinct periods asked for).
@@ -60,36 +57,22 @@ func (c *settledStats) sum(key string) (map[adapter.StatKey]int64, bool) {
 	if c == nil || key == "" {
 		return nil, false
 	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	m, ok := c.sums[key]
-	return m, ok
+	return c.sums.Get(key)
 }
 
 func (c *settledStats) putSum(key string, m map[adapter.StatKey]int64) {
-	if c == nil || key == "" {
-		return
+	if c != nil && key != "" {
+		c.sums.Put(key, m)
 	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.sums == nil {
-		c.sums = map[string]map[adapter.StatKey]int64{}
-	}
-	if _, ok := c.sums[key]; ok {
-		return
-	}
-	if len(c.sumOrder) >= settledSumsMax {
-		delete(c.sums, c.sumOrder[0])
-		c.sumOrder = c.sumOrder[1:]
-	}
-	c.sums[key] = m
-	c.sumOrder = append(c.sumOrder, key)
 }
 
 // KeepSettledStats makes reports keep settled buckets in memory. now must
 // be the clock the counters are written by (time.Now in production); a
 // store whose writers run on another clock must not keep them.
-func (s *Store) KeepSettledStats(now func() time.Time) { s.settled = &settledStats{now: now} }
+func (s *Store) KeepSettledStats(now func() time.Time) {
+	s.settled = &settledStats{now: now}
+	s.settled.buckets.Max, s.settled.sums.Max = settledStatsMax, settledSumsMax
+}
 
 // isSettled reports whether a bucket (YYYY-MM-DD or YYYY-MM) ended before
 // yesterday, London time.
@@ -108,28 +91,11 @@ func (c *settledStats) get(bucket string) (map[adapter.StatKey]int64, bool) {
 	if c == nil {
 		return nil, false
 	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	m, ok := c.m[bucket]
-	return m, ok
+	return c.buckets.Get(bucket)
 }
 
 func (c *settledStats) put(bucket string, m map[adapter.StatKey]int64) {
-	if c == nil || !isSettled(bucket, c.now()) {
-		return
+	if c != nil && isSettled(bucket, c.now()) {
+		c.buckets.Put(bucket, m)
 	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.m == nil {
-		c.m = map[string]map[adapter.StatKey]int64{}
-	}
-	if _, ok := c.m[bucket]; ok {
-		return
-	}
-	if len(c.order) >= settledStatsMax {
-		delete(c.m, c.order[0])
-		c.order = c.order[1:]
-	}
-	c.m[bucket] = m
-	c.order = append(c.order, bucket)
 }
