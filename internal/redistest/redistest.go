@@ -127,6 +127,7 @@ func (s *Server) start() error {
 	}
 	_, port, _ := net.SplitHostPort(s.Addr)
 	args := append([]string{"--port", port, "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+		"--hash-max-listpack-value", "256", // as deploy/redis.conf recommends
 		"--dir", s.dir, "--logfile", filepath.Join(s.dir, "redis.log")}, s.args...)
 	cmd := exec.Command(bin, args...)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}

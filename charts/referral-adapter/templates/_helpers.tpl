@@ -171,4 +171,6 @@ save 300 100
 # Never evict: a referral is not a cache entry. Writes fail instead (503).
 maxmemory {{ .Values.redis.embedded.maxmemoryMB }}mb
 maxmemory-policy noeviction
+# Keep Task hashes in the compact encoding (see deploy/redis.conf).
+hash-max-listpack-value 256
 {{ end -}}
