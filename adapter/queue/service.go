@@ -175,7 +175,9 @@ func (s *Service) visible(ctx context.Context, c Caller, id string) (*adapter.Ta
 	if err != nil {
 		return nil, err
 	}
-	if c.Role == "practice" && t.Practice == c.Org || s.works(c, t.Owner) {
+	// A referral held for consent or sign-off is not yet the service's:
+	// its workers cannot see it, so it answers 404 to them, as its reads do.
+	if c.Role == "practice" && t.Practice == c.Org || s.works(c, t.Owner) && !t.Held() {
 		return t, nil
 	}
 	return nil, notFound("referral")

@@ -91,6 +91,14 @@ func TestConsentHoldOverHTTP(t *testing.T) {
 	if r := h.do("GET", "/fhir/ServiceRequest/"+sr, provider, nil); r.status != http.StatusNotFound {
 		t.Fatalf("the service reads the referral before consent: %d", r.status)
 	}
+	// Nor can it act on it: every lifecycle call answers 404 as the reads
+	// do, so a 409 cannot tell it that the referral exists.
+	for _, path := range []string{"/transition", "/lease", "/handover"} {
+		r := h.do("POST", "/api/v1/referrals/"+sr+path, provider, []byte(`{"status":"cancelled"}`), "Content-Type", "application/json")
+		if r.status != http.StatusNotFound {
+			t.Errorf("the service's POST %s on a referral awaiting consent = %d, want 404", path, r.status)
+		}
+	}
 
 	consent := fixture(t, "consent-share-with-link-workers.json")
 	post(t, h, "/fhir/Consent", gp, consent, http.StatusCreated)
