@@ -189,17 +189,27 @@ func TestAdapterKilledMidLoadLosesNothingAcknowledged(t *testing.T) {
 
 	st := redis.New(redistest.Client(t), ns)
 	ctx := context.Background()
-	queued, err := st.QueuedTaskIDs(ctx, "riverside-link-workers")
-	if err != nil {
-		t.Fatal(err)
+	// Waiting means queued, or waitlisted once the link workers' 120
+	// places are taken.
+	waiting := func() []string {
+		q, err := st.QueuedTaskIDs(ctx, "riverside-link-workers")
+		if err != nil {
+			t.Fatal(err)
+		}
+		w, err := st.Waitlist(ctx, "riverside-link-workers")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return append(q, w...)
 	}
+	queued := waiting()
 	for n, id := range acked {
 		task, err := st.Task(ctx, id)
 		if err != nil || task.Owner != "riverside-link-workers" || task.Status != "requested" {
 			t.Fatalf("acknowledged referral %d (%s) after the crash: task %+v, %v", n, id, task, err)
 		}
 		if !slices.Contains(queued, id) {
-			t.Errorf("acknowledged referral %s has no queue entry after the crash", id)
+			t.Errorf("acknowledged referral %s is neither queued nor waitlisted after the crash", id)
 		}
 		if status, _, _, err := p.do("GET", "/fhir/ServiceRequest/"+id, tok, nil); err != nil || status != 200 {
 			t.Errorf("GET acknowledged referral %s = %d %v", id, status, err)
@@ -220,9 +230,9 @@ func TestAdapterKilledMidLoadLosesNothingAcknowledged(t *testing.T) {
 			t.Errorf("retry of in-doubt %d = %d", n, status)
 		}
 	}
-	queued, _ = st.QueuedTaskIDs(ctx, "riverside-link-workers")
+	queued = waiting()
 	if int64(len(queued)) != sent.Load() {
-		t.Errorf("%d queue entries for %d distinct identifiers: lost or duplicated", len(queued), sent.Load())
+		t.Errorf("%d queue and waitlist entries for %d distinct identifiers: lost or duplicated", len(queued), sent.Load())
 	}
 	t.Logf("%d sent, %d acknowledged before SIGKILL; all present, none duplicated", sent.Load(), len(acked))
 }
