@@ -536,27 +536,16 @@ func TestConsentAndReferralRace(t *testing.T) {
 }
 
 // recordingStore notes the Task events intake publishes.
-type recordingStore struct {
-	*redis.Store
-	mu     sync.Mutex
-	events []adapter.TaskEvent
-}
-
-func (r *recordingStore) PublishTaskEvent(ctx context.Context, ev adapter.TaskEvent) error {
-	r.mu.Lock()
-	r.events = append(r.events, ev)
-	r.mu.Unlock()
-	return r.Store.PublishTaskEvent(ctx, ev)
-}
-
-// Subscribers hear of consent moves as of any other change: the referral
-// created waiting, then released.
+// A referral's creation and its consent moves each put an event on the
+// notification stream (the creation in the same script as the write).
 func TestConsentMovesAreNotified(t *testing.T) {
 	e := newConsentEnv(t)
-	rec := &recordingStore{Store: e.store}
 	m, _ := mapping.Load(mappings.Default, "mappings")
-	in := intake.New(e.parser, rec, m, intake.WithClock(e.clock))
+	in := intake.New(e.parser, e.store, m, intake.WithClock(e.clock))
 	ctx := context.Background()
+	if err := e.store.EnsureNotifyGroup(ctx); err != nil {
+		t.Fatal(err)
+	}
 	r, err := in.CreateServiceRequest(ctx, caller, debtReferral(t, 1), adapter.Identifier{})
 	if err != nil {
 		t.Fatal(err)
@@ -564,10 +553,14 @@ func TestConsentMovesAreNotified(t *testing.T) {
 	if _, err := in.CreateConsent(ctx, caller, shareConsent(t, "C-1", nil), adapter.Identifier{}); err != nil {
 		t.Fatal(err)
 	}
+	triggers, err := e.store.ReadTriggers(ctx, "test", 100, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
 	var statuses []adapter.TaskStatus
-	for _, ev := range rec.events {
-		if ev.TaskID == r.ID && ev.Practice == practice {
-			statuses = append(statuses, ev.Status)
+	for _, tr := range triggers {
+		if tr.Event.TaskID == r.ID && tr.Event.Practice == practice {
+			statuses = append(statuses, tr.Event.Status)
 		}
 	}
 	if !slices.Equal(statuses, []adapter.TaskStatus{adapter.TaskOnHold, adapter.TaskRequested}) {

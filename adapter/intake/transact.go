@@ -67,8 +67,7 @@ func (s *Service) Transact(ctx context.Context, c Caller, entries []Entry) ([]*R
 		if err != nil {
 			return nil, err
 		}
-		s.count(ctx, plans)
-		s.publish(ctx, batch)
+		s.count(ctx, plans) // the Tasks' notification events went with the write
 		results, err := s.results(ctx, plans)
 		if err != nil {
 			return nil, err
@@ -80,24 +79,6 @@ func (s *Service) Transact(ctx context.Context, c Caller, entries []Entry) ([]*R
 			return nil, err
 		}
 		return results, nil
-	}
-}
-
-// publish tells the notification stream about each Task the batch
-// created. It runs after the write and cannot undo it, so a failure is
-// counted, not returned: the referral is safely stored and the practice
-// can still read its Task. (Interim: the XADD is to move into intake.lua,
-// making it atomic with the write.)
-func (s *Service) publish(ctx context.Context, b *adapter.IntakeBatch) {
-	for _, sub := range b.Items {
-		t := sub.Task
-		if t == nil || sub.Existing != "" {
-			continue
-		}
-		ev := adapter.TaskEvent{TaskID: t.ID, ReferralID: t.ReferralID, Practice: t.Practice, Status: t.Status, Time: t.LastModified}
-		if err := s.store.PublishTaskEvent(ctx, ev); err != nil {
-			publishFailures.Inc()
-		}
 	}
 }
 

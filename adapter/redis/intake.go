@@ -41,6 +41,9 @@ type intakeItem struct {
 	Existing bool        `json:"existing"`
 	Cmds     [][]string  `json:"cmds"`
 	Task     *intakeTask `json:"task,omitempty"`
+	// Event is the Task's notification trigger (field, value, ...), added
+	// to the stream in the same script so no Task goes unannounced.
+	Event []string `json:"ev,omitempty"`
 }
 
 type intakeTask struct {
@@ -79,7 +82,9 @@ func (s *Store) Intake(ctx context.Context, b *adapter.IntakeBatch) error {
 		Items   []intakeItem `json:"items"`
 		Routing *routingJSON `json:"routing,omitempty"`
 		TMod    string       `json:"tmod"`
-	}{items, routing, s.k.taskIndex()})
+		Events  string       `json:"events"`
+		EvMax   int          `json:"evmax"`
+	}{items, routing, s.k.taskIndex(), s.k.taskEvents(), maxTaskEvents})
 	if err != nil {
 		return fmt.Errorf("redis: intake payload: %w", err)
 	}
@@ -139,6 +144,10 @@ func (s *Store) intakeItem(b *adapter.IntakeBatch, sub *adapter.Submission) inta
 	}
 	if sub.Active != "" {
 		it.Cmds = append(it.Cmds, []string{"HSET", s.k.activeReferrals(), sub.Active, sub.ID})
+	}
+	if t := sub.Task; t != nil && sub.Existing == "" {
+		it.Event = s.eventFields(adapter.TaskEvent{TaskID: t.ID, ReferralID: t.ReferralID, Practice: t.Practice,
+			Status: t.Status, Time: t.LastModified})
 	}
 	if t := sub.Task; t != nil {
 		// Candidates is never null: cjson decodes null as userdata.

@@ -52,6 +52,16 @@ func (s *Store) PublishTaskEvent(ctx context.Context, ev adapter.TaskEvent) erro
 	return s.fail(s.c.XAdd(ctx, s.triggerArgs(adapter.NotifyTrigger{Type: adapter.NotifyEvent, Event: ev})).Err())
 }
 
+// eventFields are a Task event's stream fields, as intake.lua adds them.
+func (s *Store) eventFields(ev adapter.TaskEvent) []string {
+	vals := s.triggerArgs(adapter.NotifyTrigger{Type: adapter.NotifyEvent, Event: ev}).Values.([]any)
+	out := make([]string, len(vals))
+	for i, v := range vals {
+		out[i], _ = v.(string)
+	}
+	return out
+}
+
 func (s *Store) triggerArgs(t adapter.NotifyTrigger) *goredis.XAddArgs {
 	a := &goredis.XAddArgs{Stream: s.k.taskEvents(), MaxLen: maxTaskEvents, Approx: true}
 	if t.Type == adapter.NotifyHandshake {

@@ -8,7 +8,11 @@
 --                      "candidates": [{"svc": "<id>", "queue": "<key>"}], "queued": bool,
 --                      "steps": [<capacity.lua step>, ...]}          (optional)
 --          }],
---          "routing": <capacity.lua cfg>}                               (optional)
+--          "routing": <capacity.lua cfg>,                               (optional)
+--          "events": "<stream key>", "evmax": n}
+--
+-- An item's "ev" (field, value, ...) is its new Task's notification
+-- trigger, added to the events stream in the same step as the Task.
 --
 -- With "routing" and a task's "steps", the Task is placed by live capacity
 -- (cap_place in capacity.lua, which scripts.go prepends to this script):
@@ -59,6 +63,9 @@ for i, it in ipairs(p.items) do
         end
       end
       owners[i] = owner
+    end
+    if it.ev and p.events ~= "" then
+      redis.call('XADD', p.events, 'MAXLEN', '~', p.evmax, '*', unpack(it.ev))
     end
     if it.idem ~= "" then
       redis.call('HSET', KEYS[1], it.idem, it.id)
