@@ -14,7 +14,8 @@ import (
 // purgeScript removes a closed referral's personal data, if the Task is
 // still ended and unchanged since it was chosen: the ServiceRequest, the
 // history, the outcomes, the messages and safeguarding Flags (issue 9), the
-// idempotency entry, and every personal field
+// idempotency entry, and every personal field (then purgePatientScript
+// the patient's index and Consents at the practice, once none is left)
 // of the Task. What stays is an anonymous stub (status, owner, need, area,
 // dates) so the Task id still answers, and the report counters, which hold
 // no personal data.
@@ -36,6 +37,28 @@ redis.call('HDEL', key, 'pat', 'req', 'rsn', 'clm', 'clmn', 'clmt', 'lclm', 'rte
 redis.call('HSET', key, 'purged', ARGV[4])
 redis.call('ZREM', KEYS[7], ARGV[5])
 return 1`)
+
+// purgePatientScript drops a purged referral from its patient's index at
+// the practice and, when that was the practice's last referral for the
+// patient, the index and the practice's Consents for the patient too: the
+// index key and the Consents name the patient, and no referral of the
+// practice is left for them to govern. Consents other practices sent for
+// the patient stay.
+var purgePatientScript = goredis.NewScript(`
+redis.call('SREM', KEYS[1], ARGV[1])
+if redis.call('SCARD', KEYS[1]) > 0 then return 0 end
+redis.call('DEL', KEYS[1])
+local n = 0
+for _, id in ipairs(redis.call('SMEMBERS', KEYS[2])) do
+  local ck = ARGV[2] .. id
+  if redis.call('HGET', ck, ARGV[3]) == ARGV[4] then
+    redis.call('DEL', ck)
+    redis.call('SREM', KEYS[2], id)
+    n = n + 1
+  end
+end
+if redis.call('SCARD', KEYS[2]) == 0 then redis.call('DEL', KEYS[2]) end
+return n`)
 
 // PurgeClosed removes the personal data of referrals whose Task ended
 // before cutoff, at most limit per call, and returns the purged Task ids.
@@ -85,6 +108,13 @@ func (s *Store) purge(ctx context.Context, t *adapter.Task, now time.Time) (bool
 		msString(t.LastModified), idem, s.k.outcome(""), now.UnixMilli(), t.ID, s.k.message(""), s.k.flag("")).Int()
 	if err != nil {
 		return false, s.fail(err)
+	}
+	if n == 1 && t.ID == t.ReferralID && t.Patient != "" {
+		err = purgePatientScript.Run(ctx, s.c, []string{s.k.patientReferrals(t.Practice, t.Patient), s.k.patientConsents(t.Patient)},
+			t.ID, s.k.consent(""), hPractice, t.Practice).Err()
+		if err != nil {
+			return true, s.fail(err)
+		}
 	}
 	return n == 1, nil
 }

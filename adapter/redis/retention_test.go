@@ -64,3 +64,58 @@ func identFor(id string, base adapter.Identifier) adapter.Identifier {
 	base.Value = id
 	return base
 }
+
+// When a practice's last referral for a patient is purged, the patient's
+// index at the practice and the Consents the practice sent for them go
+// too; another patient's, and another practice's Consent for the same
+// patient, stay.
+func TestRetentionPurgesThePatientsConsentsWithTheirLastReferral(t *testing.T) {
+	ctx := context.Background()
+	st := redis.New(redistest.Client(t), redistest.Namespace(t))
+	old := time.Now().Add(-9 * 365 * 24 * time.Hour)
+	referral := func(id, patient string) *adapter.Submission {
+		return &adapter.Submission{Kind: adapter.KindServiceRequest, ID: id, JSON: []byte(`{"resourceType":"ServiceRequest"}`),
+			Candidates: []string{"lw"}, Task: &adapter.Task{ID: id, ReferralID: id, Practice: "A81001", Patient: patient,
+				Status: adapter.TaskRequested, AuthoredOn: old, LastModified: old, Version: 1}}
+	}
+	consent := func(id, patient string) *adapter.Submission {
+		return &adapter.Submission{Kind: adapter.KindConsent, ID: id, JSON: []byte(`{"resourceType":"Consent"}`), Patient: patient}
+	}
+	for practice, subs := range map[string][]*adapter.Submission{
+		"A81001": {referral("gone", "Patient/a"), referral("kept", "Patient/b"), consent("ca", "Patient/a"), consent("cb", "Patient/b")},
+		"B82002": {consent("other", "Patient/a")},
+	} {
+		if err := st.Intake(ctx, &adapter.IntakeBatch{Practice: practice, Items: subs}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := st.UpdateTask(ctx, "gone", func(task *adapter.Task) (adapter.TaskChange, error) {
+		h, err := task.Apply(adapter.Transition{To: adapter.TaskCancelled, Reason: "moved away", At: old})
+		return adapter.TaskChange{History: h}, err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if purged, err := st.PurgeClosed(ctx, time.Now().Add(-8*365*24*time.Hour), 100, time.Now()); err != nil || len(purged) != 1 {
+		t.Fatalf("purged %v %v", purged, err)
+	}
+	count := func(practice, patient string) (consents, referrals int) {
+		cs, err := st.PatientConsents(ctx, practice, patient)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rs, err := st.PatientReferrals(ctx, practice, patient)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(cs), len(rs)
+	}
+	if c, r := count("A81001", "Patient/a"); c != 0 || r != 0 {
+		t.Errorf("patient a at A81001 after its last referral was purged: %d consents, %d referrals", c, r)
+	}
+	if c, r := count("A81001", "Patient/b"); c != 1 || r != 1 {
+		t.Errorf("patient b at A81001 (open referral): %d consents, %d referrals", c, r)
+	}
+	if c, _ := count("B82002", "Patient/a"); c != 1 {
+		t.Errorf("another practice's consent for patient a: %d", c)
+	}
+}
