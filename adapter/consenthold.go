@@ -78,11 +78,16 @@ func (t *Task) ReleaseConsentHold(now time.Time) HistoryEntry {
 // ExpireConsentHold cancels a referral that waited for consent longer than
 // maxAge.
 func (t *Task) ExpireConsentHold(maxAge time.Duration, now time.Time) HistoryEntry {
-	reason := fmt.Sprintf("Cancelled: the patient's consent was not received within %s", days(maxAge))
+	return t.expireHold(BSConsentExpired, fmt.Sprintf("Cancelled: the patient's consent was not received within %s", days(maxAge)), now)
+}
+
+// expireHold cancels a held referral on the adapter's own account, with
+// the business status and reason of the hold that ran out.
+func (t *Task) expireHold(bs, reason string, now time.Time) HistoryEntry {
 	h := HistoryEntry{At: now, By: adapterActor, From: string(t.Status), To: string(TaskCancelled),
-		BusinessStatus: BSConsentExpired, Reason: reason}
+		BusinessStatus: bs, Reason: reason}
 	t.Status, t.StatusReason, t.LastModified = TaskCancelled, reason, now
-	t.BusinessStatus, _ = BusinessStatus(BSConsentExpired)
+	t.BusinessStatus, _ = BusinessStatus(bs)
 	t.clearHold()
 	t.Version++
 	return h

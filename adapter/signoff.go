@@ -64,15 +64,8 @@ func (t *Task) SignOff(by Actor, source ReferralSource, consented bool, now time
 // ExpireSignOffHold cancels a referral that waited for sign-off longer
 // than maxAge.
 func (t *Task) ExpireSignOffHold(maxAge time.Duration, now time.Time) HistoryEntry {
-	reason := fmt.Sprintf("Cancelled: no clinician signed the referral off within %s", days(maxAge))
-	h := HistoryEntry{At: now, By: adapterActor, From: string(t.Status), To: string(TaskCancelled),
-		BusinessStatus: BSSignOffExpired, Reason: reason}
-	t.Status, t.StatusReason, t.LastModified = TaskCancelled, reason, now
-	t.BusinessStatus, _ = BusinessStatus(BSSignOffExpired)
 	t.SignOffSince = time.Time{}
-	t.clearHold()
-	t.Version++
-	return h
+	return t.expireHold(BSSignOffExpired, fmt.Sprintf("Cancelled: no clinician signed the referral off within %s", days(maxAge)), now)
 }
 
 // ErrSignOffHeld refuses a caller's transition of a referral that waits

@@ -39,14 +39,19 @@ func (s *Server) audit() gin.HandlerFunc {
 		// The caller has its answer before the audit write, so a slow
 		// store delays only this goroutine, not the response.
 		c.Writer.Flush()
-		rec := adapter.AuditRecord{Time: s.now(), Subject: p.Subject, Role: string(p.Role), Org: p.Org, Kind: "rest",
-			Action: auditAction(c), Entity: auditEntity(c), Outcome: c.Writer.Status(), RequestID: requestID(c)}
-		ctx, cancel := context.WithTimeout(context.WithoutCancel(c.Request.Context()), 2*time.Second)
-		defer cancel()
-		if err := s.Audit.Audit(ctx, rec); err != nil {
-			auditFailures.Inc()
-			s.log.ErrorContext(ctx, "audit record not written", "request_id", rec.RequestID, "error", err.Error())
-		}
+		s.writeAudit(c, adapter.AuditRecord{Time: s.now(), Subject: p.Subject, Role: string(p.Role), Org: p.Org, Kind: "rest",
+			Action: auditAction(c), Entity: auditEntity(c), Outcome: c.Writer.Status(), RequestID: requestID(c)})
+	}
+}
+
+// writeAudit appends one record, bounded in time and detached from the
+// request's cancellation; a failure is counted and logged, never answered.
+func (s *Server) writeAudit(c *gin.Context, rec adapter.AuditRecord) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(c.Request.Context()), 2*time.Second)
+	defer cancel()
+	if err := s.Audit.Audit(ctx, rec); err != nil {
+		auditFailures.Inc()
+		s.log.ErrorContext(ctx, "audit record not written", "request_id", rec.RequestID, "error", err.Error())
 	}
 }
 

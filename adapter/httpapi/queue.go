@@ -120,12 +120,7 @@ func (s *Server) handover(c *gin.Context) {
 		s.writeError(c, err)
 		return
 	}
-	body, err := s.renderTask(c.Request.Context(), t, principalOf(c))
-	if err != nil {
-		s.writeError(c, err)
-		return
-	}
-	s.writeFHIR(c, http.StatusOK, body)
+	s.respondTask(c, t)
 }
 
 // transitionBody is POST /api/v1/referrals/{id}/transition.
@@ -161,12 +156,7 @@ func (s *Server) transition(c *gin.Context) {
 		s.writeError(c, err)
 		return
 	}
-	body, err := s.renderTask(c.Request.Context(), t, principalOf(c))
-	if err != nil {
-		s.writeError(c, err)
-		return
-	}
-	s.writeFHIR(c, http.StatusOK, body)
+	s.respondTask(c, t)
 }
 
 func (s *Server) referOn(c *gin.Context) {

@@ -1,9 +1,7 @@
 package httpapi
 
 import (
-	"context"
 	"net/http"
-	"time"
 
 	"github.com/gin-gonic/gin"
 
@@ -26,19 +24,8 @@ func (s *Server) signOff(c *gin.Context) {
 		if t.BusinessStatus.Code != "" {
 			detail += " (" + t.BusinessStatus.Code + ")"
 		}
-		rec := adapter.AuditRecord{Time: s.now(), Subject: p.Subject, Role: string(p.Role), Org: p.Org, Kind: "sign-off",
-			Action: adapter.AuditUpdate, Entity: "Task/" + t.ID, Outcome: http.StatusOK, RequestID: requestID(c), Detail: detail}
-		ctx, cancel := context.WithTimeout(context.WithoutCancel(c.Request.Context()), 2*time.Second)
-		defer cancel()
-		if err := s.Audit.Audit(ctx, rec); err != nil {
-			auditFailures.Inc()
-			s.log.ErrorContext(ctx, "audit record not written", "request_id", rec.RequestID, "error", err.Error())
-		}
+		s.writeAudit(c, adapter.AuditRecord{Time: s.now(), Subject: p.Subject, Role: string(p.Role), Org: p.Org, Kind: "sign-off",
+			Action: adapter.AuditUpdate, Entity: "Task/" + t.ID, Outcome: http.StatusOK, RequestID: requestID(c), Detail: detail})
 	}
-	body, err := s.renderTask(c.Request.Context(), t, p)
-	if err != nil {
-		s.writeError(c, err)
-		return
-	}
-	s.writeFHIR(c, http.StatusOK, body)
+	s.respondTask(c, t)
 }

@@ -16,6 +16,16 @@ import (
 	"github.com/social-prescribing/referral-adapter/adapter/fhir"
 )
 
+// respondTask answers 200 with the Task as the caller may see it.
+func (s *Server) respondTask(c *gin.Context, t *adapter.Task) {
+	body, err := s.renderTask(c.Request.Context(), t, principalOf(c))
+	if err != nil {
+		s.writeError(c, err)
+		return
+	}
+	s.writeFHIR(c, http.StatusOK, body)
+}
+
 func (s *Server) readTask(c *gin.Context) {
 	t, err := s.visibleTask(c, c.Param("id"))
 	if err != nil {

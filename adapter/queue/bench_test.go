@@ -20,11 +20,7 @@ import (
 // million referrals takes a few minutes and ~1 GB of Redis memory).
 // Reports claims/s and p50/p99 latency.
 func BenchmarkClaim(b *testing.B) {
-	depths := []int{1_000, 100_000}
-	if os.Getenv("BENCH_QUEUE_1M") == "1" {
-		depths = append(depths, 1_000_000)
-	}
-	for _, depth := range depths {
+	for _, depth := range claimDepths() {
 		b.Run(fmt.Sprintf("depth=%d", depth), func(b *testing.B) {
 			svc, st, _ := setup(b, queue.Config{Lease: time.Hour, ProviderDeadline: time.Hour})
 			next := refiller(b, st, depth)
@@ -82,11 +78,7 @@ func refiller(b *testing.B, st *redis.Store, _ int) func(n int) {
 // holds between the stated depth and depth+N while they drain it.
 // Reports claims/s (BENCH_QUEUE_1M=1 adds the 1M-deep queue).
 func BenchmarkClaimConcurrent(b *testing.B) {
-	depths := []int{1_000, 100_000}
-	if os.Getenv("BENCH_QUEUE_1M") == "1" {
-		depths = append(depths, 1_000_000)
-	}
-	for _, depth := range depths {
+	for _, depth := range claimDepths() {
 		b.Run(fmt.Sprintf("depth=%d", depth), func(b *testing.B) {
 			svc, st, _ := setup(b, queue.Config{Lease: time.Hour, ProviderDeadline: time.Hour})
 			refiller(b, st, depth)(depth + b.N)
@@ -106,4 +98,13 @@ func BenchmarkClaimConcurrent(b *testing.B) {
 			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "claims/s")
 		})
 	}
+}
+
+// claimDepths are the queue depths the claim benchmarks run at: 1k and
+// 100k, and 1M with BENCH_QUEUE_1M=1.
+func claimDepths() []int {
+	if os.Getenv("BENCH_QUEUE_1M") == "1" {
+		return []int{1_000, 100_000, 1_000_000}
+	}
+	return []int{1_000, 100_000}
 }
