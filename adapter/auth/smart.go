@@ -263,7 +263,8 @@ func (s *TokenServer) verifyAssertion(assertion string) (*client, *jwt.Registere
 		return nil, nil, oauthErr("invalid_client", "unknown client")
 	}
 	p := jwt.NewParser(jwt.WithValidMethods(assertionAlgs), jwt.WithIssuer(cl.ID), jwt.WithSubject(cl.ID),
-		jwt.WithAudience(s.cfg.TokenURL), jwt.WithExpirationRequired(), jwt.WithLeeway(10*time.Second), jwt.WithTimeFunc(s.now))
+		jwt.WithAudience(s.cfg.TokenURL), jwt.WithExpirationRequired(), jwt.WithLeeway(10*time.Second), jwt.WithTimeFunc(s.now),
+		jwt.WithStrictDecoding())
 	var c jwt.RegisteredClaims
 	if _, err := p.ParseWithClaims(assertion, &c, cl.keys.Keyfunc); err != nil {
 		return nil, nil, oauthErr("invalid_client", "client_assertion rejected: %s", assertionProblem(err))

@@ -91,7 +91,10 @@ func NewVerifier(ctx context.Context, cfg Config, own *TokenServer) (*Verifier, 
 		v.secret = []byte(cfg.DevHS256)
 		methods = append(methods, "HS256")
 	}
-	opts := []jwt.ParserOption{jwt.WithValidMethods(methods), jwt.WithExpirationRequired(), jwt.WithLeeway(30 * time.Second)}
+	// Strict decoding refuses non-canonical base64url (stray trailing bits),
+	// so one signed token has exactly one accepted spelling.
+	opts := []jwt.ParserOption{jwt.WithValidMethods(methods), jwt.WithExpirationRequired(),
+		jwt.WithLeeway(30 * time.Second), jwt.WithStrictDecoding()}
 	if cfg.Issuer != "" {
 		opts = append(opts, jwt.WithIssuer(cfg.Issuer))
 	}

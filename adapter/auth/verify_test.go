@@ -179,6 +179,8 @@ func TestVerifyRefuses(t *testing.T) {
 		{"ES256 signed by another key", jwksAndDev, sign(t, jwt.SigningMethodES256, "ec-1", other.ec, claims()), "the bearer token is invalid"},
 		{"unknown kid", jwksAndDev, sign(t, jwt.SigningMethodRS256, "rsa-9", p.rsa, claims()), "the bearer token is invalid"},
 		{"tampered payload", jwksAndDev, parts[0] + "." + base64.RawURLEncoding.EncodeToString([]byte(`{"role":"admin","org":"X","exp":9999999999}`)) + "." + parts[2], "the bearer token is invalid"},
+		{"RS256 signature re-spelt with a stray trailing bit", jwksAndDev, respell(good), "the bearer token is invalid"},
+		{"HS256 signature re-spelt with a stray trailing bit", devOnly, respell(hs(devSecret)), "the bearer token is invalid"},
 		{"signature stripped", jwksAndDev, parts[0] + "." + parts[1] + ".", "the bearer token is invalid"},
 		{"HS256 with another secret", jwksAndDev, hs("another-secret-0123456789abcdef"), "the bearer token is invalid"},
 		{"alg none", jwksAndDev, none, "the bearer token is invalid"},
@@ -219,6 +221,15 @@ func TestVerifyRefuses(t *testing.T) {
 	if _, err := strict.Verify(ok); err != nil {
 		t.Errorf("right issuer and audience: %v", err)
 	}
+}
+
+// respell flips the lowest bit of a token's last base64url character. For a
+// signature whose length is not a multiple of 3 bytes that bit is padding:
+// a lenient decoder reads the same signature from both spellings.
+func respell(tok string) string {
+	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+	i := strings.IndexByte(alphabet, tok[len(tok)-1])
+	return tok[:len(tok)-1] + string(alphabet[i^1])
 }
 
 func mustPKIX(t *testing.T, pub crypto.PublicKey) []byte {

@@ -176,6 +176,7 @@ func TestSMARTTokenRequestsRefused(t *testing.T) {
 		{"unknown kid", form(ehr.assertion(t, func(_ jwt.MapClaims, tk *jwt.Token) { tk.Header["kid"] = "rotated-away" }), ""), "invalid_client", 401},
 		{"wrong key", form((&smartClient{id: ehr.id, key: other, method: jwt.SigningMethodRS384, kid: ehr.kid}).assertion(t), ""), "invalid_client", 401},
 		{"algorithm confusion", form(confusedTok, ""), "invalid_client", 401},
+		{"signature re-spelt with a stray trailing bit", form(respelt(ehr.assertion(t)), ""), "invalid_client", 401},
 		{"alg none", form(none, ""), "invalid_client", 401},
 		{"unknown client", form((&smartClient{id: "stranger", key: other, method: jwt.SigningMethodRS384, kid: "x"}).assertion(t), ""), "invalid_client", 401},
 		{"no allowed scope", form(ehr.assertion(t), "system/MeasureReport.rs"), "invalid_scope", 400},
@@ -197,4 +198,13 @@ func must[T any](v T, err error) T {
 		panic(err)
 	}
 	return v
+}
+
+// respelt flips the lowest bit of a JWT's last base64url character: for an
+// RS384 signature (256 bytes) that bit is padding, which a lenient decoder
+// ignores, so the same signature would pass under a second spelling.
+func respelt(tok string) string {
+	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+	i := strings.IndexByte(alphabet, tok[len(tok)-1])
+	return tok[:len(tok)-1] + string(alphabet[i^1])
 }
