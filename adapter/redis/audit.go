@@ -11,17 +11,20 @@ import (
 	"github.com/social-prescribing/referral-adapter/adapter"
 )
 
-// Audit appends records to the audit stream in one round trip.
+// Audit appends records to the audit stream, returning once they are
+// stored; concurrent requests' records share a round trip (groupCommit).
 func (s *Store) Audit(ctx context.Context, recs ...adapter.AuditRecord) error {
-	pipe := s.c.Pipeline()
-	for _, r := range recs {
-		pipe.XAdd(ctx, &goredis.XAddArgs{Stream: s.k.audit(), Values: []any{
-			"t", r.Time.UnixMilli(), "sub", r.Subject, "role", r.Role, "org", r.Org, "act", string(r.Action),
-			"kind", r.Kind, "ent", r.Entity, "out", r.Outcome, "rid", r.RequestID, "det", r.Detail,
-		}})
+	if len(recs) == 0 {
+		return nil
 	}
-	_, err := pipe.Exec(ctx)
-	return s.fail(err)
+	return s.fail(s.writes.do(ctx, func(pipe goredis.Pipeliner) {
+		for _, r := range recs {
+			pipe.XAdd(ctx, &goredis.XAddArgs{Stream: s.k.audit(), Values: []any{
+				"t", r.Time.UnixMilli(), "sub", r.Subject, "role", r.Role, "org", r.Org, "act", string(r.Action),
+				"kind", r.Kind, "ent", r.Entity, "out", r.Outcome, "rid", r.RequestID, "det", r.Detail,
+			}})
+		}
+	}))
 }
 
 // AuditRecords returns matching records, newest first.

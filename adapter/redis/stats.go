@@ -6,30 +6,32 @@ import (
 	"strings"
 	"time"
 
+	goredis "github.com/redis/go-redis/v9"
+
 	"github.com/social-prescribing/referral-adapter/adapter"
 )
 
-// Count applies counter increments in one transaction.
+// Count applies counter increments in one transaction, returning once
+// they are applied; concurrent requests' increments share it (groupCommit).
 func (s *Store) Count(ctx context.Context, incs []adapter.StatInc) error {
 	if len(incs) == 0 {
 		return nil
 	}
-	pipe := s.c.TxPipeline()
-	for _, in := range incs {
-		n := in.N
-		if n == 0 {
-			n = 1
+	return s.fail(s.writes.do(ctx, func(pipe goredis.Pipeliner) {
+		for _, in := range incs {
+			n := in.N
+			if n == 0 {
+				n = 1
+			}
+			pipe.HIncrBy(ctx, s.k.stats(in.Day), in.Key.String(), n)
+			if len(in.Day) == 10 {
+				pipe.HIncrBy(ctx, s.k.stats(in.Day[:7]), in.Key.String(), n) // the month's roll-up
+			}
+			if in.Practice != "" {
+				pipe.HIncrBy(ctx, s.k.practiceStats(in.Day, in.Practice), in.Key.Metric, n)
+			}
 		}
-		pipe.HIncrBy(ctx, s.k.stats(in.Day), in.Key.String(), n)
-		if len(in.Day) == 10 {
-			pipe.HIncrBy(ctx, s.k.stats(in.Day[:7]), in.Key.String(), n) // the month's roll-up
-		}
-		if in.Practice != "" {
-			pipe.HIncrBy(ctx, s.k.practiceStats(in.Day, in.Practice), in.Key.Metric, n)
-		}
-	}
-	_, err := pipe.Exec(ctx)
-	return s.fail(err)
+	}))
 }
 
 // Snapshot sets absolute values on a day (the daily capacity snapshot).
