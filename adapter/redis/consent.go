@@ -40,29 +40,17 @@ func (s *Store) consentIndexCmds(practice string, sub *adapter.Submission) [][]s
 // PatientConsents returns the JSON of every Consent the practice sent for
 // the patient reference.
 func (s *Store) PatientConsents(ctx context.Context, practice, patient string) ([][]byte, error) {
-	ids, err := s.c.SMembers(ctx, s.k.patientConsents(patient)).Result()
-	if err != nil {
+	vals, err := patientConsentsScript.Run(ctx, s.c, []string{s.k.patientConsents(patient)},
+		s.k.consentPrefix(), practice).StringSlice()
+	if err != nil && !errors.Is(err, goredis.Nil) {
 		return nil, s.fail(err)
 	}
-	if len(ids) == 0 {
+	if len(vals) == 0 {
 		return nil, nil
 	}
-	pipe := s.c.Pipeline()
-	cmds := make([]*goredis.SliceCmd, len(ids))
-	for i, id := range ids {
-		cmds[i] = pipe.HMGet(ctx, s.k.consent(id), hJSON, hPractice)
-	}
-	if _, err := pipe.Exec(ctx); err != nil {
-		return nil, s.fail(err)
-	}
-	var out [][]byte
-	for _, c := range cmds {
-		v := c.Val()
-		j, _ := v[0].(string)
-		p, _ := v[1].(string)
-		if j != "" && p == practice {
-			out = append(out, []byte(j))
-		}
+	out := make([][]byte, len(vals))
+	for i, v := range vals {
+		out[i] = []byte(v)
 	}
 	return out, nil
 }

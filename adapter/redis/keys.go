@@ -15,7 +15,10 @@ func newKeys(ns string) keys { return keys{p: "sp:{" + ns + "}:"} }
 func (k keys) serviceRequest(id string) string { return k.p + "sr:" + id }
 
 // Consent hash: json, practice, patient.
-func (k keys) consent(id string) string { return k.p + "consent:" + id }
+func (k keys) consent(id string) string { return k.consentPrefix() + id }
+
+// Prefix of the Consent hash keys (patient_consents.lua appends the id).
+func (k keys) consentPrefix() string { return k.p + "consent:" }
 
 // Patient hash (from transaction bundles): json, practice.
 func (k keys) patient(id string) string { return k.p + "patient:" + id }

@@ -12,6 +12,10 @@ var (
 	//go:embed lua/intake.lua
 	intakeLua    string
 	intakeScript = withCapacity(intakeLua)
+
+	//go:embed lua/patient_consents.lua
+	patientConsentsLua    string
+	patientConsentsScript = goredis.NewScript(patientConsentsLua)
 )
 
 // Capacity scripts (issue 3). capacity.lua is a library of local functions

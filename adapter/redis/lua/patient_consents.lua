@@ -1,0 +1,17 @@
+-- patient_consents.lua: the Consents one practice sent for one patient, in
+-- one round trip instead of a set read and then a read per Consent.
+--
+-- KEYS[1]  the patient's Consent id set (keys.go patientConsents)
+-- ARGV[1]  the Consent hash key prefix (keys.go consentPrefix)
+-- ARGV[2]  the practice ODS code
+--
+-- Returns the JSON of each of the practice's Consents in the set (Consents
+-- another practice sent for the same patient are left out), in set order.
+local out = {}
+for _, id in ipairs(redis.call('SMEMBERS', KEYS[1])) do
+  local v = redis.call('HMGET', ARGV[1] .. id, 'json', 'prac')
+  if v[1] and v[1] ~= '' and v[2] == ARGV[2] then
+    out[#out + 1] = v[1]
+  end
+end
+return out
