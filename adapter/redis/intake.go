@@ -44,6 +44,12 @@ type intakeItem struct {
 	// Event is the Task's notification trigger (field, value, ...), added
 	// to the stream in the same script so no Task goes unannounced.
 	Event []string `json:"ev,omitempty"`
+	// Blob is set to BlobKey: binary values (a compressed ServiceRequest)
+	// travel as their own script argument, ARGV[Blob], since the JSON
+	// payload carries only text.
+	BlobKey string `json:"blobkey,omitempty"`
+	Blob    int    `json:"blob,omitempty"`
+	blob    []byte
 }
 
 type intakeTask struct {
@@ -71,8 +77,13 @@ type intakeCandidate struct {
 // nothing is written and adapter.ErrConcurrentCreate is returned.
 func (s *Store) Intake(ctx context.Context, b *adapter.IntakeBatch) error {
 	items := make([]intakeItem, len(b.Items))
+	args := []any{nil} // ARGV[1] is the payload
 	for i, sub := range b.Items {
 		items[i] = s.intakeItem(b, sub)
+		if it := &items[i]; it.blob != nil {
+			args = append(args, it.blob)
+			it.Blob = len(args)
+		}
 	}
 	var routing *routingJSON
 	if b.Routing != nil {
@@ -88,7 +99,8 @@ func (s *Store) Intake(ctx context.Context, b *adapter.IntakeBatch) error {
 	if err != nil {
 		return fmt.Errorf("redis: intake payload: %w", err)
 	}
-	raw, err := intakeScript.Run(ctx, s.c, []string{s.k.idempotency()}, payload).Text()
+	args[0] = payload
+	raw, err := intakeScript.Run(ctx, s.c, []string{s.k.idempotency()}, args...).Text()
 	if err != nil {
 		return s.fail(err)
 	}
@@ -132,8 +144,8 @@ func (s *Store) intakeItem(b *adapter.IntakeBatch, sub *adapter.Submission) inta
 	}
 	switch sub.Kind {
 	case adapter.KindServiceRequest:
-		it.Cmds = [][]string{{"SET", s.k.serviceRequest(sub.ID), string(sub.JSON)}}
-		it.Cmds = append(it.Cmds, s.consentIndexCmds(practice, sub)...)
+		it.BlobKey, it.blob = s.k.serviceRequest(sub.ID), packServiceRequest(sub.JSON)
+		it.Cmds = append([][]string{}, s.consentIndexCmds(practice, sub)...) // never null for cjson
 	case adapter.KindConsent:
 		it.Cmds = [][]string{{"HSET", s.k.consent(sub.ID), hJSON, string(sub.JSON), hPractice, practice, hPatient, sub.Patient}}
 		if sub.Patient != "" {
@@ -172,7 +184,11 @@ const (
 
 // ServiceRequest returns the stored ServiceRequest JSON.
 func (s *Store) ServiceRequest(ctx context.Context, id string) ([]byte, error) {
-	return s.getJSON(ctx, s.k.serviceRequest(id), "ServiceRequest")
+	v, err := s.getJSON(ctx, s.k.serviceRequest(id), "ServiceRequest")
+	if err != nil {
+		return nil, err
+	}
+	return unpackServiceRequest(v)
 }
 
 // Consent returns the stored Consent JSON and the practice that sent it.

@@ -95,6 +95,9 @@ func (s *Store) purge(ctx context.Context, t *adapter.Task, now time.Time) (bool
 		if err != nil && err != goredis.Nil {
 			return false, s.fail(err)
 		}
+		if sr, err = unpackServiceRequest(sr); err != nil {
+			return false, err
+		}
 		if id := gjson.GetBytes(sr, "identifier.0"); id.Exists() {
 			idem = idemField(t.Practice, adapter.KindServiceRequest, id.Get("system").String()+"|"+id.Get("value").String())
 		}
