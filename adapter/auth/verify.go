@@ -2,6 +2,7 @@ package auth
 
 import (
 	"context"
+	"crypto/sha256"
 	"crypto/subtle"
 	"errors"
 	"fmt"
@@ -13,6 +14,7 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/social-prescribing/referral-adapter/adapter"
+	"github.com/social-prescribing/referral-adapter/internal/fifo"
 )
 
 // Config is the auth package's environment configuration.
@@ -56,7 +58,25 @@ type Verifier struct {
 	own    *TokenServer    // nil when the token endpoint is disabled
 	secret []byte
 	parser *jwt.Parser
+	// seen keeps tokens already verified, by SHA-256, so a client sending
+	// the same token on every request pays for its signature check once a
+	// minute, not each time.
+	seen fifo.Cache[[sha256.Size]byte, verified]
+	now  func() time.Time
 }
+
+// verified is a token's principal and until when it is taken as verified:
+// at most verifiedFor after its check (so a key removed from the JWKS stops
+// being trusted soon), never past the token's expiry.
+type verified struct {
+	p     Principal
+	until time.Time
+}
+
+const (
+	verifiedFor = time.Minute
+	maxVerified = 10_000
+)
 
 // asymmetric are the algorithms accepted for JWKS keys.
 var asymmetric = []string{"RS256", "RS384", "RS512", "ES256", "ES384", "ES512", "PS256", "PS384"}
@@ -68,7 +88,8 @@ var asymmetric = []string{"RS256", "RS384", "RS512", "ES256", "ES384", "ES512", 
 // (matched by kid) are verified with its public key, beside the external
 // identity provider's.
 func NewVerifier(ctx context.Context, cfg Config, own *TokenServer) (*Verifier, error) {
-	v := &Verifier{cfg: cfg, own: own}
+	v := &Verifier{cfg: cfg, own: own, now: time.Now}
+	v.seen.Max = maxVerified
 	var err error
 	switch {
 	case cfg.JWKSFile != "":
@@ -128,20 +149,40 @@ func (v *Verifier) keyFor(t *jwt.Token) (any, error) {
 
 // Verify checks a bearer token and returns its principal.
 func (v *Verifier) Verify(token string) (*Principal, error) {
+	sum := sha256.Sum256([]byte(token))
+	if e, ok := v.seen.Get(sum); ok && v.now().Before(e.until) {
+		p := e.p
+		return &p, nil
+	}
+	p, exp, err := v.verify(token)
+	if err != nil {
+		return nil, err
+	}
+	until := v.now().Add(verifiedFor)
+	if exp.Before(until) {
+		until = exp
+	}
+	v.seen.Set(sum, verified{p: *p, until: until})
+	return p, nil
+}
+
+// verify checks a token's signature and claims; exp is its expiry.
+func (v *Verifier) verify(token string) (p *Principal, exp time.Time, err error) {
 	var c Claims
 	if _, err := v.parser.ParseWithClaims(token, &c, v.keyFor); err != nil {
 		msg := "the bearer token is invalid"
 		if errors.Is(err, jwt.ErrTokenExpired) {
 			msg = "the bearer token has expired"
 		}
-		return nil, fmt.Errorf("%w: %v", unauthorized(msg), err)
+		return nil, exp, fmt.Errorf("%w: %v", unauthorized(msg), err)
 	}
 	role := Role(c.Role)
 	if !role.Valid() || c.Org == "" {
-		return nil, unauthorized("the token must carry a known role and an org")
+		return nil, exp, unauthorized("the token must carry a known role and an org")
 	}
+	exp = c.ExpiresAt.Time // required by the parser
 	return &Principal{Subject: c.Subject, Role: role, Org: c.Org, Scopes: strings.Fields(c.Scope),
-		Areas: c.Areas, Name: c.Name, Title: c.Title}, nil
+		Areas: c.Areas, Name: c.Name, Title: c.Title}, exp, nil
 }
 
 func unauthorized(msg string) *adapter.Error {

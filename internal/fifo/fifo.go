@@ -1,6 +1,6 @@
 // Package fifo is a bounded, concurrency-safe map that forgets its oldest
-// entries first: for in-process caches of values that never change once
-// written (parsed Consents by content, settled report counters).
+// entries first: for in-process caches (parsed Consents by content, settled
+// report counters, verified bearer tokens).
 package fifo
 
 import "sync"
@@ -38,6 +38,19 @@ func (c *Cache[K, V]) Put(k K, v V) {
 	}
 	c.m[k] = v
 	c.order = append(c.order, k)
+}
+
+// Set keeps v for k, replacing a value kept for k already (which keeps its
+// place in the order), forgetting the oldest entry when full.
+func (c *Cache[K, V]) Set(k K, v V) {
+	c.mu.Lock()
+	if _, ok := c.m[k]; ok {
+		c.m[k] = v
+		c.mu.Unlock()
+		return
+	}
+	c.mu.Unlock()
+	c.Put(k, v)
 }
 
 // Len is the number of entries kept.

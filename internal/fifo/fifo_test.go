@@ -42,3 +42,20 @@ func TestCacheConcurrent(t *testing.T) {
 		t.Errorf("Len = %d, want the bound 50", c.Len())
 	}
 }
+
+func TestCacheSetReplaces(t *testing.T) {
+	c := &Cache[string, int]{Max: 2}
+	c.Set("a", 1)
+	c.Set("b", 2)
+	c.Set("a", 9) // replaced, keeps its place: still the oldest
+	if v, _ := c.Get("a"); v != 9 {
+		t.Errorf("a = %d, want 9", v)
+	}
+	c.Set("c", 3)
+	if _, ok := c.Get("a"); ok {
+		t.Error("a, the oldest, was not forgotten")
+	}
+	if v, _ := c.Get("b"); v != 2 || c.Len() != 2 {
+		t.Errorf("b = %d, len %d", v, c.Len())
+	}
+}
