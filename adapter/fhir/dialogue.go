@@ -89,8 +89,13 @@ func CommunicationFrom(res *Resource) (CommunicationFacts, error) {
 		}
 	}
 	// partOf and about: the referral's Task (at most one), or the referral.
-	for field, refs := range map[string][]*dtpb.Reference{"partOf": m.GetPartOf(), "about": m.GetAbout()} {
-		for i, r := range refs {
+	// In that order, so a second Task is always reported at the same place.
+	for _, el := range []struct {
+		field string
+		refs  []*dtpb.Reference
+	}{{"partOf", m.GetPartOf()}, {"about", m.GetAbout()}} {
+		field := el.field
+		for i, r := range el.refs {
 			s := refString(r)
 			if id := idOf("Task", s); id != "" {
 				if f.Task != "" && f.Task != id {
