@@ -11,7 +11,8 @@ type keys struct {
 
 func newKeys(ns string) keys { return keys{p: "sp:{" + ns + "}:"} }
 
-// ServiceRequest JSON, stored verbatim (stamped with id and meta).
+// ServiceRequest JSON (stamped with id and meta), zstd-compressed with a
+// dictionary (srcodec.go); values written before compression are plain JSON.
 func (k keys) serviceRequest(id string) string { return k.p + "sr:" + id }
 
 // Consent hash: json, practice, patient.
