@@ -23,13 +23,22 @@ func (c *Cache[K, V]) Get(k K) (V, bool) {
 
 // Put keeps v for k unless k is kept already, forgetting the oldest entry
 // when full.
-func (c *Cache[K, V]) Put(k K, v V) {
+func (c *Cache[K, V]) Put(k K, v V) { c.put(k, v, false) }
+
+// Set keeps v for k, replacing a value kept for k already (which keeps its
+// place in the order), forgetting the oldest entry when full.
+func (c *Cache[K, V]) Set(k K, v V) { c.put(k, v, true) }
+
+func (c *Cache[K, V]) put(k K, v V, replace bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.m == nil {
 		c.m = make(map[K]V)
 	}
 	if _, ok := c.m[k]; ok {
+		if replace {
+			c.m[k] = v
+		}
 		return
 	}
 	if len(c.order) >= c.Max {
@@ -38,19 +47,6 @@ func (c *Cache[K, V]) Put(k K, v V) {
 	}
 	c.m[k] = v
 	c.order = append(c.order, k)
-}
-
-// Set keeps v for k, replacing a value kept for k already (which keeps its
-// place in the order), forgetting the oldest entry when full.
-func (c *Cache[K, V]) Set(k K, v V) {
-	c.mu.Lock()
-	if _, ok := c.m[k]; ok {
-		c.m[k] = v
-		c.mu.Unlock()
-		return
-	}
-	c.mu.Unlock()
-	c.Put(k, v)
 }
 
 // Len is the number of entries kept.
