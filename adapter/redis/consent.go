@@ -42,7 +42,7 @@ func (s *Store) consentIndexCmds(practice string, sub *adapter.Submission) [][]s
 func (s *Store) PatientConsents(ctx context.Context, practice, patient string) ([][]byte, error) {
 	vals, err := patientConsentsScript.Run(ctx, s.c, []string{s.k.patientConsents(patient)},
 		s.k.consentPrefix(), practice).StringSlice()
-	if err != nil && !errors.Is(err, goredis.Nil) {
+	if err != nil {
 		return nil, s.fail(err)
 	}
 	if len(vals) == 0 {

@@ -91,11 +91,8 @@ func (s *Store) PurgeClosed(ctx context.Context, cutoff time.Time, limit int64, 
 func (s *Store) purge(ctx context.Context, t *adapter.Task, now time.Time) (bool, error) {
 	idem := ""
 	if t.ID == t.ReferralID { // the referral's own Task: its ServiceRequest goes too
-		sr, err := s.c.Get(ctx, s.k.serviceRequest(t.ReferralID)).Bytes()
-		if err != nil && err != goredis.Nil {
-			return false, s.fail(err)
-		}
-		if sr, err = unpackServiceRequest(sr); err != nil {
+		sr, err := s.ServiceRequest(ctx, t.ReferralID) // nil when already gone
+		if err != nil && adapter.ErrorCode(err) != adapter.ENOTFOUND {
 			return false, err
 		}
 		if id := gjson.GetBytes(sr, "identifier.0"); id.Exists() {
