@@ -77,12 +77,9 @@ var messageFields = []string{dRef, dTask, hPractice, dDir, dOrg, dRole, dBy, dOK
 
 // Message returns a message and its Communication JSON.
 func (s *Store) Message(ctx context.Context, id string) (*adapter.Message, []byte, error) {
-	h, err := s.c.HGetAll(ctx, s.k.message(id)).Result()
+	h, err := s.record(ctx, s.k.message(id), "Communication")
 	if err != nil {
-		return nil, nil, s.fail(err)
-	}
-	if len(h) == 0 {
-		return nil, nil, adapter.Errorf(adapter.ENOTFOUND, "Communication not found")
+		return nil, nil, err
 	}
 	return messageFromHash(id, h), []byte(h[hJSON]), nil
 }
@@ -103,12 +100,9 @@ var flagFields = []string{dRef, dTask, hPractice, dOrg, dRole, dBy, dAt}
 
 // Flag returns a safeguarding Flag and its JSON.
 func (s *Store) Flag(ctx context.Context, id string) (*adapter.SafeguardingFlag, []byte, error) {
-	h, err := s.c.HGetAll(ctx, s.k.flag(id)).Result()
+	h, err := s.record(ctx, s.k.flag(id), "Flag")
 	if err != nil {
-		return nil, nil, s.fail(err)
-	}
-	if len(h) == 0 {
-		return nil, nil, adapter.Errorf(adapter.ENOTFOUND, "Flag not found")
+		return nil, nil, err
 	}
 	return flagFromHash(id, h), []byte(h[hJSON]), nil
 }

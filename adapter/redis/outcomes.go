@@ -30,12 +30,9 @@ func (s *Store) SaveOutcome(ctx context.Context, o adapter.OutcomeRecord, body [
 
 // Outcome returns an outcome and its JSON.
 func (s *Store) Outcome(ctx context.Context, id string) (*adapter.OutcomeRecord, []byte, error) {
-	h, err := s.c.HGetAll(ctx, s.k.outcome(id)).Result()
+	h, err := s.record(ctx, s.k.outcome(id), "outcome")
 	if err != nil {
-		return nil, nil, s.fail(err)
-	}
-	if len(h) == 0 {
-		return nil, nil, adapter.Errorf(adapter.ENOTFOUND, "outcome not found")
+		return nil, nil, err
 	}
 	return outcomeFromHash(id, h), []byte(h[hJSON]), nil
 }

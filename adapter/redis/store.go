@@ -32,6 +32,19 @@ func New(c goredis.UniversalClient, ns string) *Store {
 // Client returns the underlying client (for health checks and jobs).
 func (s *Store) Client() goredis.UniversalClient { return s.c }
 
+// record reads one record's hash (an outcome, message or Flag); none is
+// ENOTFOUND naming kind.
+func (s *Store) record(ctx context.Context, key, kind string) (map[string]string, error) {
+	h, err := s.c.HGetAll(ctx, key).Result()
+	if err != nil {
+		return nil, s.fail(err)
+	}
+	if len(h) == 0 {
+		return nil, adapter.Errorf(adapter.ENOTFOUND, "%s not found", kind)
+	}
+	return h, nil
+}
+
 // Ping reports whether Redis answers.
 func (s *Store) Ping(ctx context.Context) error {
 	if err := s.c.Ping(ctx).Err(); err != nil {
