@@ -149,15 +149,7 @@ func TestRetentionPurgesTheDialogue(t *testing.T) {
 	if err := st.SaveFlag(ctx, adapter.SafeguardingFlag{ID: "f1", ReferralID: "closed", TaskID: "closed", Raised: old}, []byte(`{"secret":1}`), nil); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := st.UpdateTask(ctx, "closed", func(task *adapter.Task) (adapter.TaskChange, error) {
-		h, err := task.Apply(adapter.Transition{To: adapter.TaskCancelled, Reason: "moved away", At: old})
-		return adapter.TaskChange{History: h}, err
-	}); err != nil {
-		t.Fatal(err)
-	}
-	if purged, err := st.PurgeClosed(ctx, time.Now().Add(-8*365*24*time.Hour), 100, time.Now()); err != nil || len(purged) != 1 {
-		t.Fatalf("purged %v %v", purged, err)
-	}
+	closeLongAgoAndPurge(t, st, "closed", old)
 	if _, _, err := st.Message(ctx, "m1"); adapter.ErrorCode(err) != adapter.ENOTFOUND {
 		t.Errorf("message kept after retention: %v", err)
 	}

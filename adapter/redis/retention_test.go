@@ -26,17 +26,7 @@ func TestRetentionPurgesClosedReferralsOnly(t *testing.T) {
 	if err := st.Intake(ctx, b); err != nil {
 		t.Fatal(err)
 	}
-	_, err := st.UpdateTask(ctx, "closed", func(task *adapter.Task) (adapter.TaskChange, error) {
-		h, err := task.Apply(adapter.Transition{To: adapter.TaskCancelled, Reason: "moved away", At: old})
-		return adapter.TaskChange{History: h}, err
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	purged, err := st.PurgeClosed(ctx, time.Now().Add(-8*365*24*time.Hour), 100, time.Now())
-	if err != nil || len(purged) != 1 || purged[0] != "closed" {
-		t.Fatalf("purged %v %v", purged, err)
-	}
+	closeLongAgoAndPurge(t, st, "closed", old)
 	if _, err := st.ServiceRequest(ctx, "closed"); adapter.ErrorCode(err) != adapter.ENOTFOUND {
 		t.Errorf("closed ServiceRequest still there: %v", err)
 	}
@@ -57,6 +47,23 @@ func TestRetentionPurgesClosedReferralsOnly(t *testing.T) {
 	again, _ := st.PurgeClosed(ctx, time.Now().Add(-8*365*24*time.Hour), 100, time.Now())
 	if len(again) != 0 {
 		t.Errorf("purged twice: %v", again)
+	}
+}
+
+// closeLongAgoAndPurge cancels the referral's Task at old and runs the
+// retention purge, which must purge that referral and nothing else.
+func closeLongAgoAndPurge(t *testing.T, st *redis.Store, id string, old time.Time) {
+	t.Helper()
+	ctx := context.Background()
+	if _, err := st.UpdateTask(ctx, id, func(task *adapter.Task) (adapter.TaskChange, error) {
+		h, err := task.Apply(adapter.Transition{To: adapter.TaskCancelled, Reason: "moved away", At: old})
+		return adapter.TaskChange{History: h}, err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	purged, err := st.PurgeClosed(ctx, time.Now().Add(-8*365*24*time.Hour), 100, time.Now())
+	if err != nil || len(purged) != 1 || purged[0] != id {
+		t.Fatalf("purged %v %v", purged, err)
 	}
 }
 
@@ -89,15 +96,7 @@ func TestRetentionPurgesThePatientsConsentsWithTheirLastReferral(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if _, err := st.UpdateTask(ctx, "gone", func(task *adapter.Task) (adapter.TaskChange, error) {
-		h, err := task.Apply(adapter.Transition{To: adapter.TaskCancelled, Reason: "moved away", At: old})
-		return adapter.TaskChange{History: h}, err
-	}); err != nil {
-		t.Fatal(err)
-	}
-	if purged, err := st.PurgeClosed(ctx, time.Now().Add(-8*365*24*time.Hour), 100, time.Now()); err != nil || len(purged) != 1 {
-		t.Fatalf("purged %v %v", purged, err)
-	}
+	closeLongAgoAndPurge(t, st, "gone", old)
 	count := func(practice, patient string) (consents, referrals int) {
 		cs, err := st.PatientConsents(ctx, practice, patient)
 		if err != nil {
