@@ -44,9 +44,9 @@ type intakeItem struct {
 	// Event is the Task's notification trigger (field, value, ...), added
 	// to the stream in the same script so no Task goes unannounced.
 	Event []string `json:"ev,omitempty"`
-	// Blob is set to BlobKey: binary values (a compressed ServiceRequest)
-	// travel as their own script argument, ARGV[Blob], since the JSON
-	// payload carries only text.
+	// The script SETs BlobKey to ARGV[Blob]: a binary value (a compressed
+	// ServiceRequest) travels as its own script argument, since the JSON
+	// payload carries only text. Intake numbers the arguments.
 	BlobKey string `json:"blobkey,omitempty"`
 	Blob    int    `json:"blob,omitempty"`
 	blob    []byte
