@@ -27,6 +27,7 @@ func FuzzVerify(f *testing.F) {
 	f.Add(good)
 	f.Add(parts[0] + "." + parts[1] + ".")
 	f.Add(respell(good))
+	f.Add(withCR(good))
 	f.Add("eyJhbGciOiJub25lIn0." + parts[1] + ".")
 	f.Add(strings.Repeat("a.", 1000))
 	f.Add("")

@@ -255,6 +255,9 @@ func (s *TokenServer) verifyAssertion(assertion string) (*client, *jwt.Registere
 		return nil, nil, oauthErr("invalid_request", "client_assertion is required")
 	}
 	var unverified jwt.RegisteredClaims
+	if !compactJWS(assertion) {
+		return nil, nil, oauthErr("invalid_client", "client_assertion is not a JWT")
+	}
 	if _, _, err := jwt.NewParser().ParseUnverified(assertion, &unverified); err != nil {
 		return nil, nil, oauthErr("invalid_client", "client_assertion is not a JWT")
 	}

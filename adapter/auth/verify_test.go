@@ -181,6 +181,8 @@ func TestVerifyRefuses(t *testing.T) {
 		{"tampered payload", jwksAndDev, parts[0] + "." + base64.RawURLEncoding.EncodeToString([]byte(`{"role":"admin","org":"X","exp":9999999999}`)) + "." + parts[2], "the bearer token is invalid"},
 		{"RS256 signature re-spelt with a stray trailing bit", jwksAndDev, respell(good), "the bearer token is invalid"},
 		{"HS256 signature re-spelt with a stray trailing bit", devOnly, respell(hs(devSecret)), "the bearer token is invalid"},
+		{"RS256 signature with a line break inside", jwksAndDev, good[:len(good)-4] + "\r\n" + good[len(good)-4:], "the bearer token is invalid"},
+		{"HS256 signature with a carriage return inside", devOnly, withCR(hs(devSecret)), "the bearer token is invalid"},
 		{"signature stripped", jwksAndDev, parts[0] + "." + parts[1] + ".", "the bearer token is invalid"},
 		{"HS256 with another secret", jwksAndDev, hs("another-secret-0123456789abcdef"), "the bearer token is invalid"},
 		{"alg none", jwksAndDev, none, "the bearer token is invalid"},
@@ -231,6 +233,9 @@ func respell(tok string) string {
 	i := strings.IndexByte(alphabet, tok[len(tok)-1])
 	return tok[:len(tok)-1] + string(alphabet[i^1])
 }
+
+// withCR puts a carriage return before a token's last four characters.
+func withCR(tok string) string { return tok[:len(tok)-4] + "\r" + tok[len(tok)-4:] }
 
 func mustPKIX(t *testing.T, pub crypto.PublicKey) []byte {
 	t.Helper()

@@ -177,6 +177,7 @@ func TestSMARTTokenRequestsRefused(t *testing.T) {
 		{"wrong key", form((&smartClient{id: ehr.id, key: other, method: jwt.SigningMethodRS384, kid: ehr.kid}).assertion(t), ""), "invalid_client", 401},
 		{"algorithm confusion", form(confusedTok, ""), "invalid_client", 401},
 		{"signature re-spelt with a stray trailing bit", form(respelt(ehr.assertion(t)), ""), "invalid_client", 401},
+		{"line break inside the signature", form(withLineBreak(ehr.assertion(t)), ""), "invalid_client", 401},
 		{"alg none", form(none, ""), "invalid_client", 401},
 		{"unknown client", form((&smartClient{id: "stranger", key: other, method: jwt.SigningMethodRS384, kid: "x"}).assertion(t), ""), "invalid_client", 401},
 		{"no allowed scope", form(ehr.assertion(t), "system/MeasureReport.rs"), "invalid_scope", 400},
@@ -208,3 +209,7 @@ func respelt(tok string) string {
 	i := strings.IndexByte(alphabet, tok[len(tok)-1])
 	return tok[:len(tok)-1] + string(alphabet[i^1])
 }
+
+// withLineBreak puts CR LF before a JWT's last four characters, which Go's
+// base64 decoder would skip.
+func withLineBreak(tok string) string { return tok[:len(tok)-4] + "\r\n" + tok[len(tok)-4:] }
