@@ -21,7 +21,9 @@ import (
 // and every referral acknowledged with 201 is there afterwards, whole.
 func TestRedisCrashMidLoadLosesNothingAcknowledged(t *testing.T) {
 	rs := redistest.NewServer(t, "--appendonly", "yes", "--appendfsync", "always")
-	h := newHarness(t, map[string]string{"REDIS_URL": rs.URL(), "REDIS_OP_TIMEOUT": "300ms", "REDIS_DIAL_TIMEOUT": "300ms"})
+	// No rate limit: load and the checks after it come from one token.
+	h := newHarness(t, map[string]string{"REDIS_URL": rs.URL(), "REDIS_OP_TIMEOUT": "300ms", "REDIS_DIAL_TIMEOUT": "300ms",
+		"RATE_LIMIT_PER_MINUTE": "0"})
 	tok := h.token(auth.RolePractice, practice)
 	base := fixture(t, "servicerequest-debt.json")
 
@@ -61,15 +63,29 @@ func TestRedisCrashMidLoadLosesNothingAcknowledged(t *testing.T) {
 	}
 	time.Sleep(400 * time.Millisecond)
 	rs.Stop()
-	time.Sleep(200 * time.Millisecond)
+	// The outage lasts until requests have been refused (the client's
+	// retries can carry a request across a short one), at most 5 s.
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		mu.Lock()
+		refused := statuses[503]
+		mu.Unlock()
+		if refused >= 3 {
+			break
+		}
+	}
 	if r := h.do("GET", "/readyz", "", nil); r.status != 503 {
 		t.Errorf("readyz during the outage = %d", r.status)
 	}
-	time.Sleep(300 * time.Millisecond)
 	if err := rs.Start(); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(400 * time.Millisecond)
+	// Recovery needs no restart: the client reconnects by itself (its pool
+	// tries again about once a second), with the load still running.
+	recovered := false
+	for deadline := time.Now().Add(10 * time.Second); !recovered && time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		recovered = h.do("GET", "/readyz", "", nil).status == 200
+	}
+	time.Sleep(200 * time.Millisecond)
 	close(stop)
 	wg.Wait()
 
@@ -82,8 +98,8 @@ func TestRedisCrashMidLoadLosesNothingAcknowledged(t *testing.T) {
 	if statuses[503] == 0 || len(acked) == 0 {
 		t.Fatalf("the test did not exercise both sides of the outage: %v", statuses)
 	}
-	if r := h.do("GET", "/readyz", "", nil); r.status != 200 {
-		t.Errorf("readyz after recovery = %d", r.status)
+	if !recovered {
+		t.Fatal("readyz still red 10 s after Redis came back")
 	}
 	for _, id := range acked {
 		if r := h.do("GET", "/fhir/ServiceRequest/"+id, tok, nil); r.status != 200 {
