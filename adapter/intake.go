@@ -67,3 +67,26 @@ type IdemKey struct {
 	Kind       string
 	Identifier Identifier
 }
+
+// IntakeLookup is what intake reads before it writes, asked of the store
+// in one go: the practice's earlier resources by identifier, the Consents
+// of patients it names, and its active referrals by ActiveKey.
+type IntakeLookup struct {
+	Practice string
+	Keys     []IdemKey
+	Patients []string // patient references whose Consents to read
+	Active   []string // ActiveKeys
+}
+
+// IntakeFound answers an IntakeLookup.
+type IntakeFound struct {
+	// Existing holds, per Keys entry, the id of the resource the practice
+	// already sent with that identifier ("" when none).
+	Existing []string
+	// Consents holds, per patient asked for, the JSON of each Consent the
+	// practice sent for them.
+	Consents map[string][][]byte
+	// Active holds, per ActiveKey asked for, the id of the active
+	// referral's Task ("" when none is active).
+	Active map[string]string
+}

@@ -16,9 +16,11 @@ import (
 // build looks up earlier submissions, assigns ids, resolves urn:uuid
 // references between entries, and assembles the batch for the store.
 func (s *Service) build(ctx context.Context, c Caller, plans []*plan) (*adapter.IntakeBatch, error) {
-	if err := s.findExisting(ctx, c, plans); err != nil {
+	found, err := s.store.IntakeLookups(ctx, s.lookup(c, plans))
+	if err != nil {
 		return nil, err
 	}
+	markExisting(plans, found.Existing)
 	if err := s.supersede(ctx, c, plans); err != nil {
 		return nil, err
 	}
@@ -39,23 +41,48 @@ func (s *Service) build(ctx context.Context, c Caller, plans []*plan) (*adapter.
 	}
 	batch := &adapter.IntakeBatch{Practice: c.Practice, Now: now, Routing: s.mappings.Routing(now, s.staleAfter)}
 	facts := s.patientFacts(ctx, c, plans)
-	consents := s.batchConsents(ctx, c, plans, urns)
+	consents := s.batchConsents(ctx, c, plans, urns, found.Consents)
 	for _, p := range plans {
 		if err := s.fill(p, c, urns, now, facts, consents); err != nil {
 			return nil, err
 		}
 		batch.Items = append(batch.Items, p.sub)
 	}
-	if err := s.flagDuplicates(ctx, plans); err != nil {
+	if err := s.flagDuplicates(ctx, plans, found.Active); err != nil {
 		return nil, err
 	}
 	return batch, nil
 }
 
+// lookup names what build reads before it writes, so the store can read
+// it all at once: every entry's identifiers and, for each referral whose
+// patient is named outright, the patient's Consents and the active
+// referral for the same need. (A patient named by a urn:uuid of the
+// request is known only once ids are assigned; build reads theirs then.)
+func (s *Service) lookup(c Caller, plans []*plan) adapter.IntakeLookup {
+	q := adapter.IntakeLookup{Practice: c.Practice}
+	asked := map[string]bool{}
+	for _, p := range plans {
+		q.Keys = append(q.Keys, p.keys...)
+		if p.ref == nil || p.ref.Subject == "" || isURN(p.ref.Subject) || p.safety.Matched() {
+			continue
+		}
+		if k := adapter.ActiveKey(c.Practice, p.ref.Subject, p.decision.Need); k != "" {
+			q.Active = append(q.Active, k)
+		}
+		if s.cfg.ConsentRequired && !asked[p.ref.Subject] {
+			asked[p.ref.Subject] = true
+			q.Patients = append(q.Patients, p.ref.Subject)
+		}
+	}
+	return q
+}
+
 // flagDuplicates stops a second active referral for the same patient and
 // need (issue 11): it is accepted for the record and its Task rejected as a
 // possible duplicate, naming the active one, instead of being queued twice.
-func (s *Service) flagDuplicates(ctx context.Context, plans []*plan) error {
+// known holds what the lookup already read.
+func (s *Service) flagDuplicates(ctx context.Context, plans []*plan, known map[string]string) error {
 	var keys []string
 	var subs []*adapter.Submission
 	for _, p := range plans {
@@ -65,7 +92,7 @@ func (s *Service) flagDuplicates(ctx context.Context, plans []*plan) error {
 			}
 		}
 	}
-	active, err := s.store.ActiveReferrals(ctx, keys)
+	active, err := s.activeReferrals(ctx, keys, known)
 	if err != nil {
 		return err
 	}
@@ -89,17 +116,36 @@ func isURN(u string) bool {
 	return strings.HasPrefix(u, "urn:uuid:") || strings.HasPrefix(u, "urn:oid:")
 }
 
-// findExisting sets each plan's Submission, marking those whose identifier
-// (or If-None-Exist condition) the practice already used.
-func (s *Service) findExisting(ctx context.Context, c Caller, plans []*plan) error {
-	var keys []adapter.IdemKey
-	for _, p := range plans {
-		keys = append(keys, p.keys...)
+// activeReferrals answers, per key, from what the lookup read, and asks
+// the store about the rest.
+func (s *Service) activeReferrals(ctx context.Context, keys []string, known map[string]string) ([]string, error) {
+	out := make([]string, len(keys))
+	var ask []string
+	var at []int
+	for i, k := range keys {
+		if id, ok := known[k]; ok {
+			out[i] = id
+		} else {
+			ask, at = append(ask, k), append(at, i)
+		}
 	}
-	found, err := s.store.FindExisting(ctx, c.Practice, keys)
+	if len(ask) == 0 {
+		return out, nil
+	}
+	ids, err := s.store.ActiveReferrals(ctx, ask)
 	if err != nil {
-		return err
+		return nil, err
 	}
+	for j, i := range at {
+		out[i] = ids[j]
+	}
+	return out, nil
+}
+
+// markExisting sets each plan's Submission, marking those whose identifier
+// (or If-None-Exist condition) the practice already used: found holds the
+// ids the lookup found, one per key of the plans in order.
+func markExisting(plans []*plan, found []string) {
 	i := 0
 	for _, p := range plans {
 		p.sub = &adapter.Submission{Kind: p.res.Type, Identifier: p.identifier()}
@@ -110,7 +156,6 @@ func (s *Service) findExisting(ctx context.Context, c Caller, plans []*plan) err
 			i++
 		}
 	}
-	return nil
 }
 
 // fill completes a new entry's Submission: stamped JSON, Task and route.

@@ -19,8 +19,9 @@ type consentsFunc func(patient string) ([]consent.Consent, error)
 
 // batchConsents gathers the request's Consents (with their ids and patient
 // references resolved) over the practice's stored ones; a Consent of the
-// request replaces a stored one with the same id (a withdrawal).
-func (s *Service) batchConsents(ctx context.Context, c Caller, plans []*plan, urns map[string]string) consentsFunc {
+// request replaces a stored one with the same id (a withdrawal). read
+// holds the stored ones the lookup already read, by patient.
+func (s *Service) batchConsents(ctx context.Context, c Caller, plans []*plan, urns map[string]string, read map[string][][]byte) consentsFunc {
 	inBatch := map[string][]consent.Consent{}
 	for _, p := range plans {
 		if p.consent == nil || p.sub.Existing != "" {
@@ -35,10 +36,14 @@ func (s *Service) batchConsents(ctx context.Context, c Caller, plans []*plan, ur
 		if cs, ok := cache[patient]; ok {
 			return cs, nil
 		}
-		stored, err := s.storedConsents(ctx, c.Practice, patient)
-		if err != nil {
-			return nil, err
+		bodies, ok := read[patient]
+		if !ok {
+			var err error
+			if bodies, err = s.store.PatientConsents(ctx, c.Practice, patient); err != nil {
+				return nil, err
+			}
 		}
+		stored := s.parser.Consents(bodies)
 		cs := inBatch[patient]
 		for _, st := range stored {
 			if !replaced(cs, st.ID) {

@@ -13,7 +13,8 @@ import (
 
 // Store is what intake needs from the store.
 type Store interface {
-	FindExisting(ctx context.Context, practice string, keys []adapter.IdemKey) ([]string, error)
+	// IntakeLookups reads, at once, what an intake checks before writing.
+	IntakeLookups(ctx context.Context, q adapter.IntakeLookup) (*adapter.IntakeFound, error)
 	Intake(ctx context.Context, b *adapter.IntakeBatch) error
 	ServiceRequest(ctx context.Context, id string) ([]byte, error)
 	Consent(ctx context.Context, id string) ([]byte, string, error)

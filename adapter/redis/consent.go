@@ -45,14 +45,18 @@ func (s *Store) PatientConsents(ctx context.Context, practice, patient string) (
 	if err != nil {
 		return nil, s.fail(err)
 	}
+	return byteSlices(vals), nil
+}
+
+func byteSlices(vals []string) [][]byte {
 	if len(vals) == 0 {
-		return nil, nil
+		return nil
 	}
 	out := make([][]byte, len(vals))
 	for i, v := range vals {
 		out[i] = []byte(v)
 	}
-	return out, nil
+	return out
 }
 
 // PatientReferrals returns the Tasks of the referrals the practice sent for

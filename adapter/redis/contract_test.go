@@ -84,6 +84,7 @@ func storeContract(t *testing.T, b backend) {
 		{"idempotency is per practice and resource type", testIdempotencyScope},
 		{"reads of absent ids are ENOTFOUND", testAbsent},
 		{"TasksForReferral lists the referral's Task and its onward referrals", testTasksForReferral},
+		{"IntakeLookups answers as the reads it stands for, with or without cached scripts", testIntakeLookups},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, b.open(t)) })
@@ -502,4 +503,59 @@ func testRedisDown(t *testing.T, s *redis.Store, stop, start func()) {
 		t.Fatalf("the store did not recover after Redis came back: %v", err)
 	}
 	intake(t, s, referral("sr9", "SP-9", "money-advice"))
+}
+
+// IntakeLookups reads in one go what FindExisting, PatientConsents and
+// ActiveReferrals read one by one, and answers the same; after the server
+// lost its cached scripts too.
+func testIntakeLookups(t *testing.T, s *redis.Store) {
+	live, ended := referral("sr1", "SP-1", "money-advice"), referral("sr2", "SP-2", "money-advice")
+	live.Task.Need, ended.Task.Need = "debt", "housing"
+	live.Active = adapter.ActiveKey(prac, live.Task.Patient, "debt")
+	ended.Active = adapter.ActiveKey(prac, ended.Task.Patient, "housing")
+	intake(t, s, live, ended, consent("c1", "CON-1", live.Task.Patient))
+	if _, err := s.UpdateTask(ctx, "sr2", func(task *adapter.Task) (adapter.TaskChange, error) {
+		task.Status, task.Version, task.LastModified = adapter.TaskCancelled, task.Version+1, now.Add(time.Hour)
+		return adapter.TaskChange{History: adapter.HistoryEntry{At: now.Add(time.Hour)}}, nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	q := adapter.IntakeLookup{Practice: prac,
+		Keys:     []adapter.IdemKey{{Kind: adapter.KindServiceRequest, Identifier: ident("SP-1")}, {Kind: adapter.KindServiceRequest, Identifier: ident("SP-9")}},
+		Patients: []string{live.Task.Patient, "Patient/nobody"},
+		Active:   []string{live.Active, ended.Active, adapter.ActiveKey(prac, "Patient/nobody", "debt")},
+	}
+	wantConsents, err := s.PatientConsents(ctx, prac, live.Task.Patient)
+	if err != nil || len(wantConsents) != 1 {
+		t.Fatalf("PatientConsents = %q, %v", wantConsents, err)
+	}
+	check := func(when string) {
+		t.Helper()
+		got, err := s.IntakeLookups(ctx, q)
+		if err != nil {
+			t.Fatalf("%s: %v", when, err)
+		}
+		if !slices.Equal(got.Existing, []string{"sr1", ""}) {
+			t.Errorf("%s: Existing = %q", when, got.Existing)
+		}
+		if cs := got.Consents[live.Task.Patient]; len(cs) != 1 || string(cs[0]) != string(wantConsents[0]) {
+			t.Errorf("%s: the patient's Consents = %q, want %q", when, cs, wantConsents)
+		}
+		if cs, ok := got.Consents["Patient/nobody"]; !ok || len(cs) != 0 {
+			t.Errorf("%s: a patient without Consents: %q (answered: %v)", when, cs, ok)
+		}
+		want := map[string]string{q.Active[0]: "sr1", q.Active[1]: "", q.Active[2]: ""}
+		if fmt.Sprint(got.Active) != fmt.Sprint(want) {
+			t.Errorf("%s: Active = %q, want %q", when, got.Active, want)
+		}
+	}
+	check("scripts cached")
+	if err := s.Client().ScriptFlush(ctx).Err(); err != nil {
+		t.Fatal(err)
+	}
+	check("scripts flushed")
+	check("scripts loaded again")
+	if got, err := s.IntakeLookups(ctx, adapter.IntakeLookup{Practice: prac}); err != nil || len(got.Existing) != 0 {
+		t.Errorf("an empty lookup = %+v, %v", got, err)
+	}
 }

@@ -14,24 +14,33 @@ import (
 // FindExisting returns, for each (kind, identifier), the id of the resource
 // of that kind the practice already sent with that identifier ("" when none).
 func (s *Store) FindExisting(ctx context.Context, practice string, ids []adapter.IdemKey) ([]string, error) {
-	out := make([]string, len(ids))
 	if len(ids) == 0 {
-		return out, nil
+		return make([]string, 0), nil
 	}
+	vals, err := s.c.HMGet(ctx, s.k.idempotency(), idemFields(practice, ids)...).Result()
+	if err != nil {
+		return nil, s.fail(err)
+	}
+	return existingIDs(ids, vals), nil
+}
+
+func idemFields(practice string, ids []adapter.IdemKey) []string {
 	fields := make([]string, len(ids))
 	for i, id := range ids {
 		fields[i] = idemField(practice, id.Kind, id.Identifier.String())
 	}
-	vals, err := s.c.HMGet(ctx, s.k.idempotency(), fields...).Result()
-	if err != nil {
-		return nil, s.fail(err)
-	}
+	return fields
+}
+
+// existingIDs reads an HMGET of idemFields: the ids found, "" for none.
+func existingIDs(ids []adapter.IdemKey, vals []any) []string {
+	out := make([]string, len(ids))
 	for i, v := range vals {
 		if str, ok := v.(string); ok && !ids[i].Identifier.IsZero() {
 			out[i] = str
 		}
 	}
-	return out, nil
+	return out
 }
 
 // intakeItem is one item of intake.lua's payload.
@@ -262,14 +271,21 @@ func (s *Store) TasksForReferral(ctx context.Context, srID string) ([]*adapter.T
 // ActiveReferrals returns, for each key, the Task id of the practice's
 // active referral for that patient and need ("" when none is active).
 func (s *Store) ActiveReferrals(ctx context.Context, keys []string) ([]string, error) {
-	out := make([]string, len(keys))
 	if len(keys) == 0 {
-		return out, nil
+		return make([]string, 0), nil
 	}
 	vals, err := s.c.HMGet(ctx, s.k.activeReferrals(), keys...).Result()
 	if err != nil {
 		return nil, s.fail(err)
 	}
+	return s.stillActive(ctx, vals)
+}
+
+// stillActive reads an HMGET of the active-referral index: the Task ids
+// found whose Task has not ended ("" for the rest). An index entry can
+// outlive its referral until the referral's end is written.
+func (s *Store) stillActive(ctx context.Context, vals []any) ([]string, error) {
+	out := make([]string, len(vals))
 	for i, v := range vals {
 		id, _ := v.(string)
 		if id == "" {
