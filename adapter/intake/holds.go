@@ -20,10 +20,11 @@ func (s *Service) Reconcile(ctx context.Context, practice, patient string, withd
 	if !s.cfg.ConsentRequired || patient == "" {
 		return nil, nil
 	}
-	consents, err := s.storedConsents(ctx, practice, patient)
-	if err != nil {
-		return nil, err
-	}
+	// The consents are read once a referral needs them: a patient's first
+	// Consent, sent before any referral, costs no read.
+	var consents []consent.Consent
+	var readErr error
+	read := false
 	now := s.now().UTC()
 	moves, err := s.store.UpdatePatientHolds(ctx, practice, patient, s.mappings.Routing(now, s.staleAfter),
 		func(tasks []*adapter.Task) []adapter.ConsentMove {
@@ -31,6 +32,13 @@ func (s *Service) Reconcile(ctx context.Context, practice, patient string, withd
 			for _, t := range tasks {
 				if t.Practice != practice {
 					continue
+				}
+				if !read {
+					consents, readErr = s.storedConsents(ctx, practice, patient)
+					read = true
+				}
+				if readErr != nil {
+					return nil
 				}
 				ok, _ := s.permits(consents, t.Patient, t.ReferralID, t.Owner, now)
 				switch {
@@ -44,6 +52,9 @@ func (s *Service) Reconcile(ctx context.Context, practice, patient string, withd
 			}
 			return moves
 		})
+	if readErr != nil {
+		return nil, readErr
+	}
 	s.publishMoves(ctx, moves)
 	s.countReleases(ctx, moves)
 	return moves, err
