@@ -53,12 +53,15 @@ type intakeItem struct {
 	// Event is the Task's notification trigger (field, value, ...), added
 	// to the stream in the same script so no Task goes unannounced.
 	Event []string `json:"ev,omitempty"`
-	// The script SETs BlobKey to ARGV[Blob]: a binary value (a compressed
-	// ServiceRequest) travels as its own script argument, since the JSON
-	// payload carries only text. Intake numbers the arguments.
-	BlobKey string `json:"blobkey,omitempty"`
-	Blob    int    `json:"blob,omitempty"`
-	blob    []byte
+	// The script SETs BlobKey to ARGV[Blob] (or, with BlobField, sets
+	// that field of the hash BlobKey): the resource's bytes travel as their
+	// own script argument, not escaped inside the JSON payload (which
+	// carries text only, and a compressed ServiceRequest is binary).
+	// Intake numbers the arguments.
+	BlobKey   string `json:"blobkey,omitempty"`
+	BlobField string `json:"blobfield,omitempty"`
+	Blob      int    `json:"blob,omitempty"`
+	blob      []byte
 }
 
 type intakeTask struct {
@@ -97,6 +100,13 @@ func (s *Store) Intake(ctx context.Context, b *adapter.IntakeBatch) error {
 	var routing *routingJSON
 	if b.Routing != nil {
 		routing = s.routing(b.Routing)
+		var steps [][]stepJSON
+		for _, it := range items {
+			if it.Task != nil {
+				steps = append(steps, it.Task.Steps)
+			}
+		}
+		routing.only(steps...)
 	}
 	payload, err := json.Marshal(struct {
 		Items   []intakeItem `json:"items"`
@@ -156,12 +166,14 @@ func (s *Store) intakeItem(b *adapter.IntakeBatch, sub *adapter.Submission) inta
 		it.BlobKey, it.blob = s.k.serviceRequest(sub.ID), packServiceRequest(sub.JSON)
 		it.Cmds = append([][]string{}, s.consentIndexCmds(practice, sub)...) // never null for cjson
 	case adapter.KindConsent:
-		it.Cmds = [][]string{{"HSET", s.k.consent(sub.ID), hJSON, string(sub.JSON), hPractice, practice, hPatient, sub.Patient}}
+		it.BlobKey, it.BlobField, it.blob = s.k.consent(sub.ID), hJSON, sub.JSON
+		it.Cmds = [][]string{{"HSET", s.k.consent(sub.ID), hPractice, practice, hPatient, sub.Patient}}
 		if sub.Patient != "" {
 			it.Cmds = append(it.Cmds, []string{"SADD", s.k.patientConsents(sub.Patient), sub.ID})
 		}
 	case adapter.KindPatient:
-		it.Cmds = [][]string{{"HSET", s.k.patient(sub.ID), hJSON, string(sub.JSON), hPractice, practice}}
+		it.BlobKey, it.BlobField, it.blob = s.k.patient(sub.ID), hJSON, sub.JSON
+		it.Cmds = [][]string{{"HSET", s.k.patient(sub.ID), hPractice, practice}}
 	}
 	if sub.Active != "" {
 		it.Cmds = append(it.Cmds, []string{"HSET", s.k.activeReferrals(), sub.Active, sub.ID})

@@ -1,31 +1,22 @@
 package redis
 
 import (
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+
 	"github.com/social-prescribing/referral-adapter/adapter"
 )
 
 // routingJSON is capacity.lua's cfg: what its scripts need to place
 // referrals by capacity.
 type routingJSON struct {
-	Now     int64                         `json:"now"`
-	Stale   int64                         `json:"stale"`
-	LW      stepJSON                      `json:"lw"`
-	Names   map[string]string             `json:"names"`
-	Phrases map[adapter.SkipReason]string `json:"phrases"`
-	Text    textJSON                      `json:"text"`
-	TMod    string                        `json:"tmod"` // index of Tasks by last change (keys.go taskIndex)
-}
-
-// textJSON carries adapter.ReasonFormats to the scripts.
-type textJSON struct {
-	Routed       string `json:"routed"`
-	RoutedAfter  string `json:"routedAfter"`
-	Waitlisted   string `json:"waitlisted"`
-	WaitlistedNE string `json:"waitlistedNE"`
-	Redirected   string `json:"redirected"`
-	OverCapacity string `json:"overCapacity"`
-	Promoted     string `json:"promoted"`
-	Rerouted     string `json:"rerouted"`
+	Now   int64             `json:"now"`
+	Stale int64             `json:"stale"`
+	LW    stepJSON          `json:"lw"`
+	Names map[string]string `json:"names"`
+	TMod  string            `json:"tmod"` // index of Tasks by last change (keys.go taskIndex)
 }
 
 // stepJSON is one capacity.lua step, or a service's keys.
@@ -58,18 +49,76 @@ func (s *Store) routing(r *adapter.Routing) *routingJSON {
 	for k, v := range r.Names {
 		names[k] = v
 	}
-	f := adapter.ReasonFormats
 	stale := int64(0)
 	if r.StaleAfter > 0 {
 		stale = r.StaleAfter.Milliseconds()
 	}
-	return &routingJSON{
-		Now: r.Now.UnixMilli(), Stale: stale, LW: s.serviceKeys(r.LinkWorker), Names: names, TMod: s.k.taskIndex(),
-		Phrases: adapter.SkipPhrases(),
-		Text: textJSON{Routed: f.Routed, RoutedAfter: f.RoutedAfter, Waitlisted: f.Waitlisted,
-			WaitlistedNE: f.WaitlistedNE, Redirected: f.Redirected, OverCapacity: f.OverCapacity,
-			Promoted: f.Promoted, Rerouted: f.Rerouted},
+	return &routingJSON{Now: r.Now.UnixMilli(), Stale: stale, LW: s.serviceKeys(r.LinkWorker), Names: names, TMod: s.k.taskIndex()}
+}
+
+// only keeps the display names of the link workers and of the services
+// the steps name: all a placement along them can mention.
+func (rj *routingJSON) only(steps ...[]stepJSON) {
+	keep := map[string]string{}
+	if n, ok := rj.Names[rj.LW.Service]; ok {
+		keep[rj.LW.Service] = n
 	}
+	for _, st := range steps {
+		for _, step := range st {
+			if n, ok := rj.Names[step.Service]; ok {
+				keep[step.Service] = n
+			}
+		}
+	}
+	rj.Names = keep
+}
+
+// reasonConstants writes adapter's skip phrases and reason sentences as
+// the Lua tables CAP_PHRASES and CAP_TEXT (capacity.lua), keys sorted so
+// the script, and so its SHA, is the same on every start.
+func reasonConstants() string {
+	f := adapter.ReasonFormats
+	text := map[string]string{"routed": f.Routed, "routedAfter": f.RoutedAfter, "waitlisted": f.Waitlisted,
+		"waitlistedNE": f.WaitlistedNE, "redirected": f.Redirected, "overCapacity": f.OverCapacity,
+		"promoted": f.Promoted, "rerouted": f.Rerouted}
+	phrases := map[string]string{}
+	for k, v := range adapter.SkipPhrases() {
+		phrases[string(k)] = v
+	}
+	return "local CAP_PHRASES = " + luaTable(phrases) + "\nlocal CAP_TEXT = " + luaTable(text) + "\n"
+}
+
+func luaTable(m map[string]string) string {
+	var b strings.Builder
+	b.WriteString("{")
+	for i, k := range slices.Sorted(maps.Keys(m)) {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString("[" + luaString(k) + "] = " + luaString(m[k]))
+	}
+	b.WriteString("}")
+	return b.String()
+}
+
+// luaString quotes s as a Lua 5.1 string literal: printable ASCII as
+// itself, quotes and backslashes escaped, every other byte as \ddd.
+func luaString(s string) string {
+	var b strings.Builder
+	b.WriteByte('"')
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c == '"' || c == '\\':
+			b.WriteByte('\\')
+			b.WriteByte(c)
+		case c >= 0x20 && c < 0x7f:
+			b.WriteByte(c)
+		default:
+			fmt.Fprintf(&b, "\\%03d", c)
+		}
+	}
+	b.WriteByte('"')
+	return b.String()
 }
 
 // serviceKeys names a service and its queue, capacity and waitlist keys.

@@ -38,9 +38,12 @@ var (
 	seedScript        = goredis.NewScript(seedLua)
 )
 
-// withCapacity builds a script that can call capacity.lua's functions.
+// withCapacity builds a script that can call capacity.lua's functions,
+// with the words of placement reasons as Lua constants ahead of them:
+// they are fixed while the process runs, so they travel once, in the
+// script, instead of with every call.
 func withCapacity(src string) *goredis.Script {
-	return goredis.NewScript(capacityLua + "\n" + src)
+	return goredis.NewScript(reasonConstants() + capacityLua + "\n" + src)
 }
 
 // Queue and lifecycle scripts (issue 10).

@@ -18,9 +18,11 @@
 --   now      unix ms
 --   stale    ms after the last verification when a capacity is stale (0 = never)
 --   lw       {svc, queue, cap}: the network's link workers, the last resort
---   names    {[svc] = display name}
---   phrases  {[skip reason] = words finishing "<name> ..."}
---   text     the sentences of adapter.ReasonFormats
+--   names    {[svc] = display name} (at least of the services it may name)
+-- and, from scripts.go (constants of package adapter, written ahead of this
+-- file):
+--   CAP_PHRASES  {[skip reason] = words finishing "<name> ..."}
+--   CAP_TEXT     the sentences of adapter.ReasonFormats
 -- A step is {svc, queue, cap, wl, skip} (skip: the patient is not eligible,
 -- decided by the caller) or {waitlist = true}.
 
@@ -59,7 +61,7 @@ local function cap_release(task_key, cap_key, svc)
 end
 
 local function cap_name(cfg, svc) return cfg.names[svc] or svc end
-local function cap_phrase(cfg, why) return cfg.phrases[why] or why end
+local function cap_phrase(why) return CAP_PHRASES[why] or why end
 
 -- cap_choose walks the steps: the first service that can take the referral
 -- wins ('reserve'); a waitlist step waitlists at the first earlier service
@@ -100,9 +102,9 @@ local function cap_waitlist(cfg, t, st, res)
   local weekly = cap_read(st.cap).weekly
   if weekly > 0 then
     res.wait = math.ceil(res.pos * 7 / weekly)
-    res.rsn = string.format(cfg.text.waitlisted, cap_name(cfg, st.svc), res.pos, res.wait)
+    res.rsn = string.format(CAP_TEXT.waitlisted, cap_name(cfg, st.svc), res.pos, res.wait)
   else
-    res.rsn = string.format(cfg.text.waitlistedNE, cap_name(cfg, st.svc), res.pos)
+    res.rsn = string.format(CAP_TEXT.waitlistedNE, cap_name(cfg, st.svc), res.pos)
   end
 end
 
@@ -124,20 +126,20 @@ local function cap_take(cfg, t, st, how, skipped, res)
   if cap_for_capacity(skipped) and (how == 'fallback' or st.svc == cfg.lw.svc) then
     res.out, res.bs = 'redirected-capacity', 'redirected-capacity'
   end
-  local T = cfg.text
+  local T = CAP_TEXT
   if res.over then
     res.bs = 'over-capacity'
-    res.rsn = string.format(T.overCapacity, cap_name(cfg, st.svc), cap_phrase(cfg, res.over))
+    res.rsn = string.format(T.overCapacity, cap_name(cfg, st.svc), cap_phrase(res.over))
   else
     cap_reserve(t.key, st)
     res.rsv = st.svc
     if #skipped == 0 then
       res.rsn = string.format(T.routed, cap_name(cfg, st.svc))
     elseif res.out == 'redirected-capacity' then
-      res.rsn = string.format(T.redirected, cap_name(cfg, skipped[1].svc), cap_phrase(cfg, skipped[1].why))
+      res.rsn = string.format(T.redirected, cap_name(cfg, skipped[1].svc), cap_phrase(skipped[1].why))
     else
       res.rsn = string.format(T.routedAfter, cap_name(cfg, st.svc), cap_name(cfg, skipped[1].svc),
-        cap_phrase(cfg, skipped[1].why))
+        cap_phrase(skipped[1].why))
     end
   end
   if t.queued then

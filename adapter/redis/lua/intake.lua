@@ -3,7 +3,8 @@
 -- KEYS[1]  the idempotency hash
 -- ARGV[1]  JSON: {"items":[{
 --             "id": "...", "idem": "<field>" | "", "existing": bool,
---             "blobkey": "<key>", "blob": n,   (optional: SET key ARGV[n])
+--             "blobkey": "<key>", "blob": n,   (optional: SET key ARGV[n],
+--             "blobfield": "<field>",            or HSET key field ARGV[n])
 --             "cmds": [["SET", "<key>", "<json>"], ["HSET", "<key>", "f", "v"], ...],
 --             "task": {"key": "<task key>", "fields": ["f","v",...], "score": n,
 --                      "candidates": [{"svc": "<id>", "queue": "<key>"}], "queued": bool,
@@ -11,8 +12,9 @@
 --          }],
 --          "routing": <capacity.lua cfg>,                               (optional)
 --          "events": "<stream key>", "evmax": n}
--- ARGV[2..] binary values the items name by "blob" (a compressed
---          ServiceRequest: the JSON payload carries text only)
+-- ARGV[2..] the resources' bytes, which the items name by "blob" (a
+--          compressed ServiceRequest is binary, and the JSON payload
+--          carries text only)
 --
 -- An item's "ev" (field, value, ...) is its new Task's notification
 -- trigger, added to the events stream in the same step as the Task.
@@ -43,7 +45,9 @@ local owners, placements = {}, {}
 for i, it in ipairs(p.items) do
   owners[i], placements[i] = "", {own = ""}
   if not it.existing then
-    if it.blob then
+    if it.blob and it.blobfield then
+      redis.call('HSET', it.blobkey, it.blobfield, ARGV[it.blob])
+    elseif it.blob then
       redis.call('SET', it.blobkey, ARGV[it.blob])
     end
     for _, c in ipairs(it.cmds) do

@@ -22,7 +22,7 @@ for _, t in ipairs(p.tasks) do
     local h = redis.call('HMGET', t.key, 'st', 'own', 'bs', 'v')
     if h[1] and not cap_terminal[h[1]] and h[2] == s.svc and h[3] == 'waitlisted' then
       cap_reserve(t.key, s)
-      redis.call('HSET', t.key, 'bs', 'routed', 'rsn', string.format(cfg.text.promoted, cap_name(cfg, s.svc)),
+      redis.call('HSET', t.key, 'bs', 'routed', 'rsn', string.format(CAP_TEXT.promoted, cap_name(cfg, s.svc)),
         'mod', cfg.now, 'v', (tonumber(h[4]) or 0) + 1)
       if h[1] == 'requested' then
         redis.call('ZADD', s.queue, t.score, t.id)

@@ -24,7 +24,7 @@ for i, t in ipairs(p.tasks) do
     redis.call('ZREM', from.wl, t.id)
     cap_release(t.key, from.cap, from.svc)
     local res = cap_place(cfg, {key = t.key, id = t.id, score = t.score, queued = h[1] == 'requested'}, t.steps)
-    res.rsn = string.format(cfg.text.rerouted, cap_name(cfg, from.svc), res.rsn)
+    res.rsn = string.format(CAP_TEXT.rerouted, cap_name(cfg, from.svc), res.rsn)
     redis.call('HSET', t.key, 'rsn', res.rsn, 'mod', cfg.now, 'v', (tonumber(h[3]) or 0) + 1)
     res.id = t.id
     results[i] = res
