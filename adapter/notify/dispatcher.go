@@ -36,6 +36,7 @@ type Store interface {
 	SubscriptionsFor(ctx context.Context, practice string) ([]*adapter.Subscription, error)
 	SetSubscriptionStatus(ctx context.Context, id string, from, to adapter.SubscriptionStatus, note string, at time.Time) (bool, error)
 	FanOut(ctx context.Context, t adapter.NotifyTrigger, subs []*adapter.Subscription, now, claimUntil time.Time, claim string) ([]*adapter.Delivery, error)
+	Acknowledge(ctx context.Context, ids ...string) error
 	ClaimDue(ctx context.Context, job string, fence int64, now, claimUntil time.Time, limit int, claim string) ([]*adapter.Delivery, error)
 	Delivered(ctx context.Context, d *adapter.Delivery) (bool, error)
 	RetryAt(ctx context.Context, d *adapter.Delivery, next time.Time) (bool, error)
@@ -141,17 +142,11 @@ func (d *Dispatcher) Poll(ctx context.Context) (int, error) {
 	now := d.Now()
 	claimUntil := now.Add(d.cfg.ClaimFor)
 	claim := d.Consumer + ":" + token()
-	var ds []*adapter.Delivery
-	n := 0
-	for _, t := range append(stale, fresh...) {
-		got, err := d.fanOut(ctx, t, now, claimUntil, claim)
-		if err != nil {
-			// Deliveries fanned out so far stay claimed until claimUntil,
-			// then the retry job attempts them.
-			return n, err
-		}
-		ds = append(ds, got...)
-		n++
+	ds, n, err := d.fanOutAll(ctx, append(stale, fresh...), now, claimUntil, claim)
+	if err != nil {
+		// Deliveries fanned out so far stay claimed until claimUntil, then
+		// the retry job attempts them.
+		return n, err
 	}
 	// Handshakes first: an event for a Subscription created moments ago
 	// then finds it active.
@@ -168,26 +163,50 @@ func (d *Dispatcher) Poll(ctx context.Context) (int, error) {
 	return n, nil
 }
 
-// fanOut turns one trigger into deliveries to the Subscriptions it
-// concerns, acknowledging it.
-func (d *Dispatcher) fanOut(ctx context.Context, t adapter.NotifyTrigger, now, claimUntil time.Time, claim string) ([]*adapter.Delivery, error) {
-	subs, err := d.interested(ctx, t, now)
-	if err != nil {
-		return nil, err
+// fanOutAll turns triggers into deliveries to the Subscriptions they
+// concern, acknowledging each; those that concern none are acknowledged
+// together at the end. A practice's Subscriptions are read once: every
+// trigger read was published before they were.
+func (d *Dispatcher) fanOutAll(ctx context.Context, ts []adapter.NotifyTrigger, now, claimUntil time.Time, claim string) ([]*adapter.Delivery, int, error) {
+	var ds []*adapter.Delivery
+	var quiet []adapter.NotifyTrigger
+	practices := map[string][]*adapter.Subscription{}
+	n := 0
+	for _, t := range ts {
+		subs, err := d.interested(ctx, t, now, practices)
+		if err != nil {
+			return ds, n, err
+		}
+		if len(subs) == 0 {
+			quiet = append(quiet, t)
+			continue
+		}
+		got, err := d.Store.FanOut(ctx, t, subs, now, claimUntil, claim)
+		if err != nil {
+			return ds, n, err
+		}
+		triggers.WithLabelValues(string(t.Type)).Inc()
+		ds, n = append(ds, got...), n+1
 	}
-	ds, err := d.Store.FanOut(ctx, t, subs, now, claimUntil, claim)
-	if err != nil {
-		return nil, err
+	ids := make([]string, len(quiet))
+	for i, t := range quiet {
+		ids[i] = t.ID
 	}
-	triggers.WithLabelValues(string(t.Type)).Inc()
-	return ds, nil
+	if err := d.Store.Acknowledge(ctx, ids...); err != nil {
+		return ds, n, err
+	}
+	for _, t := range quiet {
+		triggers.WithLabelValues(string(t.Type)).Inc()
+	}
+	return ds, n + len(quiet), nil
 }
 
 // interested lists the Subscriptions a trigger goes to: for a handshake,
 // the one Subscription if it still awaits it; for a Task event, the live
 // Subscriptions of the practice that sent the referral whose filter
-// matches. Another practice's Subscriptions are never considered.
-func (d *Dispatcher) interested(ctx context.Context, t adapter.NotifyTrigger, now time.Time) ([]*adapter.Subscription, error) {
+// matches (read once per poll, into practices). Another practice's
+// Subscriptions are never considered.
+func (d *Dispatcher) interested(ctx context.Context, t adapter.NotifyTrigger, now time.Time, practices map[string][]*adapter.Subscription) ([]*adapter.Subscription, error) {
 	if t.Type == adapter.NotifyHandshake {
 		sub, err := d.Store.Subscription(ctx, t.Subscription)
 		if adapter.ErrorCode(err) == adapter.ENOTFOUND {
@@ -198,9 +217,13 @@ func (d *Dispatcher) interested(ctx context.Context, t adapter.NotifyTrigger, no
 		}
 		return []*adapter.Subscription{sub}, nil
 	}
-	all, err := d.Store.SubscriptionsFor(ctx, t.Event.Practice)
-	if err != nil {
-		return nil, err
+	all, ok := practices[t.Event.Practice]
+	if !ok {
+		var err error
+		if all, err = d.Store.SubscriptionsFor(ctx, t.Event.Practice); err != nil {
+			return nil, err
+		}
+		practices[t.Event.Practice] = all
 	}
 	var out []*adapter.Subscription
 	for _, s := range all {

@@ -574,3 +574,29 @@ func TestRunDispatcherStopsWithContext(t *testing.T) {
 		t.Errorf("delivered %+v", evs)
 	}
 }
+
+// Task events no Subscription wants (a practice without any, or a filter
+// that does not match) are acknowledged all the same: none stays pending
+// for another dispatcher to take over, and the wanted ones are delivered.
+func TestTriggersNobodyWantsAreAcknowledged(t *testing.T) {
+	e := newEnv(t)
+	rc := newReceiver(t, e.parser, always(200))
+	e.subscribe("A81001", rc, "Task?status=completed")
+	d := e.dispatcher("d1")
+	e.poll(d)
+	for i := range 7 { // more than one poll's batch (5)
+		e.publish("B82002", fmt.Sprintf("task-b%d", i), adapter.TaskAccepted)
+	}
+	e.publish("A81001", "task-a1", adapter.TaskAccepted)
+	e.publish("A81001", "task-a2", adapter.TaskCompleted)
+	e.poll(d)
+
+	if evs := rc.events(); len(evs) != 1 || !strings.HasSuffix(evs[0].Focus, "/Task/task-a2") {
+		t.Errorf("the Subscription got %+v, want only task-a2", evs)
+	}
+	left, err := e.store.ClaimStaleTriggers(context.Background(), "probe", 0, 100)
+	if err != nil || len(left) != 0 {
+		t.Errorf("triggers left pending: %+v, %v", left, err)
+	}
+	rc.check(t)
+}

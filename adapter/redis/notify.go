@@ -195,6 +195,15 @@ func decodeDeliveries(raws []string) ([]*adapter.Delivery, error) {
 	return out, nil
 }
 
+// Acknowledge marks triggers handled that go to no Subscription, in one
+// round trip (FanOut with no Subscriptions, for many triggers at once).
+func (s *Store) Acknowledge(ctx context.Context, ids ...string) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	return s.fail(s.c.XAck(ctx, s.k.taskEvents(), notifyGroup, ids...).Err())
+}
+
 // FanOut acknowledges the trigger and stores one delivery per
 // Subscription for it, atomically; a trigger no longer pending (fanned
 // out by another dispatcher) yields nothing. Each delivery is claimed by

@@ -227,3 +227,26 @@ func TestTriggerFannedOutOnceAfterTakeOver(t *testing.T) {
 		t.Errorf("events counted %d times", got.Events)
 	}
 }
+
+func TestAcknowledgedTriggersAreNotPending(t *testing.T) {
+	ctx := context.Background()
+	s := newStore(t)
+	_ = s.EnsureNotifyGroup(ctx)
+	for _, id := range []string{"t1", "t2", "t3"} {
+		_ = s.PublishTaskEvent(ctx, adapter.TaskEvent{TaskID: id, Practice: "A81001", Status: adapter.TaskAccepted, Time: t0})
+	}
+	trigs, err := s.ReadTriggers(ctx, "d1", 10, 0)
+	if err != nil || len(trigs) != 3 {
+		t.Fatalf("read %v, %v", trigs, err)
+	}
+	if err := s.Acknowledge(ctx, trigs[0].ID, trigs[2].ID); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Acknowledge(ctx); err != nil {
+		t.Errorf("acknowledging none: %v", err)
+	}
+	left, err := s.ClaimStaleTriggers(ctx, "other", 0, 10)
+	if err != nil || len(left) != 1 || left[0].Event.TaskID != "t2" {
+		t.Errorf("pending after acknowledging t1 and t3: %+v, %v", left, err)
+	}
+}
