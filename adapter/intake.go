@@ -30,6 +30,10 @@ type Submission struct {
 	// existing resource ID in place (a withdrawn consent); its identifier
 	// already names that resource and is not claimed again.
 	Version int
+	// Referrals (Consent only) is set by the store: how many referrals the
+	// practice had sent for the Consent's patient when it was written. With
+	// none, no referral waits for it or is governed by it.
+	Referrals int
 	// Active (ServiceRequest only) is the referral's patient-and-need key
 	// (ActiveKey): the store records it so a second active referral for the
 	// same patient and need is recognised.

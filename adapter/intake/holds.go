@@ -118,9 +118,11 @@ func (s *Service) release(t *adapter.Task, now time.Time) adapter.ConsentMove {
 }
 
 // reconcileAfter reconciles the patients of an intake request: those whose
-// Consent was written (withdrawals included), and those of its referrals
-// that wait for consent, in case a consent arrived while the referral was
-// being written (or an earlier attempt stopped before reconciling). A
+// Consent was written (withdrawals included) and who had referrals then,
+// and those of its referrals that wait for consent, in case a consent
+// arrived while the referral was being written (or an earlier attempt
+// stopped before reconciling). A referral written after the Consent is
+// reconciled by its own request if it waits. A
 // referral already placed has nothing to catch: it saw a permitting
 // consent, and any other referral of the patient waiting for one is
 // reconciled by that consent's own request or by its own. Results show
@@ -133,7 +135,7 @@ func (s *Service) reconcileAfter(ctx context.Context, c Caller, plans []*plan, r
 	for i, p := range plans {
 		r := results[i]
 		switch {
-		case p.consent != nil && !r.Existing:
+		case p.consent != nil && !r.Existing && p.sub.Referrals > 0:
 			patients[p.sub.Patient] = true
 		case r.Task != nil && r.Task.ConsentHeld() && !patients[r.Task.Patient]:
 			patients[r.Task.Patient] = false

@@ -85,6 +85,7 @@ func storeContract(t *testing.T, b backend) {
 		{"reads of absent ids are ENOTFOUND", testAbsent},
 		{"TasksForReferral lists the referral's Task and its onward referrals", testTasksForReferral},
 		{"IntakeLookups answers as the reads it stands for, with or without cached scripts", testIntakeLookups},
+		{"intake says how many referrals a Consent's patient had when it was written", testConsentReferrals},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, b.open(t)) })
@@ -557,5 +558,34 @@ func testIntakeLookups(t *testing.T, s *redis.Store) {
 	check("scripts loaded again")
 	if got, err := s.IntakeLookups(ctx, adapter.IntakeLookup{Practice: prac}); err != nil || len(got.Existing) != 0 {
 		t.Errorf("an empty lookup = %+v, %v", got, err)
+	}
+}
+
+// A Consent's Referrals count the practice's referrals for its patient
+// once the whole batch is written: none for a first Consent, and a
+// referral of the same batch counts whatever its place in the batch.
+func testConsentReferrals(t *testing.T, s *redis.Store) {
+	first := consent("c1", "CON-1", "Patient/p-new")
+	intake(t, s, first)
+	if first.Referrals != 0 {
+		t.Errorf("a patient without referrals: Referrals = %d", first.Referrals)
+	}
+	intake(t, s, referral("sr1", "SP-1", "money-advice"))
+	later := consent("c2", "CON-2", "Patient/p-sr1")
+	intake(t, s, later)
+	if later.Referrals != 1 {
+		t.Errorf("after one referral: Referrals = %d", later.Referrals)
+	}
+	same := consent("c3", "CON-3", "Patient/p-sr9")
+	intake(t, s, same, referral("sr9", "SP-9", "money-advice"))
+	if same.Referrals != 1 {
+		t.Errorf("with a referral later in the same batch: Referrals = %d", same.Referrals)
+	}
+	other := consent("c4", "CON-4", "Patient/p-sr1")
+	if err := s.Intake(ctx, &adapter.IntakeBatch{Practice: "B82002", Now: now, Items: []*adapter.Submission{other}}); err != nil {
+		t.Fatal(err)
+	}
+	if other.Referrals != 0 {
+		t.Errorf("another practice's referral for the same patient counted: %d", other.Referrals)
 	}
 }

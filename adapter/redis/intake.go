@@ -62,6 +62,9 @@ type intakeItem struct {
 	BlobField string `json:"blobfield,omitempty"`
 	Blob      int    `json:"blob,omitempty"`
 	blob      []byte
+	// Refs (Consent only) is the patient's referral set, whose size the
+	// script returns once the whole batch is written.
+	Refs string `json:"refs,omitempty"`
 }
 
 type intakeTask struct {
@@ -127,6 +130,7 @@ func (s *Store) Intake(ctx context.Context, b *adapter.IntakeBatch) error {
 		Retry      bool            `json:"retry"`
 		Owners     []string        `json:"owners"`
 		Placements []placementJSON `json:"placements"`
+		Refs       []int           `json:"refs"`
 	}
 	if err := json.Unmarshal([]byte(raw), &res); err != nil {
 		return fmt.Errorf("redis: intake result: %w", err)
@@ -134,14 +138,15 @@ func (s *Store) Intake(ctx context.Context, b *adapter.IntakeBatch) error {
 	if res.Retry {
 		return adapter.ErrConcurrentCreate
 	}
-	return applyOwners(b, res.Owners, res.Placements)
+	return applyOwners(b, res.Owners, res.Placements, res.Refs)
 }
 
-func applyOwners(b *adapter.IntakeBatch, owners []string, placements []placementJSON) error {
-	if len(owners) != len(b.Items) || (placements != nil && len(placements) != len(b.Items)) {
+func applyOwners(b *adapter.IntakeBatch, owners []string, placements []placementJSON, refs []int) error {
+	if len(owners) != len(b.Items) || (placements != nil && len(placements) != len(b.Items)) || len(refs) != len(b.Items) {
 		return errors.New("redis: intake result does not match the batch")
 	}
 	for i, sub := range b.Items {
+		sub.Referrals = refs[i]
 		if sub.Task == nil || sub.Existing != "" {
 			continue
 		}
@@ -170,6 +175,7 @@ func (s *Store) intakeItem(b *adapter.IntakeBatch, sub *adapter.Submission) inta
 		it.Cmds = [][]string{{"HSET", s.k.consent(sub.ID), hPractice, practice, hPatient, sub.Patient}}
 		if sub.Patient != "" {
 			it.Cmds = append(it.Cmds, []string{"SADD", s.k.patientConsents(sub.Patient), sub.ID})
+			it.Refs = s.k.patientReferrals(practice, sub.Patient)
 		}
 	case adapter.KindPatient:
 		it.BlobKey, it.BlobField, it.blob = s.k.patient(sub.ID), hJSON, sub.JSON

@@ -5,6 +5,7 @@
 --             "id": "...", "idem": "<field>" | "", "existing": bool,
 --             "blobkey": "<key>", "blob": n,   (optional: SET key ARGV[n],
 --             "blobfield": "<field>",            or HSET key field ARGV[n])
+--             "refs": "<key>",                   (Consent: its patient's referral set)
 --             "cmds": [["SET", "<key>", "<json>"], ["HSET", "<key>", "f", "v"], ...],
 --             "task": {"key": "<task key>", "fields": ["f","v",...], "score": n,
 --                      "candidates": [{"svc": "<id>", "queue": "<key>"}], "queued": bool,
@@ -29,9 +30,11 @@
 -- and {"retry":true} is returned so the caller can look up and re-plan.
 -- Phase 2 writes. Keys are computed by the caller (keys.go); all share one
 -- hash tag, so the script touches a single hash slot. The result is
--- {"owners": [...], "placements": [...]}, one of each per item ("" and
--- {"own": ""} for items without a Task, or without routing; never an empty
--- table, which cjson implementations encode differently).
+-- {"owners": [...], "placements": [...], "refs": [...]}, one of each per
+-- item ("" and {"own": ""} for items without a Task, or without routing;
+-- never an empty table, which cjson implementations encode differently);
+-- refs is the size of a Consent's "refs" set after the whole batch is
+-- written (0 for other items).
 local p = cjson.decode(ARGV[1])
 for _, it in ipairs(p.items) do
   if it.idem ~= "" and not it.existing then
@@ -82,4 +85,9 @@ for i, it in ipairs(p.items) do
     end
   end
 end
-return cjson.encode({owners = owners, placements = placements})
+local refs = {}
+for i, it in ipairs(p.items) do
+  refs[i] = 0
+  if it.refs and not it.existing then refs[i] = redis.call('SCARD', it.refs) end
+end
+return cjson.encode({owners = owners, placements = placements, refs = refs})
