@@ -40,18 +40,35 @@ return 1`)
 
 // purgePatientScript drops a purged referral from its patient's index at
 // the practice and, when that was the practice's last referral for the
-// patient, the index and the practice's Consents for the patient too: the
-// index key and the Consents name the patient, and no referral of the
-// practice is left for them to govern. Consents other practices sent for
-// the patient stay.
+// patient, the index and the practice's Consents for the patient too, with
+// their idempotency entries: the index key and the Consents name the
+// patient, and no referral of the practice is left for them to govern.
+// Consents other practices sent for the patient stay. A Consent's entry is
+// found as intake made it (idemField; ARGV[6] is its prefix), with the
+// first identifier that has both system and value, as
+// fhir.ConsentSummaryFrom reads it, and removed only while it still names
+// that Consent.
 var purgePatientScript = goredis.NewScript(`
 redis.call('SREM', KEYS[1], ARGV[1])
 if redis.call('SCARD', KEYS[1]) > 0 then return 0 end
 redis.call('DEL', KEYS[1])
+local function idem_field(body)
+  local ok, c = pcall(cjson.decode, body or '')
+  if not ok or type(c) ~= 'table' or type(c.identifier) ~= 'table' then return nil end
+  for _, id in ipairs(c.identifier) do
+    if type(id) == 'table' and type(id.system) == 'string' and id.system ~= '' and type(id.value) == 'string' and id.value ~= '' then
+      return ARGV[6] .. id.system .. '|' .. id.value
+    end
+  end
+  return nil
+end
 local n = 0
 for _, id in ipairs(redis.call('SMEMBERS', KEYS[2])) do
   local ck = ARGV[2] .. id
-  if redis.call('HGET', ck, ARGV[3]) == ARGV[4] then
+  local v = redis.call('HMGET', ck, ARGV[3], ARGV[5])
+  if v[1] == ARGV[4] then
+    local f = idem_field(v[2])
+    if f and redis.call('HGET', KEYS[3], f) == id then redis.call('HDEL', KEYS[3], f) end
     redis.call('DEL', ck)
     redis.call('SREM', KEYS[2], id)
     n = n + 1
@@ -110,8 +127,8 @@ func (s *Store) purge(ctx context.Context, t *adapter.Task, now time.Time) (bool
 		return false, s.fail(err)
 	}
 	if n == 1 && t.ID == t.ReferralID && t.Patient != "" {
-		err = purgePatientScript.Run(ctx, s.c, []string{s.k.patientReferrals(t.Practice, t.Patient), s.k.patientConsents(t.Patient)},
-			t.ID, s.k.consent(""), hPractice, t.Practice).Err()
+		err = purgePatientScript.Run(ctx, s.c, []string{s.k.patientReferrals(t.Practice, t.Patient), s.k.patientConsents(t.Patient), s.k.idempotency()},
+			t.ID, s.k.consent(""), hPractice, t.Practice, hJSON, idemField(t.Practice, adapter.KindConsent, "")).Err()
 		if err != nil {
 			return true, s.fail(err)
 		}

@@ -2,17 +2,36 @@ package redis_test
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
+
+	"github.com/alicebob/miniredis/v2"
 
 	"github.com/social-prescribing/referral-adapter/adapter"
 	"github.com/social-prescribing/referral-adapter/adapter/redis"
 	"github.com/social-prescribing/referral-adapter/internal/redistest"
 )
 
-func TestRetentionPurgesClosedReferralsOnly(t *testing.T) {
+// The retention purge runs on real Redis and on miniredis, the embedded
+// development store, whose Lua must run the same scripts.
+func TestRetention(t *testing.T) {
+	stores := map[string]func(*testing.T) *redis.Store{
+		"real Redis": func(t *testing.T) *redis.Store { return redis.New(redistest.Client(t), redistest.Namespace(t)) },
+		"miniredis": func(t *testing.T) *redis.Store {
+			return redis.New(shortTimeouts(t, miniredis.RunT(t).Addr()), "mini")
+		},
+	}
+	for name, open := range stores {
+		t.Run(name+": purges closed referrals only", func(t *testing.T) { testPurgesClosedReferralsOnly(t, open(t)) })
+		t.Run(name+": purges the patient's Consents with their last referral", func(t *testing.T) {
+			testPurgesThePatientsConsentsWithTheirLastReferral(t, open(t))
+		})
+	}
+}
+
+func testPurgesClosedReferralsOnly(t *testing.T, st *redis.Store) {
 	ctx := context.Background()
-	st := redis.New(redistest.Client(t), redistest.Namespace(t))
 	old := time.Now().Add(-9 * 365 * 24 * time.Hour)
 	ident := adapter.Identifier{System: "https://x/ref", Value: "R1"}
 	b := &adapter.IntakeBatch{}
@@ -76,17 +95,20 @@ func identFor(id string, base adapter.Identifier) adapter.Identifier {
 // index at the practice and the Consents the practice sent for them go
 // too; another patient's, and another practice's Consent for the same
 // patient, stay.
-func TestRetentionPurgesThePatientsConsentsWithTheirLastReferral(t *testing.T) {
+func testPurgesThePatientsConsentsWithTheirLastReferral(t *testing.T, st *redis.Store) {
 	ctx := context.Background()
-	st := redis.New(redistest.Client(t), redistest.Namespace(t))
 	old := time.Now().Add(-9 * 365 * 24 * time.Hour)
 	referral := func(id, patient string) *adapter.Submission {
 		return &adapter.Submission{Kind: adapter.KindServiceRequest, ID: id, JSON: []byte(`{"resourceType":"ServiceRequest"}`),
 			Candidates: []string{"lw"}, Task: &adapter.Task{ID: id, ReferralID: id, Practice: "A81001", Patient: patient,
 				Status: adapter.TaskRequested, AuthoredOn: old, LastModified: old, Version: 1}}
 	}
+	// As intake stores it: the identifier that names the Consent is the
+	// first with both system and value.
+	consentID := func(id string) adapter.Identifier { return adapter.Identifier{System: "https://x/consent", Value: id} }
 	consent := func(id, patient string) *adapter.Submission {
-		return &adapter.Submission{Kind: adapter.KindConsent, ID: id, JSON: []byte(`{"resourceType":"Consent"}`), Patient: patient}
+		body := fmt.Sprintf(`{"resourceType":"Consent","identifier":[{"value":"no-system"},{"system":"https://x/consent","value":%q}]}`, id)
+		return &adapter.Submission{Kind: adapter.KindConsent, ID: id, JSON: []byte(body), Patient: patient, Identifier: consentID(id)}
 	}
 	for practice, subs := range map[string][]*adapter.Submission{
 		"A81001": {referral("gone", "Patient/a"), referral("kept", "Patient/b"), consent("ca", "Patient/a"), consent("cb", "Patient/b")},
@@ -116,5 +138,13 @@ func TestRetentionPurgesThePatientsConsentsWithTheirLastReferral(t *testing.T) {
 	}
 	if c, _ := count("B82002", "Patient/a"); c != 1 {
 		t.Errorf("another practice's consent for patient a: %d", c)
+	}
+	// The purged Consent's identifier is free again; the others still
+	// name their Consents.
+	for _, c := range []struct{ practice, id, want string }{{"A81001", "ca", ""}, {"A81001", "cb", "cb"}, {"B82002", "other", "other"}} {
+		found, err := st.FindExisting(ctx, c.practice, []adapter.IdemKey{{Kind: adapter.KindConsent, Identifier: consentID(c.id)}})
+		if err != nil || found[0] != c.want {
+			t.Errorf("Consent %s at %s after the purge: idempotency entry %q, want %q (%v)", c.id, c.practice, found, c.want, err)
+		}
 	}
 }
