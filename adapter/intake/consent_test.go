@@ -611,3 +611,42 @@ func london(t *testing.T) *time.Location {
 	}
 	return loc
 }
+
+// A withdrawal sent in the same transaction as a new referral for the
+// patient pauses the referral already under way, and the new one waits:
+// the request's own referral does not stand in for the patient's others.
+func TestWithdrawalInATransactionWithANewReferral(t *testing.T) {
+	e := newConsentEnv(t)
+	ctx := context.Background()
+	consent := shareConsent(t, "C-1", nil)
+	if _, err := e.in.CreateConsent(ctx, caller, consent, adapter.Identifier{}); err != nil {
+		t.Fatal(err)
+	}
+	earlier, err := e.in.CreateServiceRequest(ctx, caller, debtReferral(t, 1), adapter.Identifier{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkQueued(t, e, earlier.ID, "money-advice")
+	e.advance(time.Hour)
+	entry := func(kind string, body []byte) map[string]any {
+		var res map[string]any
+		_ = json.Unmarshal(body, &res)
+		return map[string]any{"resource": res, "request": map[string]any{"method": "POST", "url": kind}}
+	}
+	bundle, _ := json.Marshal(map[string]any{"resourceType": "Bundle", "type": "transaction", "entry": []any{
+		entry("Consent", edit(t, consent, map[string]any{"status": "inactive"})),
+		entry("ServiceRequest", lonelinessReferral(t, 2))}})
+	entries, err := e.parser.Transaction(bundle)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rs, err := e.in.Transact(ctx, caller, []intake.Entry{{Tx: &entries[0]}, {Tx: &entries[1]}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rs[0].Version != 2 {
+		t.Fatalf("the withdrawal: %+v", rs[0])
+	}
+	checkHeld(t, e, earlier.ID, adapter.ReasonConsentWithdraw)
+	checkHeld(t, e, rs[1].ID, adapter.ReasonAwaitingConsent)
+}

@@ -118,7 +118,8 @@ func (s *Service) release(t *adapter.Task, now time.Time) adapter.ConsentMove {
 }
 
 // reconcileAfter reconciles the patients of an intake request: those whose
-// Consent was written (withdrawals included) and who had referrals then,
+// Consent was written (withdrawals included) and who had referrals then
+// other than the request's own (which were decided with its Consents),
 // and those of its referrals that wait for consent, in case a consent
 // arrived while the referral was being written (or an earlier attempt
 // stopped before reconciling). A referral written after the Consent is
@@ -131,11 +132,17 @@ func (s *Service) reconcileAfter(ctx context.Context, c Caller, plans []*plan, r
 	if !s.cfg.ConsentRequired {
 		return nil
 	}
+	ownNew := map[string]int{} // the request's new referrals, by patient
+	for i, r := range results {
+		if plans[i].ref != nil && !r.Existing && r.Task != nil {
+			ownNew[r.Task.Patient]++
+		}
+	}
 	patients := map[string]bool{}
 	for i, p := range plans {
 		r := results[i]
 		switch {
-		case p.consent != nil && !r.Existing && p.sub.Referrals > 0:
+		case p.consent != nil && !r.Existing && p.sub.Referrals > ownNew[p.sub.Patient]:
 			patients[p.sub.Patient] = true
 		case r.Task != nil && r.Task.ConsentHeld() && !patients[r.Task.Patient]:
 			patients[r.Task.Patient] = false
