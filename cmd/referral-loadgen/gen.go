@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"sync/atomic"
+
+	"github.com/google/uuid"
 )
 
 // need is one referral reason from the default mappings.
@@ -77,6 +79,18 @@ func consentFor(run, nhs string) []byte {
 				"reference": map[string]any{"type": "Organization", "identifier": map[string]any{"system": "https://fhir.nhs.uk/Id/ods-organization-code", "value": "U00001"}}}}},
 	}
 	b, _ := json.Marshal(c)
+	return b
+}
+
+// bundleFor is a patient's Consent and referral sr in one transaction
+// Bundle, as an EHR that sends them together does.
+func bundleFor(run string, sr []byte, nhs string) []byte {
+	entry := func(kind string, res []byte) map[string]any {
+		return map[string]any{"fullUrl": "urn:uuid:" + uuid.NewString(), "resource": json.RawMessage(res),
+			"request": map[string]any{"method": "POST", "url": kind}}
+	}
+	b, _ := json.Marshal(map[string]any{"resourceType": "Bundle", "type": "transaction",
+		"entry": []any{entry("Consent", consentFor(run, nhs)), entry("ServiceRequest", sr)}})
 	return b
 }
 

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/social-prescribing/referral-adapter/adapter/fhir"
 	"github.com/social-prescribing/referral-adapter/internal/redistest"
 )
 
@@ -110,5 +111,27 @@ func TestMixedCountsOtherOperations(t *testing.T) {
 	m := r.summary()
 	if m["claim_rps"] != 2.0 || m["claim_failed"] != 1 {
 		t.Errorf("summary %v", m)
+	}
+}
+
+// The generator's transaction Bundle is one the adapter's parser accepts:
+// a Consent and a referral for the same patient.
+func TestBundleIsAValidTransaction(t *testing.T) {
+	p, err := fhir.NewParser()
+	if err != nil {
+		t.Fatal(err)
+	}
+	sr, nhs := referralFor("run")
+	entries, err := p.Transaction(bundleFor("run", sr, nhs))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(entries) != 2 || entries[0].Resource.Type != "Consent" || entries[1].Resource.Type != "ServiceRequest" {
+		t.Fatalf("entries %+v", entries)
+	}
+	for _, e := range entries {
+		if !strings.Contains(string(e.Resource.Raw), nhs) {
+			t.Errorf("%s does not name the patient %s", e.Resource.Type, nhs)
+		}
 	}
 }

@@ -44,7 +44,7 @@ type options struct {
 	target, token, secret, org, mode, redisURL, metricsURL string
 	duration                                               time.Duration
 	rate, workers                                          int
-	baseline, consent                                      bool
+	baseline, consent, bundle                              bool
 	mixed                                                  mixedTokens
 }
 
@@ -61,6 +61,7 @@ func parseFlags(args []string, out io.Writer) (*options, error) {
 	fs.StringVar(&o.mode, "mode", "intake", "intake | hostile | mixed (referrals, link-worker claims and transitions, report queries)")
 	fs.BoolVar(&o.baseline, "baseline", false, "also run the bare baseline handler and print the ratio")
 	fs.BoolVar(&o.consent, "consent", true, "send each patient's consent before the referral (the adapter holds referrals without one)")
+	fs.BoolVar(&o.bundle, "bundle", false, "send each patient's consent and referral together in one transaction Bundle")
 	fs.StringVar(&o.redisURL, "redis", os.Getenv("REDIS_URL"), "Redis for the baseline handler")
 	fs.StringVar(&o.metricsURL, "metrics", "", "adapter /metrics URL, to report server CPU seconds per referral")
 	if err := fs.Parse(args); err != nil {

@@ -84,18 +84,20 @@ func feed(ctx context.Context, rate int, jobs chan<- struct{}) {
 
 func one(ctx context.Context, c *http.Client, o *options, target, runID string, res *results) {
 	body, nhs := referralFor(runID)
-	kind := "good"
+	kind, path := "good", "/fhir/ServiceRequest"
 	if o.mode == "hostile" && rand.IntN(2) == 0 {
 		kind, body = hostile(runID)
 	}
-	if kind == "good" && o.consent && target == o.target {
+	if kind == "good" && o.consent && o.bundle && target == o.target {
+		body, path = bundleFor(runID, body, nhs), "/fhir"
+	} else if kind == "good" && o.consent && target == o.target {
 		// The practice sends the patient's consent first, as the README
 		// does; without it the adapter holds the referral.
 		t0 := time.Now()
 		st, _ := call(ctx, c, http.MethodPost, target+"/fhir/Consent", o.token, string(consentFor(runID, nhs)), "application/fhir+json")
 		res.addOther("consent", st, time.Since(t0))
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, target+"/fhir/ServiceRequest", bytes.NewReader(body))
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, target+path, bytes.NewReader(body))
 	if err != nil {
 		res.add(kind, 0, 0, err)
 		return
