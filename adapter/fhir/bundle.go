@@ -3,11 +3,13 @@ package fhir
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
 
 	bcrpb "github.com/google/fhir/go/proto/google/fhir/proto/r4/core/resources/bundle_and_contained_resource_go_proto"
+	"github.com/tidwall/gjson"
 
 	"github.com/social-prescribing/referral-adapter/adapter"
 )
@@ -115,17 +117,16 @@ func contains(list []string, s string) bool {
 // entryResources slices the raw resource of each entry out of the Bundle,
 // so resources are stored as received rather than re-marshalled.
 func entryResources(body []byte) ([]json.RawMessage, error) {
-	var env struct {
-		Entry []struct {
-			Resource json.RawMessage `json:"resource"`
-		} `json:"entry"`
+	entries := gjson.GetBytes(body, "entry")
+	if !entries.Exists() {
+		return nil, nil
 	}
-	if err := json.Unmarshal(body, &env); err != nil {
-		return nil, err
+	if !entries.IsArray() {
+		return nil, errors.New("fhir: Bundle.entry is not an array")
 	}
-	out := make([]json.RawMessage, len(env.Entry))
-	for i, e := range env.Entry {
-		out[i] = e.Resource
+	var out []json.RawMessage
+	for _, e := range entries.Array() {
+		out = append(out, json.RawMessage(e.Get("resource").Raw))
 	}
 	return out, nil
 }
