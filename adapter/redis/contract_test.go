@@ -471,6 +471,11 @@ func testRedisDown(t *testing.T, s *redis.Store, stop, start func()) {
 			_, err := s.FindExisting(c, prac, []adapter.IdemKey{{Kind: adapter.KindServiceRequest, Identifier: ident("SP-1")}})
 			return err
 		},
+		"IntakeLookups": func() error {
+			_, err := s.IntakeLookups(c, adapter.IntakeLookup{Practice: prac, Keys: []adapter.IdemKey{{Kind: adapter.KindServiceRequest, Identifier: ident("SP-1")}},
+				Patients: []string{"Patient/p1"}, Active: []string{adapter.ActiveKey(prac, "Patient/p1", "debt")}})
+			return err
+		},
 		"Intake": func() error {
 			return s.Intake(c, &adapter.IntakeBatch{Practice: prac, Now: now, Items: []*adapter.Submission{sr}})
 		},
