@@ -367,6 +367,14 @@ func TestStamp(t *testing.T) {
 	if err != nil || !bytes.Contains(noMeta, []byte(`"meta":{"versionId":"1","lastUpdated":"2026-11-20T10:15:00.000Z"}`)) {
 		t.Errorf("stamp without meta: %s, %v", noMeta, err)
 	}
+	plain, err := fhir.Stamp([]byte(`{"resourceType": "Consent", "status": "active"}`), "c-1", 3, t0)
+	if want := `{"resourceType":"Consent","status":"active","id":"c-1","meta":{"versionId":"3","lastUpdated":"2026-11-20T10:15:00.000Z"}}`; err != nil || string(plain) != want {
+		t.Errorf("stamp of a plain create: %s, %v; want %s", plain, err, want)
+	}
+	odd, err := fhir.Stamp([]byte(sr("")), `not"an id`, 1, t0)
+	if err != nil || !json.Valid(odd) || !bytes.Contains(odd, []byte(`"id":"not\"an id"`)) {
+		t.Errorf("stamp with an id needing escapes: %s, %v", odd, err)
+	}
 	if _, err := fhir.Stamp([]byte(`{"resourceType":`), "x", 1, t0); err == nil {
 		t.Error("Stamp accepted malformed JSON")
 	}
