@@ -63,8 +63,9 @@ type Deps struct {
 // Dispatcher delivers notifications.
 type Dispatcher struct {
 	Deps
-	cfg     Config
-	grouped atomic.Bool // the consumer group is known to exist
+	cfg       Config
+	grouped   atomic.Bool  // the consumer group is known to exist
+	claimedAt atomic.Int64 // when this dispatcher last took over stale triggers (unix ns; 0: never)
 }
 
 // New returns a Dispatcher.
@@ -102,13 +103,17 @@ func token() string {
 func (d *Dispatcher) RunDispatcher(ctx context.Context) {
 	pause := time.Second
 	for ctx.Err() == nil {
-		if _, err := d.Poll(ctx); err != nil && ctx.Err() == nil {
+		n, err := d.Poll(ctx)
+		if err != nil && ctx.Err() == nil {
 			d.Log.WarnContext(ctx, "notification dispatcher", "error", err.Error(), "retry_in", pause.String())
 			sleep(ctx, pause)
 			pause = min(2*pause, 30*time.Second)
 			continue
 		}
 		pause = time.Second
+		if n > 0 && n < d.Batch && d.cfg.Linger > 0 {
+			sleep(ctx, d.cfg.Linger) // let the next events gather (a poll finding none has already waited)
+		}
 	}
 }
 
@@ -131,7 +136,7 @@ func (d *Dispatcher) Poll(ctx context.Context) (int, error) {
 		}
 		d.grouped.Store(true)
 	}
-	stale, err := d.Store.ClaimStaleTriggers(ctx, d.Consumer, d.cfg.ClaimFor, d.Batch)
+	stale, err := d.claimStale(ctx)
 	if err != nil {
 		return 0, err
 	}
@@ -161,6 +166,22 @@ func (d *Dispatcher) Poll(ctx context.Context) (int, error) {
 	d.attemptAll(ctx, handshakes, claimUntil)
 	d.attemptAll(ctx, events, claimUntil)
 	return n, nil
+}
+
+// claimStale takes over triggers another dispatcher read but left
+// unacknowledged for ClaimFor (it died before fanning them out). Nothing
+// can go stale faster than that, so it looks at most every ClaimFor/4,
+// not at every poll: takeover comes within 1.25 × ClaimFor.
+func (d *Dispatcher) claimStale(ctx context.Context) ([]adapter.NotifyTrigger, error) {
+	now := d.Now().UnixNano()
+	if last := d.claimedAt.Load(); last != 0 && time.Duration(now-last) < d.cfg.ClaimFor/4 {
+		return nil, nil
+	}
+	stale, err := d.Store.ClaimStaleTriggers(ctx, d.Consumer, d.cfg.ClaimFor, d.Batch)
+	if err == nil {
+		d.claimedAt.Store(now)
+	}
+	return stale, err
 }
 
 // fanOutAll turns triggers into deliveries to the Subscriptions they

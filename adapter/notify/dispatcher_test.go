@@ -600,3 +600,61 @@ func TestTriggersNobodyWantsAreAcknowledged(t *testing.T) {
 	}
 	rc.check(t)
 }
+
+// A trigger another dispatcher read and never acknowledged is taken over
+// once it has been idle ClaimFor, and a dispatcher looks for such triggers
+// at most every ClaimFor/4 of its clock, not at every poll.
+func TestStaleTriggersAreLookedForEveryQuarterClaim(t *testing.T) {
+	e := newEnv(t)
+	e.cfg.ClaimFor = 200 * time.Millisecond // real time: Redis measures the idle time
+	ctx := context.Background()
+	d := e.dispatcher("d2")
+	if _, err := d.Poll(ctx); err != nil { // creates the group, looks for stale triggers: none
+		t.Fatal(err)
+	}
+	e.publish("A81001", "task-1", adapter.TaskAccepted)
+	if got, err := e.store.ReadTriggers(ctx, "died", 10, -1); err != nil || len(got) != 1 {
+		t.Fatalf("the dispatcher that dies read %v, %v", got, err)
+	}
+	time.Sleep(300 * time.Millisecond) // idle past ClaimFor
+	if n, err := d.Poll(ctx); err != nil || n != 0 {
+		t.Fatalf("within ClaimFor/4 of the last look: handled %d, %v; want none", n, err)
+	}
+	e.clock.Advance(e.cfg.ClaimFor / 4)
+	if n, err := d.Poll(ctx); err != nil || n != 1 {
+		t.Fatalf("a quarter ClaimFor later: handled %d, %v; want the stale trigger", n, err)
+	}
+}
+
+// A dispatcher that lingers between polls still delivers every event.
+func TestLingeringDispatcherDeliversEveryEvent(t *testing.T) {
+	e := newEnv(t)
+	e.cfg.Linger = 20 * time.Millisecond
+	rc := newReceiver(t, e.parser, always(200))
+	sub := e.subscribe("A81001", rc, "")
+	d := notify.New(e.cfg, notify.Deps{Store: e.store, Render: e.render, Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Now: e.clock.Now, Batch: 5, Block: 50 * time.Millisecond})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { d.RunDispatcher(ctx); close(done) }()
+	defer func() { cancel(); <-done }()
+	active := func() bool {
+		got, err := e.store.Subscription(context.Background(), sub.ID)
+		return err == nil && got.Status == adapter.SubscriptionActive
+	}
+	for deadline := time.Now().Add(10 * time.Second); !active() && time.Now().Before(deadline); {
+		time.Sleep(10 * time.Millisecond)
+	}
+	for i := range 12 {
+		e.publish("A81001", fmt.Sprintf("task-%02d", i), adapter.TaskAccepted)
+		if i%4 == 0 {
+			time.Sleep(5 * time.Millisecond)
+		}
+	}
+	for deadline := time.Now().Add(10 * time.Second); len(rc.events()) < 12 && time.Now().Before(deadline); {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if evs := rc.events(); len(evs) != 12 {
+		t.Errorf("delivered %d events, want 12", len(evs))
+	}
+}
