@@ -123,11 +123,10 @@ func (s *Service) release(t *adapter.Task, now time.Time) adapter.ConsentMove {
 // and those of its referrals that wait for consent, in case a consent
 // arrived while the referral was being written (or an earlier attempt
 // stopped before reconciling). A referral written after the Consent is
-// reconciled by its own request if it waits. A
-// referral already placed has nothing to catch: it saw a permitting
-// consent, and any other referral of the patient waiting for one is
-// reconciled by that consent's own request or by its own. Results show
-// the Tasks as reconciled.
+// reconciled by its own request if it waits. A referral already placed
+// has nothing to catch: it saw a permitting consent, and any other
+// referral of the patient waiting for one is reconciled by that consent's
+// own request or by its own. Results show the Tasks as reconciled.
 func (s *Service) reconcileAfter(ctx context.Context, c Caller, plans []*plan, results []*Result) error {
 	if !s.cfg.ConsentRequired {
 		return nil
