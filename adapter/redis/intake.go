@@ -300,8 +300,8 @@ func (s *Store) ActiveReferrals(ctx context.Context, keys []string) ([]string, e
 }
 
 // stillActive reads an HMGET of the active-referral index: the Task ids
-// found whose Task has not ended ("" for the rest). An index entry can
-// outlive its referral until the referral's end is written.
+// found whose Task has not ended ("" for the rest), the index being
+// checked against the Task itself.
 func (s *Store) stillActive(ctx context.Context, vals []any) ([]string, error) {
 	out := make([]string, len(vals))
 	for i, v := range vals {
