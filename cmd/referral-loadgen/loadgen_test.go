@@ -30,19 +30,28 @@ func TestNHSNumbersPassModulus11(t *testing.T) {
 }
 
 func TestGeneratedReferralsAreJSONAndUnique(t *testing.T) {
-	seen := map[string]bool{}
+	seen, priorities := map[string]bool{}, map[string]bool{}
 	for range 100 {
 		var sr struct {
 			ResourceType string
 			Identifier   []struct{ Value string }
+			Priority     string
+			Subject      struct{ Identifier struct{ Value string } }
 		}
-		if err := json.Unmarshal(referral("t"), &sr); err != nil || sr.ResourceType != "ServiceRequest" {
+		body, nhs := referralFor("t")
+		if err := json.Unmarshal(body, &sr); err != nil || sr.ResourceType != "ServiceRequest" {
 			t.Fatalf("bad referral: %v", err)
 		}
-		if seen[sr.Identifier[0].Value] {
-			t.Fatal("duplicate identifier")
+		if seen[sr.Identifier[0].Value] || sr.Subject.Identifier.Value != nhs {
+			t.Fatalf("identifier %q (repeated: %v), patient %q, NHS number given %q", sr.Identifier[0].Value, seen[sr.Identifier[0].Value], sr.Subject.Identifier.Value, nhs)
 		}
-		seen[sr.Identifier[0].Value] = true
+		if strings.Contains(string(body), "@@") || strings.Contains(string(consentFor("t", nhs)), "@@") {
+			t.Fatalf("a template slot left unfilled: %s", body)
+		}
+		seen[sr.Identifier[0].Value], priorities[sr.Priority] = true, true
+	}
+	if !priorities["routine"] || !priorities["urgent"] {
+		t.Errorf("priorities seen: %v", priorities)
 	}
 	for range 50 {
 		kind, body := hostile("t")

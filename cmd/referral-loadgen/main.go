@@ -23,6 +23,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"syscall"
 	"time"
 
@@ -42,6 +43,7 @@ func main() {
 // options are the command-line settings.
 type options struct {
 	target, token, secret, org, mode, redisURL, metricsURL string
+	cpuProfile                                             string
 	duration                                               time.Duration
 	rate, workers                                          int
 	baseline, consent, bundle                              bool
@@ -62,6 +64,7 @@ func parseFlags(args []string, out io.Writer) (*options, error) {
 	fs.BoolVar(&o.baseline, "baseline", false, "also run the bare baseline handler and print the ratio")
 	fs.BoolVar(&o.consent, "consent", true, "send each patient's consent before the referral (the adapter holds referrals without one)")
 	fs.BoolVar(&o.bundle, "bundle", false, "send each patient's consent and referral together in one transaction Bundle")
+	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write the load generator's own CPU profile to this file")
 	fs.StringVar(&o.redisURL, "redis", os.Getenv("REDIS_URL"), "Redis for the baseline handler")
 	fs.StringVar(&o.metricsURL, "metrics", "", "adapter /metrics URL, to report server CPU seconds per referral")
 	if err := fs.Parse(args); err != nil {
@@ -91,6 +94,17 @@ func realMain(ctx context.Context, args []string, out io.Writer) error {
 		if o.mixed, err = mintMixed(o); err != nil {
 			return err
 		}
+	}
+	if o.cpuProfile != "" {
+		f, err := os.Create(o.cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
 	}
 	res, err := run(ctx, o, o.target)
 	if err != nil {
