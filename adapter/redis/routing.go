@@ -45,9 +45,9 @@ type placementJSON struct {
 }
 
 func (s *Store) routing(r *adapter.Routing) *routingJSON {
-	names := map[string]string{}
-	for k, v := range r.Names {
-		names[k] = v
+	names := r.Names // only read (encoded), never changed here
+	if names == nil {
+		names = map[string]string{} // cjson reads null as userdata, not a table
 	}
 	stale := int64(0)
 	if r.StaleAfter > 0 {
@@ -57,7 +57,8 @@ func (s *Store) routing(r *adapter.Routing) *routingJSON {
 }
 
 // only keeps the display names of the link workers and of the services
-// the steps name: all a placement along them can mention.
+// the steps name: all a placement along them can mention. It makes a new
+// map; the Routing's own is left as it was.
 func (rj *routingJSON) only(steps ...[]stepJSON) {
 	keep := map[string]string{}
 	if n, ok := rj.Names[rj.LW.Service]; ok {
