@@ -36,14 +36,15 @@ func (s *Service) batchConsents(ctx context.Context, c Caller, plans []*plan, ur
 		if cs, ok := cache[patient]; ok {
 			return cs, nil
 		}
-		bodies, ok := read[patient]
-		if !ok {
+		var stored []consent.Consent
+		if bodies, ok := read[patient]; ok {
+			stored = s.parser.Consents(bodies)
+		} else {
 			var err error
-			if bodies, err = s.store.PatientConsents(ctx, c.Practice, patient); err != nil {
+			if stored, err = s.storedConsents(ctx, c.Practice, patient); err != nil {
 				return nil, err
 			}
 		}
-		stored := s.parser.Consents(bodies)
 		cs := inBatch[patient]
 		for _, st := range stored {
 			if !replaced(cs, st.ID) {
