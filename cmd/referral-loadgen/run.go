@@ -88,14 +88,16 @@ func one(ctx context.Context, c *http.Client, o *options, target, runID string, 
 	if o.mode == "hostile" && rand.IntN(2) == 0 {
 		kind, body = hostile(runID)
 	}
-	if kind == "good" && o.consent && o.bundle && target == o.target {
-		body, path = bundleFor(runID, body, nhs), "/fhir"
-	} else if kind == "good" && o.consent && target == o.target {
-		// The practice sends the patient's consent first, as the README
-		// does; without it the adapter holds the referral.
-		t0 := time.Now()
-		st, _ := call(ctx, c, http.MethodPost, target+"/fhir/Consent", o.token, string(consentFor(runID, nhs)), "application/fhir+json")
-		res.addOther("consent", st, time.Since(t0))
+	if kind == "good" && o.consent && target == o.target {
+		if o.bundle {
+			body, path = bundleFor(runID, body, nhs), "/fhir"
+		} else {
+			// The practice sends the patient's consent first, as the
+			// README does; without it the adapter holds the referral.
+			t0 := time.Now()
+			st, _ := call(ctx, c, http.MethodPost, target+"/fhir/Consent", o.token, string(consentFor(runID, nhs)), "application/fhir+json")
+			res.addOther("consent", st, time.Since(t0))
+		}
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, target+path, bytes.NewReader(body))
 	if err != nil {
