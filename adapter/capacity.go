@@ -169,4 +169,7 @@ type CapacityChange struct {
 type Rerouted struct {
 	TaskID    string
 	Placement Placement
+	// Held: no other service the referral could go to is one the patient's
+	// consent covers: it waits for consent (on-hold, awaiting-consent).
+	Held bool
 }

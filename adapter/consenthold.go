@@ -131,6 +131,10 @@ type ConsentMove struct {
 	Before  Task
 	After   *Task
 	History HistoryEntry
+	// Place, for a release that places the referral by capacity, is its
+	// route as the patient's consent marks it now (see ConsentGate): the
+	// services it may go to. Empty: its route as it is.
+	Place []RouteStep
 	// Placement is set by the store when a released referral was placed by
 	// capacity.
 	Placement *Placement

@@ -47,7 +47,7 @@ func (m *Message) Reference() string { return KindCommunication + "/" + m.ID }
 // (adapter/disclosure): approval, then consent to disclose to the practice.
 func (m *Message) Disclosure() *OutcomeRecord {
 	return &OutcomeRecord{ID: m.ID, TaskID: m.TaskID, Type: KindCommunication, Practice: m.Practice, Approved: m.Approved,
-		Recorded: m.Sent, By: m.By, Categories: m.Categories, SecurityLabels: m.SecurityLabels}
+		Recorded: m.Sent, By: m.By, Org: m.SenderOrg, Effective: m.Sent, Categories: m.Categories, SecurityLabels: m.SecurityLabels}
 }
 
 // SafeguardingFlag is a safeguarding concern a link worker or provider

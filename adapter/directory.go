@@ -67,6 +67,11 @@ type Service struct {
 	// InitialMaxOpen is the caseload limit loaded at start-up when no
 	// capacity has been recorded yet; 0 means unlimited.
 	InitialMaxOpen int
+	// SharingAgreement is the policy URI of the network's data sharing
+	// agreement under which the service's provider is the network's
+	// partner ("" when it is none): a Consent to share with the network
+	// that cites it covers this service too (issue 17).
+	SharingAgreement string
 }
 
 // ServiceRef is the FHIR reference to a service.

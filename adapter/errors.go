@@ -60,6 +60,13 @@ func (e *Error) At(expr ...string) *Error {
 	return &c
 }
 
+// NotFound is the one answer for a record that is not there and for one
+// the caller may not see: the same code and words for both, so that
+// existence never leaks.
+func NotFound(kind string) *Error {
+	return &Error{Code: ENOTFOUND, Message: kind + " not found"}
+}
+
 // ErrorCode returns the code of an *Error in err's chain, or EINTERNAL.
 func ErrorCode(err error) string {
 	var e *Error

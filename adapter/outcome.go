@@ -13,6 +13,12 @@ type OutcomeRecord struct {
 	Approved bool   // the patient approved sharing it with the GP
 	Recorded time.Time
 	By       string // token subject of who recorded it
+	Org      string // ODS code of the organisation that recorded it
+	// Effective is the outcome's own date (an Observation's effective time
+	// or issued, a Procedure's performed time, a Goal's start or status
+	// date); zero when it states none. Consent decisions compare it with a
+	// provision's dataPeriod.
+	Effective time.Time
 	// Categories and SecurityLabels classify the content for consent
 	// decisions (e.g. mental health); codes as recorded on the resource.
 	Categories     []Coding

@@ -1,6 +1,7 @@
 package adapter
 
 import (
+	"context"
 	"fmt"
 	"time"
 )
@@ -17,6 +18,9 @@ const (
 	SkipWaitlistOnly   SkipReason = "waitlist" // status waitlist: takes referrals onto its waitlist only
 	SkipIneligibleAge  SkipReason = "ineligible-age"
 	SkipIneligibleArea SkipReason = "ineligible-area"
+	// SkipNoConsent: the patient's consent does not permit disclosing the
+	// referral to the organisation providing the service (issue 17).
+	SkipNoConsent SkipReason = "no-consent"
 )
 
 // skipPhrases finish the sentence "<service name> ..." for a Task's
@@ -29,6 +33,7 @@ var skipPhrases = map[SkipReason]string{
 	SkipWaitlistOnly:   "is taking referrals onto its waitlist only",
 	SkipIneligibleAge:  "does not take people of the patient's age",
 	SkipIneligibleArea: "does not cover the patient's area",
+	SkipNoConsent:      "is not one the patient's consent allows the referral to be shared with",
 }
 
 // Phrase finishes the sentence "<service name> ..." for the reason.
@@ -44,12 +49,17 @@ func SkipPhrases() map[SkipReason]string {
 }
 
 // RouteStep is one place a referral may go, after eligibility is known: a
-// service (Skip set when the patient is not eligible for it), or a
-// waitlist step ("waitlist at the first earlier candidate that keeps one").
+// service (Skip set when the patient is not eligible for it, or their
+// consent does not cover it), or a waitlist step ("waitlist at the first
+// earlier candidate that keeps one"). A LastResort step replaces the
+// network's link workers as the last resort when the patient's consent does
+// not cover them: the referral then waits on that service's waitlist
+// rather than go to anyone the patient did not agree to.
 type RouteStep struct {
-	Service  string
-	Waitlist bool
-	Skip     SkipReason
+	Service    string
+	Waitlist   bool
+	Skip       SkipReason
+	LastResort bool
 }
 
 // Routing is what the store needs to place referrals by capacity.
@@ -58,6 +68,23 @@ type Routing struct {
 	StaleAfter time.Duration     // <= 0: capacity never goes stale
 	LinkWorker string            // the network's link-worker service: the last resort
 	Names      map[string]string // service id → display name, for statusReason text
+	// Gate decides, each time the store moves a waiting referral (waitlist
+	// promotion, re-routing), which services the patient's consent lets it
+	// go to. The store refuses to move referrals without one.
+	Gate ConsentGate
+}
+
+// ConsentGate marks, on the steps a Task is about to be placed along, the
+// services its patient's consent does not let the referral go to (Skip
+// SkipNoConsent), and ends them with a LastResort step when the link
+// workers are among those (see access.Policy.Gate). ok is false when no
+// service of the steps may receive the referral.
+type ConsentGate func(ctx context.Context, t *Task, steps []RouteStep) (marked []RouteStep, ok bool, err error)
+
+// OpenGate lets a referral go to every service: for deployments that do not
+// require consent (CONSENT_REQUIRED=false) and for tests of other things.
+func OpenGate(_ context.Context, _ *Task, steps []RouteStep) ([]RouteStep, bool, error) {
+	return steps, true, nil
 }
 
 // Name returns a service's display name, or its id.
@@ -122,15 +149,19 @@ var ReasonFormats = struct {
 	OverCapacity string // link-worker service, phrase
 	Promoted     string // service
 	Rerouted     string // closed service, placement sentence
+	// HeldNoConsent: re-routed, but no other service the referral could go
+	// to is one the patient's consent covers.
+	HeldNoConsent string
 }{
-	Routed:       "Routed to %s",
-	RoutedAfter:  "Routed to %s because %s %s",
-	Waitlisted:   "Waitlisted at %s, position %d, estimated wait %d days",
-	WaitlistedNE: "Waitlisted at %s, position %d (the service gives no estimated wait)",
-	Redirected:   "Redirected to link workers because %s %s",
-	OverCapacity: "Placed with %s, which %s, because no other service could take the referral",
-	Promoted:     "Routed to %s from its waitlist",
-	Rerouted:     "%s closed. %s",
+	Routed:        "Routed to %s",
+	RoutedAfter:   "Routed to %s because %s %s",
+	Waitlisted:    "Waitlisted at %s, position %d, estimated wait %d days",
+	WaitlistedNE:  "Waitlisted at %s, position %d (the service gives no estimated wait)",
+	Redirected:    "Redirected to link workers because %s %s",
+	OverCapacity:  "Placed with %s, which %s, because no other service could take the referral",
+	Promoted:      "Routed to %s from its waitlist",
+	Rerouted:      "%s closed. %s",
+	HeldNoConsent: "On hold awaiting the patient's consent: no other service the referral could go to is one the patient agreed to share it with",
 }
 
 // Reason is the Task.statusReason sentence for the placement.
@@ -155,5 +186,5 @@ func (p *Placement) Reason(r *Routing) string {
 // closed, full, waitlisting or unconfirmed), as opposed to eligibility:
 // reports count these as demand the service could not meet.
 func (r SkipReason) Capacity() bool {
-	return r != SkipIneligibleAge && r != SkipIneligibleArea
+	return r != SkipIneligibleAge && r != SkipIneligibleArea && r != SkipNoConsent
 }

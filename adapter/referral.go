@@ -52,6 +52,7 @@ type Referral struct {
 	Performers []string   // ServiceRequest.performer references
 	Priority   Priority
 	AuthoredOn time.Time
+	Labels     []Coding // meta.security: what consent decisions about disclosing it depend on
 }
 
 // AllCodings returns every coding that can drive routing.

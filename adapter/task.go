@@ -137,4 +137,10 @@ type Task struct {
 	// Contacted and Supported are when the patient was first contacted and
 	// when support first started (for waits in reports).
 	Contacted, Supported time.Time
+	// Labels are the referral's security labels (ServiceRequest
+	// meta.security) and Written its own date (authoredOn; zero when it
+	// stated none): what consent decisions about disclosing the referral
+	// depend on besides its patient (issue 17).
+	Labels  []Coding
+	Written time.Time
 }

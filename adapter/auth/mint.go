@@ -36,6 +36,7 @@ type MintOptions struct {
 	Subject  string
 	Name     string
 	Title    string
+	FHIRUser string // the person's FHIR reference, e.g. Practitioner/lw-sam
 	TTL      time.Duration
 	Audience string
 }
@@ -66,7 +67,7 @@ func Mint(secret string, o MintOptions) (string, error) {
 	c := Claims{
 		RegisteredClaims: jwt.RegisteredClaims{Issuer: DevIssuer, Subject: o.Subject, IssuedAt: jwt.NewNumericDate(now),
 			ExpiresAt: jwt.NewNumericDate(now.Add(o.TTL)), ID: hex.EncodeToString(jti[:])},
-		Role: string(o.Role), Org: o.Org, Scope: strings.Join(o.Scopes, " "), Areas: o.Areas, Name: o.Name, Title: o.Title,
+		Role: string(o.Role), Org: o.Org, Scope: strings.Join(o.Scopes, " "), Areas: o.Areas, Name: o.Name, Title: o.Title, FHIRUser: o.FHIRUser,
 	}
 	if o.Audience != "" {
 		c.Audience = jwt.ClaimStrings{o.Audience}

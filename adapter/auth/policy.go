@@ -51,18 +51,28 @@ type Rule struct {
 
 var everyone = Roles
 
-// Policy is the authorisation matrix: the one place that says who may do
-// what. Which records a permitted caller can see (its own practice, its
-// own services) is decided by Visible, beside the data.
+// workers are the roles that work with patient-level records: the
+// referring practice and the referral's holders. Commissioners see
+// anonymous reports; admins administer (capacity, audit, dead letters) and
+// never read patient-level data or work queues. Which records a permitted
+// caller sees is the access package's to say.
+var workers = []Role{RolePractice, RoleLinkWorker, RoleProvider}
+
+// holders are the roles that hold referrals from a service's queue.
+var holders = []Role{RoleLinkWorker, RoleProvider}
+
+// Policy is the authorisation matrix: the one place that says which role
+// may take which action. Which records a permitted caller can see (its own
+// practice's, its own services') is decided by the access package.
 var Policy = map[Action]Rule{
 	ServiceRequestCreate: {Roles: []Role{RolePractice}, Resource: "ServiceRequest", Perm: 'c'},
-	ServiceRequestRead:   {Roles: []Role{RolePractice, RoleLinkWorker, RoleProvider, RoleAdmin}, Resource: "ServiceRequest", Perm: 'r'},
-	ServiceRequestSearch: {Roles: []Role{RolePractice}, Resource: "ServiceRequest", Perm: 's'},
+	ServiceRequestRead:   {Roles: workers, Resource: "ServiceRequest", Perm: 'r'},
+	ServiceRequestSearch: {Roles: workers, Resource: "ServiceRequest", Perm: 's'},
 	ConsentCreate:        {Roles: []Role{RolePractice}, Resource: "Consent", Perm: 'c'},
-	ConsentRead:          {Roles: []Role{RolePractice, RoleAdmin}, Resource: "Consent", Perm: 'r'},
+	ConsentRead:          {Roles: []Role{RolePractice}, Resource: "Consent", Perm: 'r'},
 	TransactionPost:      {Roles: []Role{RolePractice}, Resource: "ServiceRequest", Perm: 'c'},
-	TaskRead:             {Roles: []Role{RolePractice, RoleLinkWorker, RoleProvider, RoleAdmin}, Resource: "Task", Perm: 'r'},
-	TaskSearch:           {Roles: []Role{RolePractice, RoleLinkWorker, RoleProvider, RoleAdmin}, Resource: "Task", Perm: 's'},
+	TaskRead:             {Roles: workers, Resource: "Task", Perm: 'r'},
+	TaskSearch:           {Roles: workers, Resource: "Task", Perm: 's'},
 	DirectoryRead:        {Roles: everyone, Resource: "HealthcareService", Perm: 'r'},
 	AuditRead:            {Roles: []Role{RoleAdmin}, Resource: "AuditEvent", Perm: 's'},
 
@@ -75,16 +85,16 @@ var Policy = map[Action]Rule{
 	// Queue and lifecycle (issue 10). Which queue and which referral a
 	// permitted caller may touch is decided by the queue package from the
 	// caller's organisation and the directory (cross-tenant: 404).
-	QueueClaim:      {Roles: []Role{RoleLinkWorker, RoleProvider, RoleAdmin}, Resource: "Task", Perm: 'u'},
-	QueueRead:       {Roles: []Role{RoleLinkWorker, RoleProvider, RoleAdmin}, Resource: "Task", Perm: 's'},
-	LeaseRenew:      {Roles: []Role{RoleLinkWorker, RoleProvider}, Resource: "Task", Perm: 'u'},
-	TaskTransition:  {Roles: []Role{RolePractice, RoleLinkWorker, RoleProvider, RoleAdmin}, Resource: "Task", Perm: 'u'},
-	ReferOn:         {Roles: []Role{RoleLinkWorker, RoleAdmin}, Resource: "Task", Perm: 'u'},
-	Handover:        {Roles: []Role{RoleLinkWorker, RoleProvider}, Resource: "Task", Perm: 'u'},
-	OutcomeCreate:   {Roles: []Role{RoleLinkWorker, RoleProvider}, Resource: "Task", Perm: 'u'},
-	ObservationRead: {Roles: []Role{RolePractice, RoleLinkWorker, RoleProvider, RoleAdmin}, Resource: "Observation", Perm: 'r'},
-	ProcedureRead:   {Roles: []Role{RolePractice, RoleLinkWorker, RoleProvider, RoleAdmin}, Resource: "Procedure", Perm: 'r'},
-	GoalRead:        {Roles: []Role{RolePractice, RoleLinkWorker, RoleProvider, RoleAdmin}, Resource: "Goal", Perm: 'r'},
+	QueueClaim:      {Roles: holders, Resource: "Task", Perm: 'u'},
+	QueueRead:       {Roles: holders, Resource: "Task", Perm: 's'},
+	LeaseRenew:      {Roles: holders, Resource: "Task", Perm: 'u'},
+	TaskTransition:  {Roles: workers, Resource: "Task", Perm: 'u'},
+	ReferOn:         {Roles: []Role{RoleLinkWorker}, Resource: "Task", Perm: 'u'},
+	Handover:        {Roles: holders, Resource: "Task", Perm: 'u'},
+	OutcomeCreate:   {Roles: holders, Resource: "Task", Perm: 'u'},
+	ObservationRead: {Roles: workers, Resource: "Observation", Perm: 'r'},
+	ProcedureRead:   {Roles: workers, Resource: "Procedure", Perm: 'r'},
+	GoalRead:        {Roles: workers, Resource: "Goal", Perm: 'r'},
 	// Clinician sign-off (issue 11): the referring practice only; the
 	// intake service also requires a clinical job title in the token (a
 	// non-clinician's sign-off: 403) and the caller's own practice (404).
@@ -187,24 +197,6 @@ func CanUpdateCapacity(p *Principal, providerODS string) bool {
 		return true
 	case RoleProvider:
 		return providerODS != "" && providerODS == p.Org
-	}
-	return false
-}
-
-// CanSeeTask reports whether p may see a Task and the referral it tracks:
-// a practice sees its own referrals; a link worker or provider sees those
-// owned by a service its organisation provides (ownerOrg), except while
-// the referral waits for the patient's consent to share it (issue 4) or
-// for a clinician's sign-off (issue 11); an
-// admin sees all; a commissioner sees no patient-level record.
-func CanSeeTask(p *Principal, t *adapter.Task, ownerOrg string) bool {
-	switch p.Role {
-	case RoleAdmin:
-		return true
-	case RolePractice:
-		return t.Practice == p.Org
-	case RoleLinkWorker, RoleProvider:
-		return ownerOrg != "" && ownerOrg == p.Org && !t.Held()
 	}
 	return false
 }

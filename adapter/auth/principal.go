@@ -3,6 +3,8 @@ package auth
 import (
 	"slices"
 	"strings"
+
+	"github.com/social-prescribing/referral-adapter/adapter"
 )
 
 // Role is what kind of party a caller is.
@@ -10,11 +12,11 @@ type Role string
 
 // Roles.
 const (
-	RolePractice     Role = "practice"
-	RoleLinkWorker   Role = "link-worker"
-	RoleProvider     Role = "provider"
-	RoleCommissioner Role = "commissioner"
-	RoleAdmin        Role = "admin"
+	RolePractice     Role = adapter.RolePractice
+	RoleLinkWorker   Role = adapter.RoleLinkWorker
+	RoleProvider     Role = adapter.RoleProvider
+	RoleCommissioner Role = adapter.RoleCommissioner
+	RoleAdmin        Role = adapter.RoleAdmin
 )
 
 // Roles lists every role.
@@ -35,6 +37,13 @@ type Principal struct {
 	Areas   []string // areas a commissioner may report on
 	Name    string   // display name of a person (link worker), if given
 	Title   string   // job title of that person, if given
+	Person  string   // the person's FHIR reference (fhirUser claim, normal form); "" for a system
+}
+
+// Caller is the principal as the application services take it.
+func (p *Principal) Caller() adapter.Caller {
+	return adapter.Caller{Actor: adapter.Actor{Subject: p.Subject, Role: string(p.Role), Org: p.Org},
+		Person: p.Person, Name: p.Name, Title: p.Title}
 }
 
 // HasScope reports whether the principal's scopes allow the interaction

@@ -14,6 +14,7 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/social-prescribing/referral-adapter/adapter"
+	"github.com/social-prescribing/referral-adapter/adapter/consent"
 	"github.com/social-prescribing/referral-adapter/internal/fifo"
 )
 
@@ -49,6 +50,10 @@ type Claims struct {
 	Areas []string `json:"areas,omitempty"`
 	Name  string   `json:"name,omitempty"`
 	Title string   `json:"title,omitempty"`
+	// FHIRUser is the person the token acts for, as a FHIR reference (the
+	// SMART fhirUser claim), e.g. "Practitioner/123": consent provisions
+	// naming a person are decided against it (issue 17).
+	FHIRUser string `json:"fhirUser,omitempty"`
 }
 
 // Verifier checks bearer tokens.
@@ -185,7 +190,7 @@ func (v *Verifier) verify(token string) (p *Principal, exp time.Time, err error)
 	}
 	exp = c.ExpiresAt.Time // required by the parser
 	return &Principal{Subject: c.Subject, Role: role, Org: c.Org, Scopes: strings.Fields(c.Scope),
-		Areas: c.Areas, Name: c.Name, Title: c.Title}, exp, nil
+		Areas: c.Areas, Name: c.Name, Title: c.Title, Person: consent.PersonRef(c.FHIRUser)}, exp, nil
 }
 
 // compactJWS reports whether tok has only the characters of a JWS compact

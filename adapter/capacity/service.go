@@ -22,13 +22,16 @@ type Store interface {
 type Service struct {
 	store      Store
 	m          *mapping.Mappings
+	gate       adapter.ConsentGate
 	staleAfter time.Duration
 	now        func() time.Time
 }
 
-// New returns a capacity Service for the directory in m.
-func New(s Store, m *mapping.Mappings, cfg Config) *Service {
-	return &Service{store: s, m: m, staleAfter: cfg.StaleAfter.Duration(), now: time.Now}
+// New returns a capacity Service for the directory in m. gate decides,
+// when waiting referrals move (a closure re-routes them, a waitlist
+// moves up), where the patient's consent lets each go (access.Policy.Gate).
+func New(s Store, m *mapping.Mappings, gate adapter.ConsentGate, cfg Config) *Service {
+	return &Service{store: s, m: m, gate: gate, staleAfter: cfg.StaleAfter.Duration(), now: time.Now}
 }
 
 // StaleAfter is how long a capacity counts as current (<= 0: forever).
@@ -98,7 +101,11 @@ func (s *Service) service(id string) (*adapter.Service, error) {
 	return svc, nil
 }
 
-func (s *Service) routing() *adapter.Routing { return s.m.Routing(s.now(), s.staleAfter) }
+func (s *Service) routing() *adapter.Routing {
+	r := s.m.Routing(s.now(), s.staleAfter)
+	r.Gate = s.gate
+	return r
+}
 
 func clip(s string) string {
 	if len(s) > 64 {

@@ -16,9 +16,11 @@ const (
 var (
 	ScopePrivacy = adapter.Coding{System: SystemScope, Code: "patient-privacy"}
 
+	ActionCollect  = adapter.Coding{System: SystemAction, Code: "collect"}
 	ActionAccess   = adapter.Coding{System: SystemAction, Code: "access"}
 	ActionUse      = adapter.Coding{System: SystemAction, Code: "use"}
 	ActionDisclose = adapter.Coding{System: SystemAction, Code: "disclose"}
+	ActionCorrect  = adapter.Coding{System: SystemAction, Code: "correct"}
 
 	PurposeTreat = adapter.Coding{System: SystemActReason, Code: "TREAT"}
 

@@ -42,7 +42,14 @@ type Consent struct {
 	Categories []adapter.Coding
 	DateTime   time.Time        // when the consent was given; zero sorts oldest
 	PolicyRule []adapter.Coding // gives the base when the root provision states no type
-	Provision  *Provision       // nil: no rules beyond the base policy
+	// Policies are the URIs of the policies (data sharing agreements) the
+	// Consent cites (Consent.policy.uri).
+	Policies []string
+	// Received is when the adapter stored the Consent (meta.lastUpdated);
+	// zero when not known. A Consent never ranks later than it arrived, so a
+	// dateTime in the future cannot outrank a later Consent.
+	Received  time.Time
+	Provision *Provision // nil: no rules beyond the base policy
 }
 
 // Provision is one rule of a Consent. Empty criteria are not used.
@@ -60,10 +67,15 @@ type Provision struct {
 	Provisions     []Provision // exceptions
 }
 
-// Actor is who a provision is about: a role and a reference.
+// Actor is who a provision is about: a role and a reference. Reference is
+// the actor's reference in normal form (literal "Organization/X1V01", or
+// conditional "Organization?identifier=system|value" when the Reference
+// gave only an identifier); Identifier is the identifier form too when the
+// Reference gave both, so that either names the actor.
 type Actor struct {
-	Role      []adapter.Coding // codings of one CodeableConcept
-	Reference string
+	Role       []adapter.Coding // codings of one CodeableConcept
+	Reference  string
+	Identifier string
 }
 
 // Data meanings (http://hl7.org/fhir/consent-data-meaning).
@@ -120,7 +132,33 @@ type Request struct {
 
 // RequestActor is the recipient or user of a request.
 type RequestActor struct {
-	Role      adapter.Coding
+	Role adapter.Coding
+	// Reference names the receiving organisation, in normal form
+	// (Organization?identifier=https://fhir.nhs.uk/Id/ods-organization-code|X,
+	// or Organization/X: an organisation's id is its ODS code).
+	Reference string
+	// PersonLevel says the information goes to a person (or a system) acting
+	// now, such as a link worker claiming or reading a referral, rather than
+	// to the organisation as a whole (routing, a notification): provisions
+	// naming persons apply only then.
+	PersonLevel bool
+	// Person is that person's own reference (the token's fhirUser, e.g.
+	// "Practitioner/123"); "" for a system or when the token names nobody,
+	// which a deny naming a person matches (who it is cannot be told).
+	Person string
+	// Via lists the agreements under which the organisation receives what
+	// is shared with another (a VCSE partner of the network under the
+	// network's data sharing agreement): in a Consent that cites the
+	// agreement's policy, a provision naming Via.Reference names this
+	// recipient too.
+	Via []Agreement
+}
+
+// Agreement is a data sharing agreement that makes a recipient a partner of
+// another organisation: Policy is the URI a Consent cites (Consent.policy),
+// Reference the organisation a Consent names (normal form).
+type Agreement struct {
+	Policy    string
 	Reference string
 }
 

@@ -20,8 +20,8 @@ func Decide(consents []Consent, req Request, now time.Time) Decision {
 			continue
 		}
 		d := o.decision(c.ID, &req)
-		if best == nil || c.DateTime.After(best.DateTime) ||
-			c.DateTime.Equal(best.DateTime) && !d.Permit && bestD.Permit {
+		if best == nil || c.rank(now).After(best.rank(now)) ||
+			c.rank(now).Equal(best.rank(now)) && !d.Permit && bestD.Permit {
 			best, bestD = c, d
 		}
 	}
@@ -29,6 +29,21 @@ func Decide(consents []Consent, req Request, now time.Time) Decision {
 		return Decision{Reason: "no active consent of the patient applies"}
 	}
 	return bestD
+}
+
+// rank is when the consent counts as given, for choosing the most recent:
+// its dateTime, but never later than when the adapter received it, nor than
+// now. A Consent dated in the future (a wrong clock, a typing error) so
+// cannot outrank one the patient gave after it.
+func (c *Consent) rank(now time.Time) time.Time {
+	t := c.DateTime
+	if !c.Received.IsZero() && t.After(c.Received) {
+		t = c.Received
+	}
+	if t.After(now) {
+		t = now
+	}
+	return t
 }
 
 // hop is one provision on the path to a decision, with its effective type.
@@ -72,37 +87,37 @@ func (c *Consent) evaluate(req *Request, now time.Time) (outcome, bool) {
 	}
 	root := c.Provision
 	if root != nil && root.Type != "" {
-		if !root.matches(req, now, root.Type) {
+		if !root.matches(c, req, now, root.Type) {
 			return outcome{}, false
 		}
-		return root.evaluate(root.Type, "provision", req, now, nil), true
+		return root.evaluate(c, root.Type, "provision", req, now, nil), true
 	}
 	base, ok := policyBase(c.PolicyRule)
 	if !ok {
 		return outcome{}, false
 	}
 	policy := []hop{{&Provision{}, base}}
-	if root != nil && root.matches(req, now, base.opposite()) {
-		return root.evaluate(base.opposite(), "provision", req, now, policy), true
+	if root != nil && root.matches(c, req, now, base.opposite()) {
+		return root.evaluate(c, base.opposite(), "provision", req, now, policy), true
 	}
 	return outcome{t: base, path: "policyRule", hops: policy}, true
 }
 
 // evaluate decides a request that p (of effective type t) matched: the
 // first matching exception overrides p, or a deny among them if any.
-func (p *Provision) evaluate(t Type, path string, req *Request, now time.Time, hops []hop) outcome {
+func (p *Provision) evaluate(c *Consent, t Type, path string, req *Request, now time.Time, hops []hop) outcome {
 	hops = append(slices.Clip(hops), hop{p, t})
 	var best *outcome
 	for i := range p.Provisions {
-		c := &p.Provisions[i]
-		ct := c.Type
-		if ct == "" {
-			ct = t.opposite()
+		n := &p.Provisions[i]
+		nt := n.Type
+		if nt == "" {
+			nt = t.opposite()
 		}
-		if !c.matches(req, now, ct) {
+		if !n.matches(c, req, now, nt) {
 			continue
 		}
-		o := c.evaluate(ct, fmt.Sprintf("%s.provision[%d]", path, i), req, now, hops)
+		o := n.evaluate(c, nt, fmt.Sprintf("%s.provision[%d]", path, i), req, now, hops)
 		if best == nil || o.t == Deny && best.t == Permit {
 			best = &o
 		}

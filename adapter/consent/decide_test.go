@@ -233,7 +233,7 @@ func TestDecideUnknownAttributes(t *testing.T) {
 	denies := []Consent{active("c1", day(2026, 1, 1), &Provision{Type: Permit, Provisions: []Provision{
 		{Actors: []Actor{actor(ircp, vcse)}},
 		{Actors: []Actor{actor(cst, gp)}},
-		{Actions: codings(ActionUse)},
+		{Actions: codings(ActionCorrect)},
 		{Purposes: codings(hmarkt)},
 		{Data: []Data{{Meaning: MeaningInstance, Reference: "Observation/secret"}}},
 		{DataPeriod: Period{Start: day(2020, 1, 1), End: day(2021, 1, 1)}},

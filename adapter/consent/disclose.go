@@ -23,9 +23,9 @@ type OutcomeMeta struct {
 
 // Disclose decides whether an outcome may go back to the referring
 // practice: only when the patient approved it AND their consent permits
-// disclosing it to that practice for their care (action disclose, purpose
-// TREAT), sensitive categories only when explicitly permitted.
-func Disclose(o OutcomeMeta, consents []Consent, practice RequestActor, now time.Time) (bool, Decision) {
+// disclosing it to that practice (Release), sensitive categories only when
+// explicitly permitted.
+func Disclose(o OutcomeMeta, consents []Consent, practice Recipient, now time.Time) (bool, Decision) {
 	if !o.Approved {
 		what := "outcome"
 		if o.ResourceType == adapter.KindCommunication { // a message of the referral dialogue (issue 9)
@@ -33,17 +33,14 @@ func Disclose(o OutcomeMeta, consents []Consent, practice RequestActor, now time
 		}
 		return false, Decision{Reason: "the patient did not approve sharing this " + what}
 	}
-	d := Decide(consents, DisclosureRequest(o, practice), now)
+	d := Release(consents, practice, o.Information(), now)
 	return d.Permit, d
 }
 
-// DisclosureRequest is the request Disclose puts to the engine.
-func DisclosureRequest(o OutcomeMeta, practice RequestActor) Request {
+// Information is the outcome as Release sees it.
+func (o OutcomeMeta) Information() Information {
 	codes := make([]adapter.Coding, 0, len(o.Categories)+len(o.Codes))
 	codes = append(append(codes, o.Categories...), o.Codes...)
-	return Request{
-		Patient: o.Patient, Actor: practice, Action: ActionDisclose, Purpose: PurposeTreat,
-		Classes: []adapter.Coding{ResourceClass(o.ResourceType)}, Codes: codes, SecurityLabels: o.SecurityLabels,
-		Data: o.Reference, Related: o.Related, DataTime: o.Recorded,
-	}
+	return Information{Patient: o.Patient, Type: o.ResourceType, Reference: o.Reference, Related: o.Related,
+		Codes: codes, Labels: o.SecurityLabels, Recorded: o.Recorded}
 }

@@ -15,7 +15,7 @@ import (
 func TestDiscloseNeedsApproval(t *testing.T) {
 	broad := []Consent{active("c1", day(2026, 1, 1), &Provision{Type: Permit})}
 	o := OutcomeMeta{Approved: false, Patient: patient, ResourceType: "Observation", Reference: outcome1, Codes: codings(wellbeing)}
-	gpActor := RequestActor{Role: prcp, Reference: gp}
+	gpActor := Recipient{Org: "A81001"}
 	if ok, d := Disclose(o, broad, gpActor, now); ok || d.Permit || !strings.Contains(d.Reason, "did not approve") {
 		t.Errorf("not approved: %v %+v", ok, d)
 	}
@@ -37,7 +37,7 @@ func TestDiscloseNeedsApproval(t *testing.T) {
 func TestDisclosureRequest(t *testing.T) {
 	o := OutcomeMeta{Approved: true, Patient: patient, ResourceType: "Goal", Reference: "Goal/g1", Related: []string{task1},
 		Recorded: now, Categories: codings(housing), Codes: codings(wellbeing), SecurityLabels: codings(labelN)}
-	r := DisclosureRequest(o, RequestActor{Role: prcp, Reference: gp})
+	r := releaseRequest(Recipient{Org: "A81001"}, o.Information())
 	if r.Patient != patient || r.Actor.Reference != gp || !r.Action.Same(ActionDisclose) || !r.Purpose.Same(PurposeTreat) ||
 		!slices.Equal(r.Classes, codings(ResourceClass("Goal"))) || !slices.Equal(r.Codes, codings(housing, wellbeing)) ||
 		!slices.Equal(r.SecurityLabels, codings(labelN)) || r.Data != "Goal/g1" || !slices.Equal(r.Related, []string{task1}) ||
@@ -61,7 +61,7 @@ func TestPropertyNothingUnapprovedOrUnpermittedReachesTheGP(t *testing.T) {
 		g := gen{rng}
 		consents := g.consents()
 		o := g.outcome()
-		practice := g.requestActor()
+		practice := g.recipient()
 		at := g.instant()
 		ok, d := Disclose(o, consents, practice, at)
 		if !ok {
@@ -77,7 +77,7 @@ func TestPropertyNothingUnapprovedOrUnpermittedReachesTheGP(t *testing.T) {
 		if !o.Approved {
 			t.Fatalf("round %d: disclosed without approval: %+v", i, d)
 		}
-		if !refPermits(consents, DisclosureRequest(o, practice), at) {
+		if !refPermits(consents, releaseRequest(practice, o.Information()), at) {
 			t.Fatalf("round %d: disclosed but the reference evaluation denies\noutcome %+v\nactor %+v\nat %s\nconsents %s\ndecision %+v",
 				i, o, practice, at, dump(consents), d)
 		}
@@ -140,10 +140,10 @@ func refPermits(consents []Consent, req Request, now time.Time) bool {
 		var frontier [][]hop
 		switch root := c.Provision; {
 		case root != nil && root.Type != "":
-			if !root.matches(&req, now, root.Type) {
+			if !root.matches(&c, &req, now, root.Type) {
 				continue
 			}
-			frontier = refFrontier(root, root.Type, nil, &req, now)
+			frontier = refFrontier(&c, root, root.Type, nil, &req, now)
 		default:
 			base, ok := policyBase(c.PolicyRule)
 			if !ok {
@@ -151,8 +151,8 @@ func refPermits(consents []Consent, req Request, now time.Time) bool {
 			}
 			policy := []hop{{&Provision{}, base}}
 			frontier = [][]hop{policy}
-			if root != nil && root.matches(&req, now, base.opposite()) {
-				frontier = refFrontier(root, base.opposite(), policy, &req, now)
+			if root != nil && root.matches(&c, &req, now, base.opposite()) {
+				frontier = refFrontier(&c, root, base.opposite(), policy, &req, now)
 			}
 		}
 		permit := true
@@ -164,7 +164,14 @@ func refPermits(consents []Consent, req Request, now time.Time) bool {
 		if permit && !refExplicit(frontier, &req) {
 			permit = false
 		}
-		apps = append(apps, applicable{c.DateTime, permit})
+		// A consent counts as given no later than it arrived, nor than now.
+		given := c.DateTime
+		for _, bound := range []time.Time{c.Received, now} {
+			if !bound.IsZero() && given.After(bound) {
+				given = bound
+			}
+		}
+		apps = append(apps, applicable{given, permit})
 	}
 	if len(apps) == 0 {
 		return false
@@ -185,7 +192,7 @@ func refPermits(consents []Consent, req Request, now time.Time) bool {
 
 // refFrontier lists every chain from p to a matching provision none of
 // whose exceptions match.
-func refFrontier(p *Provision, t Type, chain []hop, req *Request, now time.Time) [][]hop {
+func refFrontier(cons *Consent, p *Provision, t Type, chain []hop, req *Request, now time.Time) [][]hop {
 	chain = append(slices.Clone(chain), hop{p, t})
 	var out [][]hop
 	for i := range p.Provisions {
@@ -194,8 +201,8 @@ func refFrontier(p *Provision, t Type, chain []hop, req *Request, now time.Time)
 		if ct == "" {
 			ct = t.opposite()
 		}
-		if c.matches(req, now, ct) {
-			out = append(out, refFrontier(c, ct, chain, req, now)...)
+		if c.matches(cons, req, now, ct) {
+			out = append(out, refFrontier(cons, c, ct, chain, req, now)...)
 		}
 	}
 	if len(out) == 0 {
@@ -358,11 +365,11 @@ func (g gen) outcome() OutcomeMeta {
 	}
 }
 
-func (g gen) requestActor() RequestActor {
+func (g gen) recipient() Recipient {
 	if g.chance(0.5) {
-		return RequestActor{Role: prcp, Reference: gp}
+		return Recipient{Org: "A81001"}
 	}
-	return RequestActor{Role: poolRoles[g.pick(len(poolRoles))], Reference: poolActors[g.pick(len(poolActors))]}
+	return Recipient{Org: []string{"A81001", "U00001", "X1V01", "B82002"}[g.pick(4)]}
 }
 
 func dump(cs []Consent) string {
@@ -390,7 +397,7 @@ func dumpProvision(b *strings.Builder, p *Provision, path string, indent int) {
 func TestDiscloseMessage(t *testing.T) {
 	broad := []Consent{active("c1", day(2026, 1, 1), &Provision{Type: Permit})}
 	m := OutcomeMeta{Approved: false, Patient: patient, ResourceType: adapter.KindCommunication, Reference: "Communication/m1"}
-	gpActor := RequestActor{Role: prcp, Reference: gp}
+	gpActor := Recipient{Org: "A81001"}
 	if ok, d := Disclose(m, broad, gpActor, now); ok || d.Reason != "the patient did not approve sharing this message" {
 		t.Errorf("unapproved message: %v %+v", ok, d)
 	}

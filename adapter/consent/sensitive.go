@@ -13,7 +13,18 @@ const (
 	DomesticAbuse Sensitive = "domestic abuse"
 	Safeguarding  Sensitive = "safeguarding"
 	ChildWelfare  Sensitive = "child welfare"
+	HIV           Sensitive = "HIV/AIDS"
+	SexualHealth  Sensitive = "sexual health"
+	// Restricted and VeryRestricted are the HL7 v3 confidentiality codes R
+	// and V: information its author marked for a narrower circle than normal
+	// care.
+	Restricted     Sensitive = "restricted (confidentiality R)"
+	VeryRestricted Sensitive = "very restricted (confidentiality V)"
 )
+
+// SystemConfidentiality is HL7 v3 Confidentiality, the vocabulary of
+// meta.security confidentiality labels.
+const SystemConfidentiality = "http://terminology.hl7.org/CodeSystem/v3-Confidentiality"
 
 // SystemSensitivity is the adapter's code system for the sensitive
 // categories HL7 v3 has no code for.
@@ -37,6 +48,11 @@ var sensitiveCodes = map[adapter.Coding]Sensitive{
 	{System: SystemActCode, Code: "ETHUD"}:             SubstanceUse,  // alcohol use disorder information sensitivity
 	{System: SystemActCode, Code: "OPIOIDUD"}:          SubstanceUse,  // opioid use disorder information sensitivity
 	{System: SystemActCode, Code: "SDV"}:               DomesticAbuse, // sexual assault, abuse, or domestic violence information sensitivity
+	{System: SystemActCode, Code: "HIV"}:               HIV,           // HIV/AIDS information sensitivity
+	{System: SystemActCode, Code: "STD"}:               SexualHealth,  // sexually transmitted disease information sensitivity
+	{System: SystemActCode, Code: "SEX"}:               SexualHealth,  // sexuality and reproductive health information sensitivity
+	{System: SystemConfidentiality, Code: "R"}:         Restricted,
+	{System: SystemConfidentiality, Code: "V"}:         VeryRestricted,
 	{System: SystemSensitivity, Code: "safeguarding"}:  Safeguarding,
 	{System: SystemSensitivity, Code: "child-welfare"}: ChildWelfare,
 }

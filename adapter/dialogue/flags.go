@@ -5,7 +5,6 @@ import (
 	"fmt"
 
 	"github.com/social-prescribing/referral-adapter/adapter"
-	"github.com/social-prescribing/referral-adapter/adapter/auth"
 	"github.com/social-prescribing/referral-adapter/adapter/fhir"
 )
 
@@ -14,8 +13,8 @@ import (
 // (Task event; the Task shows the alert), whatever the outcome-sharing
 // consent says, and records the disclosure and its lawful basis in the
 // audit trail.
-func (s *Service) RaiseFlag(ctx context.Context, p *auth.Principal, body []byte) (*adapter.SafeguardingFlag, []byte, error) {
-	if p.Role != auth.RoleLinkWorker && p.Role != auth.RoleProvider {
+func (s *Service) RaiseFlag(ctx context.Context, c adapter.Caller, body []byte) (*adapter.SafeguardingFlag, []byte, error) {
+	if c.Role != adapter.RoleLinkWorker && c.Role != adapter.RoleProvider {
 		return nil, nil, adapter.Errorf(adapter.EFORBIDDEN, "safeguarding concerns are raised by link workers and providers")
 	}
 	res, err := s.parser.Parse(body, adapter.KindFlag)
@@ -26,25 +25,25 @@ func (s *Service) RaiseFlag(ctx context.Context, p *auth.Principal, body []byte)
 	if err != nil {
 		return nil, nil, err
 	}
-	t, err := s.taskFor(ctx, p, f.Referral, f.Task, adapter.KindFlag)
+	t, err := s.taskFor(ctx, c, f.Referral, f.Task, adapter.KindFlag)
 	if err != nil {
 		return nil, nil, err
 	}
 	if f.Subject != t.Patient {
 		return nil, nil, adapter.Errorf(adapter.EBUSINESSRULE, "subject must be the referral's patient").At("Flag.subject")
 	}
-	if f.Author != "" && f.Author != orgRef(p.Org) {
+	if f.Author != "" && f.Author != orgRef(c.Org) {
 		return nil, nil, adapter.Errorf(adapter.EBUSINESSRULE, "author must be your own organisation, by ODS code").At("Flag.author")
 	}
 	now := s.now().UTC()
 	fl := adapter.SafeguardingFlag{ID: s.newID(), ReferralID: t.ReferralID, TaskID: t.ID, Practice: t.Practice,
-		AuthorOrg: p.Org, AuthorRole: string(p.Role), By: p.Subject, Raised: now}
+		AuthorOrg: c.Org, AuthorRole: c.Role, By: c.Subject, Raised: now}
 	display := ""
 	if svc, ok := s.m.Service(t.Owner); ok {
 		display = svc.Name
 	}
 	stored, err := fhir.StampDialogue(res.Raw, fl.ID, now, fhir.Fill{Set: map[string]any{
-		"author": fhir.OrgRef(p.Org, display), "period.start": fhir.Instant(now)}})
+		"author": fhir.OrgRef(c.Org, display), "period.start": fhir.Instant(now)}})
 	if err != nil {
 		return nil, nil, fmt.Errorf("dialogue: stamp flag: %w", err)
 	}
@@ -57,7 +56,7 @@ func (s *Service) RaiseFlag(ctx context.Context, p *auth.Principal, body []byte)
 	s.auditSafe(ctx, adapter.AuditRecord{Time: now, Subject: "referral-adapter", Role: "system", Org: t.Practice,
 		Action: adapter.AuditExecute, Kind: adapter.AuditKindSafeguarding, Entity: fl.Reference(),
 		Detail: fmt.Sprintf("disclosed to practice %s without regard to the outcome-sharing consent; raised by %s %s on Task/%s; lawful basis: %s",
-			t.Practice, p.Role, p.Org, t.ID, adapter.LawfulBasisSafeguarding)})
+			t.Practice, c.Role, c.Org, t.ID, adapter.LawfulBasisSafeguarding)})
 	if s.stats != nil {
 		inc := adapter.StatInc{Day: adapter.StatsDay(now, s.loc), Practice: t.Practice, N: 1,
 			Key: adapter.StatKey{Metric: adapter.MSafeguarding, Service: t.Owner, Area: t.Area, Need: t.Need}}
@@ -70,12 +69,15 @@ func (s *Service) RaiseFlag(ctx context.Context, p *auth.Principal, body []byte)
 
 // ReadFlag returns a safeguarding Flag, to the practice it went to and to
 // the parties to its Task; not found to anyone else.
-func (s *Service) ReadFlag(ctx context.Context, p *auth.Principal, id string) ([]byte, error) {
+func (s *Service) ReadFlag(ctx context.Context, c adapter.Caller, id string) ([]byte, error) {
 	f, body, err := s.store.Flag(ctx, id)
+	if adapter.ErrorCode(err) == adapter.ENOTFOUND {
+		return nil, notFound(adapter.KindFlag)
+	}
 	if err != nil {
 		return nil, err
 	}
-	if _, err := s.visibleTask(ctx, p, f.TaskID, adapter.KindFlag); err != nil {
+	if _, err := s.visibleTask(ctx, c, f.TaskID, adapter.KindFlag); err != nil {
 		return nil, err
 	}
 	return body, nil
@@ -83,14 +85,18 @@ func (s *Service) ReadFlag(ctx context.Context, p *auth.Principal, id string) ([
 
 // Flags returns a referral's safeguarding Flags p may read, oldest first;
 // a referral p is not a party to is not found.
-func (s *Service) Flags(ctx context.Context, p *auth.Principal, referral string) ([]Entry, error) {
+func (s *Service) Flags(ctx context.Context, c adapter.Caller, referral string) ([]Entry, error) {
 	tasks, err := s.store.TasksForReferral(ctx, referral)
 	if err != nil {
 		return nil, err
 	}
 	visible := map[string]bool{}
 	for _, t := range tasks {
-		visible[t.ID] = s.canSee(ctx, p, t)
+		ok, err := s.canSee(ctx, c, t)
+		if err != nil {
+			return nil, err
+		}
+		visible[t.ID] = ok
 	}
 	if !slicesAny(visible) {
 		return nil, notFound("referral")

@@ -7,14 +7,13 @@ import (
 	"time"
 
 	"github.com/social-prescribing/referral-adapter/adapter"
-	"github.com/social-prescribing/referral-adapter/adapter/auth"
 	"github.com/social-prescribing/referral-adapter/adapter/fhir"
 )
 
 // Post stores a message from the practice to the holder of its referral,
 // or from the holder to the practice, and returns it with the stored
 // Communication. The body is a Communication (see fhir.CommunicationFrom).
-func (s *Service) Post(ctx context.Context, p *auth.Principal, body []byte) (*adapter.Message, []byte, error) {
+func (s *Service) Post(ctx context.Context, c adapter.Caller, body []byte) (*adapter.Message, []byte, error) {
 	res, err := s.parser.Parse(body, adapter.KindCommunication)
 	if err != nil {
 		return nil, nil, err
@@ -23,22 +22,22 @@ func (s *Service) Post(ctx context.Context, p *auth.Principal, body []byte) (*ad
 	if err != nil {
 		return nil, nil, err
 	}
-	t, err := s.taskFor(ctx, p, f.Referral, f.Task, adapter.KindCommunication)
+	t, err := s.taskFor(ctx, c, f.Referral, f.Task, adapter.KindCommunication)
 	if err != nil {
 		return nil, nil, err
 	}
-	fromPractice := p.Role == auth.RolePractice
-	if err := s.checkMessage(ctx, p, t, f, fromPractice); err != nil {
+	fromPractice := c.Role == adapter.RolePractice
+	if err := s.checkMessage(ctx, c, t, f, fromPractice); err != nil {
 		return nil, nil, err
 	}
 	now := s.now().UTC()
 	m := adapter.Message{ID: s.newID(), ReferralID: t.ReferralID, TaskID: t.ID, Practice: t.Practice, FromPractice: fromPractice,
-		SenderOrg: p.Org, SenderRole: string(p.Role), By: p.Subject, InResponseTo: f.InResponseTo, Sent: now,
+		SenderOrg: c.Org, SenderRole: c.Role, By: c.Subject, InResponseTo: f.InResponseTo, Sent: now,
 		Categories: f.Categories, SecurityLabels: f.Security}
 	if !fromPractice {
 		m.Approved = *f.Approved
 	}
-	stored, err := fhir.StampDialogue(res.Raw, m.ID, now, s.messageFill(p, t, fromPractice, now))
+	stored, err := fhir.StampDialogue(res.Raw, m.ID, now, s.messageFill(c, t, fromPractice, now))
 	if err != nil {
 		return nil, nil, fmt.Errorf("dialogue: stamp message: %w", err)
 	}
@@ -58,7 +57,7 @@ func (s *Service) Post(ctx context.Context, p *auth.Principal, body []byte) (*ad
 }
 
 // checkMessage applies the dialogue's rules to a message p is sending on t.
-func (s *Service) checkMessage(ctx context.Context, p *auth.Principal, t *adapter.Task, f fhir.CommunicationFacts, fromPractice bool) error {
+func (s *Service) checkMessage(ctx context.Context, c adapter.Caller, t *adapter.Task, f fhir.CommunicationFacts, fromPractice bool) error {
 	if t.Owner == "" {
 		return adapter.Errorf(adapter.ECONFLICT, "this referral is not with any service, so there is nobody to write to")
 	}
@@ -72,7 +71,7 @@ func (s *Service) checkMessage(ctx context.Context, p *auth.Principal, t *adapte
 	if f.Subject != "" && f.Subject != t.Patient {
 		return adapter.Errorf(adapter.EBUSINESSRULE, "subject must be the referral's patient").At("Communication.subject")
 	}
-	if f.Sender != "" && f.Sender != orgRef(p.Org) {
+	if f.Sender != "" && f.Sender != orgRef(c.Org) {
 		return adapter.Errorf(adapter.EBUSINESSRULE, "sender must be your own organisation, by ODS code").At("Communication.sender")
 	}
 	allowed := []string{orgRef(t.Practice)}
@@ -90,7 +89,7 @@ func (s *Service) checkMessage(ctx context.Context, p *auth.Principal, t *adapte
 		if err != nil && adapter.ErrorCode(err) != adapter.ENOTFOUND {
 			return err
 		}
-		if err != nil || q.ReferralID != t.ReferralID || !s.readable(ctx, p, q) {
+		if err != nil || q.ReferralID != t.ReferralID || !s.readable(ctx, c, q) {
 			return adapter.Errorf(adapter.EBUSINESSRULE, "inResponseTo must name a message of this referral's thread").At("Communication.inResponseTo[0]")
 		}
 	}
@@ -99,19 +98,19 @@ func (s *Service) checkMessage(ctx context.Context, p *auth.Principal, t *adapte
 
 // messageFill is what the server adds to a message: who sent it, to whom,
 // on which Task and when, where the sender left those out.
-func (s *Service) messageFill(p *auth.Principal, t *adapter.Task, fromPractice bool, now time.Time) fhir.Fill {
+func (s *Service) messageFill(c adapter.Caller, t *adapter.Task, fromPractice bool, now time.Time) fhir.Fill {
 	svcName := ""
 	if svc, ok := s.m.Service(t.Owner); ok {
 		svcName = svc.Name
 	}
-	sender := fhir.OrgRef(p.Org, "")
+	sender := fhir.OrgRef(c.Org, "")
 	recipient := fhir.LiteralRef(adapter.ServiceRef(t.Owner), svcName)
 	if !fromPractice {
 		display := svcName
-		if p.Name != "" {
-			display = p.Name + ", " + svcName
+		if c.Name != "" {
+			display = c.Name + ", " + svcName
 		}
-		sender, recipient = fhir.OrgRef(p.Org, display), fhir.OrgRef(t.Practice, "")
+		sender, recipient = fhir.OrgRef(c.Org, display), fhir.OrgRef(t.Practice, "")
 	}
 	return fhir.Fill{Set: map[string]any{
 		"sender": sender, "recipient": []any{recipient},
@@ -120,42 +119,58 @@ func (s *Service) messageFill(p *auth.Principal, t *adapter.Task, fromPractice b
 	}}
 }
 
-// delivered reports whether a message reaches the practice: its own
-// always; a holder's only when the patient approved it and consent
-// permits disclosing it to the practice (each decision audited by the
-// Disclosure).
+// delivered reports whether a message will reach the practice, to decide
+// whether the practice is told of it: its own always; a holder's only when
+// the patient approved it and consent permits disclosing it to the
+// practice. Each reader is decided again when it reads (sees).
 func (s *Service) delivered(ctx context.Context, t *adapter.Task, m *adapter.Message) bool {
 	if m.FromPractice {
 		return true
 	}
 	if s.disc != nil {
-		return s.disc.Permits(ctx, t, m.Disclosure())
+		return s.disc.ToPractice(ctx, t, m.Disclosure())
 	}
 	return m.Approved
 }
 
-// readable reports whether p may read message m: a party to its Task, and
-// for the practice only what is delivered to it.
-func (s *Service) readable(ctx context.Context, p *auth.Principal, m *adapter.Message) bool {
-	t, err := s.visibleTask(ctx, p, m.TaskID, adapter.KindCommunication)
-	if err != nil {
+// sees reports whether c, a party to the message's Task t, may read
+// message m: its own organisation's always; another's when the patient's
+// approval (for the practice) and consent permit it to reach c (each
+// decision audited by the Disclosure).
+func (s *Service) sees(ctx context.Context, c adapter.Caller, t *adapter.Task, m *adapter.Message) bool {
+	if m.SenderOrg == c.Org {
+		return true
+	}
+	if c.Role == adapter.RolePractice && m.Practice != c.Org {
 		return false
 	}
-	return p.Role != auth.RolePractice || m.Practice == p.Org && s.delivered(ctx, t, m)
+	if s.disc != nil {
+		return s.disc.Sees(ctx, c, t, m.Disclosure())
+	}
+	return c.Role != adapter.RolePractice || m.Approved
+}
+
+// readable reports whether c may read message m.
+func (s *Service) readable(ctx context.Context, c adapter.Caller, m *adapter.Message) bool {
+	t, err := s.visibleTask(ctx, c, m.TaskID, adapter.KindCommunication)
+	return err == nil && s.sees(ctx, c, t, m)
 }
 
 // Read returns one message's Communication, if p may read it; not found
 // otherwise (withheld, someone else's, or no such message alike).
-func (s *Service) Read(ctx context.Context, p *auth.Principal, id string) ([]byte, error) {
+func (s *Service) Read(ctx context.Context, c adapter.Caller, id string) ([]byte, error) {
 	m, body, err := s.store.Message(ctx, id)
+	if adapter.ErrorCode(err) == adapter.ENOTFOUND {
+		return nil, notFound(adapter.KindCommunication)
+	}
 	if err != nil {
 		return nil, err
 	}
-	t, err := s.visibleTask(ctx, p, m.TaskID, adapter.KindCommunication)
+	t, err := s.visibleTask(ctx, c, m.TaskID, adapter.KindCommunication)
 	if err != nil {
 		return nil, err
 	}
-	if p.Role == auth.RolePractice && !s.delivered(ctx, t, m) {
+	if !s.sees(ctx, c, t, m) {
 		return nil, notFound(adapter.KindCommunication)
 	}
 	return body, nil
@@ -163,14 +178,18 @@ func (s *Service) Read(ctx context.Context, p *auth.Principal, id string) ([]byt
 
 // Thread returns the messages of a referral p may read, oldest first. A
 // referral p is not a party to is not found.
-func (s *Service) Thread(ctx context.Context, p *auth.Principal, referral string) ([]Entry, error) {
+func (s *Service) Thread(ctx context.Context, c adapter.Caller, referral string) ([]Entry, error) {
 	tasks, err := s.store.TasksForReferral(ctx, referral)
 	if err != nil {
 		return nil, err
 	}
 	visible := map[string]*adapter.Task{}
 	for _, t := range tasks {
-		if s.canSee(ctx, p, t) {
+		ok, err := s.canSee(ctx, c, t)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
 			visible[t.ID] = t
 		}
 	}
@@ -184,7 +203,7 @@ func (s *Service) Thread(ctx context.Context, p *auth.Principal, referral string
 	out := []Entry{}
 	for i, m := range msgs {
 		t, ok := visible[m.TaskID]
-		if !ok || p.Role == auth.RolePractice && !s.delivered(ctx, t, m) {
+		if !ok || !s.sees(ctx, c, t, m) {
 			continue
 		}
 		out = append(out, Entry{ID: m.ID, Body: bodies[i]})

@@ -8,7 +8,6 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/social-prescribing/referral-adapter/adapter"
-	"github.com/social-prescribing/referral-adapter/adapter/auth"
 	"github.com/social-prescribing/referral-adapter/adapter/fhir"
 	"github.com/social-prescribing/referral-adapter/adapter/mapping"
 )
@@ -26,10 +25,19 @@ type Store interface {
 }
 
 // Disclosure decides, from the patient's approval and consents, whether
-// something a holder recorded may go to the referring practice, and
-// audits the decision (adapter/disclosure). The same check outcomes get.
+// something a holder recorded may reach a reader of another organisation
+// (the referring practice, or the link workers following a provider's
+// onward referral), and audits the decision (adapter/disclosure). The same
+// check outcomes get.
 type Disclosure interface {
-	Permits(ctx context.Context, t *adapter.Task, o *adapter.OutcomeRecord) bool
+	Sees(ctx context.Context, c adapter.Caller, t *adapter.Task, o *adapter.OutcomeRecord) bool
+	ToPractice(ctx context.Context, t *adapter.Task, o *adapter.OutcomeRecord) bool
+}
+
+// Access is the access policy (adapter/access) as the dialogue asks it.
+type Access interface {
+	SeeTask(ctx context.Context, c adapter.Caller, t *adapter.Task) (bool, error)
+	Holds(c adapter.Caller, t *adapter.Task) bool
 }
 
 // Counter keeps the report counters (adapter/report): a safeguarding
@@ -48,7 +56,8 @@ type Service struct {
 	store  Store
 	m      *mapping.Mappings
 	parser *fhir.Parser
-	disc   Disclosure // nil: the patient's approval alone decides (CONSENT_REQUIRED=false)
+	access Access
+	disc   Disclosure // nil: the patient's approval alone decides (tests of other things)
 	audit  Auditor    // nil: safeguarding disclosures are not recorded (tests of other things)
 	stats  Counter    // nil: not counted
 	loc    *time.Location
@@ -58,7 +67,7 @@ type Service struct {
 }
 
 // New returns a Service. disc and audit may be nil.
-func New(s Store, m *mapping.Mappings, p *fhir.Parser, disc Disclosure, audit Auditor, log *slog.Logger) *Service {
+func New(s Store, m *mapping.Mappings, p *fhir.Parser, acc Access, disc Disclosure, audit Auditor, log *slog.Logger) *Service {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
@@ -66,7 +75,7 @@ func New(s Store, m *mapping.Mappings, p *fhir.Parser, disc Disclosure, audit Au
 	if err != nil {
 		loc = time.UTC
 	}
-	return &Service{store: s, m: m, parser: p, disc: disc, audit: audit, log: log, now: time.Now, newID: uuid.NewString, loc: loc}
+	return &Service{store: s, m: m, parser: p, access: acc, disc: disc, audit: audit, log: log, now: time.Now, newID: uuid.NewString, loc: loc}
 }
 
 // WithStats counts safeguarding concerns for the reports.
@@ -81,7 +90,7 @@ type Entry struct {
 	Body []byte
 }
 
-func notFound(kind string) error { return adapter.Errorf(adapter.ENOTFOUND, "%s not found", kind) }
+func notFound(kind string) error { return adapter.NotFound(kind) }
 
 func (s *Service) ownerOrg(t *adapter.Task) string {
 	if svc, ok := s.m.Service(t.Owner); ok {
@@ -90,43 +99,41 @@ func (s *Service) ownerOrg(t *adapter.Task) string {
 	return ""
 }
 
-// canSee reports whether p is a party to the dialogue on Task t: the
-// referring practice, or whoever holds the Task (its service's
-// organisation, not while it waits for consent); a link worker also
-// follows the onward referrals made from its own Task. Admins and
-// commissioners are never parties: they see the audit trail, not content.
-func (s *Service) canSee(ctx context.Context, p *auth.Principal, t *adapter.Task) bool {
-	switch p.Role {
-	case auth.RolePractice:
-		return t.Practice == p.Org
-	case auth.RoleLinkWorker, auth.RoleProvider:
-		if auth.CanSeeTask(p, t, s.ownerOrg(t)) {
-			return true
-		}
-		if t.PartOf != "" && p.Role == auth.RoleLinkWorker {
-			parent, err := s.store.Task(ctx, t.PartOf)
-			return err == nil && auth.CanSeeTask(p, parent, s.ownerOrg(parent))
-		}
-	}
-	return false
+// canSee reports whether c is a party to the dialogue on Task t: the
+// referring practice, or whoever holds (or, a link worker, follows) the
+// Task and whom the patient's consent lets see the referral (the access
+// policy). Admins and commissioners are never parties: they see the audit
+// trail, not content.
+func (s *Service) canSee(ctx context.Context, c adapter.Caller, t *adapter.Task) (bool, error) {
+	return s.access.SeeTask(ctx, c, t)
 }
 
-// visibleTask loads a Task p is a party to; anything else is not found.
-func (s *Service) visibleTask(ctx context.Context, p *auth.Principal, id, kind string) (*adapter.Task, error) {
+// visibleTask loads a Task c is a party to; anything else is not found.
+func (s *Service) visibleTask(ctx context.Context, c adapter.Caller, id, kind string) (*adapter.Task, error) {
 	t, err := s.store.Task(ctx, id)
-	if adapter.ErrorCode(err) == adapter.ENOTFOUND || err == nil && !s.canSee(ctx, p, t) {
+	if adapter.ErrorCode(err) == adapter.ENOTFOUND {
 		return nil, notFound(kind)
 	}
-	return t, err
+	if err != nil {
+		return nil, err
+	}
+	ok, err := s.canSee(ctx, c, t)
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return nil, notFound(kind)
+	}
+	return t, nil
 }
 
 // taskFor resolves the Task a new message or Flag belongs to: the one it
 // names, which must track the referral it names; else, for the practice,
 // the referral's own Task, and for a holder the first of the referral's
 // Tasks it holds. Not a party: not found (whether or not it exists).
-func (s *Service) taskFor(ctx context.Context, p *auth.Principal, referral, task, kind string) (*adapter.Task, error) {
+func (s *Service) taskFor(ctx context.Context, c adapter.Caller, referral, task, kind string) (*adapter.Task, error) {
 	if task != "" {
-		t, err := s.visibleTask(ctx, p, task, "referral")
+		t, err := s.visibleTask(ctx, c, task, "referral")
 		if err != nil {
 			return nil, err
 		}
@@ -140,17 +147,21 @@ func (s *Service) taskFor(ctx context.Context, p *auth.Principal, referral, task
 		return nil, err
 	}
 	for _, t := range tasks {
-		if p.Role == auth.RolePractice && t.ID != t.ReferralID {
+		if c.Role == adapter.RolePractice && t.ID != t.ReferralID {
 			continue
 		}
-		if p.Role != auth.RolePractice && !auth.CanSeeTask(p, t, s.ownerOrg(t)) {
+		if c.Role != adapter.RolePractice && !s.access.Holds(c, t) {
 			continue // a holder writes on a Task it holds, not one it follows
 		}
-		if s.canSee(ctx, p, t) {
+		ok, err := s.canSee(ctx, c, t)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
 			return t, nil
 		}
 	}
-	return nil, notFound("referral")
+	return nil, notFound(kind)
 }
 
 // root is the referral's own Task, which the practice follows and is told

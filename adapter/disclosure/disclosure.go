@@ -6,13 +6,14 @@ import (
 	"time"
 
 	"github.com/social-prescribing/referral-adapter/adapter"
+	"github.com/social-prescribing/referral-adapter/adapter/access"
 	"github.com/social-prescribing/referral-adapter/adapter/consent"
-	"github.com/social-prescribing/referral-adapter/adapter/fhir"
 )
 
-// ConsentStore gives the Consents a practice sent for a patient.
-type ConsentStore interface {
-	PatientConsents(ctx context.Context, practice, patient string) ([][]byte, error)
+// Policy is the access policy's door for records made on a referral.
+type Policy interface {
+	SeeRecord(ctx context.Context, c adapter.Caller, t *adapter.Task, r access.Record) (consent.Decision, error)
+	Release(ctx context.Context, t *adapter.Task, to consent.Recipient, info consent.Information) (consent.Decision, error)
 }
 
 // Auditor records disclosure decisions.
@@ -20,69 +21,77 @@ type Auditor interface {
 	Audit(ctx context.Context, recs ...adapter.AuditRecord) error
 }
 
-// Service decides disclosures.
+// Service decides disclosures of outcomes and messages and audits them.
 type Service struct {
-	store  ConsentStore
-	parser *fhir.Parser
+	policy Policy
 	audit  Auditor // nil: decisions are not recorded (tests of other things)
 	log    *slog.Logger
 	now    func() time.Time
 }
 
 // New returns a Service.
-func New(s ConsentStore, p *fhir.Parser, a Auditor, log *slog.Logger) *Service {
-	return &Service{store: s, parser: p, audit: a, log: log, now: time.Now}
+func New(p Policy, a Auditor, log *slog.Logger) *Service {
+	return &Service{policy: p, audit: a, log: log, now: time.Now}
 }
 
 // AuditKind is the kind of the audit records of disclosure decisions.
 const AuditKind = "disclosure"
 
-// Permits reports whether the outcome o of the referral Task t may be
-// shown to the practice that referred it. Anything that cannot be
-// established (the consents cannot be read) is a no.
-func (s *Service) Permits(ctx context.Context, t *adapter.Task, o *adapter.OutcomeRecord) bool {
-	now := s.now().UTC()
-	var ok bool
-	var d consent.Decision
-	bodies, err := s.store.PatientConsents(ctx, t.Practice, t.Patient)
-	if err != nil {
-		d = consent.Decision{Reason: "the patient's consents could not be read"}
-	} else {
-		ok, d = consent.Disclose(Meta(t, o), s.parser.Consents(bodies), Practice(t.Practice), now)
-	}
-	s.record(ctx, t, o, ok, d, now)
-	countDecision(ok)
-	return ok
-}
-
-// Meta describes an outcome for the consent engine.
-func Meta(t *adapter.Task, o *adapter.OutcomeRecord) consent.OutcomeMeta {
-	return consent.OutcomeMeta{
+// Record describes an outcome (or a holder's message, as
+// adapter.Message.Disclosure describes it) of the referral Task t for the
+// access policy: its own date, codes, labels and the referral it belongs
+// to, and the patient's approval for the GP.
+func Record(t *adapter.Task, o *adapter.OutcomeRecord) access.Record {
+	meta := consent.OutcomeMeta{
 		Approved: o.Approved, Patient: t.Patient, ResourceType: o.Type, Reference: o.Type + "/" + o.ID,
 		Related:  []string{"Task/" + t.ID, adapter.KindServiceRequest + "/" + t.ReferralID},
-		Recorded: o.Recorded, Categories: o.Categories, Codes: o.Codes, SecurityLabels: o.SecurityLabels,
+		Recorded: o.Effective, Categories: o.Categories, Codes: o.Codes, SecurityLabels: o.SecurityLabels,
 	}
+	return access.Record{Info: meta.Information(), Approved: o.Approved, Org: o.Org}
 }
 
-// Practice is the referring practice as the recipient of a disclosure:
-// the primary information recipient, by ODS code.
-func Practice(ods string) consent.RequestActor {
-	return consent.RequestActor{Role: consent.RoleRecipient,
-		Reference: "Organization?identifier=" + adapter.SystemODS + "|" + ods}
+// Sees reports whether the caller may see the outcome o of the referral
+// Task t, which it may see. A decision about a record of another
+// organisation (an outcome going back to the practice, a provider's outcome
+// read by the link workers) is recorded in the audit trail. Anything that
+// cannot be established (the consents cannot be read) is a no.
+func (s *Service) Sees(ctx context.Context, c adapter.Caller, t *adapter.Task, o *adapter.OutcomeRecord) bool {
+	r := Record(t, o)
+	d, err := s.policy.SeeRecord(ctx, c, t, r)
+	if err != nil {
+		d = consent.Decision{Reason: "the patient's consents could not be read"}
+	}
+	if r.Org != c.Org {
+		s.record(ctx, t, o, c.Org, d)
+		countDecision(d.Permit)
+	}
+	return d.Permit && err == nil
 }
 
-// record writes the decision to the audit trail: the outcome, the practice
-// it would go to, permit or deny and what decided. It names no patient
-// data. A failure to record is logged; the decision stands.
-func (s *Service) record(ctx context.Context, t *adapter.Task, o *adapter.OutcomeRecord, ok bool, d consent.Decision, now time.Time) {
+// ToPractice reports whether the outcome (or message) o will reach the
+// referring practice: approved by the patient and permitted by their
+// consent for the practice as a whole. It decides whether the practice is
+// told (a Task event); each reader is decided again by Sees.
+func (s *Service) ToPractice(ctx context.Context, t *adapter.Task, o *adapter.OutcomeRecord) bool {
+	if !o.Approved {
+		return false
+	}
+	d, err := s.policy.Release(ctx, t, access.Practice(t.Practice, nil), Record(t, o).Info)
+	return err == nil && d.Permit
+}
+
+// record writes the decision to the audit trail: the outcome, the
+// organisation it would go to, permit or deny and what decided. It names
+// no patient data. A failure to record is logged; the decision stands.
+func (s *Service) record(ctx context.Context, t *adapter.Task, o *adapter.OutcomeRecord, to string, d consent.Decision) {
 	if s.audit == nil {
 		return
 	}
 	detail := "deny: " + d.Reason
-	if ok {
+	if d.Permit {
 		detail = "permit: " + d.Reason
 	}
-	rec := adapter.AuditRecord{Time: now, Subject: "referral-adapter", Role: "system", Org: t.Practice,
+	rec := adapter.AuditRecord{Time: s.now().UTC(), Subject: "referral-adapter", Role: "system", Org: to,
 		Action: adapter.AuditExecute, Kind: AuditKind, Entity: o.Type + "/" + o.ID, Detail: detail}
 	actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
 	defer cancel()

@@ -11,6 +11,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/social-prescribing/referral-adapter/adapter"
+	"github.com/social-prescribing/referral-adapter/adapter/access"
+	"github.com/social-prescribing/referral-adapter/adapter/consent"
 	"github.com/social-prescribing/referral-adapter/adapter/fhir"
 )
 
@@ -22,6 +24,12 @@ type consents struct {
 func (c consents) PatientConsents(context.Context, string, string) ([][]byte, error) {
 	return c.bodies, c.err
 }
+
+// directory is an empty service directory: the practice's reads need none.
+type directory struct{}
+
+func (directory) Service(string) (*adapter.Service, bool)    { return nil, false }
+func (directory) Recipient(string) (consent.Recipient, bool) { return consent.Recipient{}, false }
 
 type auditLog []adapter.AuditRecord
 
@@ -47,7 +55,7 @@ func TestPermits(t *testing.T) {
 	}
 	toPractice := []byte(strings.Replace(string(golden), `"value": "U00001"`, `"value": "A81001"`, 1))
 	task := &adapter.Task{ID: "t1", ReferralID: "t1", Practice: "A81001", Patient: patient}
-	out := &adapter.OutcomeRecord{ID: "o1", TaskID: "t1", Type: "Goal", Practice: "A81001", Approved: true,
+	out := &adapter.OutcomeRecord{ID: "o1", TaskID: "t1", Type: "Goal", Practice: "A81001", Approved: true, Org: "U00001",
 		Recorded: time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)}
 	now := func() time.Time { return time.Date(2026, 12, 2, 0, 0, 0, 0, time.UTC) }
 	cases := []struct {
@@ -63,12 +71,15 @@ func TestPermits(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			var log auditLog
-			s := New(c.store, p, &log, nil)
+			policy := access.New(directory{}, p.ConsentReader(c.store), nil, "riverside-link-workers", true)
+			policy.SetClock(now)
+			s := New(policy, &log, nil)
 			s.now = now
 			result := map[bool]string{true: "disclosed", false: "redacted"}[c.permit]
 			before := testutil.ToFloat64(decisions.WithLabelValues(result))
-			if got := s.Permits(context.Background(), task, out); got != c.permit {
-				t.Fatalf("Permits = %v", got)
+			gp := adapter.Caller{Actor: adapter.Actor{Subject: "gp", Role: adapter.RolePractice, Org: "A81001"}}
+			if got := s.Sees(context.Background(), gp, task, out); got != c.permit {
+				t.Fatalf("Sees = %v", got)
 			}
 			if d := testutil.ToFloat64(decisions.WithLabelValues(result)) - before; d != 1 {
 				t.Errorf("%s decisions counted %v, want 1", result, d)

@@ -1,6 +1,7 @@
 package fhir
 
 import (
+	"context"
 	"crypto/sha256"
 
 	"github.com/social-prescribing/referral-adapter/adapter/consent"
@@ -27,4 +28,30 @@ func newConsentCache() *consentCache { return &consentCache{Max: consentCacheSiz
 // has just parsed the same resource and only stamped its id and meta).
 func (p *Parser) KeepConsent(body []byte, c consent.Consent) {
 	p.consents.Put(sha256.Sum256(body), c)
+}
+
+// ConsentStore gives the stored Consents a practice sent for a patient.
+type ConsentStore interface {
+	PatientConsents(ctx context.Context, practice, patient string) ([][]byte, error)
+}
+
+// ConsentReader reads a patient's stored Consents in the consent engine's
+// form (access.Consents), each body parsed once (the parser's cache).
+type ConsentReader struct {
+	store  ConsentStore
+	parser *Parser
+}
+
+// ConsentReader returns a reader of the store's Consents.
+func (p *Parser) ConsentReader(s ConsentStore) *ConsentReader {
+	return &ConsentReader{store: s, parser: p}
+}
+
+// PatientConsents returns the Consents the practice sent for the patient.
+func (r *ConsentReader) PatientConsents(ctx context.Context, practice, patient string) ([]consent.Consent, error) {
+	bodies, err := r.store.PatientConsents(ctx, practice, patient)
+	if err != nil {
+		return nil, err
+	}
+	return r.parser.Consents(bodies), nil
 }

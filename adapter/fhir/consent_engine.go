@@ -28,6 +28,12 @@ func ConsentFrom(res *Resource) (consent.Consent, error) {
 		Categories: codings(c.GetCategory()...),
 		DateTime:   dateTime(c.GetDateTime()),
 		PolicyRule: codings(c.GetPolicyRule()),
+		Received:   instant(c.GetMeta().GetLastUpdated()),
+	}
+	for _, pol := range c.GetPolicy() {
+		if u := pol.GetUri().GetValue(); u != "" {
+			out.Policies = append(out.Policies, u)
+		}
 	}
 	if p := c.GetProvision(); p != nil {
 		root := provisionFrom(p)
@@ -71,13 +77,28 @@ func provisionFrom(p *cpb.Consent_Provision) consent.Provision {
 		DataPeriod:     periodFrom(p.GetDataPeriod()),
 	}
 	for _, a := range p.GetActor() {
-		out.Actors = append(out.Actors, consent.Actor{Role: codings(a.GetRole()), Reference: refString(a.GetReference())})
+		out.Actors = append(out.Actors, actorFrom(a))
 	}
 	for _, d := range p.GetData() {
 		out.Data = append(out.Data, consent.Data{Meaning: codeString(d.GetMeaning()), Reference: refString(d.GetReference())})
 	}
 	for _, n := range p.GetProvision() {
 		out.Provisions = append(out.Provisions, provisionFrom(n))
+	}
+	return out
+}
+
+// actorFrom reads a provision actor: its reference in normal form and, when
+// the Reference carries an identifier beside a literal reference, that too,
+// so that either names the actor.
+func actorFrom(a *cpb.Consent_Provision_ProvisionActor) consent.Actor {
+	r := a.GetReference()
+	out := consent.Actor{Role: codings(a.GetRole()), Reference: refString(r)}
+	if id := r.GetIdentifier(); id.GetValue().GetValue() != "" {
+		ident := r.GetType().GetValue() + "?identifier=" + id.GetSystem().GetValue() + "|" + id.GetValue().GetValue()
+		if ident != out.Reference {
+			out.Identifier = ident
+		}
 	}
 	return out
 }

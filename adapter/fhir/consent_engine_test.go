@@ -95,8 +95,14 @@ func TestConsentR4Examples(t *testing.T) {
 	etreat := adapter.Coding{System: consent.SystemActReason, Code: "ETREAT"}
 	label := func(system, code string) []adapter.Coding { return []adapter.Coding{{System: system, Code: code}} }
 	const conf = "http://terminology.hl7.org/CodeSystem/v3-Confidentiality"
+	// A person (a practitioner, the patient's representative) acts for
+	// themselves: a person-level request with no organisation.
 	req := func(patient string, role adapter.Coding, ref string, action adapter.Coding) consent.Request {
-		return consent.Request{Patient: patient, Actor: consent.RequestActor{Role: role, Reference: ref}, Action: action, Purpose: consent.PurposeTreat}
+		actor := consent.RequestActor{Role: role, Reference: ref}
+		if person := consent.PersonRef(ref); person != "" {
+			actor = consent.RequestActor{Role: role, PersonLevel: true, Person: person}
+		}
+		return consent.Request{Patient: patient, Actor: actor, Action: action, Purpose: consent.PurposeTreat}
 	}
 	f001 := func(role adapter.Coding, ref string, action adapter.Coding) consent.Request {
 		return req("Patient/f001", role, ref, action)

@@ -86,6 +86,14 @@ func firstIdentifier(ids []*dtpb.Identifier) adapter.Identifier {
 	return adapter.Identifier{}
 }
 
+// instant converts a FHIR instant; zero when absent.
+func instant(i *dtpb.Instant) time.Time {
+	if i == nil {
+		return time.Time{}
+	}
+	return time.UnixMicro(i.GetValueUs()).UTC()
+}
+
 func dateTime(d *dtpb.DateTime) time.Time {
 	if d == nil {
 		return time.Time{}

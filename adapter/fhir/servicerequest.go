@@ -1,6 +1,7 @@
 package fhir
 
 import (
+	dtpb "github.com/google/fhir/go/proto/google/fhir/proto/r4/core/datatypes_go_proto"
 	"slices"
 	"strings"
 
@@ -48,7 +49,19 @@ func referralFromProto(sr *srpb.ServiceRequest) *adapter.Referral {
 		Performers: refStrings(sr.GetPerformer()),
 		Priority:   adapter.Priority(codeString(sr.GetPriority())),
 		AuthoredOn: dateTime(sr.GetAuthoredOn()),
+		Labels:     securityLabels(sr.GetMeta()),
 	}
+}
+
+// securityLabels reads meta.security.
+func securityLabels(m *dtpb.Meta) []adapter.Coding {
+	var out []adapter.Coding
+	for _, c := range m.GetSecurity() {
+		if code := c.GetCode().GetValue(); code != "" {
+			out = append(out, adapter.Coding{System: c.GetSystem().GetValue(), Code: code})
+		}
+	}
+	return out
 }
 
 func isPatientRef(ref string) bool {

@@ -9,7 +9,6 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/social-prescribing/referral-adapter/adapter"
-	"github.com/social-prescribing/referral-adapter/adapter/auth"
 	"github.com/social-prescribing/referral-adapter/adapter/dialogue"
 	"github.com/social-prescribing/referral-adapter/adapter/fhir"
 )
@@ -17,12 +16,12 @@ import (
 // Dialogue is the two-way dialogue on a referral and safeguarding
 // escalation (issue 9; adapter/dialogue).
 type Dialogue interface {
-	Post(ctx context.Context, p *auth.Principal, body []byte) (*adapter.Message, []byte, error)
-	Read(ctx context.Context, p *auth.Principal, id string) ([]byte, error)
-	Thread(ctx context.Context, p *auth.Principal, referral string) ([]dialogue.Entry, error)
-	RaiseFlag(ctx context.Context, p *auth.Principal, body []byte) (*adapter.SafeguardingFlag, []byte, error)
-	ReadFlag(ctx context.Context, p *auth.Principal, id string) ([]byte, error)
-	Flags(ctx context.Context, p *auth.Principal, referral string) ([]dialogue.Entry, error)
+	Post(ctx context.Context, c adapter.Caller, body []byte) (*adapter.Message, []byte, error)
+	Read(ctx context.Context, c adapter.Caller, id string) ([]byte, error)
+	Thread(ctx context.Context, c adapter.Caller, referral string) ([]dialogue.Entry, error)
+	RaiseFlag(ctx context.Context, c adapter.Caller, body []byte) (*adapter.SafeguardingFlag, []byte, error)
+	ReadFlag(ctx context.Context, c adapter.Caller, id string) ([]byte, error)
+	Flags(ctx context.Context, c adapter.Caller, referral string) ([]dialogue.Entry, error)
 	Alerts(ctx context.Context, t *adapter.Task) ([]*adapter.SafeguardingFlag, error)
 }
 
@@ -31,7 +30,7 @@ var fhirID = regexp.MustCompile(`^[A-Za-z0-9\-.]{1,64}$`)
 
 // createCommunication: POST /fhir/Communication.
 func (s *Server) createCommunication(c *gin.Context) {
-	m, body, err := s.Dialogue.Post(c.Request.Context(), principalOf(c), bodyOf(c))
+	m, body, err := s.Dialogue.Post(c.Request.Context(), callerOf(c), bodyOf(c))
 	if err != nil {
 		s.writeError(c, err)
 		return
@@ -41,7 +40,7 @@ func (s *Server) createCommunication(c *gin.Context) {
 
 // createFlag: POST /fhir/Flag (a safeguarding concern).
 func (s *Server) createFlag(c *gin.Context) {
-	f, body, err := s.Dialogue.RaiseFlag(c.Request.Context(), principalOf(c), bodyOf(c))
+	f, body, err := s.Dialogue.RaiseFlag(c.Request.Context(), callerOf(c), bodyOf(c))
 	if err != nil {
 		s.writeError(c, err)
 		return
@@ -65,7 +64,7 @@ func (s *Server) createdDialogue(c *gin.Context, kind, id string, body []byte) {
 }
 
 func (s *Server) readCommunication(c *gin.Context) {
-	body, err := s.Dialogue.Read(c.Request.Context(), principalOf(c), c.Param("id"))
+	body, err := s.Dialogue.Read(c.Request.Context(), callerOf(c), c.Param("id"))
 	if err != nil {
 		s.writeError(c, notFoundAs(err, adapter.KindCommunication))
 		return
@@ -75,7 +74,7 @@ func (s *Server) readCommunication(c *gin.Context) {
 }
 
 func (s *Server) readFlag(c *gin.Context) {
-	body, err := s.Dialogue.ReadFlag(c.Request.Context(), principalOf(c), c.Param("id"))
+	body, err := s.Dialogue.ReadFlag(c.Request.Context(), callerOf(c), c.Param("id"))
 	if err != nil {
 		s.writeError(c, notFoundAs(err, adapter.KindFlag))
 		return
@@ -97,7 +96,7 @@ func (s *Server) searchFlag(c *gin.Context) {
 }
 
 func (s *Server) searchDialogue(c *gin.Context, param, kind string,
-	find func(context.Context, *auth.Principal, string) ([]dialogue.Entry, error)) {
+	find func(context.Context, adapter.Caller, string) ([]dialogue.Entry, error)) {
 	if err := onlyParams(c, param); err != nil {
 		s.writeError(c, err)
 		return
@@ -112,7 +111,7 @@ func (s *Server) searchDialogue(c *gin.Context, param, kind string,
 		s.writeError(c, adapter.Errorf(adapter.EVALUE, "%s must be ServiceRequest/{id}", param).At(param))
 		return
 	}
-	found, err := find(c.Request.Context(), principalOf(c), ref)
+	found, err := find(c.Request.Context(), callerOf(c), ref)
 	if err != nil {
 		s.writeError(c, err)
 		return

@@ -3,12 +3,12 @@ package httpapi
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 
 	"github.com/gin-gonic/gin"
 
 	"github.com/social-prescribing/referral-adapter/adapter"
-	"github.com/social-prescribing/referral-adapter/adapter/auth"
 	"github.com/social-prescribing/referral-adapter/adapter/fhir"
 )
 
@@ -44,8 +44,17 @@ func (s *Server) recordOutcome(c *gin.Context) {
 	}
 	meta := fhir.OutcomeMetaFrom(res)
 	o := adapter.OutcomeRecord{Type: res.Type, Approved: *b.Approved, Categories: meta.Categories,
-		SecurityLabels: meta.SecurityLabels, Codes: meta.Codes}
-	stamp := func(id string) ([]byte, error) { return fhir.Stamp(res.Raw, id, 1, s.now()) }
+		SecurityLabels: meta.SecurityLabels, Codes: meta.Codes, Effective: meta.Effective}
+	stamp := func(id, referral string) ([]byte, error) {
+		body, err := fhir.StampOutcome(res.Raw, id, s.now(), referral)
+		if err != nil {
+			return nil, err
+		}
+		if _, err := s.Parser.Parse(body, res.Type); err != nil {
+			return nil, fmt.Errorf("httpapi: stamped outcome is not valid: %w", err)
+		}
+		return body, nil
+	}
 	saved, err := s.Queue.RecordOutcome(c.Request.Context(), s.Outcomes, callerOf(c), c.Param("id"), o, stamp)
 	if err != nil {
 		s.writeError(c, err)
@@ -62,40 +71,43 @@ func (s *Server) readOutcome(kind string) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		o, body, err := s.Outcomes.Outcome(c.Request.Context(), c.Param("id"))
 		if err == nil && o.Type != kind {
-			err = adapter.Errorf(adapter.ENOTFOUND, "%s not found", kind)
+			err = adapter.NotFound(kind)
 		}
 		if err != nil {
 			s.writeError(c, notFoundAs(err, kind))
 			return
 		}
 		t, err := s.visibleTask(c, o.TaskID)
-		if err != nil || !s.disclosed(c.Request.Context(), principalOf(c), t, o) {
-			s.writeError(c, adapter.Errorf(adapter.ENOTFOUND, "%s not found", kind))
+		if err != nil {
+			s.writeError(c, notFoundAs(err, kind))
+			return
+		}
+		if !s.disclosed(c.Request.Context(), callerOf(c), t, o) {
+			s.writeError(c, adapter.NotFound(kind))
 			return
 		}
 		s.writeFHIR(c, http.StatusOK, body)
 	}
 }
 
-// disclosed reports whether the caller may see an outcome: the workers on
-// the referral always; the referring practice only what the patient
-// approved for sharing (and consent permits, when a consent engine is
-// configured).
-func (s *Server) disclosed(ctx context.Context, p *auth.Principal, t *adapter.Task, o *adapter.OutcomeRecord) bool {
-	if p.Role != auth.RolePractice {
-		return true
-	}
-	if o.Practice != p.Org {
+// disclosed reports whether the caller, who may see the Task t, may see an
+// outcome recorded on it: its own organisation's always; the referring
+// practice only what the patient approved and their consent permits;
+// another holder (the link workers following a provider's onward
+// referral) what the consent permits. The Disclosure decides and audits.
+func (s *Server) disclosed(ctx context.Context, caller adapter.Caller, t *adapter.Task, o *adapter.OutcomeRecord) bool {
+	if caller.Role == adapter.RolePractice && o.Practice != caller.Org {
 		return false
 	}
-	if s.Disclosure != nil { // checks approval too, and audits the decision
-		return s.Disclosure.Permits(ctx, t, o)
+	if s.Disclosure != nil {
+		return s.Disclosure.Sees(ctx, caller, t, o)
 	}
-	return o.Approved
+	return caller.Role != adapter.RolePractice || o.Approved
 }
 
-// Disclosure decides, from the patient's consents, whether an approved
-// outcome may go to the referring practice.
+// Disclosure decides, from the patient's approval and consents, whether
+// an outcome recorded by one organisation may be seen by a reader of
+// another (adapter/disclosure), and audits the decision.
 type Disclosure interface {
-	Permits(ctx context.Context, t *adapter.Task, o *adapter.OutcomeRecord) bool
+	Sees(ctx context.Context, c adapter.Caller, t *adapter.Task, o *adapter.OutcomeRecord) bool
 }

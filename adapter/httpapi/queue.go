@@ -25,13 +25,11 @@ type Queue interface {
 	ReferOn(ctx context.Context, c queue.Caller, id, service, reason string) (*adapter.Task, *adapter.Task, error)
 	Waiting(ctx context.Context, c queue.Caller, service string, limit int64) (waiting, claimed []*adapter.Task, err error)
 	RecordOutcome(ctx context.Context, os queue.OutcomeStore, c queue.Caller, taskID string, o adapter.OutcomeRecord,
-		stamp func(id string) ([]byte, error)) (*adapter.OutcomeRecord, error)
+		stamp func(id, referral string) ([]byte, error)) (*adapter.OutcomeRecord, error)
 }
 
-func callerOf(c *gin.Context) queue.Caller {
-	p := principalOf(c)
-	return queue.Caller{Actor: adapter.Actor{Subject: p.Subject, Role: string(p.Role), Org: p.Org}, Name: p.Name, Title: p.Title}
-}
+// callerOf is the authenticated caller as the application services take it.
+func callerOf(c *gin.Context) adapter.Caller { return principalOf(c).Caller() }
 
 // decodeJSON reads the adapter's own JSON strictly: unknown fields and
 // trailing data are errors.
@@ -83,7 +81,7 @@ func (s *Server) claim(c *gin.Context) {
 }
 
 func (s *Server) writeClaim(c *gin.Context, res *queue.Claimed) {
-	task, err := s.renderTask(c.Request.Context(), res.Task, principalOf(c))
+	task, err := s.renderTask(c.Request.Context(), res.Task, callerOf(c))
 	if err != nil {
 		s.writeError(c, err)
 		return
@@ -173,7 +171,7 @@ func (s *Server) referOn(c *gin.Context) {
 		s.writeError(c, err)
 		return
 	}
-	body, err := s.renderTask(c.Request.Context(), child, principalOf(c))
+	body, err := s.renderTask(c.Request.Context(), child, callerOf(c))
 	if err != nil {
 		s.writeError(c, err)
 		return

@@ -167,31 +167,25 @@ func (s *Server) transactionResponse(c *gin.Context, results []*intake.Result) {
 	s.writeFHIR(c, http.StatusOK, body)
 }
 
-// visibleTask loads a Task and checks the caller may see it; a Task the
-// caller may not see is reported as not found, so existence never leaks.
+// visibleTask loads a Task and checks, with the access policy, that the
+// caller may see it; a Task the caller may not see answers exactly as one
+// that does not exist, so existence never leaks.
 func (s *Server) visibleTask(c *gin.Context, id string) (*adapter.Task, error) {
 	t, err := s.Store.Task(c.Request.Context(), id)
+	if adapter.ErrorCode(err) == adapter.ENOTFOUND {
+		return nil, adapter.NotFound("Task")
+	}
 	if err != nil {
 		return nil, err
 	}
-	p := principalOf(c)
-	if auth.CanSeeTask(p, t, s.ownerOrg(t)) {
-		return t, nil
+	seen, err := s.Access.SeeTask(c.Request.Context(), callerOf(c), t)
+	if err != nil {
+		return nil, err
 	}
-	// A link worker follows the onward referrals made from its own Task.
-	if t.PartOf != "" && p.Role == auth.RoleLinkWorker {
-		if parent, err := s.Store.Task(c.Request.Context(), t.PartOf); err == nil && auth.CanSeeTask(p, parent, s.ownerOrg(parent)) {
-			return t, nil
-		}
+	if !seen {
+		return nil, adapter.NotFound("Task")
 	}
-	return nil, adapter.Errorf(adapter.ENOTFOUND, "Task not found")
-}
-
-func (s *Server) ownerOrg(t *adapter.Task) string {
-	if svc, ok := s.Mappings.Service(t.Owner); ok {
-		return svc.ProvidedBy.ODS
-	}
-	return ""
+	return t, nil
 }
 
 func (s *Server) readServiceRequest(c *gin.Context) {
@@ -200,26 +194,29 @@ func (s *Server) readServiceRequest(c *gin.Context) {
 		s.writeError(c, notFoundAs(err, "ServiceRequest"))
 		return
 	}
-	body, err := s.Store.ServiceRequest(c.Request.Context(), id)
+	body, err := s.referralFor(c, id)
 	if err != nil {
-		s.writeError(c, err)
+		s.writeError(c, notFoundAs(err, "ServiceRequest"))
 		return
 	}
-	if principalOf(c).Role == auth.RoleProvider {
-		// Minimum necessary: a VCSE provider gets the reason for referral
-		// and the patient reference, not the GP's clinical narrative.
-		if body, err = fhir.MinimumNecessary(body); err != nil {
-			s.writeError(c, err)
-			return
-		}
-	}
 	s.writeFHIR(c, http.StatusOK, body)
+}
+
+// referralFor is a referral's ServiceRequest as the caller, who may see
+// it, gets it. Minimum necessary: a VCSE provider gets the reason for
+// referral and the patient reference, not the GP's clinical narrative.
+func (s *Server) referralFor(c *gin.Context, id string) ([]byte, error) {
+	body, err := s.Store.ServiceRequest(c.Request.Context(), id)
+	if err != nil || principalOf(c).Role != auth.RoleProvider {
+		return body, err
+	}
+	return fhir.MinimumNecessary(body)
 }
 
 // notFoundAs renames a not-found error after the resource asked for.
 func notFoundAs(err error, kind string) error {
 	if adapter.ErrorCode(err) == adapter.ENOTFOUND {
-		return adapter.Errorf(adapter.ENOTFOUND, "%s not found", kind)
+		return adapter.NotFound(kind)
 	}
 	return err
 }
@@ -234,32 +231,54 @@ func (s *Server) searchServiceRequest(c *gin.Context) {
 		s.writeError(c, at(err, "identifier"))
 		return
 	}
-	p := principalOf(c)
-	ids, err := s.Store.FindExisting(c.Request.Context(), p.Org, []adapter.IdemKey{{Kind: adapter.KindServiceRequest, Identifier: ident}})
+	ids, err := s.referralIDs(c, ident)
 	if err != nil {
 		s.writeError(c, err)
 		return
 	}
-	var entries []fhir.BundleEntry
-	if ids[0] != "" {
-		body, err := s.Store.ServiceRequest(c.Request.Context(), ids[0])
+	entries := []fhir.BundleEntry{}
+	for _, id := range ids {
+		if _, err := s.visibleTask(c, id); adapter.ErrorCode(err) == adapter.ENOTFOUND {
+			continue
+		} else if err != nil {
+			s.writeError(c, err)
+			return
+		}
+		body, err := s.referralFor(c, id)
+		if adapter.ErrorCode(err) == adapter.ENOTFOUND {
+			continue // purged meanwhile
+		}
 		if err != nil {
 			s.writeError(c, err)
 			return
 		}
-		entries = append(entries, fhir.BundleEntry{FullURL: s.baseURL(c) + "/ServiceRequest/" + ids[0], Resource: body})
+		entries = append(entries, fhir.BundleEntry{FullURL: s.baseURL(c) + "/ServiceRequest/" + id, Resource: body})
 	}
 	s.searchset(c, entries)
 }
 
+// referralIDs finds the referrals with a business identifier: a practice
+// among its own (the identifiers it sent); a link worker or provider among
+// all, of which it is shown only those it may see.
+func (s *Server) referralIDs(c *gin.Context, ident adapter.Identifier) ([]string, error) {
+	p := principalOf(c)
+	if p.Role != auth.RolePractice {
+		return s.Store.ReferralsByIdentifier(c.Request.Context(), ident)
+	}
+	ids, err := s.Store.FindExisting(c.Request.Context(), p.Org, []adapter.IdemKey{{Kind: adapter.KindServiceRequest, Identifier: ident}})
+	if err != nil || ids[0] == "" {
+		return nil, err
+	}
+	return ids[:1], nil
+}
+
 func (s *Server) readConsent(c *gin.Context) {
 	body, practice, err := s.Store.Consent(c.Request.Context(), c.Param("id"))
-	if err != nil {
-		s.writeError(c, err)
-		return
+	if err == nil && principalOf(c).Org != practice {
+		err = adapter.NotFound("Consent")
 	}
-	if p := principalOf(c); p.Role != auth.RoleAdmin && p.Org != practice {
-		s.writeError(c, adapter.Errorf(adapter.ENOTFOUND, "Consent not found"))
+	if err != nil {
+		s.writeError(c, notFoundAs(err, "Consent"))
 		return
 	}
 	s.writeFHIR(c, http.StatusOK, body)

@@ -52,7 +52,16 @@ type Store interface {
 	Task(ctx context.Context, id string) (*adapter.Task, error)
 	TasksForReferral(ctx context.Context, srID string) ([]*adapter.Task, error)
 	FindExisting(ctx context.Context, practice string, keys []adapter.IdemKey) ([]string, error)
+	// ReferralsByIdentifier finds referrals by business identifier, across
+	// practices (for link workers and providers, who see only some).
+	ReferralsByIdentifier(ctx context.Context, ident adapter.Identifier) ([]string, error)
 	ChangedTasks(ctx context.Context, since time.Time, limit int64) ([]*adapter.Task, error)
+}
+
+// Access is the access policy (adapter/access): whether a caller may see a
+// referral's Task and the referral it tracks.
+type Access interface {
+	SeeTask(ctx context.Context, c adapter.Caller, t *adapter.Task) (bool, error)
 }
 
 // Capacity reads and updates the directory's live capacity (issue 3).
@@ -83,7 +92,9 @@ type Deps struct {
 	Queue      Queue
 	Outcomes   Outcomes
 	Disclosure Disclosure
-	Reports    Reports // issue 8; nil: no report routes
+	// Access is the access policy every read and search asks.
+	Access  Access
+	Reports Reports // issue 8; nil: no report routes
 	// Ready reports whether the service can take traffic (Redis reachable).
 	Ready func(ctx context.Context) error
 	// Subscriptions manages EHR notification Subscriptions; nil disables

@@ -12,13 +12,12 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/social-prescribing/referral-adapter/adapter"
-	"github.com/social-prescribing/referral-adapter/adapter/auth"
 	"github.com/social-prescribing/referral-adapter/adapter/fhir"
 )
 
 // respondTask answers 200 with the Task as the caller may see it.
 func (s *Server) respondTask(c *gin.Context, t *adapter.Task) {
-	body, err := s.renderTask(c.Request.Context(), t, principalOf(c))
+	body, err := s.renderTask(c.Request.Context(), t, callerOf(c))
 	if err != nil {
 		s.writeError(c, err)
 		return
@@ -32,7 +31,7 @@ func (s *Server) readTask(c *gin.Context) {
 		s.writeError(c, err)
 		return
 	}
-	body, err := s.renderTask(c.Request.Context(), t, principalOf(c))
+	body, err := s.renderTask(c.Request.Context(), t, callerOf(c))
 	if err != nil {
 		s.writeError(c, err)
 		return
@@ -45,7 +44,7 @@ func (s *Server) readTask(c *gin.Context) {
 // the caller may see; when the referring practice is shown fewer than were
 // recorded, the Task carries the REDACTED security label, so the GP knows
 // something was withheld without learning what.
-func (s *Server) renderTask(ctx context.Context, t *adapter.Task, p *auth.Principal) ([]byte, error) {
+func (s *Server) renderTask(ctx context.Context, t *adapter.Task, caller adapter.Caller) ([]byte, error) {
 	view := fhir.TaskView{}
 	if svc, ok := s.Mappings.Service(t.Owner); ok {
 		view.OwnerName = svc.Name
@@ -63,7 +62,7 @@ func (s *Server) renderTask(ctx context.Context, t *adapter.Task, p *auth.Princi
 			return nil, err
 		}
 		for _, o := range outs {
-			if s.disclosed(ctx, p, t, o) {
+			if s.disclosed(ctx, caller, t, o) {
 				view.Outputs = append(view.Outputs, o.Type+"/"+o.ID)
 			} else {
 				view.Redacted = true
@@ -132,7 +131,7 @@ func (s *Server) searchTask(c *gin.Context) {
 		s.writeError(c, err)
 		return
 	}
-	p := principalOf(c)
+	caller := callerOf(c)
 	f, err := taskFilterOf(c)
 	if err != nil {
 		s.writeError(c, err)
@@ -140,10 +139,18 @@ func (s *Server) searchTask(c *gin.Context) {
 	}
 	var entries []fhir.BundleEntry
 	for _, t := range tasks {
-		if !auth.CanSeeTask(p, t, s.ownerOrg(t)) || !f.matches(t) {
+		if !f.matches(t) {
 			continue
 		}
-		body, err := s.renderTask(c.Request.Context(), t, p)
+		seen, err := s.Access.SeeTask(c.Request.Context(), caller, t)
+		if err != nil {
+			s.writeError(c, err)
+			return
+		}
+		if !seen {
+			continue
+		}
+		body, err := s.renderTask(c.Request.Context(), t, caller)
 		if err != nil {
 			s.writeError(c, err)
 			return

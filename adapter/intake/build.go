@@ -217,7 +217,7 @@ func (s *Service) newTask(r *adapter.Referral, d mapping.Decision, now time.Time
 	t := &adapter.Task{
 		ID: r.ID, ReferralID: r.ID, Practice: r.Practice, Patient: r.Subject, Requester: r.Requester,
 		Status: adapter.TaskRequested, BusinessStatus: bs, Priority: d.Priority, Rule: d.Rule,
-		AuthoredOn: now, LastModified: now, Version: 1,
+		AuthoredOn: now, LastModified: now, Version: 1, Labels: r.Labels, Written: r.AuthoredOn,
 	}
 	if !d.FirstContact.IsZero() {
 		t.FirstContactDue = d.FirstContact.Due(now.In(s.loc)).UTC()

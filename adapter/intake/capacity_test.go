@@ -39,7 +39,7 @@ func newEnv(tb testing.TB) *env {
 		tb.Fatal(err)
 	}
 	store := redis.New(redistest.Client(tb), redistest.Namespace(tb))
-	caps := capacity.New(store, m, capacity.DefaultConfig())
+	caps := capacity.New(store, m, adapter.OpenGate, capacity.DefaultConfig()) // these tests are about capacity, not consent
 	if _, err := caps.Seed(context.Background()); err != nil {
 		tb.Fatal(err)
 	}

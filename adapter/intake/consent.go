@@ -74,42 +74,6 @@ func (s *Service) storedConsents(ctx context.Context, practice, patient string) 
 	return s.parser.Consents(bodies), nil
 }
 
-// permits reports whether the consents permit disclosing the referral to
-// the social prescribing service that has it (service; "" when not known),
-// and the decision that said so (or the last refusal).
-func (s *Service) permits(consents []consent.Consent, patient, referral, service string, now time.Time) (bool, consent.Decision) {
-	var last consent.Decision
-	for _, ref := range s.recipients(service) {
-		d := consent.Decide(consents, consent.Request{
-			Patient: patient, Actor: consent.RequestActor{Role: consent.RoleRecipient, Reference: ref},
-			Action: consent.ActionDisclose, Purpose: consent.PurposeTreat,
-			Classes: []adapter.Coding{consent.ResourceClass(adapter.KindServiceRequest)},
-			Data:    adapter.KindServiceRequest + "/" + referral,
-		}, now)
-		if d.Permit {
-			return true, d
-		}
-		last = d
-	}
-	return false, last
-}
-
-// recipients are the references a consent may name the social prescribing
-// service by: the network's organisation, and the organisation providing
-// the service (R4 does not allow a HealthcareService as a provision actor).
-func (s *Service) recipients(service string) []string {
-	out := []string{odsRef(s.mappings.Network.ODS)}
-	if svc, ok := s.mappings.Service(service); ok && svc.ProvidedBy.ODS != s.mappings.Network.ODS {
-		out = append(out, odsRef(svc.ProvidedBy.ODS))
-	}
-	return out
-}
-
-// odsRef is an organisation's reference by ODS code, in refString's form.
-func odsRef(ods string) string {
-	return "Organization?identifier=" + adapter.SystemODS + "|" + ods
-}
-
 // intendedService is where a new referral is meant to go: the first
 // service of its route the patient is eligible for.
 func intendedService(route []adapter.RouteStep, candidates []string) string {
@@ -124,27 +88,47 @@ func intendedService(route []adapter.RouteStep, candidates []string) string {
 	return ""
 }
 
-// holdUnlessConsented makes a new referral wait for consent unless the
-// patient's consents already permit disclosing it. A held referral is not
-// placed by capacity (nor queued) until released; it goes to its intended
-// service meanwhile.
+// holdUnlessConsented routes a new referral only where the patient's
+// consents let it go: the route's services they do not cover are marked
+// (routing passes them by, saying why on the Task), and with the link
+// workers not covered either the referral waits on the waitlist of the
+// first service they do cover (access.Policy.Mark). When they cover none,
+// the referral waits for consent: held, not placed by capacity (nor
+// queued) until released, at its intended service meanwhile.
 func (s *Service) holdUnlessConsented(p *plan, consents consentsFunc, now time.Time) error {
 	if !s.cfg.ConsentRequired {
 		return nil
 	}
 	t := p.sub.Task
-	service := intendedService(p.sub.Route, p.sub.Candidates)
 	cs, err := consents(t.Patient)
 	if err != nil {
 		return err
 	}
-	if ok, _ := s.permits(cs, t.Patient, t.ReferralID, service, now); ok {
+	if marked, ok := s.access.Mark(cs, t, p.sub.Route, now); ok {
+		p.sub.Route = marked
 		return nil
 	}
+	service := intendedService(p.sub.Route, p.sub.Candidates)
 	t.AwaitConsent(now)
 	p.sub.Route = nil
 	if service != "" {
 		p.sub.Candidates = []string{service}
 	}
 	return nil
+}
+
+// consentRelease says whether the patient's consents now let a held
+// referral go, and where: one waiting to be placed to any service of its
+// route they cover (placed along the marked route); one paused where it
+// was (holding its place, or accepted or under way) only back to the
+// organisation that holds it.
+func (s *Service) consentRelease(cs []consent.Consent, t *adapter.Task, now time.Time) ([]adapter.RouteStep, bool) {
+	if t.Reserved != "" || t.HeldFrom != "" && t.HeldFrom != adapter.TaskRequested {
+		return nil, s.access.Permits(cs, t, t.Owner, now)
+	}
+	route := t.Route
+	if len(route) == 0 && t.Owner != "" {
+		route = []adapter.RouteStep{{Service: t.Owner}}
+	}
+	return s.access.Mark(cs, t, route, now)
 }

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/social-prescribing/referral-adapter/adapter"
+	"github.com/social-prescribing/referral-adapter/adapter/access"
 	"github.com/social-prescribing/referral-adapter/adapter/capacity"
 	"github.com/social-prescribing/referral-adapter/adapter/fhir"
 	"github.com/social-prescribing/referral-adapter/adapter/intake"
@@ -44,7 +45,9 @@ func newConsentEnv(t *testing.T) *consentEnv {
 		t.Fatal(err)
 	}
 	e := &consentEnv{store: redis.New(redistest.Client(t), redistest.Namespace(t)), parser: p, now: start}
-	e.caps = capacity.New(e.store, m, capacity.DefaultConfig())
+	policy := access.New(m, p.ConsentReader(e.store), e.store, m.Network.LinkWorker, true)
+	policy.SetClock(e.clock)
+	e.caps = capacity.New(e.store, m, policy.Gate, capacity.DefaultConfig())
 	if _, err := e.caps.Seed(context.Background()); err != nil {
 		t.Fatal(err)
 	}
@@ -98,8 +101,11 @@ func debtReferral(t testing.TB, n int) []byte {
 	return referralFixture(t, "servicerequest-debt.json", n)
 }
 
-// lonelinessReferral is the golden loneliness referral (to befriending)
-// for the same patient: a second need, so not a duplicate (issue 11).
+// lonelinessReferral is the golden loneliness referral for the same
+// patient: a second need, so not a duplicate (issue 11). Its rule targets
+// befriending, which is no partner of the network under the sharing
+// agreement: under the golden consent (to the network) it goes to the link
+// workers instead (issue 17).
 func lonelinessReferral(t testing.TB, n int) []byte {
 	return referralFixture(t, "servicerequest-loneliness.json", n)
 }
@@ -414,7 +420,7 @@ func TestConsentHoldExpiry(t *testing.T) {
 	if rep, err := e.in.ExpireConsentHolds(ctx, 0); err != nil || rep["released"] != 1 || rep["cancelled"] != 0 {
 		t.Fatalf("expiry with the consent present: %v %v", rep, err)
 	}
-	checkQueued(t, e, young.ID, "befriending")
+	checkQueued(t, e, young.ID, "riverside-link-workers")
 }
 
 // Withdrawal: the same Consent sent again as inactive becomes its second
@@ -458,7 +464,7 @@ func TestConsentWithdrawalPausesReferrals(t *testing.T) {
 	}
 	checkHeld(t, e, queued.ID, adapter.ReasonConsentWithdraw)
 	checkHeld(t, e, accepted.ID, adapter.ReasonConsentWithdraw)
-	if n, m := e.reserved(t, "money-advice"), e.reserved(t, "befriending"); n != 1 || m != 1 {
+	if n, m := e.reserved(t, "money-advice"), e.reserved(t, "riverside-link-workers"); n != 1 || m != 1 {
 		t.Fatalf("paused referrals keep their slots: reserved %d and %d, want 1 and 1", n, m)
 	}
 	if _, err := e.store.UpdateTask(ctx, accepted.ID, func(task *adapter.Task) (adapter.TaskChange, error) {
@@ -488,7 +494,7 @@ func TestConsentWithdrawalPausesReferrals(t *testing.T) {
 	if task := e.task(t, accepted.ID); task.Status != adapter.TaskAccepted || task.BusinessStatus.Code != adapter.BSContacted || task.ConsentHeld() {
 		t.Fatalf("resumed accepted referral: %+v", task)
 	}
-	if n, m := e.reserved(t, "money-advice"), e.reserved(t, "befriending"); n != 1 || m != 1 {
+	if n, m := e.reserved(t, "money-advice"), e.reserved(t, "riverside-link-workers"); n != 1 || m != 1 {
 		t.Fatalf("resumed referrals hold one slot each: reserved %d and %d, want 1 and 1", n, m)
 	}
 }

@@ -40,18 +40,23 @@ var exampleOutcomes = map[string]string{
 	"ServiceRequest-myringotomy.json": "business-rule ServiceRequest.code (no rule)",
 	"ServiceRequest-og-example1.json": "business-rule ServiceRequest.code (no rule)",
 	"ServiceRequest-subrequest.json":  "business-rule ServiceRequest.code (no rule)",
-	// Every Consent names its patient: stored. (Whether a Consent permits
-	// sharing with social prescribing is decided when it is used.)
-	"Consent-consent-example-Emergency.json":   "created",
-	"Consent-consent-example-Out.json":         "created",
+	// Every Consent names its patient. Those whose actors are persons (a
+	// nurse, a practitioner) or none are stored: whether they permit sharing
+	// with social prescribing is decided when they are used. Those naming an
+	// organisation by a literal reference to one the adapter does not know
+	// (Organization/f001) are refused, naming the element, rather than
+	// stored as if the actor meant nothing (issue 17): organisations are
+	// named by ODS code.
+	"Consent-consent-example-Emergency.json":   "business-rule Consent.provision.actor[0].reference",
+	"Consent-consent-example-Out.json":         "business-rule Consent.provision.actor[0].reference",
 	"Consent-consent-example-basic.json":       "created",
-	"Consent-consent-example-grantor.json":     "created",
-	"Consent-consent-example-notAuthor.json":   "created",
-	"Consent-consent-example-notOrg.json":      "created",
+	"Consent-consent-example-grantor.json":     "business-rule Consent.provision.actor[0].reference",
+	"Consent-consent-example-notAuthor.json":   "business-rule Consent.provision.actor[0].reference",
+	"Consent-consent-example-notOrg.json":      "business-rule Consent.provision.actor[0].reference",
 	"Consent-consent-example-notThem.json":     "created",
 	"Consent-consent-example-notThis.json":     "created",
 	"Consent-consent-example-notTime.json":     "created",
-	"Consent-consent-example-pkb.json":         "created",
+	"Consent-consent-example-pkb.json":         "business-rule Consent.provision.actor[0].reference",
 	"Consent-consent-example-signature.json":   "created",
 	"Consent-consent-example-smartonfhir.json": "created",
 	// PUT, DELETE and GET entries: only POSTs of ServiceRequest, Consent and

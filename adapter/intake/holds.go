@@ -40,11 +40,12 @@ func (s *Service) Reconcile(ctx context.Context, practice, patient string, withd
 				if readErr != nil {
 					return nil
 				}
-				ok, _ := s.permits(consents, t.Patient, t.ReferralID, t.Owner, now)
 				switch {
-				case t.ConsentHeld() && ok:
-					moves = append(moves, s.release(t, now))
-				case withdrawals && live(t.Status) && !ok:
+				case t.ConsentHeld():
+					if place, ok := s.consentRelease(consents, t, now); ok {
+						moves = append(moves, s.release(t, place, now))
+					}
+				case withdrawals && live(t.Status) && !s.access.Permits(consents, t, t.Owner, now):
 					after := *t
 					h := after.PauseForConsent(now)
 					moves = append(moves, adapter.ConsentMove{Kind: adapter.MovePause, Before: *t, After: &after, History: h})
@@ -103,10 +104,11 @@ func live(s adapter.TaskStatus) bool {
 	return s == adapter.TaskRequested || s == adapter.TaskAccepted || s == adapter.TaskInProgress
 }
 
-// release returns a held referral to where it was. A new referral's
-// first-contact deadline runs from now: nobody could contact the patient
-// before they consented.
-func (s *Service) release(t *adapter.Task, now time.Time) adapter.ConsentMove {
+// release returns a held referral to where it was, or places a new one
+// along place (its route as the patient's consent marks it). A new
+// referral's first-contact deadline runs from now: nobody could contact the
+// patient before they consented.
+func (s *Service) release(t *adapter.Task, place []adapter.RouteStep, now time.Time) adapter.ConsentMove {
 	after := *t
 	h := after.ReleaseConsentHold(now)
 	if after.Status == adapter.TaskRequested {
@@ -114,7 +116,7 @@ func (s *Service) release(t *adapter.Task, now time.Time) adapter.ConsentMove {
 			after.FirstContactDue = rule.FirstContact.Due(now.In(s.loc)).UTC()
 		}
 	}
-	return adapter.ConsentMove{Kind: adapter.MoveRelease, Before: *t, After: &after, History: h}
+	return adapter.ConsentMove{Kind: adapter.MoveRelease, Before: *t, After: &after, History: h, Place: place}
 }
 
 // reconcileAfter reconciles the patients of an intake request: those whose
@@ -214,8 +216,8 @@ func (s *Service) expire(ctx context.Context, t *adapter.Task, now time.Time) (a
 	}
 	var m adapter.ConsentMove
 	var routing *adapter.Routing
-	if ok, _ := s.permits(consents, t.Patient, t.ReferralID, t.Owner, now); ok || !s.cfg.ConsentRequired {
-		m, routing = s.release(t, now), s.mappings.Routing(now, s.staleAfter)
+	if place, ok := s.consentRelease(consents, t, now); ok || !s.cfg.ConsentRequired {
+		m, routing = s.release(t, place, now), s.mappings.Routing(now, s.staleAfter)
 	} else {
 		after := *t
 		h := after.ExpireConsentHold(s.cfg.ConsentHoldMaxAge, now)

@@ -7,6 +7,8 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/social-prescribing/referral-adapter/adapter"
+	"github.com/social-prescribing/referral-adapter/adapter/access"
+	"github.com/social-prescribing/referral-adapter/adapter/consent"
 	"github.com/social-prescribing/referral-adapter/adapter/fhir"
 	"github.com/social-prescribing/referral-adapter/adapter/mapping"
 )
@@ -46,7 +48,19 @@ type Service struct {
 	// passed by when routing (<= 0: never).
 	staleAfter time.Duration
 	cfg        Config
+	access     Access
 }
+
+// Access is the access policy (adapter/access) as intake asks it: where
+// the patient's consents let a referral go.
+type Access interface {
+	Mark(cs []consent.Consent, t *adapter.Task, steps []adapter.RouteStep, now time.Time) ([]adapter.RouteStep, bool)
+	Permits(cs []consent.Consent, t *adapter.Task, service string, now time.Time) bool
+}
+
+// WithAccess sets the access policy (default: the directory's, with
+// CONSENT_REQUIRED from the configuration).
+func WithAccess(a Access) Option { return func(s *Service) { s.access = a } }
 
 // Option configures a Service.
 type Option func(*Service)
@@ -80,6 +94,9 @@ func New(p *fhir.Parser, s Store, m *mapping.Mappings, opts ...Option) *Service 
 		staleAfter: adapter.DefaultStaleAfter, cfg: DefaultConfig()}
 	for _, o := range opts {
 		o(svc)
+	}
+	if svc.access == nil {
+		svc.access = access.New(m, p.ConsentReader(s), s, m.Network.LinkWorker, svc.cfg.ConsentRequired)
 	}
 	return svc
 }

@@ -40,7 +40,7 @@ func (s *Service) SignOff(ctx context.Context, c Caller, id string) (*adapter.Ta
 	for range maxAttempts {
 		t, err := s.store.Task(ctx, id)
 		if adapter.ErrorCode(err) == adapter.ENOTFOUND || err == nil && (t.Practice != c.Practice || t.PartOf != "") {
-			return nil, adapter.Errorf(adapter.ENOTFOUND, "referral not found")
+			return nil, adapter.NotFound("referral")
 		}
 		if err != nil {
 			return nil, err
@@ -54,17 +54,18 @@ func (s *Service) SignOff(ctx context.Context, c Caller, id string) (*adapter.Ta
 		}
 		now := s.now().UTC()
 		consented := !s.cfg.ConsentRequired
+		var place []adapter.RouteStep
 		if !consented {
 			consents, err := s.storedConsents(ctx, t.Practice, t.Patient)
 			if err != nil {
 				return nil, err
 			}
-			consented, _ = s.permits(consents, t.Patient, t.ReferralID, t.Owner, now)
+			place, consented = s.consentRelease(consents, t, now)
 		}
 		after := *t
-		by := adapter.Actor{Subject: c.Subject, Role: "practice", Org: c.Practice}
+		by := adapter.Actor{Subject: c.Subject, Role: adapter.RolePractice, Org: c.Practice}
 		m := adapter.ConsentMove{Kind: adapter.MoveAwaitConsent, Before: *t, After: &after,
-			History: after.SignOff(by, source, consented, now)}
+			History: after.SignOff(by, source, consented, now), Place: place}
 		var routing *adapter.Routing
 		if consented {
 			m.Kind, routing = adapter.MoveRelease, s.mappings.Routing(now, s.staleAfter)

@@ -52,6 +52,9 @@ func (s *Service) Transact(ctx context.Context, c Caller, entries []Entry) ([]*R
 	if err := duplicateIdentifiers(plans); err != nil {
 		return nil, err
 	}
+	if err := s.checkConsents(c, plans); err != nil {
+		return nil, err
+	}
 	if err := unresolvedReferences(plans); err != nil {
 		return nil, err
 	}
@@ -157,6 +160,28 @@ func locate(err error, p *plan) error {
 		c.Expression = []string{p.at}
 	}
 	return &c
+}
+
+// checkConsents refuses an active Consent the consent engine could not
+// interpret (consent.Check: an actor, role or action it cannot read, a
+// dateTime in the future), naming each problem's element, rather than store
+// it as if it meant nothing. Organisations may be named literally when
+// they are the directory's or the sending practice itself. A withdrawal
+// (any other status) is always taken: it only ever narrows what is shared.
+func (s *Service) checkConsents(c Caller, plans []*plan) error {
+	known := func(ods string) bool { return s.mappings.KnownOrg(ods) || strings.EqualFold(ods, c.Practice) }
+	now := s.now()
+	for _, p := range plans {
+		if p.consent == nil || p.engine.Status != consent.StatusActive {
+			continue
+		}
+		if errs := consent.Check(p.engine, known, now); len(errs) > 0 {
+			first := *errs[0]
+			first.Issues = errs[1:]
+			return locate(&first, p)
+		}
+	}
+	return nil
 }
 
 func duplicateIdentifiers(plans []*plan) error {

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"gopkg.in/yaml.v3"
@@ -18,6 +19,8 @@ type builder struct {
 	problems []error
 	netFile  string
 	partial  bool // a file could not be read: skip the checks of the whole set
+	// agreements are the services' sharingAgreements, checked in whole.
+	agreements []pendingAgreement
 }
 
 func (b *builder) fail(file string, n *yaml.Node, format string, args ...any) {
@@ -70,6 +73,26 @@ func (b *builder) network(f loadedFile) {
 		b.fail(f.name, n, "network needs id, name, ods and linkWorkerService")
 	}
 	b.m.Network = Network{ID: d.ID, Name: d.Name, ODS: d.ODS, LinkWorker: d.LinkWorker}
+	for i, a := range d.SharingAgreements {
+		at := item(child(n, "sharingAgreements"), i)
+		switch {
+		case !absoluteURI(a.URI):
+			b.fail(f.name, at, "sharingAgreements: uri %q must be an absolute URI (the policy a Consent cites)", a.URI)
+		case slices.ContainsFunc(b.m.Network.Agreements, func(x Agreement) bool { return x.URI == a.URI }):
+			b.fail(f.name, at, "sharingAgreements: uri %q is listed twice", a.URI)
+		default:
+			b.m.Network.Agreements = append(b.m.Network.Agreements, Agreement{URI: a.URI, Name: a.Name})
+		}
+	}
+}
+
+// absoluteURI reports whether s is an absolute http(s) or urn URI.
+func absoluteURI(s string) bool {
+	if strings.ContainsAny(s, " \t\n") {
+		return false
+	}
+	return strings.HasPrefix(s, "https://") && len(s) > len("https://") ||
+		strings.HasPrefix(s, "http://") && len(s) > len("http://") || strings.HasPrefix(s, "urn:") && len(s) > 4
 }
 
 func (b *builder) service(file string, n *yaml.Node, d serviceDoc) {
@@ -110,8 +133,9 @@ func (b *builder) service(file string, n *yaml.Node, d serviceDoc) {
 		Areas:      d.Areas, ReferralMode: mode, Contact: d.Contact, Hours: d.Hours,
 		Eligibility: adapter.Eligibility{MinAge: d.Eligibility.MinAge, MaxAge: d.Eligibility.MaxAge,
 			Languages: d.Eligibility.Languages, Exclusions: d.Eligibility.Exclusions},
-		InitialMaxOpen: d.MaxOpen,
+		InitialMaxOpen: d.MaxOpen, SharingAgreement: d.SharingAgreement,
 	}
+	b.agreements = append(b.agreements, pendingAgreement{file: file, node: child(n, "sharingAgreement"), svc: d.ID, uri: d.SharingAgreement})
 	b.m.services[d.ID] = s
 	b.m.order = append(b.m.order, d.ID)
 }
@@ -179,6 +203,18 @@ func (b *builder) whole(files []loadedFile) {
 	for _, r := range b.m.Rules {
 		b.ruleTargets(r)
 	}
+	for _, a := range b.agreements {
+		if a.uri != "" && !slices.ContainsFunc(b.m.Network.Agreements, func(x Agreement) bool { return x.URI == a.uri }) {
+			b.fail(a.file, a.node, "service %q: sharingAgreement %q is not one of the network's sharingAgreements", a.svc, a.uri)
+		}
+	}
+}
+
+// pendingAgreement is a service's sharingAgreement, checked against the
+// network's once every file is read.
+type pendingAgreement struct {
+	file, svc, uri string
+	node           *yaml.Node
 }
 
 func (b *builder) ruleTargets(r *Rule) {

@@ -26,8 +26,26 @@ func loadDefault(t *testing.T) *mapping.Mappings {
 // workers and a VCSE service for each need the issue names.
 func TestDefaultMappingsLoad(t *testing.T) {
 	m := loadDefault(t)
-	if m.Network != (mapping.Network{ID: "riverside-pcn", Name: "Riverside Primary Care Network", ODS: "U00001", LinkWorker: "riverside-link-workers"}) {
+	n := m.Network
+	if n.ID != "riverside-pcn" || n.Name != "Riverside Primary Care Network" || n.ODS != "U00001" || n.LinkWorker != "riverside-link-workers" ||
+		len(n.Agreements) != 1 || n.Agreements[0].URI != "https://social-prescribing.github.io/referral-adapter/policy/social-prescribing-sharing" {
 		t.Errorf("network %+v", m.Network)
+	}
+	// Partners under the agreement: the debt, housing, work, carers and
+	// activity services; befriending and the wellbeing cafe need the
+	// patient's consent naming them.
+	for id, partner := range map[string]bool{"money-advice": true, "housing-options": true, "work-and-skills": true,
+		"carers-support": true, "active-riverside": true, "befriending": false, "wellbeing-cafe": false} {
+		r, ok := m.Recipient(id)
+		if !ok || (len(r.Via) == 1) != partner {
+			t.Errorf("%s: recipient %+v, partner %v", id, r, partner)
+		}
+	}
+	if r, _ := m.Recipient("riverside-link-workers"); r.Org != "U00001" || len(r.Via) != 0 {
+		t.Errorf("link workers' recipient %+v", r)
+	}
+	if !m.KnownOrg("X1V05") || !m.KnownOrg("u00001") || m.KnownOrg("A81001") {
+		t.Error("KnownOrg: the directory's organisations are the network and the providers")
 	}
 	if m.RuleSet != "riverside-pcn-default" {
 		t.Errorf("rule set %q", m.RuleSet)
@@ -173,6 +191,10 @@ func TestLoadFailures(t *testing.T) {
 			`m/a.yaml:18: mapping key "ruleSet" already defined at line 2`},
 		{"two documents", map[string]string{"a.yaml": base + "---\nruleSet: x\n"}, `m/a.yaml: more than one YAML document in the file`},
 		{"empty file", map[string]string{"a.yaml": base, "b.yaml": ""}, `m/b.yaml: file is empty`},
+		{"sharing agreement the network does not have", map[string]string{"a.yaml": strings.Replace(base, "    name: VC\n", "    name: VC\n    sharingAgreement: https://example.org/dsa\n", 1)},
+			`m/a.yaml:7: service "vc": sharingAgreement "https://example.org/dsa" is not one of the network's sharingAgreements`},
+		{"sharing agreement that is no URI", map[string]string{"a.yaml": strings.Replace(base, "linkWorkerService: lw}", "linkWorkerService: lw, sharingAgreements: [{uri: dsa}]}", 1)},
+			`m/a.yaml:1: sharingAgreements: uri "dsa" must be an absolute URI (the policy a Consent cites)`},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

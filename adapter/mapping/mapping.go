@@ -16,6 +16,16 @@ type Network struct {
 	Name       string
 	ODS        string
 	LinkWorker string // id of the network's link-worker service: the last resort for every referral
+	// Agreements are the network's data sharing agreements: a patient's
+	// Consent to share with the network that cites one (Consent.policy.uri)
+	// covers the services the network made partners under it.
+	Agreements []Agreement
+}
+
+// Agreement is a data sharing agreement of the network.
+type Agreement struct {
+	URI  string
+	Name string
 }
 
 // Rule routes referrals whose codes match to a target service, with an

@@ -13,10 +13,18 @@ type fileDoc struct {
 }
 
 type networkDoc struct {
-	ID         string `yaml:"id"`
-	Name       string `yaml:"name"`
-	ODS        string `yaml:"ods"`
-	LinkWorker string `yaml:"linkWorkerService"`
+	ID                string         `yaml:"id"`
+	Name              string         `yaml:"name"`
+	ODS               string         `yaml:"ods"`
+	LinkWorker        string         `yaml:"linkWorkerService"`
+	SharingAgreements []agreementDoc `yaml:"sharingAgreements"`
+}
+
+// agreementDoc is a data sharing agreement of the network: the policy URI
+// a patient's Consent cites (Consent.policy.uri).
+type agreementDoc struct {
+	URI  string `yaml:"uri"`
+	Name string `yaml:"name"`
 }
 
 type codingDoc struct {
@@ -38,6 +46,9 @@ type serviceDoc struct {
 	Contact      adapter.Contact        `yaml:"contact"`
 	Hours        []adapter.OpeningHours `yaml:"hours"`
 	MaxOpen      int                    `yaml:"maxOpen"`
+	// SharingAgreement makes the service's provider a partner of the
+	// network under one of the network's sharingAgreements.
+	SharingAgreement string `yaml:"sharingAgreement"`
 }
 
 type eligibilityDoc struct {

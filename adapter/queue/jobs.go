@@ -46,7 +46,7 @@ func (s *Service) ProviderDeadline(ctx context.Context, _ int64) (jobs.Report, e
 			rep["declined"]++
 		}
 		if len(direct) > 0 {
-			moved, err := s.store.RerouteTasks(ctx, svc.ID, s.m.Routing(now, s.stale), direct)
+			moved, err := s.store.RerouteTasks(ctx, svc.ID, s.routing(now), direct)
 			if err != nil {
 				return rep, err
 			}
@@ -57,6 +57,14 @@ func (s *Service) ProviderDeadline(ctx context.Context, _ int64) (jobs.Report, e
 }
 
 var system = adapter.Actor{Subject: "referral-adapter", Role: "system"}
+
+// routing places re-routed referrals by capacity, and by the patient's
+// consent (the access policy's gate).
+func (s *Service) routing(now time.Time) *adapter.Routing {
+	r := s.m.Routing(now, s.stale)
+	r.Gate = s.access.Gate
+	return r
+}
 
 func (s *Service) declineNoResponse(ctx context.Context, child *adapter.Task, svc *adapter.Service, now time.Time) error {
 	declined, err := s.store.UpdateTask(ctx, child.ID, func(t *adapter.Task) (adapter.TaskChange, error) {

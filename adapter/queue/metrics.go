@@ -10,6 +10,10 @@ var (
 		Namespace: "referral_adapter", Subsystem: "queue", Name: "claims_total",
 		Help: "Referrals claimed, by service.",
 	}, []string{"service"})
+	claimsRefused = promauto.NewCounterVec(prometheus.CounterOpts{
+		Namespace: "referral_adapter", Subsystem: "queue", Name: "claims_passed_by_consent_total",
+		Help: "Referrals a claim passed by because the patient's consent does not let them go to the claimant, by service.",
+	}, []string{"service"})
 	leaseExpiries = promauto.NewCounter(prometheus.CounterOpts{
 		Namespace: "referral_adapter", Subsystem: "queue", Name: "lease_expiries_total",
 		Help: "Claimed referrals returned to their queue because the lease expired (by the sweep job).",

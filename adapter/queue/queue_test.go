@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/social-prescribing/referral-adapter/adapter"
+	"github.com/social-prescribing/referral-adapter/adapter/access"
 	"github.com/social-prescribing/referral-adapter/adapter/mapping"
 	"github.com/social-prescribing/referral-adapter/adapter/queue"
 	"github.com/social-prescribing/referral-adapter/adapter/redis"
@@ -25,7 +26,10 @@ func setup(t testing.TB, cfg queue.Config) (*queue.Service, *redis.Store, *mappi
 		t.Fatal(err)
 	}
 	st := redis.New(redistest.Client(t), redistest.Namespace(t))
-	return queue.New(st, m, cfg, 0), st, m
+	// The claim mechanics on their own: these referrals carry no consents
+	// (the consent door of claims is tested over HTTP).
+	policy := access.New(m, nil, st, m.Network.LinkWorker, false)
+	return queue.New(st, policy, m, cfg, 0), st, m
 }
 
 // seed queues n referrals directly at a service, oldest first.

@@ -8,6 +8,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/social-prescribing/referral-adapter/adapter"
+	"github.com/social-prescribing/referral-adapter/adapter/consent"
 	"github.com/social-prescribing/referral-adapter/adapter/mapping"
 )
 
@@ -32,7 +33,8 @@ func (c *Config) Validate() []error {
 // Store is what the queue needs from the store.
 type Store interface {
 	Task(ctx context.Context, id string) (*adapter.Task, error)
-	Claim(ctx context.Context, service, claimant, name, title string, now, until time.Time) (*adapter.Task, error)
+	Claim(ctx context.Context, service, claimant, name, title string, now, until time.Time, exclude ...string) (*adapter.Task, error)
+	Unclaim(ctx context.Context, t *adapter.Task, claimant string, now time.Time) (bool, error)
 	Renew(ctx context.Context, t *adapter.Task, claimant string, now, until time.Time) (bool, error)
 	SweepLeases(ctx context.Context, services []string, now time.Time) (int, error)
 	UpdateTask(ctx context.Context, id string, fn func(*adapter.Task) (adapter.TaskChange, error)) (*adapter.Task, error)
@@ -40,9 +42,20 @@ type Store interface {
 	RerouteTasks(ctx context.Context, service string, r *adapter.Routing, ids []string) ([]adapter.Rerouted, error)
 }
 
+// Access is the access policy (adapter/access) as the queue asks it: which
+// queues a caller works, which referrals it may see, and whether the
+// patient's consent lets a referral go to a service.
+type Access interface {
+	Works(c adapter.Caller, service string) bool
+	SeeTask(ctx context.Context, c adapter.Caller, t *adapter.Task) (bool, error)
+	ServiceRelease(ctx context.Context, t *adapter.Task, service string) (consent.Decision, error)
+	Gate(ctx context.Context, t *adapter.Task, steps []adapter.RouteStep) ([]adapter.RouteStep, bool, error)
+}
+
 // Service runs the queue.
 type Service struct {
 	store  Store
+	access Access
 	m      *mapping.Mappings
 	cfg    Config
 	now    func() time.Time
@@ -88,12 +101,12 @@ func (s *Service) publish(ctx context.Context, tasks ...*adapter.Task) {
 
 // New returns a queue Service. staleAfter is the capacity staleness used
 // when a referral is re-routed.
-func New(s Store, m *mapping.Mappings, cfg Config, staleAfter time.Duration, opts ...Option) *Service {
+func New(s Store, acc Access, m *mapping.Mappings, cfg Config, staleAfter time.Duration, opts ...Option) *Service {
 	loc, err := time.LoadLocation("Europe/London")
 	if err != nil {
 		loc = time.UTC
 	}
-	svc := &Service{store: s, m: m, cfg: cfg, now: time.Now, newID: uuid.NewString, stale: staleAfter, loc: loc}
+	svc := &Service{store: s, access: acc, m: m, cfg: cfg, now: time.Now, newID: uuid.NewString, stale: staleAfter, loc: loc}
 	for _, o := range opts {
 		o(svc)
 	}
@@ -101,31 +114,11 @@ func New(s Store, m *mapping.Mappings, cfg Config, staleAfter time.Duration, opt
 }
 
 // Caller is who is acting, from the token.
-type Caller struct {
-	adapter.Actor
-	Name  string // display name of the person, for the named contact
-	Title string // their role (job title), for the named contact
-}
+type Caller = adapter.Caller
 
-func (c Caller) admin() bool { return c.Role == "admin" }
-
-// works reports whether the caller's organisation runs the service (or the
-// caller is an admin). Link workers work link-worker queues; providers
-// their VCSE services' queues.
-func (s *Service) works(c Caller, service string) bool {
-	svc, ok := s.m.Service(service)
-	if !ok {
-		return false
-	}
-	if c.admin() {
-		return true
-	}
-	kindOK := c.Role == "link-worker" && svc.Kind == adapter.KindLinkWorker || c.Role == "provider" && svc.Kind == adapter.KindVCSE
-	return kindOK && svc.ProvidedBy.ODS == c.Org
-}
-
-// notFound is the answer for anything the caller may not see.
-func notFound(what string) error { return adapter.Errorf(adapter.ENOTFOUND, "%s not found", what) }
+// notFound is the answer for anything the caller may not see, the same as
+// for what is not there.
+func notFound(what string) error { return adapter.NotFound(what) }
 
 // Claimed is a claim's result.
 type Claimed struct {
@@ -135,19 +128,43 @@ type Claimed struct {
 
 // Claim gives the caller the next referral of the service's queue; nil
 // when the queue is empty.
+//
+// A claim is a door patient data leaves by: the claimant gets the
+// referral only when the patient's consent lets it go to them (their
+// organisation and, for a person, themselves). A referral it may not have
+// is given back at once, untouched, and passed by for the next.
 func (s *Service) Claim(ctx context.Context, c Caller, service string) (*Claimed, error) {
-	if !s.works(c, service) {
+	if !s.access.Works(c, service) {
 		return nil, notFound("queue")
 	}
-	now := s.now()
-	until := now.Add(s.cfg.Lease)
-	t, err := s.store.Claim(ctx, service, c.Subject, c.Name, c.Title, now, until)
-	if err != nil || t == nil {
-		return nil, err
+	var passed []string
+	for range maxPassed {
+		now := s.now()
+		until := now.Add(s.cfg.Lease)
+		t, err := s.store.Claim(ctx, service, c.Subject, c.Name, c.Title, now, until, passed...)
+		if err != nil || t == nil {
+			return nil, err
+		}
+		ok, err := s.access.SeeTask(ctx, c, t)
+		if err == nil && ok {
+			claimsTotal.WithLabelValues(service).Inc()
+			return &Claimed{Task: t, LeaseExpires: until}, nil
+		}
+		if _, uerr := s.store.Unclaim(ctx, t, c.Subject, s.now()); uerr != nil {
+			return nil, uerr
+		}
+		if err != nil {
+			return nil, err
+		}
+		claimsRefused.WithLabelValues(service).Inc()
+		passed = append(passed, t.ID)
 	}
-	claimsTotal.WithLabelValues(service).Inc()
-	return &Claimed{Task: t, LeaseExpires: until}, nil
+	return nil, nil
 }
+
+// maxPassed bounds how many referrals one claim passes by because the
+// claimant may not have them; after that it answers as an empty queue.
+const maxPassed = 20
 
 // Renew extends the caller's lease on a referral.
 func (s *Service) Renew(ctx context.Context, c Caller, id string) (*Claimed, error) {
@@ -168,19 +185,29 @@ func (s *Service) Renew(ctx context.Context, c Caller, id string) (*Claimed, err
 	return &Claimed{Task: t, LeaseExpires: until}, nil
 }
 
-// visible loads a Task the caller works on (its service's organisation, or
-// the referring practice for practices), answering not found otherwise.
+// visible loads a Task the caller may act on: the referring practice its
+// own; a link worker or provider one its organisation holds (not while it
+// waits for consent or sign-off) and the patient's consent lets it see.
+// Anything else answers exactly as a referral that does not exist.
 func (s *Service) visible(ctx context.Context, c Caller, id string) (*adapter.Task, error) {
 	t, err := s.store.Task(ctx, id)
+	if adapter.ErrorCode(err) == adapter.ENOTFOUND {
+		return nil, notFound("referral")
+	}
 	if err != nil {
 		return nil, err
 	}
-	// A referral held for consent or sign-off is not yet the service's:
-	// its workers cannot see it, so it answers 404 to them, as its reads do.
-	if c.Role == "practice" && t.Practice == c.Org || s.works(c, t.Owner) && !t.Held() {
-		return t, nil
+	if c.Role != adapter.RolePractice && !s.access.Works(c, t.Owner) {
+		return nil, notFound("referral") // followers read; only holders act
 	}
-	return nil, notFound("referral")
+	ok, err := s.access.SeeTask(ctx, c, t)
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return nil, notFound("referral")
+	}
+	return t, nil
 }
 
 // leasedByOther reports whether someone else holds a live lease.
@@ -197,7 +224,7 @@ func (s *Service) Transition(ctx context.Context, c Caller, id string, tr adapte
 	var firstContact, firstSupport bool
 	t, err := s.store.UpdateTask(ctx, id, func(t *adapter.Task) (adapter.TaskChange, error) {
 		now := s.now()
-		if c.Role == "practice" && tr.To != adapter.TaskCancelled {
+		if c.Role == adapter.RolePractice && tr.To != adapter.TaskCancelled {
 			return adapter.TaskChange{}, adapter.Errorf(adapter.EFORBIDDEN, "a referring practice can only cancel its referral")
 		}
 		if leasedByOther(t, c, now) {
@@ -211,7 +238,7 @@ func (s *Service) Transition(ctx context.Context, c Caller, id string, tr adapte
 		firstContact, firstSupport = milestones(t, tr, now)
 		if t.Status != adapter.TaskRequested {
 			t.LeaseUntil = time.Time{}
-			if t.Claimant == "" && c.Role != "practice" {
+			if t.Claimant == "" && c.Role != adapter.RolePractice {
 				t.TakeOver(c.Subject, c.Name, c.Title, now)
 			}
 		}
@@ -270,14 +297,25 @@ func (s *Service) ReferOn(ctx context.Context, c Caller, id, service, reason str
 	if !ok || target.Kind != adapter.KindVCSE {
 		return nil, nil, adapter.Errorf(adapter.EVALUE, "service %q is not a VCSE service in the directory", clip(service)).At("service")
 	}
-	if _, err := s.visible(ctx, c, id); err != nil {
+	if c.Role != adapter.RoleLinkWorker {
+		return nil, nil, adapter.Errorf(adapter.EFORBIDDEN, "only link workers refer on")
+	}
+	t, err := s.visible(ctx, c, id)
+	if err != nil {
 		return nil, nil, err
+	}
+	// Refer-on is a door: the referral goes to the target's organisation
+	// only when the patient's consent lets it.
+	d, err := s.access.ServiceRelease(ctx, t, target.ID)
+	if err != nil {
+		return nil, nil, err
+	}
+	if !d.Permit {
+		return nil, nil, adapter.Errorf(adapter.EBUSINESSRULE,
+			"the patient's consent does not let the referral be shared with %s: choose another service, or ask the patient", target.Name).At("service")
 	}
 	var child *adapter.Task
 	parent, err := s.store.UpdateTask(ctx, id, func(t *adapter.Task) (adapter.TaskChange, error) {
-		if c.Role != "link-worker" && !c.admin() {
-			return adapter.TaskChange{}, adapter.Errorf(adapter.EFORBIDDEN, "only link workers refer on")
-		}
 		now := s.now()
 		to := adapter.TaskInProgress
 		h, err := t.Apply(adapter.Transition{To: to, BusinessStatus: adapter.BSOnwardReferred, Reason: reason, By: c.Actor, At: now})
@@ -309,12 +347,36 @@ func (s *Service) childTask(parent *adapter.Task, target *adapter.Service, now t
 	}
 }
 
-// Waiting lists a service's queue for a caller who works it.
+// Waiting lists a service's queue for a caller who works it: the
+// referrals it may see (the patient's consent lets them go to the caller).
 func (s *Service) Waiting(ctx context.Context, c Caller, service string, limit int64) (waiting, claimed []*adapter.Task, err error) {
-	if !s.works(c, service) {
+	if !s.access.Works(c, service) {
 		return nil, nil, notFound("queue")
 	}
-	return s.store.Waiting(ctx, service, limit)
+	waiting, claimed, err = s.store.Waiting(ctx, service, limit)
+	if err != nil {
+		return nil, nil, err
+	}
+	if waiting, err = s.seen(ctx, c, waiting); err != nil {
+		return nil, nil, err
+	}
+	claimed, err = s.seen(ctx, c, claimed)
+	return waiting, claimed, err
+}
+
+// seen keeps the Tasks the caller may see.
+func (s *Service) seen(ctx context.Context, c Caller, ts []*adapter.Task) ([]*adapter.Task, error) {
+	out := ts[:0]
+	for _, t := range ts {
+		ok, err := s.access.SeeTask(ctx, c, t)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			out = append(out, t)
+		}
+	}
+	return out, nil
 }
 
 func clip(s string) string {
@@ -333,7 +395,7 @@ func (s *Service) SetClock(now func() time.Time) { s.now = now }
 // timestamped on the Task (the named contact note says so) and recorded in
 // the Task history; a live lease passes to the caller.
 func (s *Service) Handover(ctx context.Context, c Caller, id string) (*adapter.Task, error) {
-	if c.Role != "link-worker" && c.Role != "provider" {
+	if c.Role != adapter.RoleLinkWorker && c.Role != adapter.RoleProvider {
 		return nil, adapter.Errorf(adapter.EFORBIDDEN, "a referral is handed over between link workers or providers")
 	}
 	if _, err := s.visible(ctx, c, id); err != nil {

@@ -39,7 +39,7 @@ func (l *latencies) report(b *testing.B, elapsed time.Duration) {
 // route, and returns how long it took; per-op latencies go into lat.
 func benchPlace(b *testing.B, s *Store, route []adapter.RouteStep, lat *latencies) time.Duration {
 	var seq atomic.Int64
-	r := &adapter.Routing{Now: time.Now(), StaleAfter: time.Hour, LinkWorker: "lw", Names: testNames}
+	r := &adapter.Routing{Now: time.Now(), StaleAfter: time.Hour, LinkWorker: "lw", Names: testNames, Gate: adapter.OpenGate}
 	b.SetParallelism(4) // 4 × GOMAXPROCS clients contend for the same slots
 	b.ResetTimer()
 	start := time.Now()

@@ -39,7 +39,7 @@ var (
 )
 
 func testRouting(now time.Time) *adapter.Routing {
-	return &adapter.Routing{Now: now, StaleAfter: 7 * 24 * time.Hour, LinkWorker: "lw", Names: testNames}
+	return &adapter.Routing{Now: now, StaleAfter: 7 * 24 * time.Hour, LinkWorker: "lw", Names: testNames, Gate: adapter.OpenGate}
 }
 
 func testCapacityContract(t *testing.T, open func(*testing.T) *Store) {

@@ -240,8 +240,12 @@ func (s *Store) consentMove(m adapter.ConsentMove, routing bool) consentMoveJSON
 		if a.Status != adapter.TaskRequested {
 			break
 		}
-		if b.Reserved == "" && routing && len(a.Route) > 0 {
-			j.Place = s.steps(a.Route, "")
+		place := m.Place
+		if len(place) == 0 {
+			place = a.Route
+		}
+		if b.Reserved == "" && routing && len(place) > 0 {
+			j.Place = s.steps(place, "")
 		} else {
 			j.ZAdd = []zaddJSON{{Key: s.k.queue(a.Owner), Score: j.Score}}
 		}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 
 	goredis "github.com/redis/go-redis/v9"
 
@@ -170,6 +171,9 @@ func (s *Store) intakeItem(b *adapter.IntakeBatch, sub *adapter.Submission) inta
 	case adapter.KindServiceRequest:
 		it.BlobKey, it.blob = s.k.serviceRequest(sub.ID), packServiceRequest(sub.JSON)
 		it.Cmds = append([][]string{}, s.consentIndexCmds(practice, sub)...) // never null for cjson
+		if !sub.Identifier.IsZero() && sub.Existing == "" {
+			it.Cmds = append(it.Cmds, []string{"SADD", s.k.referralIdentifier(sub.Identifier.String()), sub.ID})
+		}
 	case adapter.KindConsent:
 		it.BlobKey, it.BlobField, it.blob = s.k.consent(sub.ID), hJSON, sub.JSON
 		it.Cmds = [][]string{{"HSET", s.k.consent(sub.ID), hPractice, practice, hPatient, sub.Patient}}
@@ -208,6 +212,17 @@ const (
 	hPractice = "prac"
 	hPatient  = "pat"
 )
+
+// ReferralsByIdentifier returns the ids of the ServiceRequests with the
+// business identifier, whichever practice sent them.
+func (s *Store) ReferralsByIdentifier(ctx context.Context, ident adapter.Identifier) ([]string, error) {
+	ids, err := s.c.SMembers(ctx, s.k.referralIdentifier(ident.String())).Result()
+	if err != nil {
+		return nil, s.fail(err)
+	}
+	slices.Sort(ids)
+	return ids, nil
+}
 
 // ServiceRequest returns the stored ServiceRequest JSON.
 func (s *Store) ServiceRequest(ctx context.Context, id string) ([]byte, error) {

@@ -27,6 +27,11 @@ func (k keys) patient(id string) string { return k.p + "patient:" + id }
 // Task hash (see taskcodec.go for its fields).
 func (k keys) task(id string) string { return k.p + "task:" + id }
 
+// Set of the ids of the ServiceRequests with a business identifier
+// ("system|value"), across practices: for searches by link workers and
+// providers, who see only those they may (issue 17).
+func (k keys) referralIdentifier(ident string) string { return k.p + "srident:" + ident }
+
 // Set of child Task ids whose focus is the ServiceRequest id (onward
 // referrals). The referral's own Task has the ServiceRequest's id.
 func (k keys) referralTasks(srID string) string { return k.p + "srtasks:" + srID }

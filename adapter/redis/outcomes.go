@@ -14,12 +14,18 @@ type outcomeMeta struct {
 	Categories     []adapter.Coding `json:"cat,omitempty"`
 	SecurityLabels []adapter.Coding `json:"sec,omitempty"`
 	Codes          []adapter.Coding `json:"code,omitempty"`
+	Org            string           `json:"org,omitempty"`
+	Effective      int64            `json:"eff,omitempty"` // unix ms
 }
 
 // SaveOutcome stores an outcome resource and links it to its Task, in one
 // transaction.
 func (s *Store) SaveOutcome(ctx context.Context, o adapter.OutcomeRecord, body []byte) error {
-	meta, _ := json.Marshal(outcomeMeta{o.Categories, o.SecurityLabels, o.Codes})
+	m := outcomeMeta{Categories: o.Categories, SecurityLabels: o.SecurityLabels, Codes: o.Codes, Org: o.Org}
+	if !o.Effective.IsZero() {
+		m.Effective = o.Effective.UnixMilli()
+	}
+	meta, _ := json.Marshal(m)
 	pipe := s.c.TxPipeline()
 	pipe.HSet(ctx, s.k.outcome(o.ID), hJSON, body, "task", o.TaskID, "type", o.Type, hPractice, o.Practice,
 		"ok", strconv.FormatBool(o.Approved), "at", o.Recorded.UnixMilli(), "by", o.By, "meta", meta)
@@ -64,6 +70,10 @@ func outcomeFromHash(id string, h map[string]string) *adapter.OutcomeRecord {
 	ms, _ := strconv.ParseInt(h["at"], 10, 64)
 	var meta outcomeMeta
 	_ = json.Unmarshal([]byte(h["meta"]), &meta)
-	return &adapter.OutcomeRecord{ID: id, TaskID: h["task"], Type: h["type"], Practice: h[hPractice], Approved: h["ok"] == "true",
-		Recorded: time.UnixMilli(ms).UTC(), By: h["by"], Categories: meta.Categories, SecurityLabels: meta.SecurityLabels, Codes: meta.Codes}
+	o := &adapter.OutcomeRecord{ID: id, TaskID: h["task"], Type: h["type"], Practice: h[hPractice], Approved: h["ok"] == "true",
+		Recorded: time.UnixMilli(ms).UTC(), By: h["by"], Org: meta.Org, Categories: meta.Categories, SecurityLabels: meta.SecurityLabels, Codes: meta.Codes}
+	if meta.Effective != 0 {
+		o.Effective = time.UnixMilli(meta.Effective).UTC()
+	}
+	return o
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	goredis "github.com/redis/go-redis/v9"
@@ -22,9 +23,12 @@ const maxUpdateAttempts = 8
 //
 // The claimant (name and title) becomes the named contact; a claim by
 // someone other than the previous named contact is a handover, timestamped.
-func (s *Store) Claim(ctx context.Context, service, claimant, name, title string, now, until time.Time) (*adapter.Task, error) {
+//
+// The Tasks named in exclude are passed by, left in the queue where they
+// are (the caller may not have them: issue 17).
+func (s *Store) Claim(ctx context.Context, service, claimant, name, title string, now, until time.Time, exclude ...string) (*adapter.Task, error) {
 	res, err := claimScript.Run(ctx, s.c, []string{s.k.queue(service), s.k.leases(service)},
-		now.UnixMilli(), until.UnixMilli(), claimant, name, s.k.task(""), s.k.taskIndex(), title).Result()
+		now.UnixMilli(), until.UnixMilli(), claimant, name, s.k.task(""), s.k.taskIndex(), title, strings.Join(exclude, " ")).Result()
 	if errors.Is(err, goredis.Nil) {
 		return nil, nil
 	}
@@ -33,6 +37,19 @@ func (s *Store) Claim(ctx context.Context, service, claimant, name, title string
 	}
 	id, _ := res.(string)
 	return s.Task(ctx, id)
+}
+
+// Unclaim gives back a claim that must not stand, as if it had not been
+// made: the Task returns to its queue at its place, its lease ends and its
+// business status and named contact are what they were. false when the
+// claimant no longer holds it.
+func (s *Store) Unclaim(ctx context.Context, t *adapter.Task, claimant string, now time.Time) (bool, error) {
+	n, err := unclaimScript.Run(ctx, s.c, []string{s.k.queue(t.Owner), s.k.leases(t.Owner), s.k.task(t.ID), s.k.taskIndex()},
+		t.ID, claimant, now.UnixMilli()).Int()
+	if err != nil {
+		return false, s.fail(err)
+	}
+	return n == 1, nil
 }
 
 // Renew extends claimant's live lease on a Task; false when the caller does

@@ -27,6 +27,9 @@ type stepJSON struct {
 	WL       string `json:"wl,omitempty"`
 	Skip     string `json:"skip,omitempty"`
 	Waitlist bool   `json:"waitlist,omitempty"`
+	// LastResort: wait on this service's waitlist rather than go to the
+	// link workers, whom the patient's consent does not cover.
+	LastResort bool `json:"lr,omitempty"`
 }
 
 // placementJSON is a placement as the scripts return it.
@@ -42,6 +45,7 @@ type placementJSON struct {
 	Over string         `json:"over"`
 	Pos  int            `json:"pos"`
 	Wait int            `json:"wait"`
+	Held bool           `json:"held"` // put on hold awaiting consent (reroute.lua)
 }
 
 func (s *Store) routing(r *adapter.Routing) *routingJSON {
@@ -81,7 +85,7 @@ func reasonConstants() string {
 	f := adapter.ReasonFormats
 	text := map[string]string{"routed": f.Routed, "routedAfter": f.RoutedAfter, "waitlisted": f.Waitlisted,
 		"waitlistedNE": f.WaitlistedNE, "redirected": f.Redirected, "overCapacity": f.OverCapacity,
-		"promoted": f.Promoted, "rerouted": f.Rerouted}
+		"promoted": f.Promoted, "rerouted": f.Rerouted, "heldNoConsent": f.HeldNoConsent}
 	phrases := map[string]string{}
 	for k, v := range adapter.SkipPhrases() {
 		phrases[string(k)] = v
@@ -137,7 +141,7 @@ func (s *Store) steps(route []adapter.RouteStep, except string) []stepJSON {
 			out = append(out, stepJSON{Waitlist: true})
 		case st.Service != "" && st.Service != except:
 			j := s.serviceKeys(st.Service)
-			j.Skip = string(st.Skip)
+			j.Skip, j.LastResort = string(st.Skip), st.LastResort
 			out = append(out, j)
 		}
 	}

@@ -58,8 +58,11 @@ var (
 	renewLua string
 	//go:embed lua/transition.lua
 	transitionLua string
+	//go:embed lua/unclaim.lua
+	unclaimLua string
 
 	claimScript      = goredis.NewScript(leaseLib + "\n" + claimLua)
+	unclaimScript    = goredis.NewScript(unclaimLua)
 	sweepScript      = goredis.NewScript(leaseLib + "\n" + sweepLua)
 	renewScript      = goredis.NewScript(renewLua)
 	transitionScript = withCapacity(transitionLua)

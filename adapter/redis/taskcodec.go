@@ -1,6 +1,7 @@
 package redis
 
 import (
+	"encoding/json"
 	"strconv"
 	"strings"
 	"time"
@@ -52,6 +53,9 @@ const (
 	fNeed      = "need" // need category of the routing rule
 	fContacted = "fc"   // first contact, unix ms
 	fSupported = "ss"   // support started, unix ms
+	// Consent decisions about the referral (issue 17).
+	fLabels  = "lbl" // the referral's security labels (JSON codings); absent when none
+	fWritten = "wrt" // the referral's own authoredOn, unix ms; absent when it stated none
 )
 
 // taskFields flattens a Task into HSET arguments (field, value, ...).
@@ -96,6 +100,25 @@ func taskFields(t *adapter.Task) []string {
 	add(fNeed, t.Need)
 	add(fContacted, msString(t.Contacted))
 	add(fSupported, msString(t.Supported))
+	add(fLabels, encodeCodings(t.Labels))
+	add(fWritten, msString(t.Written))
+	return out
+}
+
+// encodeCodings writes codings as JSON; "" when there are none.
+func encodeCodings(cs []adapter.Coding) string {
+	if len(cs) == 0 {
+		return ""
+	}
+	b, _ := json.Marshal(cs)
+	return string(b)
+}
+
+func decodeCodings(s string) []adapter.Coding {
+	var out []adapter.Coding
+	if s != "" {
+		_ = json.Unmarshal([]byte(s), &out)
+	}
 	return out
 }
 
@@ -122,6 +145,7 @@ func taskFromHash(id string, h map[string]string) *adapter.Task {
 		// Consent (issue 4).
 		HeldSince: msTime(h[fHeldSince]), HeldFrom: adapter.TaskStatus(h[fHeldFrom]), HeldBS: h[fHeldBS],
 		SignOffSince: msTime(h[fSignOff]),
+		Labels:       decodeCodings(h[fLabels]), Written: msTime(h[fWritten]),
 	}
 }
 
@@ -136,7 +160,7 @@ func encodeRoute(steps []adapter.RouteStep) string {
 		switch {
 		case st.Waitlist:
 			parts = append(parts, routeWaitlist)
-		case st.Skip == "" && st.Service != "":
+		case st.Skip == "" && st.Service != "" && !st.LastResort:
 			parts = append(parts, st.Service)
 		}
 	}

@@ -3,6 +3,7 @@ package redis
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 
@@ -17,6 +18,9 @@ type moveTask struct {
 	Key   string     `json:"key"`
 	Score float64    `json:"score"`
 	Steps []stepJSON `json:"steps,omitempty"`
+	// Hold: the patient's consent covers no service the referral could go
+	// to; reroute.lua puts it on hold awaiting consent instead.
+	Hold bool `json:"hold,omitempty"`
 }
 
 // Waitlist returns the Task ids on a service's waitlist, next first.
@@ -50,9 +54,17 @@ func (s *Store) PromoteWaitlist(ctx context.Context, service string, r *adapter.
 	if err != nil || len(ids) == 0 {
 		return nil, s.fail(err)
 	}
-	tasks, err := s.moveTasks(ctx, ids)
+	tasks, err := s.moveTasks(ctx, ids, r, "")
 	if err != nil {
 		return nil, err
+	}
+	// Only those the patient's consent lets go to the service move up; any
+	// other stays where it is until a consent move pauses or releases it.
+	tasks = slices.DeleteFunc(tasks, func(t moveTask) bool {
+		return !slices.ContainsFunc(t.Steps, func(st stepJSON) bool { return st.Service == service && st.Skip == "" && !st.LastResort })
+	})
+	if len(tasks) == 0 {
+		return nil, nil
 	}
 	payload, err := json.Marshal(struct {
 		Routing *routingJSON `json:"routing"`
@@ -76,8 +88,13 @@ func (s *Store) PromoteWaitlist(ctx context.Context, service string, r *adapter.
 }
 
 // moveTasks loads the Tasks (skipping any that no longer exist) with their
-// queue scores and routes.
-func (s *Store) moveTasks(ctx context.Context, ids []string) ([]moveTask, error) {
+// queue scores and the steps each may be placed along: its route without
+// the service except ("" for none) or, for a promotion (except ""), the
+// service it waits at, marked by the routing's consent gate (issue 17).
+func (s *Store) moveTasks(ctx context.Context, ids []string, r *adapter.Routing, except string) ([]moveTask, error) {
+	if r.Gate == nil {
+		return nil, errNoGate
+	}
 	cmds := make([]*goredis.MapStringStringCmd, len(ids))
 	_, err := s.c.Pipelined(ctx, func(p goredis.Pipeliner) error {
 		for i, id := range ids {
@@ -94,10 +111,25 @@ func (s *Store) moveTasks(ctx context.Context, ids []string) ([]moveTask, error)
 		if t == nil {
 			t = &adapter.Task{ID: id}
 		}
-		out = append(out, moveTask{ID: id, Key: s.k.task(id), Score: queueScore(t), Steps: s.steps(t.Route, "")})
+		route := t.Route
+		if except == "" {
+			route = []adapter.RouteStep{{Service: t.Owner}}
+		} else {
+			route = slices.DeleteFunc(slices.Clone(route), func(st adapter.RouteStep) bool { return st.Service == except })
+		}
+		marked, ok, err := r.Gate(ctx, t, route)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, moveTask{ID: id, Key: s.k.task(id), Score: queueScore(t), Steps: s.steps(marked, except), Hold: !ok})
 	}
 	return out, nil
 }
+
+// errNoGate refuses to move referrals without a consent gate: a move that
+// ignored the patient's consent could send a referral to someone they did
+// not agree to.
+var errNoGate = errors.New("redis: routing without a consent gate")
 
 // rerouteBatch bounds how many Tasks one reroute script moves, so a large
 // queue does not hold Redis for long.
@@ -148,18 +180,16 @@ func (s *Store) RerouteTasks(ctx context.Context, service string, r *adapter.Rou
 }
 
 func (s *Store) reroute(ctx context.Context, service string, r *adapter.Routing, ids []string) ([]adapter.Rerouted, error) {
-	tasks, err := s.moveTasks(ctx, ids)
+	tasks, err := s.moveTasks(ctx, ids, r, service)
 	if err != nil {
 		return nil, err
-	}
-	for i := range tasks {
-		tasks[i].Steps = slices.DeleteFunc(tasks[i].Steps, func(st stepJSON) bool { return st.Service == service })
 	}
 	payload, err := json.Marshal(struct {
 		Routing *routingJSON `json:"routing"`
 		From    stepJSON     `json:"from"`
+		Holds   string       `json:"holds"`
 		Tasks   []moveTask   `json:"tasks"`
-	}{s.routing(r), s.serviceKeys(service), tasks})
+	}{s.routing(r), s.serviceKeys(service), s.k.consentHolds(), tasks})
 	if err != nil {
 		return nil, err
 	}
@@ -178,7 +208,7 @@ func (s *Store) reroute(ctx context.Context, service string, r *adapter.Routing,
 		if !p.Gone {
 			pl := p.placement()
 			pl.Skipped = append([]adapter.Skip{{Service: service, Reason: adapter.SkipClosed}}, pl.Skipped...)
-			out = append(out, adapter.Rerouted{TaskID: p.ID, Placement: pl})
+			out = append(out, adapter.Rerouted{TaskID: p.ID, Placement: pl, Held: p.Held})
 		}
 	}
 	return out, nil

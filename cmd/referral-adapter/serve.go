@@ -15,6 +15,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/sethvargo/go-envconfig"
 
+	"github.com/social-prescribing/referral-adapter/adapter/access"
 	"github.com/social-prescribing/referral-adapter/adapter/auth"
 	"github.com/social-prescribing/referral-adapter/adapter/capacity"
 	"github.com/social-prescribing/referral-adapter/adapter/dialogue"
@@ -74,11 +75,15 @@ func build(ctx context.Context, cfg *Config, m *mapping.Mappings, log *slog.Logg
 		closeStore()
 		return nil, err
 	}
-	caps := capacity.New(store, m, cfg.Capacity)
+	// The one access policy: who sees what, and the patient's consent at
+	// every door their data leaves by (issue 17).
+	policy := access.New(m, parser.ConsentReader(store), store, m.Network.LinkWorker, cfg.Intake.ConsentRequired)
+	caps := capacity.New(store, m, policy.Gate, cfg.Capacity)
 	seedCapacity(ctx, caps, log)
-	in := intake.New(parser, store, m, intake.WithStaleAfter(caps.StaleAfter()), intake.WithStats(store), intake.WithConfig(cfg.Intake))
-	q := queue.New(store, m, cfg.Queue, caps.StaleAfter(), queue.WithStats(store), queue.WithEvents(store))
-	disc := disclosureFor(cfg.Intake, store, parser, log)
+	in := intake.New(parser, store, m, intake.WithStaleAfter(caps.StaleAfter()), intake.WithStats(store),
+		intake.WithConfig(cfg.Intake), intake.WithAccess(policy))
+	q := queue.New(store, policy, m, cfg.Queue, caps.StaleAfter(), queue.WithStats(store), queue.WithEvents(store))
+	disc := disclosure.New(policy, store, log)
 	srv := httpapi.New(cfg.HTTP, httpapi.Deps{
 		Log: log, Verifier: verifier, Intake: in, Store: store,
 		Mappings: m, Parser: parser, Render: render, Ready: store.Ping, Tokens: tokens,
@@ -86,21 +91,12 @@ func build(ctx context.Context, cfg *Config, m *mapping.Mappings, log *slog.Logg
 		Reports:       report.New(store, store, m),
 		Subscriptions: notify.NewSubscriptions(cfg.Notify, parser, store),
 		Disclosure:    disc,
-		Dialogue:      dialogue.New(store, m, parser, disc, store, log).WithStats(store),
+		Access:        policy,
+		Dialogue:      dialogue.New(store, m, parser, policy, disc, store, log).WithStats(store),
 	})
 	notifier := notify.New(cfg.Notify, notify.Deps{Store: store, Render: render, Log: log, BaseURL: cfg.HTTP.BaseURL})
 	return &app{handler: srv.Handler(), store: store, parser: parser, routes: srv.Routes(), close: closeStore,
 		queue: q, caps: caps, mappings: m, retention: cfg.Retention, notifier: notifier, intake: in}, nil
-}
-
-// disclosureFor is the consent check on outcomes going back to the GP
-// (issue 4). With CONSENT_REQUIRED=false (tests of other things) there is
-// none: the patient's approval alone decides.
-func disclosureFor(c intake.Config, store *redis.Store, p *fhir.Parser, log *slog.Logger) httpapi.Disclosure {
-	if !c.ConsentRequired {
-		return nil
-	}
-	return disclosure.New(store, p, store, log)
 }
 
 // seedCapacity gives every directory service its capacity from the

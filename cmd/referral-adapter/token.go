@@ -27,13 +27,14 @@ func token(args []string, stdout, stderr io.Writer) error {
 	sub := fs.String("sub", "", "subject (default role@org)")
 	name := fs.String("name", "", "display name of the user or system")
 	title := fs.String("title", "", "job title (GP, Practice nurse, Care navigator...): the referral source, and who may sign off")
+	fhirUser := fs.String("fhir-user", "", "the person's FHIR reference (fhirUser claim), e.g. Practitioner/lw-sam: consent provisions naming a person are decided against it")
 	var scopes, areas multi
 	fs.Var(&scopes, "scope", "SMART v2 scope (repeatable; default: every scope the role may hold)")
 	fs.Var(&areas, "area", "area a commissioner covers (repeatable)")
 	if err := fs.Parse(args); err != nil {
 		return errUsage
 	}
-	o := auth.MintOptions{Role: auth.Role(*role), Org: *org, TTL: *ttl, Subject: *sub, Name: *name, Title: *title, Areas: areas,
+	o := auth.MintOptions{Role: auth.Role(*role), Org: *org, TTL: *ttl, Subject: *sub, Name: *name, Title: *title, FHIRUser: *fhirUser, Areas: areas,
 		Audience: os.Getenv("AUTH_AUDIENCE")}
 	if len(scopes) > 0 {
 		o.Scopes = scopes

@@ -24,7 +24,9 @@
 --   CAP_PHRASES  {[skip reason] = words finishing "<name> ..."}
 --   CAP_TEXT     the sentences of adapter.ReasonFormats
 -- A step is {svc, queue, cap, wl, skip} (skip: the patient is not eligible,
--- decided by the caller) or {waitlist = true}.
+-- or their consent does not cover the service, decided by the caller),
+-- {waitlist = true}, or {svc, queue, cap, wl, lr = true}: the last resort
+-- when the patient's consent does not cover the link workers.
 
 local function cap_read(key)
   local v = redis.call('HMGET', key, 'status', 'max', 'reserved', 'verified', 'weekly')
@@ -67,11 +69,16 @@ local function cap_phrase(why) return CAP_PHRASES[why] or why end
 -- wins ('reserve'); a waitlist step waitlists at the first earlier service
 -- that keeps a waitlist (status waitlist, or open but full); after the last
 -- step, the first service with status waitlist; else the link workers
--- ('fallback'). Returns the step, how, and the services passed by.
+-- ('fallback'), unless a last-resort step ({lr = true}: the patient's
+-- consent does not cover the link workers) names the service whose
+-- waitlist the referral waits on instead. Returns the step, how, and the
+-- services passed by.
 local function cap_choose(cfg, steps)
-  local skipped, keeper, waiter = {}, nil, nil
+  local skipped, keeper, waiter, last = {}, nil, nil, nil
   for _, st in ipairs(steps or {}) do
-    if st.waitlist then
+    if st.lr then
+      last = last or st
+    elseif st.waitlist then
       if keeper then return keeper, 'waitlist', skipped end
     elseif st.skip and st.skip ~= '' then
       skipped[#skipped + 1] = {svc = st.svc, why = st.skip}
@@ -84,6 +91,7 @@ local function cap_choose(cfg, steps)
     end
   end
   if waiter then return waiter, 'waitlist', skipped end
+  if last then return last, 'waitlist', skipped end
   return cfg.lw, 'fallback', skipped
 end
 
@@ -114,7 +122,7 @@ end
 -- opposed to the patient not being eligible (adapter.SkipReason.Capacity).
 local function cap_for_capacity(skipped)
   for _, s in ipairs(skipped) do
-    if s.why ~= 'ineligible-age' and s.why ~= 'ineligible-area' then return true end
+    if s.why ~= 'ineligible-age' and s.why ~= 'ineligible-area' and s.why ~= 'no-consent' then return true end
   end
   return false
 end

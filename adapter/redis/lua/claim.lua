@@ -6,10 +6,16 @@
 -- ARGV[3] claimant (token subject)   ARGV[4] claimant's display name
 -- ARGV[5] Task key prefix (keys.go task(""))   ARGV[6] the Task index (taskIndex)
 -- ARGV[7] claimant's role (job title)
+-- ARGV[8] ids the claimant must not be given, space-separated (issue 17: the
+--         patient's consent denies them this referral); each stays in the
+--         queue at its place
 --
 -- The claimant becomes the named contact (issue 9): clmt its title; when
 -- it is not the latest named contact (lclm, kept when a lease lapses), ncs
 -- is set to now and, if there was an earlier one, hov (handed over) too.
+-- What these fields held before is kept in undo ("lclm ncs hov", each "-"
+-- when absent), so that unclaim.lua can give a claim back as if it had not
+-- been made.
 --
 -- First expired leases of this queue (up to 100) go back to the queue at its
 -- old place (so expiry works even when no sweep job runs); then the best
@@ -20,24 +26,34 @@ local prefix = ARGV[5]
 
 lease_return(KEYS[1], KEYS[2], now, prefix, ARGV[6], 100)
 
+local excluded, passed = {}, {}
+for id in string.gmatch(ARGV[8] or '', '%S+') do excluded[id] = true end
+local function put_back()
+  for i = 1, #passed, 2 do redis.call('ZADD', KEYS[1], passed[i + 1], passed[i]) end
+end
+
 while true do
   local popped = redis.call('ZPOPMIN', KEYS[1])
-  if #popped == 0 then return false end
+  if #popped == 0 then put_back() return false end
   local id, score = popped[1], popped[2]
   local key = prefix .. id
   local h = redis.call('HMGET', key, 'st', 'bs', 'v')
-  -- A Task that left 'requested' meanwhile is not claimable: drop it.
-  if h[1] == 'requested' then
+  if excluded[id] then
+    passed[#passed + 1], passed[#passed + 2] = id, score
+  elseif h[1] == 'requested' then
+    -- A Task that left 'requested' meanwhile is not claimable: dropped.
     redis.call('HSET', key, 'clm', ARGV[3], 'clmn', ARGV[4], 'lse', ARGV[2], 'pbs', h[2] or 'routed',
       'bs', 'claimed', 'qs', score, 'mod', now, 'v', (tonumber(h[3]) or 0) + 1)
     if ARGV[7] ~= '' then redis.call('HSET', key, 'clmt', ARGV[7]) else redis.call('HDEL', key, 'clmt') end
-    local last = redis.call('HGET', key, 'lclm')
-    if last ~= ARGV[3] then
+    local before = redis.call('HMGET', key, 'lclm', 'ncs', 'hov')
+    redis.call('HSET', key, 'undo', (before[1] or '-') .. ' ' .. (before[2] or '-') .. ' ' .. (before[3] or '-'))
+    if before[1] ~= ARGV[3] then
       redis.call('HSET', key, 'lclm', ARGV[3], 'ncs', now)
-      if last then redis.call('HSET', key, 'hov', now) end
+      if before[1] then redis.call('HSET', key, 'hov', now) end
     end
     redis.call('ZADD', KEYS[2], ARGV[2], id)
     redis.call('ZADD', ARGV[6], now, id)
+    put_back()
     return id
   end
 end
