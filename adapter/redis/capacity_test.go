@@ -44,18 +44,21 @@ func testRouting(now time.Time) *adapter.Routing {
 
 func testCapacityContract(t *testing.T, open func(*testing.T) *Store) {
 	tests := map[string]func(*testing.T, *Store){
-		"reserves at the first service with room":         testReservesFirstWithRoom,
-		"skips each unavailable service with its reason":  testSkipReasons,
-		"never over-allocates the last slot":              testLastSlot,
-		"waitlists with position and estimate":            testWaitlist,
-		"a waitlist step waitlists at a full service":     testWaitlistStep,
-		"keeps over-capacity referrals with link workers": testOverCapacity,
-		"routes to the first candidate without routing":   testNoRoutingBackwardCompatible,
-		"seeds only services with no capacity":            testSeed,
-		"updates capacity atomically and logs who":        testUpdateCapacity,
-		"releases a slot once":                            testReleaseSlot,
-		"promotes the waitlist head while there is room":  testPromote,
-		"re-routes the waiting referrals of a closure":    testReroute,
+		"reserves at the first service with room":          testReservesFirstWithRoom,
+		"skips each unavailable service with its reason":   testSkipReasons,
+		"never over-allocates the last slot":               testLastSlot,
+		"waitlists with position and estimate":             testWaitlist,
+		"a waitlist step waitlists at a full service":      testWaitlistStep,
+		"keeps over-capacity referrals with link workers":  testOverCapacity,
+		"routes to the first candidate without routing":    testNoRoutingBackwardCompatible,
+		"seeds only services with no capacity":             testSeed,
+		"updates capacity atomically and logs who":         testUpdateCapacity,
+		"releases a slot once":                             testReleaseSlot,
+		"promotes the waitlist head while there is room":   testPromote,
+		"re-routes the waiting referrals of a closure":     testReroute,
+		"routes only where the consent gate lets it":       testConsentGateRouting,
+		"moves waiting referrals only where the gate lets": testConsentGateMoves,
+		"refuses to move referrals without a gate":         testNoGate,
 	}
 	for name, fn := range tests {
 		t.Run(name, func(t *testing.T) { fn(t, open(t)) })
@@ -478,5 +481,143 @@ func testReroute(t *testing.T, s *Store) {
 	}
 	if lw := queued(t, s, "lw"); !slices.Contains(lw, "q1") || !slices.Contains(lw, "w1") {
 		t.Errorf("link-worker queue = %v", lw)
+	}
+}
+
+// gateDenying is a consent gate that does not let any referral go to the
+// given services: it marks them as access.Policy.Gate would, with a last
+// resort when the link workers are among them.
+func gateDenying(denied ...string) adapter.ConsentGate {
+	return func(_ context.Context, t *adapter.Task, steps []adapter.RouteStep) ([]adapter.RouteStep, bool, error) {
+		out, first := []adapter.RouteStep{}, ""
+		for _, st := range steps {
+			if st.Service != "" && st.Skip == "" && slices.Contains(denied, st.Service) {
+				st.Skip = adapter.SkipNoConsent
+			}
+			if st.Service != "" && st.Skip == "" && first == "" {
+				first = st.Service
+			}
+			out = append(out, st)
+		}
+		if !slices.Contains(denied, "lw") {
+			return out, true, nil
+		}
+		if first == "" {
+			return out, false, nil
+		}
+		return append(out, adapter.RouteStep{Service: first, LastResort: true}), true, nil
+	}
+}
+
+// Routing passes a service the consent does not cover by, saying so, and
+// that is no lack of capacity; with the link workers not covered either, a
+// referral no covered service can take waits on the last resort's
+// waitlist instead of going to the link workers.
+func testConsentGateRouting(t *testing.T, s *Store) {
+	r := testRouting(t0)
+	setCap(t, s, "a", adapter.CapacityOpen, 5, 0, t0)
+	setCap(t, s, "b", adapter.CapacityOpen, 1, 0, t0)
+	sub := place(t, s, r, "c1", adapter.RouteStep{Service: "a", Skip: adapter.SkipNoConsent}, svc("b"), svc("lw"))
+	if p := sub.Placement; p.Owner != "b" || p.Outcome != adapter.OutcomeRouted || !p.Reserved ||
+		p.Skipped[0] != (adapter.Skip{Service: "a", Reason: adapter.SkipNoConsent}) {
+		t.Fatalf("placement %+v", p)
+	}
+	task := checkTask(t, s, r, sub)
+	if task.StatusReason != "Routed to Service B because Service A is not one the patient's consent allows the referral to be shared with" {
+		t.Errorf("statusReason %q", task.StatusReason)
+	}
+	if slices.Contains(queued(t, s, "a"), "c1") || reserved(t, s, "a") != 0 {
+		t.Error("the service the consent does not cover holds the referral")
+	}
+	// b is full now; the link workers are not covered: b's waitlist.
+	sub = place(t, s, r, "c2", adapter.RouteStep{Service: "a", Skip: adapter.SkipNoConsent}, svc("b"),
+		adapter.RouteStep{Service: "lw", Skip: adapter.SkipNoConsent}, adapter.RouteStep{Service: "b", LastResort: true})
+	if p := sub.Placement; p.Owner != "b" || p.Outcome != adapter.OutcomeWaitlisted || p.Reserved || p.Position != 1 {
+		t.Fatalf("last-resort placement %+v", p)
+	}
+	if len(queued(t, s, "lw")) != 0 {
+		t.Errorf("the link workers got a referral the consent does not let them have: %v", queued(t, s, "lw"))
+	}
+	// What is stored for later re-routing is never the last resort, which
+	// is decided afresh each time from the consent as it is then.
+	if got, _ := s.Task(context.Background(), "c2"); slices.ContainsFunc(got.Route, func(st adapter.RouteStep) bool { return st.LastResort }) {
+		t.Errorf("the stored route keeps the last resort: %+v", got.Route)
+	}
+}
+
+// Waitlist promotion and re-routing ask the gate for each referral they
+// move: one the consent no longer lets go to the service stays where it
+// is; a re-routed one passes the services the consent does not cover; one
+// with nowhere covered left waits for consent.
+func testConsentGateMoves(t *testing.T, s *Store) {
+	ctx := context.Background()
+	setCap(t, s, "a", adapter.CapacityWaitlist, 5, 0, t0)
+	place(t, s, testRouting(t0), "w1", svc("a"), waitlistStep, svc("b"), svc("lw"))
+	place(t, s, testRouting(t0.Add(time.Second)), "w2", svc("a"), waitlistStep, svc("b"), svc("lw"))
+	setCap(t, s, "a", adapter.CapacityOpen, 5, 0, t0)
+	r := testRouting(t0)
+	r.Gate = func(ctx context.Context, t *adapter.Task, steps []adapter.RouteStep) ([]adapter.RouteStep, bool, error) {
+		if t.ID == "w1" {
+			return gateDenying("a")(ctx, t, steps)
+		}
+		return steps, true, nil
+	}
+	ids, err := s.PromoteWaitlist(ctx, "a", r, 10)
+	if err != nil || !slices.Equal(ids, []string{"w2"}) {
+		t.Fatalf("promoted %v, %v; want w2 only", ids, err)
+	}
+	if wl, _ := s.Waitlist(ctx, "a"); !slices.Equal(wl, []string{"w1"}) {
+		t.Errorf("waitlist %v: w1 stays", wl)
+	}
+
+	// a closes: w2 (queued) and w1 (waitlisted) are re-routed. b is not
+	// covered for either; the link workers are not covered for w1, which
+	// has nowhere else: it waits for consent.
+	setCap(t, s, "b", adapter.CapacityOpen, 5, 0, t0)
+	setCap(t, s, "a", adapter.CapacityClosed, 5, 0, t0)
+	r.Gate = func(ctx context.Context, t *adapter.Task, steps []adapter.RouteStep) ([]adapter.RouteStep, bool, error) {
+		if t.ID == "w1" {
+			return gateDenying("b", "lw")(ctx, t, steps)
+		}
+		return gateDenying("b")(ctx, t, steps)
+	}
+	moved, err := s.RerouteWaiting(ctx, "a", r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]adapter.Rerouted{}
+	for _, m := range moved {
+		got[m.TaskID] = m
+	}
+	if m := got["w2"]; m.Held || m.Placement.Owner != "lw" || !slices.Contains(m.Placement.Skipped, adapter.Skip{Service: "b", Reason: adapter.SkipNoConsent}) {
+		t.Errorf("w2 re-routed %+v", m)
+	}
+	if m := got["w1"]; !m.Held {
+		t.Errorf("w1 re-routed %+v, want held for consent", m)
+	}
+	w1, _ := s.Task(ctx, "w1")
+	if !w1.ConsentHeld() || w1.BusinessStatus.Code != adapter.BSAwaitingConsent || w1.Reserved != "" || w1.HeldFrom != adapter.TaskRequested ||
+		w1.StatusReason != "Service A closed. "+adapter.ReasonFormats.HeldNoConsent {
+		t.Errorf("w1 = %+v", w1)
+	}
+	if held, _ := s.ConsentHolds(ctx, t0.Add(time.Hour), 10); len(held) != 1 || held[0].ID != "w1" {
+		t.Errorf("consent holds %v", held)
+	}
+	if len(queued(t, s, "b")) != 0 {
+		t.Errorf("b got a referral the consent does not let it have: %v", queued(t, s, "b"))
+	}
+}
+
+func testNoGate(t *testing.T, s *Store) {
+	r := testRouting(t0)
+	r.Gate = nil
+	setCap(t, s, "a", adapter.CapacityWaitlist, 5, 0, t0)
+	place(t, s, testRouting(t0), "w1", svc("a"))
+	setCap(t, s, "a", adapter.CapacityOpen, 5, 0, t0)
+	if _, err := s.PromoteWaitlist(context.Background(), "a", r, 10); err == nil {
+		t.Error("promoted without a consent gate")
+	}
+	if _, err := s.RerouteWaiting(context.Background(), "a", r); err == nil {
+		t.Error("re-routed without a consent gate")
 	}
 }

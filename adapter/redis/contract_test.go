@@ -86,6 +86,9 @@ func storeContract(t *testing.T, b backend) {
 		{"TasksForReferral lists the referral's Task and its onward referrals", testTasksForReferral},
 		{"IntakeLookups answers as the reads it stands for, with or without cached scripts", testIntakeLookups},
 		{"intake says how many referrals a Consent's patient had when it was written", testConsentReferrals},
+		{"a claim passes by the referrals it is told to, leaving them in place", testClaimExcluding},
+		{"an unclaim gives a claim back as if it had not been made", testUnclaim},
+		{"referrals are found by identifier across practices", testReferralsByIdentifier},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, b.open(t)) })
@@ -592,5 +595,82 @@ func testConsentReferrals(t *testing.T, s *redis.Store) {
 	}
 	if other.Referrals != 0 {
 		t.Errorf("another practice's referral for the same patient counted: %d", other.Referrals)
+	}
+}
+
+func testClaimExcluding(t *testing.T, s *redis.Store) {
+	for i, id := range []string{"c1", "c2", "c3"} {
+		sub := referral(id, "SP-C"+id, "riverside-link-workers")
+		sub.Task.FirstContactDue = now.Add(time.Duration(i) * time.Hour)
+		if err := s.Intake(ctx, &adapter.IntakeBatch{Practice: prac, Now: now, Items: []*adapter.Submission{sub}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := s.Claim(ctx, "riverside-link-workers", "lw1", "Sam", "", now, now.Add(time.Hour), "c1", "c2")
+	if err != nil || got == nil || got.ID != "c3" {
+		t.Fatalf("claim passing c1 and c2: %+v %v", got, err)
+	}
+	if q, _ := s.QueuedTaskIDs(ctx, "riverside-link-workers"); !slices.Equal(q, []string{"c1", "c2"}) {
+		t.Errorf("the passed referrals left their place: queue %v", q)
+	}
+	if got, err := s.Claim(ctx, "riverside-link-workers", "lw1", "Sam", "", now, now.Add(time.Hour), "c1", "c2"); got != nil || err != nil {
+		t.Errorf("only passed referrals left: %+v %v", got, err)
+	}
+	if q, _ := s.QueuedTaskIDs(ctx, "riverside-link-workers"); !slices.Equal(q, []string{"c1", "c2"}) {
+		t.Errorf("queue after an empty claim %v", q)
+	}
+}
+
+func testUnclaim(t *testing.T, s *redis.Store) {
+	sub := referral("u1", "SP-U1", "riverside-link-workers")
+	if err := s.Intake(ctx, &adapter.IntakeBatch{Practice: prac, Now: now, Items: []*adapter.Submission{sub}}); err != nil {
+		t.Fatal(err)
+	}
+	before, _ := s.Task(ctx, "u1")
+	// Alex's claim, then Sam's, must not stand: each is given back.
+	first, _ := s.Claim(ctx, "riverside-link-workers", "alex", "Alex", "Link worker", now, now.Add(time.Minute))
+	if _, err := s.Unclaim(ctx, first, "alex", now); err != nil {
+		t.Fatal(err)
+	}
+	alexOnly, _ := s.Task(ctx, "u1")
+	claimed, err := s.Claim(ctx, "riverside-link-workers", "sam", "Sam", "Link worker", now.Add(time.Second), now.Add(time.Hour))
+	if err != nil || claimed == nil || claimed.LastClaimant != "sam" {
+		t.Fatalf("claim %+v %v", claimed, err)
+	}
+	if ok, err := s.Unclaim(ctx, claimed, "someone-else", now); ok || err != nil {
+		t.Errorf("an unclaim by another: %v %v", ok, err)
+	}
+	if ok, err := s.Unclaim(ctx, claimed, "sam", now.Add(2*time.Second)); !ok || err != nil {
+		t.Fatalf("unclaim: %v %v", ok, err)
+	}
+	got, _ := s.Task(ctx, "u1")
+	if got.Claimant != "" || !got.LeaseUntil.IsZero() || got.BusinessStatus.Code != before.BusinessStatus.Code ||
+		got.LastClaimant != alexOnly.LastClaimant || !got.ContactSince.Equal(alexOnly.ContactSince) || !got.HandedOver.Equal(alexOnly.HandedOver) {
+		t.Errorf("after unclaim %+v, want as before the claim %+v", got, alexOnly)
+	}
+	if q, _ := s.QueuedTaskIDs(ctx, "riverside-link-workers"); !slices.Equal(q, []string{"u1"}) {
+		t.Errorf("queue %v", q)
+	}
+	// A first claim given back leaves no named contact behind either.
+	if before.LastClaimant != "" || alexOnly.LastClaimant != "" {
+		t.Errorf("a claim given back left a named contact: %q", alexOnly.LastClaimant)
+	}
+}
+
+func testReferralsByIdentifier(t *testing.T, s *redis.Store) {
+	a := referral("i1", "SP-SAME", "riverside-link-workers")
+	b := referral("i2", "SP-SAME", "riverside-link-workers")
+	b.Task.Practice = "B82002"
+	if err := s.Intake(ctx, &adapter.IntakeBatch{Practice: prac, Now: now, Items: []*adapter.Submission{a}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Intake(ctx, &adapter.IntakeBatch{Practice: "B82002", Now: now, Items: []*adapter.Submission{b}}); err != nil {
+		t.Fatal(err)
+	}
+	if ids, err := s.ReferralsByIdentifier(ctx, ident("SP-SAME")); err != nil || !slices.Equal(ids, []string{"i1", "i2"}) {
+		t.Errorf("by identifier: %v %v", ids, err)
+	}
+	if ids, err := s.ReferralsByIdentifier(ctx, ident("SP-NONE")); err != nil || len(ids) != 0 {
+		t.Errorf("unknown identifier: %v %v", ids, err)
 	}
 }
