@@ -424,3 +424,49 @@ func TestOneAccessPolicy(t *testing.T) {
 		}
 	}
 }
+
+// Waitlist promotion and closure re-routing ask the consent afresh: under a
+// consent covering only Citizens Advice (not the link workers), a debt
+// referral waits on its waitlist, moves up when it opens, and, when it
+// closes, has nowhere covered to go: it waits for consent, and the link
+// workers never see it.
+func TestPromotionAndClosureAskTheConsent(t *testing.T) {
+	h := consentHarness(t)
+	gp := h.token(auth.RolePractice, practice)
+	ca := h.token(auth.RoleProvider, "X1V01")
+	lw := h.token(auth.RoleLinkWorker, "U00001")
+	post(t, h, "/fhir/Consent", gp, consentWith(t, "C-CA", "2026-11-20T10:10:00Z", false,
+		permitTo([]any{actorAs("IRCP", odsRef("X1V01"))})), http.StatusCreated)
+	if r := h.putCapacity(ca, "/api/v1/services/money-advice/capacity", `{"status":"waitlist","maxOpen":60}`); r.status != http.StatusOK {
+		t.Fatalf("waitlist: %d %s", r.status, r.body)
+	}
+	sr := idOf(t, post(t, h, "/fhir/ServiceRequest", gp, fixture(t, "servicerequest-debt.json"), http.StatusCreated))
+	if owner, reason := taskOwner(t, h, gp, sr); owner != "money-advice" || !strings.HasPrefix(reason, "Waitlisted at Riverside Citizens Advice") {
+		t.Fatalf("with the link workers not covered: %q %q", owner, reason)
+	}
+	if r := h.putCapacity(ca, "/api/v1/services/money-advice/capacity", `{"status":"open","maxOpen":60}`); r.status != http.StatusOK {
+		t.Fatalf("open: %d %s", r.status, r.body)
+	}
+	if _, reason := taskOwner(t, h, gp, sr); reason != "Routed to Riverside Citizens Advice - debt and benefits from its waitlist" {
+		t.Fatalf("promotion: %q", reason)
+	}
+	if r := h.putCapacity(ca, "/api/v1/services/money-advice/capacity", `{"status":"closed","maxOpen":60}`); r.status != http.StatusOK {
+		t.Fatalf("close: %d %s", r.status, r.body)
+	}
+	if _, v := readTask(t, h, gp, sr); v.Status != "on-hold" || v.BusinessStatus != "awaiting-consent" ||
+		!strings.Contains(v.Reason, "no other service the referral could go to is one the patient agreed to share it with") {
+		t.Fatalf("after the closure: %+v", v)
+	}
+	if r := claimFrom(h, "riverside-link-workers", lw); r.status != http.StatusNoContent {
+		t.Errorf("the link workers claim: %d %s", r.status, r.body)
+	}
+	if r := h.do("GET", "/fhir/Task/"+sr, lw, nil); r.status != http.StatusNotFound {
+		t.Errorf("the link workers read it: %d", r.status)
+	}
+	// The patient's consent to the network, later, releases it to them.
+	post(t, h, "/fhir/Consent", gp, consentWith(t, "C-NET2", "2026-11-21T10:10:00Z", false,
+		permitTo([]any{actorAs("IRCP", odsRef("U00001"))})), http.StatusCreated)
+	if owner, _ := taskOwner(t, h, gp, sr); owner != "riverside-link-workers" {
+		t.Errorf("after consent to the network: %q", owner)
+	}
+}
