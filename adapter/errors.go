@@ -14,6 +14,7 @@ const (
 	EVALUE           = "value"            // a primitive has an invalid value
 	ECODEINVALID     = "code-invalid"     // a code is not in a required value set
 	EBUSINESSRULE    = "business-rule"    // valid FHIR that the adapter will not accept
+	EINVARIANT       = "invariant"        // a FHIR invariant (ele-1, ext-1, dom-3, txt-1...) is broken
 	ENOTFOUND        = "not-found"        // no such resource (or not visible to the caller)
 	ECONFLICT        = "conflict"         // state conflict, e.g. an illegal Task transition
 	EPRECONDITION    = "precondition"     // conditional request matched more than one resource

@@ -77,7 +77,8 @@ func TestTransactionErrors(t *testing.T) {
 		{"batch", func(b map[string]any, _ []map[string]any) { b["type"] = "batch" }, adapter.ENOTSUPPORTED, "Bundle.type"},
 		{"collection", func(b map[string]any, _ []map[string]any) { b["type"] = "collection" }, adapter.ENOTSUPPORTED, "Bundle.type"},
 		{"no entries", func(b map[string]any, _ []map[string]any) { delete(b, "entry") }, adapter.EREQUIRED, "Bundle.entry"},
-		{"empty entries", func(b map[string]any, _ []map[string]any) { b["entry"] = []any{} }, adapter.EREQUIRED, "Bundle.entry"},
+		{"empty entries", func(b map[string]any, _ []map[string]any) { b["entry"] = []any{} }, adapter.EINVARIANT, "Bundle.entry"},
+		{"no entries", func(b map[string]any, _ []map[string]any) { delete(b, "entry") }, adapter.EREQUIRED, "Bundle.entry"},
 		{"entry without request", func(_ map[string]any, es []map[string]any) { delete(es[1], "request") }, adapter.EREQUIRED, "Bundle.entry[1].request"},
 		{"PUT", func(_ map[string]any, es []map[string]any) { requestOf(es[1])["method"] = "PUT" }, adapter.ENOTSUPPORTED, "Bundle.entry[1].request.method"},
 		{"GET", func(_ map[string]any, es []map[string]any) {

@@ -97,7 +97,9 @@ func TestCommunicationRejected(t *testing.T) {
 		{"attachment payload", jset(t, base, "payload", []any{map[string]any{"contentAttachment": map[string]any{"contentType": "text/plain", "data": "aGk="}}}), adapter.ENOTSUPPORTED, "Communication.payload[0].content[x]"},
 		{"blank text", jset(t, base, "payload.0.contentString", "   "), adapter.EREQUIRED, "Communication.payload[0].contentString"},
 		{"too long", jset(t, base, "payload.0.contentString", long), adapter.EVALUE, "Communication.payload[0].contentString"},
-		{"contained", jset(t, base, "contained", []any{map[string]any{"resourceType": "Patient", "id": "p"}}), adapter.ENOTSUPPORTED, "Communication.contained"},
+		{"contained", jset(t, jset(t, base, "contained", []any{map[string]any{"resourceType": "Patient", "id": "p"}}), "subject", map[string]any{"reference": "#p"}),
+			adapter.ENOTSUPPORTED, "Communication.contained"},
+		{"contained, not referenced (dom-3)", jset(t, base, "contained", []any{map[string]any{"resourceType": "Patient", "id": "p"}}), adapter.EINVARIANT, "Communication.contained[0]"},
 		{"approval not boolean", jset(t, base, "extension", []any{map[string]any{"url": fhir.ExtPatientApprovedSharing, "valueString": "yes"}}), adapter.EVALUE, "Communication.extension[0]"},
 	}
 	for _, c := range cases {

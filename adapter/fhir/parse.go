@@ -12,6 +12,7 @@ import (
 	"github.com/google/fhir/go/fhirversion"
 	"github.com/google/fhir/go/jsonformat"
 	bcrpb "github.com/google/fhir/go/proto/google/fhir/proto/r4/core/resources/bundle_and_contained_resource_go_proto"
+	"github.com/tidwall/gjson"
 
 	"github.com/social-prescribing/referral-adapter/adapter"
 )
@@ -70,6 +71,13 @@ func (p *Parser) Parse(body []byte, want ...string) (*Resource, error) {
 	cr, ok := msg.(*bcrpb.ContainedResource)
 	if !ok {
 		return nil, adapter.Errorf(adapter.EINTERNAL, "unexpected parse result")
+	}
+	// What the library does not check (invariants.go, codecase.go).
+	var issues []*adapter.Error
+	visitCode(cr.ProtoReflect(), gjson.ParseBytes(body), rt, &issues)
+	issues = append(issues, checkInvariants(rt, body)...)
+	if len(issues) > 0 {
+		return nil, combine(issues)
 	}
 	return &Resource{Type: rt, Msg: cr, Raw: body}, nil
 }

@@ -22,6 +22,7 @@ var errorTable = map[string]errorMapping{
 	adapter.ECODEINVALID:     {http.StatusBadRequest, "code-invalid"},
 	adapter.ENOTSUPPORTED:    {http.StatusBadRequest, "not-supported"},
 	adapter.EBUSINESSRULE:    {http.StatusUnprocessableEntity, "business-rule"},
+	adapter.EINVARIANT:       {http.StatusBadRequest, "invariant"},
 	adapter.EUNAUTHORIZED:    {http.StatusUnauthorized, "login"},
 	adapter.EFORBIDDEN:       {http.StatusForbidden, "forbidden"},
 	adapter.ENOTFOUND:        {http.StatusNotFound, "not-found"},

@@ -52,7 +52,7 @@ const practice = "A81001"
 func serviceRequest(n int, subject map[string]any) []byte {
 	if subject == nil {
 		subject = map[string]any{"type": "Patient", "identifier": map[string]any{
-			"system": adapter.SystemNHSNumber, "value": fmt.Sprintf("9%09d", n)}}
+			"system": adapter.SystemNHSNumber, "value": adapter.SyntheticNHSNumber(n)}}
 	}
 	b, _ := json.Marshal(map[string]any{
 		"resourceType": "ServiceRequest", "status": "active", "intent": "order",

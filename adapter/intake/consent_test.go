@@ -510,7 +510,7 @@ func TestConsentAndReferralRace(t *testing.T) {
 	ids := make([]string, n)
 	errs := make(chan error, 2*n)
 	for i := range n {
-		nhs := fmt.Sprintf("9%09d", 100+i)
+		nhs := adapter.SyntheticNHSNumber(100 + i)
 		subject := map[string]any{"type": "Patient", "identifier": map[string]any{"system": adapter.SystemNHSNumber, "value": nhs}}
 		wg.Add(2)
 		go func() {

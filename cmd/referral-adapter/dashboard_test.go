@@ -20,6 +20,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/social-prescribing/referral-adapter/adapter"
 	"github.com/social-prescribing/referral-adapter/adapter/auth"
 )
 
@@ -47,7 +48,7 @@ func seedDashboardScenario(t *testing.T, h *harness) {
 		_ = json.Unmarshal(fixture(t, "bundle-referral-transaction.json"), &b)
 		e := b["entry"].([]any)
 		pat := e[0].(map[string]any)
-		nhs := fmt.Sprintf("90000001%02d", i)
+		nhs := adapter.SyntheticNHSNumber(100 + i)
 		pat["resource"].(map[string]any)["identifier"] = []any{map[string]any{"system": "https://fhir.nhs.uk/Id/nhs-number", "value": nhs}}
 		pat["request"].(map[string]any)["ifNoneExist"] = "identifier=https://fhir.nhs.uk/Id/nhs-number|" + nhs
 		sr := e[1].(map[string]any)

@@ -130,6 +130,9 @@ func (c *chooser) provision(depth int) map[string]any {
 	if c.chance(10 / rare) {
 		p["period"] = map[string]any{"start": oneOf(c, "2026-01-01", "2027-01-01")}
 	}
+	if len(p) == 0 { // an empty provision is no provision (ele-1)
+		p["type"] = oneOf(c, "permit", "deny")
+	}
 	if depth < 2 {
 		var nested []any
 		for range c.pick(3) {

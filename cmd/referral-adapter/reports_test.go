@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/social-prescribing/referral-adapter/adapter"
 	"github.com/social-prescribing/referral-adapter/adapter/auth"
 )
 
@@ -22,7 +23,7 @@ func seedReportScenario(t *testing.T, h *harness) {
 		_ = json.Unmarshal(fixture(t, "bundle-referral-transaction.json"), &b)
 		e := b["entry"].([]any)
 		pat := e[0].(map[string]any)
-		nhs := fmt.Sprintf("90000000%02d", i)
+		nhs := adapter.SyntheticNHSNumber(i)
 		pat["resource"].(map[string]any)["identifier"] = []any{map[string]any{"system": "https://fhir.nhs.uk/Id/nhs-number", "value": nhs}}
 		pat["request"].(map[string]any)["ifNoneExist"] = "identifier=https://fhir.nhs.uk/Id/nhs-number|" + nhs
 		e[1].(map[string]any)["resource"].(map[string]any)["identifier"] = []any{map[string]any{"system": referralSys, "value": fmt.Sprintf("R-%d", i)}}

@@ -3,12 +3,13 @@ package main
 import (
 	"bytes"
 	"encoding/json"
-	"fmt"
 	"math/rand/v2"
 	"strconv"
 	"sync/atomic"
 
 	"github.com/google/uuid"
+
+	"github.com/social-prescribing/referral-adapter/adapter"
 )
 
 // need is one referral reason from the default mappings.
@@ -125,23 +126,9 @@ func bundleFor(run string, sr []byte, nhs string) []byte {
 	return b
 }
 
-// nhsNumber builds a valid (modulus 11) number in the 900 test range.
-func nhsNumber(n int64) string {
-	for k := n; ; k++ {
-		digits := fmt.Sprintf("9%08d", k%100000000)
-		sum := 0
-		for i, c := range digits {
-			sum += int(c-'0') * (10 - i)
-		}
-		check := 11 - sum%11
-		if check == 11 {
-			check = 0
-		}
-		if check != 10 {
-			return fmt.Sprintf("%s%d", digits, check)
-		}
-	}
-}
+// nhsNumber is the n-th synthetic NHS number (valid modulus 11, in the
+// 900 test range; distinct for n below ten million).
+func nhsNumber(n int64) string { return adapter.SyntheticNHSNumber(int(n % 10000000)) }
 
 // hostile returns a bad request body of one of several kinds, and its name.
 func hostile(run string) (string, []byte) {

@@ -1,0 +1,221 @@
+package fhir
+
+import (
+	"fmt"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/tidwall/gjson"
+
+	"github.com/social-prescribing/referral-adapter/adapter"
+)
+
+// Invariants of FHIR R4 the FHIR library does not check, checked on the
+// raw JSON of every resource the adapter takes in (issue 18):
+//
+//   - FHIR JSON has no empty values: an empty string, array or object is
+//     refused (ele-1: every element has a value or children).
+//   - An extension has a value or extensions, not both and not neither
+//     (ext-1).
+//   - A contained resource is referenced from the resource that contains it
+//     (dom-3).
+//   - Narrative holds only the basic XHTML FHIR allows, no scripts, event
+//     handlers or script URLs (txt-1), and some content (txt-2).
+//   - A literal reference is Type/id (optionally /_history/vid), relative or
+//     absolute, a fragment "#id", a urn:uuid/urn:oid, or a conditional
+//     Type?query; ids are FHIR ids (up to 64 of A-Z a-z 0-9 - .).
+//   - An identifier's value has content other than whitespace, and an NHS
+//     number is ten digits with a valid modulus 11 check digit.
+//
+// Each problem names its element and the invariant.
+
+// invariantWalker collects problems while walking a resource's JSON.
+type invariantWalker struct {
+	errs      []*adapter.Error
+	localRefs map[string]bool // fragment references seen ("#id" → "id")
+}
+
+func (w *invariantWalker) fail(path, format string, args ...any) {
+	w.errs = append(w.errs, adapter.Errorf(adapter.EINVARIANT, format, args...).At(path))
+}
+
+// checkInvariants checks the invariants on a resource's raw JSON; rt is
+// its resourceType, the root of the paths.
+func checkInvariants(rt string, raw []byte) []*adapter.Error {
+	w := &invariantWalker{localRefs: map[string]bool{}}
+	root := gjson.ParseBytes(raw)
+	w.walk(root, rt, "")
+	w.contained(root, rt)
+	return w.errs
+}
+
+// walk checks a value at path (key is the member name it is the value of).
+func (w *invariantWalker) walk(v gjson.Result, path, key string) {
+	switch {
+	case v.IsObject():
+		empty := true
+		v.ForEach(func(k, val gjson.Result) bool {
+			empty = false
+			w.member(v, k.String(), val, path)
+			return true
+		})
+		if empty {
+			w.fail(path, "an element must have a value or children, not be empty (ele-1)")
+		}
+	case v.IsArray():
+		arr := v.Array()
+		if len(arr) == 0 {
+			w.fail(path, "an array must not be empty: leave the element out instead (FHIR JSON)")
+		}
+		for i, e := range arr {
+			w.walk(e, fmt.Sprintf("%s[%d]", path, i), key)
+		}
+	case v.Type == gjson.String && v.Str == "":
+		w.fail(path, "a string must not be empty: leave the element out instead (ele-1)")
+	}
+}
+
+// member checks one member of an object, then walks its value.
+func (w *invariantWalker) member(obj gjson.Result, k string, val gjson.Result, path string) {
+	p := path + "." + k
+	switch k {
+	case "reference":
+		if val.Type == gjson.String && val.Str != "" {
+			w.reference(p, val.Str)
+		}
+	case "div":
+		if strings.HasSuffix(path, ".text") && val.Type == gjson.String {
+			if err := checkNarrative(val.Str); err != "" {
+				w.fail(p, "%s", err)
+			}
+		}
+	case "extension", "modifierExtension":
+		for i, e := range val.Array() {
+			w.extension(fmt.Sprintf("%s[%d]", p, i), e)
+		}
+	case "identifier":
+		if val.IsArray() {
+			for i, e := range val.Array() {
+				w.identifier(fmt.Sprintf("%s[%d]", p, i), e)
+			}
+		} else if val.IsObject() {
+			w.identifier(p, val)
+		}
+	}
+	w.walk(val, p, k)
+}
+
+// extension: ext-1.
+func (w *invariantWalker) extension(path string, e gjson.Result) {
+	if !e.IsObject() {
+		return
+	}
+	hasValue, hasExt := false, e.Get("extension").Exists()
+	e.ForEach(func(k, _ gjson.Result) bool {
+		if strings.HasPrefix(k.String(), "value") {
+			hasValue = true
+		}
+		return true
+	})
+	if hasValue == hasExt {
+		w.fail(path, "an extension must have either a value or extensions, not both and not neither (ext-1)")
+	}
+}
+
+// identifier: a value with content; an NHS number well formed.
+func (w *invariantWalker) identifier(path string, id gjson.Result) {
+	v := id.Get("value")
+	if v.Type != gjson.String {
+		return
+	}
+	if strings.TrimSpace(v.Str) == "" && v.Str != "" {
+		w.fail(path+".value", "an identifier's value must have content other than whitespace")
+		return
+	}
+	if id.Get("system").Str == adapter.SystemNHSNumber && !adapter.ValidNHSNumber(v.Str) {
+		w.fail(path+".value", "an NHS number is ten digits with a valid modulus 11 check digit")
+	}
+}
+
+// reference checks a Reference.reference.
+func (w *invariantWalker) reference(path, ref string) {
+	if problem := referenceProblem(ref); problem != "" {
+		w.fail(path, "%s", problem)
+		return
+	}
+	if strings.HasPrefix(ref, "#") {
+		w.localRefs[ref[1:]] = true
+	}
+}
+
+// referenceProblem says why ref is not a well-formed reference ("" when it
+// is one).
+func referenceProblem(ref string) string {
+	const want = "a reference is Type/id (optionally /_history/vid), relative or absolute, #id, urn:uuid:, urn:oid: or Type?query, with FHIR ids"
+	switch {
+	case len(ref) > 4096:
+		return "the reference is too long: " + want
+	case strings.HasPrefix(ref, "#"):
+		if ref == "#" || fhirID.MatchString(ref[1:]) {
+			return ""
+		}
+	case strings.HasPrefix(ref, "urn:uuid:"), strings.HasPrefix(ref, "urn:oid:"):
+		if !strings.ContainsAny(ref, " /?#") {
+			return ""
+		}
+	case strings.HasPrefix(ref, "http://"), strings.HasPrefix(ref, "https://"):
+		u, err := url.Parse(ref)
+		if err == nil && u.Host != "" && u.RawQuery == "" && literalPath(strings.TrimPrefix(u.Path, "/"), true) {
+			return ""
+		}
+	case strings.Contains(ref, "?"):
+		typ, _, _ := strings.Cut(ref, "?")
+		if resourceTypeName.MatchString(typ) {
+			return ""
+		}
+	default:
+		if literalPath(ref, false) {
+			return ""
+		}
+	}
+	return want
+}
+
+// literalPath checks "Type/id" or "Type/id/_history/vid" (the last such
+// segments of an absolute URL's path when absolute).
+func literalPath(p string, absolute bool) bool {
+	segs := strings.Split(p, "/")
+	n := len(segs)
+	if n >= 4 && segs[n-2] == "_history" {
+		if !isFHIRID(segs[n-1]) {
+			return false
+		}
+		segs, n = segs[:n-2], n-2
+	}
+	if n < 2 || !absolute && n != 2 {
+		return false
+	}
+	for _, s := range segs[:n-2] { // the server's base path, absolute only
+		if s == ".." || s == "." {
+			return false
+		}
+	}
+	return resourceTypeName.MatchString(segs[n-2]) && isFHIRID(segs[n-1])
+}
+
+// isFHIRID reports whether s is a FHIR id (and not a path segment of dots).
+func isFHIRID(s string) bool {
+	return fhirID.MatchString(s) && strings.Trim(s, ".") != ""
+}
+
+// contained: dom-3, every contained resource is referenced.
+func (w *invariantWalker) contained(root gjson.Result, rt string) {
+	for i, c := range root.Get("contained").Array() {
+		id := c.Get("id").Str
+		if id == "" || !w.localRefs[id] {
+			w.fail(rt+".contained["+strconv.Itoa(i)+"]",
+				"a contained resource must have an id and be referenced from the resource that contains it (dom-3)")
+		}
+	}
+}
