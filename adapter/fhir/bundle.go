@@ -5,8 +5,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"strings"
 	"time"
+
+	"github.com/go-json-experiment/json/jsontext"
 
 	bcrpb "github.com/google/fhir/go/proto/google/fhir/proto/r4/core/resources/bundle_and_contained_resource_go_proto"
 	"github.com/tidwall/gjson"
@@ -131,18 +134,56 @@ func entryResources(body []byte) ([]json.RawMessage, error) {
 	return out, nil
 }
 
-// RewriteReferences replaces every JSON string exactly equal to a key of
-// refs (e.g. "urn:uuid:...") with its value (e.g. "Patient/123").
+// RewriteReferences replaces each Reference.reference (a "reference"
+// member's string value) equal to a key of refs (e.g. "urn:uuid:...") with
+// its value (e.g. "Patient/123"), as a transaction resolves its entries'
+// references. Any other string, an identifier's value that happens to be
+// the same urn:uuid among them, is left as it is. Raw is returned
+// unchanged (the same bytes) when nothing is rewritten.
 func RewriteReferences(raw []byte, refs map[string]string) []byte {
-	for from, to := range refs {
+	mentioned := false
+	for from := range refs {
 		q, _ := json.Marshal(from)
-		if !bytes.Contains(raw, q) {
-			continue
+		if bytes.Contains(raw, q) {
+			mentioned = true
+			break
 		}
-		r, _ := json.Marshal(to)
-		raw = bytes.ReplaceAll(raw, q, r)
 	}
-	return raw
+	if !mentioned {
+		return raw
+	}
+	dec := jsontext.NewDecoder(bytes.NewReader(raw))
+	var out bytes.Buffer
+	enc := jsontext.NewEncoder(&out)
+	changed := false
+	for {
+		tok, err := dec.ReadToken()
+		if err != nil {
+			if !errors.Is(err, io.EOF) || !changed {
+				return raw // raw was validated: only an unchanged body gets here
+			}
+			return out.Bytes()
+		}
+		if tok.Kind() == '"' && isReferenceValue(dec) {
+			if to, ok := refs[tok.String()]; ok {
+				tok, changed = jsontext.String(to), true
+			}
+		}
+		if err := enc.WriteToken(tok); err != nil {
+			return raw
+		}
+	}
+}
+
+// isReferenceValue reports whether the string token just read is the value
+// (not the name) of an object member named "reference".
+func isReferenceValue(dec *jsontext.Decoder) bool {
+	kind, n := dec.StackIndex(dec.StackDepth())
+	if kind != '{' || n%2 != 0 {
+		return false
+	}
+	p := string(dec.StackPointer())
+	return strings.HasSuffix(p, "/reference")
 }
 
 // BundleEntry is one entry of a Bundle the adapter returns.

@@ -136,25 +136,30 @@ func TestTransactionStrictJSON(t *testing.T) {
 }
 
 // References to an entry's fullUrl are rewritten to the id it was given;
-// only whole JSON strings match, never text that merely contains one.
+// only Reference.reference values match, never other strings: text that
+// merely contains one, a list of strings, or an identifier whose value is
+// the same urn:uuid (the urn:ietf:rfc:3986 idiom).
 func TestRewriteReferences(t *testing.T) {
 	raw := []byte(`{"subject": {"reference": "urn:uuid:a"},
-		"note": [{"text": "see urn:uuid:a"}], "other": {"reference": "urn:uuid:ab"}, "list": ["urn:uuid:a"]}`)
+		"note": [{"text": "see urn:uuid:a"}], "other": {"reference": "urn:uuid:ab"}, "list": ["urn:uuid:a"],
+		"identifier": [{"system": "urn:ietf:rfc:3986", "value": "urn:uuid:a"}], "reference": {"value": "urn:uuid:a"}}`)
 	got := fhir.RewriteReferences(raw, map[string]string{"urn:uuid:a": "Patient/123", "urn:uuid:zzz": "Consent/9"})
 	var v struct {
-		Subject struct{ Reference string } `json:"subject"`
-		Note    []struct{ Text string }    `json:"note"`
-		Other   struct{ Reference string } `json:"other"`
-		List    []string                   `json:"list"`
+		Subject    struct{ Reference string } `json:"subject"`
+		Note       []struct{ Text string }    `json:"note"`
+		Other      struct{ Reference string } `json:"other"`
+		List       []string                   `json:"list"`
+		Identifier []struct{ Value string }   `json:"identifier"`
 	}
 	if err := json.Unmarshal(got, &v); err != nil {
 		t.Fatalf("rewritten JSON does not parse: %v\n%s", err, got)
 	}
-	if v.Subject.Reference != "Patient/123" || v.List[0] != "Patient/123" {
+	if v.Subject.Reference != "Patient/123" {
 		t.Errorf("reference not rewritten: %s", got)
 	}
-	if v.Note[0].Text != "see urn:uuid:a" || v.Other.Reference != "urn:uuid:ab" {
-		t.Errorf("rewrote more than whole references: %s", got)
+	if v.Note[0].Text != "see urn:uuid:a" || v.Other.Reference != "urn:uuid:ab" || v.List[0] != "urn:uuid:a" ||
+		v.Identifier[0].Value != "urn:uuid:a" || !strings.Contains(string(got), `"reference":{"value":"urn:uuid:a"}`) {
+		t.Errorf("rewrote more than Reference.reference: %s", got)
 	}
 	if same := fhir.RewriteReferences(raw, nil); string(same) != string(raw) {
 		t.Errorf("no references changed the bytes")
