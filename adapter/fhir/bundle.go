@@ -40,7 +40,15 @@ func (p *Parser) Transaction(body []byte) ([]TxEntry, error) {
 		return nil, err
 	}
 	b := res.Msg.GetBundle()
-	if t := codeString(b.GetType()); t != "transaction" {
+	if errs := bundleInvariants(b); len(errs) > 0 {
+		return nil, combine(errs)
+	}
+	switch t := codeString(b.GetType()); t {
+	case "transaction":
+	case "message":
+		return nil, adapter.Errorf(adapter.ENOTSUPPORTED,
+			"a message Bundle (FHIR messaging, as NHS BaRS sends) is not processed here: post a transaction Bundle to the base URL, or each resource to its type").At("Bundle.type")
+	default:
 		return nil, adapter.Errorf(adapter.ENOTSUPPORTED, "only transaction Bundles can be posted to the base URL; type is %q", t).At("Bundle.type")
 	}
 	raws, err := entryResources(body)
@@ -66,6 +74,59 @@ func (p *Parser) Transaction(body []byte) ([]TxEntry, error) {
 		out = append(out, te)
 	}
 	return out, nil
+}
+
+// bundleInvariants checks the Bundle invariants of FHIR R4 (bdl-1 to
+// bdl-12) before anything is read from a Bundle's entries, so a malformed
+// Bundle is told what is wrong with it whatever its type.
+func bundleInvariants(b *bcrpb.Bundle) []*adapter.Error {
+	var errs []*adapter.Error
+	fail := func(at, format string, args ...any) {
+		errs = append(errs, adapter.Errorf(adapter.EINVARIANT, format, args...).At(at))
+	}
+	t := codeString(b.GetType())
+	search, history := t == "searchset", t == "history"
+	requests := t == "batch" || t == "transaction" || history
+	responses := t == "batch-response" || t == "transaction-response" || history
+	if b.GetTotal() != nil && !search && !history {
+		fail("Bundle.total", "total only when a search or history (bdl-1)")
+	}
+	for i, e := range b.GetEntry() {
+		at := fmt.Sprintf("Bundle.entry[%d]", i)
+		switch {
+		case e.GetSearch() != nil && !search:
+			fail(at+".search", "entry.search only when a search (bdl-2)")
+		case (e.GetRequest() != nil) != requests:
+			fail(at+".request", "entry.request mandatory for batch, transaction and history, otherwise prohibited (bdl-3)")
+		case (e.GetResponse() != nil) != responses:
+			fail(at+".response", "entry.response mandatory for batch-response, transaction-response and history, otherwise prohibited (bdl-4)")
+		case e.GetResource() == nil && e.GetRequest() == nil && e.GetResponse() == nil:
+			fail(at, "an entry must have a resource, or information about the request or response (bdl-5)")
+		case strings.Contains(e.GetFullUrl().GetValue(), "/_history/"):
+			fail(at+".fullUrl", "fullUrl cannot be a version specific reference (bdl-8)")
+		}
+	}
+	first := ""
+	if len(b.GetEntry()) > 0 {
+		first = resourceTypeOf(b.GetEntry()[0].GetResource())
+	}
+	switch t {
+	case "document":
+		if b.GetIdentifier().GetSystem() == nil || b.GetIdentifier().GetValue() == nil {
+			fail("Bundle.identifier", "a document must have an identifier with a system and a value (bdl-9)")
+		}
+		if b.GetTimestamp() == nil {
+			fail("Bundle.timestamp", "a document must have a date (bdl-10)")
+		}
+		if first != "Composition" {
+			fail("Bundle.entry[0].resource", "a document must have a Composition as the first resource (bdl-11)")
+		}
+	case "message":
+		if first != "MessageHeader" {
+			fail("Bundle.entry[0].resource", "a message must have a MessageHeader as the first resource (bdl-12)")
+		}
+	}
+	return errs
 }
 
 func txEntry(i int, e *bcrpb.Bundle_Entry, raw json.RawMessage) (TxEntry, error) {

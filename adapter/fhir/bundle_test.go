@@ -2,6 +2,7 @@ package fhir_test
 
 import (
 	"encoding/json"
+	"os"
 	"strings"
 	"testing"
 
@@ -75,11 +76,24 @@ func TestTransactionErrors(t *testing.T) {
 		code, expr string
 	}{
 		{"batch", func(b map[string]any, _ []map[string]any) { b["type"] = "batch" }, adapter.ENOTSUPPORTED, "Bundle.type"},
-		{"collection", func(b map[string]any, _ []map[string]any) { b["type"] = "collection" }, adapter.ENOTSUPPORTED, "Bundle.type"},
+		{"collection", func(b map[string]any, es []map[string]any) {
+			b["type"] = "collection"
+			for _, e := range es {
+				delete(e, "request")
+			}
+		}, adapter.ENOTSUPPORTED, "Bundle.type"},
+		{"collection with requests (bdl-3)", func(b map[string]any, _ []map[string]any) { b["type"] = "collection" }, adapter.EINVARIANT, "Bundle.entry[0].request"},
+		{"message without a MessageHeader first (bdl-12)", func(b map[string]any, es []map[string]any) {
+			b["type"] = "message"
+			for _, e := range es {
+				delete(e, "request")
+			}
+		}, adapter.EINVARIANT, "Bundle.entry[0].resource"},
+		{"total outside a search (bdl-1)", func(b map[string]any, _ []map[string]any) { b["total"] = 3 }, adapter.EINVARIANT, "Bundle.total"},
 		{"no entries", func(b map[string]any, _ []map[string]any) { delete(b, "entry") }, adapter.EREQUIRED, "Bundle.entry"},
 		{"empty entries", func(b map[string]any, _ []map[string]any) { b["entry"] = []any{} }, adapter.EINVARIANT, "Bundle.entry"},
 		{"no entries", func(b map[string]any, _ []map[string]any) { delete(b, "entry") }, adapter.EREQUIRED, "Bundle.entry"},
-		{"entry without request", func(_ map[string]any, es []map[string]any) { delete(es[1], "request") }, adapter.EREQUIRED, "Bundle.entry[1].request"},
+		{"entry without request (bdl-3)", func(_ map[string]any, es []map[string]any) { delete(es[1], "request") }, adapter.EINVARIANT, "Bundle.entry[1].request"},
 		{"PUT", func(_ map[string]any, es []map[string]any) { requestOf(es[1])["method"] = "PUT" }, adapter.ENOTSUPPORTED, "Bundle.entry[1].request.method"},
 		{"GET", func(_ map[string]any, es []map[string]any) {
 			delete(es[2], "resource")
@@ -163,5 +177,26 @@ func TestRewriteReferences(t *testing.T) {
 	}
 	if same := fhir.RewriteReferences(raw, nil); string(same) != string(raw) {
 		t.Errorf("no references changed the bytes")
+	}
+}
+
+// A message Bundle (FHIR messaging, as NHS BaRS sends referrals) is checked
+// as a Bundle first, then answered as not processed here, naming the type.
+func TestMessageBundleRefusedByType(t *testing.T) {
+	p := newParser(t)
+	sr, err := os.ReadFile("../../fixtures/servicerequest-debt.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	msg := []byte(`{"resourceType":"Bundle","type":"message","timestamp":"2026-11-20T10:15:00Z",
+		"identifier":{"system":"https://tools.ietf.org/html/rfc4122","value":"7b3f3b1e-6f1f-4b1a-9c55-3d2b1a0f9e10"},
+		"entry":[{"fullUrl":"urn:uuid:0c1a1d3e-1f2a-4a7b-9a3c-2d1e0f9a8b7c","resource":{"resourceType":"MessageHeader",
+		"eventCoding":{"system":"https://fhir.nhs.uk/CodeSystem/message-events-bars","code":"servicerequest-request"},
+		"source":{"endpoint":"https://ehr.example.nhs.uk/fhir"},"focus":[{"reference":"urn:uuid:9d8c7b6a-5f4e-4d3c-8b2a-1f0e9d8c7b6a"}]}},
+		{"fullUrl":"urn:uuid:9d8c7b6a-5f4e-4d3c-8b2a-1f0e9d8c7b6a","resource":` + string(sr) + `}]}`)
+	_, err = p.Transaction(msg)
+	e, ok := err.(*adapter.Error)
+	if !ok || e.Code != adapter.ENOTSUPPORTED || e.Expression[0] != "Bundle.type" || !strings.Contains(e.Message, "message Bundle") {
+		t.Fatalf("a message Bundle: %v", err)
 	}
 }

@@ -61,7 +61,7 @@ func outcome(err error) string {
 var sharedExampleOutcomes = map[string]string{
 	"ServiceRequest-ambulation.json":             "business-rule ServiceRequest.status", // completed
 	"ServiceRequest-appendectomy-narrative.json": "business-rule ServiceRequest.status",
-	"ServiceRequest-benchpress.json":             "business-rule ServiceRequest.intent", // plan
+	"ServiceRequest-benchpress.json":             "accepted", // active plan: a referral as NHS BaRS sends one
 	"ServiceRequest-colon-biopsy.json":           "business-rule ServiceRequest.status",
 	"ServiceRequest-colonoscopy.json":            "business-rule ServiceRequest.status",
 	"ServiceRequest-di.json":                     "accepted",

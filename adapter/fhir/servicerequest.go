@@ -10,9 +10,10 @@ import (
 	"github.com/social-prescribing/referral-adapter/adapter"
 )
 
-// referralIntents are the ServiceRequest intents that make it an order a
-// service can act on.
-var referralIntents = []string{"order", "original-order", "reflex-order", "filler-order", "instance-order"}
+// referralIntents are the ServiceRequest intents that make it a referral a
+// service can act on: an order of any kind, and a plan, which NHS BaRS
+// (the national Booking and Referral Standard) sends referrals with.
+var referralIntents = []string{"plan", "order", "original-order", "reflex-order", "filler-order", "instance-order"}
 
 // ReferralFrom turns a validated ServiceRequest into a domain Referral and
 // checks it is something a social prescribing service can act on: active,
@@ -26,7 +27,7 @@ func ReferralFrom(res *Resource) (*adapter.Referral, error) {
 		return nil, adapter.Errorf(adapter.EBUSINESSRULE, "only active referrals can be accepted; status is %q", st).At("ServiceRequest.status")
 	}
 	if in := codeString(sr.GetIntent()); !slices.Contains(referralIntents, in) {
-		return nil, adapter.Errorf(adapter.EBUSINESSRULE, "a referral must have intent order; intent is %q", in).At("ServiceRequest.intent")
+		return nil, adapter.Errorf(adapter.EBUSINESSRULE, "a referral must have intent plan or order (or a kind of order); intent is %q", in).At("ServiceRequest.intent")
 	}
 	if sr.GetDoNotPerform().GetValue() {
 		return nil, adapter.Errorf(adapter.EBUSINESSRULE, "a do-not-perform request is not a referral").At("ServiceRequest.doNotPerform")

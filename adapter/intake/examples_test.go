@@ -21,7 +21,7 @@ var exampleOutcomes = map[string]string{
 	// Not active (completed), not an order (plan), or do-not-perform.
 	"ServiceRequest-ambulation.json":             "business-rule ServiceRequest.status",
 	"ServiceRequest-appendectomy-narrative.json": "business-rule ServiceRequest.status",
-	"ServiceRequest-benchpress.json":             "business-rule ServiceRequest.intent",
+	"ServiceRequest-benchpress.json":             "business-rule ServiceRequest.code (no rule)", // a plan (as BaRS sends), but no social prescribing
 	"ServiceRequest-colon-biopsy.json":           "business-rule ServiceRequest.status",
 	"ServiceRequest-colonoscopy.json":            "business-rule ServiceRequest.status",
 	"ServiceRequest-do-not-turn.json":            "business-rule ServiceRequest.doNotPerform",

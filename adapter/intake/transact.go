@@ -217,11 +217,19 @@ func unresolvedReferences(plans []*plan) error {
 		case p.consent != nil:
 			refs["patient"] = p.consent.Patient
 		}
-		for _, el := range []string{"patient", "requester", "subject"} {
+		for _, el := range []string{"patient", "subject"} {
 			if ref := refs[el]; isURN(ref) && types[ref] != adapter.KindPatient {
 				return locate(adapter.Errorf(adapter.EINVALID,
 					"%s refers to a fullUrl that no Patient entry of this request has", el).At(p.res.Type+"."+el), p)
 			}
+		}
+		// A requester in the request can only be the patient (a
+		// self-referral): the practitioners and organisations that refer
+		// are named by reference or identifier, not created here.
+		if ref := refs["requester"]; isURN(ref) && types[ref] != adapter.KindPatient {
+			return locate(adapter.Errorf(adapter.EINVALID,
+				"requester refers to a fullUrl that no entry of this request can be: a transaction creates only %s; name the requester by its reference or identifier",
+				strings.Join(fhir.TxEntryTypes, ", ")).At(p.res.Type+".requester"), p)
 		}
 	}
 	return nil
