@@ -77,7 +77,10 @@ type HistoryEntry struct {
 // change is an ECONFLICT naming what is allowed; a malformed one EINVALID.
 func (t *Task) Apply(tr Transition) (HistoryEntry, error) {
 	if !tr.To.Valid() {
-		return HistoryEntry{}, Errorf(EVALUE, "unknown Task status %q", tr.To).At("status")
+		if tr.To.FHIR() { // a Task status, but not one of the referral lifecycle
+			return HistoryEntry{}, t.illegal(tr.To)
+		}
+		return HistoryEntry{}, Errorf(ECODEINVALID, "%q is not a FHIR Task status", clipStatus(tr.To)).At("status")
 	}
 	if t.SignOffHeld() && tr.To != TaskCancelled {
 		return HistoryEntry{}, ErrSignOffHeld

@@ -91,3 +91,21 @@ func TestBusinessStatusRules(t *testing.T) {
 		})
 	}
 }
+
+// A FHIR Task status the referral lifecycle does not use is a conflict
+// naming the statuses that are allowed; a code that is no Task status at
+// all is an invalid code.
+func TestTransitionToAStatusOutsideTheLifecycle(t *testing.T) {
+	for _, to := range []adapter.TaskStatus{"draft", "received", "ready"} {
+		task := &adapter.Task{Status: adapter.TaskRequested}
+		_, err := task.Apply(adapter.Transition{To: to})
+		e, ok := err.(*adapter.Error)
+		if !ok || e.Code != adapter.ECONFLICT || !strings.Contains(e.Message, "allowed: accepted, rejected, cancelled") {
+			t.Errorf("%s: %v", to, err)
+		}
+	}
+	task := &adapter.Task{Status: adapter.TaskRequested}
+	if _, err := task.Apply(adapter.Transition{To: "finished"}); adapter.ErrorCode(err) != adapter.ECODEINVALID {
+		t.Errorf("not a Task status: %v", err)
+	}
+}

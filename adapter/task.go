@@ -43,6 +43,24 @@ func (s TaskStatus) Valid() bool {
 	return false
 }
 
+// FHIR reports whether s is any FHIR R4 Task status
+// (http://hl7.org/fhir/task-status), including those the Gravity referral
+// Task does not use (draft, received, ready).
+func (s TaskStatus) FHIR() bool {
+	switch s {
+	case "draft", "received", "ready":
+		return true
+	}
+	return s.Valid()
+}
+
+func clipStatus(s TaskStatus) string {
+	if len(s) > 32 {
+		return string(s[:32])
+	}
+	return string(s)
+}
+
 // Terminal reports whether no further transition can leave s.
 func (s TaskStatus) Terminal() bool {
 	switch s {

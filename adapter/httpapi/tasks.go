@@ -198,8 +198,8 @@ func taskFilterOf(c *gin.Context) (taskFilter, error) {
 	if v := c.Query("status"); v != "" {
 		f.statuses = strings.Split(v, ",")
 		for _, st := range f.statuses {
-			if !adapter.TaskStatus(st).Valid() {
-				return f, adapter.Errorf(adapter.ECODEINVALID, "unknown Task status %q", clip(st)).At("status")
+			if !adapter.TaskStatus(st).FHIR() { // draft, received, ready: valid, and match nothing here
+				return f, adapter.Errorf(adapter.ECODEINVALID, "%q is not a FHIR Task status", clip(st)).At("status")
 			}
 		}
 	}
