@@ -299,18 +299,69 @@ func assertionProblem(err error) string {
 }
 
 // grant returns the requested scopes the client may hold (all allowed
-// scopes when none are requested).
+// scopes when none are requested). A requested scope is granted, as asked,
+// when an allowed scope covers it: the same context, the same resource
+// type (or *), and every permission it asks for (SMART v2 letters, v1
+// read/write/*): a client registered for system/ServiceRequest.cr that asks
+// for system/ServiceRequest.r gets system/ServiceRequest.r.
 func grant(requested, allowed []string) []string {
 	if len(requested) == 0 {
 		return slices.Clone(allowed)
 	}
 	var out []string
 	for _, r := range requested {
-		if slices.Contains(allowed, r) && !slices.Contains(out, r) {
+		if slices.Contains(out, r) {
+			continue
+		}
+		if slices.Contains(allowed, r) || slices.ContainsFunc(allowed, func(a string) bool { return covers(a, r) }) {
 			out = append(out, r)
 		}
 	}
 	return out
+}
+
+// covers reports whether the allowed scope a includes every permission the
+// requested scope r asks for. A request with SMART v2 fine-grained
+// constraints ("?...") is granted only as registered: the adapter does not
+// narrow access by them.
+func covers(a, r string) bool {
+	actx, arest, ok1 := strings.Cut(a, "/")
+	rctx, rrest, ok2 := strings.Cut(r, "/")
+	if !ok1 || !ok2 || actx != rctx || strings.Contains(rrest, "?") {
+		return false
+	}
+	at, ap, ok1 := strings.Cut(arest, ".")
+	rt, rp, ok2 := strings.Cut(rrest, ".")
+	if !ok1 || !ok2 || at != "*" && at != rt {
+		return false
+	}
+	have, ok1 := permissions(ap)
+	want, ok2 := permissions(rp)
+	if !ok1 || !ok2 {
+		return false
+	}
+	for i := 0; i < len(want); i++ {
+		if strings.IndexByte(have, want[i]) < 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// permissions reads a scope's permissions as SMART v2 letters.
+func permissions(p string) (string, bool) {
+	if i := strings.IndexByte(p, '?'); i >= 0 {
+		p = p[:i]
+	}
+	switch p {
+	case "*":
+		return "cruds", true
+	case "read":
+		return "rs", true
+	case "write":
+		return "cud", true
+	}
+	return p, validV2(p)
 }
 
 func (s *TokenServer) sign(cl *client, scopes []string) (string, error) {

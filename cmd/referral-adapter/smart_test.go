@@ -213,3 +213,29 @@ func respelt(tok string) string {
 // withLineBreak puts CR LF before a JWT's last four characters, which Go's
 // base64 decoder would skip.
 func withLineBreak(tok string) string { return tok[:len(tok)-4] + "\r\n" + tok[len(tok)-4:] }
+
+// A SMART v2 client asking for part of what it was registered for gets
+// that part (system/ServiceRequest.r of .crs), not a refusal; what goes
+// beyond its registration, or another context, is not granted.
+func TestSMARTScopeSubsetGranted(t *testing.T) {
+	h, ehr, _ := newSMARTHarness(t)
+	for _, tc := range []struct{ ask, want string }{
+		{"system/ServiceRequest.r", "system/ServiceRequest.r"},
+		{"system/ServiceRequest.rs system/Consent.c", "system/ServiceRequest.rs system/Consent.c"},
+		{"system/ServiceRequest.read", "system/ServiceRequest.read"},
+		{"system/ServiceRequest.r system/Task.u", "system/ServiceRequest.r"},
+		{"system/ServiceRequest.rsd", ""},
+		{"user/ServiceRequest.r", ""},
+	} {
+		status, body := h.tokenRequest(form(ehr.assertion(t), tc.ask))
+		if tc.want == "" {
+			if status != 400 || body["error"] != "invalid_scope" {
+				t.Errorf("%q: %d %v", tc.ask, status, body)
+			}
+			continue
+		}
+		if status != 200 || body["scope"] != tc.want {
+			t.Errorf("%q: %d %v, want scope %q", tc.ask, status, body, tc.want)
+		}
+	}
+}
