@@ -35,5 +35,8 @@ type AuditQuery struct {
 	Since, Until time.Time // zero: unbounded
 	Subject      string    // exact token subject, optional
 	Entity       string    // prefix, e.g. "ServiceRequest/123", optional
-	Limit        int       // default 100, at most 1000
+	Limit        int       // default 100, at most 1001 (a page and one to tell there is more)
+	// Before and After page through the trail (record ids, exclusive):
+	// newest first before Before; After, the oldest first after it.
+	Before, After string
 }

@@ -72,7 +72,7 @@ func TestBusinessStatusRules(t *testing.T) {
 		{"contacted as a step", adapter.TaskAccepted, adapter.Transition{To: adapter.TaskAccepted, BusinessStatus: adapter.BSContacted}, ""},
 		{"same status without a step", adapter.TaskAccepted, adapter.Transition{To: adapter.TaskAccepted}, adapter.ECONFLICT},
 		{"system-only business status", adapter.TaskAccepted, adapter.Transition{To: adapter.TaskInProgress, BusinessStatus: adapter.BSRouted}, adapter.ECODEINVALID},
-		{"unknown status", adapter.TaskAccepted, adapter.Transition{To: "done"}, adapter.EVALUE},
+		{"unknown status", adapter.TaskAccepted, adapter.Transition{To: "done"}, adapter.ECODEINVALID},
 		{"step on an ended Task", adapter.TaskCompleted, adapter.Transition{To: adapter.TaskCompleted, BusinessStatus: adapter.BSContacted}, adapter.ECONFLICT},
 	}
 	for _, tc := range cases {

@@ -2,6 +2,7 @@ package fhir
 
 import (
 	"strconv"
+	"strings"
 
 	dtpb "github.com/google/fhir/go/proto/google/fhir/proto/r4/core/datatypes_go_proto"
 	aepb "github.com/google/fhir/go/proto/google/fhir/proto/r4/core/resources/audit_event_go_proto"
@@ -41,7 +42,7 @@ func (r *Renderer) AuditEvent(a adapter.AuditRecord) ([]byte, error) {
 		ev.OutcomeDesc = str("HTTP " + strconv.Itoa(a.Outcome))
 	}
 	if a.Entity != "" {
-		ent := &aepb.AuditEvent_Entity{What: &dtpb.Reference{Reference: &dtpb.Reference_Uri{Uri: str(a.Entity)}}}
+		ent := auditEntity(a.Entity)
 		if a.Detail != "" {
 			ent.Description = str(a.Detail)
 		}
@@ -52,6 +53,33 @@ func (r *Renderer) AuditEvent(a adapter.AuditRecord) ([]byte, error) {
 		ev.Entity = []*aepb.AuditEvent_Entity{ent}
 	}
 	return r.marshal(ev)
+}
+
+// auditEntity describes what a record touched as the AuditEvent standard
+// says: a resource by reference (entity.what); a search as entity.query
+// (its parameter names, base64 as the element requires; never values); an
+// operation of the JSON API by its route template (entity.name), which is
+// no FHIR reference.
+func auditEntity(e string) *aepb.AuditEvent_Entity {
+	path, suffix, _ := strings.Cut(e, "/")
+	switch {
+	case strings.HasPrefix(e, "/"):
+		return &aepb.AuditEvent_Entity{Name: str(e)}
+	case strings.Contains(e, "?"):
+		typ, _, _ := strings.Cut(e, "?")
+		return &aepb.AuditEvent_Entity{Query: &dtpb.Base64Binary{Value: []byte(e)},
+			Type: &dtpb.Coding{System: &dtpb.Uri{Value: "http://hl7.org/fhir/resource-types"}, Code: &dtpb.Code{Value: typ}}}
+	case referenceProblem(e) == "":
+		return &aepb.AuditEvent_Entity{What: &dtpb.Reference{Reference: &dtpb.Reference_Uri{Uri: str(e)}}}
+	case resourceTypeName.MatchString(path) && strings.Contains(suffix, "/"):
+		// An operation on a resource (Task/{id}/transition): the resource,
+		// and the operation by name.
+		id, op, _ := strings.Cut(suffix, "/")
+		if ref := path + "/" + id; referenceProblem(ref) == "" {
+			return &aepb.AuditEvent_Entity{What: &dtpb.Reference{Reference: &dtpb.Reference_Uri{Uri: str(ref)}}, Name: str(op)}
+		}
+	}
+	return &aepb.AuditEvent_Entity{Name: str(e)}
 }
 
 // auditID turns a stream id "1700000000000-0" into a FHIR id.

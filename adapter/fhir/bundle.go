@@ -292,15 +292,29 @@ type bundleLink struct {
 	URL      string `json:"url"`
 }
 
-// SearchSet renders a searchset Bundle.
-func SearchSet(id, self string, now time.Time, entries []BundleEntry) ([]byte, error) {
-	total := len(entries)
+// Page is one page of a search: its links (self always; next and
+// previous when there are such pages) and, when known, the number of
+// matches in all pages.
+type Page struct {
+	Self, Next, Previous string
+	Total                *int // nil: not known without reading every page
+}
+
+// SearchSet renders a searchset Bundle of one page.
+func SearchSet(id string, now time.Time, page Page, entries []BundleEntry) ([]byte, error) {
 	for i := range entries {
 		entries[i].Search = &EntrySearch{Mode: "match"}
 	}
+	links := []bundleLink{{Relation: "self", URL: page.Self}}
+	if page.Next != "" {
+		links = append(links, bundleLink{Relation: "next", URL: page.Next})
+	}
+	if page.Previous != "" {
+		links = append(links, bundleLink{Relation: "previous", URL: page.Previous})
+	}
 	return json.Marshal(bundleEnvelope{
 		ResourceType: "Bundle", ID: id, Meta: &bundleMeta{LastUpdated: Instant(now)},
-		Type: "searchset", Total: &total, Link: []bundleLink{{Relation: "self", URL: self}}, Entry: entries,
+		Type: "searchset", Total: page.Total, Link: links, Entry: entries,
 	})
 }
 

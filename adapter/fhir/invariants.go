@@ -149,6 +149,11 @@ func (w *invariantWalker) reference(path, ref string) {
 	}
 }
 
+// ReferenceProblem says why ref is not a well-formed reference ("" when it
+// is one): Type/id (optionally /_history/vid), relative or absolute, #id,
+// urn:uuid:, urn:oid: or Type?query, with FHIR ids.
+func ReferenceProblem(ref string) string { return referenceProblem(ref) }
+
 // referenceProblem says why ref is not a well-formed reference ("" when it
 // is one).
 func referenceProblem(ref string) string {

@@ -289,7 +289,8 @@ func TestRenderBundles(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	set, err := fhir.SearchSet("b1", "https://adapter.example/fhir/ServiceRequest?identifier=x|y", t0,
+	one := 1
+	set, err := fhir.SearchSet("b1", t0, fhir.Page{Self: "https://adapter.example/fhir/ServiceRequest?identifier=x|y", Total: &one},
 		[]fhir.BundleEntry{{FullURL: "https://adapter.example/fhir/ServiceRequest/sr1", Resource: sr}})
 	if err != nil {
 		t.Fatal(err)
@@ -306,7 +307,8 @@ func TestRenderBundles(t *testing.T) {
 	if b.Type != "searchset" || b.Total != 1 || b.Entry[0].Search.Mode != "match" {
 		t.Errorf("searchset %s", set)
 	}
-	empty, _ := fhir.SearchSet("b2", "https://adapter.example/fhir/Task?focus=ServiceRequest/x", t0, nil)
+	zero := 0
+	empty, _ := fhir.SearchSet("b2", t0, fhir.Page{Self: "https://adapter.example/fhir/Task?focus=ServiceRequest/x", Total: &zero}, nil)
 	reparse(t, p, empty, "Bundle")
 	if !bytes.Contains(empty, []byte(`"total":0`)) {
 		t.Errorf("empty searchset without total 0: %s", empty)

@@ -3,7 +3,7 @@ package httpapi
 import (
 	"context"
 	"net/http"
-	"strconv"
+	"slices"
 	"strings"
 	"time"
 
@@ -102,7 +102,12 @@ func auditEntity(c *gin.Context) string {
 // searchAuditEvent serves GET /fhir/AuditEvent (admin only): date=geX /
 // date=leX, agent=<token subject>, entity=<Type/id>, _count.
 func (s *Server) searchAuditEvent(c *gin.Context) {
-	if err := onlyParams(c, "date", "agent", "entity", "_count"); err != nil {
+	if err := onlyParams(c, "date", "agent", "entity"); err != nil {
+		s.writeError(c, err)
+		return
+	}
+	pr, err := pageRequestOf(c)
+	if err != nil {
 		s.writeError(c, err)
 		return
 	}
@@ -111,32 +116,84 @@ func (s *Server) searchAuditEvent(c *gin.Context) {
 		s.writeError(c, err)
 		return
 	}
-	recs, err := s.Audit.AuditRecords(c.Request.Context(), q)
+	p, err := s.auditPage(c, pr, q)
 	if err != nil {
 		s.writeError(c, err)
 		return
 	}
-	entries := make([]fhir.BundleEntry, 0, len(recs))
+	s.writePage(c, pr, p)
+}
+
+// auditPage reads one page of the trail, newest first: cursors are record
+// ids ("b" before one, "a" after one), which new records never move.
+func (s *Server) auditPage(c *gin.Context, pr pageRequest, q adapter.AuditQuery) (page, error) {
+	var p page
+	backTo := ""
+	switch {
+	case pr.cursor == "":
+	case pr.cursor[0] == 'b' && len(pr.cursor) > 1:
+		q.Before = pr.cursor[1:]
+	case pr.cursor[0] == 'a' && len(pr.cursor) > 1:
+		q.After, backTo = pr.cursor[1:], pr.cursor[1:]
+	default:
+		return p, badCursor()
+	}
+	limit := pr.count // and one more, to tell whether there are more
+	if limit == 0 {
+		limit = MaxCount // the count alone: up to MaxCount, else not given
+	}
+	q.Limit = limit + 1
+	recs, err := s.Audit.AuditRecords(c.Request.Context(), q)
+	if err != nil {
+		return p, err
+	}
+	more := len(recs) > limit
+	if pr.count == 0 {
+		if !more {
+			n := len(recs)
+			p.total = &n
+		}
+		return p, nil
+	}
+	if len(recs) > pr.count {
+		recs = recs[:pr.count]
+	}
+	if backTo != "" {
+		slices.Reverse(recs) // read oldest first: shown newest first
+	}
 	for _, r := range recs {
 		body, err := s.render.AuditEvent(r)
 		if err != nil {
-			s.writeError(c, err)
-			return
+			return p, err
 		}
-		entries = append(entries, fhir.BundleEntry{FullURL: s.baseURL(c) + "/AuditEvent/" + r.ID, Resource: body})
+		p.entries = append(p.entries, fhir.BundleEntry{FullURL: s.baseURL(c) + "/AuditEvent/" + r.ID, Resource: body})
 	}
-	s.searchset(c, entries)
+	if len(recs) == 0 {
+		return p, nil
+	}
+	newest, oldest := recs[0].ID, recs[len(recs)-1].ID
+	switch {
+	case backTo != "": // paging towards newer records
+		p.next = "b" + oldest
+		if more {
+			p.prev = "a" + newest
+		}
+	default:
+		if more {
+			p.next = "b" + oldest
+		}
+		if pr.cursor != "" {
+			p.prev = "a" + newest
+		} else if !more {
+			n := len(recs)
+			p.total = &n
+		}
+	}
+	return p, nil
 }
 
 func auditQuery(c *gin.Context) (adapter.AuditQuery, error) {
 	q := adapter.AuditQuery{Subject: c.Query("agent"), Entity: c.Query("entity")}
-	if n := c.Query("_count"); n != "" {
-		v, err := strconv.Atoi(n)
-		if err != nil || v < 1 {
-			return q, adapter.Errorf(adapter.EVALUE, "_count must be a positive integer").At("_count")
-		}
-		q.Limit = v
-	}
 	for _, d := range c.QueryArray("date") {
 		bound, _, t, err := datePrefix(d, time.DateOnly, time.RFC3339)
 		switch {

@@ -120,5 +120,5 @@ func (s *Server) searchDialogue(c *gin.Context, param, kind string,
 	for _, e := range found {
 		entries = append(entries, fhir.BundleEntry{FullURL: s.baseURL(c) + "/" + kind + "/" + e.ID, Resource: e.Body})
 	}
-	s.searchset(c, entries)
+	s.pageList(c, entries)
 }

@@ -38,7 +38,7 @@ func (s *Server) searchHealthcareService(c *gin.Context) {
 		}
 		entries = append(entries, fhir.BundleEntry{FullURL: s.baseURL(c) + "/HealthcareService/" + svc.ID, Resource: body})
 	}
-	s.searchset(c, entries)
+	s.pageList(c, entries)
 }
 
 func matchesDirectory(c *gin.Context, svc *adapter.Service) bool {

@@ -221,57 +221,6 @@ func notFoundAs(err error, kind string) error {
 	return err
 }
 
-func (s *Server) searchServiceRequest(c *gin.Context) {
-	if err := onlyParams(c, "identifier"); err != nil {
-		s.writeError(c, err)
-		return
-	}
-	ident, err := fhir.ParseIdentifierToken(c.Query("identifier"))
-	if err != nil {
-		s.writeError(c, at(err, "identifier"))
-		return
-	}
-	ids, err := s.referralIDs(c, ident)
-	if err != nil {
-		s.writeError(c, err)
-		return
-	}
-	entries := []fhir.BundleEntry{}
-	for _, id := range ids {
-		if _, err := s.visibleTask(c, id); adapter.ErrorCode(err) == adapter.ENOTFOUND {
-			continue
-		} else if err != nil {
-			s.writeError(c, err)
-			return
-		}
-		body, err := s.referralFor(c, id)
-		if adapter.ErrorCode(err) == adapter.ENOTFOUND {
-			continue // purged meanwhile
-		}
-		if err != nil {
-			s.writeError(c, err)
-			return
-		}
-		entries = append(entries, fhir.BundleEntry{FullURL: s.baseURL(c) + "/ServiceRequest/" + id, Resource: body})
-	}
-	s.searchset(c, entries)
-}
-
-// referralIDs finds the referrals with a business identifier: a practice
-// among its own (the identifiers it sent); a link worker or provider among
-// all, of which it is shown only those it may see.
-func (s *Server) referralIDs(c *gin.Context, ident adapter.Identifier) ([]string, error) {
-	p := principalOf(c)
-	if p.Role != auth.RolePractice {
-		return s.Store.ReferralsByIdentifier(c.Request.Context(), ident)
-	}
-	ids, err := s.Store.FindExisting(c.Request.Context(), p.Org, []adapter.IdemKey{{Kind: adapter.KindServiceRequest, Identifier: ident}})
-	if err != nil || ids[0] == "" {
-		return nil, err
-	}
-	return ids[:1], nil
-}
-
 func (s *Server) readConsent(c *gin.Context) {
 	body, practice, err := s.Store.Consent(c.Request.Context(), c.Param("id"))
 	if err == nil && principalOf(c).Org != practice {

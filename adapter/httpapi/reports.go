@@ -169,7 +169,7 @@ func (s *Server) searchMeasureReport(c *gin.Context) {
 		}
 		entries = append(entries, fhir.BundleEntry{FullURL: s.baseURL(c) + "/MeasureReport/" + row.Service + "-" + days[0], Resource: body})
 	}
-	s.searchset(c, entries)
+	s.pageList(c, entries)
 }
 
 func periodParams(c *gin.Context, now time.Time) (time.Time, time.Time, error) {

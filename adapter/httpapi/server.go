@@ -54,14 +54,18 @@ type Store interface {
 	FindExisting(ctx context.Context, practice string, keys []adapter.IdemKey) ([]string, error)
 	// ReferralsByIdentifier finds referrals by business identifier, across
 	// practices (for link workers and providers, who see only some).
-	ReferralsByIdentifier(ctx context.Context, ident adapter.Identifier) ([]string, error)
+	ReferralsByIdentifier(ctx context.Context, value string) ([]string, error)
 	ChangedTasks(ctx context.Context, since time.Time, limit int64) ([]*adapter.Task, error)
+	// TasksByCreation pages through every Task in creation order.
+	TasksByCreation(ctx context.Context, created time.Time, id string, backwards bool, n int) ([]*adapter.Task, bool, error)
 }
 
 // Access is the access policy (adapter/access): whether a caller may see a
 // referral's Task and the referral it tracks.
 type Access interface {
 	SeeTask(ctx context.Context, c adapter.Caller, t *adapter.Task) (bool, error)
+	// Candidate is a cheap necessary condition of SeeTask, for searches.
+	Candidate(c adapter.Caller, t *adapter.Task) bool
 }
 
 // Capacity reads and updates the directory's live capacity (issue 3).

@@ -6,7 +6,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/gin-gonic/gin"
 	"github.com/google/uuid"
@@ -118,120 +117,8 @@ func (s *Server) describe(t *adapter.Task) string {
 	return t.BusinessStatus.Display
 }
 
-// searchTask handles GET /fhir/Task?focus=ServiceRequest/{id}, and polling
-// with owner=HealthcareService/{id}, status=a,b and _lastUpdated=gt{instant}
-// (results oldest change first, at most _count, default 100).
-func (s *Server) searchTask(c *gin.Context) {
-	if err := onlyParams(c, "focus", "owner", "status", "_lastUpdated", "_count"); err != nil {
-		s.writeError(c, err)
-		return
-	}
-	tasks, err := s.findTasks(c)
-	if err != nil {
-		s.writeError(c, err)
-		return
-	}
-	caller := callerOf(c)
-	f, err := taskFilterOf(c)
-	if err != nil {
-		s.writeError(c, err)
-		return
-	}
-	var entries []fhir.BundleEntry
-	for _, t := range tasks {
-		if !f.matches(t) {
-			continue
-		}
-		seen, err := s.Access.SeeTask(c.Request.Context(), caller, t)
-		if err != nil {
-			s.writeError(c, err)
-			return
-		}
-		if !seen {
-			continue
-		}
-		body, err := s.renderTask(c.Request.Context(), t, caller)
-		if err != nil {
-			s.writeError(c, err)
-			return
-		}
-		entries = append(entries, fhir.BundleEntry{FullURL: s.baseURL(c) + "/Task/" + t.ID, Resource: body})
-		if len(entries) == f.count {
-			break
-		}
-	}
-	s.searchset(c, entries)
-}
-
-func (s *Server) findTasks(c *gin.Context) ([]*adapter.Task, error) {
-	if v, ok := c.GetQuery("focus"); ok {
-		focus := strings.TrimPrefix(v, "ServiceRequest/")
-		if focus == "" || strings.Contains(focus, "/") {
-			return nil, adapter.Errorf(adapter.EINVALID, "focus must be ServiceRequest/{id}").At("focus")
-		}
-		return s.Store.TasksForReferral(c.Request.Context(), focus)
-	}
-	var since time.Time
-	if v := c.Query("_lastUpdated"); v != "" {
-		bound, prefix, t, err := datePrefix(v, time.RFC3339)
-		if err != nil || bound != "lower" {
-			return nil, adapter.Errorf(adapter.EVALUE, "_lastUpdated must be gt or ge followed by an instant, e.g. gt2026-11-23T09:00:00Z").At("_lastUpdated")
-		}
-		since = t
-		if prefix == "ge" {
-			since = t.Add(-time.Millisecond)
-		}
-	}
-	// Read more than asked: the visibility filter drops other tenants' Tasks.
-	return s.Store.ChangedTasks(c.Request.Context(), since, 2000)
-}
-
-// taskFilter is the owner/status/_count part of a Task search.
-type taskFilter struct {
-	owner    string
-	statuses []string
-	count    int
-}
-
-func taskFilterOf(c *gin.Context) (taskFilter, error) {
-	f := taskFilter{owner: strings.TrimPrefix(c.Query("owner"), "HealthcareService/"), count: 100}
-	if v := c.Query("status"); v != "" {
-		f.statuses = strings.Split(v, ",")
-		for _, st := range f.statuses {
-			if !adapter.TaskStatus(st).FHIR() { // draft, received, ready: valid, and match nothing here
-				return f, adapter.Errorf(adapter.ECODEINVALID, "%q is not a FHIR Task status", clip(st)).At("status")
-			}
-		}
-	}
-	if v := c.Query("_count"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > 1000 {
-			return f, adapter.Errorf(adapter.EVALUE, "_count must be 1..1000").At("_count")
-		}
-		f.count = n
-	}
-	return f, nil
-}
-
-func (f taskFilter) matches(t *adapter.Task) bool {
-	return (f.owner == "" || t.Owner == f.owner) && (len(f.statuses) == 0 || slices.Contains(f.statuses, string(t.Status)))
-}
-
-func (s *Server) searchset(c *gin.Context, entries []fhir.BundleEntry) {
-	self := s.baseURL(c) + strings.TrimPrefix(c.Request.URL.Path, "/fhir")
-	if q := c.Request.URL.RawQuery; q != "" {
-		self += "?" + q
-	}
-	body, err := fhir.SearchSet(newBundleID(), self, s.now(), entries)
-	if err != nil {
-		s.writeError(c, err)
-		return
-	}
-	s.writeFHIR(c, http.StatusOK, body)
-}
-
 // resultParams are accepted on every search and do not filter.
-var resultParams = map[string]bool{"_format": true, "_pretty": true}
+var resultParams = map[string]bool{"_format": true, "_pretty": true, "_count": true, "_cursor": true}
 
 // onlyParams rejects search parameters the endpoint does not support:
 // silently ignoring a filter could show a caller results it did not ask

@@ -36,12 +36,25 @@ func (s *Store) AuditRecords(ctx context.Context, q adapter.AuditQuery) ([]adapt
 	if !q.Since.IsZero() {
 		start = strconv.FormatInt(q.Since.UnixMilli(), 10)
 	}
-	if q.Limit <= 0 || q.Limit > 1000 {
+	if q.Before != "" {
+		end = "(" + q.Before
+	}
+	if q.After != "" {
+		start = "(" + q.After
+	}
+	if q.Limit <= 0 || q.Limit > 1001 {
 		q.Limit = 100
 	}
+	forward := q.After != ""
 	var out []adapter.AuditRecord
 	for len(out) < q.Limit {
-		msgs, err := s.c.XRevRangeN(ctx, s.k.audit(), end, start, 500).Result()
+		var msgs []goredis.XMessage
+		var err error
+		if forward {
+			msgs, err = s.c.XRangeN(ctx, s.k.audit(), start, end, 500).Result()
+		} else {
+			msgs, err = s.c.XRevRangeN(ctx, s.k.audit(), end, start, 500).Result()
+		}
 		if err != nil {
 			return nil, s.fail(err)
 		}
@@ -57,7 +70,11 @@ func (s *Store) AuditRecords(ctx context.Context, q adapter.AuditQuery) ([]adapt
 		if len(msgs) < 500 {
 			break
 		}
-		end = "(" + msgs[len(msgs)-1].ID
+		if forward {
+			start = "(" + msgs[len(msgs)-1].ID
+		} else {
+			end = "(" + msgs[len(msgs)-1].ID
+		}
 	}
 	return out, nil
 }

@@ -667,10 +667,10 @@ func testReferralsByIdentifier(t *testing.T, s *redis.Store) {
 	if err := s.Intake(ctx, &adapter.IntakeBatch{Practice: "B82002", Now: now, Items: []*adapter.Submission{b}}); err != nil {
 		t.Fatal(err)
 	}
-	if ids, err := s.ReferralsByIdentifier(ctx, ident("SP-SAME")); err != nil || !slices.Equal(ids, []string{"i1", "i2"}) {
+	if ids, err := s.ReferralsByIdentifier(ctx, "SP-SAME"); err != nil || !slices.Equal(ids, []string{"i1", "i2"}) {
 		t.Errorf("by identifier: %v %v", ids, err)
 	}
-	if ids, err := s.ReferralsByIdentifier(ctx, ident("SP-NONE")); err != nil || len(ids) != 0 {
+	if ids, err := s.ReferralsByIdentifier(ctx, "SP-NONE"); err != nil || len(ids) != 0 {
 		t.Errorf("unknown identifier: %v %v", ids, err)
 	}
 }

@@ -171,8 +171,11 @@ func (s *Store) intakeItem(b *adapter.IntakeBatch, sub *adapter.Submission) inta
 	case adapter.KindServiceRequest:
 		it.BlobKey, it.blob = s.k.serviceRequest(sub.ID), packServiceRequest(sub.JSON)
 		it.Cmds = append([][]string{}, s.consentIndexCmds(practice, sub)...) // never null for cjson
+		if t := sub.Task; t != nil && sub.Existing == "" {
+			it.Cmds = append(it.Cmds, []string{"ZADD", s.k.taskCreated(), msString(t.AuthoredOn), sub.ID})
+		}
 		if !sub.Identifier.IsZero() && sub.Existing == "" {
-			it.Cmds = append(it.Cmds, []string{"SADD", s.k.referralIdentifier(sub.Identifier.String()), sub.ID})
+			it.Cmds = append(it.Cmds, []string{"SADD", s.k.referralIdentifier(sub.Identifier.Value), sub.ID})
 		}
 	case adapter.KindConsent:
 		it.BlobKey, it.BlobField, it.blob = s.k.consent(sub.ID), hJSON, sub.JSON
@@ -213,10 +216,11 @@ const (
 	hPatient  = "pat"
 )
 
-// ReferralsByIdentifier returns the ids of the ServiceRequests with the
-// business identifier, whichever practice sent them.
-func (s *Store) ReferralsByIdentifier(ctx context.Context, ident adapter.Identifier) ([]string, error) {
-	ids, err := s.c.SMembers(ctx, s.k.referralIdentifier(ident.String())).Result()
+// ReferralsByIdentifier returns the ids of the ServiceRequests whose first
+// business identifier has the value, whatever its system and whichever
+// practice sent them: callers check the system and who may see them.
+func (s *Store) ReferralsByIdentifier(ctx context.Context, value string) ([]string, error) {
+	ids, err := s.c.SMembers(ctx, s.k.referralIdentifier(value)).Result()
 	if err != nil {
 		return nil, s.fail(err)
 	}

@@ -27,10 +27,10 @@ func (k keys) patient(id string) string { return k.p + "patient:" + id }
 // Task hash (see taskcodec.go for its fields).
 func (k keys) task(id string) string { return k.p + "task:" + id }
 
-// Set of the ids of the ServiceRequests with a business identifier
-// ("system|value"), across practices: for searches by link workers and
-// providers, who see only those they may (issue 17).
-func (k keys) referralIdentifier(ident string) string { return k.p + "srident:" + ident }
+// Set of the ids of the ServiceRequests with a business identifier value,
+// whatever its system and practice: for searches by identifier, with or
+// without a system (issue 18), each caller shown only those it may see.
+func (k keys) referralIdentifier(value string) string { return k.p + "srident:" + value }
 
 // Set of child Task ids whose focus is the ServiceRequest id (onward
 // referrals). The referral's own Task has the ServiceRequest's id.
@@ -104,6 +104,10 @@ func (k keys) taskOutcomes(task string) string { return k.p + "outs:" + task }
 // Sorted set of every Task id scored by its last change (unix ms), for
 // polling with _lastUpdated and for retention.
 func (k keys) taskIndex() string { return k.p + "tmod" }
+
+// Sorted set of every Task id scored by when it was created (unix ms): the
+// stable order searches page through (issue 18).
+func (k keys) taskCreated() string { return k.p + "tcreated" }
 
 // Consent (issue 4).
 

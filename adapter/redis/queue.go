@@ -136,6 +136,10 @@ type childJSON struct {
 	Idx   string   `json:"idx"`
 	Cap   string   `json:"cap"`
 	Svc   string   `json:"svc"`
+	// Created is the creation index (taskCreated) and At the child's
+	// creation time (unix ms).
+	Created string `json:"created"`
+	At      int64  `json:"at"`
 }
 
 func (s *Store) writeChange(ctx context.Context, before, after *adapter.Task, ch adapter.TaskChange) (string, error) {
@@ -150,7 +154,8 @@ func (s *Store) writeChange(ctx context.Context, before, after *adapter.Task, ch
 	}
 	if c := ch.Child; c != nil {
 		p.Child = &childJSON{ID: c.ID, Key: s.k.task(c.ID), Set: taskFields(c), Queue: s.k.queue(c.Owner), Score: queueScore(c),
-			Idx: s.k.referralTasks(c.ReferralID), Cap: s.k.capacity(c.Owner), Svc: c.Owner}
+			Idx: s.k.referralTasks(c.ReferralID), Cap: s.k.capacity(c.Owner), Svc: c.Owner,
+			Created: s.k.taskCreated(), At: c.AuthoredOn.UnixMilli()}
 	}
 	payload, err := json.Marshal(p)
 	if err != nil {
@@ -241,6 +246,48 @@ func (s *Store) tasks(ctx context.Context, ids []string) ([]*adapter.Task, error
 		}
 	}
 	return out, nil
+}
+
+// TasksByCreation returns up to n Tasks in the order they were created
+// (creation time, then id), after the position (created, id), or before
+// it when backwards (nearest first); id "" starts at the beginning (or,
+// backwards, the end). more says whether Tasks lie beyond those returned.
+// The order never changes as Tasks change, and Tasks created later come
+// last, so a search paging through it neither skips nor repeats a Task.
+func (s *Store) TasksByCreation(ctx context.Context, created time.Time, id string, backwards bool, n int) ([]*adapter.Task, bool, error) {
+	key := s.k.taskCreated()
+	var skip int64
+	start, stop := "-inf", "+inf"
+	if id != "" {
+		score := strconv.FormatInt(created.UnixMilli(), 10)
+		tied, err := s.c.ZRangeByScore(ctx, key, &goredis.ZRangeBy{Min: score, Max: score}).Result()
+		if err != nil {
+			return nil, false, s.fail(err)
+		}
+		for _, m := range tied { // those at the same time on the near side of id, and id itself
+			if !backwards && m <= id || backwards && m >= id {
+				skip++
+			}
+		}
+		start = score
+	}
+	args := goredis.ZRangeArgs{Key: key, Start: start, Stop: stop, ByScore: true, Offset: skip, Count: int64(n + 1)}
+	if backwards {
+		args = goredis.ZRangeArgs{Key: key, Start: stop, Stop: "-inf", ByScore: true, Rev: true, Offset: skip, Count: int64(n + 1)}
+		if id != "" {
+			args.Start = start
+		}
+	}
+	ids, err := s.c.ZRangeArgs(ctx, args).Result()
+	if err != nil {
+		return nil, false, s.fail(err)
+	}
+	more := len(ids) > n
+	if more {
+		ids = ids[:n]
+	}
+	tasks, err := s.tasks(ctx, ids)
+	return tasks, more, err
 }
 
 // ChangedTasks returns Tasks changed after since (exclusive), oldest

@@ -36,6 +36,8 @@ if ARGV[2] ~= '' then redis.call('HDEL', KEYS[6], ARGV[2]) end
 redis.call('HDEL', key, 'pat', 'req', 'rsn', 'clm', 'clmn', 'clmt', 'lclm', 'rte', 'prac')
 redis.call('HSET', key, 'purged', ARGV[4])
 redis.call('ZREM', KEYS[7], ARGV[5])
+redis.call('ZREM', KEYS[10], ARGV[5])
+redis.call('SREM', KEYS[11], ARGV[5])
 return 1`)
 
 // purgePatientScript drops a purged referral from its patient's index at
@@ -106,7 +108,7 @@ func (s *Store) PurgeClosed(ctx context.Context, cutoff time.Time, limit int64, 
 }
 
 func (s *Store) purge(ctx context.Context, t *adapter.Task, now time.Time) (bool, error) {
-	idem := ""
+	idem, byValue := "", s.k.referralIdentifier("~none~")
 	if t.ID == t.ReferralID { // the referral's own Task: its ServiceRequest goes too
 		sr, err := s.ServiceRequest(ctx, t.ReferralID) // nil when already gone
 		if err != nil && adapter.ErrorCode(err) != adapter.ENOTFOUND {
@@ -114,6 +116,7 @@ func (s *Store) purge(ctx context.Context, t *adapter.Task, now time.Time) (bool
 		}
 		if id := gjson.GetBytes(sr, "identifier.0"); id.Exists() {
 			idem = idemField(t.Practice, adapter.KindServiceRequest, id.Get("system").String()+"|"+id.Get("value").String())
+			byValue = s.k.referralIdentifier(id.Get("value").String())
 		}
 	}
 	srKey, thread, flags := s.k.serviceRequest("~none~"), s.k.thread("~none~"), s.k.referralFlags("~none~")
@@ -121,7 +124,7 @@ func (s *Store) purge(ctx context.Context, t *adapter.Task, now time.Time) (bool
 		srKey, thread, flags = s.k.serviceRequest(t.ReferralID), s.k.thread(t.ReferralID), s.k.referralFlags(t.ReferralID)
 	}
 	n, err := purgeScript.Run(ctx, s.c, []string{s.k.task(t.ID), srKey, s.k.history(t.ID), s.k.taskOutcomes(t.ID),
-		s.k.referralTasks(t.ReferralID), s.k.idempotency(), s.k.taskIndex(), thread, flags},
+		s.k.referralTasks(t.ReferralID), s.k.idempotency(), s.k.taskIndex(), thread, flags, s.k.taskCreated(), byValue},
 		msString(t.LastModified), idem, s.k.outcome(""), now.UnixMilli(), t.ID, s.k.message(""), s.k.flag("")).Int()
 	if err != nil {
 		return false, s.fail(err)

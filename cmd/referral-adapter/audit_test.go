@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/base64"
 	"net/url"
 	"strings"
 	"testing"
@@ -42,7 +43,9 @@ func TestAuditTrail(t *testing.T) {
 			t.Errorf("audit trail holds patient data %q", secret)
 		}
 	}
-	if !strings.Contains(string(all.body), "ServiceRequest?identifier") || !strings.Contains(string(all.body), `"action":"C"`) {
+	// A search is recorded as entity.query (its parameter names, base64).
+	query := base64.StdEncoding.EncodeToString([]byte("ServiceRequest?identifier"))
+	if !strings.Contains(string(all.body), `"query":"`+query+`"`) || !strings.Contains(string(all.body), `"action":"C"`) {
 		t.Errorf("search and create not audited: %s", all.body)
 	}
 	for _, role := range []auth.Role{auth.RolePractice, auth.RoleCommissioner, auth.RoleLinkWorker} {

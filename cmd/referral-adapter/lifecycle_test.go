@@ -193,7 +193,7 @@ func TestPollingTasks(t *testing.T) {
 	if future["total"] != float64(0) {
 		t.Errorf("nothing changed after 2099, got %v", future["total"])
 	}
-	for _, q := range []string{"status=finished", "_lastUpdated=yesterday", "_count=0"} {
+	for _, q := range []string{"status=finished", "_lastUpdated=yesterday", "_count=-1", "_count=many", "_cursor=made-up"} {
 		if r := h.do("GET", "/fhir/Task?"+q, gp, nil); r.status != 400 {
 			t.Errorf("%s = %d, want 400", q, r.status)
 		}

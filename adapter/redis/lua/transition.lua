@@ -4,7 +4,7 @@
 --
 -- ARGV[1] JSON: {id, key, expect, set: [f, v, ...], del: [f, ...],
 --                leases, queue, wl, cap, rsv, terminal, hist, entry, tmod, now,
---                child: {key, set, queue, score, idx, cap, svc} (optional)}
+--                child: {key, set, queue, score, idx, cap, svc, created, at} (optional)}
 -- The Task leaves its lease and queue whenever it leaves 'requested'; when
 -- it ends it leaves the waitlist and gives back its capacity slot. The
 -- history entry is appended. A child Task (onward referral) is created in
@@ -24,6 +24,7 @@ if p.child then
   redis.call('ZADD', c.queue, c.score, c.id)
   redis.call('SADD', c.idx, c.id)
   redis.call('ZADD', p.tmod, p.now, c.id)
+  redis.call('ZADD', c.created, c.at, c.id)
 end
 redis.call('HSET', p.key, unpack(p.set))
 if #p.del > 0 then redis.call('HDEL', p.key, unpack(p.del)) end
