@@ -93,6 +93,9 @@ var Policy = map[Action]Rule{
 	Handover:        {Roles: holders, Resource: "Task", Perm: 'u'},
 	OutcomeCreate:   {Roles: holders, Resource: "Task", Perm: 'u'},
 	ObservationRead: {Roles: workers, Resource: "Observation", Perm: 'r'},
+	// The outcomes of a referral (based-on), issue 18.
+	ObservationSearch: {Roles: workers, Resource: "Observation", Perm: 's'},
+	ProcedureSearch:   {Roles: workers, Resource: "Procedure", Perm: 's'},
 	ProcedureRead:   {Roles: workers, Resource: "Procedure", Perm: 'r'},
 	GoalRead:        {Roles: workers, Resource: "Goal", Perm: 'r'},
 	// Clinician sign-off (issue 11): the referring practice only; the
@@ -154,6 +157,9 @@ const (
 	Handover        Action = "Referral.handover"
 	OutcomeCreate   Action = "Referral.outcome"
 	ObservationRead Action = "Observation.read"
+	// Outcome searches (issue 18).
+	ObservationSearch Action = "Observation.search"
+	ProcedureSearch   Action = "Procedure.search"
 	ProcedureRead   Action = "Procedure.read"
 	GoalRead        Action = "Goal.read"
 )

@@ -34,6 +34,8 @@ var matrix = map[auth.Action]string{
 	auth.OutcomeCreate:           "LV",
 	auth.ObservationRead:         "PLV",
 	auth.ProcedureRead:           "PLV",
+	auth.ObservationSearch:       "PLV",
+	auth.ProcedureSearch:         "PLV",
 	auth.GoalRead:                "PLV",
 	auth.ReferralSignOff:         "P",
 	auth.ReportCapacity:          "CA",

@@ -77,14 +77,18 @@ func auditAction(c *gin.Context) adapter.AuditAction {
 // search, or the created resource's location.
 func auditEntity(c *gin.Context) string {
 	if loc := c.Writer.Header().Get("Location"); loc != "" {
-		return strings.TrimPrefix(loc, "/fhir/")
+		if _, rel, ok := strings.Cut(loc, "/fhir/"); ok {
+			loc = rel
+		}
+		rel, _, _ := strings.Cut(loc, "/_history/")
+		return rel
 	}
 	route := strings.TrimPrefix(c.FullPath(), "/fhir/")
 	if strings.HasPrefix(route, "/api/v1/referrals/:id") {
 		return "Task/" + c.Param("id") + strings.TrimPrefix(route, "/api/v1/referrals/:id")
 	}
 	if id := c.Param("id"); id != "" {
-		return strings.Replace(route, ":id", id, 1)
+		return strings.Replace(strings.Replace(route, ":id", id, 1), ":vid", clip(c.Param("vid")), 1)
 	}
 	if route == "/fhir" {
 		return "Bundle?type=transaction"

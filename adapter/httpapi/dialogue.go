@@ -50,7 +50,7 @@ func (s *Server) createFlag(c *gin.Context) {
 
 // createdDialogue answers a create with 201, honouring Prefer: return=.
 func (s *Server) createdDialogue(c *gin.Context, kind, id string, body []byte) {
-	c.Header("Location", "/fhir/"+kind+"/"+id)
+	c.Header("Location", s.location(c, kind, id, 1))
 	c.Header("ETag", weakETag(1))
 	switch preferReturn(c) {
 	case "minimal":
@@ -69,8 +69,7 @@ func (s *Server) readCommunication(c *gin.Context) {
 		s.writeError(c, notFoundAs(err, adapter.KindCommunication))
 		return
 	}
-	c.Header("ETag", weakETag(1))
-	s.writeFHIR(c, http.StatusOK, body)
+	s.writeResource(c, body)
 }
 
 func (s *Server) readFlag(c *gin.Context) {
@@ -79,8 +78,7 @@ func (s *Server) readFlag(c *gin.Context) {
 		s.writeError(c, notFoundAs(err, adapter.KindFlag))
 		return
 	}
-	c.Header("ETag", weakETag(1))
-	s.writeFHIR(c, http.StatusOK, body)
+	s.writeResource(c, body)
 }
 
 // searchCommunication: GET /fhir/Communication?based-on=ServiceRequest/{id},

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"slices"
+	"strings"
 
 	"github.com/gin-gonic/gin"
 
@@ -60,7 +62,7 @@ func (s *Server) recordOutcome(c *gin.Context) {
 		s.writeError(c, err)
 		return
 	}
-	c.Header("Location", "/fhir/"+saved.Type+"/"+saved.ID)
+	c.Header("Location", s.location(c, saved.Type, saved.ID, 1))
 	c.JSON(http.StatusCreated, gin.H{"id": saved.ID, "reference": saved.Type + "/" + saved.ID})
 }
 
@@ -86,7 +88,7 @@ func (s *Server) readOutcome(kind string) gin.HandlerFunc {
 			s.writeError(c, adapter.NotFound(kind))
 			return
 		}
-		s.writeFHIR(c, http.StatusOK, body)
+		s.writeResource(c, body)
 	}
 }
 
@@ -110,4 +112,72 @@ func (s *Server) disclosed(ctx context.Context, caller adapter.Caller, t *adapte
 // another (adapter/disclosure), and audits the decision.
 type Disclosure interface {
 	Sees(ctx context.Context, c adapter.Caller, t *adapter.Task, o *adapter.OutcomeRecord) bool
+}
+
+// searchOutcomes serves GET /fhir/Observation?based-on=ServiceRequest/{id}
+// (and Procedure): the outcomes of a referral the caller may see, in the
+// order they were recorded. A referral the caller may not see has none.
+func (s *Server) searchOutcomes(kind string) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		if err := onlyParams(c, "based-on"); err != nil {
+			s.writeError(c, err)
+			return
+		}
+		ref := strings.TrimPrefix(c.Query("based-on"), "ServiceRequest/")
+		if ref == "" || !fhirID.MatchString(ref) {
+			s.writeError(c, adapter.Errorf(adapter.EVALUE, "based-on must be ServiceRequest/{id}").At("based-on"))
+			return
+		}
+		entries, err := s.referralOutcomes(c, kind, ref)
+		if err != nil {
+			s.writeError(c, err)
+			return
+		}
+		s.pageList(c, entries)
+	}
+}
+
+func (s *Server) referralOutcomes(c *gin.Context, kind, referral string) ([]fhir.BundleEntry, error) {
+	ctx, caller := c.Request.Context(), callerOf(c)
+	tasks, err := s.Store.TasksForReferral(ctx, referral)
+	if adapter.ErrorCode(err) == adapter.ENOTFOUND {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var found []*adapter.OutcomeRecord
+	for _, t := range tasks {
+		seen, err := s.Access.SeeTask(ctx, caller, t)
+		if err != nil {
+			return nil, err
+		}
+		if !seen {
+			continue
+		}
+		outs, err := s.Outcomes.Outcomes(ctx, t.ID)
+		if err != nil {
+			return nil, err
+		}
+		for _, o := range outs {
+			if o.Type == kind && s.disclosed(ctx, caller, t, o) {
+				found = append(found, o)
+			}
+		}
+	}
+	slices.SortFunc(found, func(a, b *adapter.OutcomeRecord) int {
+		if c := a.Recorded.Compare(b.Recorded); c != 0 {
+			return c
+		}
+		return strings.Compare(a.ID, b.ID)
+	})
+	entries := make([]fhir.BundleEntry, 0, len(found))
+	for _, o := range found {
+		_, body, err := s.Outcomes.Outcome(ctx, o.ID)
+		if err != nil {
+			return nil, err
+		}
+		entries = append(entries, fhir.BundleEntry{FullURL: s.baseURL(c) + "/" + kind + "/" + o.ID, Resource: body})
+	}
+	return entries, nil
 }

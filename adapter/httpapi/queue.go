@@ -176,7 +176,7 @@ func (s *Server) referOn(c *gin.Context) {
 		s.writeError(c, err)
 		return
 	}
-	c.Header("Location", "/fhir/Task/"+child.ID)
+	c.Header("Location", s.location(c, "Task", child.ID, child.Version))
 	s.writeFHIR(c, http.StatusCreated, body)
 }
 

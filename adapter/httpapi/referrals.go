@@ -43,7 +43,7 @@ func (s *Server) create(c *gin.Context, kind string, fn createFunc) {
 	if res.Existing || res.Version > 1 { // a withdrawn Consent is a new version (issue 4)
 		status = http.StatusOK
 	}
-	c.Header("Location", "/fhir/"+kind+"/"+res.ID)
+	c.Header("Location", s.location(c, kind, res.ID, max(1, res.Version)))
 	c.Header("ETag", weakETag(max(1, res.Version)))
 	s.respondCreated(c, status, res)
 }
@@ -199,7 +199,7 @@ func (s *Server) readServiceRequest(c *gin.Context) {
 		s.writeError(c, notFoundAs(err, "ServiceRequest"))
 		return
 	}
-	s.writeFHIR(c, http.StatusOK, body)
+	s.writeResource(c, body)
 }
 
 // referralFor is a referral's ServiceRequest as the caller, who may see
@@ -230,7 +230,7 @@ func (s *Server) readConsent(c *gin.Context) {
 		s.writeError(c, notFoundAs(err, "Consent"))
 		return
 	}
-	s.writeFHIR(c, http.StatusOK, body)
+	s.writeResource(c, body)
 }
 
 // at points a domain error at an expression; other errors pass through.

@@ -4,8 +4,11 @@ import (
 	"errors"
 	"net/http"
 	"strconv"
+	"strings"
+	"time"
 
 	"github.com/gin-gonic/gin"
+	"github.com/tidwall/gjson"
 
 	"github.com/social-prescribing/referral-adapter/adapter"
 	"github.com/social-prescribing/referral-adapter/adapter/fhir"
@@ -75,4 +78,56 @@ func logAttrs(c *gin.Context) []any {
 		attrs = append(attrs, "error_code", code)
 	}
 	return attrs
+}
+
+// writeResource answers a read of one resource (issue 18): ETag (its
+// version) and Last-Modified (meta.lastUpdated); 304 with no body when
+// If-None-Match names that version; and, for a vread
+// (.../_history/{vid}), the resource only when {vid} is its current
+// version: earlier versions are not kept, and answer 404.
+func (s *Server) writeResource(c *gin.Context, body []byte) {
+	vid := gjson.GetBytes(body, "meta.versionId").Str
+	if want := c.Param("vid"); want != "" && want != vid {
+		kind := gjson.GetBytes(body, "resourceType").Str
+		s.writeError(c, adapter.Errorf(adapter.ENOTFOUND, "%s version %s is not kept: only the current version (%s) is", kind, clip(want), vid))
+		return
+	}
+	if vid != "" {
+		etag := `W/"` + vid + `"`
+		c.Header("ETag", etag)
+		if match := c.GetHeader("If-None-Match"); match != "" && etagMatches(match, etag) {
+			s.setLastModified(c, body)
+			c.Status(http.StatusNotModified)
+			return
+		}
+	}
+	s.setLastModified(c, body)
+	s.writeFHIR(c, http.StatusOK, body)
+}
+
+func (s *Server) setLastModified(c *gin.Context, body []byte) {
+	if lu := gjson.GetBytes(body, "meta.lastUpdated").Str; lu != "" {
+		if t, err := time.Parse(time.RFC3339Nano, lu); err == nil {
+			c.Header("Last-Modified", t.UTC().Format(http.TimeFormat))
+		}
+	}
+}
+
+// etagMatches reports whether an If-None-Match header names the ETag
+// (weak comparison, as RFC 9110 has If-None-Match use; "*" matches any).
+func etagMatches(header, etag string) bool {
+	strip := func(s string) string { return strings.TrimPrefix(strings.TrimSpace(s), "W/") }
+	for _, e := range strings.Split(header, ",") {
+		if strings.TrimSpace(e) == "*" || strip(e) == strip(etag) {
+			return true
+		}
+	}
+	return false
+}
+
+// location is a created resource's Location, as R4 has it: absolute and
+// naming the version, [base]/[type]/[id]/_history/[vid]; the vread it
+// names answers.
+func (s *Server) location(c *gin.Context, kind, id string, version int) string {
+	return s.baseURL(c) + "/" + kind + "/" + id + "/_history/" + strconv.Itoa(max(1, version))
 }

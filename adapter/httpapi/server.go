@@ -172,10 +172,13 @@ func (s *Server) routes() {
 	s.route(a, "POST", "/fhir", auth.TransactionPost, s.fhirJSONBody(), s.transaction)
 	s.route(a, "POST", "/fhir/ServiceRequest", auth.ServiceRequestCreate, s.fhirJSONBody(), s.createServiceRequest)
 	s.route(a, "GET", "/fhir/ServiceRequest/:id", auth.ServiceRequestRead, s.readServiceRequest)
+	s.route(a, "GET", "/fhir/ServiceRequest/:id/_history/:vid", auth.ServiceRequestRead, s.readServiceRequest)
 	s.route(a, "GET", "/fhir/ServiceRequest", auth.ServiceRequestSearch, s.searchServiceRequest)
 	s.route(a, "POST", "/fhir/Consent", auth.ConsentCreate, s.fhirJSONBody(), s.createConsent)
 	s.route(a, "GET", "/fhir/Consent/:id", auth.ConsentRead, s.readConsent)
+	s.route(a, "GET", "/fhir/Consent/:id/_history/:vid", auth.ConsentRead, s.readConsent)
 	s.route(a, "GET", "/fhir/Task/:id", auth.TaskRead, s.readTask)
+	s.route(a, "GET", "/fhir/Task/:id/_history/:vid", auth.TaskRead, s.readTask)
 	s.route(a, "GET", "/fhir/Task", auth.TaskSearch, s.searchTask)
 	s.route(a, "GET", "/fhir/AuditEvent", auth.AuditRead, s.searchAuditEvent)
 	s.route(a, "GET", "/fhir/HealthcareService", auth.DirectoryRead, s.searchHealthcareService)
@@ -200,17 +203,24 @@ func (s *Server) routes() {
 		s.route(api, "POST", "/api/v1/referrals/:id/refer-on", auth.ReferOn, s.jsonBody(), s.referOn)
 		s.route(api, "POST", "/api/v1/referrals/:id/outcomes", auth.OutcomeCreate, s.jsonBody(), s.recordOutcome)
 		s.route(a, "GET", "/fhir/Observation/:id", auth.ObservationRead, s.readOutcome("Observation"))
+		s.route(a, "GET", "/fhir/Observation/:id/_history/:vid", auth.ObservationRead, s.readOutcome("Observation"))
+		s.route(a, "GET", "/fhir/Observation", auth.ObservationSearch, s.searchOutcomes("Observation"))
+		s.route(a, "GET", "/fhir/Procedure", auth.ProcedureSearch, s.searchOutcomes("Procedure"))
 		s.route(a, "GET", "/fhir/Procedure/:id", auth.ProcedureRead, s.readOutcome("Procedure"))
+		s.route(a, "GET", "/fhir/Procedure/:id/_history/:vid", auth.ProcedureRead, s.readOutcome("Procedure"))
 		s.route(a, "GET", "/fhir/Goal/:id", auth.GoalRead, s.readOutcome("Goal"))
+		s.route(a, "GET", "/fhir/Goal/:id/_history/:vid", auth.GoalRead, s.readOutcome("Goal"))
 	}
 
 	// Dialogue and safeguarding (issue 9): Communication and Flag.
 	if s.Dialogue != nil {
 		s.route(a, "POST", "/fhir/Communication", auth.CommunicationCreate, s.fhirJSONBody(), s.createCommunication)
 		s.route(a, "GET", "/fhir/Communication/:id", auth.CommunicationRead, s.readCommunication)
+		s.route(a, "GET", "/fhir/Communication/:id/_history/:vid", auth.CommunicationRead, s.readCommunication)
 		s.route(a, "GET", "/fhir/Communication", auth.CommunicationSearch, s.searchCommunication)
 		s.route(a, "POST", "/fhir/Flag", auth.FlagCreate, s.fhirJSONBody(), s.createFlag)
 		s.route(a, "GET", "/fhir/Flag/:id", auth.FlagRead, s.readFlag)
+		s.route(a, "GET", "/fhir/Flag/:id/_history/:vid", auth.FlagRead, s.readFlag)
 		s.route(a, "GET", "/fhir/Flag", auth.FlagSearch, s.searchFlag)
 	}
 

@@ -26,7 +26,7 @@ func (s *Server) createSubscription(c *gin.Context) {
 		s.writeError(c, err)
 		return
 	}
-	c.Header("Location", "/fhir/Subscription/"+sub.ID)
+	c.Header("Location", s.location(c, "Subscription", sub.ID, sub.Version))
 	s.writeSubscription(c, http.StatusCreated, sub)
 }
 

@@ -35,8 +35,7 @@ func (s *Server) readTask(c *gin.Context) {
 		s.writeError(c, err)
 		return
 	}
-	c.Header("ETag", weakETag(t.Version))
-	s.writeFHIR(c, http.StatusOK, body)
+	s.writeResource(c, body)
 }
 
 // renderTask renders a Task for a caller: Task.output lists the outcomes

@@ -163,7 +163,7 @@ func TestAdapterKilledMidLoadLosesNothingAcknowledged(t *testing.T) {
 				mu.Lock()
 				switch status {
 				case http.StatusCreated:
-					acked[n] = strings.TrimPrefix(h.Get("Location"), "/fhir/ServiceRequest/")
+					acked[n] = locationID(h.Get("Location"))
 					if len(acked) == 50 {
 						once.Do(func() { close(started) })
 					}
@@ -224,7 +224,7 @@ func TestAdapterKilledMidLoadLosesNothingAcknowledged(t *testing.T) {
 		}
 		id, ok := acked[n]
 		switch {
-		case ok && (status != 200 || !strings.HasSuffix(h.Get("Location"), "/"+id)):
+		case ok && (status != 200 || locationID(h.Get("Location")) != id):
 			t.Errorf("retry of acknowledged %d = %d %s, want 200 for %s", n, status, h.Get("Location"), id)
 		case !ok && status != 200 && status != 201:
 			t.Errorf("retry of in-doubt %d = %d", n, status)

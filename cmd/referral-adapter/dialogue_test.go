@@ -109,7 +109,7 @@ func TestDialogueGPAsksLinkWorkerAnswers(t *testing.T) {
 
 	q := post(t, h, "/fhir/Communication", d.gp, d.message(t, "communication-gp-question.json", nil), http.StatusCreated)
 	question := idOf(t, q)
-	if q.header.Get("Location") != "/fhir/Communication/"+question {
+	if !locationIs(q.header.Get("Location"), "Communication", question) {
 		t.Errorf("Location = %q", q.header.Get("Location"))
 	}
 	if _, err := h.app.parser.Parse(q.body, "Communication"); err != nil {

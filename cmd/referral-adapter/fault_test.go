@@ -52,7 +52,7 @@ func TestRedisCrashMidLoadLosesNothingAcknowledged(t *testing.T) {
 				mu.Lock()
 				statuses[r.status]++
 				if r.status == 201 {
-					acked = append(acked, strings.TrimPrefix(r.header.Get("Location"), "/fhir/ServiceRequest/"))
+					acked = append(acked, locationID(r.header.Get("Location")))
 				}
 				if r.status == 503 && r.header.Get("Retry-After") == "" {
 					t.Error("503 without Retry-After")

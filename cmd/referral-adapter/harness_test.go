@@ -200,3 +200,15 @@ func (h *harness) dataKeys() []string {
 	slices.Sort(out)
 	return out
 }
+
+// locationID is the id in a Location header: [base]/[type]/[id]/_history/[vid].
+func locationID(loc string) string {
+	loc, _, _ = strings.Cut(loc, "/_history/")
+	return loc[strings.LastIndexByte(loc, '/')+1:]
+}
+
+// locationIs reports whether a Location is absolute and names the type, id
+// and a version, as R4 has it.
+func locationIs(loc, kind, id string) bool {
+	return strings.HasPrefix(loc, "http") && strings.Contains(loc, "/fhir/"+kind+"/"+id+"/_history/")
+}

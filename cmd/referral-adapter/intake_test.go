@@ -27,7 +27,7 @@ func TestCreateServiceRequestThenReadItsTask(t *testing.T) {
 	}
 	sr := r.json(t)
 	id, _ := sr["id"].(string)
-	if id == "" || r.header.Get("Location") != "/fhir/ServiceRequest/"+id {
+	if id == "" || !locationIs(r.header.Get("Location"), "ServiceRequest", id) {
 		t.Fatalf("Location %q for id %q", r.header.Get("Location"), id)
 	}
 	meta := sr["meta"].(map[string]any)
@@ -139,7 +139,7 @@ func TestCreateConsent(t *testing.T) {
 		t.Fatalf("= %d %s", r.status, r.body)
 	}
 	id := r.json(t)["id"].(string)
-	if r.header.Get("Location") != "/fhir/Consent/"+id {
+	if !locationIs(r.header.Get("Location"), "Consent", id) {
 		t.Errorf("Location = %q", r.header.Get("Location"))
 	}
 	if got := h.do("GET", "/fhir/Consent/"+id, tok, nil); got.status != 200 {

@@ -33,7 +33,7 @@ func BenchmarkRedisMemoryPerReferral(b *testing.B) {
 		if r.status != 201 {
 			b.Fatalf("= %d %s", r.status, r.body)
 		}
-		ids = append(ids, strings.TrimPrefix(r.header.Get("Location"), "/fhir/ServiceRequest/"))
+		ids = append(ids, locationID(r.header.Get("Location")))
 	}
 	b.StopTimer()
 	// Audit records and rate-limit counters are excluded: they are not the

@@ -29,7 +29,7 @@ func TestSafetyScreensStopReferralsAtIntake(t *testing.T) {
 			if !strings.Contains(oo, `"severity":"warning"`) || !strings.Contains(oo, reason) {
 				t.Errorf("POST response does not warn the clinician: %s", oo)
 			}
-			id := strings.TrimPrefix(r.header.Get("Location"), "/fhir/ServiceRequest/")
+			id := locationID(r.header.Get("Location"))
 			task := h.do("GET", "/fhir/Task/"+id, tok, nil)
 			if _, err := h.app.parser.Parse(task.body, "Task"); err != nil {
 				t.Fatalf("Task is not valid FHIR: %v", err)
@@ -95,7 +95,7 @@ func TestDuplicateReferralFlagged(t *testing.T) {
 	if second.status != 201 || !strings.Contains(string(second.body), "Possible duplicate: Task/"+first) {
 		t.Fatalf("second referral = %d %s", second.status, second.body)
 	}
-	id := strings.TrimPrefix(second.header.Get("Location"), "/fhir/ServiceRequest/")
+	id := locationID(second.header.Get("Location"))
 	task := h.do("GET", "/fhir/Task/"+id, gp, nil).json(t)
 	if task["status"] != "rejected" || !strings.Contains(fmtJSON(task), "possible-duplicate") {
 		t.Errorf("duplicate Task %v", task)
@@ -167,7 +167,7 @@ func TestEverySafetyCodeRejectedAtOnce(t *testing.T) {
 				if r.status != http.StatusCreated {
 					t.Fatalf("= %d %s", r.status, r.body)
 				}
-				id := strings.TrimPrefix(r.header.Get("Location"), "/fhir/ServiceRequest/")
+				id := locationID(r.header.Get("Location"))
 				if hdr := r.header.Get("X-Task-Status"); hdr != "rejected; reason="+string(screen.Kind)+"; task=Task/"+id {
 					t.Errorf("X-Task-Status = %q", hdr)
 				}

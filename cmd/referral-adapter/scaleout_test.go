@@ -37,7 +37,7 @@ func TestTwoReplicasShareOneRedis(t *testing.T) {
 				t.Errorf("submit %d = %d", i, r.status)
 				return
 			}
-			ids[i] = strings.TrimPrefix(r.header.Get("Location"), "/fhir/ServiceRequest/")
+			ids[i] = locationID(r.header.Get("Location"))
 		}()
 	}
 	// The same referral sent to both replicas at once is stored once.

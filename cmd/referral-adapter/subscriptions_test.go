@@ -64,7 +64,7 @@ func TestSubscriptionCreateReadDelete(t *testing.T) {
 	}
 	sub := r.json(t)
 	id, _ := sub["id"].(string)
-	if id == "" || r.header.Get("Location") != "/fhir/Subscription/"+id {
+	if id == "" || !locationIs(r.header.Get("Location"), "Subscription", id) {
 		t.Fatalf("Location %q for id %q", r.header.Get("Location"), id)
 	}
 	if sub["status"] != "requested" || strings.Contains(string(r.body), "ehr-secret") {
