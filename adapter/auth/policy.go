@@ -96,8 +96,8 @@ var Policy = map[Action]Rule{
 	// The outcomes of a referral (based-on), issue 18.
 	ObservationSearch: {Roles: workers, Resource: "Observation", Perm: 's'},
 	ProcedureSearch:   {Roles: workers, Resource: "Procedure", Perm: 's'},
-	ProcedureRead:   {Roles: workers, Resource: "Procedure", Perm: 'r'},
-	GoalRead:        {Roles: workers, Resource: "Goal", Perm: 'r'},
+	ProcedureRead:     {Roles: workers, Resource: "Procedure", Perm: 'r'},
+	GoalRead:          {Roles: workers, Resource: "Goal", Perm: 'r'},
 	// Clinician sign-off (issue 11): the referring practice only; the
 	// intake service also requires a clinical job title in the token (a
 	// non-clinician's sign-off: 403) and the caller's own practice (404).
@@ -160,8 +160,8 @@ const (
 	// Outcome searches (issue 18).
 	ObservationSearch Action = "Observation.search"
 	ProcedureSearch   Action = "Procedure.search"
-	ProcedureRead   Action = "Procedure.read"
-	GoalRead        Action = "Goal.read"
+	ProcedureRead     Action = "Procedure.read"
+	GoalRead          Action = "Goal.read"
 )
 
 // Clinician sign-off (issue 11).
