@@ -381,6 +381,9 @@ func (s *TokenServer) sign(cl *client, scopes []string) (string, error) {
 // Issuer is the iss of tokens this server signs.
 func (s *TokenServer) Issuer() string { return s.issuer }
 
+// TokenURL is the public URL of the token endpoint.
+func (s *TokenServer) TokenURL() string { return s.cfg.TokenURL }
+
 // KeyID and PublicKey identify the access-token signing key, which the
 // Verifier trusts beside any external identity provider.
 func (s *TokenServer) KeyID() string               { return s.kid }

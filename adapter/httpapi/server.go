@@ -117,7 +117,9 @@ type Server struct {
 	render *fhir.Renderer
 	engine *gin.Engine
 	now    func() time.Time
-	table  []Route
+	// capabilityStatement is this deployment's (metadata.go).
+	capabilityStatement []byte
+	table               []Route
 }
 
 // New builds the server and its routes.
@@ -135,6 +137,7 @@ func New(cfg Config, d Deps) *Server {
 		s.writeError(c, adapter.Errorf(adapter.EMETHOD, "method %s is not allowed here", c.Request.Method))
 	})
 	s.engine = e
+	s.capabilityStatement = s.capability()
 	s.routes()
 	return s
 }

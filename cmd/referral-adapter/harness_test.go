@@ -118,7 +118,29 @@ func (h *harness) do(method, path, token string, body []byte, headers ...string)
 	}
 	defer res.Body.Close()
 	b, _ := io.ReadAll(res.Body)
+	h.validate(method, path, res, b)
 	return response{status: res.StatusCode, header: res.Header, body: b}
+}
+
+// validate checks every FHIR resource the suite receives with the FHIR
+// library's validating parser and the adapter's invariant checks (issue
+// 18): what the adapter answers must be valid FHIR R4, whatever the test
+// was about.
+func (h *harness) validate(method, path string, res *http.Response, body []byte) {
+	h.t.Helper()
+	if len(body) == 0 || !strings.HasPrefix(res.Header.Get("Content-Type"), "application/fhir+json") {
+		return
+	}
+	if _, err := h.app.parser.Parse(body); err != nil {
+		h.t.Errorf("the answer to %s %s is not valid FHIR R4: %v", method, clipPath(path), err)
+	}
+}
+
+func clipPath(p string) string {
+	if len(p) > 120 {
+		return p[:120] + "..."
+	}
+	return p
 }
 
 // repoRoot is the repository root, found from this file's location.
