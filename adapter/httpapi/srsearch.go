@@ -73,15 +73,9 @@ func srQueryOf(c *gin.Context) (srQuery, error) {
 			}
 		}
 	}
-	if v := c.Query("_lastUpdated"); v != "" {
-		bound, prefix, t, err := datePrefix(v, time.RFC3339)
-		if err != nil || bound != "lower" {
-			return q, adapter.Errorf(adapter.EVALUE, "_lastUpdated must be gt or ge followed by an instant, e.g. gt2026-11-23T09:00:00Z").At("_lastUpdated")
-		}
-		q.since = t
-		if prefix == "ge" {
-			q.since = t.Add(-time.Millisecond)
-		}
+	var err error
+	if q.since, err = lastUpdatedSince(c); err != nil {
+		return q, err
 	}
 	if v, ok := c.GetQuery("_id"); ok {
 		if !fhirID.MatchString(v) {

@@ -54,17 +54,26 @@ func taskFilterOf(c *gin.Context) (taskFilter, error) {
 			}
 		}
 	}
-	if v := c.Query("_lastUpdated"); v != "" {
-		bound, prefix, t, err := datePrefix(v, time.RFC3339)
-		if err != nil || bound != "lower" {
-			return f, adapter.Errorf(adapter.EVALUE, "_lastUpdated must be gt or ge followed by an instant, e.g. gt2026-11-23T09:00:00Z").At("_lastUpdated")
-		}
-		f.since = t
-		if prefix == "ge" {
-			f.since = t.Add(-time.Millisecond)
-		}
+	var err error
+	f.since, err = lastUpdatedSince(c)
+	return f, err
+}
+
+// lastUpdatedSince reads _lastUpdated=gt{instant} or ge{instant} as the
+// exclusive lower bound of a search; zero when not given.
+func lastUpdatedSince(c *gin.Context) (time.Time, error) {
+	v := c.Query("_lastUpdated")
+	if v == "" {
+		return time.Time{}, nil
 	}
-	return f, nil
+	bound, prefix, t, err := datePrefix(v, time.RFC3339)
+	if err != nil || bound != "lower" {
+		return time.Time{}, adapter.Errorf(adapter.EVALUE, "_lastUpdated must be gt or ge followed by an instant, e.g. gt2026-11-23T09:00:00Z").At("_lastUpdated")
+	}
+	if prefix == "ge" {
+		t = t.Add(-time.Millisecond)
+	}
+	return t, nil
 }
 
 func (f taskFilter) matches(t *adapter.Task) bool {
