@@ -1,7 +1,6 @@
 package httpapi
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"net/http"
@@ -14,6 +13,7 @@ import (
 	"github.com/social-prescribing/referral-adapter/adapter/auth"
 	"github.com/social-prescribing/referral-adapter/adapter/fhir"
 	"github.com/social-prescribing/referral-adapter/adapter/queue"
+	"github.com/social-prescribing/referral-adapter/internal/strictjson"
 )
 
 // Queue is the link-worker and provider side of referrals (issue 10).
@@ -33,38 +33,12 @@ func callerOf(c *gin.Context) queue.Caller {
 	return queue.Caller{Actor: adapter.Actor{Subject: p.Subject, Role: string(p.Role), Org: p.Org}, Name: p.Name, Title: p.Title}
 }
 
-// decodeJSON reads the adapter's own JSON strictly: unknown fields and
-// trailing data are errors.
+// decodeJSON reads a body of the adapter's own JSON API with the one
+// strict decoding every body gets (internal/strictjson): duplicate member
+// names, unknown members, names in another case and trailing data are
+// refused, naming the member without echoing its value.
 func decodeJSON(body []byte, v any) error {
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		return adapter.Errorf(adapter.ESTRUCTURE, "the body is not the expected JSON: %s", jsonProblem(err))
-	}
-	if dec.More() {
-		return adapter.Errorf(adapter.ESTRUCTURE, "unexpected data after the JSON body")
-	}
-	return nil
-}
-
-// jsonProblem names a JSON decoding problem without echoing values.
-func jsonProblem(err error) string {
-	var te *json.UnmarshalTypeError
-	if ok := asType(err, &te); ok {
-		return "wrong type for " + clip(te.Field)
-	}
-	if msg := err.Error(); len(msg) > 20 && msg[:20] == "json: unknown field " {
-		return "unknown field " + clip(msg[20:])
-	}
-	return "malformed JSON"
-}
-
-func asType(err error, target **json.UnmarshalTypeError) bool {
-	te, ok := err.(*json.UnmarshalTypeError)
-	if ok {
-		*target = te
-	}
-	return ok
+	return strictjson.Decode(body, v)
 }
 
 // claim: POST /api/v1/queues/{queue}/claim → 200 {task, serviceRequest,

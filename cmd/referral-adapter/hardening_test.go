@@ -1,8 +1,17 @@
 package main
 
 import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
 	"fmt"
+	"strings"
 	"testing"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/social-prescribing/referral-adapter/adapter/auth"
 )
 
 // Hardening (issue 21), over HTTP.
@@ -23,5 +32,136 @@ func TestPhysicianAssociateIsOtherClinician(t *testing.T) {
 	}
 	if _, ok := byRole["other-clinician"]; !ok || len(byRole) != 1 {
 		t.Errorf("referrer roles %v, want the physician associate's as other-clinician only", fmt.Sprint(byRole))
+	}
+}
+
+// signRaw signs a claims set written out by hand with the test secret, so a
+// test can send what a JWT library would not produce (a string exp).
+func signRaw(payload string) string {
+	enc := base64.RawURLEncoding.EncodeToString
+	signing := enc([]byte(`{"alg":"HS256","typ":"JWT"}`)) + "." + enc([]byte(payload))
+	m := hmac.New(sha256.New, []byte(testSecret))
+	m.Write([]byte(signing))
+	return signing + "." + enc(m.Sum(nil))
+}
+
+// Tokens are strict: numeric exp, iat and nbf; iat not in the future; a
+// lifetime no longer than AUTH_MAX_TOKEN_LIFETIME; no empty area.
+func TestStrictTokens(t *testing.T) {
+	h := newHarness(t, map[string]string{"AUTH_MAX_TOKEN_LIFETIME": "12h"})
+	now := time.Now()
+	mint := func(mut func(c *auth.Claims)) string {
+		c := auth.Claims{RegisteredClaims: jwt.RegisteredClaims{Issuer: auth.DevIssuer, Subject: "dr.a@A81001",
+			IssuedAt: jwt.NewNumericDate(now), ExpiresAt: jwt.NewNumericDate(now.Add(time.Hour))},
+			Role: "practice", Org: practice, Scope: "system/HealthcareService.rs system/Task.rs"}
+		mut(&c)
+		tok, err := jwt.NewWithClaims(jwt.SigningMethodHS256, c).SignedString([]byte(testSecret))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tok
+	}
+	if r := h.do("GET", "/fhir/HealthcareService", mint(func(*auth.Claims) {}), nil); r.status != 200 {
+		t.Fatalf("a good token = %d %s", r.status, r.body)
+	}
+	commissioner := func(areas ...string) string {
+		return mint(func(c *auth.Claims) {
+			c.Role, c.Org, c.Scope, c.Areas = "commissioner", "QWO", "system/MeasureReport.rs system/HealthcareService.rs", areas
+		})
+	}
+	if r := h.do("GET", "/api/v1/reports/capacity", commissioner("LS6"), nil); r.status != 200 {
+		t.Fatalf("a commissioner's report = %d %s", r.status, r.body)
+	}
+	for name, tok := range map[string]string{
+		"exp as a string": signRaw(fmt.Sprintf(`{"iss":"referral-adapter-dev","sub":"x","role":"practice","org":"A81001","scope":"system/HealthcareService.rs","exp":"%d"}`,
+			now.Add(time.Hour).Unix())),
+		"iat in the future": mint(func(c *auth.Claims) { c.IssuedAt = jwt.NewNumericDate(now.Add(10 * time.Minute)) }),
+		"300 years":         mint(func(c *auth.Claims) { c.ExpiresAt = jwt.NewNumericDate(now.AddDate(300, 0, 0)) }),
+		"13 hours, no iat":  mint(func(c *auth.Claims) { c.IssuedAt, c.ExpiresAt = nil, jwt.NewNumericDate(now.Add(13*time.Hour)) }),
+		"an empty area":     commissioner("LS6", ""),
+	} {
+		path := "/fhir/HealthcareService"
+		if name == "an empty area" {
+			path = "/api/v1/reports/capacity?area="
+		}
+		r := h.do("GET", path, tok, nil)
+		if r.status != 401 {
+			t.Errorf("%s: = %d, want 401: %.200s", name, r.status, r.body)
+			continue
+		}
+		if is := issue(t, r); is["code"] != "login" {
+			t.Errorf("%s: issue %v", name, is)
+		}
+	}
+}
+
+// claimed posts a referral and has the link workers claim and accept it;
+// it returns the referral's id and the link worker's token.
+func claimed(t *testing.T, h *harness) (id, lw string) {
+	t.Helper()
+	gp := h.token(auth.RolePractice, practice)
+	lw = h.token(auth.RoleLinkWorker, "U00001")
+	r := h.do("POST", "/fhir/ServiceRequest", gp, fixture(t, "servicerequest-general.json"))
+	if r.status != 201 {
+		t.Fatalf("referral = %d %s", r.status, r.body)
+	}
+	id = r.json(t)["id"].(string)
+	if r := h.api("POST", "/api/v1/queues/riverside-link-workers/claim", lw, ""); r.status != 200 {
+		t.Fatalf("claim = %d %s", r.status, r.body)
+	}
+	if r := h.api("POST", "/api/v1/referrals/"+id+"/transition", lw, `{"status":"accepted"}`); r.status != 200 {
+		t.Fatalf("accept = %d %s", r.status, r.body)
+	}
+	return id, lw
+}
+
+// The JSON API reads bodies as strictly as FHIR ones: a duplicated member
+// (the last would win), a member in another case and trailing data are
+// 400, naming the member and never echoing a value; nothing changes.
+func TestJSONAPIBodiesAreStrict(t *testing.T) {
+	h := newHarness(t, nil)
+	id, lw := claimed(t, h)
+	admin := h.token(auth.RoleAdmin, "U00001")
+	cases := []struct {
+		name, method, path, body string
+		code, expr               string
+	}{
+		{"duplicate status", "POST", "/api/v1/referrals/" + id + "/transition", `{"status":"in-progress","status":"completed"}`, "structure", "status"},
+		{"duplicate nested code", "POST", "/api/v1/referrals/" + id + "/transition",
+			`{"status":"in-progress","businessStatus":{"code":"contacted","code":"support-started"}}`, "structure", "businessStatus.code"},
+		{"status in another case", "POST", "/api/v1/referrals/" + id + "/transition", `{"status":"in-progress","Status":"completed"}`, "structure", "Status"},
+		{"duplicate refer-on service", "POST", "/api/v1/referrals/" + id + "/refer-on", `{"service":"befriending","service":"money-advice"}`, "structure", "service"},
+		{"duplicate capacity status", "PUT", "/api/v1/services/befriending/capacity", `{"status":"open","maxOpen":5,"status":"closed"}`, "structure", "status"},
+		{"data after the body", "POST", "/api/v1/referrals/" + id + "/transition", `{"status":"in-progress"} {"status":"completed"}`, "structure", ""},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			tok := lw
+			if c.method == "PUT" {
+				tok = admin
+			}
+			r := h.api(c.method, c.path, tok, c.body)
+			if r.status != 400 {
+				t.Fatalf("= %d, want 400: %s", r.status, r.body)
+			}
+			is := issue(t, r)
+			if is["code"] != c.code {
+				t.Errorf("issue %v, want %s", is, c.code)
+			}
+			if ex, _ := is["expression"].([]any); c.expr != "" && (len(ex) == 0 || ex[0] != c.expr) {
+				t.Errorf("expression %v, want %s", is["expression"], c.expr)
+			}
+			for _, v := range []string{"completed", "money-advice", "closed", "support-started"} {
+				if strings.Contains(string(r.body), v) {
+					t.Errorf("the answer echoes the value %q: %s", v, r.body)
+				}
+			}
+		})
+	}
+	if task := h.do("GET", "/fhir/Task/"+id, lw, nil).json(t); task["status"] != "accepted" {
+		t.Errorf("a refused body moved the referral to %v", task["status"])
+	}
+	if c := h.do("GET", "/api/v1/services/befriending/capacity", admin, nil).json(t); c["status"] != "open" {
+		t.Errorf("a refused body changed the capacity to %v", c["status"])
 	}
 }
