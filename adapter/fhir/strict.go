@@ -97,4 +97,3 @@ func lenientType(body []byte) string {
 		return v.String()
 	}
 }
-
