@@ -1,10 +1,13 @@
 package main
 
 import (
+	"bytes"
+	"compress/gzip"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -163,5 +166,76 @@ func TestJSONAPIBodiesAreStrict(t *testing.T) {
 	}
 	if c := h.do("GET", "/api/v1/services/befriending/capacity", admin, nil).json(t); c["status"] != "open" {
 		t.Errorf("a refused body changed the capacity to %v", c["status"])
+	}
+}
+
+func gzipped(t *testing.T, b []byte) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	zw := gzip.NewWriter(&buf)
+	if _, err := zw.Write(b); err != nil {
+		t.Fatal(err)
+	}
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+// A body is never stored still encoded: gzip is decoded (and bounded by
+// MAX_BODY_BYTES once decoded), any other Content-Encoding is 415.
+func TestContentEncoding(t *testing.T) {
+	h := newHarness(t, nil)
+	tok := h.token(auth.RolePractice, practice)
+	before := h.dataKeys()
+	sr := fixture(t, "servicerequest-debt.json")
+	for _, enc := range []string{"br", "deflate", "zstd", "gzip, br", "gzip, gzip", "compress"} {
+		r := h.do("POST", "/fhir/ServiceRequest", tok, sr, "Content-Encoding", enc)
+		if r.status != 415 {
+			t.Errorf("%s: = %d, want 415: %.200s", enc, r.status, r.body)
+			continue
+		}
+		if is := issue(t, r); is["code"] != "not-supported" {
+			t.Errorf("%s: issue %v", enc, is)
+		}
+	}
+	admin := h.token(auth.RoleAdmin, "U00001")
+	r := h.do("PUT", "/api/v1/services/befriending/capacity", admin, []byte(`{"status":"closed","maxOpen":1}`),
+		"Content-Type", "application/json", "Content-Encoding", "br")
+	if r.status != 415 {
+		t.Errorf("JSON API, br = %d", r.status)
+	}
+	if c := h.do("GET", "/api/v1/services/befriending/capacity", admin, nil).json(t); c["status"] != "open" {
+		t.Errorf("a body refused for its encoding changed the capacity: %v", c["status"])
+	}
+	// A plain body labelled gzip is not gzip: 400, nothing stored.
+	if r := h.do("POST", "/fhir/ServiceRequest", tok, sr, "Content-Encoding", "gzip"); r.status != 400 {
+		t.Errorf("plain body labelled gzip = %d %.200s", r.status, r.body)
+	}
+	if got := h.dataKeys(); !slices.Equal(got, before) {
+		t.Errorf("refused encodings stored something: %v", got)
+	}
+	// Real gzip is decoded and stored as JSON.
+	r = h.do("POST", "/fhir/ServiceRequest", tok, gzipped(t, sr), "Content-Encoding", "gzip")
+	if r.status != 201 {
+		t.Fatalf("gzip = %d %s", r.status, r.body)
+	}
+	id := r.json(t)["id"].(string)
+	if got := h.do("GET", "/fhir/ServiceRequest/"+id, tok, nil).json(t); got["resourceType"] != "ServiceRequest" {
+		t.Errorf("stored %v", got)
+	}
+	// Decoded, a small gzip body may be far over MAX_BODY_BYTES: 413.
+	bomb := withJSON(t, sr, map[string]any{"identifier": []any{map[string]any{"system": referralSys, "value": "bomb"}}})
+	bomb = append(bomb[:len(bomb)-1], []byte(`,"note":[{"text":"`+strings.Repeat("a", 2<<20)+`"}]}`)...)
+	z := gzipped(t, bomb)
+	if len(z) > 64<<10 {
+		t.Fatalf("the test's gzip body is %d bytes", len(z))
+	}
+	r = h.do("POST", "/fhir/ServiceRequest", tok, z, "Content-Encoding", "gzip")
+	if r.status != 413 {
+		t.Fatalf("2 MiB decoded from %d bytes = %d %.200s", len(z), r.status, r.body)
+	}
+	if is := issue(t, r); is["code"] != "too-long" {
+		t.Errorf("issue %v", is)
 	}
 }
