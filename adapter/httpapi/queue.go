@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strconv"
 	"time"
+	"unicode/utf8"
 
 	"github.com/gin-gonic/gin"
 
@@ -39,6 +40,36 @@ func callerOf(c *gin.Context) queue.Caller {
 // refused, naming the member without echoing its value.
 func decodeJSON(body []byte, v any) error {
 	return strictjson.Decode(body, v)
+}
+
+// Limits of the JSON API's free text, in characters (README, API).
+const (
+	maxReasonLen = 1000 // a transition's or onward referral's reason
+	maxIDLen     = 64   // a service id, a status or a code
+	maxURILen    = 256  // a code system
+)
+
+// text is one free-text member of a body and its limit.
+type text struct {
+	member, value string
+	max           int
+}
+
+// checkText refuses members longer than their limit in characters, each
+// named (400 value, one issue per member); the text is never echoed.
+func checkText(fields ...text) error {
+	var errs []*adapter.Error
+	for _, f := range fields {
+		if utf8.RuneCountInString(f.value) > f.max {
+			errs = append(errs, adapter.Errorf(adapter.EVALUE, "%s is longer than %d characters", f.member, f.max).At(f.member))
+		}
+	}
+	if len(errs) == 0 {
+		return nil
+	}
+	first := *errs[0]
+	first.Issues = errs[1:]
+	return &first
 }
 
 // claim: POST /api/v1/queues/{queue}/claim → 200 {task, serviceRequest,
@@ -117,6 +148,14 @@ func (s *Server) transition(c *gin.Context) {
 		s.writeError(c, adapter.Errorf(adapter.EREQUIRED, "status is required").At("status"))
 		return
 	}
+	fields := []text{{"status", string(b.Status), maxIDLen}, {"reason", b.Reason, maxReasonLen}}
+	if bs := b.BusinessStatus; bs != nil {
+		fields = append(fields, text{"businessStatus.system", bs.System, maxURILen}, text{"businessStatus.code", bs.Code, maxIDLen})
+	}
+	if err := checkText(fields...); err != nil {
+		s.writeError(c, err)
+		return
+	}
 	tr := adapter.Transition{To: b.Status, Reason: b.Reason}
 	if bs := b.BusinessStatus; bs != nil {
 		if bs.System != "" && bs.System != adapter.SystemBusinessStatus {
@@ -139,6 +178,10 @@ func (s *Server) referOn(c *gin.Context) {
 		Reason  string `json:"reason"`
 	}
 	if err := decodeJSON(bodyOf(c), &b); err != nil {
+		s.writeError(c, err)
+		return
+	}
+	if err := checkText(text{"service", b.Service, maxIDLen}, text{"reason", b.Reason, maxReasonLen}); err != nil {
 		s.writeError(c, err)
 		return
 	}

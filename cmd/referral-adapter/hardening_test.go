@@ -239,3 +239,43 @@ func TestContentEncoding(t *testing.T) {
 		t.Errorf("issue %v", is)
 	}
 }
+
+// Free text on the JSON API is bounded: a reason of more than 1,000
+// characters is 400 naming the member, and nothing is stored.
+func TestJSONAPIFreeTextIsBounded(t *testing.T) {
+	h := newHarness(t, nil)
+	id, lw := claimed(t, h)
+	huge := strings.Repeat("é", 900_000/2) // 900 kB of text
+	cases := []struct {
+		name, path, body, expr string
+	}{
+		{"refer-on reason of 900 kB", "/refer-on", `{"service":"befriending","reason":"` + huge + `"}`, "reason"},
+		{"refer-on reason of 1,001 characters", "/refer-on", `{"service":"befriending","reason":"` + strings.Repeat("x", 1001) + `"}`, "reason"},
+		{"refer-on service of 65 characters", "/refer-on", `{"service":"` + strings.Repeat("s", 65) + `"}`, "service"},
+		{"transition reason of 1,001 characters", "/transition", `{"status":"in-progress","reason":"` + strings.Repeat("x", 1001) + `"}`, "reason"},
+		{"transition code of 65 characters", "/transition", `{"status":"in-progress","businessStatus":{"code":"` + strings.Repeat("c", 65) + `"}}`, "businessStatus.code"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			r := h.api("POST", "/api/v1/referrals/"+id+c.path, lw, c.body)
+			if r.status != 400 {
+				t.Fatalf("= %d, want 400: %.300s", r.status, r.body)
+			}
+			is := issue(t, r)
+			if ex, _ := is["expression"].([]any); is["code"] != "value" || len(ex) != 1 || ex[0] != c.expr {
+				t.Errorf("issue %v, want value at %s", is, c.expr)
+			}
+			if len(r.body) > 1000 {
+				t.Errorf("the answer echoes the text: %d bytes", len(r.body))
+			}
+		})
+	}
+	task := h.do("GET", "/fhir/Task/"+id, lw, nil).json(t)
+	if task["status"] != "accepted" {
+		t.Errorf("a refused body changed the Task: %v", task["status"])
+	}
+	// At the limit it goes through.
+	if r := h.api("POST", "/api/v1/referrals/"+id+"/transition", lw, `{"status":"in-progress","reason":"`+strings.Repeat("é", 1000)+`"}`); r.status != 200 {
+		t.Errorf("a reason of 1,000 characters = %d %.300s", r.status, r.body)
+	}
+}
