@@ -38,7 +38,8 @@ var titleWords = []struct {
 // SourceOf derives the referral source from the referrer's job title in
 // the token and the ServiceRequest's requester reference. The patient or a
 // relative as requester is a self-referral; an organisation other than the
-// practice is another agency.
+// practice is another agency (intake refuses such a requester, see
+// Referral.CheckRequester, so only referrals accepted before say so).
 func SourceOf(title, requester, practice string) ReferralSource {
 	switch {
 	case strings.HasPrefix(requester, "Patient") || strings.HasPrefix(requester, "RelatedPerson"):

@@ -49,6 +49,9 @@ func (s *Service) Transact(ctx context.Context, c Caller, entries []Entry) ([]*R
 		}
 		plans[i] = p
 	}
+	if err := requesters(plans, c.Practice); err != nil {
+		return nil, err
+	}
 	if err := duplicateIdentifiers(plans); err != nil {
 		return nil, err
 	}
@@ -157,6 +160,19 @@ func locate(err error, p *plan) error {
 		c.Expression = []string{p.at}
 	}
 	return &c
+}
+
+// requesters refuses a referral whose requester is another organisation
+// than the practice sending it (adapter.Referral.CheckRequester).
+func requesters(plans []*plan, practice string) error {
+	for _, p := range plans {
+		if p.ref != nil {
+			if err := p.ref.CheckRequester(practice); err != nil {
+				return locate(err, p)
+			}
+		}
+	}
+	return nil
 }
 
 func duplicateIdentifiers(plans []*plan) error {

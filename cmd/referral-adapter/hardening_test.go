@@ -6,6 +6,7 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
+	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
@@ -277,5 +278,87 @@ func TestJSONAPIFreeTextIsBounded(t *testing.T) {
 	// At the limit it goes through.
 	if r := h.api("POST", "/api/v1/referrals/"+id+"/transition", lw, `{"status":"in-progress","reason":"`+strings.Repeat("é", 1000)+`"}`); r.status != 200 {
 		t.Errorf("a reason of 1,000 characters = %d %.300s", r.status, r.body)
+	}
+}
+
+// A practice's referral names the practice, or a person of it, as
+// requester: another practice (by ODS identifier, conditional reference,
+// contained Organization or a contained PractitionerRole's organization)
+// or an Organization not named by ODS code is 422, and nothing is stored.
+// People, the patient and a relative (self-referral) are accepted as
+// before.
+func TestRequesterMustBeThePractice(t *testing.T) {
+	h := newHarness(t, nil)
+	tok := h.token(auth.RolePractice, practice)
+	base := fixture(t, "servicerequest-debt.json")
+	ods := func(v string) map[string]any {
+		return map[string]any{"system": "https://fhir.nhs.uk/Id/ods-organization-code", "value": v}
+	}
+	n := 0
+	body := func(requester any, contained ...any) []byte {
+		n++
+		set := map[string]any{"requester": requester,
+			"identifier": []any{map[string]any{"system": referralSys, "value": fmt.Sprintf("REQ-%d", n)}}}
+		if len(contained) > 0 {
+			set["contained"] = contained
+		}
+		return withJSON(t, base, set)
+	}
+	before := h.dataKeys()
+	refused := map[string][]byte{
+		"another practice by ODS identifier": body(map[string]any{"type": "Organization", "identifier": ods(otherPractice)}),
+		"another practice, identifier only":  body(map[string]any{"identifier": ods(otherPractice)}),
+		"another practice by conditional reference": body(map[string]any{
+			"reference": "Organization?identifier=https://fhir.nhs.uk/Id/ods-organization-code|" + otherPractice}),
+		"a contained Organization of another practice": body(map[string]any{"reference": "#org"},
+			map[string]any{"resourceType": "Organization", "id": "org", "identifier": []any{ods(otherPractice)}}),
+		"a contained PractitionerRole of another practice": body(map[string]any{"reference": "#role"},
+			map[string]any{"resourceType": "PractitionerRole", "id": "role", "organization": map[string]any{"identifier": ods(otherPractice)}}),
+		"a contained PractitionerRole of a contained other practice": body(map[string]any{"reference": "#role"},
+			map[string]any{"resourceType": "PractitionerRole", "id": "role", "organization": map[string]any{"reference": "#org"}},
+			map[string]any{"resourceType": "Organization", "id": "org", "identifier": []any{ods(otherPractice)}}),
+		"an Organization not named by ODS code": body(map[string]any{"reference": "Organization/some-agency"}),
+	}
+	for name, b := range refused {
+		r := h.do("POST", "/fhir/ServiceRequest", tok, b)
+		if r.status != 422 {
+			t.Errorf("%s: = %d, want 422: %.300s", name, r.status, r.body)
+			continue
+		}
+		if is := issue(t, r); is["code"] != "business-rule" || fmt.Sprint(is["expression"]) != "[ServiceRequest.requester]" {
+			t.Errorf("%s: issue %v", name, is)
+		}
+	}
+	// In a transaction, the entry is named.
+	tx := withJSON(t, fixture(t, "bundle-referral-transaction.json"), nil)
+	var bundle map[string]any
+	_ = json.Unmarshal(tx, &bundle)
+	for _, e := range bundle["entry"].([]any) {
+		if res := e.(map[string]any)["resource"].(map[string]any); res["resourceType"] == "ServiceRequest" {
+			res["requester"] = map[string]any{"type": "Organization", "identifier": ods(otherPractice)}
+		}
+	}
+	tx, _ = json.Marshal(bundle)
+	if r := h.do("POST", "/fhir", tok, tx); r.status != 422 || !strings.Contains(string(r.body), ".resource.requester") {
+		t.Errorf("transaction naming another practice = %d %.300s", r.status, r.body)
+	}
+	if got := h.dataKeys(); !slices.Equal(got, before) {
+		t.Errorf("refused referrals stored something: %d keys, were %d", len(got), len(before))
+	}
+
+	accepted := map[string][]byte{
+		"the practice by ODS identifier": body(map[string]any{"type": "Organization", "identifier": ods(practice)}),
+		"no requester":                   body(nil),
+		"a PractitionerRole":             body(map[string]any{"reference": "PractitionerRole/dr-a"}),
+		"a Practitioner":                 body(map[string]any{"reference": "Practitioner/dr-a"}),
+		"the patient (self-referral)":    body(map[string]any{"reference": "Patient/self"}),
+		"a relative (self-referral)":     body(map[string]any{"reference": "RelatedPerson/mum"}),
+		"a contained role of the practice": body(map[string]any{"reference": "#role"},
+			map[string]any{"resourceType": "PractitionerRole", "id": "role", "organization": map[string]any{"identifier": ods(practice)}}),
+	}
+	for name, b := range accepted {
+		if r := h.do("POST", "/fhir/ServiceRequest", tok, b); r.status != 201 {
+			t.Errorf("%s: = %d, want 201: %.300s", name, r.status, r.body)
+		}
 	}
 }

@@ -200,3 +200,11 @@ func (h *harness) dataKeys() []string {
 	slices.Sort(out)
 	return out
 }
+
+// asPractice returns a fixture ServiceRequest as the practice ods would
+// send it: the practice itself as requester (the fixtures name A81001).
+func asPractice(t testing.TB, sr []byte, ods string) []byte {
+	t.Helper()
+	return withJSON(t, sr, map[string]any{"requester": map[string]any{"type": "Organization",
+		"identifier": map[string]any{"system": "https://fhir.nhs.uk/Id/ods-organization-code", "value": ods}}})
+}
