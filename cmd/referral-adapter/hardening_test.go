@@ -3,11 +3,13 @@ package main
 import (
 	"bytes"
 	"compress/gzip"
+	"context"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"testing"
@@ -360,5 +362,86 @@ func TestRequesterMustBeThePractice(t *testing.T) {
 		if r := h.do("POST", "/fhir/ServiceRequest", tok, b); r.status != 201 {
 			t.Errorf("%s: = %d, want 201: %.300s", name, r.status, r.body)
 		}
+	}
+}
+
+// At start-up every configuration problem is reported at once, each by its
+// environment variable (never a Go field name or the value).
+func TestConfigNamesEveryBadVariable(t *testing.T) {
+	t.Setenv("AUTH_DEV_HS256_SECRET", testSecret)
+	t.Setenv("REQUEST_TIMEOUT", "abc")
+	t.Setenv("RATE_LIMIT_PER_MINUTE", "lots")
+	t.Setenv("NOTIFY_DISPATCH", "perhaps")
+	t.Setenv("MAX_BODY_BYTES", "10") // parses, fails its own check
+	var out, errOut strings.Builder
+	err := realMain(context.Background(), []string{"serve"}, &out, &errOut)
+	if err == nil {
+		t.Fatal("started with a bad configuration")
+	}
+	msg := err.Error()
+	for _, want := range []string{"REQUEST_TIMEOUT: not a duration", "RATE_LIMIT_PER_MINUTE: not a whole number",
+		"NOTIFY_DISPATCH: not a boolean", "MAX_BODY_BYTES must be at least 1024"} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("the error lacks %q:\n%s", want, msg)
+		}
+	}
+	for _, leak := range []string{"RequestTimeout", "RateLimit", "HTTP:", "abc", "lots", "perhaps"} {
+		if strings.Contains(msg, leak) {
+			t.Errorf("the error mentions %q:\n%s", leak, msg)
+		}
+	}
+}
+
+// A variable that looks like one of ours but is not refuses start-up,
+// naming the closest known one, so a typo never leaves the service on its
+// in-memory store; unrelated variables do not.
+func TestConfigRefusesTyposOfOurVariables(t *testing.T) {
+	base := map[string]string{"AUTH_DEV_HS256_SECRET": testSecret,
+		// The environment of a pod, a shell and Go, none of them ours.
+		"PATH": "/usr/bin", "HOME": "/home/sp", "GOMEMLIMIT": "460MiB", "GOGC": "100",
+		"KUBERNETES_SERVICE_HOST": "10.0.0.1", "KUBERNETES_PORT_443_TCP": "tcp://10.0.0.1:443",
+		"REDIS_PORT": "tcp://10.0.0.9:6379", "REDIS_SERVICE_HOST": "10.0.0.9", "REDIS_PORT_6379_TCP_ADDR": "10.0.0.9"}
+	if _, _, err := loadConfig(context.Background(), base); err != nil {
+		t.Fatalf("unrelated variables refused: %v", err)
+	}
+	env := maps.Clone(base)
+	env["REDIS_URLL"] = "redis://10.0.0.9:6379/0"
+	env["AUTH_JWKS_FIEL"] = "/etc/sp/jwks.json"
+	env["log_level"] = "debug"
+	_, _, err := loadConfig(context.Background(), env)
+	if err == nil {
+		t.Fatal("started with REDIS_URLL (on the in-memory store)")
+	}
+	for _, want := range []string{"REDIS_URLL is not a setting of this service: did you mean REDIS_URL?",
+		"AUTH_JWKS_FIEL is not a setting of this service: did you mean AUTH_JWKS_FILE?", "log_level is not read (names are upper case): did you mean LOG_LEVEL?"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("the error lacks %q:\n%v", want, err)
+		}
+	}
+	if strings.Contains(err.Error(), "10.0.0.9") || strings.Contains(err.Error(), "jwks.json") {
+		t.Errorf("the error quotes a value: %v", err)
+	}
+}
+
+// jobs list prints the table from the code and JOB_SCHEDULES alone: no
+// token configuration, no store.
+func TestJobsListNeedsNoAuthOrStore(t *testing.T) {
+	for _, k := range []string{"AUTH_DEV_HS256_SECRET", "AUTH_JWKS_FILE", "AUTH_JWKS_URL", "AUTH_CLIENTS_FILE"} {
+		t.Setenv(k, "")
+	}
+	t.Setenv("REDIS_URL", "redis://127.0.0.1:1/0") // nothing listens there
+	t.Setenv("JOB_SCHEDULES", "daily-snapshot=50 23 * * *")
+	var out, errOut strings.Builder
+	if err := realMain(context.Background(), []string{"jobs", "list"}, &out, &errOut); err != nil {
+		t.Fatalf("jobs list: %v", err)
+	}
+	for _, want := range []string{"NAME", "lease-sweep", "retention-purge", "notification-retry", "50 23 * * *"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("jobs list lacks %q:\n%s", want, out.String())
+		}
+	}
+	t.Setenv("JOB_SCHEDULES", "no-such-job=* * * * *")
+	if err := realMain(context.Background(), []string{"jobs", "list"}, &out, &errOut); err == nil || !strings.Contains(err.Error(), "no-such-job") {
+		t.Errorf("a schedule for an unknown job: %v", err)
 	}
 }

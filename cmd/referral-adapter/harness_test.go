@@ -16,8 +16,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sethvargo/go-envconfig"
-
 	"github.com/social-prescribing/referral-adapter/adapter/auth"
 	"github.com/social-prescribing/referral-adapter/internal/redistest"
 )
@@ -48,7 +46,7 @@ func newHarness(t testing.TB, env map[string]string) *harness {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
-	cfg, m, err := loadConfig(ctx, envconfig.MapLookuper(base))
+	cfg, m, err := loadConfig(ctx, base)
 	if err != nil {
 		t.Fatalf("config: %v", err)
 	}
