@@ -19,12 +19,35 @@ func (s *Store) Audit(ctx context.Context, recs ...adapter.AuditRecord) error {
 	}
 	return s.fail(s.writes.do(ctx, func(pipe goredis.Pipeliner) {
 		for _, r := range recs {
-			pipe.XAdd(ctx, &goredis.XAddArgs{Stream: s.k.audit(), Values: []any{
-				"t", r.Time.UnixMilli(), "sub", r.Subject, "role", r.Role, "org", r.Org, "act", string(r.Action),
-				"kind", r.Kind, "ent", r.Entity, "out", r.Outcome, "rid", r.RequestID, "det", r.Detail,
-			}})
+			pipe.XAdd(ctx, &goredis.XAddArgs{Stream: s.k.audit(), Values: auditFields(r)})
 		}
 	}))
+}
+
+// auditFields are the stream entry of a record (field, value, ...): the
+// one spelling of a record, whether Audit or a script writes it.
+func auditFields(r adapter.AuditRecord) []string {
+	return []string{"t", strconv.FormatInt(r.Time.UnixMilli(), 10), "sub", r.Subject, "role", r.Role, "org", r.Org,
+		"act", string(r.Action), "kind", r.Kind, "ent", r.Entity, "out", strconv.Itoa(r.Outcome), "rid", r.RequestID, "det", r.Detail}
+}
+
+// scriptAudit is the audit records a script adds to the stream before it
+// writes anything else, so they are stored with its change or not at all.
+type scriptAudit struct {
+	Key  string     `json:"key"`
+	Recs [][]string `json:"recs"` // auditFields of each record
+}
+
+// auditInScript returns what a script needs to write recs (nil for none).
+func (s *Store) auditInScript(recs []adapter.AuditRecord) *scriptAudit {
+	if len(recs) == 0 {
+		return nil
+	}
+	a := &scriptAudit{Key: s.k.audit()}
+	for _, r := range recs {
+		a.Recs = append(a.Recs, auditFields(r))
+	}
+	return a
 }
 
 // AuditRecords returns matching records, newest first.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"testing"
@@ -86,6 +87,7 @@ func storeContract(t *testing.T, b backend) {
 		{"TasksForReferral lists the referral's Task and its onward referrals", testTasksForReferral},
 		{"IntakeLookups answers as the reads it stands for, with or without cached scripts", testIntakeLookups},
 		{"intake says how many referrals a Consent's patient had when it was written", testConsentReferrals},
+		{"intake writes the request's audit records in the same step, or nothing", testIntakeAudit},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, b.open(t)) })
@@ -592,5 +594,69 @@ func testConsentReferrals(t *testing.T, s *redis.Store) {
 	}
 	if other.Referrals != 0 {
 		t.Errorf("another practice's referral for the same patient counted: %d", other.Referrals)
+	}
+}
+
+// An intake with an audit slot in its context writes one record per
+// resource in the intake script itself: created (201), found again (200);
+// when the audit stream cannot be written, nothing of the intake is.
+func testIntakeAudit(t *testing.T, s *redis.Store) {
+	slot := &adapter.AuditSlot{Base: adapter.AuditRecord{Time: now, Subject: "dr.a@A81001", Role: "practice", Org: prac,
+		Kind: "rest", RequestID: "req-1"}}
+	actx := adapter.WithAuditSlot(ctx, slot)
+	sr := referral("sr1", "SP-1", "money-advice")
+	con := consent("c1", "CON-1", "Patient/p-sr1")
+	if err := s.Intake(actx, &adapter.IntakeBatch{Practice: prac, Now: now, Items: []*adapter.Submission{sr, con}}); err != nil {
+		t.Fatal(err)
+	}
+	again := referral("sr1", "SP-1", "money-advice")
+	again.Existing = "sr1"
+	if err := s.Intake(actx, &adapter.IntakeBatch{Practice: prac, Now: now, Items: []*adapter.Submission{again}}); err != nil {
+		t.Fatal(err)
+	}
+	recs, err := s.AuditRecords(ctx, adapter.AuditQuery{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, r := range recs {
+		if r.Subject != "dr.a@A81001" || r.Org != prac || r.RequestID != "req-1" || r.Kind != "rest" || !r.Time.Equal(now) {
+			t.Errorf("record %+v", r)
+		}
+		got = append(got, fmt.Sprintf("%s %s %d", r.Action, r.Entity, r.Outcome))
+	}
+	want := []string{"C ServiceRequest/sr1 200", "C Consent/c1 201", "C ServiceRequest/sr1 201"} // newest first
+	if !slices.Equal(got, want) {
+		t.Errorf("audit records %v, want %v", got, want)
+	}
+	if w := slot.Written(); len(w) != 3 {
+		t.Errorf("the slot was told of %d records, want 3", len(w))
+	}
+	// Without a slot (background work), intake writes no record.
+	intake(t, s, referral("sr2", "SP-2", "money-advice"))
+	if recs, _ := s.AuditRecords(ctx, adapter.AuditQuery{}); len(recs) != 3 {
+		t.Errorf("%d records after an intake without a slot", len(recs))
+	}
+
+	// The audit stream cannot be written: the intake writes nothing.
+	auditKey := strings.TrimSuffix(s.KeyPattern(), "*") + "audit"
+	if err := s.Client().Del(ctx, auditKey).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Client().Set(ctx, auditKey, "not a stream", 0).Err(); err != nil {
+		t.Fatal(err)
+	}
+	before := snapshot(t, s)
+	broken := &adapter.AuditSlot{Base: slot.Base}
+	err = s.Intake(adapter.WithAuditSlot(ctx, broken), &adapter.IntakeBatch{Practice: prac, Now: now,
+		Items: []*adapter.Submission{referral("sr3", "SP-3", "money-advice"), patient("p3", "9000000017")}})
+	if err == nil {
+		t.Fatal("an intake whose audit record could not be written succeeded")
+	}
+	if after := snapshot(t, s); !maps.Equal(after, before) {
+		t.Errorf("the failed intake wrote: %d keys, were %d", len(after), len(before))
+	}
+	if len(broken.Written()) != 0 {
+		t.Error("the slot was told of records that were not written")
 	}
 }

@@ -445,3 +445,80 @@ func TestJobsListNeedsNoAuthOrStore(t *testing.T) {
 		t.Errorf("a schedule for an unknown job: %v", err)
 	}
 }
+
+// The audit trail cannot miss: a referral's record is written in the
+// intake script itself, and every other record before the answer; when
+// the record cannot be written the request fails with 503 and discloses
+// nothing, and a referral whose record cannot be written is not stored.
+func TestNoAnswerWithoutAuditRecord(t *testing.T) {
+	h := newHarness(t, nil)
+	tok := h.token(auth.RolePractice, practice)
+	admin := h.token(auth.RoleAdmin, "U00001")
+	r := h.do("POST", "/fhir/ServiceRequest", tok, fixture(t, "servicerequest-debt.json"))
+	if r.status != 201 {
+		t.Fatalf("referral = %d %s", r.status, r.body)
+	}
+	id := r.json(t)["id"].(string)
+	// Its record came with it, as a create answered 201.
+	recs := h.do("GET", "/fhir/AuditEvent?entity=ServiceRequest/"+id, admin, nil)
+	if !strings.Contains(string(recs.body), `"action":"C"`) || !strings.Contains(string(recs.body), `"outcome":"0"`) {
+		t.Errorf("the referral's audit record: %s", recs.body)
+	}
+
+	// Break the audit stream: writing to it fails from now on.
+	ctx := context.Background()
+	auditKey := strings.TrimSuffix(h.app.store.KeyPattern(), "*") + "audit"
+	trail, err := h.app.store.Client().Dump(ctx, auditKey).Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := h.app.store.Client().Set(ctx, auditKey, "not a stream", 0).Err(); err != nil {
+		t.Fatal(err)
+	}
+	before := h.dataKeys()
+	for _, c := range []struct{ method, path string }{
+		{"GET", "/fhir/Task/" + id},
+		{"GET", "/fhir/ServiceRequest/" + id},
+		{"GET", "/fhir/ServiceRequest?identifier=" + referralSys + "|SP-2026-000101"},
+		{"GET", "/fhir/Task/no-such-task"},
+		{"POST", "/fhir/ServiceRequest"},
+	} {
+		var body []byte
+		if c.method == "POST" {
+			body = fixture(t, "servicerequest-loneliness.json")
+		}
+		r := h.do(c.method, c.path, tok, body)
+		if r.status != 503 || r.header.Get("Retry-After") == "" {
+			t.Errorf("%s %s with no audit trail = %d (Retry-After %q), want 503: %.200s", c.method, c.path, r.status, r.header.Get("Retry-After"), r.body)
+			continue
+		}
+		if is := issue(t, r); is["code"] != "transient" {
+			t.Errorf("%s %s: issue %v", c.method, c.path, is)
+		}
+		for _, leak := range []string{id, "9000000009", "Task", "ServiceRequest\""} {
+			if strings.Contains(string(r.body), leak) {
+				t.Errorf("%s %s discloses %q: %s", c.method, c.path, leak, r.body)
+			}
+		}
+		if r.header.Get("Location") != "" || r.header.Get("ETag") != "" {
+			t.Errorf("%s %s: headers of the held answer leaked: %v", c.method, c.path, r.header)
+		}
+	}
+	if got := h.dataKeys(); !slices.Equal(got, before) {
+		t.Errorf("a referral was stored without its audit record: %d keys, were %d", len(got), len(before))
+	}
+	if !strings.Contains(h.logs.String(), "audit record not written") {
+		t.Error("the failed audit writes were not logged")
+	}
+
+	// With the trail back, reads answer again and are recorded.
+	if err := h.app.store.Client().RestoreReplace(ctx, auditKey, 0, trail).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if r := h.do("GET", "/fhir/Task/"+id, tok, nil); r.status != 200 {
+		t.Errorf("read after the trail is back = %d", r.status)
+	}
+	if recs := h.do("GET", "/fhir/AuditEvent?entity=Task/"+id, admin, nil).json(t); recs["total"] != 1.0 {
+		t.Errorf("audited Task reads: %v (the refused ones left no record, the last one did)", recs["total"])
+	}
+}
