@@ -38,8 +38,10 @@ var auditFailures = promauto.NewCounter(prometheus.CounterOpts{
 // response is held back until it is stored, and when it cannot be, the
 // caller gets 503 (transient, Retry-After) and nothing of the response. A
 // store that makes a change writes the change's record in the same atomic
-// step (the intake script does, from the request's adapter.AuditSlot);
-// a successful answer to such a request needs no second record.
+// step, from the request's adapter.AuditSlot: the intake script, the
+// Task-change, claim, lease, message and Flag scripts, and the outcome
+// and capacity transactions. A successful answer to such a request needs
+// no second record.
 func (s *Server) audit() gin.HandlerFunc {
 	return func(c *gin.Context) {
 		p := principalOf(c)
@@ -47,8 +49,11 @@ func (s *Server) audit() gin.HandlerFunc {
 			c.Next()
 			return
 		}
+		// The base record names the route's action and entity already, for
+		// a store that records the change (it may name the entity better:
+		// the Task a claim took, the message created).
 		slot := &adapter.AuditSlot{Base: adapter.AuditRecord{Time: s.now(), Subject: p.Subject, Role: string(p.Role),
-			Org: p.Org, Kind: "rest", RequestID: requestID(c)}}
+			Org: p.Org, Kind: "rest", RequestID: requestID(c), Action: auditAction(c), Entity: auditEntity(c)}}
 		c.Request = c.Request.WithContext(adapter.WithAuditSlot(c.Request.Context(), slot))
 		held := holdResponse(c.Writer)
 		c.Writer = held

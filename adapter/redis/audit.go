@@ -2,6 +2,7 @@ package redis
 
 import (
 	"context"
+	"encoding/json"
 	"strconv"
 	"strings"
 	"time"
@@ -36,6 +37,33 @@ func auditFields(r adapter.AuditRecord) []string {
 type scriptAudit struct {
 	Key  string     `json:"key"`
 	Recs [][]string `json:"recs"` // auditFields of each record
+}
+
+// stepAudit returns the request's audit record, to be written in the same
+// step as the change the caller is about to make, with the given outcome
+// (the caller may set its entity). None (and a nil slot) when ctx carries
+// no slot (background work), or when the request's change was already
+// recorded with an earlier step. After the step, the caller tells the
+// slot the record was written (AuditSlot.Wrote).
+func stepAudit(ctx context.Context, outcome int) (*adapter.AuditSlot, []adapter.AuditRecord) {
+	slot := adapter.AuditSlotFrom(ctx)
+	if slot == nil || len(slot.Written()) > 0 {
+		return nil, nil
+	}
+	r := slot.Base
+	r.Outcome = outcome
+	return slot, []adapter.AuditRecord{r}
+}
+
+// auditArg is what a script needs to write recs, as a script argument
+// (audit_lib.lua audit_arg; "" for none).
+func (s *Store) auditArg(recs []adapter.AuditRecord) string {
+	a := s.auditInScript(recs)
+	if a == nil {
+		return ""
+	}
+	b, _ := json.Marshal(a)
+	return string(b)
 }
 
 // auditInScript returns what a script needs to write recs (nil for none).

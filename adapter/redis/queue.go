@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http"
 	"strconv"
 	"time"
 
@@ -23,8 +24,9 @@ const maxUpdateAttempts = 8
 // The claimant (name and title) becomes the named contact; a claim by
 // someone other than the previous named contact is a handover, timestamped.
 func (s *Store) Claim(ctx context.Context, service, claimant, name, title string, now, until time.Time) (*adapter.Task, error) {
+	slot, recs := stepAudit(ctx, http.StatusOK) // the script names the Task claimed
 	res, err := claimScript.Run(ctx, s.c, []string{s.k.queue(service), s.k.leases(service)},
-		now.UnixMilli(), until.UnixMilli(), claimant, name, s.k.task(""), s.k.taskIndex(), title).Result()
+		now.UnixMilli(), until.UnixMilli(), claimant, name, s.k.task(""), s.k.taskIndex(), title, s.auditArg(recs)).Result()
 	if errors.Is(err, goredis.Nil) {
 		return nil, nil
 	}
@@ -32,16 +34,31 @@ func (s *Store) Claim(ctx context.Context, service, claimant, name, title string
 		return nil, s.fail(err)
 	}
 	id, _ := res.(string)
+	if slot != nil {
+		recs[0].Entity = claimEntity(id)
+		slot.Wrote(recs...)
+	}
 	return s.Task(ctx, id)
 }
+
+// claimEntity is the audit entity of a claim: the Task claimed (claim.lua
+// writes the same).
+func claimEntity(id string) string { return "Task/" + id + "/claim" }
 
 // Renew extends claimant's live lease on a Task; false when the caller does
 // not hold one (never claimed, someone else's, or expired).
 func (s *Store) Renew(ctx context.Context, t *adapter.Task, claimant string, now, until time.Time) (bool, error) {
+	slot, recs := stepAudit(ctx, http.StatusOK)
+	if len(recs) > 0 && recs[0].Entity == "" {
+		recs[0].Entity = "Task/" + t.ID + "/lease"
+	}
 	n, err := renewScript.Run(ctx, s.c, []string{s.k.leases(t.Owner), s.k.task(t.ID)},
-		t.ID, claimant, until.UnixMilli(), now.UnixMilli()).Int()
+		t.ID, claimant, until.UnixMilli(), now.UnixMilli(), s.auditArg(recs)).Int()
 	if err != nil {
 		return false, s.fail(err)
+	}
+	if n == 1 && slot != nil {
+		slot.Wrote(recs...)
 	}
 	return n == 1, nil
 }
@@ -108,6 +125,9 @@ type transitionJSON struct {
 	ActiveF  string     `json:"activeField"`
 	Now      int64      `json:"now"`
 	Child    *childJSON `json:"child,omitempty"`
+
+	// Audit is the request's record, written with the change.
+	Audit *scriptAudit `json:"audit,omitempty"`
 }
 
 type childJSON struct {
@@ -135,6 +155,17 @@ func (s *Store) writeChange(ctx context.Context, before, after *adapter.Task, ch
 		p.Child = &childJSON{ID: c.ID, Key: s.k.task(c.ID), Set: taskFields(c), Queue: s.k.queue(c.Owner), Score: queueScore(c),
 			Idx: s.k.referralTasks(c.ReferralID), Cap: s.k.capacity(c.Owner), Svc: c.Owner}
 	}
+	// The request's record rides with its change: an onward referral is a
+	// create (201), any other change 200.
+	outcome := http.StatusOK
+	if ch.Child != nil {
+		outcome = http.StatusCreated
+	}
+	slot, recs := stepAudit(ctx, outcome)
+	if len(recs) > 0 && recs[0].Entity == "" {
+		recs[0].Entity = "Task/" + after.ID
+	}
+	p.Audit = s.auditInScript(recs)
 	payload, err := json.Marshal(p)
 	if err != nil {
 		return "", fmt.Errorf("redis: transition: %w", err)
@@ -142,6 +173,9 @@ func (s *Store) writeChange(ctx context.Context, before, after *adapter.Task, ch
 	res, err := transitionScript.Run(ctx, s.c, []string{p.Key}, payload).Text()
 	if err != nil {
 		return "", s.fail(err)
+	}
+	if res == "ok" && slot != nil {
+		slot.Wrote(recs...)
 	}
 	return res, nil
 }

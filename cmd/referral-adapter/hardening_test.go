@@ -504,6 +504,12 @@ func TestNoAnswerWithoutAuditRecord(t *testing.T) {
 			t.Errorf("%s %s: headers of the held answer leaked: %v", c.method, c.path, r.header)
 		}
 	}
+	// A claim is recorded in its own script: refused, it leaves the
+	// referral in its queue.
+	cab := h.token(auth.RoleProvider, "X1V01")
+	if r := h.api("POST", "/api/v1/queues/money-advice/claim", cab, ""); r.status != 503 || strings.Contains(string(r.body), id) {
+		t.Errorf("claim with no audit trail = %d %.200s", r.status, r.body)
+	}
 	if got := h.dataKeys(); !slices.Equal(got, before) {
 		t.Errorf("a referral was stored without its audit record: %d keys, were %d", len(got), len(before))
 	}
@@ -518,7 +524,13 @@ func TestNoAnswerWithoutAuditRecord(t *testing.T) {
 	if r := h.do("GET", "/fhir/Task/"+id, tok, nil); r.status != 200 {
 		t.Errorf("read after the trail is back = %d", r.status)
 	}
-	if recs := h.do("GET", "/fhir/AuditEvent?entity=Task/"+id, admin, nil).json(t); recs["total"] != 1.0 {
-		t.Errorf("audited Task reads: %v (the refused ones left no record, the last one did)", recs["total"])
+	if r := h.api("POST", "/api/v1/queues/money-advice/claim", cab, ""); r.status != 200 || !strings.Contains(string(r.body), id) {
+		t.Errorf("claim after the trail is back = %d %.200s", r.status, r.body)
+	}
+	if recs := h.do("GET", "/fhir/AuditEvent?entity=Task/"+id+"/claim", admin, nil).json(t); recs["total"] != 1.0 {
+		t.Errorf("claim records: %v, want the one claim that happened", recs["total"])
+	}
+	if recs := h.do("GET", "/fhir/AuditEvent?entity=Task/"+id, admin, nil).json(t); recs["total"] != 2.0 {
+		t.Errorf("Task records: %v, want the read and the claim after the trail came back (refused ones left none)", recs["total"])
 	}
 }

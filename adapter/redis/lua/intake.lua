@@ -47,11 +47,7 @@ for _, it in ipairs(p.items) do
   end
 end
 
-if p.audit then
-  for _, rec in ipairs(p.audit.recs) do
-    redis.call('XADD', p.audit.key, '*', unpack(rec))
-  end
-end
+audit_add(p.audit)
 
 local owners, placements = {}, {}
 for i, it in ipairs(p.items) do
