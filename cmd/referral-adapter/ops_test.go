@@ -98,6 +98,10 @@ func TestTokenCommand(t *testing.T) {
 	if err := realMain(context.Background(), []string{"token", "--role", "wizard", "--org", "A81001"}, &out, &errOut); err == nil {
 		t.Error("unknown role accepted")
 	}
+	if err := realMain(context.Background(), []string{"token", "--role", "practice", "--org", "A81001", "--ttl", "25h"}, &out, &errOut); err == nil ||
+		!strings.Contains(err.Error(), "AUTH_MAX_TOKEN_LIFETIME") {
+		t.Errorf("a token longer-lived than the service accepts: %v", err)
+	}
 	if err := realMain(context.Background(), []string{"frobnicate"}, &out, &errOut); err == nil {
 		t.Error("unknown command accepted")
 	}
