@@ -1,6 +1,9 @@
 package adapter
 
-import "time"
+import (
+	"strings"
+	"time"
+)
 
 // Priority is a referral's urgency, in the FHIR request-priority codes.
 type Priority string
@@ -53,6 +56,13 @@ type Referral struct {
 	Priority   Priority
 	AuthoredOn time.Time
 	Labels     []Coding // meta.security: what consent decisions about disclosing it depend on
+
+	// RequesterKind is the resource type the requester names (also through
+	// a contained resource); RequesterOrgs the ODS codes of the
+	// organisations it names, itself or as a PractitionerRole's
+	// organization.
+	RequesterKind string
+	RequesterOrgs []string
 }
 
 // AllCodings returns every coding that can drive routing.
@@ -61,4 +71,24 @@ func (r *Referral) AllCodings() []Coding {
 	out = append(out, r.Codes...)
 	out = append(out, r.Categories...)
 	return append(out, r.Reasons...)
+}
+
+// CheckRequester refuses a referral whose requester is not the referring
+// practice or a person of it: an organisation named (by ODS code, itself
+// or as a PractitionerRole's organization) must be the practice, and an
+// Organization requester must be named by its ODS code. The patient or a
+// relative (self-referral), a Practitioner, or a PractitionerRole naming
+// no other organisation pass.
+func (r *Referral) CheckRequester(practice string) error {
+	for _, ods := range r.RequesterOrgs {
+		if !strings.EqualFold(ods, practice) {
+			return Errorf(EBUSINESSRULE, "the requester names another organisation than the practice the token is for: "+
+				"a practice refers as itself or as a person of it").At("ServiceRequest.requester")
+		}
+	}
+	if r.RequesterKind == "Organization" && len(r.RequesterOrgs) == 0 {
+		return Errorf(EBUSINESSRULE, "an Organization requester must be named by its ODS code (identifier system %s): "+
+			"the practice the token is for", SystemODS).At("ServiceRequest.requester")
+	}
+	return nil
 }

@@ -19,7 +19,11 @@ const (
 	SourceUnknown         ReferralSource = "unknown"
 )
 
-// titleWords maps words in a job title (from the token) to a source.
+// titleWords maps job titles (from the token) to a source. A title is
+// matched whole first ("Physician associate" is a title of its own, not a
+// kind of physician); otherwise the longest listed phrase found in it as
+// whole words decides ("Senior practice nurse" is a nurse, "Practice
+// manager" a practice manager, not a manager of some other kind).
 var titleWords = []struct {
 	words  []string
 	source ReferralSource
@@ -34,7 +38,8 @@ var titleWords = []struct {
 // SourceOf derives the referral source from the referrer's job title in
 // the token and the ServiceRequest's requester reference. The patient or a
 // relative as requester is a self-referral; an organisation other than the
-// practice is another agency.
+// practice is another agency (intake refuses such a requester, see
+// Referral.CheckRequester, so only referrals accepted before say so).
 func SourceOf(title, requester, practice string) ReferralSource {
 	switch {
 	case strings.HasPrefix(requester, "Patient") || strings.HasPrefix(requester, "RelatedPerson"):
@@ -42,18 +47,41 @@ func SourceOf(title, requester, practice string) ReferralSource {
 	case strings.HasPrefix(requester, "Organization") && !strings.HasSuffix(requester, "|"+practice):
 		return SourceOtherAgency
 	}
-	t := strings.ToLower(title)
+	t := normaliseTitle(title)
+	if t == "" {
+		return SourceUnknown
+	}
 	for _, tw := range titleWords {
 		for _, w := range tw.words {
-			if strings.Contains(t, w) {
+			if t == w {
 				return tw.source
 			}
 		}
 	}
-	if t != "" {
-		return SourceOtherStaff
+	best, source := 0, SourceOtherStaff
+	for _, tw := range titleWords {
+		for _, w := range tw.words {
+			if len(w) > best && containsWords(t, w) {
+				best, source = len(w), tw.source
+			}
+		}
 	}
-	return SourceUnknown
+	return source
+}
+
+// normaliseTitle lowercases a job title and reduces it to words separated
+// by single spaces (punctuation such as "GP (partner)" or "care-navigator"
+// separates words too).
+func normaliseTitle(title string) string {
+	return strings.Join(strings.FieldsFunc(strings.ToLower(title), func(r rune) bool {
+		return !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r > 0x7f)
+	}), " ")
+}
+
+// containsWords reports whether the phrase occurs in the normalised title
+// as whole words.
+func containsWords(title, phrase string) bool {
+	return strings.Contains(" "+title+" ", " "+phrase+" ")
 }
 
 // Clinical reports whether the source is a clinician (for sign-off rules).

@@ -22,7 +22,10 @@ import (
 	"time"
 
 	"github.com/MicahParks/keyfunc/v3"
+	jsonv2 "github.com/go-json-experiment/json"
 	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/social-prescribing/referral-adapter/internal/strictjson"
 )
 
 // SMART Backend Services constants.
@@ -162,16 +165,14 @@ func loadClients(ctx context.Context, file string) (map[string]*client, error) {
 	var doc struct {
 		Clients []ClientConfig `json:"clients"`
 	}
-	dec := json.NewDecoder(strings.NewReader(string(raw)))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&doc); err != nil {
+	if err := strictjson.Decode(raw, &doc); err != nil {
 		return nil, fmt.Errorf("auth: AUTH_CLIENTS_FILE: %w", err)
 	}
 	out := map[string]*client{}
 	var errs []error
 	for i, c := range doc.Clients {
-		if c.ID == "" || !c.Role.Valid() || c.Org == "" || len(c.Scopes) == 0 || out[c.ID] != nil {
-			errs = append(errs, fmt.Errorf("auth: client %d (%q) needs a unique id, a known role, an org and scopes", i, c.ID))
+		if c.ID == "" || !c.Role.Valid() || c.Org == "" || len(c.Scopes) == 0 || out[c.ID] != nil || slices.Contains(c.Areas, "") {
+			errs = append(errs, fmt.Errorf("auth: client %d (%q) needs a unique id, a known role, an org and scopes (and no empty area)", i, c.ID))
 			continue
 		}
 		cl := &client{ClientConfig: c}
@@ -268,10 +269,11 @@ func (s *TokenServer) verifyAssertion(assertion string) (*client, *jwt.Registere
 	p := jwt.NewParser(jwt.WithValidMethods(assertionAlgs), jwt.WithIssuer(cl.ID), jwt.WithSubject(cl.ID),
 		jwt.WithAudience(s.cfg.TokenURL), jwt.WithExpirationRequired(), jwt.WithLeeway(10*time.Second), jwt.WithTimeFunc(s.now),
 		jwt.WithStrictDecoding())
-	var c jwt.RegisteredClaims
-	if _, err := p.ParseWithClaims(assertion, &c, cl.keys.Keyfunc); err != nil {
+	var ac assertionClaims
+	if _, err := p.ParseWithClaims(assertion, &ac, cl.keys.Keyfunc); err != nil {
 		return nil, nil, oauthErr("invalid_client", "client_assertion rejected: %s", assertionProblem(err))
 	}
+	c := ac.RegisteredClaims
 	if c.ExpiresAt.Sub(s.now()) > MaxAssertionLifetime+10*time.Second {
 		return nil, nil, oauthErr("invalid_client", "client_assertion exp is more than 5 minutes ahead")
 	}
@@ -279,6 +281,20 @@ func (s *TokenServer) verifyAssertion(assertion string) (*client, *jwt.Registere
 		return nil, nil, oauthErr("invalid_client", "client_assertion has no jti")
 	}
 	return cl, &c, nil
+}
+
+// assertionClaims are a client assertion's claims, read as strictly as an
+// access token's (Claims.UnmarshalJSON): numeric exp, iat and nbf.
+type assertionClaims struct {
+	jwt.RegisteredClaims
+}
+
+// UnmarshalJSON reads the claims strictly.
+func (c *assertionClaims) UnmarshalJSON(b []byte) error {
+	if err := numericDates(b); err != nil {
+		return err
+	}
+	return jsonv2.Unmarshal(b, &c.RegisteredClaims)
 }
 
 // assertionProblem names the failed check without echoing token content.
@@ -294,6 +310,8 @@ func assertionProblem(err error) string {
 		return "signature not verifiable with the client's registered keys"
 	case errors.Is(err, jwt.ErrTokenRequiredClaimMissing):
 		return "exp is required"
+	case errors.Is(err, errDateNotNumber):
+		return "exp, iat and nbf must be JSON numbers"
 	}
 	return "invalid"
 }

@@ -9,13 +9,17 @@ import (
 	"os"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/MicahParks/keyfunc/v3"
+	"github.com/go-json-experiment/json"
+	"github.com/go-json-experiment/json/jsontext"
 	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/social-prescribing/referral-adapter/adapter"
 	"github.com/social-prescribing/referral-adapter/adapter/consent"
 	"github.com/social-prescribing/referral-adapter/internal/fifo"
+	"github.com/social-prescribing/referral-adapter/internal/strictjson"
 )
 
 // Config is the auth package's environment configuration.
@@ -26,8 +30,28 @@ type Config struct {
 	Issuer        string `env:"AUTH_ISSUER"`   // required "iss" when set
 	Audience      string `env:"AUTH_AUDIENCE"` // required "aud" when set
 	MinSecretSize int    `env:"AUTH_DEV_HS256_MIN_BYTES, default=16"`
-	Server        ServerConfig
+	// MaxLifetime is the longest a token may live: exp - iat, or exp - now
+	// for a token without iat. Zero means DefaultMaxLifetime.
+	MaxLifetime time.Duration `env:"AUTH_MAX_TOKEN_LIFETIME, default=24h"`
+	Server      ServerConfig
 }
+
+// DefaultMaxLifetime is AUTH_MAX_TOKEN_LIFETIME's default.
+const DefaultMaxLifetime = 24 * time.Hour
+
+// clockSkew is how far the verifier's clock and an issuer's may disagree:
+// exp and nbf are allowed this much, and iat may be this far ahead.
+const clockSkew = 30 * time.Second
+
+// Bounds of the free-text claims a token carries: they are written into
+// Tasks (the named contact) and keys (org), so they are bounded like any
+// other free text the adapter stores.
+const (
+	MaxNameLen    = 200 // name and title, in characters
+	MaxOrgLen     = 64  // org, in characters (an ODS code is 3-10)
+	MaxSubjectLen = 256 // sub, in characters
+	MaxAreas      = 100 // entries of areas
+)
 
 // Validate reports configuration problems.
 func (c *Config) Validate() []error {
@@ -37,6 +61,11 @@ func (c *Config) Validate() []error {
 	}
 	if c.DevHS256 != "" && len(c.DevHS256) < c.MinSecretSize {
 		errs = append(errs, fmt.Errorf("auth: AUTH_DEV_HS256_SECRET must be at least %d bytes", c.MinSecretSize))
+	}
+	if c.MaxLifetime <= 0 {
+		errs = append(errs, errors.New("auth: AUTH_MAX_TOKEN_LIFETIME must be positive (e.g. 24h)"))
+	} else if c.Server.Enabled() && c.Server.AccessTTL > c.MaxLifetime {
+		errs = append(errs, errors.New("auth: AUTH_ACCESS_TOKEN_TTL must not be longer than AUTH_MAX_TOKEN_LIFETIME"))
 	}
 	return append(errs, c.Server.Validate()...)
 }
@@ -54,6 +83,41 @@ type Claims struct {
 	// SMART fhirUser claim), e.g. "Practitioner/123": consent provisions
 	// naming a person are decided against it (issue 17).
 	FHIRUser string `json:"fhirUser,omitempty"`
+}
+
+// UnmarshalJSON reads a token's claims with the one strict JSON decoding
+// (internal/strictjson: no duplicate claim, names matched exactly) and
+// requires exp, iat and nbf, when present, to be JSON numbers: the JWT
+// library would also read them from strings.
+func (c *Claims) UnmarshalJSON(b []byte) error {
+	if err := numericDates(b); err != nil {
+		return err
+	}
+	type plain Claims // without this method
+	return json.Unmarshal(b, (*plain)(c))
+}
+
+// errDateNotNumber refuses a time claim that is not a JSON number.
+var errDateNotNumber = unauthorized("the bearer token's exp, iat and nbf must be JSON numbers")
+
+// numericDates scans a claims set strictly and checks that its top-level
+// exp, iat and nbf are numbers.
+func numericDates(b []byte) error {
+	date := false // the previous token was the name of a time claim
+	return strictjson.Scan(b, func(d *jsontext.Decoder, tok jsontext.Token) error {
+		switch {
+		case date && tok.Kind() != '0':
+			return errDateNotNumber
+		case date:
+			date = false
+		case d.StackDepth() == 1 && tok.Kind() == '"':
+			switch p := d.StackPointer(); p {
+			case "/exp", "/iat", "/nbf":
+				date = tok.String() == string(p[1:])
+			}
+		}
+		return nil
+	})
 }
 
 // Verifier checks bearer tokens.
@@ -93,6 +157,9 @@ var asymmetric = []string{"RS256", "RS384", "RS512", "ES256", "ES384", "ES512", 
 // (matched by kid) are verified with its public key, beside the external
 // identity provider's.
 func NewVerifier(ctx context.Context, cfg Config, own *TokenServer) (*Verifier, error) {
+	if cfg.MaxLifetime <= 0 {
+		cfg.MaxLifetime = DefaultMaxLifetime
+	}
 	v := &Verifier{cfg: cfg, own: own, now: time.Now}
 	v.seen.Max = maxVerified
 	var err error
@@ -118,9 +185,10 @@ func NewVerifier(ctx context.Context, cfg Config, own *TokenServer) (*Verifier, 
 		methods = append(methods, "HS256")
 	}
 	// Strict decoding refuses non-canonical base64url (stray trailing bits),
-	// so one signed token has exactly one accepted spelling.
-	opts := []jwt.ParserOption{jwt.WithValidMethods(methods), jwt.WithExpirationRequired(),
-		jwt.WithLeeway(30 * time.Second), jwt.WithStrictDecoding()}
+	// so one signed token has exactly one accepted spelling. iat, when
+	// given, may not be ahead of the clock by more than the skew.
+	opts := []jwt.ParserOption{jwt.WithValidMethods(methods), jwt.WithExpirationRequired(), jwt.WithIssuedAt(),
+		jwt.WithLeeway(clockSkew), jwt.WithStrictDecoding(), jwt.WithTimeFunc(func() time.Time { return v.now() })}
 	if cfg.Issuer != "" {
 		opts = append(opts, jwt.WithIssuer(cfg.Issuer))
 	}
@@ -178,19 +246,68 @@ func (v *Verifier) verify(token string) (p *Principal, exp time.Time, err error)
 	}
 	var c Claims
 	if _, err := v.parser.ParseWithClaims(token, &c, v.keyFor); err != nil {
-		msg := "the bearer token is invalid"
-		if errors.Is(err, jwt.ErrTokenExpired) {
-			msg = "the bearer token has expired"
-		}
-		return nil, exp, fmt.Errorf("%w: %v", unauthorized(msg), err)
+		return nil, exp, fmt.Errorf("%w: %v", unauthorized(tokenProblem(err)), err)
 	}
-	role := Role(c.Role)
-	if !role.Valid() || c.Org == "" {
-		return nil, exp, unauthorized("the token must carry a known role and an org")
+	if err := v.checkClaims(&c); err != nil {
+		return nil, exp, err
 	}
 	exp = c.ExpiresAt.Time // required by the parser
-	return &Principal{Subject: c.Subject, Role: role, Org: c.Org, Scopes: strings.Fields(c.Scope),
+	return &Principal{Subject: c.Subject, Role: Role(c.Role), Org: c.Org, Scopes: strings.Fields(c.Scope),
 		Areas: c.Areas, Name: c.Name, Title: c.Title, Person: consent.PersonRef(c.FHIRUser)}, exp, nil
+}
+
+// tokenProblem says why the JWT library refused a token, without its
+// content: expired, issued in the future, or (anything else) invalid.
+func tokenProblem(err error) string {
+	var ae *adapter.Error
+	switch {
+	case errors.As(err, &ae):
+		return ae.Message
+	case errors.Is(err, jwt.ErrTokenExpired):
+		return "the bearer token has expired"
+	case errors.Is(err, jwt.ErrTokenUsedBeforeIssued):
+		return "the bearer token's iat is in the future"
+	}
+	return "the bearer token is invalid"
+}
+
+// checkClaims checks what the JWT library does not: the token's lifetime,
+// the role and org, and the bounds of its free-text claims.
+func (v *Verifier) checkClaims(c *Claims) error {
+	lifetime, from := c.ExpiresAt.Sub(v.now()), "now"
+	if c.IssuedAt != nil {
+		lifetime, from = c.ExpiresAt.Sub(c.IssuedAt.Time), "iat"
+	} else {
+		lifetime -= clockSkew // the issuer's clock may be ahead of ours
+	}
+	if lifetime > v.cfg.MaxLifetime {
+		return unauthorized(fmt.Sprintf("the bearer token lives longer than %s (exp is %s after %s)",
+			v.cfg.MaxLifetime, lifetime.Round(time.Second), from))
+	}
+	if role := Role(c.Role); !role.Valid() || c.Org == "" {
+		return unauthorized("the token must carry a known role and an org")
+	}
+	for _, cl := range []struct {
+		name, value string
+		max         int
+	}{{"sub", c.Subject, MaxSubjectLen}, {"org", c.Org, MaxOrgLen}, {"name", c.Name, MaxNameLen}, {"title", c.Title, MaxNameLen}} {
+		if n := utf8.RuneCountInString(cl.value); n > cl.max {
+			return unauthorized(fmt.Sprintf("the token's %s claim is longer than %d characters", cl.name, cl.max))
+		}
+	}
+	if len(c.Areas) > MaxAreas {
+		return unauthorized(fmt.Sprintf("the token's areas claim has more than %d entries", MaxAreas))
+	}
+	for _, a := range c.Areas {
+		// An empty area would read as "the unknown area" in reports.
+		if strings.TrimSpace(a) == "" {
+			return unauthorized("the token's areas claim contains an empty area")
+		}
+		if utf8.RuneCountInString(a) > MaxOrgLen {
+			return unauthorized(fmt.Sprintf("the token's areas claim has an entry longer than %d characters", MaxOrgLen))
+		}
+	}
+	return nil
 }
 
 // compactJWS reports whether tok has only the characters of a JWS compact

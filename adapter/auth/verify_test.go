@@ -247,13 +247,13 @@ func mustPKIX(t *testing.T, pub crypto.PublicKey) []byte {
 }
 
 func TestVerifierConfig(t *testing.T) {
-	if errs := (&auth.Config{MinSecretSize: 16}).Validate(); len(errs) != 1 {
+	if errs := (&auth.Config{MinSecretSize: 16, MaxLifetime: time.Hour}).Validate(); len(errs) != 1 {
 		t.Errorf("nothing configured: %v", errs)
 	}
-	if errs := (&auth.Config{DevHS256: "short", MinSecretSize: 16}).Validate(); len(errs) != 1 {
+	if errs := (&auth.Config{DevHS256: "short", MinSecretSize: 16, MaxLifetime: time.Hour}).Validate(); len(errs) != 1 {
 		t.Errorf("short secret: %v", errs)
 	}
-	if errs := (&auth.Config{DevHS256: devSecret, MinSecretSize: 16}).Validate(); len(errs) != 0 {
+	if errs := (&auth.Config{DevHS256: devSecret, MinSecretSize: 16, MaxLifetime: time.Hour}).Validate(); len(errs) != 0 {
 		t.Errorf("dev secret: %v", errs)
 	}
 	if _, err := auth.NewVerifier(context.Background(), auth.Config{JWKSFile: filepath.Join(t.TempDir(), "missing.json")}, nil); err == nil {

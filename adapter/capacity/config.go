@@ -2,7 +2,6 @@ package capacity
 
 import (
 	"errors"
-	"fmt"
 	"strconv"
 	"strings"
 	"time"
@@ -35,14 +34,14 @@ func (p *Period) EnvDecode(v string) error {
 	if n, ok := strings.CutSuffix(v, "d"); ok {
 		days, err := strconv.Atoi(n)
 		if err != nil {
-			return fmt.Errorf("invalid period %q (want e.g. 7d or 36h)", v)
+			return errors.New("not a period: use days (7d) or a duration (36h)")
 		}
 		*p = Period(time.Duration(days) * 24 * time.Hour)
 		return nil
 	}
 	d, err := time.ParseDuration(v)
 	if err != nil {
-		return fmt.Errorf("invalid period %q (want e.g. 7d or 36h)", v)
+		return errors.New("not a period: use days (7d) or a duration (36h)")
 	}
 	*p = Period(d)
 	return nil

@@ -33,6 +33,7 @@ func ReferralFrom(res *Resource) (*adapter.Referral, error) {
 		return nil, adapter.Errorf(adapter.EBUSINESSRULE, "a do-not-perform request is not a referral").At("ServiceRequest.doNotPerform")
 	}
 	r := referralFromProto(sr)
+	r.RequesterKind, r.RequesterOrgs = requesterFacts(res.Raw)
 	if !isPatientRef(r.Subject) {
 		return nil, adapter.Errorf(adapter.EBUSINESSRULE, "a referral's subject must be a Patient").At("ServiceRequest.subject")
 	}

@@ -1,7 +1,11 @@
 package httpapi
 
 import (
+	"bufio"
+	"bytes"
 	"context"
+	"errors"
+	"net"
 	"net/http"
 	"slices"
 	"strings"
@@ -23,35 +27,132 @@ type Auditor interface {
 
 var auditFailures = promauto.NewCounter(prometheus.CounterOpts{
 	Namespace: "referral_adapter", Subsystem: "audit", Name: "write_failures_total",
-	Help: "Audit records that could not be written (the request itself had already been answered).",
+	Help: "Audit records that could not be written (the request was answered 503, disclosing nothing).",
 })
 
-// audit records every access to patient data after the handler ran: who,
-// which route and entity, and the outcome. Query values are never recorded
-// (an identifier search carries NHS numbers); only parameter names are.
+// audit records every access to patient data: who, which route and
+// entity, and the outcome. Query values are never recorded (an identifier
+// search carries NHS numbers); only parameter names are.
+//
+// The record is written before the caller has an answer: the handler's
+// response is held back until it is stored, and when it cannot be, the
+// caller gets 503 (transient, Retry-After) and nothing of the response. A
+// store that makes a change writes the change's record in the same atomic
+// step, from the request's adapter.AuditSlot: the intake script, the
+// Task-change, claim, lease, message and Flag scripts, and the outcome
+// and capacity transactions. A successful answer to such a request needs
+// no second record.
 func (s *Server) audit() gin.HandlerFunc {
 	return func(c *gin.Context) {
-		c.Next()
 		p := principalOf(c)
 		if p == nil || s.Audit == nil {
+			c.Next()
 			return
 		}
-		// The caller has its answer before the audit write, so a slow
-		// store delays only this goroutine, not the response.
-		c.Writer.Flush()
-		s.writeAudit(c, adapter.AuditRecord{Time: s.now(), Subject: p.Subject, Role: string(p.Role), Org: p.Org, Kind: "rest",
-			Action: auditAction(c), Entity: auditEntity(c), Outcome: c.Writer.Status(), RequestID: requestID(c)})
+		// The base record names the route's action and entity already, for
+		// a store that records the change (it may name the entity better:
+		// the Task a claim took, the message created).
+		slot := &adapter.AuditSlot{Base: adapter.AuditRecord{Time: s.now(), Subject: p.Subject, Role: string(p.Role),
+			Org: p.Org, Kind: "rest", RequestID: requestID(c), Action: auditAction(c), Entity: auditEntity(c)}}
+		c.Request = c.Request.WithContext(adapter.WithAuditSlot(c.Request.Context(), slot))
+		held := holdResponse(c.Writer)
+		c.Writer = held
+		defer func() { c.Writer = held.ResponseWriter }() // also when the handler panics
+		c.Next()
+		status := held.Status()
+		if len(slot.Written()) > 0 && status >= 200 && status < 300 {
+			held.release()
+			return
+		}
+		rec := slot.Base
+		rec.Action, rec.Entity, rec.Outcome = auditAction(c), auditEntity(c), status
+		if err := s.writeAudit(c, rec); err != nil {
+			c.Writer = held.ResponseWriter
+			s.writeError(c, adapter.Errorf(adapter.EUNAVAILABLE, "the audit trail could not be written, so nothing is answered; retry later"))
+			return
+		}
+		held.release()
 	}
 }
 
 // writeAudit appends one record, bounded in time and detached from the
-// request's cancellation; a failure is counted and logged, never answered.
-func (s *Server) writeAudit(c *gin.Context, rec adapter.AuditRecord) {
+// request's cancellation (a caller that hung up still leaves its record).
+// A failure is counted and logged, and returned: the request then fails.
+func (s *Server) writeAudit(c *gin.Context, rec adapter.AuditRecord) error {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(c.Request.Context()), 2*time.Second)
 	defer cancel()
 	if err := s.Audit.Audit(ctx, rec); err != nil {
 		auditFailures.Inc()
-		s.log.ErrorContext(ctx, "audit record not written", "request_id", rec.RequestID, "error", err.Error())
+		s.log.ErrorContext(ctx, "audit record not written; answering 503", "request_id", rec.RequestID, "error", err.Error())
+		return err
+	}
+	return nil
+}
+
+// heldResponse keeps a handler's response (status, headers, body) until
+// release sends it; until then the caller has nothing. Headers are kept
+// apart too, so a response that is never released leaves no trace (no
+// Location of something the caller will not be told about).
+type heldResponse struct {
+	gin.ResponseWriter
+	header http.Header
+	status int
+	body   bytes.Buffer
+	wrote  bool
+}
+
+func holdResponse(w gin.ResponseWriter) *heldResponse {
+	return &heldResponse{ResponseWriter: w, header: w.Header().Clone(), status: http.StatusOK}
+}
+
+func (h *heldResponse) Header() http.Header { return h.header }
+
+func (h *heldResponse) WriteHeader(code int) {
+	if code > 0 && !h.wrote {
+		h.status = code
+	}
+}
+
+func (h *heldResponse) WriteHeaderNow() { h.wrote = true }
+
+func (h *heldResponse) Write(b []byte) (int, error) {
+	h.wrote = true
+	return h.body.Write(b)
+}
+
+func (h *heldResponse) WriteString(s string) (int, error) {
+	h.wrote = true
+	return h.body.WriteString(s)
+}
+
+func (h *heldResponse) Status() int { return h.status }
+
+func (h *heldResponse) Size() int {
+	if !h.wrote {
+		return -1
+	}
+	return h.body.Len()
+}
+
+func (h *heldResponse) Written() bool { return h.wrote }
+
+// Flush is a no-op: nothing leaves before release.
+func (h *heldResponse) Flush() {}
+
+func (h *heldResponse) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	return nil, nil, errors.New("httpapi: a held response cannot be hijacked")
+}
+
+// release sends the held response.
+func (h *heldResponse) release() {
+	dst := h.ResponseWriter.Header()
+	clear(dst)
+	for k, v := range h.header {
+		dst[k] = v
+	}
+	h.ResponseWriter.WriteHeader(h.status)
+	if h.body.Len() > 0 {
+		_, _ = h.ResponseWriter.Write(h.body.Bytes())
 	}
 }
 

@@ -1,13 +1,7 @@
 package httpapi
 
 import (
-	"bytes"
-	"encoding/json"
-	"errors"
-	"io"
 	"net/http"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -123,17 +117,13 @@ type capacityUpdateJSON struct {
 	WeeklyIntake *int    `json:"weeklyIntake"`
 }
 
-// decodeCapacityUpdate reads the PUT body strictly: one JSON object with
-// only the known members, status and maxOpen required, whole numbers.
+// decodeCapacityUpdate reads the PUT body strictly (decodeJSON): one JSON
+// object with only the known members, status and maxOpen required, whole
+// numbers.
 func decodeCapacityUpdate(body []byte) (capacity.Update, error) {
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.DisallowUnknownFields()
 	var in capacityUpdateJSON
-	if err := dec.Decode(&in); err != nil {
-		return capacity.Update{}, jsonError(err)
-	}
-	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		return capacity.Update{}, adapter.Errorf(adapter.ESTRUCTURE, "the body must be a single JSON object")
+	if err := decodeJSON(body, &in); err != nil {
+		return capacity.Update{}, err
 	}
 	var missing []*adapter.Error
 	if in.Status == nil {
@@ -152,23 +142,4 @@ func decodeCapacityUpdate(body []byte) (capacity.Update, error) {
 		u.WeeklyIntake = *in.WeeklyIntake
 	}
 	return u, u.Validate()
-}
-
-// jsonError describes a JSON decoding failure by the member at fault,
-// never echoing the value.
-func jsonError(err error) error {
-	var te *json.UnmarshalTypeError
-	if errors.As(err, &te) && te.Field != "" {
-		return adapter.Errorf(adapter.EVALUE, "%s has the wrong type (want %s)", clip(te.Field), te.Type.String()).At(clip(te.Field))
-	}
-	if name, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
-		if n, qerr := strconv.Unquote(name); qerr == nil {
-			return adapter.Errorf(adapter.ESTRUCTURE, "unknown member %q", clip(n)).At(clip(n))
-		}
-	}
-	var se *json.SyntaxError
-	if errors.As(err, &se) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
-		return adapter.Errorf(adapter.ESTRUCTURE, "malformed JSON")
-	}
-	return adapter.Errorf(adapter.ESTRUCTURE, "the body must be a JSON object with status, maxOpen and optionally weeklyIntake")
 }

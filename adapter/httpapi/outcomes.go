@@ -2,13 +2,13 @@ package httpapi
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"slices"
 	"strings"
 
 	"github.com/gin-gonic/gin"
+	"github.com/go-json-experiment/json/jsontext"
 
 	"github.com/social-prescribing/referral-adapter/adapter"
 	"github.com/social-prescribing/referral-adapter/adapter/fhir"
@@ -28,8 +28,8 @@ var outcomeTypes = []string{"Observation", "Procedure", "Goal"}
 // {"resource": <Observation|Procedure|Goal>, "patientApprovedSharing": bool}.
 func (s *Server) recordOutcome(c *gin.Context) {
 	var b struct {
-		Resource json.RawMessage `json:"resource"`
-		Approved *bool           `json:"patientApprovedSharing"`
+		Resource jsontext.Value `json:"resource"`
+		Approved *bool          `json:"patientApprovedSharing"`
 	}
 	if err := decodeJSON(bodyOf(c), &b); err != nil {
 		s.writeError(c, err)

@@ -1,12 +1,12 @@
 package httpapi
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"net/http"
 	"strconv"
 	"time"
+	"unicode/utf8"
 
 	"github.com/gin-gonic/gin"
 
@@ -14,6 +14,7 @@ import (
 	"github.com/social-prescribing/referral-adapter/adapter/auth"
 	"github.com/social-prescribing/referral-adapter/adapter/fhir"
 	"github.com/social-prescribing/referral-adapter/adapter/queue"
+	"github.com/social-prescribing/referral-adapter/internal/strictjson"
 )
 
 // Queue is the link-worker and provider side of referrals (issue 10).
@@ -31,38 +32,42 @@ type Queue interface {
 // callerOf is the authenticated caller as the application services take it.
 func callerOf(c *gin.Context) adapter.Caller { return principalOf(c).Caller() }
 
-// decodeJSON reads the adapter's own JSON strictly: unknown fields and
-// trailing data are errors.
+// decodeJSON reads a body of the adapter's own JSON API with the one
+// strict decoding every body gets (internal/strictjson): duplicate member
+// names, unknown members, names in another case and trailing data are
+// refused, naming the member without echoing its value.
 func decodeJSON(body []byte, v any) error {
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		return adapter.Errorf(adapter.ESTRUCTURE, "the body is not the expected JSON: %s", jsonProblem(err))
-	}
-	if dec.More() {
-		return adapter.Errorf(adapter.ESTRUCTURE, "unexpected data after the JSON body")
-	}
-	return nil
+	return strictjson.Decode(body, v)
 }
 
-// jsonProblem names a JSON decoding problem without echoing values.
-func jsonProblem(err error) string {
-	var te *json.UnmarshalTypeError
-	if ok := asType(err, &te); ok {
-		return "wrong type for " + clip(te.Field)
-	}
-	if msg := err.Error(); len(msg) > 20 && msg[:20] == "json: unknown field " {
-		return "unknown field " + clip(msg[20:])
-	}
-	return "malformed JSON"
+// Limits of the JSON API's free text, in characters (README, API).
+const (
+	maxReasonLen = 1000 // a transition's or onward referral's reason
+	maxIDLen     = 64   // a service id, a status or a code
+	maxURILen    = 256  // a code system
+)
+
+// text is one free-text member of a body and its limit.
+type text struct {
+	member, value string
+	max           int
 }
 
-func asType(err error, target **json.UnmarshalTypeError) bool {
-	te, ok := err.(*json.UnmarshalTypeError)
-	if ok {
-		*target = te
+// checkText refuses members longer than their limit in characters, each
+// named (400 value, one issue per member); the text is never echoed.
+func checkText(fields ...text) error {
+	var errs []*adapter.Error
+	for _, f := range fields {
+		if utf8.RuneCountInString(f.value) > f.max {
+			errs = append(errs, adapter.Errorf(adapter.EVALUE, "%s is longer than %d characters", f.member, f.max).At(f.member))
+		}
 	}
-	return ok
+	if len(errs) == 0 {
+		return nil
+	}
+	first := *errs[0]
+	first.Issues = errs[1:]
+	return &first
 }
 
 // claim: POST /api/v1/queues/{queue}/claim → 200 {task, serviceRequest,
@@ -141,6 +146,14 @@ func (s *Server) transition(c *gin.Context) {
 		s.writeError(c, adapter.Errorf(adapter.EREQUIRED, "status is required").At("status"))
 		return
 	}
+	fields := []text{{"status", string(b.Status), maxIDLen}, {"reason", b.Reason, maxReasonLen}}
+	if bs := b.BusinessStatus; bs != nil {
+		fields = append(fields, text{"businessStatus.system", bs.System, maxURILen}, text{"businessStatus.code", bs.Code, maxIDLen})
+	}
+	if err := checkText(fields...); err != nil {
+		s.writeError(c, err)
+		return
+	}
 	tr := adapter.Transition{To: b.Status, Reason: b.Reason}
 	if bs := b.BusinessStatus; bs != nil {
 		if bs.System != "" && bs.System != adapter.SystemBusinessStatus {
@@ -163,6 +176,10 @@ func (s *Server) referOn(c *gin.Context) {
 		Reason  string `json:"reason"`
 	}
 	if err := decodeJSON(bodyOf(c), &b); err != nil {
+		s.writeError(c, err)
+		return
+	}
+	if err := checkText(text{"service", b.Service, maxIDLen}, text{"reason", b.Reason, maxReasonLen}); err != nil {
 		s.writeError(c, err)
 		return
 	}

@@ -372,7 +372,9 @@ func TestRepostSameIdentifier(t *testing.T) {
 	if got := r.keys(t); !slices.Equal(got, keys) {
 		t.Errorf("re-POST wrote %v", got)
 	}
-	elsewhere, err := r.svc.CreateServiceRequest(bg, intake.Caller{Practice: "B82002"}, body, adapter.Identifier{})
+	// The other practice's own copy names itself as requester.
+	theirs := []byte(strings.Replace(string(body), `"value": "A81001"`, `"value": "B82002"`, 1))
+	elsewhere, err := r.svc.CreateServiceRequest(bg, intake.Caller{Practice: "B82002"}, theirs, adapter.Identifier{})
 	if err != nil || elsewhere.Existing || elsewhere.ID == first.ID || elsewhere.Task.Practice != "B82002" {
 		t.Errorf("another practice: %+v %v", elsewhere, err)
 	}

@@ -49,6 +49,9 @@ func (s *Service) Transact(ctx context.Context, c Caller, entries []Entry) ([]*R
 		}
 		plans[i] = p
 	}
+	if err := requesters(plans, c.Practice); err != nil {
+		return nil, err
+	}
 	if err := duplicateIdentifiers(plans); err != nil {
 		return nil, err
 	}
@@ -179,6 +182,19 @@ func (s *Service) checkConsents(c Caller, plans []*plan) error {
 			first := *errs[0]
 			first.Issues = errs[1:]
 			return locate(&first, p)
+		}
+	}
+	return nil
+}
+
+// requesters refuses a referral whose requester is another organisation
+// than the practice sending it (adapter.Referral.CheckRequester).
+func requesters(plans []*plan, practice string) error {
+	for _, p := range plans {
+		if p.ref != nil {
+			if err := p.ref.CheckRequester(practice); err != nil {
+				return locate(err, p)
+			}
 		}
 	}
 	return nil

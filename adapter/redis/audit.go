@@ -2,6 +2,7 @@ package redis
 
 import (
 	"context"
+	"encoding/json"
 	"strconv"
 	"strings"
 	"time"
@@ -19,12 +20,75 @@ func (s *Store) Audit(ctx context.Context, recs ...adapter.AuditRecord) error {
 	}
 	return s.fail(s.writes.do(ctx, func(pipe goredis.Pipeliner) {
 		for _, r := range recs {
-			pipe.XAdd(ctx, &goredis.XAddArgs{Stream: s.k.audit(), Values: []any{
-				"t", r.Time.UnixMilli(), "sub", r.Subject, "role", r.Role, "org", r.Org, "act", string(r.Action),
-				"kind", r.Kind, "ent", r.Entity, "out", r.Outcome, "rid", r.RequestID, "det", r.Detail,
-			}})
+			pipe.XAdd(ctx, &goredis.XAddArgs{Stream: s.k.audit(), Values: auditFields(r)})
 		}
 	}))
+}
+
+// auditFields are the stream entry of a record (field, value, ...): the
+// one spelling of a record, whether Audit or a script writes it.
+func auditFields(r adapter.AuditRecord) []string {
+	return []string{"t", strconv.FormatInt(r.Time.UnixMilli(), 10), "sub", r.Subject, "role", r.Role, "org", r.Org,
+		"act", string(r.Action), "kind", r.Kind, "ent", r.Entity, "out", strconv.Itoa(r.Outcome), "rid", r.RequestID, "det", r.Detail}
+}
+
+// scriptAudit is the audit records a script adds to the stream before it
+// writes anything else, so they are stored with its change or not at all.
+type scriptAudit struct {
+	Key  string     `json:"key"`
+	Recs [][]string `json:"recs"` // auditFields of each record
+}
+
+// stepAudit returns the request's audit record, to be written in the same
+// step as the change the caller is about to make, with the given outcome
+// (the caller may set its entity). None (and a nil slot) when ctx carries
+// no slot (background work), or when the request's change was already
+// recorded with an earlier step. After the step, the caller tells the
+// slot the record was written (AuditSlot.Wrote).
+func stepAudit(ctx context.Context, outcome int) (*adapter.AuditSlot, []adapter.AuditRecord) {
+	slot := adapter.AuditSlotFrom(ctx)
+	if slot == nil || len(slot.Written()) > 0 {
+		return nil, nil
+	}
+	r := slot.Base
+	r.Outcome = outcome
+	return slot, []adapter.AuditRecord{r}
+}
+
+// everyStepAudit is stepAudit for a request that may change several
+// things, each recorded (a claim that passes referrals by gives each back
+// and takes the next): a record even when one was written already.
+func everyStepAudit(ctx context.Context, outcome int) (*adapter.AuditSlot, []adapter.AuditRecord) {
+	slot := adapter.AuditSlotFrom(ctx)
+	if slot == nil {
+		return nil, nil
+	}
+	r := slot.Base
+	r.Outcome = outcome
+	return slot, []adapter.AuditRecord{r}
+}
+
+// auditArg is what a script needs to write recs, as a script argument
+// (audit_lib.lua audit_arg; "" for none).
+func (s *Store) auditArg(recs []adapter.AuditRecord) string {
+	a := s.auditInScript(recs)
+	if a == nil {
+		return ""
+	}
+	b, _ := json.Marshal(a)
+	return string(b)
+}
+
+// auditInScript returns what a script needs to write recs (nil for none).
+func (s *Store) auditInScript(recs []adapter.AuditRecord) *scriptAudit {
+	if len(recs) == 0 {
+		return nil
+	}
+	a := &scriptAudit{Key: s.k.audit()}
+	for _, r := range recs {
+		a.Recs = append(a.Recs, auditFields(r))
+	}
+	return a
 }
 
 // AuditRecords returns matching records, newest first.

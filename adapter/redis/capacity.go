@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http"
 	"strconv"
 	"time"
 
@@ -110,6 +111,7 @@ func (s *Store) UpdateCapacity(ctx context.Context, id string, seed adapter.Capa
 	fn func(*adapter.Capacity) error) (adapter.Capacity, error) {
 	key := s.k.capacity(id)
 	var out adapter.Capacity
+	slot, recs := stepAudit(ctx, http.StatusOK) // the request's record, in the same transaction
 	txf := func(tx *goredis.Tx) error {
 		c, err := s.readForUpdate(ctx, tx, id, seed)
 		if err != nil {
@@ -120,6 +122,9 @@ func (s *Store) UpdateCapacity(ctx context.Context, id string, seed adapter.Capa
 		}
 		c.LastVerified = time.UnixMilli(ch.At.UnixMilli()).UTC()
 		_, err = tx.TxPipelined(ctx, func(p goredis.Pipeliner) error {
+			for _, r := range recs {
+				p.XAdd(ctx, &goredis.XAddArgs{Stream: s.k.audit(), Values: auditFields(r)})
+			}
 			p.HSet(ctx, key, cStatus, string(c.Status), cMax, c.MaxOpen, cWeekly, c.WeeklyIntake,
 				cVerified, c.LastVerified.UnixMilli())
 			p.HSetNX(ctx, key, cReserved, 0)
@@ -138,6 +143,9 @@ func (s *Store) UpdateCapacity(ctx context.Context, id string, seed adapter.Capa
 		}
 		if err != nil {
 			return adapter.Capacity{}, s.fail(err)
+		}
+		if slot != nil {
+			slot.Wrote(recs...)
 		}
 		return out, nil
 	}

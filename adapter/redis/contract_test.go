@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"testing"
@@ -89,6 +90,8 @@ func storeContract(t *testing.T, b backend) {
 		{"a claim passes by the referrals it is told to, leaving them in place", testClaimExcluding},
 		{"an unclaim gives a claim back as if it had not been made", testUnclaim},
 		{"referrals are found by identifier across practices", testReferralsByIdentifier},
+		{"intake writes the request's audit records in the same step, or nothing", testIntakeAudit},
+		{"claims, leases, Task changes, messages, outcomes and capacity carry the request's audit record", testChangesAudited},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, b.open(t)) })
@@ -672,5 +675,199 @@ func testReferralsByIdentifier(t *testing.T, s *redis.Store) {
 	}
 	if ids, err := s.ReferralsByIdentifier(ctx, "SP-NONE"); err != nil || len(ids) != 0 {
 		t.Errorf("unknown identifier: %v %v", ids, err)
+	}
+}
+
+// An intake with an audit slot in its context writes one record per
+// resource in the intake script itself: created (201), found again (200);
+// when the audit stream cannot be written, nothing of the intake is.
+func testIntakeAudit(t *testing.T, s *redis.Store) {
+	slot := &adapter.AuditSlot{Base: adapter.AuditRecord{Time: now, Subject: "dr.a@A81001", Role: "practice", Org: prac,
+		Kind: "rest", RequestID: "req-1"}}
+	actx := adapter.WithAuditSlot(ctx, slot)
+	sr := referral("sr1", "SP-1", "money-advice")
+	con := consent("c1", "CON-1", "Patient/p-sr1")
+	if err := s.Intake(actx, &adapter.IntakeBatch{Practice: prac, Now: now, Items: []*adapter.Submission{sr, con}}); err != nil {
+		t.Fatal(err)
+	}
+	again := referral("sr1", "SP-1", "money-advice")
+	again.Existing = "sr1"
+	if err := s.Intake(actx, &adapter.IntakeBatch{Practice: prac, Now: now, Items: []*adapter.Submission{again}}); err != nil {
+		t.Fatal(err)
+	}
+	recs, err := s.AuditRecords(ctx, adapter.AuditQuery{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, r := range recs {
+		if r.Subject != "dr.a@A81001" || r.Org != prac || r.RequestID != "req-1" || r.Kind != "rest" || !r.Time.Equal(now) {
+			t.Errorf("record %+v", r)
+		}
+		got = append(got, fmt.Sprintf("%s %s %d", r.Action, r.Entity, r.Outcome))
+	}
+	want := []string{"C ServiceRequest/sr1 200", "C Consent/c1 201", "C ServiceRequest/sr1 201"} // newest first
+	if !slices.Equal(got, want) {
+		t.Errorf("audit records %v, want %v", got, want)
+	}
+	if w := slot.Written(); len(w) != 3 {
+		t.Errorf("the slot was told of %d records, want 3", len(w))
+	}
+	// Without a slot (background work), intake writes no record.
+	intake(t, s, referral("sr2", "SP-2", "money-advice"))
+	if recs, _ := s.AuditRecords(ctx, adapter.AuditQuery{}); len(recs) != 3 {
+		t.Errorf("%d records after an intake without a slot", len(recs))
+	}
+
+	// The audit stream cannot be written: the intake writes nothing.
+	auditKey := strings.TrimSuffix(s.KeyPattern(), "*") + "audit"
+	if err := s.Client().Del(ctx, auditKey).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Client().Set(ctx, auditKey, "not a stream", 0).Err(); err != nil {
+		t.Fatal(err)
+	}
+	before := snapshot(t, s)
+	broken := &adapter.AuditSlot{Base: slot.Base}
+	err = s.Intake(adapter.WithAuditSlot(ctx, broken), &adapter.IntakeBatch{Practice: prac, Now: now,
+		Items: []*adapter.Submission{referral("sr3", "SP-3", "money-advice"), patient("p3", "9000000017")}})
+	if err == nil {
+		t.Fatal("an intake whose audit record could not be written succeeded")
+	}
+	if after := snapshot(t, s); !maps.Equal(after, before) {
+		t.Errorf("the failed intake wrote: %d keys, were %d", len(after), len(before))
+	}
+	if len(broken.Written()) != 0 {
+		t.Error("the slot was told of records that were not written")
+	}
+}
+
+// auditSlot is a request's slot as the HTTP layer makes it.
+func auditSlot(entity string) (*adapter.AuditSlot, context.Context) {
+	slot := &adapter.AuditSlot{Base: adapter.AuditRecord{Time: now, Subject: "lw@U00001", Role: "link-worker", Org: "U00001",
+		Kind: "rest", RequestID: "req-" + entity, Action: adapter.AuditExecute, Entity: entity}}
+	return slot, adapter.WithAuditSlot(ctx, slot)
+}
+
+// auditTrail lists the stream's records as "action entity outcome", oldest
+// first.
+func auditTrail(t *testing.T, s *redis.Store) []string {
+	t.Helper()
+	recs, err := s.AuditRecords(ctx, adapter.AuditQuery{Limit: 1000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, r := range slices.Backward(recs) {
+		out = append(out, fmt.Sprintf("%s %s %d", r.Action, r.Entity, r.Outcome))
+	}
+	return out
+}
+
+// Each change the JSON API and the dialogue make is recorded in its own
+// step, once per request; the Lua steps write nothing when their record
+// cannot be written.
+func testChangesAudited(t *testing.T, s *redis.Store) {
+	intake(t, s, referral("sr1", "SP-1", "money-advice"), referral("sr2", "SP-2", "money-advice"))
+	wrote := func(slot *adapter.AuditSlot, n int) {
+		t.Helper()
+		if got := len(slot.Written()); got != n {
+			t.Errorf("the slot was told of %d records, want %d", got, n)
+		}
+	}
+	slot, actx := auditSlot("/api/v1/queues/:queue/claim")
+	task, err := s.Claim(actx, "money-advice", "lw@U00001", "Sam", "Link worker", now, now.Add(time.Hour))
+	if err != nil || task == nil {
+		t.Fatalf("claim: %v %v", task, err)
+	}
+	wrote(slot, 1)
+	claimed := task.ID
+	slot, actx = auditSlot("Task/" + claimed + "/lease")
+	if ok, err := s.Renew(actx, task, "lw@U00001", now, now.Add(2*time.Hour)); !ok || err != nil {
+		t.Fatalf("renew: %v %v", ok, err)
+	}
+	wrote(slot, 1)
+	slot, actx = auditSlot("Task/" + claimed + "/transition")
+	accept := func(tk *adapter.Task) (adapter.TaskChange, error) {
+		h, err := tk.Apply(adapter.Transition{To: adapter.TaskAccepted, At: now})
+		return adapter.TaskChange{History: h}, err
+	}
+	if _, err := s.UpdateTask(actx, claimed, accept); err != nil {
+		t.Fatal(err)
+	}
+	// A second change in the same request is not recorded again.
+	if _, err := s.UpdateTask(actx, claimed, func(tk *adapter.Task) (adapter.TaskChange, error) {
+		h, err := tk.Apply(adapter.Transition{To: adapter.TaskInProgress, At: now})
+		return adapter.TaskChange{History: h}, err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	wrote(slot, 1)
+	slot, actx = auditSlot("Communication")
+	if err := s.SaveMessage(actx, adapter.Message{ID: "m1", ReferralID: "sr1", TaskID: "sr1", Practice: prac, Sent: now}, []byte(`{}`), nil); err != nil {
+		t.Fatal(err)
+	}
+	wrote(slot, 1)
+	slot, actx = auditSlot("Flag")
+	if err := s.SaveFlag(actx, adapter.SafeguardingFlag{ID: "f1", ReferralID: "sr1", TaskID: "sr1", Practice: prac, Raised: now}, []byte(`{}`), nil); err != nil {
+		t.Fatal(err)
+	}
+	wrote(slot, 1)
+	slot, actx = auditSlot("Task/" + claimed + "/outcomes")
+	if err := s.SaveOutcome(actx, adapter.OutcomeRecord{ID: "o1", TaskID: claimed, Type: "Observation", Practice: prac, Recorded: now}, []byte(`{}`)); err != nil {
+		t.Fatal(err)
+	}
+	wrote(slot, 1)
+	slot, actx = auditSlot("/api/v1/services/money-advice/capacity")
+	if _, err := s.UpdateCapacity(actx, "money-advice", adapter.Capacity{Service: "money-advice", Status: adapter.CapacityOpen},
+		adapter.CapacityChange{By: "admin", At: now}, func(c *adapter.Capacity) error { c.MaxOpen = 9; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	wrote(slot, 1)
+	// A claim of an empty queue changes nothing and records nothing.
+	slot, actx = auditSlot("/api/v1/queues/:queue/claim")
+	if task, err := s.Claim(actx, "befriending", "lw@U00001", "Sam", "", now, now.Add(time.Hour)); task != nil || err != nil {
+		t.Fatalf("claim of an empty queue: %v %v", task, err)
+	}
+	wrote(slot, 0)
+	want := []string{"E Task/" + claimed + "/claim 200", "E Task/" + claimed + "/lease 200", "E Task/" + claimed + "/transition 200",
+		"E Communication/m1 201", "E Flag/f1 201", "E Observation/o1 201", "E /api/v1/services/money-advice/capacity 200"}
+	if got := auditTrail(t, s); !slices.Equal(got, want) {
+		t.Errorf("audit trail\n%v\nwant\n%v", got, want)
+	}
+
+	// With the audit stream broken, the scripted steps write nothing.
+	auditKey := strings.TrimSuffix(s.KeyPattern(), "*") + "audit"
+	if err := s.Client().Del(ctx, auditKey).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Client().Set(ctx, auditKey, "not a stream", 0).Err(); err != nil {
+		t.Fatal(err)
+	}
+	before := snapshot(t, s)
+	_, actx = auditSlot("/api/v1/queues/:queue/claim")
+	if _, err := s.Claim(actx, "money-advice", "lw@U00001", "Sam", "", now, now.Add(time.Hour)); err == nil {
+		t.Error("a claim whose record could not be written succeeded")
+	}
+	_, actx = auditSlot("Task/" + claimed + "/transition")
+	if _, err := s.UpdateTask(actx, claimed, func(tk *adapter.Task) (adapter.TaskChange, error) {
+		h, err := tk.Apply(adapter.Transition{To: adapter.TaskCompleted, At: now})
+		return adapter.TaskChange{History: h}, err
+	}); err == nil {
+		t.Error("a Task change whose record could not be written succeeded")
+	}
+	_, actx = auditSlot("Communication")
+	if err := s.SaveMessage(actx, adapter.Message{ID: "m2", ReferralID: "sr1", TaskID: "sr1", Practice: prac, Sent: now}, []byte(`{}`), nil); err == nil {
+		t.Error("a message whose record could not be written was saved")
+	}
+	if after := snapshot(t, s); !maps.Equal(after, before) {
+		for k, v := range after {
+			if before[k] != v {
+				t.Errorf("changed without its record: %s", k)
+			}
+		}
+	}
+	if q := queued(t, s, "money-advice"); !slices.Equal(q, []string{"sr2"}) {
+		t.Errorf("queue after a refused claim: %v", q)
 	}
 }

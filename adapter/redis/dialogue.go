@@ -3,6 +3,7 @@ package redis
 import (
 	"context"
 	"encoding/json"
+	"net/http"
 	"strconv"
 	"time"
 
@@ -45,7 +46,7 @@ func (s *Store) SaveMessage(ctx context.Context, m adapter.Message, body []byte,
 	meta, _ := json.Marshal(messageMeta{m.Categories, m.SecurityLabels})
 	fields := []any{hJSON, body, dRef, m.ReferralID, dTask, m.TaskID, hPractice, m.Practice, dDir, dir, dOrg, m.SenderOrg,
 		dRole, m.SenderRole, dBy, m.By, dOK, strconv.FormatBool(m.Approved), dReply, m.InResponseTo, dAt, m.Sent.UnixMilli(), dMeta, meta}
-	return s.saveDialogue(ctx, s.k.message(m.ID), s.k.thread(m.ReferralID), m.ID, m.Sent, fields, ev)
+	return s.saveDialogue(ctx, s.k.message(m.ID), s.k.thread(m.ReferralID), m.ID, m.Sent, fields, ev, "Communication/"+m.ID)
 }
 
 // SaveFlag stores a safeguarding Flag with its JSON under its referral and,
@@ -53,11 +54,18 @@ func (s *Store) SaveMessage(ctx context.Context, m adapter.Message, body []byte,
 func (s *Store) SaveFlag(ctx context.Context, f adapter.SafeguardingFlag, body []byte, ev *adapter.TaskEvent) error {
 	fields := []any{hJSON, body, dRef, f.ReferralID, dTask, f.TaskID, hPractice, f.Practice, dOrg, f.AuthorOrg,
 		dRole, f.AuthorRole, dBy, f.By, dAt, f.Raised.UnixMilli()}
-	return s.saveDialogue(ctx, s.k.flag(f.ID), s.k.referralFlags(f.ReferralID), f.ID, f.Raised, fields, ev)
+	return s.saveDialogue(ctx, s.k.flag(f.ID), s.k.referralFlags(f.ReferralID), f.ID, f.Raised, fields, ev, "Flag/"+f.ID)
 }
 
-func (s *Store) saveDialogue(ctx context.Context, key, index, id string, at time.Time, fields []any, ev *adapter.TaskEvent) error {
-	args := append([]any{id, at.UnixMilli(), MaxDialogueRecords, maxTaskEvents, len(fields)}, fields...)
+// saveDialogue stores one record; the request's audit record (entity
+// entity, created) is written with it.
+func (s *Store) saveDialogue(ctx context.Context, key, index, id string, at time.Time, fields []any, ev *adapter.TaskEvent,
+	entity string) error {
+	slot, recs := stepAudit(ctx, http.StatusCreated)
+	for i := range recs {
+		recs[i].Entity = entity
+	}
+	args := append([]any{id, at.UnixMilli(), MaxDialogueRecords, maxTaskEvents, s.auditArg(recs), len(fields)}, fields...)
 	if ev != nil {
 		args = append(args, s.triggerArgs(adapter.NotifyTrigger{Type: adapter.NotifyEvent, Event: *ev}).Values.([]any)...)
 	}
@@ -69,6 +77,9 @@ func (s *Store) saveDialogue(ctx context.Context, key, index, id string, at time
 		return adapter.Errorf(adapter.ECONFLICT, "a record with this id exists")
 	case n < 0:
 		return adapter.Errorf(adapter.EBUSINESSRULE, "this referral already has %d of these; no more can be added", MaxDialogueRecords)
+	}
+	if slot != nil {
+		slot.Wrote(recs...)
 	}
 	return nil
 }

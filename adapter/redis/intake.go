@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http"
 	"slices"
 
 	goredis "github.com/redis/go-redis/v9"
@@ -112,13 +113,19 @@ func (s *Store) Intake(ctx context.Context, b *adapter.IntakeBatch) error {
 		}
 		routing.only(steps...)
 	}
+	slot := adapter.AuditSlotFrom(ctx)
+	var recs []adapter.AuditRecord
+	if slot != nil {
+		recs = intakeAudit(slot.Base, b)
+	}
 	payload, err := json.Marshal(struct {
 		Items   []intakeItem `json:"items"`
 		Routing *routingJSON `json:"routing,omitempty"`
 		TMod    string       `json:"tmod"`
 		Events  string       `json:"events"`
 		EvMax   int          `json:"evmax"`
-	}{items, routing, s.k.taskIndex(), s.k.taskEvents(), maxTaskEvents})
+		Audit   *scriptAudit `json:"audit,omitempty"`
+	}{items, routing, s.k.taskIndex(), s.k.taskEvents(), maxTaskEvents, s.auditInScript(recs)})
 	if err != nil {
 		return fmt.Errorf("redis: intake payload: %w", err)
 	}
@@ -139,7 +146,30 @@ func (s *Store) Intake(ctx context.Context, b *adapter.IntakeBatch) error {
 	if res.Retry {
 		return adapter.ErrConcurrentCreate
 	}
+	if slot != nil {
+		slot.Wrote(recs...)
+	}
 	return applyOwners(b, res.Owners, res.Placements, res.Refs)
+}
+
+// intakeAudit is the audit record of each resource of an intake request,
+// which the intake script writes with them: created (201), a new version
+// of a withdrawn Consent (200), or found already sent with its identifier
+// (200).
+func intakeAudit(base adapter.AuditRecord, b *adapter.IntakeBatch) []adapter.AuditRecord {
+	recs := make([]adapter.AuditRecord, 0, len(b.Items))
+	for _, sub := range b.Items {
+		r := base
+		r.Action, r.Outcome, r.Entity = adapter.AuditCreate, http.StatusCreated, sub.Kind+"/"+sub.ID
+		switch {
+		case sub.Existing != "":
+			r.Outcome, r.Entity = http.StatusOK, sub.Kind+"/"+sub.Existing
+		case sub.Version > 1:
+			r.Action, r.Outcome = adapter.AuditUpdate, http.StatusOK
+		}
+		recs = append(recs, r)
+	}
+	return recs
 }
 
 func applyOwners(b *adapter.IntakeBatch, owners []string, placements []placementJSON, refs []int) error {

@@ -3,8 +3,11 @@ package redis
 import (
 	"context"
 	"encoding/json"
+	"net/http"
 	"strconv"
 	"time"
+
+	goredis "github.com/redis/go-redis/v9"
 
 	"github.com/social-prescribing/referral-adapter/adapter"
 )
@@ -26,12 +29,22 @@ func (s *Store) SaveOutcome(ctx context.Context, o adapter.OutcomeRecord, body [
 		m.Effective = o.Effective.UnixMilli()
 	}
 	meta, _ := json.Marshal(m)
+	slot, recs := stepAudit(ctx, http.StatusCreated) // the request's record, in the same transaction
 	pipe := s.c.TxPipeline()
+	for i := range recs {
+		recs[i].Entity = o.Type + "/" + o.ID
+		pipe.XAdd(ctx, &goredis.XAddArgs{Stream: s.k.audit(), Values: auditFields(recs[i])})
+	}
 	pipe.HSet(ctx, s.k.outcome(o.ID), hJSON, body, "task", o.TaskID, "type", o.Type, hPractice, o.Practice,
 		"ok", strconv.FormatBool(o.Approved), "at", o.Recorded.UnixMilli(), "by", o.By, "meta", meta)
 	pipe.SAdd(ctx, s.k.taskOutcomes(o.TaskID), o.ID)
-	_, err := pipe.Exec(ctx)
-	return s.fail(err)
+	if _, err := pipe.Exec(ctx); err != nil {
+		return s.fail(err)
+	}
+	if slot != nil {
+		slot.Wrote(recs...)
+	}
+	return nil
 }
 
 // Outcome returns an outcome and its JSON.

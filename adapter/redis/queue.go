@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http"
 	"strconv"
 	"strings"
 	"time"
@@ -25,10 +26,12 @@ const maxUpdateAttempts = 8
 // someone other than the previous named contact is a handover, timestamped.
 //
 // The Tasks named in exclude are passed by, left in the queue where they
-// are (the caller may not have them: issue 17).
+// are (the caller may not have them: issue 17). Each claim made is
+// recorded in the audit trail with the claim, naming the Task taken.
 func (s *Store) Claim(ctx context.Context, service, claimant, name, title string, now, until time.Time, exclude ...string) (*adapter.Task, error) {
+	slot, recs := everyStepAudit(ctx, http.StatusOK) // the script names the Task claimed
 	res, err := claimScript.Run(ctx, s.c, []string{s.k.queue(service), s.k.leases(service)},
-		now.UnixMilli(), until.UnixMilli(), claimant, name, s.k.task(""), s.k.taskIndex(), title, strings.Join(exclude, " ")).Result()
+		now.UnixMilli(), until.UnixMilli(), claimant, name, s.k.task(""), s.k.taskIndex(), title, s.auditArg(recs), strings.Join(exclude, " ")).Result()
 	if errors.Is(err, goredis.Nil) {
 		return nil, nil
 	}
@@ -36,18 +39,35 @@ func (s *Store) Claim(ctx context.Context, service, claimant, name, title string
 		return nil, s.fail(err)
 	}
 	id, _ := res.(string)
+	if slot != nil {
+		recs[0].Entity = claimEntity(id)
+		slot.Wrote(recs...)
+	}
 	return s.Task(ctx, id)
 }
 
+// claimEntity is the audit entity of a claim: the Task claimed (claim.lua
+// writes the same).
+func claimEntity(id string) string { return "Task/" + id + "/claim" }
+
 // Unclaim gives back a claim that must not stand, as if it had not been
 // made: the Task returns to its queue at its place, its lease ends and its
-// business status and named contact are what they were. false when the
-// claimant no longer holds it.
+// business status and named contact are what they were. It is recorded in
+// the audit trail with the change. false when the claimant no longer holds
+// it.
 func (s *Store) Unclaim(ctx context.Context, t *adapter.Task, claimant string, now time.Time) (bool, error) {
+	slot, recs := everyStepAudit(ctx, http.StatusOK)
+	for i := range recs {
+		recs[i].Entity = "Task/" + t.ID + "/claim"
+		recs[i].Detail = "given back at once: the patient's consent does not let the claimant have this referral"
+	}
 	n, err := unclaimScript.Run(ctx, s.c, []string{s.k.queue(t.Owner), s.k.leases(t.Owner), s.k.task(t.ID), s.k.taskIndex()},
-		t.ID, claimant, now.UnixMilli()).Int()
+		t.ID, claimant, now.UnixMilli(), s.auditArg(recs)).Int()
 	if err != nil {
 		return false, s.fail(err)
+	}
+	if slot != nil && n == 1 {
+		slot.Wrote(recs...)
 	}
 	return n == 1, nil
 }
@@ -55,10 +75,17 @@ func (s *Store) Unclaim(ctx context.Context, t *adapter.Task, claimant string, n
 // Renew extends claimant's live lease on a Task; false when the caller does
 // not hold one (never claimed, someone else's, or expired).
 func (s *Store) Renew(ctx context.Context, t *adapter.Task, claimant string, now, until time.Time) (bool, error) {
+	slot, recs := stepAudit(ctx, http.StatusOK)
+	if len(recs) > 0 && recs[0].Entity == "" {
+		recs[0].Entity = "Task/" + t.ID + "/lease"
+	}
 	n, err := renewScript.Run(ctx, s.c, []string{s.k.leases(t.Owner), s.k.task(t.ID)},
-		t.ID, claimant, until.UnixMilli(), now.UnixMilli()).Int()
+		t.ID, claimant, until.UnixMilli(), now.UnixMilli(), s.auditArg(recs)).Int()
 	if err != nil {
 		return false, s.fail(err)
+	}
+	if n == 1 && slot != nil {
+		slot.Wrote(recs...)
 	}
 	return n == 1, nil
 }
@@ -125,6 +152,9 @@ type transitionJSON struct {
 	ActiveF  string     `json:"activeField"`
 	Now      int64      `json:"now"`
 	Child    *childJSON `json:"child,omitempty"`
+
+	// Audit is the request's record, written with the change.
+	Audit *scriptAudit `json:"audit,omitempty"`
 }
 
 type childJSON struct {
@@ -157,6 +187,17 @@ func (s *Store) writeChange(ctx context.Context, before, after *adapter.Task, ch
 			Idx: s.k.referralTasks(c.ReferralID), Cap: s.k.capacity(c.Owner), Svc: c.Owner,
 			Created: s.k.taskCreated(), At: c.AuthoredOn.UnixMilli()}
 	}
+	// The request's record rides with its change: an onward referral is a
+	// create (201), any other change 200.
+	outcome := http.StatusOK
+	if ch.Child != nil {
+		outcome = http.StatusCreated
+	}
+	slot, recs := stepAudit(ctx, outcome)
+	if len(recs) > 0 && recs[0].Entity == "" {
+		recs[0].Entity = "Task/" + after.ID
+	}
+	p.Audit = s.auditInScript(recs)
 	payload, err := json.Marshal(p)
 	if err != nil {
 		return "", fmt.Errorf("redis: transition: %w", err)
@@ -164,6 +205,9 @@ func (s *Store) writeChange(ctx context.Context, before, after *adapter.Task, ch
 	res, err := transitionScript.Run(ctx, s.c, []string{p.Key}, payload).Text()
 	if err != nil {
 		return "", s.fail(err)
+	}
+	if res == "ok" && slot != nil {
+		slot.Wrote(recs...)
 	}
 	return res, nil
 }

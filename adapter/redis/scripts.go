@@ -9,9 +9,14 @@ import (
 // Lua scripts. Each runs atomically on the server; go-redis sends EVALSHA
 // and falls back to EVAL when the script is not cached.
 var (
+	// audit_lib.lua: audit_add, prepended to every script that writes a
+	// request's audit record with its change (audit.go).
+	//go:embed lua/audit_lib.lua
+	auditLib string
+
 	//go:embed lua/intake.lua
 	intakeLua    string
-	intakeScript = withCapacity(intakeLua)
+	intakeScript = withCapacity(auditLib + "\n" + intakeLua)
 
 	//go:embed lua/patient_consents.lua
 	patientConsentsLua    string
@@ -61,11 +66,11 @@ var (
 	//go:embed lua/unclaim.lua
 	unclaimLua string
 
-	claimScript      = goredis.NewScript(leaseLib + "\n" + claimLua)
-	unclaimScript    = goredis.NewScript(unclaimLua)
+	claimScript      = goredis.NewScript(auditLib + "\n" + leaseLib + "\n" + claimLua)
+	unclaimScript    = goredis.NewScript(auditLib + "\n" + unclaimLua)
 	sweepScript      = goredis.NewScript(leaseLib + "\n" + sweepLua)
-	renewScript      = goredis.NewScript(renewLua)
-	transitionScript = withCapacity(transitionLua)
+	renewScript      = goredis.NewScript(auditLib + "\n" + renewLua)
+	transitionScript = withCapacity(auditLib + "\n" + transitionLua)
 )
 
 // Notification scripts (issue 6).
@@ -92,5 +97,5 @@ var (
 var (
 	//go:embed lua/dialogue_save.lua
 	dialogueSaveLua    string
-	dialogueSaveScript = goredis.NewScript(dialogueSaveLua)
+	dialogueSaveScript = goredis.NewScript(auditLib + "\n" + dialogueSaveLua)
 )

@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -20,6 +22,7 @@ import (
 	"github.com/social-prescribing/referral-adapter/adapter/notify"
 	"github.com/social-prescribing/referral-adapter/adapter/queue"
 	"github.com/social-prescribing/referral-adapter/adapter/redis"
+	"github.com/social-prescribing/referral-adapter/internal/envcheck"
 	"github.com/social-prescribing/referral-adapter/mappings"
 )
 
@@ -40,14 +43,21 @@ type Config struct {
 	LogLevel  string        `env:"LOG_LEVEL, default=info"`
 }
 
-// loadConfig reads the environment and validates everything once, reporting
-// every problem together.
-func loadConfig(ctx context.Context, lookup envconfig.Lookuper) (*Config, *mapping.Mappings, error) {
+// loadConfig reads the environment (variable name to value) and validates
+// everything once, reporting every problem together, each by its variable:
+// values that do not parse, variables that look like ours but are not
+// (internal/envcheck: a typo must never leave a setting at its default),
+// and each package's own checks.
+func loadConfig(ctx context.Context, env map[string]string) (*Config, *mapping.Mappings, error) {
 	var cfg Config
-	if err := envconfig.ProcessWith(ctx, &envconfig.Config{Target: &cfg, Lookuper: lookup}); err != nil {
-		return nil, nil, fmt.Errorf("configuration: %w", err)
+	lookup := envconfig.MapLookuper(env)
+	errs, bad := envcheck.Parse(ctx, &cfg, lookup)
+	errs = append(errs, envcheck.Unknown(slices.Sorted(maps.Keys(env)), envcheck.Names(&cfg))...)
+	// Variables that did not parse are reported above; the rest of the
+	// configuration is read with their defaults so its checks still run.
+	if err := envconfig.ProcessWith(ctx, &envconfig.Config{Target: &cfg, Lookuper: envcheck.Hide(lookup, bad)}); err != nil {
+		return nil, nil, fmt.Errorf("configuration: %w", errors.Join(append(errs, err)...))
 	}
-	var errs []error
 	errs = append(errs, cfg.Auth.Validate()...)
 	errs = append(errs, cfg.Redis.Validate()...)
 	errs = append(errs, cfg.HTTP.Validate()...)
@@ -69,6 +79,17 @@ func loadConfig(ctx context.Context, lookup envconfig.Lookuper) (*Config, *mappi
 		return nil, nil, fmt.Errorf("refusing to start:\n%w", errors.Join(errs...))
 	}
 	return &cfg, m, nil
+}
+
+// environ is the process environment as loadConfig takes it.
+func environ() map[string]string {
+	env := map[string]string{}
+	for _, kv := range os.Environ() {
+		if k, v, ok := strings.Cut(kv, "="); ok && k != "" {
+			env[k] = v
+		}
+	}
+	return env
 }
 
 func loadMappings(dir string) (*mapping.Mappings, error) {

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"net"
 	"net/http"
 	"os"
@@ -118,9 +119,9 @@ func (p *adapterProcess) do(method, path, token string, body []byte) (int, http.
 }
 
 // The adapter process is SIGKILLed in the middle of a load and started
-// again: every referral it acknowledged with 201 is there, with its Task
-// and its queue entry, and a client retrying every identifier it sent
-// (acknowledged or not) never gets a duplicate.
+// again: every referral it acknowledged with 201 is there, with its Task,
+// its queue entry and its audit record, and a client retrying every
+// identifier it sent (acknowledged or not) never gets a duplicate.
 func TestAdapterKilledMidLoadLosesNothingAcknowledged(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts the service as a separate process")
@@ -234,6 +235,7 @@ func TestAdapterKilledMidLoadLosesNothingAcknowledged(t *testing.T) {
 	if int64(len(queued)) != sent.Load() {
 		t.Errorf("%d queue and waitlist entries for %d distinct identifiers: lost or duplicated", len(queued), sent.Load())
 	}
+	assertEveryCreateAudited(t, st, slices.Collect(maps.Values(acked)))
 	t.Logf("%d sent, %d acknowledged before SIGKILL; all present, none duplicated", sent.Load(), len(acked))
 }
 

@@ -255,7 +255,8 @@ func TestDialogueRejectsBadMessages(t *testing.T) {
 	d := newDialogueCase(t, nil)
 	h := d.h
 	before := h.dataKeys()
-	other := idOf(t, post(t, h, "/fhir/ServiceRequest", h.token(auth.RolePractice, otherPractice), fixture(t, "servicerequest-debt.json"), http.StatusCreated))
+	other := idOf(t, post(t, h, "/fhir/ServiceRequest", h.token(auth.RolePractice, otherPractice),
+		asPractice(t, fixture(t, "servicerequest-debt.json"), otherPractice), http.StatusCreated))
 	before = h.dataKeys()
 	cases := []struct {
 		name   string

@@ -12,13 +12,15 @@ import (
 	goredis "github.com/redis/go-redis/v9"
 
 	"github.com/social-prescribing/referral-adapter/adapter/auth"
+	"github.com/social-prescribing/referral-adapter/adapter/redis"
 	"github.com/social-prescribing/referral-adapter/internal/redistest"
 )
 
 // Redis is killed (SIGKILL) in the middle of a load and started again from
 // its append-only file: during the outage writes answer 503 with
 // Retry-After (never 500), /readyz goes red then green without a restart,
-// and every referral acknowledged with 201 is there afterwards, whole.
+// and every referral acknowledged with 201 is there afterwards, whole,
+// with its audit record.
 func TestRedisCrashMidLoadLosesNothingAcknowledged(t *testing.T) {
 	rs := redistest.NewServer(t, "--appendonly", "yes", "--appendfsync", "always")
 	// No rate limit: load and the checks after it come from one token.
@@ -111,6 +113,33 @@ func TestRedisCrashMidLoadLosesNothingAcknowledged(t *testing.T) {
 		}
 	}
 	assertNoHalfReferrals(t, h)
+	assertEveryCreateAudited(t, h.app.store, acked)
+}
+
+// assertEveryCreateAudited checks that every referral answered 201 has its
+// audit record: a create of ServiceRequest/{id} with outcome 201.
+func assertEveryCreateAudited(t *testing.T, st *redis.Store, acked []string) {
+	t.Helper()
+	key := strings.TrimSuffix(st.KeyPattern(), "*") + "audit"
+	msgs, err := st.Client().XRange(context.Background(), key, "-", "+").Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	audited := map[string]bool{}
+	for _, m := range msgs {
+		if m.Values["act"] == "C" && m.Values["out"] == "201" {
+			audited[fmt.Sprint(m.Values["ent"])] = true
+		}
+	}
+	missing := 0
+	for _, id := range acked {
+		if !audited["ServiceRequest/"+id] {
+			missing++
+		}
+	}
+	if missing > 0 {
+		t.Errorf("%d of %d referrals answered 201 have no audit record", missing, len(acked))
+	}
 }
 
 // assertNoHalfReferrals checks every stored ServiceRequest has its Task.

@@ -16,8 +16,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sethvargo/go-envconfig"
-
 	"github.com/social-prescribing/referral-adapter/adapter/auth"
 	"github.com/social-prescribing/referral-adapter/internal/redistest"
 )
@@ -48,7 +46,7 @@ func newHarness(t testing.TB, env map[string]string) *harness {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
-	cfg, m, err := loadConfig(ctx, envconfig.MapLookuper(base))
+	cfg, m, err := loadConfig(ctx, base)
 	if err != nil {
 		t.Fatalf("config: %v", err)
 	}
@@ -233,4 +231,12 @@ func locationID(loc string) string {
 // and a version, as R4 has it.
 func locationIs(loc, kind, id string) bool {
 	return strings.HasPrefix(loc, "http") && strings.Contains(loc, "/fhir/"+kind+"/"+id+"/_history/")
+}
+
+// asPractice returns a fixture ServiceRequest as the practice ods would
+// send it: the practice itself as requester (the fixtures name A81001).
+func asPractice(t testing.TB, sr []byte, ods string) []byte {
+	t.Helper()
+	return withJSON(t, sr, map[string]any{"requester": map[string]any{"type": "Organization",
+		"identifier": map[string]any{"system": "https://fhir.nhs.uk/Id/ods-organization-code", "value": ods}}})
 }

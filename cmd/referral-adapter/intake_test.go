@@ -112,7 +112,8 @@ func TestIdempotentCreate(t *testing.T) {
 	}
 
 	// A different practice using the same identifier is a different referral.
-	other := h.do("POST", "/fhir/ServiceRequest", h.token(auth.RolePractice, otherPractice), body)
+	// (Its copy names that practice as requester.)
+	other := h.do("POST", "/fhir/ServiceRequest", h.token(auth.RolePractice, otherPractice), asPractice(t, body, otherPractice))
 	if other.status != 201 || other.json(t)["id"] == id {
 		t.Errorf("other practice = %d", other.status)
 	}

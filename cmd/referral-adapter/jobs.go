@@ -10,10 +10,13 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/sethvargo/go-envconfig"
+
 	"github.com/social-prescribing/referral-adapter/adapter"
 	"github.com/social-prescribing/referral-adapter/adapter/jobs"
 	"github.com/social-prescribing/referral-adapter/adapter/notify"
 	"github.com/social-prescribing/referral-adapter/adapter/report"
+	"github.com/social-prescribing/referral-adapter/internal/envcheck"
 )
 
 // jobs builds the job runner over the app's store. Each entry names a
@@ -116,6 +119,9 @@ func jobsCommand(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if len(args) == 0 || (args[0] != "list" && args[0] != "run") || (args[0] == "run" && len(args) != 2) {
 		return errors.New("usage: referral-adapter jobs list | jobs run NAME")
 	}
+	if args[0] == "list" {
+		return listJobs(ctx, stdout)
+	}
 	cfg, log, a, err := setup(ctx, stderr)
 	if err != nil {
 		return err
@@ -124,14 +130,6 @@ func jobsCommand(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	runner, err := a.jobs(cfg.Jobs, log)
 	if err != nil {
 		return err
-	}
-	if args[0] == "list" {
-		w := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(w, "NAME\tSCHEDULE (Europe/London)\tDESCRIPTION")
-		for _, j := range runner.Jobs() {
-			fmt.Fprintf(w, "%s\t%s\t%s\n", j.Name, j.Schedule, j.Description)
-		}
-		return w.Flush()
 	}
 	rep, err := runner.RunOnce(ctx, args[1])
 	if err != nil {
@@ -143,4 +141,30 @@ func jobsCommand(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	}
 	_, err = fmt.Fprintf(stdout, "%s: ok %s\n", args[1], strings.Join(parts, " "))
 	return err
+}
+
+// listJobs prints the jobs and their schedules (JOB_SCHEDULES applied). It
+// reads only the jobs' configuration: listing needs no token
+// configuration and no store.
+func listJobs(ctx context.Context, stdout io.Writer) error {
+	var cfg jobs.Config
+	lookup := envconfig.MapLookuper(environ())
+	if errs, _ := envcheck.Parse(ctx, &cfg, lookup); len(errs) > 0 {
+		return errors.Join(errs...)
+	}
+	if err := envconfig.ProcessWith(ctx, &envconfig.Config{Target: &cfg, Lookuper: lookup}); err != nil {
+		return err
+	}
+	// The job functions belong to an app that is never built: listing
+	// only reads names, schedules and descriptions.
+	runner, err := jobs.New(cfg, nil, nil, (&app{}).jobList()...)
+	if err != nil {
+		return err
+	}
+	w := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(w, "NAME\tSCHEDULE (Europe/London)\tDESCRIPTION")
+	for _, j := range runner.Jobs() {
+		fmt.Fprintf(w, "%s\t%s\t%s\n", j.Name, j.Schedule, j.Description)
+	}
+	return w.Flush()
 }

@@ -6,8 +6,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sethvargo/go-envconfig"
-
 	"github.com/social-prescribing/referral-adapter/adapter"
 	"github.com/social-prescribing/referral-adapter/adapter/auth"
 	"github.com/social-prescribing/referral-adapter/adapter/capacity"
@@ -51,13 +49,13 @@ func TestHealthAndReadiness(t *testing.T) {
 }
 
 func TestConfigReportsEveryProblemAtOnce(t *testing.T) {
-	_, _, err := loadConfig(context.Background(), envconfig.MapLookuper(map[string]string{
+	_, _, err := loadConfig(context.Background(), map[string]string{
 		"MAX_BODY_BYTES":       "10",
 		"REDIS_URL":            "http://nope",
 		"REDIS_NAMESPACE":      "a:b",
 		"LOG_LEVEL":            "loud",
 		"SIGNOFF_HOLD_MAX_AGE": "10m",
-	}))
+	})
 	if err == nil {
 		t.Fatal("bad configuration accepted")
 	}
@@ -73,9 +71,9 @@ func TestBadMappingsRefuseToStartNamingFileAndLine(t *testing.T) {
 	writeFile(t, dir, "net.yaml", "network: {id: n, name: N, ods: U1, linkWorkerService: lw}\nruleSet: test\n")
 	writeFile(t, dir, "svc.yaml", "services:\n  - id: lw\n    name: LW\n    kind: link-worker\n    providedBy: {ods: U1}\n")
 	writeFile(t, dir, "rules.yaml", "rules:\n  - name: r\n    match: {code: [{system: s, code: c}]}\n    target: nowhere\n    fallback: [lw]\n    colour: blue\n")
-	_, _, err := loadConfig(context.Background(), envconfig.MapLookuper(map[string]string{
+	_, _, err := loadConfig(context.Background(), map[string]string{
 		"AUTH_DEV_HS256_SECRET": testSecret, "MAPPINGS_DIR": dir,
-	}))
+	})
 	if err == nil {
 		t.Fatal("bad mappings accepted")
 	}
@@ -99,6 +97,10 @@ func TestTokenCommand(t *testing.T) {
 	}
 	if err := realMain(context.Background(), []string{"token", "--role", "wizard", "--org", "A81001"}, &out, &errOut); err == nil {
 		t.Error("unknown role accepted")
+	}
+	if err := realMain(context.Background(), []string{"token", "--role", "practice", "--org", "A81001", "--ttl", "25h"}, &out, &errOut); err == nil ||
+		!strings.Contains(err.Error(), "AUTH_MAX_TOKEN_LIFETIME") {
+		t.Errorf("a token longer-lived than the service accepts: %v", err)
 	}
 	if err := realMain(context.Background(), []string{"frobnicate"}, &out, &errOut); err == nil {
 		t.Error("unknown command accepted")

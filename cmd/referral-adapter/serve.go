@@ -13,7 +13,6 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
-	"github.com/sethvargo/go-envconfig"
 
 	"github.com/social-prescribing/referral-adapter/adapter/access"
 	"github.com/social-prescribing/referral-adapter/adapter/auth"
@@ -148,7 +147,7 @@ func (a *app) startDispatcher(ctx context.Context) (wait func()) {
 // setup reads the configuration from the environment, makes the logger
 // and builds the app: what serving and the operator commands share.
 func setup(ctx context.Context, stderr io.Writer) (*Config, *slog.Logger, *app, error) {
-	cfg, m, err := loadConfig(ctx, envconfig.OsLookuper())
+	cfg, m, err := loadConfig(ctx, environ())
 	if err != nil {
 		return nil, nil, nil, err
 	}

@@ -34,6 +34,17 @@ func token(args []string, stdout, stderr io.Writer) error {
 	if err := fs.Parse(args); err != nil {
 		return errUsage
 	}
+	// A token the service would refuse is no use: its lifetime is bounded
+	// by AUTH_MAX_TOKEN_LIFETIME (default 24h).
+	longest := auth.DefaultMaxLifetime
+	if v := os.Getenv("AUTH_MAX_TOKEN_LIFETIME"); v != "" {
+		if d, err := time.ParseDuration(v); err == nil && d > 0 {
+			longest = d
+		}
+	}
+	if *ttl > longest {
+		return fmt.Errorf("--ttl %s is longer than AUTH_MAX_TOKEN_LIFETIME (%s): the service would refuse the token", *ttl, longest)
+	}
 	o := auth.MintOptions{Role: auth.Role(*role), Org: *org, TTL: *ttl, Subject: *sub, Name: *name, Title: *title, FHIRUser: *fhirUser, Areas: areas,
 		Audience: os.Getenv("AUTH_AUDIENCE")}
 	if len(scopes) > 0 {

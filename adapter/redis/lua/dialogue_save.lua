@@ -6,17 +6,20 @@
 -- KEYS[1] the record's hash   KEYS[2] the referral's index (sorted set)
 -- KEYS[3] the notification stream (keys.go taskEvents)
 -- ARGV[1] record id   ARGV[2] score (unix ms)   ARGV[3] most records per referral
--- ARGV[4] stream MAXLEN (approximate)   ARGV[5] n, the number of hash arguments
--- ARGV[6 .. 5+n] hash fields and values
--- ARGV[6+n ..] the Task event's stream fields and values (none: no event)
+-- ARGV[4] stream MAXLEN (approximate)
+-- ARGV[5] the request's audit record (audit_lib.lua; "" for none)
+-- ARGV[6] n, the number of hash arguments
+-- ARGV[7 .. 6+n] hash fields and values
+-- ARGV[7+n ..] the Task event's stream fields and values (none: no event)
 -- Returns 1; 0 when the id already exists; -1 when the referral has
 -- ARGV[3] records already (nothing is written).
 if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
 if redis.call('ZCARD', KEYS[2]) >= tonumber(ARGV[3]) then return -1 end
-local n = tonumber(ARGV[5])
-redis.call('HSET', KEYS[1], unpack(ARGV, 6, 5 + n))
+audit_add(audit_arg(ARGV[5]))
+local n = tonumber(ARGV[6])
+redis.call('HSET', KEYS[1], unpack(ARGV, 7, 6 + n))
 redis.call('ZADD', KEYS[2], ARGV[2], ARGV[1])
-if #ARGV > 5 + n then
-  redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[4], '*', unpack(ARGV, 6 + n, #ARGV))
+if #ARGV > 6 + n then
+  redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[4], '*', unpack(ARGV, 7 + n, #ARGV))
 end
 return 1

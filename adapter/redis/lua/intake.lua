@@ -12,7 +12,8 @@
 --                      "steps": [<capacity.lua step>, ...]}          (optional)
 --          }],
 --          "routing": <capacity.lua cfg>,                               (optional)
---          "events": "<stream key>", "evmax": n}
+--          "events": "<stream key>", "evmax": n,
+--          "audit": {"key": "<audit stream>", "recs": [[field, value, ...], ...]}}  (optional)
 -- ARGV[2..] the resources' bytes, which the items name by "blob" (a
 --          compressed ServiceRequest is binary, and the JSON payload
 --          carries text only)
@@ -28,7 +29,9 @@
 -- Phase 1 checks every idempotency field: if one now exists that the caller
 -- did not know about (a concurrent create won the race), nothing is written
 -- and {"retry":true} is returned so the caller can look up and re-plan.
--- Phase 2 writes. Keys are computed by the caller (keys.go); all share one
+-- Phase 2 writes, the request's audit records first: if they cannot be
+-- written (the script stops at the failed call), nothing else is, and an
+-- intake is never stored without its record. Keys are computed by the caller (keys.go); all share one
 -- hash tag, so the script touches a single hash slot. The result is
 -- {"owners": [...], "placements": [...], "refs": [...]}, one of each per
 -- item ("" and {"own": ""} for items without a Task, or without routing;
@@ -43,6 +46,8 @@ for _, it in ipairs(p.items) do
     end
   end
 end
+
+audit_add(p.audit)
 
 local owners, placements = {}, {}
 for i, it in ipairs(p.items) do

@@ -4,20 +4,26 @@
 --
 -- ARGV[1] JSON: {id, key, expect, set: [f, v, ...], del: [f, ...],
 --                leases, queue, wl, cap, rsv, terminal, hist, entry, tmod, now,
---                child: {key, set, queue, score, idx, cap, svc, created, at} (optional)}
+--                child: {key, set, queue, score, idx, cap, svc, created, at} (optional),
+--                audit: {key, recs} (optional)}
 -- The Task leaves its lease and queue whenever it leaves 'requested'; when
 -- it ends it leaves the waitlist and gives back its capacity slot. The
 -- history entry is appended. A child Task (onward referral) is created in
 -- the same step, reserving a slot at its service first: if the service has
--- none, nothing is written. Returns "ok", "conflict" or "full".
+-- none, nothing is written. "audit" (optional, audit_lib.lua) is the
+-- request's audit record, written once the checks pass and before
+-- anything else. Returns "ok", "conflict" or "full".
 local p = cjson.decode(ARGV[1])
 local v = tonumber(redis.call('HGET', p.key, 'v'))
 if v ~= p.expect then return 'conflict' end
 if p.child then
-  local c = p.child
-  local cap = redis.call('HMGET', c.cap, 'status', 'max', 'reserved')
+  local cap = redis.call('HMGET', p.child.cap, 'status', 'max', 'reserved')
   local status, max, reserved = cap[1] or 'open', tonumber(cap[2]) or 0, tonumber(cap[3]) or 0
   if status ~= 'open' or (max > 0 and reserved >= max) then return 'full' end
+end
+audit_add(p.audit)
+if p.child then
+  local c = p.child
   redis.call('HINCRBY', c.cap, 'reserved', 1)
   redis.call('HSET', c.key, unpack(c.set))
   redis.call('HSET', c.key, 'rsv', c.svc)
