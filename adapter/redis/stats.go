@@ -27,7 +27,7 @@ func (s *Store) Count(ctx context.Context, incs []adapter.StatInc) error {
 			if len(in.Day) == 10 {
 				pipe.HIncrBy(ctx, s.k.stats(in.Day[:7]), in.Key.String(), n) // the month's roll-up
 			}
-			if in.Practice != "" {
+			if in.Practice != "" && in.Key.PracticeCounted() {
 				pipe.HIncrBy(ctx, s.k.practiceStats(in.Day, in.Practice), in.Key.Metric, n)
 			}
 		}

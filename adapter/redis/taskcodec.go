@@ -52,6 +52,9 @@ const (
 	fNeed      = "need" // need category of the routing rule
 	fContacted = "fc"   // first contact, unix ms
 	fSupported = "ss"   // support started, unix ms
+	// Reach (issue 20).
+	fAgeBand = "ab" // age band at referral; absent when not known
+	fSex     = "sx" // administrative gender; absent when not known
 )
 
 // taskFields flattens a Task into HSET arguments (field, value, ...).
@@ -96,6 +99,8 @@ func taskFields(t *adapter.Task) []string {
 	add(fNeed, t.Need)
 	add(fContacted, msString(t.Contacted))
 	add(fSupported, msString(t.Supported))
+	add(fAgeBand, t.AgeBand)
+	add(fSex, t.Sex)
 	return out
 }
 
@@ -119,6 +124,7 @@ func taskFromHash(id string, h map[string]string) *adapter.Task {
 		LastClaimant: h[fLastClaimant],
 		Source:       adapter.ReferralSource(h[fSource]),
 		Area:         h[fArea], Need: h[fNeed], Contacted: msTime(h[fContacted]), Supported: msTime(h[fSupported]),
+		AgeBand: h[fAgeBand], Sex: h[fSex],
 		// Consent (issue 4).
 		HeldSince: msTime(h[fHeldSince]), HeldFrom: adapter.TaskStatus(h[fHeldFrom]), HeldBS: h[fHeldBS],
 		SignOffSince: msTime(h[fSignOff]),
