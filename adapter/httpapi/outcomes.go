@@ -43,8 +43,13 @@ func (s *Server) recordOutcome(c *gin.Context) {
 		return
 	}
 	meta := fhir.OutcomeMetaFrom(res)
+	score, err := fhir.WellbeingScoreFrom(res) // for the anonymous wellbeing counts (issue 20)
+	if err != nil {
+		s.writeError(c, err)
+		return
+	}
 	o := adapter.OutcomeRecord{Type: res.Type, Approved: *b.Approved, Categories: meta.Categories,
-		SecurityLabels: meta.SecurityLabels, Codes: meta.Codes}
+		SecurityLabels: meta.SecurityLabels, Codes: meta.Codes, Score: score}
 	stamp := func(id string) ([]byte, error) { return fhir.Stamp(res.Raw, id, 1, s.now()) }
 	saved, err := s.Queue.RecordOutcome(c.Request.Context(), s.Outcomes, callerOf(c), c.Param("id"), o, stamp)
 	if err != nil {

@@ -86,6 +86,7 @@ func storeContract(t *testing.T, b backend) {
 		{"TasksForReferral lists the referral's Task and its onward referrals", testTasksForReferral},
 		{"IntakeLookups answers as the reads it stands for, with or without cached scripts", testIntakeLookups},
 		{"intake says how many referrals a Consent's patient had when it was written", testConsentReferrals},
+		{"wellbeing pairs are the first and latest score by their own date, counted anonymously", testWellbeingPairs},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, b.open(t)) })

@@ -3,6 +3,7 @@ package redis
 import (
 	"context"
 	"encoding/json"
+	"math"
 	"strconv"
 	"time"
 
@@ -17,15 +18,49 @@ type outcomeMeta struct {
 }
 
 // SaveOutcome stores an outcome resource and links it to its Task, in one
-// transaction.
+// script; a wellbeing score (o.Score) also updates the referral's pair of
+// that measure and moves the anonymous wellbeing counters with it (issue
+// 20, lua/outcome_save.lua).
 func (s *Store) SaveOutcome(ctx context.Context, o adapter.OutcomeRecord, body []byte) error {
 	meta, _ := json.Marshal(outcomeMeta{o.Categories, o.SecurityLabels, o.Codes})
-	pipe := s.c.TxPipeline()
-	pipe.HSet(ctx, s.k.outcome(o.ID), hJSON, body, "task", o.TaskID, "type", o.Type, hPractice, o.Practice,
-		"ok", strconv.FormatBool(o.Approved), "at", o.Recorded.UnixMilli(), "by", o.By, "meta", meta)
-	pipe.SAdd(ctx, s.k.taskOutcomes(o.TaskID), o.ID)
-	_, err := pipe.Exec(ctx)
+	fields := []any{hJSON, body, "task", o.TaskID, "type", o.Type, hPractice, o.Practice,
+		"ok", strconv.FormatBool(o.Approved), "at", o.Recorded.UnixMilli(), "by", o.By, "meta", meta}
+	args := append([]any{o.ID, len(fields)}, fields...)
+	if sc := o.Score; sc != nil {
+		if m, ok := adapter.Measure(sc.Measure); ok {
+			args = append(args, m.Key, hundredths(sc.Value), sc.At.UnixMilli(), adapter.StatsDay(sc.At, london),
+				hundredths(m.Meaningful), m.Direction(), s.k.wellbeingPairs(""), s.k.task(""), s.k.datedStats(""))
+		}
+	}
+	err := outcomeSaveScript.Run(ctx, s.c, []string{s.k.outcome(o.ID), s.k.taskOutcomes(o.TaskID), s.k.task(o.TaskID)}, args...).Err()
 	return s.fail(err)
+}
+
+// hundredths is a score in hundredths of a point, as the wellbeing
+// counters keep it (whole numbers, so HINCRBY can add them).
+func hundredths(v float64) int64 { return int64(math.Round(v * 100)) }
+
+// WellbeingStats sums the dated wellbeing counters of the given days
+// (issue 20) in one round trip, reading a month's roll-up for each whole
+// month, and always from Redis: a later score may change a day long past.
+func (s *Store) WellbeingStats(ctx context.Context, days []string) (map[adapter.StatKey]int64, error) {
+	buckets := monthsAndDays(days)
+	out := map[adapter.StatKey]int64{}
+	if len(buckets) == 0 {
+		return out, nil
+	}
+	pipe := s.c.Pipeline()
+	cmds := make([]interface{ Val() map[string]string }, len(buckets))
+	for i, b := range buckets {
+		cmds[i] = pipe.HGetAll(ctx, s.k.datedStats(b))
+	}
+	if _, err := pipe.Exec(ctx); err != nil {
+		return nil, s.fail(err)
+	}
+	for _, c := range cmds {
+		addStats(out, parseStats(c.Val()))
+	}
+	return out, nil
 }
 
 // Outcome returns an outcome and its JSON.

@@ -91,3 +91,10 @@ var (
 	dialogueSaveLua    string
 	dialogueSaveScript = goredis.NewScript(dialogueSaveLua)
 )
+
+// Outcome scripts (issue 20).
+var (
+	//go:embed lua/outcome_save.lua
+	outcomeSaveLua    string
+	outcomeSaveScript = goredis.NewScript(outcomeSaveLua)
+)

@@ -13,6 +13,9 @@ import (
 type Store interface {
 	DayStats(ctx context.Context, days []string) (map[adapter.StatKey]int64, error)
 	PracticeStats(ctx context.Context, practice string, days []string) (map[string]int64, error)
+	// WellbeingStats sums the wellbeing pair counters (issue 20), kept on
+	// the day of each pair's latest score, of the given days.
+	WellbeingStats(ctx context.Context, days []string) (map[adapter.StatKey]int64, error)
 }
 
 // CapacityNow is each service's live capacity.
@@ -34,6 +37,7 @@ type Service struct {
 	caps  CapacityNow
 	m     *mapping.Mappings
 	loc   *time.Location
+	now   func() time.Time // the clock the counters are written by
 }
 
 // New returns a report Service.
@@ -42,8 +46,12 @@ func New(s Store, caps CapacityNow, m *mapping.Mappings) *Service {
 	if err != nil {
 		loc = time.UTC
 	}
-	return &Service{store: s, caps: caps, m: m, loc: loc}
+	return &Service{store: s, caps: caps, m: m, loc: loc, now: time.Now}
 }
+
+// SetClock replaces the clock (tests and the demo, whose counters are
+// written on their own clock).
+func (s *Service) SetClock(now func() time.Time) { s.now = now }
 
 // MaxDays bounds a report's period.
 const MaxDays = 731
@@ -75,19 +83,35 @@ func (s *Service) Capacity(ctx context.Context, days []string, areas []string) (
 	if err != nil {
 		return nil, err
 	}
+	wb, err := s.store.WellbeingStats(ctx, days)
+	if err != nil {
+		return nil, err
+	}
 	r := &Report{Period: [2]string{days[0], days[len(days)-1]}, Areas: areas,
-		Suppression: "counts from 1 to 4 are shown as \"<5\"; one further cell per group is hidden when needed so they cannot be recovered from totals"}
+		Suppression: "counts from 1 to 4 are shown as \"<5\"; one further cell per group is hidden when needed so they cannot be recovered from totals; wellbeing change is given for 5 or more pairs of scores"}
 	for _, svc := range s.m.Services() {
-		f, hist := accumulate(stats, func(k adapter.StatKey) bool { return k.Service == svc.ID && inArea(k) })
+		keep := func(k adapter.StatKey) bool { return k.Service == svc.ID && inArea(k) }
+		f, hist := accumulate(stats, keep)
+		f.Wellbeing = wellbeing(wb, keep)
 		r.Services = append(r.Services, ServiceRow{Service: svc.ID, Name: svc.Name, Figures: finish(f, hist),
 			Capacity: capacityRow(now[svc.ID], stats, svc.ID)})
 	}
+	reach := reachByArea(stats)
 	for _, a := range areaList(stats, areas) {
-		f, hist := accumulate(stats, func(k adapter.StatKey) bool { return k.Area == a })
-		r.ByArea = append(r.ByArea, AreaRow{Area: a, Figures: finish(f, hist)})
+		keep := func(k adapter.StatKey) bool { return k.Area == a }
+		f, hist := accumulate(stats, keep)
+		f.Wellbeing = wellbeing(wb, keep)
+		row := AreaRow{Area: a, Figures: finish(f, hist), Reach: reach[a].reach(s.m)}
+		if a == adapter.AreaUnknown {
+			row.Label = UnknownAreaLabel
+		}
+		r.ByArea = append(r.ByArea, row)
 	}
 	r.UnmetDemand = unmet(stats, inArea)
 	r.SafetyScreens = SafetyScreens{ByPractice: safetyRows(stats, inArea, true), ByReferrerRole: safetyRows(stats, inArea, false)}
+	if r.PracticeEngagement, err = s.engagement(ctx, stats, days, areas); err != nil {
+		return nil, err
+	}
 	return r, nil
 }
 

@@ -28,6 +28,11 @@ func (d dayStore) PracticeStats(context.Context, string, []string) (map[string]i
 	return nil, nil
 }
 
+// WellbeingStats reads the same counters: the wellbeing ones among them.
+func (d dayStore) WellbeingStats(ctx context.Context, days []string) (map[adapter.StatKey]int64, error) {
+	return d.DayStats(ctx, days)
+}
+
 func (d dayStore) add(day string, k adapter.StatKey, n int64) {
 	if d[day] == nil {
 		d[day] = map[adapter.StatKey]int64{}
