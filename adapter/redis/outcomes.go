@@ -40,29 +40,6 @@ func (s *Store) SaveOutcome(ctx context.Context, o adapter.OutcomeRecord, body [
 // counters keep it (whole numbers, so HINCRBY can add them).
 func hundredths(v float64) int64 { return int64(math.Round(v * 100)) }
 
-// WellbeingStats sums the dated wellbeing counters of the given days
-// (issue 20) in one round trip, reading a month's roll-up for each whole
-// month, and always from Redis: a later score may change a day long past.
-func (s *Store) WellbeingStats(ctx context.Context, days []string) (map[adapter.StatKey]int64, error) {
-	buckets := monthsAndDays(days)
-	out := map[adapter.StatKey]int64{}
-	if len(buckets) == 0 {
-		return out, nil
-	}
-	pipe := s.c.Pipeline()
-	cmds := make([]interface{ Val() map[string]string }, len(buckets))
-	for i, b := range buckets {
-		cmds[i] = pipe.HGetAll(ctx, s.k.datedStats(b))
-	}
-	if _, err := pipe.Exec(ctx); err != nil {
-		return nil, s.fail(err)
-	}
-	for _, c := range cmds {
-		addStats(out, parseStats(c.Val()))
-	}
-	return out, nil
-}
-
 // Outcome returns an outcome and its JSON.
 func (s *Store) Outcome(ctx context.Context, id string) (*adapter.OutcomeRecord, []byte, error) {
 	h, err := s.record(ctx, s.k.outcome(id), "outcome")

@@ -1,6 +1,7 @@
 package redis_test
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -114,6 +115,42 @@ func testWellbeingPairs(t *testing.T, s *redis.Store) {
 	if got["wb:paired:ons4-life-satisfaction"] != 1 || got["wb:change:ons4-life-satisfaction"] != 50 ||
 		got["wb:improved:ons4-life-satisfaction"] != 0 || got["wb:worsened:ons4-life-satisfaction"] != 0 {
 		t.Errorf("life satisfaction 6 then 6.5: %v", got)
+	}
+	// Another replica keeps what it read until a bucket changes: it sees a
+	// score recorded through this one at once.
+	ns := strings.TrimSuffix(strings.TrimPrefix(s.KeyPattern(), "sp:{"), "}:*")
+	other := redis.New(s.Client(), ns)
+	year := func(st *redis.Store) int64 {
+		t.Helper()
+		var days []string
+		for d := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC); d.Year() == 2026; d = d.AddDate(0, 0, 1) {
+			days = append(days, d.Format(time.DateOnly))
+		}
+		m, err := st.WellbeingStats(ctx, days)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var paired int64
+		for k, v := range m {
+			if strings.HasPrefix(k.Metric, "wb:paired:") {
+				paired += v
+			}
+		}
+		return paired
+	}
+	if got := year(other); got != 3 {
+		t.Errorf("the other replica reads %d pairs, want 3", got)
+	}
+	sub2 := referral("wb-2", "WB-2", "money-advice")
+	sub2.Task.Area = "LS6"
+	intake(t, s, sub2)
+	score("wb-2", "swemwbs", 20, "2026-03-01T10:00:00Z")
+	score("wb-2", "swemwbs", 30, "2026-04-01T10:00:00Z")
+	if got := year(other); got != 4 {
+		t.Errorf("the other replica reads %d pairs after a new one, want 4", got)
+	}
+	if got := year(other); got != 4 {
+		t.Errorf("read again: %d pairs, want 4", got)
 	}
 	// Every outcome is stored and linked as before.
 	outs, err := s.Outcomes(ctx, "wb-1")

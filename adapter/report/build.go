@@ -3,6 +3,7 @@ package report
 import (
 	"context"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/social-prescribing/referral-adapter/adapter"
@@ -13,8 +14,12 @@ import (
 type Store interface {
 	DayStats(ctx context.Context, days []string) (map[adapter.StatKey]int64, error)
 	PracticeStats(ctx context.Context, practice string, days []string) (map[string]int64, error)
+	// DayStatsMatching is DayStats of the counters whose metric starts
+	// with prefix only.
+	DayStatsMatching(ctx context.Context, days []string, prefix string) (map[adapter.StatKey]int64, error)
 	// WellbeingStats sums the wellbeing pair counters (issue 20), kept on
-	// the day of each pair's latest score, of the given days.
+	// the day of each pair's latest score, of the given days. The map may
+	// be shared: it is only read.
 	WellbeingStats(ctx context.Context, days []string) (map[adapter.StatKey]int64, error)
 }
 
@@ -74,19 +79,31 @@ func Days(from, to time.Time) ([]string, error) {
 // Capacity builds the capacity report over days for the given areas (all
 // areas when empty: admin).
 func (s *Service) Capacity(ctx context.Context, days []string, areas []string) (*Report, error) {
-	stats, err := s.store.DayStats(ctx, days)
+	// Every read at once: each is a round trip at most (settled counters
+	// are kept in memory), so the report waits for the slowest only.
+	var (
+		stats, wbStats map[adapter.StatKey]int64
+		now            map[string]adapter.Capacity
+		eng            engagementReads
+	)
+	err := parallel(
+		func() (err error) { stats, err = s.store.DayStats(ctx, days); return err },
+		func() (err error) { now, err = s.caps.Capacities(ctx, s.m.ServiceIDs()); return err },
+		func() (err error) { wbStats, err = s.store.WellbeingStats(ctx, days); return err },
+		func() (err error) {
+			eng.previous, err = s.store.DayStatsMatching(ctx, previousDays(days), practiceReferred)
+			return err
+		},
+		func() (err error) {
+			eng.since, err = s.store.DayStatsMatching(ctx, s.engagementSpan(days), adapter.MEngage+":")
+			return err
+		},
+	)
 	if err != nil {
 		return nil, err
 	}
 	inArea := func(k adapter.StatKey) bool { return len(areas) == 0 || slices.Contains(areas, k.Area) }
-	now, err := s.caps.Capacities(ctx, s.m.ServiceIDs())
-	if err != nil {
-		return nil, err
-	}
-	wb, err := s.store.WellbeingStats(ctx, days)
-	if err != nil {
-		return nil, err
-	}
+	wb := wbCounters(wbStats)
 	r := &Report{Period: [2]string{days[0], days[len(days)-1]}, Areas: areas,
 		Suppression: "counts from 1 to 4 are shown as \"<5\"; one further cell per group is hidden when needed so they cannot be recovered from totals; wellbeing change is given for 5 or more pairs of scores"}
 	for _, svc := range s.m.Services() {
@@ -109,9 +126,7 @@ func (s *Service) Capacity(ctx context.Context, days []string, areas []string) (
 	}
 	r.UnmetDemand = unmet(stats, inArea)
 	r.SafetyScreens = SafetyScreens{ByPractice: safetyRows(stats, inArea, true), ByReferrerRole: safetyRows(stats, inArea, false)}
-	if r.PracticeEngagement, err = s.engagement(ctx, stats, days, areas); err != nil {
-		return nil, err
-	}
+	r.PracticeEngagement = s.engagement(stats, eng, days, areas)
 	return r, nil
 }
 
@@ -180,4 +195,20 @@ func unmet(stats map[adapter.StatKey]int64, keep func(adapter.StatKey) bool) []U
 		return 0
 	})
 	return out
+}
+
+// parallel runs the reads at once and returns the first error.
+func parallel(reads ...func() error) error {
+	errs := make([]error, len(reads))
+	var wg sync.WaitGroup
+	for i, read := range reads {
+		wg.Go(func() { errs[i] = read() })
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }

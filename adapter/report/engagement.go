@@ -1,7 +1,6 @@
 package report
 
 import (
-	"context"
 	"slices"
 	"strings"
 	"time"
@@ -40,34 +39,53 @@ type EngagementMonth struct {
 	WithFeedback Count  `json:"withFeedback"`
 }
 
-// engagement builds the practice engagement rows for the areas (all when
-// empty) from the period's counters, reading the previous period's and the
-// period's months' (up to today, for feedback that came later) as well.
-func (s *Service) engagement(ctx context.Context, stats map[adapter.StatKey]int64, days, areas []string) ([]Engagement, error) {
-	inArea := func(k adapter.StatKey) bool { return len(areas) == 0 || slices.Contains(areas, k.Area) }
+// engagementReads are the counters practice engagement reads beyond the
+// period's: the practices' referrals in the period before, and the
+// engagement counters from the first month of the period until today.
+type engagementReads struct {
+	previous, since map[adapter.StatKey]int64
+}
+
+// practiceReferred prefixes the reach counters of referrals per practice.
+const practiceReferred = adapter.MReach + ":" + adapter.StageReferred + ":" + adapter.DimPractice + ":"
+
+// previousDays are as many days as days, just before them.
+func previousDays(days []string) []string {
 	first, err := time.Parse(time.DateOnly, days[0])
 	if err != nil {
-		return nil, err
+		return nil
 	}
-	prevDays := make([]string, len(days))
+	out := make([]string, len(days))
 	for i := range days {
-		prevDays[i] = first.AddDate(0, 0, i-len(days)).Format(time.DateOnly)
+		out[i] = first.AddDate(0, 0, i-len(days)).Format(time.DateOnly)
 	}
-	prev, err := s.store.DayStats(ctx, prevDays)
+	return out
+}
+
+// engagementSpan is every day from the first of the period's first month
+// until today (or the period's end, if later): the days on which feedback
+// for the period's referrals can have been counted.
+func (s *Service) engagementSpan(days []string) []string {
+	first, err := time.Parse(time.DateOnly, days[0][:7]+"-01")
 	if err != nil {
-		return nil, err
+		return nil
 	}
-	months := monthsOf(days)
 	last := max(days[len(days)-1], adapter.StatsDay(s.now(), s.loc))
 	var span []string
-	for d := first.AddDate(0, 0, 1-first.Day()); d.Format(time.DateOnly) <= last; d = d.AddDate(0, 0, 1) {
-		span = append(span, d.Format(time.DateOnly))
+	for d := first; ; d = d.AddDate(0, 0, 1) {
+		day := d.Format(time.DateOnly)
+		if day > last {
+			return span
+		}
+		span = append(span, day)
 	}
-	later, err := s.store.DayStats(ctx, span)
-	if err != nil {
-		return nil, err
-	}
+}
 
+// engagement builds the practice engagement rows for the areas (all when
+// empty) from the period's counters and the engagement reads.
+func (s *Service) engagement(stats map[adapter.StatKey]int64, reads engagementReads, days, areas []string) []Engagement {
+	inArea := func(k adapter.StatKey) bool { return len(areas) == 0 || slices.Contains(areas, k.Area) }
+	months := monthsOf(days)
 	rows := map[string]*Engagement{}
 	row := func(p string) *Engagement {
 		if r := rows[p]; r != nil {
@@ -83,18 +101,17 @@ func (s *Service) engagement(ctx context.Context, stats map[adapter.StatKey]int6
 		rows[p] = r
 		return r
 	}
-	referred := adapter.MReach + ":" + adapter.StageReferred + ":" + adapter.DimPractice + ":"
 	for k, n := range stats {
-		if p, ok := strings.CutPrefix(k.Metric, referred); ok && inArea(k) {
+		if p, ok := strings.CutPrefix(k.Metric, practiceReferred); ok && inArea(k) {
 			row(p).Referrals.N += n
 		}
 	}
-	for k, n := range prev {
-		if p, ok := strings.CutPrefix(k.Metric, referred); ok && inArea(k) {
+	for k, n := range reads.previous {
+		if p, ok := strings.CutPrefix(k.Metric, practiceReferred); ok && inArea(k) {
 			row(p).PreviousPeriod.N += n
 		}
 	}
-	for k, n := range later {
+	for k, n := range reads.since {
 		sub, ok := strings.CutPrefix(k.Metric, adapter.MEngage+":")
 		if !ok || !inArea(k) {
 			continue
@@ -145,7 +162,7 @@ func (s *Service) engagement(ctx context.Context, stats map[adapter.StatKey]int6
 		}
 		out = append(out, *r)
 	}
-	return out, nil
+	return out
 }
 
 // monthsOf lists the calendar months (YYYY-MM) days touch, in order.

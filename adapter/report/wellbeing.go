@@ -28,23 +28,41 @@ type WellbeingRow struct {
 	LowerIsBetter    bool    `json:"lowerIsBetter,omitempty"`
 }
 
-// wellbeing sums the wellbeing counters keep accepts into one row per
-// measure, in adapter.WellbeingMeasures order.
-func wellbeing(wb map[adapter.StatKey]int64, keep func(adapter.StatKey) bool) []WellbeingRow {
-	sums := map[string]map[string]int64{} // measure → kind → sum
+// wbCounter is one wellbeing counter read: its key, kind and measure.
+type wbCounter struct {
+	key           adapter.StatKey
+	kind, measure string
+	n             int64
+}
+
+// wbCounters reads the wellbeing counters' kinds and measures once, for
+// the rows of every service and area.
+func wbCounters(wb map[adapter.StatKey]int64) []wbCounter {
+	out := make([]wbCounter, 0, len(wb))
 	for k, n := range wb {
 		sub, ok := strings.CutPrefix(k.Metric, adapter.MWellbeing+":")
-		if !ok || !keep(k) {
+		if !ok || n == 0 {
 			continue
 		}
-		kind, measure, ok := strings.Cut(sub, ":")
-		if !ok {
+		if kind, measure, ok := strings.Cut(sub, ":"); ok {
+			out = append(out, wbCounter{key: k, kind: kind, measure: measure, n: n})
+		}
+	}
+	return out
+}
+
+// wellbeing sums the wellbeing counters keep accepts into one row per
+// measure, in adapter.WellbeingMeasures order.
+func wellbeing(wb []wbCounter, keep func(adapter.StatKey) bool) []WellbeingRow {
+	sums := map[string]map[string]int64{} // measure → kind → sum
+	for _, c := range wb {
+		if !keep(c.key) {
 			continue
 		}
-		if sums[measure] == nil {
-			sums[measure] = map[string]int64{}
+		if sums[c.measure] == nil {
+			sums[c.measure] = map[string]int64{}
 		}
-		sums[measure][kind] += n
+		sums[c.measure][c.kind] += c.n
 	}
 	out := make([]WellbeingRow, 0, len(adapter.WellbeingMeasures))
 	for _, m := range adapter.WellbeingMeasures {

@@ -42,6 +42,7 @@ local function count(d, service, ar, first, latest, sign)
   local suffix = ':' .. measure .. '|' .. service .. '|' .. ar .. '|'
   for _, bucket in ipairs({d, string.sub(d, 1, 7)}) do
     local k = ARGV[a + 8] .. bucket
+    redis.call('HINCRBY', k, '~v', 1) -- the bucket's version: readers keep it parsed until it changes
     redis.call('HINCRBY', k, 'wb:paired' .. suffix, sign)
     if change ~= 0 then redis.call('HINCRBY', k, 'wb:change' .. suffix, sign * change) end
     if first ~= 0 then redis.call('HINCRBY', k, 'wb:base' .. suffix, sign * first) end
