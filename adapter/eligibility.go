@@ -15,6 +15,9 @@ type PatientFacts struct {
 	BornEarliest time.Time
 	BornLatest   time.Time
 	District     string // outward code, e.g. "LS6"
+	// Gender is the Patient's administrative gender (female, male, other,
+	// unknown), for the reach breakdown only (issue 20); never routes.
+	Gender string
 }
 
 // UK postcode shapes: the outward code (area letters, district digit,

@@ -24,4 +24,7 @@ type OutcomeRecord struct {
 	Categories     []Coding
 	SecurityLabels []Coding
 	Codes          []Coding
+	// Score is the wellbeing score an Observation records, nil for any
+	// other outcome (issue 20): paired for the anonymous wellbeing counts.
+	Score *WellbeingScore
 }

@@ -149,5 +149,30 @@ func TransitionStats(t *Task, h HistoryEntry, firstContact, firstSupport bool) [
 	if firstSupport {
 		out = append(out, k(MSupportStarted), k(MTimeToSupport+":"+Bucket(h.At.Sub(t.AuthoredOn))))
 	}
+	if t.PartOf == "" { // reach counts each referral once, on its own Task, as the area funnel does
+		out = append(out, reachStats(t, h, firstContact, firstSupport)...)
+	}
+	return out
+}
+
+// reachStats are the reach counters (issue 20) a transition of a
+// referral's own Task moves: the funnel stages it reached, and the
+// practice's engagement feedback when the Task first moves on from
+// requested by anyone but the practice (a practice cancelling its own
+// referral is not feedback).
+func reachStats(t *Task, h HistoryEntry, firstContact, firstSupport bool) []StatKey {
+	var out []StatKey
+	if h.From == string(TaskRequested) && h.To != string(TaskRequested) && h.By.Role != "practice" {
+		out = append(out, EngageKey(t, EngageFeedback))
+	}
+	if firstContact {
+		out = append(out, ReachKeys(t, StageContacted)...)
+	}
+	if firstSupport {
+		out = append(out, ReachKeys(t, StageSupport)...)
+	}
+	if h.To == string(TaskCompleted) && h.From != string(TaskCompleted) {
+		out = append(out, ReachKeys(t, StageCompleted)...)
+	}
 	return out
 }

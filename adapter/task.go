@@ -152,6 +152,10 @@ type Task struct {
 	// mapping rule's need category) are what commissioners' reports break
 	// figures down by; never more precise than a district.
 	Area, Need string
+	// AgeBand (e.g. "45-54") and Sex (the Patient's administrative gender)
+	// at referral, "" when no Patient told them: reach breakdowns only
+	// (issue 20), never more precise than a ten-year band.
+	AgeBand, Sex string
 	// Contacted and Supported are when the patient was first contacted and
 	// when support first started (for waits in reports).
 	Contacted, Supported time.Time

@@ -197,8 +197,9 @@ func Funnel(a report.AreaRow) Chart {
 	dtop, step := niceMax(shownMax(cs...))
 	px := (x1 - x0) / dtop
 	h := top + rowH*float64(len(funnelStages)) + 4
-	ch := Chart{ID: "funnel-" + a.Area, Title: "Funnel, " + a.Area, Width: 500, Height: h,
-		Desc: "Referrals from area " + a.Area + " in the period at each stage: referred, contacted, engaged, support started, completed. Counts of 1 to 4 are drawn as a hatched mark labelled <5, not to scale."}
+	name := AreaName(a.Area)
+	ch := Chart{ID: "funnel-" + a.Area, Title: "Funnel, " + a.Area, Heading: name, Width: 500, Height: h,
+		Desc: "Referrals from " + strings.ToLower(name[:1]) + name[1:] + " in the period at each stage: referred, contacted, engaged, support started, completed. Counts of 1 to 4 are drawn as a hatched mark labelled <5, not to scale."}
 	for v := 0.0; v <= dtop+step/2; v += step {
 		x := x0 + v*px
 		ch.Grid = append(ch.Grid, Line{X1: x, Y1: top - 6, X2: x, Y2: h - 4, Class: "grid"})

@@ -34,6 +34,20 @@ func sample(redirected int64) (*report.Report, *report.Trend) {
 	r.ByArea = []report.AreaRow{{Area: "LS6", Figures: report.Figures{Received: exact(46),
 		Funnel: report.Funnel{Referred: exact(46), Contacted: exact(23), Engaged: exact(40), SupportStarted: small(redirected), Completed: exact(0)}}}}
 	r.UnmetDemand = []report.Unmet{{Need: "debt-and-benefits", Area: "LS6", Count: small(redirected)}}
+	// Issue 20: wellbeing, reach and engagement, each with a small count.
+	six, nineteen, twenty3, two := 6.0, 19.0, 25.0, 0.75
+	r.ByArea[0].Wellbeing = []report.WellbeingRow{{Measure: "swemwbs", Paired: exact(9), MeanBaseline: &nineteen, MeanFollowUp: &twenty3,
+		MeanChange: &six, Improved: &report.Count{N: 6, Suppressed: true}, NoChange: &report.Count{N: redirected, Suppressed: true}, Worsened: &report.Count{N: 0}, MeaningfulChange: 3},
+		{Measure: "ons4-anxiety", Paired: small(redirected), MeaningfulChange: 1, LowerIsBetter: true}}
+	r.ByArea[0].BySource = []report.ReachRow{{ReferrerRole: "gp", Referred: exact(40), Contacted: exact(20), SupportStarted: exact(10), Completed: small(1234)},
+		{ReferrerRole: "nurse", Referred: exact(6), Contacted: small(redirected), SupportStarted: exact(0), Completed: small(redirected)}}
+	r.ByArea[0].ByPractice = []report.ReachRow{{Practice: "A81001", Name: "Riverside Medical Practice", Referred: exact(46)}}
+	r.PracticeEngagement = []report.Engagement{
+		{Practice: "A81001", Name: "Riverside Medical Practice", Area: "LS6", Referrals: exact(46), PreviousPeriod: exact(100), FellByHalf: true,
+			Months:       []report.EngagementMonth{{Month: "2026-10", Referrals: exact(30)}, {Month: "2026-11", Referrals: exact(16)}},
+			WithFeedback: exact(36), WithoutFeedback: exact(10), FeedbackShare: &two},
+		{Practice: "B82002", Referrals: small(redirected), PreviousPeriod: exact(0),
+			Months: []report.EngagementMonth{{Month: "2026-10", Referrals: small(redirected)}, {Month: "2026-11", Referrals: exact(0)}}}}
 	u := 0.3
 	t := &report.Trend{Step: "day", Points: []report.TrendPoint{
 		{From: "2026-11-01", To: "2026-11-01", Received: exact(20), Placed: exact(15), Redirected: small(redirected), Contacted: exact(10), Utilisation: &u},
@@ -240,9 +254,116 @@ func TestPageIsSelfContained(t *testing.T) {
 	if !strings.Contains(page, `<option value="LS6" selected>LS6</option>`) || !strings.Contains(page, `<option value="LS7">LS7</option>`) {
 		t.Error("area selector")
 	}
-	for _, id := range []string{`id="capacity"`, `id="waits"`, `id="funnel-LS6"`, `id="trend"`, `id="utilisation"`, `role="img"`, "<table>"} {
+	for _, id := range []string{`id="capacity"`, `id="waits"`, `id="funnel-LS6"`, `id="trend"`, `id="utilisation"`, `role="img"`, "<table>",
+		`id="wellbeing"`, `id="reach-LS6"`, `id="engagement"`, "<h3>Area LS6</h3>"} {
 		if !strings.Contains(page, id) {
 			t.Errorf("page lacks %s", id)
 		}
+	}
+}
+
+// Wellbeing: the mean first and latest SWEMWBS score on the 7 to 35
+// scale, the change in words, the improved / within 3 / worse shares only
+// when none is hidden; fewer than 5 pairs is said, never drawn; the table
+// has every measure.
+func TestWellbeingGeometry(t *testing.T) {
+	r, _ := sample(3)
+	c := Wellbeing(r)
+	var base, follow *Point
+	for i, p := range c.Points {
+		switch {
+		case p.Series == "baseline" && p.Key == "LS6":
+			base = &c.Points[i]
+		case p.Series == "followup" && p.Key == "LS6":
+			follow = &c.Points[i]
+		}
+	}
+	px := 360.0 / 28
+	if base == nil || follow == nil || !approx(base.X, 250+12*px) || !approx(follow.X, 250+18*px) || base.Value != "19" || follow.Value != "25" {
+		t.Fatalf("baseline %+v follow-up %+v", base, follow)
+	}
+	// No change is hidden ("<5"): no share bars, the counts in words.
+	if n := len(bars(c, "improved", "LS6")); n != 0 {
+		t.Errorf("%d share bars with a hidden count", n)
+	}
+	words := ""
+	for _, tx := range c.Texts {
+		words += tx.S + "|"
+	}
+	if !strings.Contains(words, "+6, 9 pairs|") || !strings.Contains(words, "improved suppressed, worse 0|") {
+		t.Errorf("texts %s", words)
+	}
+	if len(c.Table.Rows) != 2 || c.Table.Rows[1][2] != "<5" || c.Table.Rows[1][5] != "—" || c.Table.Rows[0][5] != "+6" || c.Table.Rows[0][6] != "suppressed" || c.Table.Rows[0][7] != "<5" {
+		t.Errorf("table %v", c.Table.Rows)
+	}
+	// All shown: bars share the width by count.
+	r.ByArea[0].Wellbeing[0].Improved, r.ByArea[0].Wellbeing[0].NoChange = &report.Count{N: 6}, &report.Count{N: 3}
+	c = Wellbeing(r)
+	imp, same := bars(c, "improved", "LS6"), bars(c, "nochange", "LS6")
+	if len(imp) != 1 || !approx(imp[0].W, 230*6/9.0) || len(same) != 1 || !approx(same[0].X, 760+230*6/9.0) || !approx(same[0].W, 230*3/9.0) {
+		t.Errorf("shares %+v %+v", imp, same)
+	}
+	r.ByArea[0].Wellbeing[0] = report.WellbeingRow{Measure: "swemwbs", Paired: small(3)}
+	c = Wellbeing(r)
+	if len(c.Points) != 0 || !strings.Contains(c.Texts[len(c.Texts)-1].S, "fewer than 5 pairs") {
+		t.Errorf("fewer than 5 pairs drawn: %+v", c.Points)
+	}
+}
+
+// Reach: per group a referred bar and a support-started bar, small counts
+// as the "<5" glyph, the four breakdowns headed; every chart names its area.
+func TestReachGeometry(t *testing.T) {
+	r, _ := sample(3)
+	c := Reach(r.ByArea[0])
+	if c.Heading != "Area LS6" || c.ID != "reach-LS6" {
+		t.Errorf("heading %q id %q", c.Heading, c.ID)
+	}
+	// Largest 46 → axis to 50 over 340 px.
+	if b := bars(c, "referred", "source:gp"); len(b) != 1 || !approx(b[0].W, 40*6.8) {
+		t.Errorf("gp referred %+v", b)
+	}
+	if b := bars(c, "support", "source:nurse"); len(b) != 1 || b[0].Kind != KindExact || b[0].W != 0 {
+		t.Errorf("nurse support %+v", b)
+	}
+	if b := bars(c, "referred", "practice:A81001"); len(b) != 1 || b[0].Value != "46" {
+		t.Errorf("practice %+v", b)
+	}
+	var heads []string
+	for _, tx := range c.Texts {
+		if tx.Class == "group" {
+			heads = append(heads, tx.S)
+		}
+	}
+	if strings.Join(heads, "|") != "Referrer role|Practice|Age band|Sex" {
+		t.Errorf("heads %v", heads)
+	}
+	if len(c.Table.Rows) != 3 || c.Table.Rows[1][0] != "Referrer role: nurse" || c.Table.Rows[1][2] != "<5" || c.Table.Rows[0][4] != "suppressed" || c.Table.Rows[0][5] != "25%" {
+		t.Errorf("table %v", c.Table.Rows)
+	}
+	if u := Funnel(report.AreaRow{Area: "unknown"}); u.Heading != "Area not known" || !strings.Contains(u.Desc, "area not known") {
+		t.Errorf("unknown area funnel %q %q", u.Heading, u.Desc)
+	}
+}
+
+// Engagement: per practice its months' referrals as bars on one scale, a
+// warning when its referrals fell by half.
+func TestEngagementGeometry(t *testing.T) {
+	r, _ := sample(3)
+	c := Engagement(r.PracticeEngagement)
+	oct, nov := bars(c, "referrals", "A81001:2026-10"), bars(c, "referrals", "A81001:2026-11")
+	if len(oct) != 1 || len(nov) != 1 || !approx(oct[0].H, 22*30/50.0) || !approx(oct[0].Y+oct[0].H, nov[0].Y+nov[0].H) {
+		t.Errorf("months %+v %+v", oct, nov)
+	}
+	if b := bars(c, "referrals", "B82002:2026-10"); len(b) != 1 || b[0].Kind != KindSmall {
+		t.Errorf("small month %+v", b)
+	}
+	warn := 0
+	for _, tx := range c.Texts {
+		if tx.Class == "warn" {
+			warn++
+		}
+	}
+	if warn != 1 || c.Table.Rows[0][4] != "yes" || c.Table.Rows[1][4] != "no" || c.Table.Rows[0][8] != "75%" || c.Table.Rows[1][8] != "—" {
+		t.Errorf("warnings %d, table %v", warn, c.Table.Rows)
 	}
 }

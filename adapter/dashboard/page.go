@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/social-prescribing/referral-adapter/adapter"
 	"github.com/social-prescribing/referral-adapter/adapter/report"
 )
 
@@ -61,6 +62,11 @@ type Page struct {
 	Funnels     []Chart
 	Trend       Chart
 	Utilisation Chart
+	// Issue 20: did people get better, who is reached, which practices
+	// are referring less.
+	Wellbeing   Chart
+	Reach       []Chart
+	Engagement  Chart
 	Unmet       Table
 	Suppression string
 	Generated   string
@@ -79,6 +85,8 @@ func Build(in Input) Page {
 		Suppression: r.Suppression, Generated: in.Generated.UTC().Format("2 January 2006 15:04 UTC"),
 		Capacity: Capacity(r.Services), Waits: Waits(r.Services), Trend: Trend(in.Trend), Utilisation: Utilisation(in.Trend)}
 	switch {
+	case in.Area == adapter.AreaUnknown:
+		p.Scope = "area not known"
 	case in.Area != "":
 		p.Scope = "area " + in.Area
 	case len(r.Areas) > 0:
@@ -89,7 +97,11 @@ func Build(in Input) Page {
 	if in.Choices != nil {
 		p.Choices = append(p.Choices, Choice{Value: "", Label: "All my areas (" + strings.Join(in.Choices, ", ") + ")", Selected: in.Area == ""})
 		for _, a := range in.Choices {
-			p.Choices = append(p.Choices, Choice{Value: a, Label: a, Selected: a == in.Area})
+			label := a
+			if a == adapter.AreaUnknown {
+				label = "Area not known"
+			}
+			p.Choices = append(p.Choices, Choice{Value: a, Label: label, Selected: a == in.Area})
 		}
 	}
 	q := url.Values{}
@@ -106,7 +118,10 @@ func Build(in Input) Page {
 	p.PageURL = base
 	for _, a := range r.ByArea {
 		p.Funnels = append(p.Funnels, Funnel(a))
+		p.Reach = append(p.Reach, Reach(a))
 	}
+	p.Wellbeing = Wellbeing(r)
+	p.Engagement = Engagement(r.PracticeEngagement)
 	p.Unmet = Table{Caption: "Referrals redirected for lack of capacity, by need and area", Head: []string{"Need", "Area", "Referrals"}}
 	for _, u := range r.UnmetDemand {
 		p.Unmet.Rows = append(p.Unmet.Rows, []string{u.Need, u.Area, u.Count.String()})

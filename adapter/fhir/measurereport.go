@@ -25,6 +25,7 @@ const (
 // Nil values are not shown (suppressed or not known).
 type MeasureGroup struct {
 	Code, Display          string
+	Population             *int64 // initial-population (wellbeing: the referrals with a pair of scores)
 	Numerator, Denominator *int64
 	Score                  *float64
 	Unit, UnitCode         string // e.g. "h" for hours, "1" for counts
@@ -69,6 +70,7 @@ func group(g MeasureGroup) *mrpb.MeasureReport_Group {
 			})
 		}
 	}
+	pop("initial-population", g.Population)
 	pop("numerator", g.Numerator)
 	pop("denominator", g.Denominator)
 	if g.Score != nil {

@@ -33,6 +33,7 @@ func PatientFactsFrom(res *Resource) adapter.PatientFacts {
 		}
 	}
 	f.District = adapter.PostcodeDistrict(postcode)
+	f.Gender = codeString(p.GetGender())
 	return f
 }
 

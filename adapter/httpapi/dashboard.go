@@ -36,7 +36,7 @@ func (s *Server) dashboardPage(c *gin.Context) {
 		in.Network = s.Mappings.Network.Name
 	}
 	if p := principalOf(c); p.Role != auth.RoleAdmin {
-		in.Choices = slices.Sorted(slices.Values(p.Areas))
+		in.Choices = slices.Sorted(slices.Values(s.areasOf(p)))
 	}
 	var buf bytes.Buffer
 	if err := dashboard.Render(&buf, dashboard.Build(in)); err != nil {

@@ -30,7 +30,7 @@ func (s *Server) capability() []byte {
 		}
 	} else {
 		out, err = sjson.SetBytes(out, "rest.0.security.extension", []any{map[string]any{
-			"url": "http://fhir-registry.smarthealthit.org/StructureDefinition/oauth-uris",
+			"url":       "http://fhir-registry.smarthealthit.org/StructureDefinition/oauth-uris",
 			"extension": []any{map[string]any{"url": "token", "valueUri": s.Tokens.TokenURL()}},
 		}})
 	}

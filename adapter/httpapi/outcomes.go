@@ -45,8 +45,13 @@ func (s *Server) recordOutcome(c *gin.Context) {
 		return
 	}
 	meta := fhir.OutcomeMetaFrom(res)
+	score, err := fhir.WellbeingScoreFrom(res) // for the anonymous wellbeing counts (issue 20)
+	if err != nil {
+		s.writeError(c, err)
+		return
+	}
 	o := adapter.OutcomeRecord{Type: res.Type, Approved: *b.Approved, Categories: meta.Categories,
-		SecurityLabels: meta.SecurityLabels, Codes: meta.Codes, Effective: meta.Effective}
+		SecurityLabels: meta.SecurityLabels, Codes: meta.Codes, Effective: meta.Effective, Score: score}
 	stamp := func(id, referral string) ([]byte, error) {
 		body, err := fhir.StampOutcome(res.Raw, id, s.now(), referral)
 		if err != nil {

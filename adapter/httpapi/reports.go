@@ -43,7 +43,7 @@ func (s *Server) reportPeriod(c *gin.Context, fromParam, toParam string) ([]stri
 
 // reportAreas is the areas a caller may see: a commissioner only those in
 // its token (narrowed by area=), an admin any.
-func reportAreas(c *gin.Context) ([]string, error) {
+func (s *Server) reportAreas(c *gin.Context) ([]string, error) {
 	p := principalOf(c)
 	want := c.Query("area")
 	if p.Role == auth.RoleAdmin {
@@ -55,13 +55,30 @@ func reportAreas(c *gin.Context) ([]string, error) {
 	if len(p.Areas) == 0 {
 		return nil, adapter.Errorf(adapter.EFORBIDDEN, "the token names no areas to report on")
 	}
+	mine := s.areasOf(p)
 	if want == "" {
-		return p.Areas, nil
+		return mine, nil
 	}
-	if !slices.Contains(p.Areas, want) {
+	if !slices.Contains(mine, want) {
 		return nil, adapter.Errorf(adapter.EFORBIDDEN, "area %s is not among the token's areas", clip(want)).At("area")
 	}
 	return []string{want}, nil
+}
+
+// areasOf is the areas a commissioner reports on: the token's, and
+// "unknown" (referrals with no postcode from a practice not in the
+// practice table) for the network's commissioners, whose token covers
+// every area the network serves (issue 20).
+func (s *Server) areasOf(p *auth.Principal) []string {
+	areas := slices.Clone(p.Areas)
+	if s.Mappings == nil || slices.Contains(areas, adapter.AreaUnknown) {
+		return areas
+	}
+	network := s.Mappings.NetworkAreas()
+	if len(network) > 0 && !slices.ContainsFunc(network, func(a string) bool { return !slices.Contains(areas, a) }) {
+		areas = append(areas, adapter.AreaUnknown)
+	}
+	return areas
 }
 
 // capacityReport: GET /api/v1/reports/capacity?area=&from=&to=, JSON or
@@ -97,7 +114,7 @@ func (s *Server) buildCapacityReport(c *gin.Context) (*report.Report, time.Time,
 	if err != nil {
 		return nil, from, to, err
 	}
-	areas, err := reportAreas(c)
+	areas, err := s.reportAreas(c)
 	if err != nil {
 		return nil, from, to, err
 	}
@@ -142,7 +159,7 @@ func (s *Server) searchMeasureReport(c *gin.Context) {
 		s.writeError(c, err)
 		return
 	}
-	areas, err := reportAreas(c)
+	areas, err := s.reportAreas(c)
 	if err != nil {
 		s.writeError(c, err)
 		return
@@ -215,6 +232,20 @@ func measureView(row report.ServiceRow, from, to, now time.Time) fhir.MeasureRep
 		}
 	}
 	groups = append(groups, st)
+	// Wellbeing change (issue 20): the mean change over the referrals with
+	// a pair of scores (initial population), of which the numerator
+	// improved meaningfully; nothing under 5 pairs.
+	for _, w := range row.Wellbeing {
+		m, _ := adapter.Measure(w.Measure)
+		g := fhir.MeasureGroup{Code: "wellbeing-change-" + w.Measure, Unit: "{score}", UnitCode: "{score}",
+			Display: "Mean change, first to latest score: " + m.Display}
+		if w.MeanChange != nil && w.Improved != nil && !w.Improved.Suppressed {
+			g.Population, g.Numerator, g.Score = i64(int(w.Paired.N)), i64(int(w.Improved.N)), w.MeanChange
+		} else if w.MeanChange != nil {
+			g.Population, g.Score = i64(int(w.Paired.N)), w.MeanChange
+		}
+		groups = append(groups, g)
+	}
 	return fhir.MeasureReportView{ID: row.Service + "-" + from.Format("20060102"), Service: row.Service,
 		From: from, To: to, Generated: now, Groups: groups}
 }

@@ -179,7 +179,8 @@ func (s *Service) fill(p *plan, c Caller, urns map[string]string, now time.Time,
 		ref.Requester = resolve(ref.Requester, urns)
 		p.sub.Task = s.newTask(&ref, p.decision, now)
 		p.sub.Task.Source = adapter.SourceOf(c.Title, ref.Requester, c.Practice)
-		p.sub.Task.Area, p.sub.Task.Need = facts(ref.Subject).District, p.decision.Need
+		p.sub.Task.Area, p.sub.Task.Need = s.mappings.AreaOf(facts(ref.Subject).District, c.Practice), p.decision.Need
+		p.sub.Task.AgeBand, p.sub.Task.Sex = adapter.AgeBand(facts(ref.Subject), now), adapter.SexOf(facts(ref.Subject).Gender)
 		if p.safety.Matched() {
 			safetyReject(p.sub.Task, p.safety)
 			return nil

@@ -3,7 +3,6 @@ package intake
 import (
 	"context"
 	"log/slog"
-	"strings"
 	"time"
 
 	"github.com/social-prescribing/referral-adapter/adapter"
@@ -75,7 +74,7 @@ func (s *Service) countReleases(ctx context.Context, moves []adapter.ConsentMove
 		}
 		day := m.After.LastModified.In(s.loc).Format("2006-01-02")
 		for _, inc := range referralStats(m.After, m.Placement, day) {
-			if inc.Key.Metric != adapter.MReceived && !strings.HasPrefix(inc.Key.Metric, adapter.MSource+":") {
+			if !adapter.ArrivalMetric(inc.Key.Metric) {
 				incs = append(incs, inc)
 			}
 		}

@@ -37,6 +37,15 @@ func referralStats(t *adapter.Task, pl *adapter.Placement, day string) []adapter
 		return adapter.StatInc{Day: day, Key: adapter.StatKey{Metric: metric, Service: svc, Area: t.Area, Need: t.Need}, Practice: t.Practice}
 	}
 	out := []adapter.StatInc{inc(adapter.MReceived, t.Owner), inc(adapter.MSource+":"+string(t.Source), t.Owner)}
+	// Reach and practice engagement (issue 20): who was referred, by area;
+	// a referral stopped at intake has its feedback (the reason) at once.
+	reach := append(adapter.ReachKeys(t, adapter.StageReferred), adapter.EngageKey(t, adapter.EngageReferred))
+	if t.Status == adapter.TaskRejected {
+		reach = append(reach, adapter.EngageKey(t, adapter.EngageFeedback))
+	}
+	for _, k := range reach {
+		out = append(out, adapter.StatInc{Day: day, Key: k})
+	}
 	switch {
 	case t.Held(): // placed when consent or sign-off releases it (issues 4, 11): see countReleases
 	case t.Status == adapter.TaskRejected && (t.BusinessStatus.Code == adapter.MClinicalRedirect || t.BusinessStatus.Code == adapter.MOutOfRemit):

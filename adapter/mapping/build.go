@@ -48,6 +48,9 @@ func (b *builder) build(files []loadedFile) (*Mappings, error) {
 		for i, sd := range f.doc.Safety {
 			b.screen(f.name, item(child(f.root, "safety"), i), sd)
 		}
+		for i, pd := range f.doc.Practices {
+			b.practice(f.name, item(child(f.root, "practices"), i), pd)
+		}
 	}
 	if !b.partial {
 		b.whole(files)

@@ -195,6 +195,27 @@ func TestLoadFailures(t *testing.T) {
 			`m/a.yaml:7: service "vc": sharingAgreement "https://example.org/dsa" is not one of the network's sharingAgreements`},
 		{"sharing agreement that is no URI", map[string]string{"a.yaml": strings.Replace(base, "linkWorkerService: lw}", "linkWorkerService: lw, sharingAgreements: [{uri: dsa}]}", 1)},
 			`m/a.yaml:1: sharingAgreements: uri "dsa" must be an absolute URI (the policy a Consent cites)`},
+		// The practice → area table (issue 20).
+		{"unknown field in a practice", map[string]string{"a.yaml": base, "b.yaml": "practices:\n  - ods: A81001\n    area: LS6\n    postcode: LS6 1AA\n"},
+			`m/b.yaml:4: unknown field "postcode"`},
+		{"practice without an ODS code", map[string]string{"a.yaml": base, "b.yaml": "practices:\n  - {name: P, area: LS6}\n"},
+			`m/b.yaml:2: practice has no ods code`},
+		{"practice ODS code of the wrong shape", map[string]string{"a.yaml": base, "b.yaml": "practices:\n  - ods: a81-001\n    area: LS6\n"},
+			`m/b.yaml:2: practice ods "a81-001" is not an ODS code (3 to 12 capital letters and digits, e.g. A81001)`},
+		{"practice without an area", map[string]string{"a.yaml": base, "b.yaml": "practices:\n  - {ods: A81001, name: P}\n"},
+			`m/b.yaml:2: practice "A81001" has no area: give the postcode district it serves, e.g. LS6`},
+		{"practice area not a district", map[string]string{"a.yaml": base, "b.yaml": "practices:\n  - ods: A81001\n    area: Leeds 6\n"},
+			`m/b.yaml:3: practice "A81001": area "Leeds 6" is not a postcode district in capitals (e.g. LS6)`},
+		{"practice area in lower case", map[string]string{"a.yaml": base, "b.yaml": "practices:\n  - {ods: A81001, area: ls6}\n"},
+			`m/b.yaml:2: practice "A81001": area "ls6" is not a postcode district in capitals (e.g. LS6)`},
+		{"practice area a full postcode", map[string]string{"a.yaml": base, "b.yaml": "practices:\n  - {ods: A81001, area: LS6 1AA}\n"},
+			`m/b.yaml:2: practice "A81001": area "LS6 1AA" is not a postcode district in capitals (e.g. LS6)`},
+		{"practice area unknown", map[string]string{"a.yaml": base, "b.yaml": "practices:\n  - {ods: A81001, area: unknown}\n"},
+			`m/b.yaml:2: practice "A81001": area "unknown" is not a postcode district in capitals (e.g. LS6)`},
+		{"practice listed twice", map[string]string{"a.yaml": base, "b.yaml": "practices:\n  - {ods: A81001, area: LS6}\n  - {ods: A81001, area: LS7}\n"},
+			`m/b.yaml:3: duplicate practice "A81001" (first defined at m/b.yaml:2)`},
+		{"practices not a list", map[string]string{"a.yaml": base, "b.yaml": "practices: {A81001: LS6}\n"},
+			`m/b.yaml:1: cannot unmarshal !!map into []mapping.practiceDoc`},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -274,5 +295,42 @@ func TestLoadUnreadableFileDoesNotCascade(t *testing.T) {
 	want := []string{`m/a.yaml:3: did not find expected node content`, `m/b.yaml:2: rule "r": priority must be routine, urgent, asap or stat`}
 	if !slices.Equal(problems, want) {
 		t.Errorf("problems:\n%s\nwant:\n%s", err, strings.Join(want, "\n"))
+	}
+}
+
+// The practice → area table (issue 20): a referral without a postcode is
+// counted in its practice's area; unknown only when neither is known. The
+// network's areas are every service's and every practice's.
+func TestPracticeTable(t *testing.T) {
+	m := loadDefault(t)
+	if got := m.PracticeArea("A81001"); got != "LS6" {
+		t.Errorf("A81001 area %q", got)
+	}
+	if p, ok := m.Practice("B82002"); !ok || p.Area != "LS7" || p.Name != "Chapel Hill Surgery" || p.File != "mappings/40-practices.yaml" || p.Line != 13 {
+		t.Errorf("B82002 %+v", p)
+	}
+	if got := len(m.Practices()); got != 5 || m.Practices()[0].ODS != "A81001" {
+		t.Errorf("%d practices, first %+v", got, m.Practices()[0])
+	}
+	for _, c := range []struct{ district, practice, want string }{
+		{"LS4", "A81001", "LS4"},            // the patient's postcode wins
+		{"", "A81001", "LS6"},               // else the practice's area
+		{"", "Z99999", adapter.AreaUnknown}, // neither known
+		{"BD1", "Z99999", "BD1"},            // outside the network, but known
+		{"", "", adapter.AreaUnknown},
+	} {
+		if got := m.AreaOf(c.district, c.practice); got != c.want {
+			t.Errorf("AreaOf(%q, %q) = %q, want %q", c.district, c.practice, got, c.want)
+		}
+	}
+	if got := m.NetworkAreas(); !slices.Equal(got, []string{"LS4", "LS5", "LS6", "LS7", "LS8"}) {
+		t.Errorf("network areas %v", got)
+	}
+	b, err := mapping.Load(mapFS(map[string]string{"a.yaml": base, "b.yaml": "practices:\n  - {ods: P11, area: BD3}\n"}), "m")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := b.NetworkAreas(); !slices.Equal(got, []string{"BD3"}) || b.AreaOf("", "P11") != "BD3" {
+		t.Errorf("network areas %v", got)
 	}
 }

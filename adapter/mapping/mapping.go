@@ -54,6 +54,8 @@ type Mappings struct {
 	Screens  []*Screen // clinical-safety screens, applied before routing
 	services map[string]*adapter.Service
 	order    []string
+	// practices is the practice → area table by ODS code (issue 20).
+	practices map[string]*Practice
 }
 
 // Service returns the directory entry with the given id.

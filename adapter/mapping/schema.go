@@ -10,6 +10,8 @@ type fileDoc struct {
 	RuleSet  string       `yaml:"ruleSet"`
 	Rules    []ruleDoc    `yaml:"rules"`
 	Safety   []screenDoc  `yaml:"safety"`
+	// Practices is the practice → area table (issue 20).
+	Practices []practiceDoc `yaml:"practices"`
 }
 
 type networkDoc struct {

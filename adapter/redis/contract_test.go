@@ -92,6 +92,7 @@ func storeContract(t *testing.T, b backend) {
 		{"referrals are found by identifier across practices", testReferralsByIdentifier},
 		{"intake writes the request's audit records in the same step, or nothing", testIntakeAudit},
 		{"claims, leases, Task changes, messages, outcomes and capacity carry the request's audit record", testChangesAudited},
+		{"wellbeing pairs are the first and latest score by their own date, counted anonymously", testWellbeingPairs},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, b.open(t)) })

@@ -179,3 +179,16 @@ func (k keys) flag(id string) string { return k.p + "flag:" + id }
 // Sorted set of a referral's safeguarding Flag ids scored by when each was
 // raised (unix ms).
 func (k keys) referralFlags(referral string) string { return k.p + "srflags:" + referral }
+
+// --- Wellbeing change (issue 20) ---
+
+// Hash of a referral's wellbeing scores: per measure, its first and latest
+// score by the Observation's own date (see lua/outcome_save.lua). Personal
+// data: purged with the referral.
+func (k keys) wellbeingPairs(referral string) string { return k.p + "wbpair:" + referral }
+
+// Hash of one day's (YYYY-MM-DD) or month's (YYYY-MM) dated counters
+// (adapter.StatKey fields): counters kept on the day an event is dated,
+// which may be long past (a wellbeing pair on the day of its latest
+// score), so unlike stats they are never kept in memory once settled.
+func (k keys) datedStats(bucket string) string { return k.p + "dstats:" + bucket }

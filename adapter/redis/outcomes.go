@@ -3,11 +3,10 @@ package redis
 import (
 	"context"
 	"encoding/json"
+	"math"
 	"net/http"
 	"strconv"
 	"time"
-
-	goredis "github.com/redis/go-redis/v9"
 
 	"github.com/social-prescribing/referral-adapter/adapter"
 )
@@ -22,23 +21,30 @@ type outcomeMeta struct {
 }
 
 // SaveOutcome stores an outcome resource and links it to its Task, in one
-// transaction.
+// script; a wellbeing score (o.Score) also updates the referral's pair of
+// that measure and moves the anonymous wellbeing counters with it (issue
+// 20, lua/outcome_save.lua).
 func (s *Store) SaveOutcome(ctx context.Context, o adapter.OutcomeRecord, body []byte) error {
 	m := outcomeMeta{Categories: o.Categories, SecurityLabels: o.SecurityLabels, Codes: o.Codes, Org: o.Org}
 	if !o.Effective.IsZero() {
 		m.Effective = o.Effective.UnixMilli()
 	}
 	meta, _ := json.Marshal(m)
-	slot, recs := stepAudit(ctx, http.StatusCreated) // the request's record, in the same transaction
-	pipe := s.c.TxPipeline()
+	slot, recs := stepAudit(ctx, http.StatusCreated) // the request's record, in the same step
 	for i := range recs {
 		recs[i].Entity = o.Type + "/" + o.ID
-		pipe.XAdd(ctx, &goredis.XAddArgs{Stream: s.k.audit(), Values: auditFields(recs[i])})
 	}
-	pipe.HSet(ctx, s.k.outcome(o.ID), hJSON, body, "task", o.TaskID, "type", o.Type, hPractice, o.Practice,
-		"ok", strconv.FormatBool(o.Approved), "at", o.Recorded.UnixMilli(), "by", o.By, "meta", meta)
-	pipe.SAdd(ctx, s.k.taskOutcomes(o.TaskID), o.ID)
-	if _, err := pipe.Exec(ctx); err != nil {
+	fields := []any{hJSON, body, "task", o.TaskID, "type", o.Type, hPractice, o.Practice,
+		"ok", strconv.FormatBool(o.Approved), "at", o.Recorded.UnixMilli(), "by", o.By, "meta", meta}
+	args := append([]any{o.ID, s.auditArg(recs), len(fields)}, fields...)
+	if sc := o.Score; sc != nil {
+		if m, ok := adapter.Measure(sc.Measure); ok {
+			args = append(args, m.Key, hundredths(sc.Value), sc.At.UnixMilli(), adapter.StatsDay(sc.At, london),
+				hundredths(m.Meaningful), m.Direction(), s.k.wellbeingPairs(""), s.k.task(""), s.k.datedStats(""))
+		}
+	}
+	err := outcomeSaveScript.Run(ctx, s.c, []string{s.k.outcome(o.ID), s.k.taskOutcomes(o.TaskID), s.k.task(o.TaskID)}, args...).Err()
+	if err != nil {
 		return s.fail(err)
 	}
 	if slot != nil {
@@ -46,6 +52,10 @@ func (s *Store) SaveOutcome(ctx context.Context, o adapter.OutcomeRecord, body [
 	}
 	return nil
 }
+
+// hundredths is a score in hundredths of a point, as the wellbeing
+// counters keep it (whole numbers, so HINCRBY can add them).
+func hundredths(v float64) int64 { return int64(math.Round(v * 100)) }
 
 // Outcome returns an outcome and its JSON.
 func (s *Store) Outcome(ctx context.Context, id string) (*adapter.OutcomeRecord, []byte, error) {

@@ -14,7 +14,7 @@ import (
 // purgeScript removes a closed referral's personal data, if the Task is
 // still ended and unchanged since it was chosen: the ServiceRequest, the
 // history, the outcomes, the messages and safeguarding Flags (issue 9), the
-// idempotency entry, and every personal field (then purgePatientScript
+// referral's wellbeing scores (issue 20), the idempotency entry, and every personal field (then purgePatientScript
 // the patient's index and Consents at the practice, once none is left)
 // of the Task. What stays is an anonymous stub (status, owner, need, area,
 // dates) so the Task id still answers, and the report counters, which hold
@@ -23,7 +23,7 @@ var purgeScript = goredis.NewScript(`
 local key = KEYS[1]
 local st, mod = unpack(redis.call('HMGET', key, 'st', 'mod'))
 if mod ~= ARGV[1] then return 0 end
-redis.call('DEL', KEYS[2], KEYS[3], KEYS[5])
+redis.call('DEL', KEYS[2], KEYS[3], KEYS[5], KEYS[12])
 local outs = redis.call('SMEMBERS', KEYS[4])
 for _, id in ipairs(outs) do redis.call('DEL', ARGV[3] .. id) end
 redis.call('DEL', KEYS[4])
@@ -119,12 +119,12 @@ func (s *Store) purge(ctx context.Context, t *adapter.Task, now time.Time) (bool
 			byValue = s.k.referralIdentifier(id.Get("value").String())
 		}
 	}
-	srKey, thread, flags := s.k.serviceRequest("~none~"), s.k.thread("~none~"), s.k.referralFlags("~none~")
-	if t.ID == t.ReferralID { // the dialogue is the referral's: it goes with the referral's own Task
-		srKey, thread, flags = s.k.serviceRequest(t.ReferralID), s.k.thread(t.ReferralID), s.k.referralFlags(t.ReferralID)
+	srKey, thread, flags, scores := s.k.serviceRequest("~none~"), s.k.thread("~none~"), s.k.referralFlags("~none~"), s.k.wellbeingPairs("~none~")
+	if t.ID == t.ReferralID { // the dialogue and the scores are the referral's: they go with the referral's own Task
+		srKey, thread, flags, scores = s.k.serviceRequest(t.ReferralID), s.k.thread(t.ReferralID), s.k.referralFlags(t.ReferralID), s.k.wellbeingPairs(t.ReferralID)
 	}
 	n, err := purgeScript.Run(ctx, s.c, []string{s.k.task(t.ID), srKey, s.k.history(t.ID), s.k.taskOutcomes(t.ID),
-		s.k.referralTasks(t.ReferralID), s.k.idempotency(), s.k.taskIndex(), thread, flags, s.k.taskCreated(), byValue},
+		s.k.referralTasks(t.ReferralID), s.k.idempotency(), s.k.taskIndex(), thread, flags, s.k.taskCreated(), byValue, scores},
 		msString(t.LastModified), idem, s.k.outcome(""), now.UnixMilli(), t.ID, s.k.message(""), s.k.flag("")).Int()
 	if err != nil {
 		return false, s.fail(err)

@@ -3,6 +3,7 @@ package redis_test
 import (
 	"context"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -45,7 +46,30 @@ func testPurgesClosedReferralsOnly(t *testing.T, st *redis.Store) {
 	if err := st.Intake(ctx, b); err != nil {
 		t.Fatal(err)
 	}
+	// Wellbeing scores (issue 20) on both: the closed referral's go with it,
+	// the anonymous counters stay.
+	for i, id := range []string{"closed", "closed", "open", "open"} {
+		o := adapter.OutcomeRecord{ID: fmt.Sprintf("wb%d", i), TaskID: id, Type: "Observation", Practice: "A81001", Recorded: old,
+			Score: &adapter.WellbeingScore{Measure: "swemwbs", Value: float64(17 + 6*(i%2)), At: old.Truncate(24 * time.Hour).Add(time.Duration(i) * time.Hour)}}
+		if err := st.SaveOutcome(ctx, o, []byte(`{"resourceType":"Observation"}`)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	pairKey := func(id string) string { return strings.TrimSuffix(st.KeyPattern(), "*") + "wbpair:" + id }
+	if n, _ := st.Client().Exists(ctx, pairKey("closed"), pairKey("open")).Result(); n != 2 {
+		t.Fatalf("%d referrals with wellbeing scores, want 2", n)
+	}
 	closeLongAgoAndPurge(t, st, "closed", old)
+	if n, _ := st.Client().Exists(ctx, pairKey("closed")).Result(); n != 0 {
+		t.Error("the closed referral's wellbeing scores were kept")
+	}
+	if n, _ := st.Client().Exists(ctx, pairKey("open")).Result(); n != 1 {
+		t.Error("the open referral's wellbeing scores were purged")
+	}
+	day := old.Truncate(24 * time.Hour).In(londonTZ).Format(time.DateOnly)
+	if wb, err := st.WellbeingStats(ctx, []string{day}); err != nil || wb[adapter.StatKey{Metric: "wb:paired:swemwbs", Service: "lw"}] != 2 {
+		t.Errorf("wellbeing counters after the purge: %v %v", wb, err)
+	}
 	if _, err := st.ServiceRequest(ctx, "closed"); adapter.ErrorCode(err) != adapter.ENOTFOUND {
 		t.Errorf("closed ServiceRequest still there: %v", err)
 	}
@@ -148,3 +172,11 @@ func testPurgesThePatientsConsentsWithTheirLastReferral(t *testing.T, st *redis.
 		}
 	}
 }
+
+var londonTZ = func() *time.Location {
+	loc, err := time.LoadLocation("Europe/London")
+	if err != nil {
+		return time.UTC
+	}
+	return loc
+}()

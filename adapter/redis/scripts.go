@@ -99,3 +99,10 @@ var (
 	dialogueSaveLua    string
 	dialogueSaveScript = goredis.NewScript(auditLib + "\n" + dialogueSaveLua)
 )
+
+// Outcome scripts (issue 20).
+var (
+	//go:embed lua/outcome_save.lua
+	outcomeSaveLua    string
+	outcomeSaveScript = goredis.NewScript(auditLib + "\n" + outcomeSaveLua)
+)

@@ -27,7 +27,7 @@ func (s *Store) Count(ctx context.Context, incs []adapter.StatInc) error {
 			if len(in.Day) == 10 {
 				pipe.HIncrBy(ctx, s.k.stats(in.Day[:7]), in.Key.String(), n) // the month's roll-up
 			}
-			if in.Practice != "" {
+			if in.Practice != "" && in.Key.PracticeCounted() {
 				pipe.HIncrBy(ctx, s.k.practiceStats(in.Day, in.Practice), in.Key.Metric, n)
 			}
 		}
@@ -52,8 +52,22 @@ func (s *Store) Snapshot(ctx context.Context, day string, values map[adapter.Sta
 // KeepSettledStats, settled buckets are read once and then kept in memory,
 // and so is their sum for a period asked for again.
 func (s *Store) DayStats(ctx context.Context, days []string) (map[adapter.StatKey]int64, error) {
+	return s.dayStats(ctx, days, "")
+}
+
+// DayStatsMatching is DayStats of only the counters whose metric starts
+// with prefix: a report that needs a few counters over a long span (issue
+// 20's practice engagement) copies only those.
+func (s *Store) DayStatsMatching(ctx context.Context, days []string, prefix string) (map[adapter.StatKey]int64, error) {
+	return s.dayStats(ctx, days, prefix)
+}
+
+func (s *Store) dayStats(ctx context.Context, days []string, prefix string) (map[adapter.StatKey]int64, error) {
 	settled, recent := s.settled.split(monthsAndDays(days))
 	key := strings.Join(settled, ",")
+	if prefix != "" && key != "" {
+		key = prefix + "\x00" + key
+	}
 	base, haveBase := s.settled.sum(key)
 	var fetch []string
 	if !haveBase {
@@ -75,16 +89,29 @@ func (s *Store) DayStats(ctx context.Context, days []string) (map[adapter.StatKe
 				m = got[b]
 				s.settled.put(b, m)
 			}
-			addStats(base, m)
+			addMatching(base, m, prefix)
 		}
 		s.settled.putSum(key, base)
 	}
 	out := make(map[adapter.StatKey]int64, len(base))
 	addStats(out, base)
 	for _, b := range recent {
-		addStats(out, got[b])
+		addMatching(out, got[b], prefix)
 	}
 	return out, nil
+}
+
+// addMatching adds the counters of m whose metric starts with prefix.
+func addMatching(out, m map[adapter.StatKey]int64, prefix string) {
+	if prefix == "" {
+		addStats(out, m)
+		return
+	}
+	for k, n := range m {
+		if strings.HasPrefix(k.Metric, prefix) {
+			out[k] += n
+		}
+	}
 }
 
 // readBuckets reads and parses the counter hashes of the buckets in one
@@ -154,12 +181,17 @@ func monthsAndDays(days []string) []string {
 	for _, d := range days {
 		perMonth[d[:7]]++
 	}
+	length := make(map[string]int, len(perMonth)) // days in each month, parsed once
+	for m := range perMonth {
+		if t, err := time.Parse("2006-01", m); err == nil {
+			length[m] = t.AddDate(0, 1, -1).Day()
+		}
+	}
 	var out []string
 	done := map[string]bool{}
 	for _, d := range days {
 		m := d[:7]
-		t, err := time.Parse("2006-01", m)
-		full := err == nil && perMonth[m] == t.AddDate(0, 1, -1).Day()
+		full := perMonth[m] == length[m]
 		switch {
 		case full && !done[m]:
 			out, done[m] = append(out, m), true

@@ -33,8 +33,10 @@ type settledStats struct {
 	sums fifo.Cache[string, map[adapter.StatKey]int64]
 }
 
-// settledSumsMax bounds the kept sums (distinct periods asked for).
-const settledSumsMax = 16
+// settledSumsMax bounds the kept sums (distinct periods asked for): a
+// dashboard of a year asks for the period, its 13 trend buckets, and the
+// two spans of practice engagement (issue 20).
+const settledSumsMax = 24
 
 // split separates the settled buckets from the recent ones (all recent
 // when nothing is kept).

@@ -21,12 +21,13 @@ type Store struct {
 	c       goredis.UniversalClient
 	k       keys
 	settled *settledStats // report counters that can no longer change; nil: none kept
+	dated   *datedCache   // dated counters read, with their versions (issue 20)
 	writes  *groupCommit  // audit records and report counters of concurrent requests
 }
 
 // New returns a Store using the client, with every key in the namespace ns.
 func New(c goredis.UniversalClient, ns string) *Store {
-	return &Store{c: c, k: newKeys(ns), writes: &groupCommit{c: c}}
+	return &Store{c: c, k: newKeys(ns), writes: &groupCommit{c: c}, dated: newDatedCache()}
 }
 
 // Client returns the underlying client (for health checks and jobs).

@@ -56,6 +56,9 @@ const (
 	// Consent decisions about the referral (issue 17).
 	fLabels  = "lbl" // the referral's security labels (JSON codings); absent when none
 	fWritten = "wrt" // the referral's own authoredOn, unix ms; absent when it stated none
+	// Reach (issue 20).
+	fAgeBand = "ab" // age band at referral; absent when not known
+	fSex     = "sx" // administrative gender; absent when not known
 )
 
 // taskFields flattens a Task into HSET arguments (field, value, ...).
@@ -102,6 +105,8 @@ func taskFields(t *adapter.Task) []string {
 	add(fSupported, msString(t.Supported))
 	add(fLabels, encodeCodings(t.Labels))
 	add(fWritten, msString(t.Written))
+	add(fAgeBand, t.AgeBand)
+	add(fSex, t.Sex)
 	return out
 }
 
@@ -142,6 +147,7 @@ func taskFromHash(id string, h map[string]string) *adapter.Task {
 		LastClaimant: h[fLastClaimant],
 		Source:       adapter.ReferralSource(h[fSource]),
 		Area:         h[fArea], Need: h[fNeed], Contacted: msTime(h[fContacted]), Supported: msTime(h[fSupported]),
+		AgeBand: h[fAgeBand], Sex: h[fSex],
 		// Consent (issue 4).
 		HeldSince: msTime(h[fHeldSince]), HeldFrom: adapter.TaskStatus(h[fHeldFrom]), HeldBS: h[fHeldBS],
 		SignOffSince: msTime(h[fSignOff]),

@@ -3,6 +3,7 @@ package report
 import (
 	"context"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/social-prescribing/referral-adapter/adapter"
@@ -13,6 +14,13 @@ import (
 type Store interface {
 	DayStats(ctx context.Context, days []string) (map[adapter.StatKey]int64, error)
 	PracticeStats(ctx context.Context, practice string, days []string) (map[string]int64, error)
+	// DayStatsMatching is DayStats of the counters whose metric starts
+	// with prefix only.
+	DayStatsMatching(ctx context.Context, days []string, prefix string) (map[adapter.StatKey]int64, error)
+	// WellbeingStats sums the wellbeing pair counters (issue 20), kept on
+	// the day of each pair's latest score, of the given days. The map may
+	// be shared: it is only read.
+	WellbeingStats(ctx context.Context, days []string) (map[adapter.StatKey]int64, error)
 }
 
 // CapacityNow is each service's live capacity.
@@ -34,6 +42,7 @@ type Service struct {
 	caps  CapacityNow
 	m     *mapping.Mappings
 	loc   *time.Location
+	now   func() time.Time // the clock the counters are written by
 }
 
 // New returns a report Service.
@@ -42,8 +51,12 @@ func New(s Store, caps CapacityNow, m *mapping.Mappings) *Service {
 	if err != nil {
 		loc = time.UTC
 	}
-	return &Service{store: s, caps: caps, m: m, loc: loc}
+	return &Service{store: s, caps: caps, m: m, loc: loc, now: time.Now}
 }
+
+// SetClock replaces the clock (tests and the demo, whose counters are
+// written on their own clock).
+func (s *Service) SetClock(now func() time.Time) { s.now = now }
 
 // MaxDays bounds a report's period.
 const MaxDays = 731
@@ -66,28 +79,54 @@ func Days(from, to time.Time) ([]string, error) {
 // Capacity builds the capacity report over days for the given areas (all
 // areas when empty: admin).
 func (s *Service) Capacity(ctx context.Context, days []string, areas []string) (*Report, error) {
-	stats, err := s.store.DayStats(ctx, days)
+	// Every read at once: each is a round trip at most (settled counters
+	// are kept in memory), so the report waits for the slowest only.
+	var (
+		stats, wbStats map[adapter.StatKey]int64
+		now            map[string]adapter.Capacity
+		eng            engagementReads
+	)
+	err := parallel(
+		func() (err error) { stats, err = s.store.DayStats(ctx, days); return err },
+		func() (err error) { now, err = s.caps.Capacities(ctx, s.m.ServiceIDs()); return err },
+		func() (err error) { wbStats, err = s.store.WellbeingStats(ctx, days); return err },
+		func() (err error) {
+			eng.previous, err = s.store.DayStatsMatching(ctx, previousDays(days), practiceReferred)
+			return err
+		},
+		func() (err error) {
+			eng.since, err = s.store.DayStatsMatching(ctx, s.engagementSpan(days), adapter.MEngage+":")
+			return err
+		},
+	)
 	if err != nil {
 		return nil, err
 	}
 	inArea := func(k adapter.StatKey) bool { return len(areas) == 0 || slices.Contains(areas, k.Area) }
-	now, err := s.caps.Capacities(ctx, s.m.ServiceIDs())
-	if err != nil {
-		return nil, err
-	}
+	wb := wbCounters(wbStats)
 	r := &Report{Period: [2]string{days[0], days[len(days)-1]}, Areas: areas,
-		Suppression: "counts from 1 to 4 are shown as \"<5\"; one further cell per group is hidden when needed so they cannot be recovered from totals"}
+		Suppression: "counts from 1 to 4 are shown as \"<5\"; one further cell per group is hidden when needed so they cannot be recovered from totals; wellbeing change is given for 5 or more pairs of scores"}
 	for _, svc := range s.m.Services() {
-		f, hist := accumulate(stats, func(k adapter.StatKey) bool { return k.Service == svc.ID && inArea(k) })
+		keep := func(k adapter.StatKey) bool { return k.Service == svc.ID && inArea(k) }
+		f, hist := accumulate(stats, keep)
+		f.Wellbeing = wellbeing(wb, keep)
 		r.Services = append(r.Services, ServiceRow{Service: svc.ID, Name: svc.Name, Figures: finish(f, hist),
 			Capacity: capacityRow(now[svc.ID], stats, svc.ID)})
 	}
+	reach := reachByArea(stats)
 	for _, a := range areaList(stats, areas) {
-		f, hist := accumulate(stats, func(k adapter.StatKey) bool { return k.Area == a })
-		r.ByArea = append(r.ByArea, AreaRow{Area: a, Figures: finish(f, hist)})
+		keep := func(k adapter.StatKey) bool { return k.Area == a }
+		f, hist := accumulate(stats, keep)
+		f.Wellbeing = wellbeing(wb, keep)
+		row := AreaRow{Area: a, Figures: finish(f, hist), Reach: reach[a].reach(s.m)}
+		if a == adapter.AreaUnknown {
+			row.Label = UnknownAreaLabel
+		}
+		r.ByArea = append(r.ByArea, row)
 	}
 	r.UnmetDemand = unmet(stats, inArea)
 	r.SafetyScreens = SafetyScreens{ByPractice: safetyRows(stats, inArea, true), ByReferrerRole: safetyRows(stats, inArea, false)}
+	r.PracticeEngagement = s.engagement(stats, eng, days, areas)
 	return r, nil
 }
 
@@ -156,4 +195,20 @@ func unmet(stats map[adapter.StatKey]int64, keep func(adapter.StatKey) bool) []U
 		return 0
 	})
 	return out
+}
+
+// parallel runs the reads at once and returns the first error.
+func parallel(reads ...func() error) error {
+	errs := make([]error, len(reads))
+	var wg sync.WaitGroup
+	for i, read := range reads {
+		wg.Go(func() { errs[i] = read() })
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }

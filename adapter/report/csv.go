@@ -4,6 +4,7 @@ import (
 	"encoding/csv"
 	"io"
 	"strconv"
+	"strings"
 )
 
 // WriteCSV writes the report as rows of scope, id, measure, value.
@@ -24,6 +25,34 @@ func (r *Report) WriteCSV(w io.Writer) error {
 	for _, a := range r.ByArea {
 		figureRows(row, "area", a.Area, a.Figures)
 	}
+	for _, a := range r.ByArea {
+		for _, g := range []struct {
+			scope string
+			rows  []ReachRow
+		}{{"reach_referrer_role", a.BySource}, {"reach_practice", a.ByPractice}, {"reach_age_band", a.ByAgeBand}, {"reach_sex", a.BySex}} {
+			for _, rr := range g.rows {
+				for i, c := range rr.Stages() {
+					row(g.scope, a.Area+"/"+rr.Group(), reachColumns[i], c.String())
+				}
+			}
+		}
+	}
+	for _, e := range r.PracticeEngagement {
+		row("practice_engagement", e.Practice, "referrals", e.Referrals.String())
+		row("practice_engagement", e.Practice, "previous_period_referrals", e.PreviousPeriod.String())
+		row("practice_engagement", e.Practice, "fell_by_half", strconv.FormatBool(e.FellByHalf))
+		for _, m := range e.Months {
+			row("practice_engagement", e.Practice, "referrals_"+m.Month, m.Referrals.String())
+			row("practice_engagement", e.Practice, "with_feedback_"+m.Month, m.WithFeedback.String())
+		}
+		row("practice_engagement", e.Practice, "with_feedback", e.WithFeedback.String())
+		row("practice_engagement", e.Practice, "without_feedback", e.WithoutFeedback.String())
+		share := ""
+		if e.FeedbackShare != nil {
+			share = strconv.FormatFloat(*e.FeedbackShare, 'f', 2, 64)
+		}
+		row("practice_engagement", e.Practice, "feedback_share", share)
+	}
 	for _, u := range r.UnmetDemand {
 		row("unmet_demand", u.Need+"/"+u.Area, "redirected_for_capacity", u.Count.String())
 	}
@@ -38,6 +67,9 @@ func (r *Report) WriteCSV(w io.Writer) error {
 	cw.Flush()
 	return cw.Error()
 }
+
+// reachColumns name the funnel stages of a reach row in CSV.
+var reachColumns = []string{"referred", "contacted", "support_started", "completed"}
 
 func figureRows(row func(scope, id, measure, value string), scope, id string, f Figures) {
 	for _, m := range []struct {
@@ -60,4 +92,28 @@ func figureRows(row func(scope, id, measure, value string), scope, id string, f 
 	row(scope, id, "time_to_first_contact_p90_hours", f.TimeToFirstContact.P90)
 	row(scope, id, "time_to_support_median_hours", f.TimeToSupport.Median)
 	row(scope, id, "time_to_support_p90_hours", f.TimeToSupport.P90)
+	for _, w := range f.Wellbeing {
+		m := "wellbeing_" + strings.ReplaceAll(w.Measure, "-", "_") + "_"
+		row(scope, id, m+"paired", w.Paired.String())
+		for _, v := range []struct {
+			name string
+			f    *float64
+		}{{"mean_baseline", w.MeanBaseline}, {"mean_follow_up", w.MeanFollowUp}, {"mean_change", w.MeanChange}} {
+			s := ""
+			if v.f != nil {
+				s = strconv.FormatFloat(*v.f, 'f', -1, 64)
+			}
+			row(scope, id, m+v.name, s)
+		}
+		for _, v := range []struct {
+			name string
+			c    *Count
+		}{{"improved", w.Improved}, {"no_change", w.NoChange}, {"worsened", w.Worsened}} {
+			s := ""
+			if v.c != nil {
+				s = v.c.String()
+			}
+			row(scope, id, m+v.name, s)
+		}
+	}
 }

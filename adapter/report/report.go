@@ -26,6 +26,9 @@ type Figures struct {
 	Funnel               Funnel `json:"funnel"`
 	TimeToFirstContact   Wait   `json:"timeToFirstContactHours"`
 	TimeToSupport        Wait   `json:"timeToSupportStartHours"`
+	// Wellbeing is the change in each wellbeing measure between the first
+	// and the latest score of referrals that have both (issue 20).
+	Wellbeing []WellbeingRow `json:"wellbeing"`
 }
 
 // Funnel is referred → contacted → engaged → support started → completed.
@@ -67,7 +70,10 @@ type Capacity struct {
 // AreaRow is one area's figures.
 type AreaRow struct {
 	Area string `json:"area"`
+	// Label explains an area that is not a postcode district: "unknown".
+	Label string `json:"label,omitempty"`
 	Figures
+	Reach
 }
 
 // Unmet is demand a service could not meet, by need and area.
@@ -89,7 +95,11 @@ type Report struct {
 	// care first or out of remit, by practice and by referrer role (issue
 	// 11): where staff need help with the remit, apart from capacity.
 	SafetyScreens SafetyScreens `json:"safetyScreens"`
-	Suppression   string        `json:"suppression"`
+	// PracticeEngagement is each practice's referring over the period and
+	// the feedback its referrals got, with an early warning when its
+	// referrals fell by half (issue 20).
+	PracticeEngagement []Engagement `json:"practiceEngagement"`
+	Suppression        string       `json:"suppression"`
 }
 
 // SafetyScreens breaks the safety screens' stops down by who referred.

@@ -3,6 +3,7 @@ package report
 import (
 	"context"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -26,6 +27,21 @@ func (d dayStore) DayStats(_ context.Context, days []string) (map[adapter.StatKe
 
 func (d dayStore) PracticeStats(context.Context, string, []string) (map[string]int64, error) {
 	return nil, nil
+}
+
+func (d dayStore) DayStatsMatching(ctx context.Context, days []string, prefix string) (map[adapter.StatKey]int64, error) {
+	all, _ := d.DayStats(ctx, days)
+	for k := range all {
+		if !strings.HasPrefix(k.Metric, prefix) {
+			delete(all, k)
+		}
+	}
+	return all, nil
+}
+
+// WellbeingStats reads the same counters: the wellbeing ones among them.
+func (d dayStore) WellbeingStats(ctx context.Context, days []string) (map[adapter.StatKey]int64, error) {
+	return d.DayStats(ctx, days)
 }
 
 func (d dayStore) add(day string, k adapter.StatKey, n int64) {

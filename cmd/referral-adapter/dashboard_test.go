@@ -62,6 +62,27 @@ func seedDashboardScenario(t *testing.T, h *harness) {
 			t.Fatalf("bundle %d = %d %s", i, r.status, r.body)
 		}
 	}
+	// Wellbeing (issue 20): the five LS6 referrals the link workers are
+	// working on each have a SWEMWBS baseline and follow-up: 15→22, 16→20,
+	// 17→23, 18→25, 19→22, a mean change of 5.4, all improved.
+	lw := h.token(auth.RoleLinkWorker, "U00001")
+	r := h.do("GET", "/fhir/Task?owner=HealthcareService/riverside-link-workers&status=accepted", lw, nil)
+	entries, _ := r.json(t)["entry"].([]any)
+	if len(entries) != 5 {
+		t.Fatalf("%d accepted referrals, want 5: %s", len(entries), r.body)
+	}
+	now := time.Now().UTC()
+	for i, e := range entries {
+		id := e.(map[string]any)["resource"].(map[string]any)["id"].(string)
+		for _, sc := range []struct {
+			v  int
+			at time.Time
+		}{{15 + i, now.AddDate(0, 0, -20)}, {[]int{22, 20, 23, 25, 22}[i], now.Add(-time.Hour)}} {
+			if r := h.api("POST", "/api/v1/referrals/"+id+"/outcomes", lw, scoreBody(t, "observation-swemwbs.json", sc.v, sc.at, i%2 == 0)); r.status != 201 {
+				t.Fatalf("outcome = %d %s", r.status, r.body)
+			}
+		}
+	}
 	// Today's capacity snapshot, as the daily-snapshot job takes it.
 	if _, err := h.app.snapshot(context.Background(), 0); err != nil {
 		t.Fatal(err)
@@ -282,6 +303,30 @@ func TestDashboardInHeadlessChromium(t *testing.T) {
 	} {
 		if got := dataValue(dom, w.chart, w.series, w.key); got != w.value {
 			t.Errorf("rendered %s %s of %s = %q, want %q", w.chart, w.series, w.key, got, w.value)
+		}
+	}
+	// Issue 20: the wellbeing, reach and practice engagement sections, and
+	// every funnel and reach chart naming its area in visible text.
+	for _, w := range []struct{ chart, series, key, value string }{
+		{"wellbeing", "baseline", "LS6", "17"},
+		{"wellbeing", "followup", "LS6", "22.4"},
+		{"wellbeing", "improved", "LS6", "5"},
+		{"wellbeing", "followup", "riverside-link-workers", "22.4"},
+		{"reach-LS6", "referred", "source:unknown", "15"},
+		{"reach-LS6", "referred", "age:65-74", "15"},
+		{"reach-LS6", "referred", "sex:female", "15"},
+		{"reach-LS6", "referred", "practice:" + practice, "15"},
+		{"engagement", "referrals", practice + ":" + time.Now().Format("2006-01"), "15"},
+	} {
+		if got := dataValue(dom, w.chart, w.series, w.key); got != w.value {
+			t.Errorf("rendered %s %s of %s = %q, want %q", w.chart, w.series, w.key, got, w.value)
+		}
+	}
+	for _, want := range []string{`<h2 id="wellbeing-h">Did people get better?</h2>`, `<h2 id="reach-h">Who is referred and who gets support</h2>`,
+		`<h2 id="engagement-h">Practice engagement</h2>`, "+5.4, 5 pairs", `<figure class="chart" id="funnel-LS6"><h3>Area LS6</h3>`,
+		`<figure class="chart" id="reach-LS6"><h3>Area LS6</h3>`, "Riverside Medical Practice"} {
+		if !strings.Contains(dom, want) {
+			t.Errorf("the rendered page lacks %s", want)
 		}
 	}
 	if n := strings.Count(dom, `<rect class="bar`); n < 20 {

@@ -6,6 +6,7 @@
 //	referral-adapter token --role practice --org A81001 [--scope s] [--ttl 1h]
 //	referral-adapter jobs list
 //	referral-adapter jobs run NAME
+//	referral-adapter demo [--months 4] [--per-week 45] [--seed 1] [--browser 127.0.0.1:8081]
 package main
 
 import (
@@ -31,7 +32,7 @@ func main() {
 }
 
 // errUsage reports a bad command line.
-var errUsage = errors.New("usage: referral-adapter [serve | token --role ROLE --org ODS [--scope S]... [--ttl D] | jobs list | jobs run NAME]")
+var errUsage = errors.New("usage: referral-adapter [serve | token --role ROLE --org ODS [--scope S]... [--ttl D] | jobs list | jobs run NAME | demo [--months N] [--per-week N] [--seed N] [--browser ADDR]]")
 
 func realMain(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	cmd := "serve"
@@ -45,6 +46,8 @@ func realMain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return token(args, stdout, stderr)
 	case "jobs":
 		return jobsCommand(ctx, args, stdout, stderr)
+	case "demo":
+		return demoCommand(ctx, args, stdout, stderr)
 	case "-h", "--help", "help":
 		fmt.Fprintln(stdout, errUsage)
 		return nil

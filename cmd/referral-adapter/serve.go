@@ -43,6 +43,8 @@ type app struct {
 	retention time.Duration
 	notifier  *notify.Dispatcher
 	intake    *intake.Service
+	cfg       *Config
+	policy    *access.Policy
 }
 
 // build wires the packages together. ctx bounds background work (JWKS
@@ -95,7 +97,7 @@ func build(ctx context.Context, cfg *Config, m *mapping.Mappings, log *slog.Logg
 	})
 	notifier := notify.New(cfg.Notify, notify.Deps{Store: store, Render: render, Log: log, BaseURL: cfg.HTTP.BaseURL})
 	return &app{handler: srv.Handler(), store: store, parser: parser, routes: srv.Routes(), close: closeStore,
-		queue: q, caps: caps, mappings: m, retention: cfg.Retention, notifier: notifier, intake: in}, nil
+		queue: q, caps: caps, mappings: m, retention: cfg.Retention, notifier: notifier, intake: in, cfg: cfg, policy: policy}, nil
 }
 
 // seedCapacity gives every directory service its capacity from the
@@ -165,8 +167,14 @@ func serve(ctx context.Context, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	m := a.mappings
 	defer a.close()
+	return a.run(ctx, cfg, log)
+}
+
+// run serves the app until ctx ends: metrics, scheduled jobs, the
+// notification dispatcher and the API.
+func (a *app) run(ctx context.Context, cfg *Config, log *slog.Logger) error {
+	m := a.mappings
 	pingCtx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	if err := a.store.Ping(pingCtx); err != nil {
 		log.Warn("redis not reachable at start-up; /readyz reports unavailable until it is", "error", err.Error())
