@@ -66,7 +66,7 @@ func asType(err error, target **json.UnmarshalTypeError) bool {
 }
 
 // claim: POST /api/v1/queues/{queue}/claim → 200 {task, serviceRequest,
-// leaseExpires} or 204 when the queue is empty.
+// leaseExpires, patient?} or 204 when the queue is empty.
 func (s *Server) claim(c *gin.Context) {
 	res, err := s.Queue.Claim(c.Request.Context(), callerOf(c), c.Param("queue"))
 	if err != nil {
@@ -97,8 +97,21 @@ func (s *Server) writeClaim(c *gin.Context, res *queue.Claimed) {
 			return
 		}
 	}
-	c.JSON(http.StatusOK, gin.H{"task": json.RawMessage(task), "serviceRequest": json.RawMessage(sr),
-		"leaseExpires": res.LeaseExpires.UTC().Format(time.RFC3339Nano)})
+	out := gin.H{"task": json.RawMessage(task), "serviceRequest": json.RawMessage(sr),
+		"leaseExpires": res.LeaseExpires.UTC().Format(time.RFC3339Nano)}
+	// The Patient, as the claimant may see it, when the practice sent one
+	// (issue 19): a link worker's first task is to phone the patient.
+	if s.Patients != nil {
+		pat, err := s.Patients.OfTask(c.Request.Context(), callerOf(c), res.Task)
+		if err != nil {
+			s.writeError(c, err)
+			return
+		}
+		if pat != nil {
+			out["patient"] = json.RawMessage(pat)
+		}
+	}
+	c.JSON(http.StatusOK, out)
 }
 
 func (s *Server) renewLease(c *gin.Context) {

@@ -145,3 +145,14 @@ func (s *Service) CreateConsent(ctx context.Context, c Caller, body []byte, cond
 	}
 	return rs[0], nil
 }
+
+// CreatePatient accepts one Patient (issue 19), created under its NHS number
+// (conditional create): a Patient the practice already sent with that
+// identifier is answered as it was stored.
+func (s *Service) CreatePatient(ctx context.Context, c Caller, body []byte, cond adapter.Identifier) (*Result, error) {
+	rs, err := s.Transact(ctx, c, []Entry{{Body: body, Kind: adapter.KindPatient, IfNoneExist: cond}})
+	if err != nil {
+		return nil, err
+	}
+	return rs[0], nil
+}

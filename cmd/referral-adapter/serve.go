@@ -25,6 +25,7 @@ import (
 	"github.com/social-prescribing/referral-adapter/adapter/intake"
 	"github.com/social-prescribing/referral-adapter/adapter/mapping"
 	"github.com/social-prescribing/referral-adapter/adapter/notify"
+	"github.com/social-prescribing/referral-adapter/adapter/patient"
 	"github.com/social-prescribing/referral-adapter/adapter/queue"
 	"github.com/social-prescribing/referral-adapter/adapter/redis"
 	"github.com/social-prescribing/referral-adapter/adapter/report"
@@ -77,7 +78,7 @@ func build(ctx context.Context, cfg *Config, m *mapping.Mappings, log *slog.Logg
 	}
 	// The one access policy: who sees what, and the patient's consent at
 	// every door their data leaves by (issue 17).
-	policy := access.New(m, parser.ConsentReader(store), store, m.Network.LinkWorker, cfg.Intake.ConsentRequired)
+	policy := access.New(m, parser.ConsentReader(store), store, m.Network.LinkWorker, cfg.Intake.ConsentRequired).WithReferrals(store)
 	caps := capacity.New(store, m, policy.Gate, cfg.Capacity)
 	seedCapacity(ctx, caps, log)
 	in := intake.New(parser, store, m, intake.WithStaleAfter(caps.StaleAfter()), intake.WithStats(store),
@@ -93,6 +94,7 @@ func build(ctx context.Context, cfg *Config, m *mapping.Mappings, log *slog.Logg
 		Disclosure:    disc,
 		Access:        policy,
 		Dialogue:      dialogue.New(store, m, parser, policy, disc, store, log).WithStats(store),
+		Patients:      patient.New(store, policy),
 	})
 	notifier := notify.New(cfg.Notify, notify.Deps{Store: store, Render: render, Log: log, BaseURL: cfg.HTTP.BaseURL})
 	return &app{handler: srv.Handler(), store: store, parser: parser, routes: srv.Routes(), close: closeStore,
