@@ -26,6 +26,9 @@ type Queue interface {
 	Waiting(ctx context.Context, c queue.Caller, service string, limit int64) (waiting, claimed []*adapter.Task, err error)
 	RecordOutcome(ctx context.Context, os queue.OutcomeStore, c queue.Caller, taskID string, o adapter.OutcomeRecord,
 		stamp func(id, referral string) ([]byte, error)) (*adapter.OutcomeRecord, error)
+	// Contact attempts (issue 19).
+	RecordContactAttempt(ctx context.Context, c queue.Caller, id string, a adapter.ContactAttempt) (*adapter.ContactAttempt, error)
+	ContactAttempts(ctx context.Context, c queue.Caller, id string) ([]adapter.ContactAttempt, error)
 }
 
 // callerOf is the authenticated caller as the application services take it.
@@ -142,6 +145,10 @@ type transitionBody struct {
 		Code   string `json:"code"`
 	} `json:"businessStatus"`
 	Reason string `json:"reason"`
+	// When the transition ends the referral (issue 19): the holder's short
+	// summary for the GP and the patient's approval of sharing it.
+	Summary  string `json:"summary"`
+	Approved *bool  `json:"patientApprovedSharing"`
 }
 
 func (s *Server) transition(c *gin.Context) {
@@ -154,7 +161,11 @@ func (s *Server) transition(c *gin.Context) {
 		s.writeError(c, adapter.Errorf(adapter.EREQUIRED, "status is required").At("status"))
 		return
 	}
-	tr := adapter.Transition{To: b.Status, Reason: b.Reason}
+	if b.Summary != "" && b.Approved == nil {
+		s.writeError(c, adapter.Errorf(adapter.EREQUIRED, "a summary needs patientApprovedSharing: whether the patient approved sharing it with their GP").At("patientApprovedSharing"))
+		return
+	}
+	tr := adapter.Transition{To: b.Status, Reason: b.Reason, Summary: b.Summary, SummaryApproved: b.Approved != nil && *b.Approved}
 	if bs := b.BusinessStatus; bs != nil {
 		if bs.System != "" && bs.System != adapter.SystemBusinessStatus {
 			s.writeError(c, adapter.Errorf(adapter.ECODEINVALID, "businessStatus.system must be %s", adapter.SystemBusinessStatus).At("businessStatus.system"))

@@ -203,6 +203,8 @@ func (s *Server) routes() {
 		s.route(api, "POST", "/api/v1/referrals/:id/handover", auth.Handover, s.handover)
 		s.route(api, "POST", "/api/v1/referrals/:id/refer-on", auth.ReferOn, s.jsonBody(), s.referOn)
 		s.route(api, "POST", "/api/v1/referrals/:id/outcomes", auth.OutcomeCreate, s.jsonBody(), s.recordOutcome)
+		s.route(api, "POST", "/api/v1/referrals/:id/contact-attempts", auth.ContactAttemptCreate, s.jsonBody(), s.recordContactAttempt)
+		s.route(api, "GET", "/api/v1/referrals/:id/contact-attempts", auth.ContactAttemptRead, s.listContactAttempts)
 		s.route(a, "GET", "/fhir/Observation/:id", auth.ObservationRead, s.readOutcome("Observation"))
 		s.route(a, "GET", "/fhir/Procedure/:id", auth.ProcedureRead, s.readOutcome("Procedure"))
 		s.route(a, "GET", "/fhir/Goal/:id", auth.GoalRead, s.readOutcome("Goal"))

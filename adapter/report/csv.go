@@ -60,4 +60,7 @@ func figureRows(row func(scope, id, measure, value string), scope, id string, f 
 	row(scope, id, "time_to_first_contact_p90_hours", f.TimeToFirstContact.P90)
 	row(scope, id, "time_to_support_median_hours", f.TimeToSupport.Median)
 	row(scope, id, "time_to_support_p90_hours", f.TimeToSupport.P90)
+	contactRows(row, scope, id, f.ContactAttempts)
 }
+
+func formatRatio(f float64) string { return strconv.FormatFloat(f, 'f', 2, 64) }

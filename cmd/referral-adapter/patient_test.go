@@ -123,8 +123,10 @@ func TestPatientForTheHolder(t *testing.T) {
 	var c struct {
 		Patient json.RawMessage
 		Task    struct {
-			BusinessStatus struct{ Coding []struct{ Code, Display string } }
-			Note           []struct{ Text string }
+			BusinessStatus struct {
+				Coding []struct{ Code, Display string }
+			}
+			Note []struct{ Text string }
 		}
 	}
 	if err := json.Unmarshal(claim.body, &c); err != nil || c.Patient == nil {

@@ -83,8 +83,10 @@ func build(ctx context.Context, cfg *Config, m *mapping.Mappings, log *slog.Logg
 	seedCapacity(ctx, caps, log)
 	in := intake.New(parser, store, m, intake.WithStaleAfter(caps.StaleAfter()), intake.WithStats(store),
 		intake.WithConfig(cfg.Intake), intake.WithAccess(policy))
-	q := queue.New(store, policy, m, cfg.Queue, caps.StaleAfter(), queue.WithStats(store), queue.WithEvents(store))
 	disc := disclosure.New(policy, store, log)
+	dlg := dialogue.New(store, m, parser, policy, disc, store, log).WithStats(store)
+	q := queue.New(store, policy, m, cfg.Queue, caps.StaleAfter(), queue.WithStats(store), queue.WithEvents(store),
+		queue.WithClosure(dlg))
 	srv := httpapi.New(cfg.HTTP, httpapi.Deps{
 		Log: log, Verifier: verifier, Intake: in, Store: store,
 		Mappings: m, Parser: parser, Render: render, Ready: store.Ping, Tokens: tokens,
@@ -93,7 +95,7 @@ func build(ctx context.Context, cfg *Config, m *mapping.Mappings, log *slog.Logg
 		Subscriptions: notify.NewSubscriptions(cfg.Notify, parser, store),
 		Disclosure:    disc,
 		Access:        policy,
-		Dialogue:      dialogue.New(store, m, parser, policy, disc, store, log).WithStats(store),
+		Dialogue:      dlg,
 		Patients:      patient.New(store, policy),
 	})
 	notifier := notify.New(cfg.Notify, notify.Deps{Store: store, Render: render, Log: log, BaseURL: cfg.HTTP.BaseURL})
