@@ -51,7 +51,8 @@ func (s *Server) recordContactAttempt(c *gin.Context) {
 		s.writeError(c, err)
 		return
 	}
-	c.Header("Location", "/api/v1/referrals/"+c.Param("id")+"/contact-attempts")
+	// No Location: an attempt has no URL of its own (the audit trail names
+	// it Task/{id}/contact-attempts).
 	c.JSON(http.StatusCreated, attemptJSON(*a))
 }
 

@@ -106,13 +106,17 @@ func (s *Service) attempts(ctx context.Context, id string) ([]adapter.ContactAtt
 }
 
 // checkSummary: a summary for the GP is written by the holder, when the
-// transition ends the referral, and is short.
-func checkSummary(c Caller, tr adapter.Transition) error {
+// transition ends the referral itself (its own Task: an onward referral
+// ending leaves the referral with the link workers, who close it), and is
+// short.
+func checkSummary(c Caller, t *adapter.Task, tr adapter.Transition) error {
 	switch {
 	case tr.Summary == "":
 		return nil
 	case c.Role == adapter.RolePractice:
 		return adapter.Errorf(adapter.EBUSINESSRULE, "a closure summary is written by the service that held the referral").At("summary")
+	case t.ID != t.ReferralID:
+		return adapter.Errorf(adapter.EBUSINESSRULE, "the closure summary goes with the referral's own Task, which the link workers close; not with an onward referral").At("summary")
 	case !tr.To.Terminal():
 		return adapter.Errorf(adapter.EBUSINESSRULE, "a summary goes with the transition that ends the referral (completed, failed, cancelled or rejected)").At("summary")
 	case utf8.RuneCountInString(tr.Summary) > adapter.MaxClosureSummary:

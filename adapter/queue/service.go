@@ -246,10 +246,11 @@ func leasedByOther(t *adapter.Task, c Caller, now time.Time) bool {
 // first (issue 19); when it ends the referral, the practice receives the
 // closure summary.
 func (s *Service) Transition(ctx context.Context, c Caller, id string, tr adapter.Transition) (*adapter.Task, error) {
-	if _, err := s.visible(ctx, c, id); err != nil {
+	seen, err := s.visible(ctx, c, id)
+	if err != nil {
 		return nil, err
 	}
-	if err := checkSummary(c, tr); err != nil {
+	if err := checkSummary(c, seen, tr); err != nil {
 		return nil, err
 	}
 	if c.Role != adapter.RolePractice && adapter.ClosesForNonContact(tr) {

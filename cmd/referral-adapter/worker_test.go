@@ -507,3 +507,38 @@ func TestContactAttemptsInTheReport(t *testing.T) {
 		t.Error("the report names a patient")
 	}
 }
+
+// An onward referral ending does not end the referral: no summary goes
+// with it (422) and none is sent; when the link worker closes the referral
+// its summary names the provider's approved outcome too.
+func TestClosureSummaryAfterAnOnwardReferral(t *testing.T) {
+	h, gp, lw, sr := linkWorkerCase(t, nil)
+	r := h.api("POST", "/api/v1/referrals/"+sr+"/refer-on", lw, `{"service":"money-advice","reason":"debt"}`)
+	if r.status != http.StatusCreated {
+		t.Fatalf("refer-on: %d %s", r.status, r.body)
+	}
+	child := idOf(t, r)
+	ca := h.personToken(auth.RoleProvider, "X1V01", "Practitioner/ca-kim")
+	if r := claimFrom(h, "money-advice", ca); r.status != http.StatusOK {
+		t.Fatalf("claim: %d %s", r.status, r.body)
+	}
+	h.api("POST", "/api/v1/referrals/"+child+"/transition", ca, `{"status":"accepted"}`)
+	obs := idOf(t, post(t, h, "/api/v1/referrals/"+child+"/outcomes", ca, []byte(outcomeBody(t, "observation-swemwbs.json", true)), http.StatusCreated))
+	if r := h.api("POST", "/api/v1/referrals/"+child+"/transition", ca, `{"status":"completed","summary":"done","patientApprovedSharing":true}`); r.status != http.StatusUnprocessableEntity {
+		t.Errorf("a summary on the onward referral: %d %s", r.status, r.body)
+	}
+	if r := h.api("POST", "/api/v1/referrals/"+child+"/transition", ca, `{"status":"completed"}`); r.status != http.StatusOK {
+		t.Fatalf("the provider completes: %d %s", r.status, r.body)
+	}
+	if _, ok := closureOf(t, h, gp, sr); ok {
+		t.Fatal("a closure summary while the referral goes on")
+	}
+	if r := h.api("POST", "/api/v1/referrals/"+sr+"/transition", lw, `{"status":"completed"}`); r.status != http.StatusOK {
+		t.Fatalf("the link worker completes: %d %s", r.status, r.body)
+	}
+	v, ok := closureOf(t, h, gp, sr)
+	if !ok || !slices.Equal(v.Refs, []string{"Observation/" + obs}) || v.Sender != "U00001" ||
+		!strings.Contains(v.Texts[0], "Held by Riverside Social Prescribing Link Workers") {
+		t.Errorf("the practice reads %+v", v)
+	}
+}
