@@ -33,6 +33,9 @@ type Store interface {
 	ActiveReferrals(ctx context.Context, keys []string) ([]string, error)
 	// PublishTaskEvent tells the notification stream a Task changed.
 	PublishTaskEvent(ctx context.Context, ev adapter.TaskEvent) error
+	// A Patient's contact details arriving after its referrals (issue 19).
+	PatientReferrals(ctx context.Context, practice, patient string) ([]*adapter.Task, error)
+	UpdateTask(ctx context.Context, id string, fn func(*adapter.Task) (adapter.TaskChange, error)) (*adapter.Task, error)
 }
 
 // Service is the intake application service.

@@ -225,10 +225,15 @@ func TestNoContactDetailsWereSent(t *testing.T) {
 		"payload": []any{map[string]any{"contentString": "No contact details came with this referral: please send the patient's phone number and address."}}})
 	post(t, h, "/fhir/Communication", lw, ask, http.StatusCreated)
 
-	// The practice sends them; the note goes and the holder reads them.
+	// The practice sends them: the Task has a new version without the
+	// note, and the holder reads them.
+	before := h.do("GET", "/fhir/Task/"+sr, lw, nil).header.Get("ETag")
 	pid := idOf(t, post(t, h, "/fhir/Patient", gp, fixture(t, "patient.json"), http.StatusCreated))
 	if says(notes(lw)) {
 		t.Errorf("after the Patient came the Task still says none: %q", notes(lw))
+	}
+	if after := h.do("GET", "/fhir/Task/"+sr, lw, nil).header.Get("ETag"); after == before {
+		t.Errorf("the Task changed without a new version: ETag %s", after)
 	}
 	if r := h.do("GET", "/fhir/Patient/"+pid, lw, nil); r.status != http.StatusOK || len(readPatient(t, r.body).Telecom) != 2 {
 		t.Errorf("the link worker reads the Patient: %d %s", r.status, r.body)
