@@ -38,7 +38,7 @@ var businessStatusDisplay = map[string]string{
 	BSRedirected:      "Redirected because the service is at capacity",
 	BSAwaitingConsent: "Awaiting consent",
 	BSAwaitingSignOff: "Awaiting clinician sign-off",
-	BSClaimed:         "Picked up by a link worker",
+	BSClaimed:         "Picked up by the service", // rendered "Picked up by {service name}" (issue 19)
 	BSContacted:       "Patient contacted",
 	BSFirstAppt:       "First appointment held",
 	BSDidNotAttend:    "Did not attend",

@@ -33,6 +33,12 @@ type Message struct {
 	// decision (e.g. a mental health label).
 	Categories     []Coding
 	SecurityLabels []Coding
+	// Closure marks the adapter's closure summary of the referral (issue
+	// 19): the practice always reads it, each reader without what it may
+	// not see. HasSummary says it carries the holder's summary text, which
+	// Approved (the patient's approval) and consent govern like a message.
+	Closure    bool
+	HasSummary bool
 }
 
 // ToPractice reports whether the message goes to the referring practice,

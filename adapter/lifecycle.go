@@ -58,6 +58,12 @@ type Transition struct {
 	Reason         string // coded reason where the business status needs one, else plain words (optional)
 	By             Actor
 	At             time.Time
+	// Summary is the holder's short summary for the GP when the transition
+	// ends the referral (issue 19), and SummaryApproved the patient's
+	// approval of sharing it: it goes into the closure summary the
+	// practice receives only when approved and the consent permits.
+	Summary         string
+	SummaryApproved bool
 }
 
 // HistoryEntry records one change of a Task: when, by whom, from and to.

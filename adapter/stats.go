@@ -32,6 +32,12 @@ const (
 	// MSafeguarding counts safeguarding concerns raised (issue 9): the only
 	// way a safeguarding Flag appears in a report, as an anonymous count.
 	MSafeguarding = "safeguarding-concern"
+	// Contact attempts (issue 19): every attempt, the referrals with at
+	// least one (their first), and the time from referral to the first
+	// attempt that reached the patient (+ ":" + bucket).
+	MContactAttempt   = "contact-attempt"
+	MContactAttempted = "contact-attempted"
+	MTimeToReach      = "ttr"
 )
 
 // SafetyMetric is the counter of a referral a safety screen stopped (kind
@@ -173,6 +179,21 @@ func reachStats(t *Task, h HistoryEntry, firstContact, firstSupport bool) []Stat
 	}
 	if h.To == string(TaskCompleted) && h.From != string(TaskCompleted) {
 		out = append(out, ReachKeys(t, StageCompleted)...)
+	}
+	return out
+}
+
+// ContactStats are the counters a contact attempt on t at moves: the
+// attempt, the referral's first attempt (first), and its first successful
+// one (reached) with the time from referral to it.
+func ContactStats(t *Task, at time.Time, first, reached bool) []StatKey {
+	k := func(m string) StatKey { return StatKey{m, t.Owner, t.Area, t.Need} }
+	out := []StatKey{k(MContactAttempt)}
+	if first {
+		out = append(out, k(MContactAttempted))
+	}
+	if reached {
+		out = append(out, k(MTimeToReach+":"+Bucket(at.Sub(t.AuthoredOn))))
 	}
 	return out
 }

@@ -29,5 +29,9 @@
 // each service); refer-on (the organisation of the target service); claims,
 // reads and searches of referrals, Tasks, outcomes and messages (SeeTask,
 // SeeRecord: the caller's organisation and person); outcomes and messages
-// back to the practice (the practice, with the patient's approval).
+// back to the practice (the practice, with the patient's approval), the
+// closure summary's content among them; reads of a Patient and the
+// Patient in a claim's answer (SeePatient, SeePatientOn: the practice that
+// sent it, or a holder of one of the patient's referrals whom the consent
+// lets have the Patient).
 package access

@@ -37,6 +37,7 @@ type Policy struct {
 	linkWorker string // the network's link-worker service: the last resort of every route
 	required   bool   // CONSENT_REQUIRED
 	now        func() time.Time
+	referrals  Referrals // nil: the Patient door lets no holder through
 }
 
 // New returns the policy. linkWorker is the network's link-worker service;

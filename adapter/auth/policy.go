@@ -20,6 +20,9 @@ const (
 	TaskRead             Action = "Task.read"
 	TaskSearch           Action = "Task.search"
 	DirectoryRead        Action = "HealthcareService.read"
+	// Patients (issue 19).
+	PatientCreate Action = "Patient.create"
+	PatientRead   Action = "Patient.read"
 )
 
 // Security actions (issue 5).
@@ -74,7 +77,12 @@ var Policy = map[Action]Rule{
 	TaskRead:             {Roles: workers, Resource: "Task", Perm: 'r'},
 	TaskSearch:           {Roles: workers, Resource: "Task", Perm: 's'},
 	DirectoryRead:        {Roles: everyone, Resource: "HealthcareService", Perm: 'r'},
-	AuditRead:            {Roles: []Role{RoleAdmin}, Resource: "AuditEvent", Perm: 's'},
+	// Patients (issue 19): the practice sends them; the practice and the
+	// holders of the patient's referrals read them (which: the access
+	// policy, anyone else 404).
+	PatientCreate: {Roles: []Role{RolePractice}, Resource: "Patient", Perm: 'c'},
+	PatientRead:   {Roles: workers, Resource: "Patient", Perm: 'r'},
+	AuditRead:     {Roles: []Role{RoleAdmin}, Resource: "AuditEvent", Perm: 's'},
 
 	// Capacity (issue 3): the figures behind a service's capacity status.
 	// A provider sees and updates only its own services (CanSeeCapacity,
@@ -85,19 +93,22 @@ var Policy = map[Action]Rule{
 	// Queue and lifecycle (issue 10). Which queue and which referral a
 	// permitted caller may touch is decided by the queue package from the
 	// caller's organisation and the directory (cross-tenant: 404).
-	QueueClaim:      {Roles: holders, Resource: "Task", Perm: 'u'},
-	QueueRead:       {Roles: holders, Resource: "Task", Perm: 's'},
-	LeaseRenew:      {Roles: holders, Resource: "Task", Perm: 'u'},
-	TaskTransition:  {Roles: workers, Resource: "Task", Perm: 'u'},
-	ReferOn:         {Roles: []Role{RoleLinkWorker}, Resource: "Task", Perm: 'u'},
-	Handover:        {Roles: holders, Resource: "Task", Perm: 'u'},
-	OutcomeCreate:   {Roles: holders, Resource: "Task", Perm: 'u'},
-	ObservationRead: {Roles: workers, Resource: "Observation", Perm: 'r'},
+	QueueClaim:     {Roles: holders, Resource: "Task", Perm: 'u'},
+	QueueRead:      {Roles: holders, Resource: "Task", Perm: 's'},
+	LeaseRenew:     {Roles: holders, Resource: "Task", Perm: 'u'},
+	TaskTransition: {Roles: workers, Resource: "Task", Perm: 'u'},
+	ReferOn:        {Roles: []Role{RoleLinkWorker}, Resource: "Task", Perm: 'u'},
+	Handover:       {Roles: holders, Resource: "Task", Perm: 'u'},
+	OutcomeCreate:  {Roles: holders, Resource: "Task", Perm: 'u'},
+	// Contact attempts (issue 19): the holders record and list them.
+	ContactAttemptCreate: {Roles: holders, Resource: "Task", Perm: 'u'},
+	ContactAttemptRead:   {Roles: holders, Resource: "Task", Perm: 'r'},
+	ObservationRead:      {Roles: workers, Resource: "Observation", Perm: 'r'},
+	ProcedureRead:        {Roles: workers, Resource: "Procedure", Perm: 'r'},
+	GoalRead:             {Roles: workers, Resource: "Goal", Perm: 'r'},
 	// The outcomes of a referral (based-on), issue 18.
 	ObservationSearch: {Roles: workers, Resource: "Observation", Perm: 's'},
 	ProcedureSearch:   {Roles: workers, Resource: "Procedure", Perm: 's'},
-	ProcedureRead:     {Roles: workers, Resource: "Procedure", Perm: 'r'},
-	GoalRead:          {Roles: workers, Resource: "Goal", Perm: 'r'},
 	// Clinician sign-off (issue 11): the referring practice only; the
 	// intake service also requires a clinical job title in the token (a
 	// non-clinician's sign-off: 403) and the caller's own practice (404).
@@ -149,19 +160,22 @@ const (
 
 // Queue and lifecycle actions (issue 10).
 const (
-	QueueClaim      Action = "Queue.claim"
-	QueueRead       Action = "Queue.read"
-	LeaseRenew      Action = "Referral.lease"
-	TaskTransition  Action = "Task.transition"
-	ReferOn         Action = "Referral.referOn"
-	Handover        Action = "Referral.handover"
-	OutcomeCreate   Action = "Referral.outcome"
-	ObservationRead Action = "Observation.read"
+	QueueClaim     Action = "Queue.claim"
+	QueueRead      Action = "Queue.read"
+	LeaseRenew     Action = "Referral.lease"
+	TaskTransition Action = "Task.transition"
+	ReferOn        Action = "Referral.referOn"
+	Handover       Action = "Referral.handover"
+	OutcomeCreate  Action = "Referral.outcome"
+	// Contact attempts (issue 19).
+	ContactAttemptCreate Action = "Referral.contactAttempt.create"
+	ContactAttemptRead   Action = "Referral.contactAttempt.read"
+	ObservationRead      Action = "Observation.read"
+	ProcedureRead        Action = "Procedure.read"
+	GoalRead             Action = "Goal.read"
 	// Outcome searches (issue 18).
 	ObservationSearch Action = "Observation.search"
 	ProcedureSearch   Action = "Procedure.search"
-	ProcedureRead     Action = "Procedure.read"
-	GoalRead          Action = "Goal.read"
 )
 
 // Clinician sign-off (issue 11).

@@ -52,6 +52,10 @@ var matrix = map[auth.Action]string{
 	auth.FlagCreate:              "LV",
 	auth.FlagRead:                "PLV",
 	auth.FlagSearch:              "PLV",
+	auth.PatientCreate:           "P",
+	auth.PatientRead:             "PLV",
+	auth.ContactAttemptCreate:    "LV",
+	auth.ContactAttemptRead:      "LV",
 }
 
 var letter = map[auth.Role]string{

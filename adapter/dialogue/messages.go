@@ -144,6 +144,11 @@ func (s *Service) sees(ctx context.Context, c adapter.Caller, t *adapter.Task, m
 	if c.Role == adapter.RolePractice && m.Practice != c.Org {
 		return false
 	}
+	if m.Closure {
+		// A closure summary always reaches the parties (issue 19); what
+		// of it each may read, closureFor decides.
+		return true
+	}
 	if s.disc != nil {
 		return s.disc.Sees(ctx, c, t, m.Disclosure())
 	}
@@ -172,6 +177,9 @@ func (s *Service) Read(ctx context.Context, c adapter.Caller, id string) ([]byte
 	}
 	if !s.sees(ctx, c, t, m) {
 		return nil, notFound(adapter.KindCommunication)
+	}
+	if m.Closure {
+		return s.closureFor(ctx, c, t, m, body)
 	}
 	return body, nil
 }
@@ -206,7 +214,13 @@ func (s *Service) Thread(ctx context.Context, c adapter.Caller, referral string)
 		if !ok || !s.sees(ctx, c, t, m) {
 			continue
 		}
-		out = append(out, Entry{ID: m.ID, Body: bodies[i]})
+		body := bodies[i]
+		if m.Closure {
+			if body, err = s.closureFor(ctx, c, t, m, body); err != nil {
+				return nil, err
+			}
+		}
+		out = append(out, Entry{ID: m.ID, Body: body})
 	}
 	return out, nil
 }

@@ -22,6 +22,9 @@ type Store interface {
 	SaveFlag(ctx context.Context, f adapter.SafeguardingFlag, body []byte, ev *adapter.TaskEvent) error
 	Flag(ctx context.Context, id string) (*adapter.SafeguardingFlag, []byte, error)
 	Flags(ctx context.Context, referral string, withBody bool) ([]*adapter.SafeguardingFlag, [][]byte, error)
+	// The outcomes a closure summary names (issue 19).
+	Outcome(ctx context.Context, id string) (*adapter.OutcomeRecord, []byte, error)
+	Outcomes(ctx context.Context, taskID string) ([]*adapter.OutcomeRecord, error)
 }
 
 // Disclosure decides, from the patient's approval and consents, whether

@@ -27,8 +27,16 @@ func ConsentSummaryFrom(res *Resource) (*ConsentSummary, error) {
 	return s, nil
 }
 
-// PatientIdentifier returns a Patient's first business identifier (the NHS
-// number in practice), used to make transaction retries idempotent.
+// PatientIdentifier returns the business identifier a Patient is created
+// under (conditional create, issue 19): its NHS number, else its first
+// identifier with a system and value. A referral naming the patient by
+// that identifier finds the Patient.
 func PatientIdentifier(res *Resource) adapter.Identifier {
-	return firstIdentifier(res.Msg.GetPatient().GetIdentifier())
+	ids := res.Msg.GetPatient().GetIdentifier()
+	for _, id := range ids {
+		if id.GetSystem().GetValue() == adapter.SystemNHSNumber && id.GetValue().GetValue() != "" {
+			return adapter.Identifier{System: adapter.SystemNHSNumber, Value: id.GetValue().GetValue()}
+		}
+	}
+	return firstIdentifier(ids)
 }

@@ -1,7 +1,11 @@
 package fhir
 
 import (
+	"fmt"
 	"time"
+
+	"github.com/tidwall/gjson"
+	"github.com/tidwall/sjson"
 
 	dtpb "github.com/google/fhir/go/proto/google/fhir/proto/r4/core/datatypes_go_proto"
 
@@ -58,3 +62,109 @@ func dateRange(d *dtpb.Date) (first, last time.Time) {
 }
 
 func date(y int, m time.Month, d int) time.Time { return time.Date(y, m, d, 0, 0, 0, 0, time.UTC) }
+
+// StoredPatient is what the adapter reads from a stored Patient, for the
+// access policy and the referral's Task (issue 19).
+type StoredPatient struct {
+	// Identifier is the identifier the Patient was created under (NHS
+	// number first): a referral naming the patient by it finds it.
+	Identifier adapter.Identifier
+	// Labels are its security labels (meta.security), for the consent
+	// decision about disclosing it.
+	Labels []adapter.Coding
+	// Received is when the adapter stored it (meta.lastUpdated).
+	Received time.Time
+	// Contact says whether it carries a way to reach the patient
+	// (telecom or address).
+	Contact bool
+}
+
+// ReadStoredPatient reads a stored (validated, stamped) Patient's facts.
+func ReadStoredPatient(body []byte) StoredPatient {
+	var p StoredPatient
+	ids := gjson.GetBytes(body, "identifier").Array()
+	for _, id := range ids {
+		if id.Get("system").String() == adapter.SystemNHSNumber && id.Get("value").String() != "" {
+			p.Identifier = adapter.Identifier{System: adapter.SystemNHSNumber, Value: id.Get("value").String()}
+			break
+		}
+	}
+	if p.Identifier.IsZero() {
+		for _, id := range ids {
+			if s, v := id.Get("system").String(), id.Get("value").String(); s != "" && v != "" {
+				p.Identifier = adapter.Identifier{System: s, Value: v}
+				break
+			}
+		}
+	}
+	for _, c := range gjson.GetBytes(body, "meta.security").Array() {
+		p.Labels = append(p.Labels, adapter.Coding{System: c.Get("system").String(), Code: c.Get("code").String()})
+	}
+	p.Received, _ = time.Parse(time.RFC3339Nano, gjson.GetBytes(body, "meta.lastUpdated").String())
+	p.Contact = len(gjson.GetBytes(body, "telecom").Array()) > 0 || len(gjson.GetBytes(body, "address").Array()) > 0
+	return p
+}
+
+// patientMinimum are the Patient elements a VCSE provider holding one of
+// the patient's referrals gets: who the patient is and how to reach them
+// (name, telecom, address), and how they prefer to be reached and in which
+// language (communication; UK Core's contact preference and NHS
+// communication extensions). Nothing clinical, no date of birth, no next
+// of kin, no GP.
+var patientMinimum = map[string]bool{"resourceType": true, "id": true, "meta": true, "identifier": true, "active": true,
+	"name": true, "telecom": true, "address": true, "communication": true, "extension": true}
+
+// patientExtensions are the Patient extensions a VCSE provider gets.
+var patientExtensions = map[string]bool{
+	"https://fhir.hl7.org.uk/StructureDefinition/Extension-UKCore-ContactPreference": true,
+	"https://fhir.hl7.org.uk/StructureDefinition/Extension-UKCore-NHSCommunication":  true,
+	"http://hl7.org/fhir/StructureDefinition/patient-preferenceType":                 true,
+}
+
+// PatientMinimum returns a stored Patient as a VCSE provider may see it:
+// only the elements of patientMinimum, the identifier only its NHS number
+// (which the referral already carries), and only the contact-preference
+// and language extensions. When anything was removed the Patient carries
+// the REDACTED security label, as a redacted ServiceRequest does.
+func PatientMinimum(body []byte) ([]byte, error) {
+	out := body
+	removed := false
+	var err error
+	del := func(path string) {
+		if err == nil {
+			out, err = sjson.DeleteBytes(out, path)
+			removed = true
+		}
+	}
+	gjson.ParseBytes(body).ForEach(func(k, _ gjson.Result) bool {
+		if !patientMinimum[k.String()] {
+			del(k.String())
+		}
+		return err == nil
+	})
+	for _, el := range []struct {
+		path string
+		keep func(gjson.Result) bool
+	}{
+		{"identifier", func(v gjson.Result) bool { return v.Get("system").String() == adapter.SystemNHSNumber }},
+		{"extension", func(v gjson.Result) bool { return patientExtensions[v.Get("url").String()] }},
+	} {
+		items := gjson.GetBytes(out, el.path).Array()
+		for i := len(items) - 1; i >= 0; i-- {
+			if !el.keep(items[i]) {
+				del(fmt.Sprintf("%s.%d", el.path, i))
+			}
+		}
+		if err == nil && gjson.GetBytes(out, el.path).Exists() && len(gjson.GetBytes(out, el.path).Array()) == 0 {
+			out, err = sjson.DeleteBytes(out, el.path)
+		}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("fhir: minimum necessary Patient: %w", err)
+	}
+	if !removed {
+		return out, nil
+	}
+	return sjson.SetBytes(out, "meta.security.-1", map[string]string{
+		"system": SystemObservationValue, "code": CodeRedacted, "display": "redacted"})
+}

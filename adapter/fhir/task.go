@@ -25,6 +25,9 @@ type TaskView struct {
 	// ContactSince is when the named contact took the referral (the
 	// note's time); zero when not known.
 	ContactSince time.Time
+	// Notes are further Task.notes in plain words (issue 19: no contact
+	// details were sent).
+	Notes []TaskNote
 	// Alerts are the safeguarding concerns raised on the referral (issue
 	// 9): each a Task.note, and the Task carries the safeguarding tag.
 	Alerts []TaskNote
@@ -77,6 +80,9 @@ func taskProto(t *adapter.Task, v TaskView) *taskpb.Task {
 	}
 	if v.Contact != "" {
 		out.Note = append(out.Note, &dtpb.Annotation{Text: &dtpb.Markdown{Value: v.Contact}, Time: dateTimeOf(v.ContactSince)})
+	}
+	for _, n := range v.Notes {
+		out.Note = append(out.Note, &dtpb.Annotation{Text: &dtpb.Markdown{Value: n.Text}, Time: dateTimeOf(n.Time)})
 	}
 	for _, a := range v.Alerts {
 		out.Note = append(out.Note, &dtpb.Annotation{Text: &dtpb.Markdown{Value: a.Text}, Time: dateTimeOf(a.Time)})

@@ -27,6 +27,9 @@ type Queue interface {
 	Waiting(ctx context.Context, c queue.Caller, service string, limit int64) (waiting, claimed []*adapter.Task, err error)
 	RecordOutcome(ctx context.Context, os queue.OutcomeStore, c queue.Caller, taskID string, o adapter.OutcomeRecord,
 		stamp func(id, referral string) ([]byte, error)) (*adapter.OutcomeRecord, error)
+	// Contact attempts (issue 19).
+	RecordContactAttempt(ctx context.Context, c queue.Caller, id string, a adapter.ContactAttempt) (*adapter.ContactAttempt, error)
+	ContactAttempts(ctx context.Context, c queue.Caller, id string) ([]adapter.ContactAttempt, error)
 }
 
 // callerOf is the authenticated caller as the application services take it.
@@ -71,7 +74,7 @@ func checkText(fields ...text) error {
 }
 
 // claim: POST /api/v1/queues/{queue}/claim → 200 {task, serviceRequest,
-// leaseExpires} or 204 when the queue is empty.
+// leaseExpires, patient?} or 204 when the queue is empty.
 func (s *Server) claim(c *gin.Context) {
 	res, err := s.Queue.Claim(c.Request.Context(), callerOf(c), c.Param("queue"))
 	if err != nil {
@@ -102,8 +105,21 @@ func (s *Server) writeClaim(c *gin.Context, res *queue.Claimed) {
 			return
 		}
 	}
-	c.JSON(http.StatusOK, gin.H{"task": json.RawMessage(task), "serviceRequest": json.RawMessage(sr),
-		"leaseExpires": res.LeaseExpires.UTC().Format(time.RFC3339Nano)})
+	out := gin.H{"task": json.RawMessage(task), "serviceRequest": json.RawMessage(sr),
+		"leaseExpires": res.LeaseExpires.UTC().Format(time.RFC3339Nano)}
+	// The Patient, as the claimant may see it, when the practice sent one
+	// (issue 19): a link worker's first task is to phone the patient.
+	if s.Patients != nil {
+		pat, err := s.Patients.OfTask(c.Request.Context(), callerOf(c), res.Task)
+		if err != nil {
+			s.writeError(c, err)
+			return
+		}
+		if pat != nil {
+			out["patient"] = json.RawMessage(pat)
+		}
+	}
+	c.JSON(http.StatusOK, out)
 }
 
 func (s *Server) renewLease(c *gin.Context) {
@@ -134,6 +150,10 @@ type transitionBody struct {
 		Code   string `json:"code"`
 	} `json:"businessStatus"`
 	Reason string `json:"reason"`
+	// When the transition ends the referral (issue 19): the holder's short
+	// summary for the GP and the patient's approval of sharing it.
+	Summary  string `json:"summary"`
+	Approved *bool  `json:"patientApprovedSharing"`
 }
 
 func (s *Server) transition(c *gin.Context) {
@@ -154,7 +174,11 @@ func (s *Server) transition(c *gin.Context) {
 		s.writeError(c, err)
 		return
 	}
-	tr := adapter.Transition{To: b.Status, Reason: b.Reason}
+	if b.Summary != "" && b.Approved == nil {
+		s.writeError(c, adapter.Errorf(adapter.EREQUIRED, "a summary needs patientApprovedSharing: whether the patient approved sharing it with their GP").At("patientApprovedSharing"))
+		return
+	}
+	tr := adapter.Transition{To: b.Status, Reason: b.Reason, Summary: b.Summary, SummaryApproved: b.Approved != nil && *b.Approved}
 	if bs := b.BusinessStatus; bs != nil {
 		if bs.System != "" && bs.System != adapter.SystemBusinessStatus {
 			s.writeError(c, adapter.Errorf(adapter.ECODEINVALID, "businessStatus.system must be %s", adapter.SystemBusinessStatus).At("businessStatus.system"))

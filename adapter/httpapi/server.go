@@ -40,6 +40,7 @@ type Verifier interface {
 type Intake interface {
 	CreateServiceRequest(ctx context.Context, c intake.Caller, body []byte, cond adapter.Identifier) (*intake.Result, error)
 	CreateConsent(ctx context.Context, c intake.Caller, body []byte, cond adapter.Identifier) (*intake.Result, error)
+	CreatePatient(ctx context.Context, c intake.Caller, body []byte, cond adapter.Identifier) (*intake.Result, error)
 	Transact(ctx context.Context, c intake.Caller, entries []intake.Entry) ([]*intake.Result, error)
 	// SignOff confirms a referral held for a clinician's sign-off (issue 11).
 	SignOff(ctx context.Context, c intake.Caller, id string) (*adapter.Task, error)
@@ -107,6 +108,9 @@ type Deps struct {
 	// Dialogue is the messages and safeguarding Flags on a referral
 	// (issue 9); nil disables their routes.
 	Dialogue Dialogue
+	// Patients reads stored Patients (issue 19); nil disables the Patient
+	// routes and the claim's patient.
+	Patients Patients
 }
 
 // Server is the HTTP API.
@@ -186,6 +190,11 @@ func (s *Server) routes() {
 	s.route(a, "GET", "/fhir/AuditEvent", auth.AuditRead, s.searchAuditEvent)
 	s.route(a, "GET", "/fhir/HealthcareService", auth.DirectoryRead, s.searchHealthcareService)
 	s.route(a, "GET", "/fhir/HealthcareService/:id", auth.DirectoryRead, s.readHealthcareService)
+	if s.Patients != nil {
+		s.route(a, "POST", "/fhir/Patient", auth.PatientCreate, s.fhirJSONBody(), s.createPatient)
+		s.route(a, "GET", "/fhir/Patient/:id", auth.PatientRead, s.readPatient)
+		s.route(a, "GET", "/fhir/Patient/:id/_history/:vid", auth.PatientRead, s.readPatient)
+	}
 
 	// Capacity (issue 3): the adapter's own JSON API; errors are still
 	// OperationOutcomes.
@@ -205,6 +214,8 @@ func (s *Server) routes() {
 		s.route(api, "POST", "/api/v1/referrals/:id/handover", auth.Handover, s.handover)
 		s.route(api, "POST", "/api/v1/referrals/:id/refer-on", auth.ReferOn, s.jsonBody(), s.referOn)
 		s.route(api, "POST", "/api/v1/referrals/:id/outcomes", auth.OutcomeCreate, s.jsonBody(), s.recordOutcome)
+		s.route(api, "POST", "/api/v1/referrals/:id/contact-attempts", auth.ContactAttemptCreate, s.jsonBody(), s.recordContactAttempt)
+		s.route(api, "GET", "/api/v1/referrals/:id/contact-attempts", auth.ContactAttemptRead, s.listContactAttempts)
 		s.route(a, "GET", "/fhir/Observation/:id", auth.ObservationRead, s.readOutcome("Observation"))
 		s.route(a, "GET", "/fhir/Observation/:id/_history/:vid", auth.ObservationRead, s.readOutcome("Observation"))
 		s.route(a, "GET", "/fhir/Observation", auth.ObservationSearch, s.searchOutcomes("Observation"))

@@ -46,6 +46,11 @@ func (s *Server) renderTask(ctx context.Context, t *adapter.Task, caller adapter
 	view := fhir.TaskView{}
 	if svc, ok := s.Mappings.Service(t.Owner); ok {
 		view.OwnerName = svc.Name
+		if t.BusinessStatus.Code == adapter.BSClaimed {
+			// The service picked it up; the named contact (a note) is the
+			// person (issue 19).
+			t.BusinessStatus.Display = "Picked up by " + svc.Name
+		}
 		view.Contact = namedContact(t, svc)
 		if view.Contact != "" {
 			view.ContactSince = t.ContactSince
@@ -67,6 +72,13 @@ func (s *Server) renderTask(ctx context.Context, t *adapter.Task, caller adapter
 			}
 		}
 		slices.Sort(view.Outputs)
+	}
+	note, err := s.contactNote(ctx, t)
+	if err != nil {
+		return nil, err
+	}
+	if note != "" {
+		view.Notes = append(view.Notes, fhir.TaskNote{Text: note, Time: t.AuthoredOn})
 	}
 	if s.Dialogue != nil {
 		// Safeguarding alerts are shown whatever the outcome-sharing

@@ -33,6 +33,9 @@ type Store interface {
 	ActiveReferrals(ctx context.Context, keys []string) ([]string, error)
 	// PublishTaskEvent tells the notification stream a Task changed.
 	PublishTaskEvent(ctx context.Context, ev adapter.TaskEvent) error
+	// A Patient's contact details arriving after its referrals (issue 19).
+	PatientReferrals(ctx context.Context, practice, patient string) ([]*adapter.Task, error)
+	UpdateTask(ctx context.Context, id string, fn func(*adapter.Task) (adapter.TaskChange, error)) (*adapter.Task, error)
 }
 
 // Service is the intake application service.
@@ -140,6 +143,17 @@ func (s *Service) CreateServiceRequest(ctx context.Context, c Caller, body []byt
 // CreateConsent accepts one Consent.
 func (s *Service) CreateConsent(ctx context.Context, c Caller, body []byte, cond adapter.Identifier) (*Result, error) {
 	rs, err := s.Transact(ctx, c, []Entry{{Body: body, Kind: adapter.KindConsent, IfNoneExist: cond}})
+	if err != nil {
+		return nil, err
+	}
+	return rs[0], nil
+}
+
+// CreatePatient accepts one Patient (issue 19), created under its NHS number
+// (conditional create): a Patient the practice already sent with that
+// identifier is answered as it was stored.
+func (s *Service) CreatePatient(ctx context.Context, c Caller, body []byte, cond adapter.Identifier) (*Result, error) {
+	rs, err := s.Transact(ctx, c, []Entry{{Body: body, Kind: adapter.KindPatient, IfNoneExist: cond}})
 	if err != nil {
 		return nil, err
 	}

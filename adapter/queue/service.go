@@ -8,6 +8,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/social-prescribing/referral-adapter/adapter"
+	"github.com/social-prescribing/referral-adapter/adapter/capacity"
 	"github.com/social-prescribing/referral-adapter/adapter/consent"
 	"github.com/social-prescribing/referral-adapter/adapter/mapping"
 )
@@ -16,6 +17,12 @@ import (
 type Config struct {
 	Lease            time.Duration `env:"LEASE_DURATION, default=15m"`
 	ProviderDeadline time.Duration `env:"PROVIDER_RESPONSE_DEADLINE, default=336h"` // 14 days
+	// A referral is closed because the patient could not be reached only
+	// after ContactAttemptsMin unsuccessful contact attempts, the first
+	// and the last at least ContactAttemptsSpan apart (issue 19). 0 turns
+	// the rule off (the zero Config: tests of other things).
+	ContactAttemptsMin  int             `env:"CONTACT_ATTEMPTS_MIN, default=3"`
+	ContactAttemptsSpan capacity.Period `env:"CONTACT_ATTEMPTS_SPAN, default=7d"`
 }
 
 // Validate reports configuration problems.
@@ -27,7 +34,19 @@ func (c *Config) Validate() []error {
 	if c.ProviderDeadline < time.Minute {
 		errs = append(errs, fmt.Errorf("queue: PROVIDER_RESPONSE_DEADLINE must be at least 1m"))
 	}
+	if c.ContactAttemptsMin < 0 || c.ContactAttemptsMin > 20 {
+		errs = append(errs, fmt.Errorf("queue: CONTACT_ATTEMPTS_MIN must be between 0 (no rule) and 20"))
+	}
+	if span := c.ContactAttemptsSpan.Duration(); span < 0 || span > 90*24*time.Hour {
+		errs = append(errs, fmt.Errorf("queue: CONTACT_ATTEMPTS_SPAN must be between 0 and 90d"))
+	}
 	return errs
+}
+
+// contactRule is the configured rule for closing a referral because the
+// patient could not be reached.
+func (c Config) contactRule() adapter.ContactRule {
+	return adapter.ContactRule{Min: c.ContactAttemptsMin, Span: c.ContactAttemptsSpan.Duration()}
 }
 
 // Store is what the queue needs from the store.
@@ -40,6 +59,12 @@ type Store interface {
 	UpdateTask(ctx context.Context, id string, fn func(*adapter.Task) (adapter.TaskChange, error)) (*adapter.Task, error)
 	Waiting(ctx context.Context, service string, limit int64) (waiting, claimed []*adapter.Task, err error)
 	RerouteTasks(ctx context.Context, service string, r *adapter.Routing, ids []string) ([]adapter.Rerouted, error)
+	// History is a Task's changes, oldest first (did-not-attend steps
+	// count as contact attempts).
+	History(ctx context.Context, id string) ([]adapter.HistoryEntry, error)
+	// Contact attempts (issue 19).
+	AddContactAttempt(ctx context.Context, a adapter.ContactAttempt) (n int, firstReached bool, err error)
+	ContactAttempts(ctx context.Context, taskID string) ([]adapter.ContactAttempt, error)
 }
 
 // Access is the access policy (adapter/access) as the queue asks it: which
@@ -64,6 +89,7 @@ type Service struct {
 	stats  Counter
 	events Publisher
 	loc    *time.Location
+	closer Closer // nil: no closure summaries (tests of other things)
 }
 
 // Counter keeps the report counters (issue 8).
@@ -215,15 +241,32 @@ func leasedByOther(t *adapter.Task, c Caller, now time.Time) bool {
 	return t.Claimant != "" && t.Claimant != c.Subject && t.LeaseUntil.After(now)
 }
 
-// Transition moves a referral through its lifecycle.
+// Transition moves a referral through its lifecycle. Closing it because
+// the patient could not be reached needs the configured contact attempts
+// first (issue 19); when it ends the referral, the practice receives the
+// closure summary.
 func (s *Service) Transition(ctx context.Context, c Caller, id string, tr adapter.Transition) (*adapter.Task, error) {
-	if _, err := s.visible(ctx, c, id); err != nil {
+	seen, err := s.visible(ctx, c, id)
+	if err != nil {
 		return nil, err
 	}
+	if err := checkSummary(c, seen, tr); err != nil {
+		return nil, err
+	}
+	if c.Role != adapter.RolePractice && adapter.ClosesForNonContact(tr) {
+		attempts, err := s.attempts(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		if err := s.cfg.contactRule().Check(attempts); err != nil {
+			return nil, err
+		}
+	}
 	var h adapter.HistoryEntry
-	var firstContact, firstSupport bool
+	var firstContact, firstSupport, wasHeld bool
 	t, err := s.store.UpdateTask(ctx, id, func(t *adapter.Task) (adapter.TaskChange, error) {
 		now := s.now()
+		wasHeld = t.Held()
 		if c.Role == adapter.RolePractice && tr.To != adapter.TaskCancelled {
 			return adapter.TaskChange{}, adapter.Errorf(adapter.EFORBIDDEN, "a referring practice can only cancel its referral")
 		}
@@ -249,6 +292,11 @@ func (s *Service) Transition(ctx context.Context, c Caller, id string, tr adapte
 	}
 	s.count(ctx, t, h, firstContact, firstSupport)
 	s.publish(ctx, t)
+	if t.Status.Terminal() && t.ID == t.ReferralID && t.Owner != "" && !wasHeld {
+		if err := s.close(ctx, c, t, tr); err != nil {
+			return t, err
+		}
+	}
 	if t.PartOf != "" && h.BusinessStatus == adapter.BSProviderDecline {
 		name := t.Owner
 		if svc, ok := s.m.Service(t.Owner); ok {

@@ -819,6 +819,11 @@ func testChangesAudited(t *testing.T, s *redis.Store) {
 		t.Fatal(err)
 	}
 	wrote(slot, 1)
+	slot, actx = auditSlot("Task/" + claimed + "/contact-attempts")
+	if _, _, err := s.AddContactAttempt(actx, adapter.ContactAttempt{TaskID: claimed, Result: adapter.ContactReached, At: now}); err != nil {
+		t.Fatal(err)
+	}
+	wrote(slot, 1)
 	slot, actx = auditSlot("/api/v1/services/money-advice/capacity")
 	if _, err := s.UpdateCapacity(actx, "money-advice", adapter.Capacity{Service: "money-advice", Status: adapter.CapacityOpen},
 		adapter.CapacityChange{By: "admin", At: now}, func(c *adapter.Capacity) error { c.MaxOpen = 9; return nil }); err != nil {
@@ -832,7 +837,7 @@ func testChangesAudited(t *testing.T, s *redis.Store) {
 	}
 	wrote(slot, 0)
 	want := []string{"E Task/" + claimed + "/claim 200", "E Task/" + claimed + "/lease 200", "E Task/" + claimed + "/transition 200",
-		"E Communication/m1 201", "E Flag/f1 201", "E Observation/o1 201", "E /api/v1/services/money-advice/capacity 200"}
+		"E Communication/m1 201", "E Flag/f1 201", "E Observation/o1 201", "E Task/" + claimed + "/contact-attempts 201", "E /api/v1/services/money-advice/capacity 200"}
 	if got := auditTrail(t, s); !slices.Equal(got, want) {
 		t.Errorf("audit trail\n%v\nwant\n%v", got, want)
 	}
@@ -860,6 +865,10 @@ func testChangesAudited(t *testing.T, s *redis.Store) {
 	_, actx = auditSlot("Communication")
 	if err := s.SaveMessage(actx, adapter.Message{ID: "m2", ReferralID: "sr1", TaskID: "sr1", Practice: prac, Sent: now}, []byte(`{}`), nil); err == nil {
 		t.Error("a message whose record could not be written was saved")
+	}
+	_, actx = auditSlot("Task/" + claimed + "/contact-attempts")
+	if _, _, err := s.AddContactAttempt(actx, adapter.ContactAttempt{TaskID: claimed, Result: adapter.ContactNoAnswer, At: now}); err == nil {
+		t.Error("a contact attempt whose record could not be written was saved")
 	}
 	if after := snapshot(t, s); !maps.Equal(after, before) {
 		for k, v := range after {

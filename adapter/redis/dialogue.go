@@ -28,6 +28,8 @@ const (
 	dOK    = "ok"   // patient approved sharing (holder → practice)
 	dReply = "irt"  // id of the message answered
 	dMeta  = "meta" // categories and security labels (JSON)
+	dKind  = "kind" // "closure" for a closure summary (issue 19); absent for a message
+	dSum   = "sum"  // "1" when a closure summary carries the holder's summary text
 )
 
 type messageMeta struct {
@@ -46,6 +48,9 @@ func (s *Store) SaveMessage(ctx context.Context, m adapter.Message, body []byte,
 	meta, _ := json.Marshal(messageMeta{m.Categories, m.SecurityLabels})
 	fields := []any{hJSON, body, dRef, m.ReferralID, dTask, m.TaskID, hPractice, m.Practice, dDir, dir, dOrg, m.SenderOrg,
 		dRole, m.SenderRole, dBy, m.By, dOK, strconv.FormatBool(m.Approved), dReply, m.InResponseTo, dAt, m.Sent.UnixMilli(), dMeta, meta}
+	if m.Closure {
+		fields = append(fields, dKind, "closure", dSum, boolFlag(m.HasSummary))
+	}
 	return s.saveDialogue(ctx, s.k.message(m.ID), s.k.thread(m.ReferralID), m.ID, m.Sent, fields, ev, "Communication/"+m.ID)
 }
 
@@ -84,7 +89,7 @@ func (s *Store) saveDialogue(ctx context.Context, key, index, id string, at time
 	return nil
 }
 
-var messageFields = []string{dRef, dTask, hPractice, dDir, dOrg, dRole, dBy, dOK, dReply, dAt, dMeta}
+var messageFields = []string{dRef, dTask, hPractice, dDir, dOrg, dRole, dBy, dOK, dReply, dAt, dMeta, dKind, dSum}
 
 // Message returns a message and its Communication JSON.
 func (s *Store) Message(ctx context.Context, id string) (*adapter.Message, []byte, error) {
@@ -175,7 +180,15 @@ func messageFromHash(id string, h map[string]string) *adapter.Message {
 	_ = json.Unmarshal([]byte(h[dMeta]), &meta)
 	return &adapter.Message{ID: id, ReferralID: h[dRef], TaskID: h[dTask], Practice: h[hPractice], FromPractice: h[dDir] == "p",
 		SenderOrg: h[dOrg], SenderRole: h[dRole], By: h[dBy], Approved: h[dOK] == "true", InResponseTo: h[dReply],
-		Sent: msTime(h[dAt]), Categories: meta.Categories, SecurityLabels: meta.SecurityLabels}
+		Sent: msTime(h[dAt]), Categories: meta.Categories, SecurityLabels: meta.SecurityLabels,
+		Closure: h[dKind] == "closure", HasSummary: h[dSum] == "1"}
+}
+
+func boolFlag(b bool) string {
+	if b {
+		return "1"
+	}
+	return "0"
 }
 
 func flagFromHash(id string, h map[string]string) *adapter.SafeguardingFlag {

@@ -21,7 +21,8 @@ func (k keys) consent(id string) string { return k.consentPrefix() + id }
 // Prefix of the Consent hash keys (patient_consents.lua appends the id).
 func (k keys) consentPrefix() string { return k.p + "consent:" }
 
-// Patient hash (from transaction bundles): json, practice.
+// Patient hash (from transaction bundles and POST /fhir/Patient): json,
+// practice.
 func (k keys) patient(id string) string { return k.p + "patient:" + id }
 
 // Task hash (see taskcodec.go for its fields).
@@ -97,6 +98,10 @@ func (k keys) history(task string) string { return k.p + "hist:" + task }
 
 // Outcome hash: json, task, type, approved (see outcomes.go).
 func (k keys) outcome(id string) string { return k.p + "out:" + id }
+
+// List of a Task's contact attempts (JSON adapter.ContactAttempt), oldest
+// first (issue 19).
+func (k keys) contactAttempts(task string) string { return k.p + "contacts:" + task }
 
 // Set of outcome ids recorded on a Task.
 func (k keys) taskOutcomes(task string) string { return k.p + "outs:" + task }

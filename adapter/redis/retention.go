@@ -14,7 +14,8 @@ import (
 // purgeScript removes a closed referral's personal data, if the Task is
 // still ended and unchanged since it was chosen: the ServiceRequest, the
 // history, the outcomes, the messages and safeguarding Flags (issue 9), the
-// referral's wellbeing scores (issue 20), the idempotency entry, and every personal field (then purgePatientScript
+// referral's wellbeing scores (issue 20), the contact attempts (issue 19),
+// the idempotency entry, and every personal field (then purgePatientScript
 // the patient's index and Consents at the practice, once none is left)
 // of the Task. What stays is an anonymous stub (status, owner, need, area,
 // dates) so the Task id still answers, and the report counters, which hold
@@ -23,7 +24,7 @@ var purgeScript = goredis.NewScript(`
 local key = KEYS[1]
 local st, mod = unpack(redis.call('HMGET', key, 'st', 'mod'))
 if mod ~= ARGV[1] then return 0 end
-redis.call('DEL', KEYS[2], KEYS[3], KEYS[5], KEYS[12])
+redis.call('DEL', KEYS[2], KEYS[3], KEYS[5], KEYS[12], KEYS[13])
 local outs = redis.call('SMEMBERS', KEYS[4])
 for _, id in ipairs(outs) do redis.call('DEL', ARGV[3] .. id) end
 redis.call('DEL', KEYS[4])
@@ -124,7 +125,8 @@ func (s *Store) purge(ctx context.Context, t *adapter.Task, now time.Time) (bool
 		srKey, thread, flags, scores = s.k.serviceRequest(t.ReferralID), s.k.thread(t.ReferralID), s.k.referralFlags(t.ReferralID), s.k.wellbeingPairs(t.ReferralID)
 	}
 	n, err := purgeScript.Run(ctx, s.c, []string{s.k.task(t.ID), srKey, s.k.history(t.ID), s.k.taskOutcomes(t.ID),
-		s.k.referralTasks(t.ReferralID), s.k.idempotency(), s.k.taskIndex(), thread, flags, s.k.taskCreated(), byValue, scores},
+		s.k.referralTasks(t.ReferralID), s.k.idempotency(), s.k.taskIndex(), thread, flags, s.k.taskCreated(), byValue, scores,
+		s.k.contactAttempts(t.ID)},
 		msString(t.LastModified), idem, s.k.outcome(""), now.UnixMilli(), t.ID, s.k.message(""), s.k.flag("")).Int()
 	if err != nil {
 		return false, s.fail(err)
@@ -135,6 +137,66 @@ func (s *Store) purge(ctx context.Context, t *adapter.Task, now time.Time) (bool
 		if err != nil {
 			return true, s.fail(err)
 		}
+		if err := s.purgePatient(ctx, t.Practice, t.Patient); err != nil {
+			return true, err
+		}
 	}
 	return n == 1, nil
+}
+
+// purgePatientResourceScript removes a Patient the practice sent (issue
+// 19) once no referral of the practice names it any more, by either of
+// the references a referral may name it by, with its idempotency entry.
+//
+// KEYS[1] the Patient hash   KEYS[2] the idempotency hash
+// KEYS[3..] the practice's referral index of each reference to it
+// ARGV[1] the practice   ARGV[2] the Patient's idempotency field ("" when none)
+// ARGV[3] the Patient id
+var purgePatientResourceScript = goredis.NewScript(`
+for i = 3, #KEYS do
+  if redis.call('SCARD', KEYS[i]) > 0 then return 0 end
+end
+if redis.call('HGET', KEYS[1], 'prac') ~= ARGV[1] then return 0 end
+redis.call('DEL', KEYS[1])
+if ARGV[2] ~= '' and redis.call('HGET', KEYS[2], ARGV[2]) == ARGV[3] then redis.call('HDEL', KEYS[2], ARGV[2]) end
+return 1`)
+
+// purgePatient removes the Patient that the patient reference ref names at
+// the practice, when no referral of the practice names it any more.
+func (s *Store) purgePatient(ctx context.Context, practice, ref string) error {
+	id, body, err := s.PatientOf(ctx, practice, ref)
+	if adapter.ErrorCode(err) == adapter.ENOTFOUND {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	keys := []string{s.k.patient(id), s.k.idempotency(), s.k.patientReferrals(practice, adapter.KindPatient+"/"+id)}
+	field := ""
+	if ident := patientIdentifier(body); !ident.IsZero() {
+		field = idemField(practice, adapter.KindPatient, ident.String())
+		keys = append(keys, s.k.patientReferrals(practice, adapter.KindPatient+"?identifier="+ident.String()))
+	}
+	if err := purgePatientResourceScript.Run(ctx, s.c, keys, practice, field, id).Err(); err != nil {
+		return s.fail(err)
+	}
+	return nil
+}
+
+// patientIdentifier is the identifier a stored Patient was created under,
+// as intake chose it (fhir.PatientIdentifier): its NHS number, else its
+// first identifier with a system and value.
+func patientIdentifier(body []byte) adapter.Identifier {
+	ids := gjson.GetBytes(body, "identifier").Array()
+	for _, id := range ids {
+		if id.Get("system").String() == adapter.SystemNHSNumber && id.Get("value").String() != "" {
+			return adapter.Identifier{System: adapter.SystemNHSNumber, Value: id.Get("value").String()}
+		}
+	}
+	for _, id := range ids {
+		if sys, v := id.Get("system").String(), id.Get("value").String(); sys != "" && v != "" {
+			return adapter.Identifier{System: sys, Value: v}
+		}
+	}
+	return adapter.Identifier{}
 }

@@ -21,6 +21,14 @@ var (
 	//go:embed lua/patient_consents.lua
 	patientConsentsLua    string
 	patientConsentsScript = goredis.NewScript(patientConsentsLua)
+
+	// Patients and contact attempts (issue 19).
+	//go:embed lua/patient_of.lua
+	patientOfLua    string
+	patientOfScript = goredis.NewScript(patientOfLua)
+	//go:embed lua/contact_add.lua
+	contactAddLua    string
+	contactAddScript = goredis.NewScript(auditLib + "\n" + contactAddLua)
 )
 
 // Capacity scripts (issue 3). capacity.lua is a library of local functions

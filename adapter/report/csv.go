@@ -116,4 +116,7 @@ func figureRows(row func(scope, id, measure, value string), scope, id string, f 
 			row(scope, id, m+v.name, s)
 		}
 	}
+	contactRows(row, scope, id, f.ContactAttempts)
 }
+
+func formatRatio(f float64) string { return strconv.FormatFloat(f, 'f', 2, 64) }

@@ -29,6 +29,8 @@ type Figures struct {
 	// Wellbeing is the change in each wellbeing measure between the first
 	// and the latest score of referrals that have both (issue 20).
 	Wellbeing []WellbeingRow `json:"wellbeing"`
+	// ContactAttempts are the attempts to reach the patients (issue 19).
+	ContactAttempts ContactFigures `json:"contactAttempts"`
 }
 
 // Funnel is referred → contacted → engaged → support started → completed.
@@ -193,7 +195,7 @@ const Threshold = 5
 func accumulate(stats map[adapter.StatKey]int64, keep func(adapter.StatKey) bool) (Figures, map[string][]int64) {
 	f := Figures{DeclinedByProvider: map[string]Count{}}
 	hist := map[string][]int64{adapter.MTimeToContact: make([]int64, len(adapter.DurationBuckets)+1),
-		adapter.MTimeToSupport: make([]int64, len(adapter.DurationBuckets)+1)}
+		adapter.MTimeToSupport: make([]int64, len(adapter.DurationBuckets)+1), adapter.MTimeToReach: make([]int64, len(adapter.DurationBuckets)+1)}
 	for k, n := range stats {
 		if !keep(k) {
 			continue
@@ -232,8 +234,10 @@ func accumulate(stats map[adapter.StatKey]int64, keep func(adapter.StatKey) bool
 			f.Funnel.SupportStarted.N += n
 		case adapter.MCompleted:
 			f.Funnel.Completed.N += n
-		case adapter.MTimeToContact, adapter.MTimeToSupport:
+		case adapter.MTimeToContact, adapter.MTimeToSupport, adapter.MTimeToReach:
 			hist[metric][bucketIndex(sub)] += n
+		case adapter.MContactAttempt, adapter.MContactAttempted:
+			f.ContactAttempts.add(metric, n)
 		}
 	}
 	f.Funnel.Referred = f.Received
@@ -286,6 +290,7 @@ func wait(h []int64) Wait {
 func finish(f Figures, hist map[string][]int64) Figures {
 	f.TimeToFirstContact = wait(hist[adapter.MTimeToContact])
 	f.TimeToSupport = wait(hist[adapter.MTimeToSupport])
+	f.ContactAttempts.finish(hist[adapter.MTimeToReach])
 	suppressFigures(&f)
 	return f
 }

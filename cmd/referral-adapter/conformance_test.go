@@ -234,13 +234,17 @@ func TestVersionsAndLocations(t *testing.T) {
 		Entry []struct{ Response struct{ Location string } }
 	}
 	_ = json.Unmarshal(tx.body, &b)
+	patients := 0
 	for _, e := range b.Entry {
 		if strings.HasPrefix(e.Response.Location, "Patient/") {
-			continue // Patients are read under issue 19
+			patients++
 		}
-		if g := h.do("GET", "/fhir/"+e.Response.Location, gp, nil); g.status != 200 {
-			t.Errorf("transaction-response location %s answers %d", e.Response.Location, g.status)
+		if g := h.do("GET", "/fhir/"+e.Response.Location, gp, nil); g.status != 200 || g.header.Get("ETag") == "" {
+			t.Errorf("transaction-response location %s answers %d, ETag %q", e.Response.Location, g.status, g.header.Get("ETag"))
 		}
+	}
+	if patients != 1 {
+		t.Errorf("the transaction's Patient has no location: %+v", b.Entry)
 	}
 }
 

@@ -563,16 +563,33 @@ func (s *demoSim) pickUp(id, service string) {
 	switch x := s.r.Float64(); {
 	case x < 0.06:
 		s.at(s.after(1, 6), func() { s.move(id, c, adapter.TaskCancelled, adapter.BSPatientDeclined, "") })
-	case x < 0.14:
-		s.at(s.after(10, 21), func() {
-			s.move(id, c, adapter.TaskFailed, adapter.BSNotContactable, "no answer to three calls and a letter over two weeks")
+	case x < 0.14: // three unsuccessful attempts over more than a week, then closed as not contactable
+		s.at(s.after(0.5, 3), func() {
+			s.attempt(id, c, adapter.ContactNoAnswer, adapter.ChannelPhone)
+			s.at(s.after(3, 5), func() {
+				s.attempt(id, c, adapter.ContactLeftMessage, adapter.ChannelPhone)
+				s.at(s.after(4, 6), func() {
+					s.attempt(id, c, adapter.ContactNoAnswer, adapter.ChannelLetter)
+					s.move(id, c, adapter.TaskFailed, adapter.BSNotContactable, "no answer to two calls and a letter over more than a week")
+				})
+			})
 		})
 	default:
 		s.at(s.after(0.5, 6), func() { s.contact(id, c) })
 	}
 }
 
+// attempt records a contact attempt (no note: the demo writes no free text).
+func (s *demoSim) attempt(id string, c queue.Caller, r adapter.ContactResult, ch adapter.ContactChannel) {
+	_, err := s.q.RecordContactAttempt(s.ctx, c, id, adapter.ContactAttempt{Result: r, Channel: ch})
+	s.fail(err)
+}
+
 func (s *demoSim) contact(id string, c queue.Caller) {
+	if s.r.Float64() < 0.3 {
+		s.attempt(id, c, adapter.ContactNoAnswer, adapter.ChannelPhone)
+	}
+	s.attempt(id, c, adapter.ContactReached, adapter.ChannelPhone)
 	if !s.move(id, c, adapter.TaskAccepted, adapter.BSContacted, "") {
 		return
 	}

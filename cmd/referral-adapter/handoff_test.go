@@ -16,6 +16,7 @@ import (
 	"github.com/social-prescribing/referral-adapter/adapter/auth"
 	"github.com/social-prescribing/referral-adapter/adapter/consent"
 	"github.com/social-prescribing/referral-adapter/adapter/disclosure"
+	"github.com/social-prescribing/referral-adapter/adapter/fhir"
 )
 
 // The differential property test of issue 17: random Consents (nested
@@ -28,7 +29,7 @@ import (
 
 // handoffRounds bounds the property test in the test command; the fuzz
 // target FuzzConsentHandoffs (scripts/fuzz) explores further.
-const handoffRounds = 40
+const handoffRounds = 100
 
 func TestPropertyConsentHandoffs(t *testing.T) {
 	rng := rand.New(rand.NewPCG(17, 2026))
@@ -41,7 +42,8 @@ func TestPropertyConsentHandoffs(t *testing.T) {
 	}
 	// The generator must reach both sides of every door, or the property
 	// says nothing.
-	for _, door := range []string{"routed", "held", "claim given", "claim refused", "refer-on", "refer-on refused", "outcome to GP", "outcome withheld"} {
+	for _, door := range []string{"routed", "held", "claim given", "claim refused", "refer-on", "refer-on refused", "outcome to GP", "outcome withheld",
+		"patient read", "patient withheld", "summary to GP", "summary withheld"} {
 		if stats[door] == 0 {
 			t.Errorf("no round reached %q: %v", door, stats)
 		}
@@ -127,6 +129,10 @@ func (c *chooser) provision(depth int) map[string]any {
 	if c.chance(15 / rare) {
 		p["dataPeriod"] = map[string]any{"start": "2026-01-01", "end": oneOf(c, "2026-06-30", "2026-12-31")}
 	}
+	if c.chance(15 / rare) { // what kind of record (issue 19: the Patient is one)
+		p["class"] = []any{map[string]any{"system": "http://hl7.org/fhir/resource-types",
+			"code": oneOf(c, "ServiceRequest", "Patient", "Observation", "Communication")}}
+	}
 	if c.chance(10 / rare) {
 		p["period"] = map[string]any{"start": oneOf(c, "2026-01-01", "2027-01-01")}
 	}
@@ -174,6 +180,9 @@ type world struct {
 	h     *harness
 	gp    string
 	stats map[string]int
+	// patient is the Patient the practice sent (issue 19), as the Patient
+	// door decides about it.
+	patient access.Patient
 }
 
 const handoffPatient = "Patient?identifier=https://fhir.nhs.uk/Id/nhs-number|9000000009"
@@ -223,6 +232,10 @@ func runHandoffs(t *testing.T, c *chooser, stats map[string]int) {
 	h := consentHarness(t) // a private namespace each round
 	w := &world{t: t, h: h, gp: h.token(auth.RolePractice, practice), stats: stats}
 	c.consents(t, h, w.gp)
+	pat := post(t, h, "/fhir/Patient", w.gp, fixture(t, "patient.json"), http.StatusCreated)
+	f := fhir.ReadStoredPatient(pat.body)
+	w.patient = access.Patient{ID: idOf(t, pat), Practice: practice, Refs: access.PatientRefs(idOf(t, pat), f.Identifier),
+		Labels: f.Labels, Received: f.Received}
 	sr := idOf(t, post(t, h, "/fhir/ServiceRequest", w.gp, fixture(t, oneOf(c, "servicerequest-debt.json", "servicerequest-general.json")), http.StatusCreated))
 
 	// Routing and its fallbacks: placed only where the decision permits;
@@ -296,6 +309,12 @@ func (w *world) claims(c *chooser, task *adapter.Task, info consent.Information)
 			w.t.Fatalf("%+v, whom the decision permits, was refused the claim", k)
 		case r.status == http.StatusOK:
 			w.stats["claim given"]++
+			// The Patient comes with the claim iff the decision permits the
+			// claimant the Patient too (issue 19).
+			patient := w.decide(w.recipient(task.Owner, k.person, true), access.PatientInfo(task, w.patient))
+			if got := strings.Contains(string(r.body), `"patient":`); got != patient {
+				w.t.Fatalf("%+v's claim carries the Patient: %v, decision permit %v", k, got, patient)
+			}
 			return &k
 		case r.status == http.StatusNoContent:
 			w.stats["claim refused"]++
@@ -311,11 +330,19 @@ func (w *world) claims(c *chooser, task *adapter.Task, info consent.Information)
 func (w *world) reads(task *adapter.Task, info consent.Information, holder worker) {
 	w.t.Helper()
 	for _, k := range workersOf(task.Owner) {
-		permit := w.decide(w.recipient(task.Owner, k.person, true), info)
+		to := w.recipient(task.Owner, k.person, true)
+		permit := w.decide(to, info)
 		r := w.h.do("GET", "/fhir/ServiceRequest/"+task.ID, w.token(k), nil)
 		if (r.status == http.StatusOK) != permit || r.status != http.StatusOK && r.status != http.StatusNotFound {
 			w.t.Fatalf("%+v reads the referral: %d, decision permit %v", k, r.status, permit)
 		}
+		// The Patient door (issue 19): the referral and the Patient both.
+		permit = permit && w.decide(to, access.PatientInfo(task, w.patient))
+		r = w.h.do("GET", "/fhir/Patient/"+w.patient.ID, w.token(k), nil)
+		if (r.status == http.StatusOK) != permit || r.status != http.StatusOK && r.status != http.StatusNotFound {
+			w.t.Fatalf("%+v reads the Patient: %d, decision permit %v", k, r.status, permit)
+		}
+		w.stats[map[bool]string{true: "patient read", false: "patient withheld"}[permit]]++
 	}
 	if r := w.h.do("GET", "/fhir/ServiceRequest/"+task.ID, w.h.token(auth.RoleProvider, "X1V06"), nil); r.status != http.StatusNotFound {
 		w.t.Fatalf("an unrelated provider reads the referral: %d", r.status)
@@ -390,6 +417,9 @@ func (w *world) outcome(c *chooser, task *adapter.Task, holder worker, follower 
 		w.t.Fatalf("the GP's Task.output %v, decision permit %v", v.Outputs, permit)
 	}
 	w.stats[map[bool]string{true: "outcome to GP", false: "outcome withheld"}[permit]]++
+	if task.ID == task.ReferralID {
+		w.closure(c, task, holder, "Observation/"+id, permit)
+	}
 	if follower != nil {
 		// The follower sees the onward referral, and the outcome on it, as
 		// the decision permits the network's people.
@@ -399,4 +429,37 @@ func (w *world) outcome(c *chooser, task *adapter.Task, holder worker, follower 
 			w.t.Fatalf("the link worker following reads the provider's outcome: %d, decision permit %v", got.status, permit)
 		}
 	}
+}
+
+// closure: the holder completes the referral with a summary the patient
+// may or may not approve; the closure summary the practice reads names the
+// outcome iff the decision let the practice see it, and carries the
+// summary iff the patient approved it and the decision permits the
+// practice the message (issue 19).
+func (w *world) closure(c *chooser, task *adapter.Task, holder worker, outcome string, outcomeSeen bool) {
+	w.t.Helper()
+	approved := c.chance(60)
+	r := w.h.api("POST", "/api/v1/referrals/"+task.ID+"/transition", w.token(holder),
+		fmt.Sprintf(`{"status":"completed","summary":"All done.","patientApprovedSharing":%v}`, approved))
+	if r.status != http.StatusOK {
+		w.t.Fatalf("complete: %d %s", r.status, r.body)
+	}
+	msgs, _, err := w.h.app.store.Thread(context.Background(), task.ReferralID, false)
+	if err != nil || len(msgs) == 0 || !msgs[len(msgs)-1].Closure {
+		w.t.Fatalf("no closure summary stored: %v %v", msgs, err)
+	}
+	m := msgs[len(msgs)-1]
+	rec := disclosure.Record(w.task(task.ID), m.Disclosure())
+	summary := approved && w.decide(access.Practice(practice, &adapter.Caller{}), rec.Info)
+	v, ok := closureOf(w.t, w.h, w.gp, task.ReferralID)
+	if !ok {
+		w.t.Fatal("the practice has no closure summary")
+	}
+	if got := len(v.Texts) == 2; got != summary {
+		w.t.Fatalf("the practice reads the summary: %v, approved %v, decision permit %v", got, approved, summary)
+	}
+	if got := len(v.Refs) == 1 && v.Refs[0] == outcome; got != outcomeSeen || len(v.Refs) > 1 {
+		w.t.Fatalf("the closure summary names the outcome to the practice: %v, decision permit %v", v.Refs, outcomeSeen)
+	}
+	w.stats[map[bool]string{true: "summary to GP", false: "summary withheld"}[summary]]++
 }

@@ -24,6 +24,7 @@ import (
 	"github.com/social-prescribing/referral-adapter/adapter/intake"
 	"github.com/social-prescribing/referral-adapter/adapter/mapping"
 	"github.com/social-prescribing/referral-adapter/adapter/notify"
+	"github.com/social-prescribing/referral-adapter/adapter/patient"
 	"github.com/social-prescribing/referral-adapter/adapter/queue"
 	"github.com/social-prescribing/referral-adapter/adapter/redis"
 	"github.com/social-prescribing/referral-adapter/adapter/report"
@@ -78,13 +79,15 @@ func build(ctx context.Context, cfg *Config, m *mapping.Mappings, log *slog.Logg
 	}
 	// The one access policy: who sees what, and the patient's consent at
 	// every door their data leaves by (issue 17).
-	policy := access.New(m, parser.ConsentReader(store), store, m.Network.LinkWorker, cfg.Intake.ConsentRequired)
+	policy := access.New(m, parser.ConsentReader(store), store, m.Network.LinkWorker, cfg.Intake.ConsentRequired).WithReferrals(store)
 	caps := capacity.New(store, m, policy.Gate, cfg.Capacity)
 	seedCapacity(ctx, caps, log)
 	in := intake.New(parser, store, m, intake.WithStaleAfter(caps.StaleAfter()), intake.WithStats(store),
 		intake.WithConfig(cfg.Intake), intake.WithAccess(policy))
-	q := queue.New(store, policy, m, cfg.Queue, caps.StaleAfter(), queue.WithStats(store), queue.WithEvents(store))
 	disc := disclosure.New(policy, store, log)
+	dlg := dialogue.New(store, m, parser, policy, disc, store, log).WithStats(store)
+	q := queue.New(store, policy, m, cfg.Queue, caps.StaleAfter(), queue.WithStats(store), queue.WithEvents(store),
+		queue.WithClosure(dlg))
 	srv := httpapi.New(cfg.HTTP, httpapi.Deps{
 		Log: log, Verifier: verifier, Intake: in, Store: store,
 		Mappings: m, Parser: parser, Render: render, Ready: store.Ping, Tokens: tokens,
@@ -93,7 +96,8 @@ func build(ctx context.Context, cfg *Config, m *mapping.Mappings, log *slog.Logg
 		Subscriptions: notify.NewSubscriptions(cfg.Notify, parser, store),
 		Disclosure:    disc,
 		Access:        policy,
-		Dialogue:      dialogue.New(store, m, parser, policy, disc, store, log).WithStats(store),
+		Dialogue:      dlg,
+		Patients:      patient.New(store, policy),
 	})
 	notifier := notify.New(cfg.Notify, notify.Deps{Store: store, Render: render, Log: log, BaseURL: cfg.HTTP.BaseURL})
 	return &app{handler: srv.Handler(), store: store, parser: parser, routes: srv.Routes(), close: closeStore,

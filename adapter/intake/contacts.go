@@ -1,0 +1,60 @@
+package intake
+
+import (
+	"context"
+
+	"github.com/social-prescribing/referral-adapter/adapter"
+	"github.com/social-prescribing/referral-adapter/adapter/access"
+	"github.com/social-prescribing/referral-adapter/adapter/fhir"
+)
+
+// contactsArrived gives each live referral of the practice that a newly
+// stored Patient with contact details names (issue 19) a new version and a
+// Task event: its Task no longer says that no contact details were sent,
+// so the practice's EHR and the holder polling or subscribed are told.
+// The request's own new referrals are left alone: they were written with
+// the Patient. A failure leaves everything stored; it is returned.
+func (s *Service) contactsArrived(ctx context.Context, c Caller, plans []*plan, results []*Result) error {
+	own := map[string]bool{}
+	for _, r := range results {
+		if r.Task != nil && !r.Existing {
+			own[r.Task.ID] = true
+		}
+	}
+	for i, p := range plans {
+		if p.res.Type != adapter.KindPatient || results[i].Existing || !fhir.ReadStoredPatient(p.sub.JSON).Contact {
+			continue
+		}
+		for _, ref := range access.PatientRefs(p.sub.ID, p.patient) {
+			tasks, err := s.store.PatientReferrals(ctx, c.Practice, ref)
+			if err != nil {
+				return err
+			}
+			for _, t := range tasks {
+				if own[t.ID] || t.Owner == "" || t.Status.Terminal() {
+					continue
+				}
+				if err := s.contactReceived(ctx, c, t.ID); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// contactReceived records on a Task that the patient's contact details
+// arrived, and announces it.
+func (s *Service) contactReceived(ctx context.Context, c Caller, id string) error {
+	t, err := s.store.UpdateTask(ctx, id, func(t *adapter.Task) (adapter.TaskChange, error) {
+		now := s.now().UTC()
+		t.Version++
+		t.LastModified = now
+		return adapter.TaskChange{History: adapter.HistoryEntry{At: now, By: adapter.Actor{Subject: c.Subject, Role: adapter.RolePractice, Org: c.Practice},
+			From: string(t.Status), To: string(t.Status), BusinessStatus: t.BusinessStatus.Code, Reason: "the patient's contact details were received"}}, nil
+	})
+	if err != nil {
+		return err
+	}
+	return s.store.PublishTaskEvent(ctx, adapter.TaskEvent{TaskID: t.ID, ReferralID: t.ReferralID, Practice: t.Practice, Status: t.Status, Time: t.LastModified})
+}

@@ -1,0 +1,92 @@
+package redis
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+
+	goredis "github.com/redis/go-redis/v9"
+
+	"github.com/social-prescribing/referral-adapter/adapter"
+)
+
+// PatientOf returns the Patient the practice sent that a referral's patient
+// reference names (issue 19): "Patient/{id}", or "Patient?identifier=s|v"
+// with the identifier the Patient was created under. ENOTFOUND when the
+// practice sent none (a referral with an NHS number only).
+func (s *Store) PatientOf(ctx context.Context, practice, ref string) (id string, body []byte, err error) {
+	direct, field := "", ""
+	if rest, ok := strings.CutPrefix(ref, adapter.KindPatient+"?identifier="); ok {
+		field = idemField(practice, adapter.KindPatient, rest)
+	} else if rest, ok := strings.CutPrefix(ref, adapter.KindPatient+"/"); ok && rest != "" && !strings.Contains(rest, "/") {
+		direct = rest
+	}
+	if direct == "" && field == "" {
+		return "", nil, adapter.NotFound(adapter.KindPatient)
+	}
+	res, err := patientOfScript.Run(ctx, s.c, []string{s.k.idempotency()}, s.k.patient(""), direct, field, practice).StringSlice()
+	if errors.Is(err, goredis.Nil) {
+		return "", nil, adapter.NotFound(adapter.KindPatient)
+	}
+	if err != nil {
+		return "", nil, s.fail(err)
+	}
+	if len(res) != 2 {
+		return "", nil, fmt.Errorf("redis: patient_of answered %d values", len(res))
+	}
+	return res[0], []byte(res[1]), nil
+}
+
+// MaxContactAttempts bounds the contact attempts kept on one Task.
+const MaxContactAttempts = 200
+
+// AddContactAttempt records a contact attempt on its Task and says how many
+// the Task has now, and whether this is the first that reached the patient.
+func (s *Store) AddContactAttempt(ctx context.Context, a adapter.ContactAttempt) (n int, firstReached bool, err error) {
+	b, err := json.Marshal(a)
+	if err != nil {
+		return 0, false, fmt.Errorf("redis: contact attempt: %w", err)
+	}
+	reached := "0"
+	if a.Result == adapter.ContactReached {
+		reached = "1"
+	}
+	slot, recs := stepAudit(ctx, http.StatusCreated) // the request's record, in the same step
+	for i := range recs {
+		recs[i].Entity = "Task/" + a.TaskID + "/contact-attempts"
+	}
+	res, err := contactAddScript.Run(ctx, s.c, []string{s.k.contactAttempts(a.TaskID)}, b, MaxContactAttempts, reached, s.auditArg(recs)).Int64Slice()
+	if err != nil {
+		return 0, false, s.fail(err)
+	}
+	if len(res) != 2 {
+		return 0, false, fmt.Errorf("redis: contact_add answered %d values", len(res))
+	}
+	if res[0] < 0 {
+		return 0, false, adapter.Errorf(adapter.EBUSINESSRULE, "this referral already has %d contact attempts; no more can be recorded", MaxContactAttempts)
+	}
+	if slot != nil {
+		slot.Wrote(recs...)
+	}
+	return int(res[0]), res[1] == 1, nil
+}
+
+// ContactAttempts returns a Task's contact attempts, oldest first.
+func (s *Store) ContactAttempts(ctx context.Context, taskID string) ([]adapter.ContactAttempt, error) {
+	vals, err := s.c.LRange(ctx, s.k.contactAttempts(taskID), 0, -1).Result()
+	if err != nil {
+		return nil, s.fail(err)
+	}
+	out := make([]adapter.ContactAttempt, 0, len(vals))
+	for _, v := range vals {
+		var a adapter.ContactAttempt
+		if err := json.Unmarshal([]byte(v), &a); err != nil {
+			return nil, fmt.Errorf("redis: stored contact attempt: %w", err)
+		}
+		out = append(out, a)
+	}
+	return out, nil
+}
