@@ -89,7 +89,7 @@ type StatInc struct {
 	Day      string // YYYY-MM-DD in Europe/London
 	Key      StatKey
 	Practice string // also counted for the practice's own feedback report
-	N        int64
+	N        int64  // what to add: 1 for one event; 0 adds nothing
 }
 
 // DurationBuckets are the upper bounds (hours) of the time-to-contact and

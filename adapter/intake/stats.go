@@ -34,7 +34,7 @@ func (s *Service) count(ctx context.Context, plans []*plan) {
 // referralStats are the counters of one new referral.
 func referralStats(t *adapter.Task, pl *adapter.Placement, day string) []adapter.StatInc {
 	inc := func(metric, svc string) adapter.StatInc {
-		return adapter.StatInc{Day: day, Key: adapter.StatKey{Metric: metric, Service: svc, Area: t.Area, Need: t.Need}, Practice: t.Practice}
+		return adapter.StatInc{Day: day, Key: adapter.StatKey{Metric: metric, Service: svc, Area: t.Area, Need: t.Need}, Practice: t.Practice, N: 1}
 	}
 	out := []adapter.StatInc{inc(adapter.MReceived, t.Owner), inc(adapter.MSource+":"+string(t.Source), t.Owner)}
 	// Reach and practice engagement (issue 20): who was referred, by area;
@@ -44,7 +44,7 @@ func referralStats(t *adapter.Task, pl *adapter.Placement, day string) []adapter
 		reach = append(reach, adapter.EngageKey(t, adapter.EngageFeedback))
 	}
 	for _, k := range reach {
-		out = append(out, adapter.StatInc{Day: day, Key: k})
+		out = append(out, adapter.StatInc{Day: day, Key: k, N: 1})
 	}
 	switch {
 	case t.Held(): // placed when consent or sign-off releases it (issues 4, 11): see countReleases

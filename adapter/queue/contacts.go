@@ -48,7 +48,7 @@ func (s *Service) RecordContactAttempt(ctx context.Context, c Caller, id string,
 		day := adapter.StatsDay(now, s.loc)
 		var incs []adapter.StatInc
 		for _, k := range adapter.ContactStats(t, now, n == 1, firstReached) {
-			incs = append(incs, adapter.StatInc{Day: day, Key: k, Practice: t.Practice})
+			incs = append(incs, adapter.StatInc{Day: day, Key: k, Practice: t.Practice, N: 1})
 		}
 		_ = s.stats.Count(context.WithoutCancel(ctx), incs)
 	}

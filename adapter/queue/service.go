@@ -332,7 +332,7 @@ func (s *Service) count(ctx context.Context, t *adapter.Task, h adapter.HistoryE
 	day := adapter.StatsDay(h.At, s.loc)
 	var incs []adapter.StatInc
 	for _, k := range adapter.TransitionStats(t, h, contact, support) {
-		incs = append(incs, adapter.StatInc{Day: day, Key: k, Practice: t.Practice})
+		incs = append(incs, adapter.StatInc{Day: day, Key: k, Practice: t.Practice, N: 1})
 	}
 	_ = s.stats.Count(context.WithoutCancel(ctx), incs)
 }
@@ -392,6 +392,10 @@ func (s *Service) childTask(parent *adapter.Task, target *adapter.Service, now t
 		StatusReason: "Referred on by the link worker to " + target.Name, Priority: parent.Priority, Rule: parent.Rule,
 		AuthoredOn: now, LastModified: now, Version: 1, FirstContactDue: now.Add(s.cfg.ProviderDeadline),
 		Reserved: target.ID, Source: parent.Source,
+		// The same referral: the same labels and date for consent decisions,
+		// the same area, need and reach for commissioners' reports.
+		Labels: parent.Labels, Written: parent.Written, Area: parent.Area, Need: parent.Need,
+		AgeBand: parent.AgeBand, Sex: parent.Sex,
 	}
 }
 

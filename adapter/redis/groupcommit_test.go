@@ -4,6 +4,7 @@ import (
 	"context"
 	"sync"
 	"testing"
+	"time"
 
 	goredis "github.com/redis/go-redis/v9"
 
@@ -60,10 +61,21 @@ func TestGroupCommitConcurrentWritesAllApplied(t *testing.T) {
 	if flushes != 1 {
 		t.Errorf("a caller's commands were queued %d times", flushes)
 	}
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	if g.running || len(g.pending) != 0 {
-		t.Errorf("flusher left running=%v with %d pending", g.running, len(g.pending))
+	// The flusher stops once it finds nothing queued, which may be just
+	// after the last caller returned: wait for it rather than race it.
+	idle := func() (bool, int) {
+		g.mu.Lock()
+		defer g.mu.Unlock()
+		return g.running, len(g.pending)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	running, pending := idle()
+	for (running || pending != 0) && time.Now().Before(deadline) {
+		time.Sleep(time.Millisecond)
+		running, pending = idle()
+	}
+	if running || pending != 0 {
+		t.Errorf("flusher left running=%v with %d pending", running, pending)
 	}
 }
 

@@ -21,7 +21,7 @@ func (s *Store) Count(ctx context.Context, incs []adapter.StatInc) error {
 		for _, in := range incs {
 			n := in.N
 			if n == 0 {
-				n = 1
+				continue // nothing to add (a snapshot of an empty figure)
 			}
 			pipe.HIncrBy(ctx, s.k.stats(in.Day), in.Key.String(), n)
 			if len(in.Day) == 10 {

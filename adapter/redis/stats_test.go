@@ -33,7 +33,7 @@ func TestSettledStatsKeptTodayRead(t *testing.T) {
 	k := adapter.StatKey{Metric: adapter.MReceived, Service: "svc", Area: "LS6", Need: "n"}
 	old, today := "2026-11-20", "2026-12-01"
 	inc := func(day string) {
-		if err := s.Count(ctx, []adapter.StatInc{{Day: day, Key: k}}); err != nil {
+		if err := s.Count(ctx, []adapter.StatInc{{Day: day, Key: k, N: 1}}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -76,5 +76,26 @@ func TestSettledStatsKeptTodayRead(t *testing.T) {
 		if got := isSettled(bucket, now); got != want {
 			t.Errorf("isSettled(%s) = %v, want %v", bucket, got, want)
 		}
+	}
+}
+
+// A count adds exactly its N: a daily snapshot of an empty figure (no
+// reserved slots, a service with no maximum) adds nothing rather than one,
+// so utilisation is not inflated.
+func TestCountAddsItsN(t *testing.T) {
+	ctx := context.Background()
+	s := New(redistest.Client(t), redistest.Namespace(t))
+	day := "2026-11-20"
+	zero := adapter.StatKey{Metric: "snap-reserved", Service: "svc"}
+	three := adapter.StatKey{Metric: "snap-max", Service: "svc"}
+	if err := s.Count(ctx, []adapter.StatInc{{Day: day, Key: zero}, {Day: day, Key: three, N: 3}}); err != nil {
+		t.Fatal(err)
+	}
+	m, err := s.DayStats(ctx, []string{day})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m[zero] != 0 || m[three] != 3 {
+		t.Errorf("counted %d and %d, want 0 and 3", m[zero], m[three])
 	}
 }

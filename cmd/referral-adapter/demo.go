@@ -566,9 +566,12 @@ func (s *demoSim) pickUp(id, service string) {
 	case x < 0.14: // three unsuccessful attempts over more than a week, then closed as not contactable
 		s.at(s.after(0.5, 3), func() {
 			s.attempt(id, c, adapter.ContactNoAnswer, adapter.ChannelPhone)
-			s.at(s.after(3, 5), func() {
+			// At least 8.5 days between the first and the third, so that
+			// moving each into working hours (up to 14 hours earlier) still
+			// leaves more than CONTACT_ATTEMPTS_SPAN's week.
+			s.at(s.after(4, 5), func() {
 				s.attempt(id, c, adapter.ContactLeftMessage, adapter.ChannelPhone)
-				s.at(s.after(4, 6), func() {
+				s.at(s.after(4.5, 6), func() {
 					s.attempt(id, c, adapter.ContactNoAnswer, adapter.ChannelLetter)
 					s.move(id, c, adapter.TaskFailed, adapter.BSNotContactable, "no answer to two calls and a letter over more than a week")
 				})

@@ -470,3 +470,45 @@ func TestPromotionAndClosureAskTheConsent(t *testing.T) {
 		t.Errorf("after consent to the network: %q", owner)
 	}
 }
+
+// An onward referral is the same referral: its Task carries the
+// referral's security labels and date, so a later Consent that withholds
+// information so labelled withholds the onward referral at the provider's
+// doors too (claim, read), not only at the link workers'.
+func TestOnwardReferralKeepsTheReferralsLabels(t *testing.T) {
+	h := consentHarness(t)
+	gp := h.token(auth.RolePractice, practice)
+	lw := h.token(auth.RoleLinkWorker, "U00001")
+	cab := h.token(auth.RoleProvider, "X1V01")
+	both := []any{actorAs("IRCP", odsRef("U00001")), actorAs("IRCP", odsRef("X1V01"))}
+	mh := []any{map[string]any{"system": "http://terminology.hl7.org/CodeSystem/v3-ActCode", "code": "MH"}}
+	// Mental health information goes only where a provision names it: at
+	// first the patient lets it go to the link workers and Citizens Advice.
+	root := permitTo(both)
+	root["securityLabel"] = mh
+	post(t, h, "/fhir/Consent", gp, consentWith(t, "C-LABEL-1", "2026-11-20T10:10:00Z", false, root), http.StatusCreated)
+	sr := idOf(t, post(t, h, "/fhir/ServiceRequest", gp, withJSON(t, fixture(t, "servicerequest-general.json"),
+		map[string]any{"meta": map[string]any{"security": mh}}), http.StatusCreated))
+	if r := claimFrom(h, "riverside-link-workers", lw); r.status != http.StatusOK {
+		t.Fatalf("claim: %d %s", r.status, r.body)
+	}
+	h.api("POST", "/api/v1/referrals/"+sr+"/transition", lw, `{"status":"accepted"}`)
+	if r := h.api("POST", "/api/v1/referrals/"+sr+"/refer-on", lw, `{"service":"money-advice","reason":"debt advice"}`); r.status != http.StatusCreated {
+		t.Fatalf("refer-on: %d %s", r.status, r.body)
+	}
+	// Later the patient lets mental health information go to the link
+	// workers only; the rest still goes to both. (Neither consent cites the
+	// network's sharing agreement, under which its partners would receive
+	// what the patient shares with the link workers.)
+	later := permitTo(both, map[string]any{"type": "permit", "securityLabel": mh, "actor": []any{actorAs("IRCP", odsRef("U00001"))}})
+	post(t, h, "/fhir/Consent", gp, consentWith(t, "C-LABEL-2", "2026-11-21T10:10:00Z", false, later), http.StatusCreated)
+	if r := claimFrom(h, "money-advice", cab); r.status != http.StatusNoContent {
+		t.Errorf("the provider claims the labelled onward referral: %d %s", r.status, r.body)
+	}
+	if r := h.do("GET", "/fhir/ServiceRequest/"+sr, cab, nil); r.status != http.StatusNotFound {
+		t.Errorf("the provider reads the labelled referral: %d", r.status)
+	}
+	if r := h.do("GET", "/fhir/ServiceRequest/"+sr, lw, nil); r.status != http.StatusOK {
+		t.Errorf("the link workers read it: %d", r.status)
+	}
+}
