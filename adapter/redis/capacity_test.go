@@ -7,9 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/alicebob/miniredis/v2"
-	goredis "github.com/redis/go-redis/v9"
-
 	"github.com/social-prescribing/referral-adapter/adapter"
 	"github.com/social-prescribing/referral-adapter/internal/redistest"
 )
@@ -17,19 +14,10 @@ import (
 // The capacity contract runs against every store implementation: a real
 // Redis server, and miniredis (the embedded development store), whose Lua
 // must behave the same.
-func TestCapacityContractRealRedis(t *testing.T) {
-	testCapacityContract(t, func(t *testing.T) *Store {
-		return New(redistest.Client(t), redistest.Namespace(t))
-	})
-}
-
-func TestCapacityContractMiniredis(t *testing.T) {
-	testCapacityContract(t, func(t *testing.T) *Store {
-		m := miniredis.RunT(t)
-		c := goredis.NewClient(&goredis.Options{Addr: m.Addr()})
-		t.Cleanup(func() { _ = c.Close() })
-		return New(c, "mini")
-	})
+func TestCapacityContract(t *testing.T) {
+	for _, b := range redistest.Backends() {
+		t.Run(b.Name, func(t *testing.T) { testCapacityContract(t, b) })
+	}
 }
 
 var (
@@ -42,7 +30,7 @@ func testRouting(now time.Time) *adapter.Routing {
 	return &adapter.Routing{Now: now, StaleAfter: 7 * 24 * time.Hour, LinkWorker: "lw", Names: testNames, Gate: adapter.OpenGate}
 }
 
-func testCapacityContract(t *testing.T, open func(*testing.T) *Store) {
+func testCapacityContract(t *testing.T, b redistest.Backend) {
 	tests := map[string]func(*testing.T, *Store){
 		"reserves at the first service with room":          testReservesFirstWithRoom,
 		"skips each unavailable service with its reason":   testSkipReasons,
@@ -61,7 +49,7 @@ func testCapacityContract(t *testing.T, open func(*testing.T) *Store) {
 		"refuses to move referrals without a gate":         testNoGate,
 	}
 	for name, fn := range tests {
-		t.Run(name, func(t *testing.T) { fn(t, open(t)) })
+		t.Run(name, func(t *testing.T) { fn(t, New(b.Open(t))) })
 	}
 }
 

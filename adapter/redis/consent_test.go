@@ -7,31 +7,19 @@ import (
 	"testing"
 	"time"
 
-	"github.com/alicebob/miniredis/v2"
-	goredis "github.com/redis/go-redis/v9"
-
 	"github.com/social-prescribing/referral-adapter/adapter"
 	"github.com/social-prescribing/referral-adapter/internal/redistest"
 )
 
 // The consent-hold contract (issue 4), against a real Redis server and
 // miniredis.
-func TestConsentHoldContractRealRedis(t *testing.T) {
-	testConsentHoldContract(t, func(t *testing.T) *Store {
-		return New(redistest.Client(t), redistest.Namespace(t))
-	})
+func TestConsentHoldContract(t *testing.T) {
+	for _, b := range redistest.Backends() {
+		t.Run(b.Name, func(t *testing.T) { testConsentHoldContract(t, b) })
+	}
 }
 
-func TestConsentHoldContractMiniredis(t *testing.T) {
-	testConsentHoldContract(t, func(t *testing.T) *Store {
-		m := miniredis.RunT(t)
-		c := goredis.NewClient(&goredis.Options{Addr: m.Addr()})
-		t.Cleanup(func() { _ = c.Close() })
-		return New(c, "mini")
-	})
-}
-
-func testConsentHoldContract(t *testing.T, open func(*testing.T) *Store) {
+func testConsentHoldContract(t *testing.T, b redistest.Backend) {
 	tests := map[string]func(*testing.T, *Store){
 		"a held referral is indexed, not queued":         testHeldIndexed,
 		"a release places the referral by capacity":      testReleasePlaces,
@@ -42,7 +30,7 @@ func testConsentHoldContract(t *testing.T, open func(*testing.T) *Store) {
 		"a patient's consents are their practice's only": testPatientConsents,
 	}
 	for name, fn := range tests {
-		t.Run(name, func(t *testing.T) { fn(t, open(t)) })
+		t.Run(name, func(t *testing.T) { fn(t, New(b.Open(t))) })
 	}
 }
 

@@ -10,9 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/alicebob/miniredis/v2"
-	goredis "github.com/redis/go-redis/v9"
-
 	"github.com/social-prescribing/referral-adapter/adapter"
 	"github.com/social-prescribing/referral-adapter/adapter/redis"
 	"github.com/social-prescribing/referral-adapter/internal/redistest"
@@ -22,56 +19,15 @@ import (
 // against a real Redis server over a real connection, and against
 // miniredis, the embedded development store, which must behave the same.
 //
-// backend opens a Store in a fresh namespace; own opens one on a server of
-// its own and returns functions that stop and restart that server.
-type backend struct {
-	open func(t *testing.T) *redis.Store
-	own  func(t *testing.T) (s *redis.Store, stop, start func())
+// Each case runs on every backend redistest lists; the outage case on a
+// server of its own that it stops and restarts.
+func TestStoreContract(t *testing.T) {
+	for _, b := range redistest.Backends() {
+		t.Run(b.Name, func(t *testing.T) { storeContract(t, b) })
+	}
 }
 
-func TestStoreContractRealRedis(t *testing.T) {
-	storeContract(t, backend{
-		open: func(t *testing.T) *redis.Store { return redis.New(redistest.Client(t), redistest.Namespace(t)) },
-		own: func(t *testing.T) (*redis.Store, func(), func()) {
-			srv := redistest.NewServer(t)
-			start := func() {
-				if err := srv.Start(); err != nil {
-					t.Fatal(err)
-				}
-			}
-			return redis.New(shortTimeouts(t, srv.Addr), "down"), srv.Stop, start
-		},
-	})
-}
-
-func TestStoreContractMiniredis(t *testing.T) {
-	storeContract(t, backend{
-		open: func(t *testing.T) *redis.Store {
-			m := miniredis.RunT(t)
-			return redis.New(shortTimeouts(t, m.Addr()), "mini")
-		},
-		own: func(t *testing.T) (*redis.Store, func(), func()) {
-			m := miniredis.RunT(t)
-			start := func() {
-				if err := m.Restart(); err != nil {
-					t.Fatal(err)
-				}
-			}
-			return redis.New(shortTimeouts(t, m.Addr()), "mini"), m.Close, start
-		},
-	})
-}
-
-// shortTimeouts is a client configured as the service configures one, with
-// short timeouts and retry backoffs so an outage is noticed quickly.
-func shortTimeouts(t *testing.T, addr string) goredis.UniversalClient {
-	c := goredis.NewClient(&goredis.Options{Addr: addr, DialTimeout: time.Second, ReadTimeout: time.Second, WriteTimeout: time.Second,
-		MinRetryBackoff: time.Millisecond, MaxRetryBackoff: 10 * time.Millisecond, DialerRetries: 1, DialerRetryTimeout: time.Millisecond})
-	t.Cleanup(func() { _ = c.Close() })
-	return c
-}
-
-func storeContract(t *testing.T, b backend) {
+func storeContract(t *testing.T, b redistest.Backend) {
 	tests := []struct {
 		name string
 		fn   func(*testing.T, *redis.Store)
@@ -95,11 +51,11 @@ func storeContract(t *testing.T, b backend) {
 		{"wellbeing pairs are the first and latest score by their own date, counted anonymously", testWellbeingPairs},
 	}
 	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) { tc.fn(t, b.open(t)) })
+		t.Run(tc.name, func(t *testing.T) { tc.fn(t, redis.New(b.Open(t))) })
 	}
 	t.Run("Redis down is EUNAVAILABLE, and the store recovers", func(t *testing.T) {
-		s, stop, start := b.own(t)
-		testRedisDown(t, s, stop, start)
+		c, ns, stop, start := b.Own(t)
+		testRedisDown(t, redis.New(c, ns), stop, start)
 	})
 }
 

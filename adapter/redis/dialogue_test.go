@@ -7,7 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/alicebob/miniredis/v2"
 	goredis "github.com/redis/go-redis/v9"
 
 	"github.com/social-prescribing/referral-adapter/adapter"
@@ -20,15 +19,12 @@ func dialogueStore(t *testing.T) *redis.Store {
 }
 
 // A thread keeps its messages in order with what the rules need, the
-// verbatim JSON, and announces on the notification stream only when asked.
+// verbatim JSON, and announces on the notification stream only when asked;
+// the embedded development store runs the same script.
 func TestThreadStoresMessagesInOrder(t *testing.T) {
-	testThread(t, dialogueStore(t))
-}
-
-// The embedded development store runs the same script.
-func TestThreadMiniredis(t *testing.T) {
-	m := miniredis.RunT(t)
-	testThread(t, redis.New(shortTimeouts(t, m.Addr()), "mini"))
+	for _, b := range redistest.Backends() {
+		t.Run(b.Name, func(t *testing.T) { testThread(t, redis.New(b.Open(t))) })
+	}
 }
 
 func testThread(t *testing.T, st *redis.Store) {

@@ -7,31 +7,19 @@ import (
 	"testing"
 	"time"
 
-	"github.com/alicebob/miniredis/v2"
-	goredis "github.com/redis/go-redis/v9"
-
 	"github.com/social-prescribing/referral-adapter/adapter"
 	"github.com/social-prescribing/referral-adapter/internal/redistest"
 )
 
 // The clinician sign-off hold contract (issue 11), against a real Redis
 // server and miniredis.
-func TestSignOffHoldContractRealRedis(t *testing.T) {
-	testSignOffHoldContract(t, func(t *testing.T) *Store {
-		return New(redistest.Client(t), redistest.Namespace(t))
-	})
+func TestSignOffHoldContract(t *testing.T) {
+	for _, b := range redistest.Backends() {
+		t.Run(b.Name, func(t *testing.T) { testSignOffHoldContract(t, b) })
+	}
 }
 
-func TestSignOffHoldContractMiniredis(t *testing.T) {
-	testSignOffHoldContract(t, func(t *testing.T) *Store {
-		m := miniredis.RunT(t)
-		c := goredis.NewClient(&goredis.Options{Addr: m.Addr()})
-		t.Cleanup(func() { _ = c.Close() })
-		return New(c, "mini")
-	})
-}
-
-func testSignOffHoldContract(t *testing.T, open func(*testing.T) *Store) {
+func testSignOffHoldContract(t *testing.T, b redistest.Backend) {
 	tests := map[string]func(*testing.T, *Store){
 		"a referral held for sign-off is indexed, not queued, holds no place": testSignOffHeldIndexed,
 		"a sign-off release places the referral by capacity":                  testSignOffReleasePlaces,
@@ -41,7 +29,7 @@ func testSignOffHoldContract(t *testing.T, open func(*testing.T) *Store) {
 		"sign-off holds no longer waiting drop out of the index":              testSignOffStaleHolds,
 	}
 	for name, fn := range tests {
-		t.Run(name, func(t *testing.T) { fn(t, open(t)) })
+		t.Run(name, func(t *testing.T) { fn(t, New(b.Open(t))) })
 	}
 }
 

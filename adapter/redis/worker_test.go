@@ -7,8 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/alicebob/miniredis/v2"
-
 	"github.com/social-prescribing/referral-adapter/adapter"
 	"github.com/social-prescribing/referral-adapter/adapter/redis"
 	"github.com/social-prescribing/referral-adapter/internal/redistest"
@@ -16,18 +14,13 @@ import (
 
 // The store's part of the link worker's side (issue 19), on a real Redis
 // server and on miniredis, which must behave the same.
-func TestWorkerStoreRealRedis(t *testing.T) {
-	workerContract(t, func(t *testing.T) *redis.Store { return redis.New(redistest.Client(t), redistest.Namespace(t)) })
+func TestWorkerStore(t *testing.T) {
+	for _, b := range redistest.Backends() {
+		t.Run(b.Name, func(t *testing.T) { workerContract(t, b) })
+	}
 }
 
-func TestWorkerStoreMiniredis(t *testing.T) {
-	workerContract(t, func(t *testing.T) *redis.Store {
-		m := miniredis.RunT(t)
-		return redis.New(shortTimeouts(t, m.Addr()), "mini")
-	})
-}
-
-func workerContract(t *testing.T, open func(*testing.T) *redis.Store) {
+func workerContract(t *testing.T, b redistest.Backend) {
 	for _, tc := range []struct {
 		name string
 		fn   func(*testing.T, *redis.Store)
@@ -36,7 +29,7 @@ func workerContract(t *testing.T, open func(*testing.T) *redis.Store) {
 		{"contact attempts are kept in order, bounded, and the first success is told once", testContactAttempts},
 		{"retention takes the contact attempts and the Patient with the last referral", testRetentionTakesAttemptsAndPatient},
 	} {
-		t.Run(tc.name, func(t *testing.T) { tc.fn(t, open(t)) })
+		t.Run(tc.name, func(t *testing.T) { tc.fn(t, redis.New(b.Open(t))) })
 	}
 }
 
