@@ -49,7 +49,7 @@ func newDatedCache() *datedCache {
 // trip for the buckets' versions, and one more only when a bucket changed
 // since this replica last read it. The map returned may be shared with
 // later calls: callers only read it.
-func (s *Store) WellbeingStats(ctx context.Context, days []string) (map[adapter.StatKey]int64, error) {
+func (s *StatsStore) WellbeingStats(ctx context.Context, days []string) (map[adapter.StatKey]int64, error) {
 	buckets := monthsAndDays(days)
 	if len(buckets) == 0 {
 		return map[adapter.StatKey]int64{}, nil

@@ -18,7 +18,7 @@ var storeErrors = promauto.NewCounterVec(prometheus.CounterOpts{
 
 // QueueStats reads each service's queue depth, the age of its head and its
 // free places, in one round trip (for the metrics collector).
-func (s *Store) QueueStats(ctx context.Context, services []string, now time.Time) (map[string]adapter.QueueStats, error) {
+func (s *LifecycleStore) QueueStats(ctx context.Context, services []string, now time.Time) (map[string]adapter.QueueStats, error) {
 	pipe := s.c.Pipeline()
 	depth := make([]*goredis.IntCmd, len(services))
 	caps := make([]*goredis.SliceCmd, len(services))
@@ -46,7 +46,7 @@ func (s *Store) QueueStats(ctx context.Context, services []string, now time.Time
 		if err != nil || len(ids) == 0 {
 			continue
 		}
-		if t, err := s.Task(ctx, ids[0]); err == nil {
+		if t, err := s.referrals.Task(ctx, ids[0]); err == nil {
 			qs.OldestAge = now.Sub(t.AuthoredOn)
 			out[svc] = qs
 		}
