@@ -90,7 +90,7 @@ func (s *CapacityStore) SeedCapacity(ctx context.Context, seeds []adapter.Capaci
 	if err != nil {
 		return 0, err
 	}
-	n, err := seedScript.Run(ctx, s.c, []string{s.k.capacityLog()}, payload).Int()
+	n, err := seedCapacityScript.Run(ctx, s.c, []string{s.k.capacityLog()}, payload).Int()
 	if err != nil {
 		return 0, s.fail(err)
 	}

@@ -139,7 +139,7 @@ func (s *ConsentStore) UpdatePatientHolds(ctx context.Context, practice, patient
 	return nil, adapter.Errorf(adapter.ECONFLICT, "the patient's referrals are changing too often; try again")
 }
 
-// consentMoveJSON is one move of consent_hold.lua's payload.
+// consentMoveJSON is one move of apply_consent_moves.lua's payload.
 type consentMoveJSON struct {
 	ID      string       `json:"id"`
 	Key     string       `json:"key"`
@@ -198,7 +198,7 @@ func (s *ConsentStore) ApplyConsentMoves(ctx context.Context, routing *adapter.R
 	if err != nil {
 		return fmt.Errorf("redis: consent moves: %w", err)
 	}
-	raw, err := consentHoldScript.Run(ctx, s.c, []string{s.k.consentHolds()}, body).Text()
+	raw, err := applyConsentMovesScript.Run(ctx, s.c, []string{s.k.consentHolds()}, body).Text()
 	if err != nil {
 		return s.fail(err)
 	}

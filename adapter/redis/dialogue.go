@@ -74,7 +74,7 @@ func (s *DialogueStore) saveDialogue(ctx context.Context, key, index, id string,
 	if ev != nil {
 		args = append(args, s.triggerArgs(adapter.NotifyTrigger{Type: adapter.NotifyEvent, Event: *ev}).Values.([]any)...)
 	}
-	n, err := dialogueSaveScript.Run(ctx, s.c, []string{key, index, s.k.taskEvents()}, args...).Int()
+	n, err := saveDialogueScript.Run(ctx, s.c, []string{key, index, s.k.taskEvents()}, args...).Int()
 	switch {
 	case err != nil:
 		return s.fail(err)

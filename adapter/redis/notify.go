@@ -16,7 +16,7 @@ import (
 // Notification stream and delivery bookkeeping. A trigger (Task event or
 // handshake) is XADDed to the stream; one dispatcher of the consumer
 // group reads it, fans it out into one delivery per interested
-// Subscription (fanout.lua, atomic with the XACK), and attempts each at
+// Subscription (fan_out.lua, atomic with the XACK), and attempts each at
 // once. A failed delivery waits in the due set until a retry run claims
 // it (claim.lua); every outcome is settled by whoever holds the claim
 // (settle.lua). A trigger read by a dispatcher that died before fanning
@@ -225,7 +225,7 @@ func (s *NotifyStore) FanOut(ctx context.Context, t adapter.NotifyTrigger, subs 
 	if len(recs) == 0 {
 		payload = []byte("[]")
 	}
-	raws, err := fanoutScript.Run(ctx, s.c, keys, notifyGroup, t.ID, claimUntil.UnixMilli(), payload).StringSlice()
+	raws, err := fanOutScript.Run(ctx, s.c, keys, notifyGroup, t.ID, claimUntil.UnixMilli(), payload).StringSlice()
 	if err != nil {
 		return nil, s.fail(err)
 	}
@@ -239,7 +239,7 @@ var ErrStaleFence = errors.New("redis: a newer run holds the lock")
 // ClaimDue claims up to limit deliveries due at now for a retry run of the
 // named job holding fencing token fence, until claimUntil.
 func (s *NotifyStore) ClaimDue(ctx context.Context, job string, fence int64, now, claimUntil time.Time, limit int, claim string) ([]*adapter.Delivery, error) {
-	raws, err := notifyClaimScript.Run(ctx, s.c, []string{s.k.deliveryDue(), s.k.deliveries(), s.k.fence(job)},
+	raws, err := claimDueScript.Run(ctx, s.c, []string{s.k.deliveryDue(), s.k.deliveries(), s.k.fence(job)},
 		now.UnixMilli(), claimUntil.UnixMilli(), limit, fence, claim).StringSlice()
 	if err != nil && strings.HasPrefix(err.Error(), "STALEFENCE") {
 		return nil, ErrStaleFence

@@ -23,7 +23,7 @@ type outcomeMeta struct {
 // SaveOutcome stores an outcome resource and links it to its Task, in one
 // script; a wellbeing score (o.Score) also updates the referral's pair of
 // that measure and moves the anonymous wellbeing counters with it (issue
-// 20, lua/outcome_save.lua).
+// 20, lua/save_outcome.lua).
 func (s *OutcomeStore) SaveOutcome(ctx context.Context, o adapter.OutcomeRecord, body []byte) error {
 	m := outcomeMeta{Categories: o.Categories, SecurityLabels: o.SecurityLabels, Codes: o.Codes, Org: o.Org}
 	if !o.Effective.IsZero() {
@@ -43,7 +43,7 @@ func (s *OutcomeStore) SaveOutcome(ctx context.Context, o adapter.OutcomeRecord,
 				hundredths(m.Meaningful), m.Direction(), s.k.wellbeingPairs(""), s.k.task(""), s.k.datedStats(""))
 		}
 	}
-	err := outcomeSaveScript.Run(ctx, s.c, []string{s.k.outcome(o.ID), s.k.taskOutcomes(o.TaskID), s.k.task(o.TaskID)}, args...).Err()
+	err := saveOutcomeScript.Run(ctx, s.c, []string{s.k.outcome(o.ID), s.k.taskOutcomes(o.TaskID), s.k.task(o.TaskID)}, args...).Err()
 	if err != nil {
 		return s.fail(err)
 	}

@@ -58,12 +58,12 @@ func (s *PatientStore) AddContactAttempt(ctx context.Context, a adapter.ContactA
 	for i := range recs {
 		recs[i].Entity = "Task/" + a.TaskID + "/contact-attempts"
 	}
-	res, err := contactAddScript.Run(ctx, s.c, []string{s.k.contactAttempts(a.TaskID)}, b, MaxContactAttempts, reached, s.auditArg(recs)).Int64Slice()
+	res, err := addContactAttemptScript.Run(ctx, s.c, []string{s.k.contactAttempts(a.TaskID)}, b, MaxContactAttempts, reached, s.auditArg(recs)).Int64Slice()
 	if err != nil {
 		return 0, false, s.fail(err)
 	}
 	if len(res) != 2 {
-		return 0, false, fmt.Errorf("redis: contact_add answered %d values", len(res))
+		return 0, false, fmt.Errorf("redis: add_contact_attempt answered %d values", len(res))
 	}
 	if res[0] < 0 {
 		return 0, false, adapter.Errorf(adapter.EBUSINESSRULE, "this referral already has %d contact attempts; no more can be recorded", MaxContactAttempts)

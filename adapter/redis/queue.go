@@ -95,7 +95,7 @@ func (s *LifecycleStore) Renew(ctx context.Context, t *adapter.Task, claimant st
 func (s *LifecycleStore) SweepLeases(ctx context.Context, services []string, now time.Time) (int, error) {
 	total := 0
 	for _, svc := range services {
-		n, err := sweepScript.Run(ctx, s.c, []string{s.k.queue(svc), s.k.leases(svc)}, now.UnixMilli(), "", "", "", s.k.task(""), s.k.taskIndex()).Int()
+		n, err := sweepLeasesScript.Run(ctx, s.c, []string{s.k.queue(svc), s.k.leases(svc)}, now.UnixMilli(), "", "", "", s.k.task(""), s.k.taskIndex()).Int()
 		if err != nil {
 			return total, s.fail(err)
 		}
@@ -202,7 +202,7 @@ func (s *LifecycleStore) writeChange(ctx context.Context, before, after *adapter
 	if err != nil {
 		return "", fmt.Errorf("redis: transition: %w", err)
 	}
-	res, err := transitionScript.Run(ctx, s.c, []string{p.Key}, payload).Text()
+	res, err := updateTaskScript.Run(ctx, s.c, []string{p.Key}, payload).Text()
 	if err != nil {
 		return "", s.fail(err)
 	}

@@ -12,7 +12,7 @@ import (
 	"github.com/social-prescribing/referral-adapter/adapter"
 )
 
-// moveTask is one Task handed to promote.lua or reroute.lua.
+// moveTask is one Task handed to promote_waitlist.lua or reroute.lua.
 type moveTask struct {
 	ID    string     `json:"id"`
 	Key   string     `json:"key"`
@@ -74,7 +74,7 @@ func (s *CapacityStore) PromoteWaitlist(ctx context.Context, service string, r *
 	if err != nil {
 		return nil, err
 	}
-	raw, err := promoteScript.Run(ctx, s.c, nil, payload).Text()
+	raw, err := promoteWaitlistScript.Run(ctx, s.c, nil, payload).Text()
 	if err != nil {
 		return nil, s.fail(err)
 	}

@@ -1,6 +1,6 @@
 -- capacity.lua: capacity-aware placement, shared by every script that
 -- places, moves or ends a referral. scripts.go prepends this file to those
--- scripts (intake.lua, promote.lua, reroute.lua, release_slot.lua), so the
+-- scripts (intake.lua, promote_waitlist.lua, reroute.lua, release_slot.lua), so the
 -- functions below are locals of each. A script that ends a referral (a
 -- terminal Task transition) is built the same way (withCapacity in
 -- scripts.go) and calls cap_release(task key, capacity key of the Task's
