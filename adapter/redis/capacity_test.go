@@ -11,15 +11,6 @@ import (
 	"github.com/social-prescribing/referral-adapter/internal/redistest"
 )
 
-// The capacity contract runs against every store implementation: a real
-// Redis server, and miniredis (the embedded development store), whose Lua
-// must behave the same.
-func TestCapacityContract(t *testing.T) {
-	for _, b := range redistest.Backends() {
-		t.Run(b.Name, func(t *testing.T) { testCapacityContract(t, b) })
-	}
-}
-
 var (
 	t0 = time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)
 	// names of the test services, as the directory would give them.
@@ -30,8 +21,11 @@ func testRouting(now time.Time) *adapter.Routing {
 	return &adapter.Routing{Now: now, StaleAfter: 7 * 24 * time.Hour, LinkWorker: "lw", Names: testNames, Gate: adapter.OpenGate}
 }
 
-func testCapacityContract(t *testing.T, b redistest.Backend) {
-	tests := map[string]func(*testing.T, *Store){
+// The capacity contract runs against every store implementation: a real
+// Redis server, and miniredis (the embedded development store), whose Lua
+// must behave the same.
+func TestCapacityContract(t *testing.T) {
+	redistest.RunContract(t, New, map[string]func(*testing.T, *Store){
 		"reserves at the first service with room":          testReservesFirstWithRoom,
 		"skips each unavailable service with its reason":   testSkipReasons,
 		"never over-allocates the last slot":               testLastSlot,
@@ -47,10 +41,7 @@ func testCapacityContract(t *testing.T, b redistest.Backend) {
 		"routes only where the consent gate lets it":       testConsentGateRouting,
 		"moves waiting referrals only where the gate lets": testConsentGateMoves,
 		"refuses to move referrals without a gate":         testNoGate,
-	}
-	for name, fn := range tests {
-		t.Run(name, func(t *testing.T) { fn(t, New(b.Open(t))) })
-	}
+	})
 }
 
 // setCap records a service's capacity as a provider would.

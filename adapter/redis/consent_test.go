@@ -14,13 +14,7 @@ import (
 // The consent-hold contract (issue 4), against a real Redis server and
 // miniredis.
 func TestConsentHoldContract(t *testing.T) {
-	for _, b := range redistest.Backends() {
-		t.Run(b.Name, func(t *testing.T) { testConsentHoldContract(t, b) })
-	}
-}
-
-func testConsentHoldContract(t *testing.T, b redistest.Backend) {
-	tests := map[string]func(*testing.T, *Store){
+	redistest.RunContract(t, New, map[string]func(*testing.T, *Store){
 		"a held referral is indexed, not queued":         testHeldIndexed,
 		"a release places the referral by capacity":      testReleasePlaces,
 		"moves are written all or none":                  testMovesAllOrNone,
@@ -28,10 +22,7 @@ func testConsentHoldContract(t *testing.T, b redistest.Backend) {
 		"an expiry cancels and gives back the slot":      testExpireReleasesSlot,
 		"holds no longer waiting drop out of the index":  testStaleHolds,
 		"a patient's consents are their practice's only": testPatientConsents,
-	}
-	for name, fn := range tests {
-		t.Run(name, func(t *testing.T) { fn(t, New(b.Open(t))) })
-	}
+	})
 }
 
 const testPatient = "Patient/p1"

@@ -22,41 +22,31 @@ import (
 // Each case runs on every backend redistest lists; the outage case on a
 // server of its own that it stops and restarts.
 func TestStoreContract(t *testing.T) {
-	for _, b := range redistest.Backends() {
-		t.Run(b.Name, func(t *testing.T) { storeContract(t, b) })
-	}
-}
-
-func storeContract(t *testing.T, b redistest.Backend) {
-	tests := []struct {
-		name string
-		fn   func(*testing.T, *redis.Store)
-	}{
-		{"intake writes the referral, its Task, queue entry and idempotency key", testIntakeWritesEverything},
-		{"intake places by capacity when routing is given", testIntakeWithRouting},
-		{"a Task that is not requested is not queued", testIntakeNotQueued},
-		{"queues are ordered by priority, then deadline", testQueueOrder},
-		{"an identifier taken concurrently writes nothing", testIdempotencyConflict},
-		{"existing items are not written again", testExistingNotRewritten},
-		{"idempotency is per practice and resource type", testIdempotencyScope},
-		{"reads of absent ids are ENOTFOUND", testAbsent},
-		{"TasksForReferral lists the referral's Task and its onward referrals", testTasksForReferral},
-		{"IntakeLookups answers as the reads it stands for, with or without cached scripts", testIntakeLookups},
-		{"intake says how many referrals a Consent's patient had when it was written", testConsentReferrals},
-		{"a claim passes by the referrals it is told to, leaving them in place", testClaimExcluding},
-		{"an unclaim gives a claim back as if it had not been made", testUnclaim},
-		{"referrals are found by identifier across practices", testReferralsByIdentifier},
-		{"intake writes the request's audit records in the same step, or nothing", testIntakeAudit},
-		{"claims, leases, Task changes, messages, outcomes and capacity carry the request's audit record", testChangesAudited},
-		{"wellbeing pairs are the first and latest score by their own date, counted anonymously", testWellbeingPairs},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) { tc.fn(t, redis.New(b.Open(t))) })
-	}
-	t.Run("Redis down is EUNAVAILABLE, and the store recovers", func(t *testing.T) {
-		c, ns, stop, start := b.Own(t)
-		testRedisDown(t, redis.New(c, ns), stop, start)
+	redistest.RunContract(t, redis.New, map[string]func(*testing.T, *redis.Store){
+		"intake writes the referral, its Task, queue entry and idempotency key":                          testIntakeWritesEverything,
+		"intake places by capacity when routing is given":                                                testIntakeWithRouting,
+		"a Task that is not requested is not queued":                                                     testIntakeNotQueued,
+		"queues are ordered by priority, then deadline":                                                  testQueueOrder,
+		"an identifier taken concurrently writes nothing":                                                testIdempotencyConflict,
+		"existing items are not written again":                                                           testExistingNotRewritten,
+		"idempotency is per practice and resource type":                                                  testIdempotencyScope,
+		"reads of absent ids are ENOTFOUND":                                                              testAbsent,
+		"TasksForReferral lists the referral's Task and its onward referrals":                            testTasksForReferral,
+		"IntakeLookups answers as the reads it stands for, with or without cached scripts":               testIntakeLookups,
+		"intake says how many referrals a Consent's patient had when it was written":                     testConsentReferrals,
+		"a claim passes by the referrals it is told to, leaving them in place":                           testClaimExcluding,
+		"an unclaim gives a claim back as if it had not been made":                                       testUnclaim,
+		"referrals are found by identifier across practices":                                             testReferralsByIdentifier,
+		"intake writes the request's audit records in the same step, or nothing":                         testIntakeAudit,
+		"claims, leases, Task changes, messages, outcomes and capacity carry the request's audit record": testChangesAudited,
+		"wellbeing pairs are the first and latest score by their own date, counted anonymously":          testWellbeingPairs,
 	})
+	for _, b := range redistest.Backends() {
+		t.Run(b.Name+"/Redis down is EUNAVAILABLE, and the store recovers", func(t *testing.T) {
+			c, ns, stop, start := b.Own(t)
+			testRedisDown(t, redis.New(c, ns), stop, start)
+		})
+	}
 }
 
 var (

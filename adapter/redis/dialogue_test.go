@@ -22,9 +22,7 @@ func dialogueStore(t *testing.T) *redis.Store {
 // verbatim JSON, and announces on the notification stream only when asked;
 // the embedded development store runs the same script.
 func TestThreadStoresMessagesInOrder(t *testing.T) {
-	for _, b := range redistest.Backends() {
-		t.Run(b.Name, func(t *testing.T) { testThread(t, redis.New(b.Open(t))) })
-	}
+	redistest.RunContract(t, redis.New, map[string]func(*testing.T, *redis.Store){"thread": testThread})
 }
 
 func testThread(t *testing.T, st *redis.Store) {

@@ -15,13 +15,10 @@ import (
 // The retention purge runs on real Redis and on miniredis, the embedded
 // development store, whose Lua must run the same scripts.
 func TestRetention(t *testing.T) {
-	for _, b := range redistest.Backends() {
-		name, open := b.Name, func(t *testing.T) *redis.Store { return redis.New(b.Open(t)) }
-		t.Run(name+": purges closed referrals only", func(t *testing.T) { testPurgesClosedReferralsOnly(t, open(t)) })
-		t.Run(name+": purges the patient's Consents with their last referral", func(t *testing.T) {
-			testPurgesThePatientsConsentsWithTheirLastReferral(t, open(t))
-		})
-	}
+	redistest.RunContract(t, redis.New, map[string]func(*testing.T, *redis.Store){
+		"purges closed referrals only":                           testPurgesClosedReferralsOnly,
+		"purges the patient's Consents with their last referral": testPurgesThePatientsConsentsWithTheirLastReferral,
+	})
 }
 
 func testPurgesClosedReferralsOnly(t *testing.T, st *redis.Store) {

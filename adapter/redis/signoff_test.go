@@ -14,23 +14,14 @@ import (
 // The clinician sign-off hold contract (issue 11), against a real Redis
 // server and miniredis.
 func TestSignOffHoldContract(t *testing.T) {
-	for _, b := range redistest.Backends() {
-		t.Run(b.Name, func(t *testing.T) { testSignOffHoldContract(t, b) })
-	}
-}
-
-func testSignOffHoldContract(t *testing.T, b redistest.Backend) {
-	tests := map[string]func(*testing.T, *Store){
+	redistest.RunContract(t, New, map[string]func(*testing.T, *Store){
 		"a referral held for sign-off is indexed, not queued, holds no place": testSignOffHeldIndexed,
 		"a sign-off release places the referral by capacity":                  testSignOffReleasePlaces,
 		"a sign-off without consent moves it to the consent holds":            testSignOffAwaitsConsent,
 		"a stale sign-off writes nothing":                                     testSignOffStale,
 		"an expired sign-off hold is cancelled and leaves the index":          testSignOffExpire,
 		"sign-off holds no longer waiting drop out of the index":              testSignOffStaleHolds,
-	}
-	for name, fn := range tests {
-		t.Run(name, func(t *testing.T) { fn(t, New(b.Open(t))) })
-	}
+	})
 }
 
 var clinician = adapter.Actor{Subject: "dr.a@A81001", Role: "practice", Org: "A81001"}

@@ -15,22 +15,11 @@ import (
 // The store's part of the link worker's side (issue 19), on a real Redis
 // server and on miniredis, which must behave the same.
 func TestWorkerStore(t *testing.T) {
-	for _, b := range redistest.Backends() {
-		t.Run(b.Name, func(t *testing.T) { workerContract(t, b) })
-	}
-}
-
-func workerContract(t *testing.T, b redistest.Backend) {
-	for _, tc := range []struct {
-		name string
-		fn   func(*testing.T, *redis.Store)
-	}{
-		{"PatientOf finds the practice's Patient by id or by the identifier it was created under", testPatientOf},
-		{"contact attempts are kept in order, bounded, and the first success is told once", testContactAttempts},
-		{"retention takes the contact attempts and the Patient with the last referral", testRetentionTakesAttemptsAndPatient},
-	} {
-		t.Run(tc.name, func(t *testing.T) { tc.fn(t, redis.New(b.Open(t))) })
-	}
+	redistest.RunContract(t, redis.New, map[string]func(*testing.T, *redis.Store){
+		"PatientOf finds the practice's Patient by id or by the identifier it was created under": testPatientOf,
+		"contact attempts are kept in order, bounded, and the first success is told once":        testContactAttempts,
+		"retention takes the contact attempts and the Patient with the last referral":            testRetentionTakesAttemptsAndPatient,
+	})
 }
 
 const nhsRef = "Patient?identifier=" + adapter.SystemNHSNumber + "|9000000009"

@@ -1,6 +1,8 @@
 package redistest
 
 import (
+	"maps"
+	"slices"
 	"testing"
 	"time"
 
@@ -69,4 +71,18 @@ func ShortTimeouts(t testing.TB, addr string) goredis.UniversalClient {
 		MinRetryBackoff: time.Millisecond, MaxRetryBackoff: 10 * time.Millisecond, DialerRetries: 1, DialerRetryTimeout: time.Millisecond})
 	t.Cleanup(func() { _ = c.Close() })
 	return c
+}
+
+// RunContract runs every case of a contract suite on every backend, each
+// case on a store that open makes over a fresh client and namespace
+// (redis.New), in the order of the cases' names.
+func RunContract[S any](t *testing.T, open func(goredis.UniversalClient, string) S, cases map[string]func(*testing.T, S)) {
+	t.Helper()
+	for _, b := range Backends() {
+		t.Run(b.Name, func(t *testing.T) {
+			for _, name := range slices.Sorted(maps.Keys(cases)) {
+				t.Run(name, func(t *testing.T) { cases[name](t, open(b.Open(t))) })
+			}
+		})
+	}
 }
