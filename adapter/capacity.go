@@ -61,7 +61,10 @@ func (c Capacity) Available() int {
 }
 
 // Skip returns why routing would pass the service by now, or "" when it
-// can take one more referral.
+// can take one more referral. The store places referrals by the same rule
+// in Lua (adapter/redis/lua/capacity.lua cap_skip), atomically with the
+// reservation; adapter/redis/placement_rule_test.go holds the two to one
+// table of cases.
 func (c Capacity) Skip(now time.Time, staleAfter time.Duration) SkipReason {
 	switch {
 	case c.Status == CapacityPaused:

@@ -184,7 +184,9 @@ func (p *Placement) Reason(r *Routing) string {
 
 // Capacity reports whether the skip was for lack of capacity (paused,
 // closed, full, waitlisting or unconfirmed), as opposed to eligibility:
-// reports count these as demand the service could not meet.
+// reports count these as demand the service could not meet. The store's
+// cap_for_capacity (capacity.lua) says the same; adapter/redis's
+// placement_rule_test.go checks that it does.
 func (r SkipReason) Capacity() bool {
 	return r != SkipIneligibleAge && r != SkipIneligibleArea && r != SkipNoConsent
 }

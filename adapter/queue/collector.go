@@ -6,13 +6,13 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/social-prescribing/referral-adapter/adapter"
 	"github.com/social-prescribing/referral-adapter/adapter/mapping"
-	"github.com/social-prescribing/referral-adapter/adapter/redis"
 )
 
 // StatsReader reads queue figures for the metrics collector.
 type StatsReader interface {
-	QueueStats(ctx context.Context, services []string, now time.Time) (map[string]redis.QueueStats, error)
+	QueueStats(ctx context.Context, services []string, now time.Time) (map[string]adapter.QueueStats, error)
 }
 
 // Collector exposes queue depth, the age of the longest-waiting referral

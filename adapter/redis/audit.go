@@ -14,7 +14,7 @@ import (
 
 // Audit appends records to the audit stream, returning once they are
 // stored; concurrent requests' records share a round trip (groupCommit).
-func (s *Store) Audit(ctx context.Context, recs ...adapter.AuditRecord) error {
+func (s *AuditStore) Audit(ctx context.Context, recs ...adapter.AuditRecord) error {
 	if len(recs) == 0 {
 		return nil
 	}
@@ -70,7 +70,7 @@ func everyStepAudit(ctx context.Context, outcome int) (*adapter.AuditSlot, []ada
 
 // auditArg is what a script needs to write recs, as a script argument
 // (audit_lib.lua audit_arg; "" for none).
-func (s *Store) auditArg(recs []adapter.AuditRecord) string {
+func (s *conn) auditArg(recs []adapter.AuditRecord) string {
 	a := s.auditInScript(recs)
 	if a == nil {
 		return ""
@@ -80,7 +80,7 @@ func (s *Store) auditArg(recs []adapter.AuditRecord) string {
 }
 
 // auditInScript returns what a script needs to write recs (nil for none).
-func (s *Store) auditInScript(recs []adapter.AuditRecord) *scriptAudit {
+func (s *conn) auditInScript(recs []adapter.AuditRecord) *scriptAudit {
 	if len(recs) == 0 {
 		return nil
 	}
@@ -92,7 +92,7 @@ func (s *Store) auditInScript(recs []adapter.AuditRecord) *scriptAudit {
 }
 
 // AuditRecords returns matching records, newest first.
-func (s *Store) AuditRecords(ctx context.Context, q adapter.AuditQuery) ([]adapter.AuditRecord, error) {
+func (s *AuditStore) AuditRecords(ctx context.Context, q adapter.AuditQuery) ([]adapter.AuditRecord, error) {
 	end, start := "+", "-"
 	if !q.Until.IsZero() {
 		end = strconv.FormatInt(q.Until.UnixMilli(), 10)
@@ -160,7 +160,7 @@ return n`)
 
 // Allow counts one request by subject in a fixed window and reports
 // whether it is within limit, and when the window ends.
-func (s *Store) Allow(ctx context.Context, subject string, limit int, window time.Duration) (bool, time.Duration, error) {
+func (s *GuardStore) Allow(ctx context.Context, subject string, limit int, window time.Duration) (bool, time.Duration, error) {
 	now := time.Now()
 	w := now.UnixMilli() / window.Milliseconds()
 	n, err := rateScript.Run(ctx, s.c, []string{s.k.rateLimit(subject, w)}, window.Milliseconds()*2).Int()

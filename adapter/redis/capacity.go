@@ -29,7 +29,7 @@ var ErrCapacityBusy = &adapter.Error{Code: adapter.ECONFLICT, Message: "the serv
 
 // Capacities returns the live capacity of each service. A service with no
 // recorded capacity is open and unlimited, never verified.
-func (s *Store) Capacities(ctx context.Context, ids []string) (map[string]adapter.Capacity, error) {
+func (s *CapacityStore) Capacities(ctx context.Context, ids []string) (map[string]adapter.Capacity, error) {
 	hs := make([]*goredis.MapStringStringCmd, len(ids))
 	ns := make([]*goredis.IntCmd, len(ids))
 	_, err := s.c.Pipelined(ctx, func(p goredis.Pipeliner) error {
@@ -50,7 +50,7 @@ func (s *Store) Capacities(ctx context.Context, ids []string) (map[string]adapte
 }
 
 // Capacity returns one service's live capacity.
-func (s *Store) Capacity(ctx context.Context, id string) (adapter.Capacity, error) {
+func (s *CapacityStore) Capacity(ctx context.Context, id string) (adapter.Capacity, error) {
 	m, err := s.Capacities(ctx, []string{id})
 	if err != nil {
 		return adapter.Capacity{}, err
@@ -73,7 +73,7 @@ func capacityFromHash(id string, h map[string]string, waiting int) adapter.Capac
 // SeedCapacity records each service's capacity (open, with its MaxOpen and
 // WeeklyIntake, verified now) unless one is already recorded: live values
 // are never overwritten. It returns how many services were seeded.
-func (s *Store) SeedCapacity(ctx context.Context, seeds []adapter.Capacity, now time.Time) (int, error) {
+func (s *CapacityStore) SeedCapacity(ctx context.Context, seeds []adapter.Capacity, now time.Time) (int, error) {
 	type item struct {
 		Key string `json:"key"`
 		Svc string `json:"svc"`
@@ -90,7 +90,7 @@ func (s *Store) SeedCapacity(ctx context.Context, seeds []adapter.Capacity, now 
 	if err != nil {
 		return 0, err
 	}
-	n, err := seedScript.Run(ctx, s.c, []string{s.k.capacityLog()}, payload).Int()
+	n, err := seedCapacityScript.Run(ctx, s.c, []string{s.k.capacityLog()}, payload).Int()
 	if err != nil {
 		return 0, s.fail(err)
 	}
@@ -107,7 +107,7 @@ const updateAttempts = 20
 // the capacity log, atomically: if a reservation changes the capacity
 // meanwhile, fn runs again on the new value. An error from fn is returned
 // and nothing is written.
-func (s *Store) UpdateCapacity(ctx context.Context, id string, seed adapter.Capacity, ch adapter.CapacityChange,
+func (s *CapacityStore) UpdateCapacity(ctx context.Context, id string, seed adapter.Capacity, ch adapter.CapacityChange,
 	fn func(*adapter.Capacity) error) (adapter.Capacity, error) {
 	key := s.k.capacity(id)
 	var out adapter.Capacity
@@ -152,7 +152,7 @@ func (s *Store) UpdateCapacity(ctx context.Context, id string, seed adapter.Capa
 	return adapter.Capacity{}, ErrCapacityBusy
 }
 
-func (s *Store) readForUpdate(ctx context.Context, tx *goredis.Tx, id string, seed adapter.Capacity) (adapter.Capacity, error) {
+func (s *CapacityStore) readForUpdate(ctx context.Context, tx *goredis.Tx, id string, seed adapter.Capacity) (adapter.Capacity, error) {
 	h, err := tx.HGetAll(ctx, s.k.capacity(id)).Result()
 	if err != nil {
 		return adapter.Capacity{}, err
@@ -179,7 +179,7 @@ type CapacityLogEntry struct {
 
 // CapacityLog returns the recorded capacity changes, oldest first, up to
 // limit (0: all).
-func (s *Store) CapacityLog(ctx context.Context, limit int64) ([]CapacityLogEntry, error) {
+func (s *CapacityStore) CapacityLog(ctx context.Context, limit int64) ([]CapacityLogEntry, error) {
 	var msgs []goredis.XMessage
 	var err error
 	if limit > 0 {
@@ -210,7 +210,7 @@ const releaseAttempts = 5
 // below zero) and the Task's rsv field is cleared, in one script. It reports
 // whether a slot was released; releasing twice releases once. Scripts that
 // end a referral themselves call cap_release (lua/capacity.lua) instead.
-func (s *Store) ReleaseSlot(ctx context.Context, taskID string) (bool, error) {
+func (s *CapacityStore) ReleaseSlot(ctx context.Context, taskID string) (bool, error) {
 	tk := s.k.task(taskID)
 	for range releaseAttempts {
 		svc, err := s.c.HGet(ctx, tk, fReserved).Result()

@@ -7,30 +7,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/alicebob/miniredis/v2"
-	goredis "github.com/redis/go-redis/v9"
-
 	"github.com/social-prescribing/referral-adapter/adapter"
 	"github.com/social-prescribing/referral-adapter/internal/redistest"
 )
-
-// The capacity contract runs against every store implementation: a real
-// Redis server, and miniredis (the embedded development store), whose Lua
-// must behave the same.
-func TestCapacityContractRealRedis(t *testing.T) {
-	testCapacityContract(t, func(t *testing.T) *Store {
-		return New(redistest.Client(t), redistest.Namespace(t))
-	})
-}
-
-func TestCapacityContractMiniredis(t *testing.T) {
-	testCapacityContract(t, func(t *testing.T) *Store {
-		m := miniredis.RunT(t)
-		c := goredis.NewClient(&goredis.Options{Addr: m.Addr()})
-		t.Cleanup(func() { _ = c.Close() })
-		return New(c, "mini")
-	})
-}
 
 var (
 	t0 = time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)
@@ -42,8 +21,11 @@ func testRouting(now time.Time) *adapter.Routing {
 	return &adapter.Routing{Now: now, StaleAfter: 7 * 24 * time.Hour, LinkWorker: "lw", Names: testNames, Gate: adapter.OpenGate}
 }
 
-func testCapacityContract(t *testing.T, open func(*testing.T) *Store) {
-	tests := map[string]func(*testing.T, *Store){
+// The capacity contract runs against every store implementation: a real
+// Redis server, and miniredis (the embedded development store), whose Lua
+// must behave the same.
+func TestCapacityContract(t *testing.T) {
+	redistest.RunContract(t, New, map[string]func(*testing.T, *Store){
 		"reserves at the first service with room":          testReservesFirstWithRoom,
 		"skips each unavailable service with its reason":   testSkipReasons,
 		"never over-allocates the last slot":               testLastSlot,
@@ -59,10 +41,7 @@ func testCapacityContract(t *testing.T, open func(*testing.T) *Store) {
 		"routes only where the consent gate lets it":       testConsentGateRouting,
 		"moves waiting referrals only where the gate lets": testConsentGateMoves,
 		"refuses to move referrals without a gate":         testNoGate,
-	}
-	for name, fn := range tests {
-		t.Run(name, func(t *testing.T) { fn(t, open(t)) })
-	}
+	})
 }
 
 // setCap records a service's capacity as a provider would.

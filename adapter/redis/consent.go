@@ -19,7 +19,7 @@ import (
 // consent holds or the sign-off holds when it is created waiting for
 // consent or sign-off. They run inside intake.lua with the referral's
 // other writes.
-func (s *Store) consentIndexCmds(practice string, sub *adapter.Submission) [][]string {
+func (s *conn) consentIndexCmds(practice string, sub *adapter.Submission) [][]string {
 	t := sub.Task
 	if t == nil {
 		return nil
@@ -39,7 +39,7 @@ func (s *Store) consentIndexCmds(practice string, sub *adapter.Submission) [][]s
 
 // PatientConsents returns the JSON of every Consent the practice sent for
 // the patient reference.
-func (s *Store) PatientConsents(ctx context.Context, practice, patient string) ([][]byte, error) {
+func (s *ConsentStore) PatientConsents(ctx context.Context, practice, patient string) ([][]byte, error) {
 	vals, err := patientConsentsScript.Run(ctx, s.c, []string{s.k.patientConsents(patient)},
 		s.k.consentPrefix(), practice).StringSlice()
 	if err != nil {
@@ -61,14 +61,14 @@ func byteSlices(vals []string) [][]byte {
 
 // PatientReferrals returns the Tasks of the referrals the practice sent for
 // the patient reference, with their onward-referral Tasks.
-func (s *Store) PatientReferrals(ctx context.Context, practice, patient string) ([]*adapter.Task, error) {
+func (s *ConsentStore) PatientReferrals(ctx context.Context, practice, patient string) ([]*adapter.Task, error) {
 	ids, err := s.c.SMembers(ctx, s.k.patientReferrals(practice, patient)).Result()
 	if err != nil {
 		return nil, s.fail(err)
 	}
 	var out []*adapter.Task
 	for _, id := range ids {
-		ts, err := s.TasksForReferral(ctx, id)
+		ts, err := s.referrals.TasksForReferral(ctx, id)
 		if err != nil {
 			return nil, err
 		}
@@ -80,18 +80,18 @@ func (s *Store) PatientReferrals(ctx context.Context, practice, patient string) 
 // ConsentHolds returns up to limit Tasks that began waiting for consent at
 // or before cutoff, longest waiting first. Entries of Tasks that no longer
 // wait (cancelled by a caller meanwhile) are dropped from the index.
-func (s *Store) ConsentHolds(ctx context.Context, cutoff time.Time, limit int64) ([]*adapter.Task, error) {
+func (s *ConsentStore) ConsentHolds(ctx context.Context, cutoff time.Time, limit int64) ([]*adapter.Task, error) {
 	return s.heldSince(ctx, s.k.consentHolds(), (*adapter.Task).ConsentHeld, cutoff, limit)
 }
 
 // SignOffHolds returns up to limit Tasks that began waiting for a
 // clinician's sign-off at or before cutoff, longest waiting first, dropping
 // entries of Tasks that no longer wait, as ConsentHolds does.
-func (s *Store) SignOffHolds(ctx context.Context, cutoff time.Time, limit int64) ([]*adapter.Task, error) {
+func (s *ConsentStore) SignOffHolds(ctx context.Context, cutoff time.Time, limit int64) ([]*adapter.Task, error) {
 	return s.heldSince(ctx, s.k.signOffHolds(), (*adapter.Task).SignOffHeld, cutoff, limit)
 }
 
-func (s *Store) heldSince(ctx context.Context, key string, held func(*adapter.Task) bool, cutoff time.Time, limit int64) ([]*adapter.Task, error) {
+func (s *ConsentStore) heldSince(ctx context.Context, key string, held func(*adapter.Task) bool, cutoff time.Time, limit int64) ([]*adapter.Task, error) {
 	ids, err := s.c.ZRangeArgs(ctx, goredis.ZRangeArgs{Key: key, Start: "-inf",
 		Stop: msString(cutoff), ByScore: true, Count: limit}).Result()
 	if err != nil {
@@ -122,7 +122,7 @@ func (s *Store) heldSince(ctx context.Context, key string, held func(*adapter.Ta
 // choose consent moves, and writes them all atomically if no Task changed
 // meanwhile, retrying otherwise. decide may run several times and must
 // have no side effects. routing places released referrals by capacity.
-func (s *Store) UpdatePatientHolds(ctx context.Context, practice, patient string, routing *adapter.Routing,
+func (s *ConsentStore) UpdatePatientHolds(ctx context.Context, practice, patient string, routing *adapter.Routing,
 	decide func([]*adapter.Task) []adapter.ConsentMove) ([]adapter.ConsentMove, error) {
 	for range maxUpdateAttempts {
 		tasks, err := s.PatientReferrals(ctx, practice, patient)
@@ -139,7 +139,7 @@ func (s *Store) UpdatePatientHolds(ctx context.Context, practice, patient string
 	return nil, adapter.Errorf(adapter.ECONFLICT, "the patient's referrals are changing too often; try again")
 }
 
-// consentMoveJSON is one move of consent_hold.lua's payload.
+// consentMoveJSON is one move of apply_consent_moves.lua's payload.
 type consentMoveJSON struct {
 	ID      string       `json:"id"`
 	Key     string       `json:"key"`
@@ -178,7 +178,7 @@ type releaseJSON struct {
 // the consent holds; an expired one is cancelled and gives back its slot. A placement is recorded on the move (Placement, and After's owner,
 // business status, reason and slot). adapter.ErrStaleConsentMove when a
 // Task is no longer at its Before version.
-func (s *Store) ApplyConsentMoves(ctx context.Context, routing *adapter.Routing, moves []adapter.ConsentMove) error {
+func (s *ConsentStore) ApplyConsentMoves(ctx context.Context, routing *adapter.Routing, moves []adapter.ConsentMove) error {
 	if len(moves) == 0 {
 		return nil
 	}
@@ -198,7 +198,7 @@ func (s *Store) ApplyConsentMoves(ctx context.Context, routing *adapter.Routing,
 	if err != nil {
 		return fmt.Errorf("redis: consent moves: %w", err)
 	}
-	raw, err := consentHoldScript.Run(ctx, s.c, []string{s.k.consentHolds()}, body).Text()
+	raw, err := applyConsentMovesScript.Run(ctx, s.c, []string{s.k.consentHolds()}, body).Text()
 	if err != nil {
 		return s.fail(err)
 	}
@@ -222,7 +222,7 @@ func (s *Store) ApplyConsentMoves(ctx context.Context, routing *adapter.Routing,
 	return nil
 }
 
-func (s *Store) consentMove(m adapter.ConsentMove, routing bool) consentMoveJSON {
+func (s *ConsentStore) consentMove(m adapter.ConsentMove, routing bool) consentMoveJSON {
 	b, a := &m.Before, m.After
 	entry, _ := json.Marshal(m.History)
 	j := consentMoveJSON{ID: a.ID, Key: s.k.task(a.ID), Expect: b.Version, Set: taskFields(a), Del: consentCleared(a),

@@ -7,32 +7,14 @@ import (
 	"testing"
 	"time"
 
-	"github.com/alicebob/miniredis/v2"
-	goredis "github.com/redis/go-redis/v9"
-
 	"github.com/social-prescribing/referral-adapter/adapter"
 	"github.com/social-prescribing/referral-adapter/internal/redistest"
 )
 
 // The consent-hold contract (issue 4), against a real Redis server and
 // miniredis.
-func TestConsentHoldContractRealRedis(t *testing.T) {
-	testConsentHoldContract(t, func(t *testing.T) *Store {
-		return New(redistest.Client(t), redistest.Namespace(t))
-	})
-}
-
-func TestConsentHoldContractMiniredis(t *testing.T) {
-	testConsentHoldContract(t, func(t *testing.T) *Store {
-		m := miniredis.RunT(t)
-		c := goredis.NewClient(&goredis.Options{Addr: m.Addr()})
-		t.Cleanup(func() { _ = c.Close() })
-		return New(c, "mini")
-	})
-}
-
-func testConsentHoldContract(t *testing.T, open func(*testing.T) *Store) {
-	tests := map[string]func(*testing.T, *Store){
+func TestConsentHoldContract(t *testing.T) {
+	redistest.RunContract(t, New, map[string]func(*testing.T, *Store){
 		"a held referral is indexed, not queued":         testHeldIndexed,
 		"a release places the referral by capacity":      testReleasePlaces,
 		"moves are written all or none":                  testMovesAllOrNone,
@@ -40,10 +22,7 @@ func testConsentHoldContract(t *testing.T, open func(*testing.T) *Store) {
 		"an expiry cancels and gives back the slot":      testExpireReleasesSlot,
 		"holds no longer waiting drop out of the index":  testStaleHolds,
 		"a patient's consents are their practice's only": testPatientConsents,
-	}
-	for name, fn := range tests {
-		t.Run(name, func(t *testing.T) { fn(t, open(t)) })
-	}
+	})
 }
 
 const testPatient = "Patient/p1"

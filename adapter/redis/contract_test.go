@@ -10,9 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/alicebob/miniredis/v2"
-	goredis "github.com/redis/go-redis/v9"
-
 	"github.com/social-prescribing/referral-adapter/adapter"
 	"github.com/social-prescribing/referral-adapter/adapter/redis"
 	"github.com/social-prescribing/referral-adapter/internal/redistest"
@@ -22,85 +19,34 @@ import (
 // against a real Redis server over a real connection, and against
 // miniredis, the embedded development store, which must behave the same.
 //
-// backend opens a Store in a fresh namespace; own opens one on a server of
-// its own and returns functions that stop and restart that server.
-type backend struct {
-	open func(t *testing.T) *redis.Store
-	own  func(t *testing.T) (s *redis.Store, stop, start func())
-}
-
-func TestStoreContractRealRedis(t *testing.T) {
-	storeContract(t, backend{
-		open: func(t *testing.T) *redis.Store { return redis.New(redistest.Client(t), redistest.Namespace(t)) },
-		own: func(t *testing.T) (*redis.Store, func(), func()) {
-			srv := redistest.NewServer(t)
-			start := func() {
-				if err := srv.Start(); err != nil {
-					t.Fatal(err)
-				}
-			}
-			return redis.New(shortTimeouts(t, srv.Addr), "down"), srv.Stop, start
-		},
+// Each case runs on every backend redistest lists; the outage case on a
+// server of its own that it stops and restarts.
+func TestStoreContract(t *testing.T) {
+	redistest.RunContract(t, redis.New, map[string]func(*testing.T, *redis.Store){
+		"intake writes the referral, its Task, queue entry and idempotency key":                          testIntakeWritesEverything,
+		"intake places by capacity when routing is given":                                                testIntakeWithRouting,
+		"a Task that is not requested is not queued":                                                     testIntakeNotQueued,
+		"queues are ordered by priority, then deadline":                                                  testQueueOrder,
+		"an identifier taken concurrently writes nothing":                                                testIdempotencyConflict,
+		"existing items are not written again":                                                           testExistingNotRewritten,
+		"idempotency is per practice and resource type":                                                  testIdempotencyScope,
+		"reads of absent ids are ENOTFOUND":                                                              testAbsent,
+		"TasksForReferral lists the referral's Task and its onward referrals":                            testTasksForReferral,
+		"IntakeLookups answers as the reads it stands for, with or without cached scripts":               testIntakeLookups,
+		"intake says how many referrals a Consent's patient had when it was written":                     testConsentReferrals,
+		"a claim passes by the referrals it is told to, leaving them in place":                           testClaimExcluding,
+		"an unclaim gives a claim back as if it had not been made":                                       testUnclaim,
+		"referrals are found by identifier across practices":                                             testReferralsByIdentifier,
+		"intake writes the request's audit records in the same step, or nothing":                         testIntakeAudit,
+		"claims, leases, Task changes, messages, outcomes and capacity carry the request's audit record": testChangesAudited,
+		"wellbeing pairs are the first and latest score by their own date, counted anonymously":          testWellbeingPairs,
 	})
-}
-
-func TestStoreContractMiniredis(t *testing.T) {
-	storeContract(t, backend{
-		open: func(t *testing.T) *redis.Store {
-			m := miniredis.RunT(t)
-			return redis.New(shortTimeouts(t, m.Addr()), "mini")
-		},
-		own: func(t *testing.T) (*redis.Store, func(), func()) {
-			m := miniredis.RunT(t)
-			start := func() {
-				if err := m.Restart(); err != nil {
-					t.Fatal(err)
-				}
-			}
-			return redis.New(shortTimeouts(t, m.Addr()), "mini"), m.Close, start
-		},
-	})
-}
-
-// shortTimeouts is a client configured as the service configures one, with
-// short timeouts and retry backoffs so an outage is noticed quickly.
-func shortTimeouts(t *testing.T, addr string) goredis.UniversalClient {
-	c := goredis.NewClient(&goredis.Options{Addr: addr, DialTimeout: time.Second, ReadTimeout: time.Second, WriteTimeout: time.Second,
-		MinRetryBackoff: time.Millisecond, MaxRetryBackoff: 10 * time.Millisecond, DialerRetries: 1, DialerRetryTimeout: time.Millisecond})
-	t.Cleanup(func() { _ = c.Close() })
-	return c
-}
-
-func storeContract(t *testing.T, b backend) {
-	tests := []struct {
-		name string
-		fn   func(*testing.T, *redis.Store)
-	}{
-		{"intake writes the referral, its Task, queue entry and idempotency key", testIntakeWritesEverything},
-		{"intake places by capacity when routing is given", testIntakeWithRouting},
-		{"a Task that is not requested is not queued", testIntakeNotQueued},
-		{"queues are ordered by priority, then deadline", testQueueOrder},
-		{"an identifier taken concurrently writes nothing", testIdempotencyConflict},
-		{"existing items are not written again", testExistingNotRewritten},
-		{"idempotency is per practice and resource type", testIdempotencyScope},
-		{"reads of absent ids are ENOTFOUND", testAbsent},
-		{"TasksForReferral lists the referral's Task and its onward referrals", testTasksForReferral},
-		{"IntakeLookups answers as the reads it stands for, with or without cached scripts", testIntakeLookups},
-		{"intake says how many referrals a Consent's patient had when it was written", testConsentReferrals},
-		{"a claim passes by the referrals it is told to, leaving them in place", testClaimExcluding},
-		{"an unclaim gives a claim back as if it had not been made", testUnclaim},
-		{"referrals are found by identifier across practices", testReferralsByIdentifier},
-		{"intake writes the request's audit records in the same step, or nothing", testIntakeAudit},
-		{"claims, leases, Task changes, messages, outcomes and capacity carry the request's audit record", testChangesAudited},
-		{"wellbeing pairs are the first and latest score by their own date, counted anonymously", testWellbeingPairs},
+	for _, b := range redistest.Backends() {
+		t.Run(b.Name+"/Redis down is EUNAVAILABLE, and the store recovers", func(t *testing.T) {
+			c, ns, stop, start := b.Own(t)
+			testRedisDown(t, redis.New(c, ns), stop, start)
+		})
 	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) { tc.fn(t, b.open(t)) })
-	}
-	t.Run("Redis down is EUNAVAILABLE, and the store recovers", func(t *testing.T) {
-		s, stop, start := b.own(t)
-		testRedisDown(t, s, stop, start)
-	})
 }
 
 var (

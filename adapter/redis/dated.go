@@ -15,7 +15,7 @@ import (
 // may be long past: a wellbeing pair on the day of its latest score. Unlike
 // the report counters, a bucket of them can change at any time, so it is
 // never taken as settled. Instead each bucket hash counts its own writes in
-// the field datedVersion (lua/outcome_save.lua), and a reader keeps each
+// the field datedVersion (lua/save_outcome.lua), and a reader keeps each
 // bucket parsed with the version it read: a report asks Redis for the
 // versions of its buckets and reads again only those that changed.
 const datedVersion = "~v"
@@ -49,7 +49,7 @@ func newDatedCache() *datedCache {
 // trip for the buckets' versions, and one more only when a bucket changed
 // since this replica last read it. The map returned may be shared with
 // later calls: callers only read it.
-func (s *Store) WellbeingStats(ctx context.Context, days []string) (map[adapter.StatKey]int64, error) {
+func (s *StatsStore) WellbeingStats(ctx context.Context, days []string) (map[adapter.StatKey]int64, error) {
 	buckets := monthsAndDays(days)
 	if len(buckets) == 0 {
 		return map[adapter.StatKey]int64{}, nil

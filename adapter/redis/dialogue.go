@@ -40,7 +40,7 @@ type messageMeta struct {
 // SaveMessage stores a message with its Communication JSON in the
 // referral's thread and, when ev is not nil, announces ev on the
 // notification stream in the same step.
-func (s *Store) SaveMessage(ctx context.Context, m adapter.Message, body []byte, ev *adapter.TaskEvent) error {
+func (s *DialogueStore) SaveMessage(ctx context.Context, m adapter.Message, body []byte, ev *adapter.TaskEvent) error {
 	dir := "h"
 	if m.FromPractice {
 		dir = "p"
@@ -56,7 +56,7 @@ func (s *Store) SaveMessage(ctx context.Context, m adapter.Message, body []byte,
 
 // SaveFlag stores a safeguarding Flag with its JSON under its referral and,
 // when ev is not nil, announces ev in the same step.
-func (s *Store) SaveFlag(ctx context.Context, f adapter.SafeguardingFlag, body []byte, ev *adapter.TaskEvent) error {
+func (s *DialogueStore) SaveFlag(ctx context.Context, f adapter.SafeguardingFlag, body []byte, ev *adapter.TaskEvent) error {
 	fields := []any{hJSON, body, dRef, f.ReferralID, dTask, f.TaskID, hPractice, f.Practice, dOrg, f.AuthorOrg,
 		dRole, f.AuthorRole, dBy, f.By, dAt, f.Raised.UnixMilli()}
 	return s.saveDialogue(ctx, s.k.flag(f.ID), s.k.referralFlags(f.ReferralID), f.ID, f.Raised, fields, ev, "Flag/"+f.ID)
@@ -64,7 +64,7 @@ func (s *Store) SaveFlag(ctx context.Context, f adapter.SafeguardingFlag, body [
 
 // saveDialogue stores one record; the request's audit record (entity
 // entity, created) is written with it.
-func (s *Store) saveDialogue(ctx context.Context, key, index, id string, at time.Time, fields []any, ev *adapter.TaskEvent,
+func (s *DialogueStore) saveDialogue(ctx context.Context, key, index, id string, at time.Time, fields []any, ev *adapter.TaskEvent,
 	entity string) error {
 	slot, recs := stepAudit(ctx, http.StatusCreated)
 	for i := range recs {
@@ -74,7 +74,7 @@ func (s *Store) saveDialogue(ctx context.Context, key, index, id string, at time
 	if ev != nil {
 		args = append(args, s.triggerArgs(adapter.NotifyTrigger{Type: adapter.NotifyEvent, Event: *ev}).Values.([]any)...)
 	}
-	n, err := dialogueSaveScript.Run(ctx, s.c, []string{key, index, s.k.taskEvents()}, args...).Int()
+	n, err := saveDialogueScript.Run(ctx, s.c, []string{key, index, s.k.taskEvents()}, args...).Int()
 	switch {
 	case err != nil:
 		return s.fail(err)
@@ -92,7 +92,7 @@ func (s *Store) saveDialogue(ctx context.Context, key, index, id string, at time
 var messageFields = []string{dRef, dTask, hPractice, dDir, dOrg, dRole, dBy, dOK, dReply, dAt, dMeta, dKind, dSum}
 
 // Message returns a message and its Communication JSON.
-func (s *Store) Message(ctx context.Context, id string) (*adapter.Message, []byte, error) {
+func (s *DialogueStore) Message(ctx context.Context, id string) (*adapter.Message, []byte, error) {
 	h, err := s.record(ctx, s.k.message(id), "Communication")
 	if err != nil {
 		return nil, nil, err
@@ -102,7 +102,7 @@ func (s *Store) Message(ctx context.Context, id string) (*adapter.Message, []byt
 
 // Thread returns a referral's messages, oldest first, with their JSON
 // when withBody (else nil bodies).
-func (s *Store) Thread(ctx context.Context, referral string, withBody bool) ([]*adapter.Message, [][]byte, error) {
+func (s *DialogueStore) Thread(ctx context.Context, referral string, withBody bool) ([]*adapter.Message, [][]byte, error) {
 	var out []*adapter.Message
 	var bodies [][]byte
 	err := s.dialogue(ctx, s.k.thread(referral), s.k.message, messageFields, withBody, func(id string, h map[string]string) {
@@ -115,7 +115,7 @@ func (s *Store) Thread(ctx context.Context, referral string, withBody bool) ([]*
 var flagFields = []string{dRef, dTask, hPractice, dOrg, dRole, dBy, dAt}
 
 // Flag returns a safeguarding Flag and its JSON.
-func (s *Store) Flag(ctx context.Context, id string) (*adapter.SafeguardingFlag, []byte, error) {
+func (s *DialogueStore) Flag(ctx context.Context, id string) (*adapter.SafeguardingFlag, []byte, error) {
 	h, err := s.record(ctx, s.k.flag(id), "Flag")
 	if err != nil {
 		return nil, nil, err
@@ -125,7 +125,7 @@ func (s *Store) Flag(ctx context.Context, id string) (*adapter.SafeguardingFlag,
 
 // Flags returns a referral's safeguarding Flags, oldest first, with their
 // JSON when withBody (else nil bodies).
-func (s *Store) Flags(ctx context.Context, referral string, withBody bool) ([]*adapter.SafeguardingFlag, [][]byte, error) {
+func (s *DialogueStore) Flags(ctx context.Context, referral string, withBody bool) ([]*adapter.SafeguardingFlag, [][]byte, error) {
 	var out []*adapter.SafeguardingFlag
 	var bodies [][]byte
 	err := s.dialogue(ctx, s.k.referralFlags(referral), s.k.flag, flagFields, withBody, func(id string, h map[string]string) {
@@ -137,7 +137,7 @@ func (s *Store) Flags(ctx context.Context, referral string, withBody bool) ([]*a
 
 // dialogue reads an index's records in one round trip, skipping any that
 // are gone.
-func (s *Store) dialogue(ctx context.Context, index string, key func(string) string, fields []string, withBody bool,
+func (s *DialogueStore) dialogue(ctx context.Context, index string, key func(string) string, fields []string, withBody bool,
 	each func(id string, h map[string]string)) error {
 	ids, err := s.c.ZRange(ctx, index, 0, -1).Result()
 	if err != nil || len(ids) == 0 {

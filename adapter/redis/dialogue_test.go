@@ -7,7 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/alicebob/miniredis/v2"
 	goredis "github.com/redis/go-redis/v9"
 
 	"github.com/social-prescribing/referral-adapter/adapter"
@@ -20,15 +19,10 @@ func dialogueStore(t *testing.T) *redis.Store {
 }
 
 // A thread keeps its messages in order with what the rules need, the
-// verbatim JSON, and announces on the notification stream only when asked.
+// verbatim JSON, and announces on the notification stream only when asked;
+// the embedded development store runs the same script.
 func TestThreadStoresMessagesInOrder(t *testing.T) {
-	testThread(t, dialogueStore(t))
-}
-
-// The embedded development store runs the same script.
-func TestThreadMiniredis(t *testing.T) {
-	m := miniredis.RunT(t)
-	testThread(t, redis.New(shortTimeouts(t, m.Addr()), "mini"))
+	redistest.RunContract(t, redis.New, map[string]func(*testing.T, *redis.Store){"thread": testThread})
 }
 
 func testThread(t *testing.T, st *redis.Store) {

@@ -15,7 +15,7 @@ import (
 
 // FindExisting returns, for each (kind, identifier), the id of the resource
 // of that kind the practice already sent with that identifier ("" when none).
-func (s *Store) FindExisting(ctx context.Context, practice string, ids []adapter.IdemKey) ([]string, error) {
+func (s *ReferralStore) FindExisting(ctx context.Context, practice string, ids []adapter.IdemKey) ([]string, error) {
 	if len(ids) == 0 {
 		return make([]string, 0), nil
 	}
@@ -92,7 +92,7 @@ type intakeCandidate struct {
 // candidate. Either way it is queued where it went when requested, and
 // Task.Owner is set. If a Submission's identifier was taken concurrently,
 // nothing is written and adapter.ErrConcurrentCreate is returned.
-func (s *Store) Intake(ctx context.Context, b *adapter.IntakeBatch) error {
+func (s *ReferralStore) Intake(ctx context.Context, b *adapter.IntakeBatch) error {
 	items := make([]intakeItem, len(b.Items))
 	args := []any{nil} // ARGV[1] is the payload
 	for i, sub := range b.Items {
@@ -191,7 +191,7 @@ func applyOwners(b *adapter.IntakeBatch, owners []string, placements []placement
 	return nil
 }
 
-func (s *Store) intakeItem(b *adapter.IntakeBatch, sub *adapter.Submission) intakeItem {
+func (s *ReferralStore) intakeItem(b *adapter.IntakeBatch, sub *adapter.Submission) intakeItem {
 	practice := b.Practice
 	it := intakeItem{ID: sub.ID, Existing: sub.Existing != ""}
 	if !sub.Identifier.IsZero() && sub.Version <= 1 {
@@ -249,7 +249,7 @@ const (
 // ReferralsByIdentifier returns the ids of the ServiceRequests whose first
 // business identifier has the value, whatever its system and whichever
 // practice sent them: callers check the system and who may see them.
-func (s *Store) ReferralsByIdentifier(ctx context.Context, value string) ([]string, error) {
+func (s *ReferralStore) ReferralsByIdentifier(ctx context.Context, value string) ([]string, error) {
 	ids, err := s.c.SMembers(ctx, s.k.referralIdentifier(value)).Result()
 	if err != nil {
 		return nil, s.fail(err)
@@ -259,7 +259,7 @@ func (s *Store) ReferralsByIdentifier(ctx context.Context, value string) ([]stri
 }
 
 // ServiceRequest returns the stored ServiceRequest JSON.
-func (s *Store) ServiceRequest(ctx context.Context, id string) ([]byte, error) {
+func (s *ReferralStore) ServiceRequest(ctx context.Context, id string) ([]byte, error) {
 	v, err := s.getJSON(ctx, s.k.serviceRequest(id), "ServiceRequest")
 	if err != nil {
 		return nil, err
@@ -268,16 +268,16 @@ func (s *Store) ServiceRequest(ctx context.Context, id string) ([]byte, error) {
 }
 
 // Consent returns the stored Consent JSON and the practice that sent it.
-func (s *Store) Consent(ctx context.Context, id string) (body []byte, practice string, err error) {
+func (s *ReferralStore) Consent(ctx context.Context, id string) (body []byte, practice string, err error) {
 	return s.getOwned(ctx, s.k.consent(id), "Consent")
 }
 
 // Patient returns the stored Patient JSON and the practice that sent it.
-func (s *Store) Patient(ctx context.Context, id string) (body []byte, practice string, err error) {
+func (s *ReferralStore) Patient(ctx context.Context, id string) (body []byte, practice string, err error) {
 	return s.getOwned(ctx, s.k.patient(id), "Patient")
 }
 
-func (s *Store) getOwned(ctx context.Context, key, kind string) ([]byte, string, error) {
+func (s *ReferralStore) getOwned(ctx context.Context, key, kind string) ([]byte, string, error) {
 	v, err := s.c.HMGet(ctx, key, hJSON, hPractice).Result()
 	if err != nil {
 		return nil, "", s.fail(err)
@@ -290,7 +290,7 @@ func (s *Store) getOwned(ctx context.Context, key, kind string) ([]byte, string,
 	return []byte(j), p, nil
 }
 
-func (s *Store) getJSON(ctx context.Context, key, kind string) ([]byte, error) {
+func (s *ReferralStore) getJSON(ctx context.Context, key, kind string) ([]byte, error) {
 	b, err := s.c.Get(ctx, key).Bytes()
 	if errors.Is(err, goredis.Nil) {
 		return nil, adapter.Errorf(adapter.ENOTFOUND, "%s not found", kind)
@@ -302,7 +302,7 @@ func (s *Store) getJSON(ctx context.Context, key, kind string) ([]byte, error) {
 }
 
 // Task returns the Task with the given id.
-func (s *Store) Task(ctx context.Context, id string) (*adapter.Task, error) {
+func (s *ReferralStore) Task(ctx context.Context, id string) (*adapter.Task, error) {
 	h, err := s.c.HGetAll(ctx, s.k.task(id)).Result()
 	if err != nil {
 		return nil, s.fail(err)
@@ -316,7 +316,7 @@ func (s *Store) Task(ctx context.Context, id string) (*adapter.Task, error) {
 
 // TasksForReferral returns the referral's own Task (which shares the
 // ServiceRequest's id) and any onward-referral Tasks, in that order.
-func (s *Store) TasksForReferral(ctx context.Context, srID string) ([]*adapter.Task, error) {
+func (s *ReferralStore) TasksForReferral(ctx context.Context, srID string) ([]*adapter.Task, error) {
 	ids, err := s.c.SMembers(ctx, s.k.referralTasks(srID)).Result()
 	if err != nil {
 		return nil, s.fail(err)
@@ -337,7 +337,7 @@ func (s *Store) TasksForReferral(ctx context.Context, srID string) ([]*adapter.T
 
 // ActiveReferrals returns, for each key, the Task id of the practice's
 // active referral for that patient and need ("" when none is active).
-func (s *Store) ActiveReferrals(ctx context.Context, keys []string) ([]string, error) {
+func (s *ReferralStore) ActiveReferrals(ctx context.Context, keys []string) ([]string, error) {
 	if len(keys) == 0 {
 		return make([]string, 0), nil
 	}
@@ -351,7 +351,7 @@ func (s *Store) ActiveReferrals(ctx context.Context, keys []string) ([]string, e
 // stillActive reads an HMGET of the active-referral index: the Task ids
 // found whose Task has not ended ("" for the rest), the index being
 // checked against the Task itself.
-func (s *Store) stillActive(ctx context.Context, vals []any) ([]string, error) {
+func (s *ReferralStore) stillActive(ctx context.Context, vals []any) ([]string, error) {
 	out := make([]string, len(vals))
 	for i, v := range vals {
 		id, _ := v.(string)

@@ -188,7 +188,7 @@ func (k keys) referralFlags(referral string) string { return k.p + "srflags:" + 
 // --- Wellbeing change (issue 20) ---
 
 // Hash of a referral's wellbeing scores: per measure, its first and latest
-// score by the Observation's own date (see lua/outcome_save.lua). Personal
+// score by the Observation's own date (see lua/save_outcome.lua). Personal
 // data: purged with the referral.
 func (k keys) wellbeingPairs(referral string) string { return k.p + "wbpair:" + referral }
 

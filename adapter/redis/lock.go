@@ -23,7 +23,7 @@ if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) 
 return 0`)
 
 // Acquire takes the named lock for ttl (implements jobs.Locker).
-func (s *Store) Acquire(ctx context.Context, name string, ttl time.Duration) (jobs.Lease, bool, error) {
+func (s *GuardStore) Acquire(ctx context.Context, name string, ttl time.Duration) (jobs.Lease, bool, error) {
 	fence, err := acquireScript.Run(ctx, s.c, []string{s.k.lock(name), s.k.fence(name)}, ttl.Milliseconds()).Int64()
 	if err != nil {
 		return nil, false, s.fail(err)
@@ -35,7 +35,7 @@ func (s *Store) Acquire(ctx context.Context, name string, ttl time.Duration) (jo
 }
 
 type lease struct {
-	s     *Store
+	s     *GuardStore
 	name  string
 	fence int64
 }

@@ -13,7 +13,7 @@ import (
 // and ActiveReferrals for q.Active. (A referral found active costs one
 // more read, of its Task.) When the server has lost its cached scripts the
 // reads are made one by one, which loads them again.
-func (s *Store) IntakeLookups(ctx context.Context, q adapter.IntakeLookup) (*adapter.IntakeFound, error) {
+func (s *ReferralStore) IntakeLookups(ctx context.Context, q adapter.IntakeLookup) (*adapter.IntakeFound, error) {
 	pipe := s.c.Pipeline()
 	var idem, active *goredis.SliceCmd
 	if len(q.Keys) > 0 {
@@ -57,14 +57,14 @@ func (s *Store) IntakeLookups(ctx context.Context, q adapter.IntakeLookup) (*ada
 	return found, nil
 }
 
-func (s *Store) intakeLookupsOneByOne(ctx context.Context, q adapter.IntakeLookup) (*adapter.IntakeFound, error) {
+func (s *ReferralStore) intakeLookupsOneByOne(ctx context.Context, q adapter.IntakeLookup) (*adapter.IntakeFound, error) {
 	existing, err := s.FindExisting(ctx, q.Practice, q.Keys)
 	if err != nil {
 		return nil, err
 	}
 	found := newFound(existing)
 	for _, p := range q.Patients {
-		if found.Consents[p], err = s.PatientConsents(ctx, q.Practice, p); err != nil {
+		if found.Consents[p], err = s.consents.PatientConsents(ctx, q.Practice, p); err != nil {
 			return nil, err
 		}
 	}

@@ -7,6 +7,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promauto"
 	goredis "github.com/redis/go-redis/v9"
+
+	"github.com/social-prescribing/referral-adapter/adapter"
 )
 
 var storeErrors = promauto.NewCounterVec(prometheus.CounterOpts{
@@ -14,16 +16,9 @@ var storeErrors = promauto.NewCounterVec(prometheus.CounterOpts{
 	Help: "Store operations that failed, by kind (unavailable: Redis unreachable or timed out).",
 }, []string{"kind"})
 
-// QueueStats is one service's queue and capacity at a moment.
-type QueueStats struct {
-	Depth     int64
-	OldestAge time.Duration // of the longest-waiting referral (by due time order's head)
-	Remaining int64         // free places; -1 when unlimited
-}
-
 // QueueStats reads each service's queue depth, the age of its head and its
 // free places, in one round trip (for the metrics collector).
-func (s *Store) QueueStats(ctx context.Context, services []string, now time.Time) (map[string]QueueStats, error) {
+func (s *LifecycleStore) QueueStats(ctx context.Context, services []string, now time.Time) (map[string]adapter.QueueStats, error) {
 	pipe := s.c.Pipeline()
 	depth := make([]*goredis.IntCmd, len(services))
 	caps := make([]*goredis.SliceCmd, len(services))
@@ -34,9 +29,9 @@ func (s *Store) QueueStats(ctx context.Context, services []string, now time.Time
 	if _, err := pipe.Exec(ctx); err != nil {
 		return nil, s.fail(err)
 	}
-	out := make(map[string]QueueStats, len(services))
+	out := make(map[string]adapter.QueueStats, len(services))
 	for i, svc := range services {
-		qs := QueueStats{Depth: depth[i].Val(), Remaining: -1}
+		qs := adapter.QueueStats{Depth: depth[i].Val(), Remaining: -1}
 		v := caps[i].Val()
 		if max := toInt(v[0]); max > 0 {
 			qs.Remaining = max - toInt(v[1])
@@ -51,7 +46,7 @@ func (s *Store) QueueStats(ctx context.Context, services []string, now time.Time
 		if err != nil || len(ids) == 0 {
 			continue
 		}
-		if t, err := s.Task(ctx, ids[0]); err == nil {
+		if t, err := s.referrals.Task(ctx, ids[0]); err == nil {
 			qs.OldestAge = now.Sub(t.AuthoredOn)
 			out[svc] = qs
 		}

@@ -16,7 +16,7 @@ import (
 // Notification stream and delivery bookkeeping. A trigger (Task event or
 // handshake) is XADDed to the stream; one dispatcher of the consumer
 // group reads it, fans it out into one delivery per interested
-// Subscription (fanout.lua, atomic with the XACK), and attempts each at
+// Subscription (fan_out.lua, atomic with the XACK), and attempts each at
 // once. A failed delivery waits in the due set until a retry run claims
 // it (claim.lua); every outcome is settled by whoever holds the claim
 // (settle.lua). A trigger read by a dispatcher that died before fanning
@@ -48,12 +48,12 @@ const (
 )
 
 // PublishTaskEvent appends a Task change to the notification stream.
-func (s *Store) PublishTaskEvent(ctx context.Context, ev adapter.TaskEvent) error {
+func (s *NotifyStore) PublishTaskEvent(ctx context.Context, ev adapter.TaskEvent) error {
 	return s.fail(s.c.XAdd(ctx, s.triggerArgs(adapter.NotifyTrigger{Type: adapter.NotifyEvent, Event: ev})).Err())
 }
 
 // eventFields are a Task event's stream fields, as intake.lua adds them.
-func (s *Store) eventFields(ev adapter.TaskEvent) []string {
+func (s *conn) eventFields(ev adapter.TaskEvent) []string {
 	vals := s.triggerArgs(adapter.NotifyTrigger{Type: adapter.NotifyEvent, Event: ev}).Values.([]any)
 	out := make([]string, len(vals))
 	for i, v := range vals {
@@ -62,7 +62,7 @@ func (s *Store) eventFields(ev adapter.TaskEvent) []string {
 	return out
 }
 
-func (s *Store) triggerArgs(t adapter.NotifyTrigger) *goredis.XAddArgs {
+func (s *conn) triggerArgs(t adapter.NotifyTrigger) *goredis.XAddArgs {
 	a := &goredis.XAddArgs{Stream: s.k.taskEvents(), MaxLen: maxTaskEvents, Approx: true}
 	if t.Type == adapter.NotifyHandshake {
 		a.Values = []any{tKind, "hs", tSub, t.Subscription}
@@ -90,7 +90,7 @@ func triggerFrom(m goredis.XMessage) (adapter.NotifyTrigger, bool) {
 // EnsureNotifyGroup creates the consumer group (and the stream) if
 // missing. The group starts at the beginning of the stream, so triggers
 // published before any dispatcher ran are not lost.
-func (s *Store) EnsureNotifyGroup(ctx context.Context) error {
+func (s *NotifyStore) EnsureNotifyGroup(ctx context.Context) error {
 	err := s.c.XGroupCreateMkStream(ctx, s.k.taskEvents(), notifyGroup, "0").Err()
 	if err != nil && strings.HasPrefix(err.Error(), "BUSYGROUP") {
 		return nil
@@ -101,7 +101,7 @@ func (s *Store) EnsureNotifyGroup(ctx context.Context) error {
 // ReadTriggers reads new triggers for one consumer of the group, waiting
 // up to block for some (not at all when block <= 0). Malformed entries are
 // acknowledged and skipped.
-func (s *Store) ReadTriggers(ctx context.Context, consumer string, count int, block time.Duration) ([]adapter.NotifyTrigger, error) {
+func (s *NotifyStore) ReadTriggers(ctx context.Context, consumer string, count int, block time.Duration) ([]adapter.NotifyTrigger, error) {
 	if block <= 0 {
 		block = -1 // go-redis: no BLOCK argument; BLOCK 0 would wait forever
 	}
@@ -125,7 +125,7 @@ func (s *Store) ReadTriggers(ctx context.Context, consumer string, count int, bl
 
 // ClaimStaleTriggers takes over triggers another consumer read but did not
 // acknowledge within minIdle (it died before fanning them out).
-func (s *Store) ClaimStaleTriggers(ctx context.Context, consumer string, minIdle time.Duration, count int) ([]adapter.NotifyTrigger, error) {
+func (s *NotifyStore) ClaimStaleTriggers(ctx context.Context, consumer string, minIdle time.Duration, count int) ([]adapter.NotifyTrigger, error) {
 	msgs, _, err := s.c.XAutoClaim(ctx, &goredis.XAutoClaimArgs{Stream: s.k.taskEvents(), Group: notifyGroup,
 		Consumer: consumer, MinIdle: minIdle, Start: "0-0", Count: int64(count)}).Result()
 	if err != nil && strings.HasPrefix(err.Error(), "NOGROUP") {
@@ -137,7 +137,7 @@ func (s *Store) ClaimStaleTriggers(ctx context.Context, consumer string, minIdle
 	return s.triggers(ctx, msgs)
 }
 
-func (s *Store) triggers(ctx context.Context, msgs []goredis.XMessage) ([]adapter.NotifyTrigger, error) {
+func (s *NotifyStore) triggers(ctx context.Context, msgs []goredis.XMessage) ([]adapter.NotifyTrigger, error) {
 	out := make([]adapter.NotifyTrigger, 0, len(msgs))
 	for _, m := range msgs {
 		t, ok := triggerFrom(m)
@@ -197,7 +197,7 @@ func decodeDeliveries(raws []string) ([]*adapter.Delivery, error) {
 
 // Acknowledge marks triggers handled that go to no Subscription, in one
 // round trip (FanOut with no Subscriptions, for many triggers at once).
-func (s *Store) Acknowledge(ctx context.Context, ids ...string) error {
+func (s *NotifyStore) Acknowledge(ctx context.Context, ids ...string) error {
 	if len(ids) == 0 {
 		return nil
 	}
@@ -209,7 +209,7 @@ func (s *Store) Acknowledge(ctx context.Context, ids ...string) error {
 // out by another dispatcher) yields nothing. Each delivery is claimed by
 // claim until claimUntil; event notifications get their event number here.
 // Subscriptions deleted meanwhile are skipped.
-func (s *Store) FanOut(ctx context.Context, t adapter.NotifyTrigger, subs []*adapter.Subscription, now, claimUntil time.Time, claim string) ([]*adapter.Delivery, error) {
+func (s *NotifyStore) FanOut(ctx context.Context, t adapter.NotifyTrigger, subs []*adapter.Subscription, now, claimUntil time.Time, claim string) ([]*adapter.Delivery, error) {
 	keys := []string{s.k.taskEvents(), s.k.deliveries(), s.k.deliveryDue()}
 	recs := make([]deliveryRecord, len(subs))
 	for i, sub := range subs {
@@ -225,7 +225,7 @@ func (s *Store) FanOut(ctx context.Context, t adapter.NotifyTrigger, subs []*ada
 	if len(recs) == 0 {
 		payload = []byte("[]")
 	}
-	raws, err := fanoutScript.Run(ctx, s.c, keys, notifyGroup, t.ID, claimUntil.UnixMilli(), payload).StringSlice()
+	raws, err := fanOutScript.Run(ctx, s.c, keys, notifyGroup, t.ID, claimUntil.UnixMilli(), payload).StringSlice()
 	if err != nil {
 		return nil, s.fail(err)
 	}
@@ -238,8 +238,8 @@ var ErrStaleFence = errors.New("redis: a newer run holds the lock")
 
 // ClaimDue claims up to limit deliveries due at now for a retry run of the
 // named job holding fencing token fence, until claimUntil.
-func (s *Store) ClaimDue(ctx context.Context, job string, fence int64, now, claimUntil time.Time, limit int, claim string) ([]*adapter.Delivery, error) {
-	raws, err := notifyClaimScript.Run(ctx, s.c, []string{s.k.deliveryDue(), s.k.deliveries(), s.k.fence(job)},
+func (s *NotifyStore) ClaimDue(ctx context.Context, job string, fence int64, now, claimUntil time.Time, limit int, claim string) ([]*adapter.Delivery, error) {
+	raws, err := claimDueScript.Run(ctx, s.c, []string{s.k.deliveryDue(), s.k.deliveries(), s.k.fence(job)},
 		now.UnixMilli(), claimUntil.UnixMilli(), limit, fence, claim).StringSlice()
 	if err != nil && strings.HasPrefix(err.Error(), "STALEFENCE") {
 		return nil, ErrStaleFence
@@ -252,13 +252,13 @@ func (s *Store) ClaimDue(ctx context.Context, job string, fence int64, now, clai
 
 // Delivered removes a delivered delivery. ok is false when the caller no
 // longer held its claim.
-func (s *Store) Delivered(ctx context.Context, d *adapter.Delivery) (bool, error) {
+func (s *NotifyStore) Delivered(ctx context.Context, d *adapter.Delivery) (bool, error) {
 	return s.settle(ctx, d, "done", "", time.Time{})
 }
 
 // RetryAt records a failed attempt (d.Attempts and d.LastError already
 // updated) and makes the delivery due again at next, releasing the claim.
-func (s *Store) RetryAt(ctx context.Context, d *adapter.Delivery, next time.Time) (bool, error) {
+func (s *NotifyStore) RetryAt(ctx context.Context, d *adapter.Delivery, next time.Time) (bool, error) {
 	rec := recordOf(d)
 	rec.Claim = ""
 	b, err := json.Marshal(rec)
@@ -269,7 +269,7 @@ func (s *Store) RetryAt(ctx context.Context, d *adapter.Delivery, next time.Time
 }
 
 // DeadLetter gives a delivery up and appends the dead letter.
-func (s *Store) DeadLetter(ctx context.Context, d *adapter.Delivery, dl adapter.DeadLetter) (bool, error) {
+func (s *NotifyStore) DeadLetter(ctx context.Context, d *adapter.Delivery, dl adapter.DeadLetter) (bool, error) {
 	b, err := json.Marshal(dl)
 	if err != nil {
 		return false, err
@@ -277,7 +277,7 @@ func (s *Store) DeadLetter(ctx context.Context, d *adapter.Delivery, dl adapter.
 	return s.settle(ctx, d, "dead", string(b), time.Time{})
 }
 
-func (s *Store) settle(ctx context.Context, d *adapter.Delivery, mode, payload string, due time.Time) (bool, error) {
+func (s *NotifyStore) settle(ctx context.Context, d *adapter.Delivery, mode, payload string, due time.Time) (bool, error) {
 	n, err := settleScript.Run(ctx, s.c, []string{s.k.deliveryDue(), s.k.deliveries(), s.k.deadLetters()},
 		d.ID, d.Claim, mode, payload, due.UnixMilli(), maxDeadLetters).Int()
 	if err != nil {
@@ -287,7 +287,7 @@ func (s *Store) settle(ctx context.Context, d *adapter.Delivery, mode, payload s
 }
 
 // DeadLetters returns up to limit dead letters, newest first.
-func (s *Store) DeadLetters(ctx context.Context, limit int) ([]adapter.DeadLetter, error) {
+func (s *NotifyStore) DeadLetters(ctx context.Context, limit int) ([]adapter.DeadLetter, error) {
 	raws, err := s.c.LRange(ctx, s.k.deadLetters(), 0, int64(limit)-1).Result()
 	if err != nil {
 		return nil, s.fail(err)
@@ -304,7 +304,7 @@ func (s *Store) DeadLetters(ctx context.Context, limit int) ([]adapter.DeadLette
 }
 
 // PendingDeliveries counts deliveries not yet delivered or dead-lettered.
-func (s *Store) PendingDeliveries(ctx context.Context) (int64, error) {
+func (s *NotifyStore) PendingDeliveries(ctx context.Context) (int64, error) {
 	n, err := s.c.ZCard(ctx, s.k.deliveryDue()).Result()
 	return n, s.fail(err)
 }

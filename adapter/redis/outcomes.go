@@ -23,8 +23,8 @@ type outcomeMeta struct {
 // SaveOutcome stores an outcome resource and links it to its Task, in one
 // script; a wellbeing score (o.Score) also updates the referral's pair of
 // that measure and moves the anonymous wellbeing counters with it (issue
-// 20, lua/outcome_save.lua).
-func (s *Store) SaveOutcome(ctx context.Context, o adapter.OutcomeRecord, body []byte) error {
+// 20, lua/save_outcome.lua).
+func (s *OutcomeStore) SaveOutcome(ctx context.Context, o adapter.OutcomeRecord, body []byte) error {
 	m := outcomeMeta{Categories: o.Categories, SecurityLabels: o.SecurityLabels, Codes: o.Codes, Org: o.Org}
 	if !o.Effective.IsZero() {
 		m.Effective = o.Effective.UnixMilli()
@@ -43,7 +43,7 @@ func (s *Store) SaveOutcome(ctx context.Context, o adapter.OutcomeRecord, body [
 				hundredths(m.Meaningful), m.Direction(), s.k.wellbeingPairs(""), s.k.task(""), s.k.datedStats(""))
 		}
 	}
-	err := outcomeSaveScript.Run(ctx, s.c, []string{s.k.outcome(o.ID), s.k.taskOutcomes(o.TaskID), s.k.task(o.TaskID)}, args...).Err()
+	err := saveOutcomeScript.Run(ctx, s.c, []string{s.k.outcome(o.ID), s.k.taskOutcomes(o.TaskID), s.k.task(o.TaskID)}, args...).Err()
 	if err != nil {
 		return s.fail(err)
 	}
@@ -58,7 +58,7 @@ func (s *Store) SaveOutcome(ctx context.Context, o adapter.OutcomeRecord, body [
 func hundredths(v float64) int64 { return int64(math.Round(v * 100)) }
 
 // Outcome returns an outcome and its JSON.
-func (s *Store) Outcome(ctx context.Context, id string) (*adapter.OutcomeRecord, []byte, error) {
+func (s *OutcomeStore) Outcome(ctx context.Context, id string) (*adapter.OutcomeRecord, []byte, error) {
 	h, err := s.record(ctx, s.k.outcome(id), "outcome")
 	if err != nil {
 		return nil, nil, err
@@ -67,7 +67,7 @@ func (s *Store) Outcome(ctx context.Context, id string) (*adapter.OutcomeRecord,
 }
 
 // Outcomes returns the outcomes recorded on a Task (without their JSON).
-func (s *Store) Outcomes(ctx context.Context, taskID string) ([]*adapter.OutcomeRecord, error) {
+func (s *OutcomeStore) Outcomes(ctx context.Context, taskID string) ([]*adapter.OutcomeRecord, error) {
 	ids, err := s.c.SMembers(ctx, s.k.taskOutcomes(taskID)).Result()
 	if err != nil {
 		return nil, s.fail(err)

@@ -17,7 +17,7 @@ import (
 // reference names (issue 19): "Patient/{id}", or "Patient?identifier=s|v"
 // with the identifier the Patient was created under. ENOTFOUND when the
 // practice sent none (a referral with an NHS number only).
-func (s *Store) PatientOf(ctx context.Context, practice, ref string) (id string, body []byte, err error) {
+func (s *PatientStore) PatientOf(ctx context.Context, practice, ref string) (id string, body []byte, err error) {
 	direct, field := "", ""
 	if rest, ok := strings.CutPrefix(ref, adapter.KindPatient+"?identifier="); ok {
 		field = idemField(practice, adapter.KindPatient, rest)
@@ -45,7 +45,7 @@ const MaxContactAttempts = 200
 
 // AddContactAttempt records a contact attempt on its Task and says how many
 // the Task has now, and whether this is the first that reached the patient.
-func (s *Store) AddContactAttempt(ctx context.Context, a adapter.ContactAttempt) (n int, firstReached bool, err error) {
+func (s *PatientStore) AddContactAttempt(ctx context.Context, a adapter.ContactAttempt) (n int, firstReached bool, err error) {
 	b, err := json.Marshal(a)
 	if err != nil {
 		return 0, false, fmt.Errorf("redis: contact attempt: %w", err)
@@ -58,12 +58,12 @@ func (s *Store) AddContactAttempt(ctx context.Context, a adapter.ContactAttempt)
 	for i := range recs {
 		recs[i].Entity = "Task/" + a.TaskID + "/contact-attempts"
 	}
-	res, err := contactAddScript.Run(ctx, s.c, []string{s.k.contactAttempts(a.TaskID)}, b, MaxContactAttempts, reached, s.auditArg(recs)).Int64Slice()
+	res, err := addContactAttemptScript.Run(ctx, s.c, []string{s.k.contactAttempts(a.TaskID)}, b, MaxContactAttempts, reached, s.auditArg(recs)).Int64Slice()
 	if err != nil {
 		return 0, false, s.fail(err)
 	}
 	if len(res) != 2 {
-		return 0, false, fmt.Errorf("redis: contact_add answered %d values", len(res))
+		return 0, false, fmt.Errorf("redis: add_contact_attempt answered %d values", len(res))
 	}
 	if res[0] < 0 {
 		return 0, false, adapter.Errorf(adapter.EBUSINESSRULE, "this referral already has %d contact attempts; no more can be recorded", MaxContactAttempts)
@@ -75,7 +75,7 @@ func (s *Store) AddContactAttempt(ctx context.Context, a adapter.ContactAttempt)
 }
 
 // ContactAttempts returns a Task's contact attempts, oldest first.
-func (s *Store) ContactAttempts(ctx context.Context, taskID string) ([]adapter.ContactAttempt, error) {
+func (s *PatientStore) ContactAttempts(ctx context.Context, taskID string) ([]adapter.ContactAttempt, error) {
 	vals, err := s.c.LRange(ctx, s.k.contactAttempts(taskID), 0, -1).Result()
 	if err != nil {
 		return nil, s.fail(err)

@@ -28,7 +28,7 @@ const maxUpdateAttempts = 8
 // The Tasks named in exclude are passed by, left in the queue where they
 // are (the caller may not have them: issue 17). Each claim made is
 // recorded in the audit trail with the claim, naming the Task taken.
-func (s *Store) Claim(ctx context.Context, service, claimant, name, title string, now, until time.Time, exclude ...string) (*adapter.Task, error) {
+func (s *LifecycleStore) Claim(ctx context.Context, service, claimant, name, title string, now, until time.Time, exclude ...string) (*adapter.Task, error) {
 	slot, recs := everyStepAudit(ctx, http.StatusOK) // the script names the Task claimed
 	res, err := claimScript.Run(ctx, s.c, []string{s.k.queue(service), s.k.leases(service)},
 		now.UnixMilli(), until.UnixMilli(), claimant, name, s.k.task(""), s.k.taskIndex(), title, s.auditArg(recs), strings.Join(exclude, " ")).Result()
@@ -43,7 +43,7 @@ func (s *Store) Claim(ctx context.Context, service, claimant, name, title string
 		recs[0].Entity = claimEntity(id)
 		slot.Wrote(recs...)
 	}
-	return s.Task(ctx, id)
+	return s.referrals.Task(ctx, id)
 }
 
 // claimEntity is the audit entity of a claim: the Task claimed (claim.lua
@@ -55,7 +55,7 @@ func claimEntity(id string) string { return "Task/" + id + "/claim" }
 // business status and named contact are what they were. It is recorded in
 // the audit trail with the change. false when the claimant no longer holds
 // it.
-func (s *Store) Unclaim(ctx context.Context, t *adapter.Task, claimant string, now time.Time) (bool, error) {
+func (s *LifecycleStore) Unclaim(ctx context.Context, t *adapter.Task, claimant string, now time.Time) (bool, error) {
 	slot, recs := everyStepAudit(ctx, http.StatusOK)
 	for i := range recs {
 		recs[i].Entity = "Task/" + t.ID + "/claim"
@@ -74,7 +74,7 @@ func (s *Store) Unclaim(ctx context.Context, t *adapter.Task, claimant string, n
 
 // Renew extends claimant's live lease on a Task; false when the caller does
 // not hold one (never claimed, someone else's, or expired).
-func (s *Store) Renew(ctx context.Context, t *adapter.Task, claimant string, now, until time.Time) (bool, error) {
+func (s *LifecycleStore) Renew(ctx context.Context, t *adapter.Task, claimant string, now, until time.Time) (bool, error) {
 	slot, recs := stepAudit(ctx, http.StatusOK)
 	if len(recs) > 0 && recs[0].Entity == "" {
 		recs[0].Entity = "Task/" + t.ID + "/lease"
@@ -92,10 +92,10 @@ func (s *Store) Renew(ctx context.Context, t *adapter.Task, claimant string, now
 
 // SweepLeases returns the expired leases of the given services' queues to
 // their queues, and says how many went back.
-func (s *Store) SweepLeases(ctx context.Context, services []string, now time.Time) (int, error) {
+func (s *LifecycleStore) SweepLeases(ctx context.Context, services []string, now time.Time) (int, error) {
 	total := 0
 	for _, svc := range services {
-		n, err := sweepScript.Run(ctx, s.c, []string{s.k.queue(svc), s.k.leases(svc)}, now.UnixMilli(), "", "", "", s.k.task(""), s.k.taskIndex()).Int()
+		n, err := sweepLeasesScript.Run(ctx, s.c, []string{s.k.queue(svc), s.k.leases(svc)}, now.UnixMilli(), "", "", "", s.k.task(""), s.k.taskIndex()).Int()
 		if err != nil {
 			return total, s.fail(err)
 		}
@@ -107,9 +107,9 @@ func (s *Store) SweepLeases(ctx context.Context, services []string, now time.Tim
 // UpdateTask reads a Task, lets fn change it, and writes the change
 // atomically if nobody changed the Task meanwhile, retrying otherwise. fn
 // may run several times and must not have side effects.
-func (s *Store) UpdateTask(ctx context.Context, id string, fn func(*adapter.Task) (adapter.TaskChange, error)) (*adapter.Task, error) {
+func (s *LifecycleStore) UpdateTask(ctx context.Context, id string, fn func(*adapter.Task) (adapter.TaskChange, error)) (*adapter.Task, error) {
 	for range maxUpdateAttempts {
-		t, err := s.Task(ctx, id)
+		t, err := s.referrals.Task(ctx, id)
 		if err != nil {
 			return nil, err
 		}
@@ -172,7 +172,7 @@ type childJSON struct {
 	At      int64  `json:"at"`
 }
 
-func (s *Store) writeChange(ctx context.Context, before, after *adapter.Task, ch adapter.TaskChange) (string, error) {
+func (s *LifecycleStore) writeChange(ctx context.Context, before, after *adapter.Task, ch adapter.TaskChange) (string, error) {
 	entry, _ := json.Marshal(ch.History)
 	p := transitionJSON{
 		ID: after.ID, Key: s.k.task(after.ID), Expect: before.Version, Set: taskFields(after), Del: clearedFields(after),
@@ -202,7 +202,7 @@ func (s *Store) writeChange(ctx context.Context, before, after *adapter.Task, ch
 	if err != nil {
 		return "", fmt.Errorf("redis: transition: %w", err)
 	}
-	res, err := transitionScript.Run(ctx, s.c, []string{p.Key}, payload).Text()
+	res, err := updateTaskScript.Run(ctx, s.c, []string{p.Key}, payload).Text()
 	if err != nil {
 		return "", s.fail(err)
 	}
@@ -225,7 +225,7 @@ func clearedFields(t *adapter.Task) []string {
 }
 
 // History returns a Task's recorded changes, oldest first.
-func (s *Store) History(ctx context.Context, id string) ([]adapter.HistoryEntry, error) {
+func (s *LifecycleStore) History(ctx context.Context, id string) ([]adapter.HistoryEntry, error) {
 	raw, err := s.c.LRange(ctx, s.k.history(id), 0, -1).Result()
 	if err != nil {
 		return nil, s.fail(err)
@@ -248,7 +248,7 @@ type QueueItem struct {
 
 // Waiting lists a service's queue in service order (at most limit), and
 // its claimed-but-not-accepted referrals.
-func (s *Store) Waiting(ctx context.Context, service string, limit int64) (waiting, claimed []*adapter.Task, err error) {
+func (s *LifecycleStore) Waiting(ctx context.Context, service string, limit int64) (waiting, claimed []*adapter.Task, err error) {
 	ids, err := s.c.ZRange(ctx, s.k.queue(service), 0, limit-1).Result()
 	if err != nil {
 		return nil, nil, s.fail(err)
@@ -265,13 +265,13 @@ func (s *Store) Waiting(ctx context.Context, service string, limit int64) (waiti
 }
 
 // QueueDepth is the number of referrals waiting in a service's queue.
-func (s *Store) QueueDepth(ctx context.Context, service string) (int64, error) {
+func (s *LifecycleStore) QueueDepth(ctx context.Context, service string) (int64, error) {
 	n, err := s.c.ZCard(ctx, s.k.queue(service)).Result()
 	return n, s.fail(err)
 }
 
 // tasks loads several Tasks in one round trip, skipping missing ones.
-func (s *Store) tasks(ctx context.Context, ids []string) ([]*adapter.Task, error) {
+func (s *conn) tasks(ctx context.Context, ids []string) ([]*adapter.Task, error) {
 	if len(ids) == 0 {
 		return nil, nil
 	}
@@ -298,7 +298,7 @@ func (s *Store) tasks(ctx context.Context, ids []string) ([]*adapter.Task, error
 // backwards, the end). more says whether Tasks lie beyond those returned.
 // The order never changes as Tasks change, and Tasks created later come
 // last, so a search paging through it neither skips nor repeats a Task.
-func (s *Store) TasksByCreation(ctx context.Context, created time.Time, id string, backwards bool, n int) ([]*adapter.Task, bool, error) {
+func (s *LifecycleStore) TasksByCreation(ctx context.Context, created time.Time, id string, backwards bool, n int) ([]*adapter.Task, bool, error) {
 	key := s.k.taskCreated()
 	var skip int64
 	start, stop := "-inf", "+inf"
@@ -337,7 +337,7 @@ func (s *Store) TasksByCreation(ctx context.Context, created time.Time, id strin
 // ChangedTasks returns Tasks changed after since (exclusive), oldest
 // change first, at most limit, from the Task index: for polling with
 // _lastUpdated=gt.
-func (s *Store) ChangedTasks(ctx context.Context, since time.Time, limit int64) ([]*adapter.Task, error) {
+func (s *LifecycleStore) ChangedTasks(ctx context.Context, since time.Time, limit int64) ([]*adapter.Task, error) {
 	min := "-inf"
 	if !since.IsZero() {
 		min = "(" + strconv.FormatInt(since.UnixMilli(), 10)

@@ -7,7 +7,7 @@ import (
 
 // FirstUse records key until the given time and reports whether it was new
 // (implements auth.ReplayGuard for client-assertion jti values).
-func (s *Store) FirstUse(ctx context.Context, key string, until time.Time) (bool, error) {
+func (s *GuardStore) FirstUse(ctx context.Context, key string, until time.Time) (bool, error) {
 	ttl := time.Until(until) + time.Minute // outlive the assertion's leeway
 	if ttl < time.Minute {
 		ttl = time.Minute

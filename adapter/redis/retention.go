@@ -82,7 +82,7 @@ return n`)
 
 // PurgeClosed removes the personal data of referrals whose Task ended
 // before cutoff, at most limit per call, and returns the purged Task ids.
-func (s *Store) PurgeClosed(ctx context.Context, cutoff time.Time, limit int64, now time.Time) ([]string, error) {
+func (s *RetentionStore) PurgeClosed(ctx context.Context, cutoff time.Time, limit int64, now time.Time) ([]string, error) {
 	ids, err := s.c.ZRangeArgs(ctx, goredis.ZRangeArgs{Key: s.k.taskIndex(), Start: "-inf",
 		Stop: strconv.FormatInt(cutoff.UnixMilli(), 10), ByScore: true, Count: limit}).Result()
 	if err != nil {
@@ -108,10 +108,10 @@ func (s *Store) PurgeClosed(ctx context.Context, cutoff time.Time, limit int64, 
 	return purged, nil
 }
 
-func (s *Store) purge(ctx context.Context, t *adapter.Task, now time.Time) (bool, error) {
+func (s *RetentionStore) purge(ctx context.Context, t *adapter.Task, now time.Time) (bool, error) {
 	idem, byValue := "", s.k.referralIdentifier("~none~")
 	if t.ID == t.ReferralID { // the referral's own Task: its ServiceRequest goes too
-		sr, err := s.ServiceRequest(ctx, t.ReferralID) // nil when already gone
+		sr, err := s.referrals.ServiceRequest(ctx, t.ReferralID) // nil when already gone
 		if err != nil && adapter.ErrorCode(err) != adapter.ENOTFOUND {
 			return false, err
 		}
@@ -163,8 +163,8 @@ return 1`)
 
 // purgePatient removes the Patient that the patient reference ref names at
 // the practice, when no referral of the practice names it any more.
-func (s *Store) purgePatient(ctx context.Context, practice, ref string) error {
-	id, body, err := s.PatientOf(ctx, practice, ref)
+func (s *RetentionStore) purgePatient(ctx context.Context, practice, ref string) error {
+	id, body, err := s.patients.PatientOf(ctx, practice, ref)
 	if adapter.ErrorCode(err) == adapter.ENOTFOUND {
 		return nil
 	}

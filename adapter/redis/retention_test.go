@@ -7,8 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/alicebob/miniredis/v2"
-
 	"github.com/social-prescribing/referral-adapter/adapter"
 	"github.com/social-prescribing/referral-adapter/adapter/redis"
 	"github.com/social-prescribing/referral-adapter/internal/redistest"
@@ -17,18 +15,10 @@ import (
 // The retention purge runs on real Redis and on miniredis, the embedded
 // development store, whose Lua must run the same scripts.
 func TestRetention(t *testing.T) {
-	stores := map[string]func(*testing.T) *redis.Store{
-		"real Redis": func(t *testing.T) *redis.Store { return redis.New(redistest.Client(t), redistest.Namespace(t)) },
-		"miniredis": func(t *testing.T) *redis.Store {
-			return redis.New(shortTimeouts(t, miniredis.RunT(t).Addr()), "mini")
-		},
-	}
-	for name, open := range stores {
-		t.Run(name+": purges closed referrals only", func(t *testing.T) { testPurgesClosedReferralsOnly(t, open(t)) })
-		t.Run(name+": purges the patient's Consents with their last referral", func(t *testing.T) {
-			testPurgesThePatientsConsentsWithTheirLastReferral(t, open(t))
-		})
-	}
+	redistest.RunContract(t, redis.New, map[string]func(*testing.T, *redis.Store){
+		"purges closed referrals only":                           testPurgesClosedReferralsOnly,
+		"purges the patient's Consents with their last referral": testPurgesThePatientsConsentsWithTheirLastReferral,
+	})
 }
 
 func testPurgesClosedReferralsOnly(t *testing.T, st *redis.Store) {

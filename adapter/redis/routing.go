@@ -48,7 +48,7 @@ type placementJSON struct {
 	Held bool           `json:"held"` // put on hold awaiting consent (reroute.lua)
 }
 
-func (s *Store) routing(r *adapter.Routing) *routingJSON {
+func (s *conn) routing(r *adapter.Routing) *routingJSON {
 	names := r.Names // only read (encoded), never changed here
 	if names == nil {
 		names = map[string]string{} // cjson reads null as userdata, not a table
@@ -127,13 +127,13 @@ func luaString(s string) string {
 }
 
 // serviceKeys names a service and its queue, capacity and waitlist keys.
-func (s *Store) serviceKeys(id string) stepJSON {
+func (s *conn) serviceKeys(id string) stepJSON {
 	return stepJSON{Service: id, Queue: s.k.queue(id), Cap: s.k.capacity(id), WL: s.k.waitlist(id)}
 }
 
 // steps builds capacity.lua steps, leaving out the service except (for
 // re-routing away from a closed service; "" leaves out none).
-func (s *Store) steps(route []adapter.RouteStep, except string) []stepJSON {
+func (s *conn) steps(route []adapter.RouteStep, except string) []stepJSON {
 	out := make([]stepJSON, 0, len(route))
 	for _, st := range route {
 		switch {

@@ -7,7 +7,10 @@ import (
 )
 
 // Lua scripts. Each runs atomically on the server; go-redis sends EVALSHA
-// and falls back to EVAL when the script is not cached.
+// and falls back to EVAL when the script is not cached. A script is named
+// after the Go method that runs it (update_task.lua: UpdateTask); a file
+// ending _lib.lua, and capacity.lua, is a library of local functions
+// prepended to the scripts that call them.
 var (
 	// audit_lib.lua: audit_add, prepended to every script that writes a
 	// request's audit record with its change (audit.go).
@@ -26,9 +29,9 @@ var (
 	//go:embed lua/patient_of.lua
 	patientOfLua    string
 	patientOfScript = goredis.NewScript(patientOfLua)
-	//go:embed lua/contact_add.lua
-	contactAddLua    string
-	contactAddScript = goredis.NewScript(auditLib + "\n" + contactAddLua)
+	//go:embed lua/add_contact_attempt.lua
+	addContactAttemptLua    string
+	addContactAttemptScript = goredis.NewScript(auditLib + "\n" + addContactAttemptLua)
 )
 
 // Capacity scripts (issue 3). capacity.lua is a library of local functions
@@ -36,19 +39,19 @@ var (
 var (
 	//go:embed lua/capacity.lua
 	capacityLua string
-	//go:embed lua/promote.lua
-	promoteLua string
+	//go:embed lua/promote_waitlist.lua
+	promoteWaitlistLua string
 	//go:embed lua/reroute.lua
 	rerouteLua string
 	//go:embed lua/release_slot.lua
 	releaseSlotLua string
-	//go:embed lua/seed.lua
-	seedLua string
+	//go:embed lua/seed_capacity.lua
+	seedCapacityLua string
 
-	promoteScript     = withCapacity(promoteLua)
-	rerouteScript     = withCapacity(rerouteLua)
-	releaseSlotScript = withCapacity(releaseSlotLua)
-	seedScript        = goredis.NewScript(seedLua)
+	promoteWaitlistScript = withCapacity(promoteWaitlistLua)
+	rerouteScript         = withCapacity(rerouteLua)
+	releaseSlotScript     = withCapacity(releaseSlotLua)
+	seedCapacityScript    = goredis.NewScript(seedCapacityLua)
 )
 
 // withCapacity builds a script that can call capacity.lua's functions,
@@ -65,30 +68,30 @@ var (
 	leaseLib string
 	//go:embed lua/claim.lua
 	claimLua string
-	//go:embed lua/sweep.lua
-	sweepLua string
+	//go:embed lua/sweep_leases.lua
+	sweepLeasesLua string
 	//go:embed lua/renew.lua
 	renewLua string
-	//go:embed lua/transition.lua
-	transitionLua string
+	//go:embed lua/update_task.lua
+	updateTaskLua string
 	//go:embed lua/unclaim.lua
 	unclaimLua string
 
-	claimScript      = goredis.NewScript(auditLib + "\n" + leaseLib + "\n" + claimLua)
-	unclaimScript    = goredis.NewScript(auditLib + "\n" + unclaimLua)
-	sweepScript      = goredis.NewScript(leaseLib + "\n" + sweepLua)
-	renewScript      = goredis.NewScript(auditLib + "\n" + renewLua)
-	transitionScript = withCapacity(auditLib + "\n" + transitionLua)
+	claimScript       = goredis.NewScript(auditLib + "\n" + leaseLib + "\n" + claimLua)
+	unclaimScript     = goredis.NewScript(auditLib + "\n" + unclaimLua)
+	sweepLeasesScript = goredis.NewScript(leaseLib + "\n" + sweepLeasesLua)
+	renewScript       = goredis.NewScript(auditLib + "\n" + renewLua)
+	updateTaskScript  = withCapacity(auditLib + "\n" + updateTaskLua)
 )
 
 // Notification scripts (issue 6).
 var (
-	//go:embed lua/fanout.lua
-	fanoutLua    string
-	fanoutScript = goredis.NewScript(fanoutLua)
-	//go:embed lua/notify_claim.lua
-	notifyClaimLua    string
-	notifyClaimScript = goredis.NewScript(notifyClaimLua)
+	//go:embed lua/fan_out.lua
+	fanOutLua    string
+	fanOutScript = goredis.NewScript(fanOutLua)
+	//go:embed lua/claim_due.lua
+	claimDueLua    string
+	claimDueScript = goredis.NewScript(claimDueLua)
 	//go:embed lua/settle.lua
 	settleLua    string
 	settleScript = goredis.NewScript(settleLua)
@@ -96,21 +99,21 @@ var (
 
 // Consent scripts (issue 4).
 var (
-	//go:embed lua/consent_hold.lua
-	consentHoldLua    string
-	consentHoldScript = withCapacity(consentHoldLua)
+	//go:embed lua/apply_consent_moves.lua
+	applyConsentMovesLua    string
+	applyConsentMovesScript = withCapacity(applyConsentMovesLua)
 )
 
 // Dialogue and safeguarding scripts (issue 9).
 var (
-	//go:embed lua/dialogue_save.lua
-	dialogueSaveLua    string
-	dialogueSaveScript = goredis.NewScript(auditLib + "\n" + dialogueSaveLua)
+	//go:embed lua/save_dialogue.lua
+	saveDialogueLua    string
+	saveDialogueScript = goredis.NewScript(auditLib + "\n" + saveDialogueLua)
 )
 
 // Outcome scripts (issue 20).
 var (
-	//go:embed lua/outcome_save.lua
-	outcomeSaveLua    string
-	outcomeSaveScript = goredis.NewScript(auditLib + "\n" + outcomeSaveLua)
+	//go:embed lua/save_outcome.lua
+	saveOutcomeLua    string
+	saveOutcomeScript = goredis.NewScript(auditLib + "\n" + saveOutcomeLua)
 )

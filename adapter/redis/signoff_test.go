@@ -7,42 +7,21 @@ import (
 	"testing"
 	"time"
 
-	"github.com/alicebob/miniredis/v2"
-	goredis "github.com/redis/go-redis/v9"
-
 	"github.com/social-prescribing/referral-adapter/adapter"
 	"github.com/social-prescribing/referral-adapter/internal/redistest"
 )
 
 // The clinician sign-off hold contract (issue 11), against a real Redis
 // server and miniredis.
-func TestSignOffHoldContractRealRedis(t *testing.T) {
-	testSignOffHoldContract(t, func(t *testing.T) *Store {
-		return New(redistest.Client(t), redistest.Namespace(t))
-	})
-}
-
-func TestSignOffHoldContractMiniredis(t *testing.T) {
-	testSignOffHoldContract(t, func(t *testing.T) *Store {
-		m := miniredis.RunT(t)
-		c := goredis.NewClient(&goredis.Options{Addr: m.Addr()})
-		t.Cleanup(func() { _ = c.Close() })
-		return New(c, "mini")
-	})
-}
-
-func testSignOffHoldContract(t *testing.T, open func(*testing.T) *Store) {
-	tests := map[string]func(*testing.T, *Store){
+func TestSignOffHoldContract(t *testing.T) {
+	redistest.RunContract(t, New, map[string]func(*testing.T, *Store){
 		"a referral held for sign-off is indexed, not queued, holds no place": testSignOffHeldIndexed,
 		"a sign-off release places the referral by capacity":                  testSignOffReleasePlaces,
 		"a sign-off without consent moves it to the consent holds":            testSignOffAwaitsConsent,
 		"a stale sign-off writes nothing":                                     testSignOffStale,
 		"an expired sign-off hold is cancelled and leaves the index":          testSignOffExpire,
 		"sign-off holds no longer waiting drop out of the index":              testSignOffStaleHolds,
-	}
-	for name, fn := range tests {
-		t.Run(name, func(t *testing.T) { fn(t, open(t)) })
-	}
+	})
 }
 
 var clinician = adapter.Actor{Subject: "dr.a@A81001", Role: "practice", Org: "A81001"}

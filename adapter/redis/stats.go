@@ -13,7 +13,7 @@ import (
 
 // Count applies counter increments in one transaction, returning once
 // they are applied; concurrent requests' increments share it (groupCommit).
-func (s *Store) Count(ctx context.Context, incs []adapter.StatInc) error {
+func (s *StatsStore) Count(ctx context.Context, incs []adapter.StatInc) error {
 	if len(incs) == 0 {
 		return nil
 	}
@@ -35,7 +35,7 @@ func (s *Store) Count(ctx context.Context, incs []adapter.StatInc) error {
 }
 
 // Snapshot sets absolute values on a day (the daily capacity snapshot).
-func (s *Store) Snapshot(ctx context.Context, day string, values map[adapter.StatKey]int64) error {
+func (s *StatsStore) Snapshot(ctx context.Context, day string, values map[adapter.StatKey]int64) error {
 	args := make([]any, 0, 2*len(values))
 	for k, v := range values {
 		args = append(args, k.String(), v)
@@ -51,18 +51,18 @@ func (s *Store) Snapshot(ctx context.Context, day string, values map[adapter.Sta
 // asked for: a year's report reads 12 hashes, not 365. With
 // KeepSettledStats, settled buckets are read once and then kept in memory,
 // and so is their sum for a period asked for again.
-func (s *Store) DayStats(ctx context.Context, days []string) (map[adapter.StatKey]int64, error) {
+func (s *StatsStore) DayStats(ctx context.Context, days []string) (map[adapter.StatKey]int64, error) {
 	return s.dayStats(ctx, days, "")
 }
 
 // DayStatsMatching is DayStats of only the counters whose metric starts
 // with prefix: a report that needs a few counters over a long span (issue
 // 20's practice engagement) copies only those.
-func (s *Store) DayStatsMatching(ctx context.Context, days []string, prefix string) (map[adapter.StatKey]int64, error) {
+func (s *StatsStore) DayStatsMatching(ctx context.Context, days []string, prefix string) (map[adapter.StatKey]int64, error) {
 	return s.dayStats(ctx, days, prefix)
 }
 
-func (s *Store) dayStats(ctx context.Context, days []string, prefix string) (map[adapter.StatKey]int64, error) {
+func (s *StatsStore) dayStats(ctx context.Context, days []string, prefix string) (map[adapter.StatKey]int64, error) {
 	settled, recent := s.settled.split(monthsAndDays(days))
 	key := strings.Join(settled, ",")
 	if prefix != "" && key != "" {
@@ -116,7 +116,7 @@ func addMatching(out, m map[adapter.StatKey]int64, prefix string) {
 
 // readBuckets reads and parses the counter hashes of the buckets in one
 // round trip.
-func (s *Store) readBuckets(ctx context.Context, buckets []string) (map[string]map[adapter.StatKey]int64, error) {
+func (s *StatsStore) readBuckets(ctx context.Context, buckets []string) (map[string]map[adapter.StatKey]int64, error) {
 	out := make(map[string]map[adapter.StatKey]int64, len(buckets))
 	if len(buckets) == 0 {
 		return out, nil
@@ -154,7 +154,7 @@ func addStats(out, m map[adapter.StatKey]int64) {
 }
 
 // PracticeStats reads a practice's own counters over the given days.
-func (s *Store) PracticeStats(ctx context.Context, practice string, days []string) (map[string]int64, error) {
+func (s *StatsStore) PracticeStats(ctx context.Context, practice string, days []string) (map[string]int64, error) {
 	pipe := s.c.Pipeline()
 	cmds := make([]interface{ Val() map[string]string }, len(days))
 	for i, d := range days {

@@ -71,7 +71,7 @@ func (c *settledStats) putSum(key string, m map[adapter.StatKey]int64) {
 // KeepSettledStats makes reports keep settled buckets in memory. now must
 // be the clock the counters are written by (time.Now in production); a
 // store whose writers run on another clock must not keep them.
-func (s *Store) KeepSettledStats(now func() time.Time) {
+func (s *StatsStore) KeepSettledStats(now func() time.Time) {
 	s.settled = &settledStats{now: now}
 	s.settled.buckets.Max, s.settled.sums.Max = settledStatsMax, settledSumsMax
 }

@@ -16,18 +16,109 @@ import (
 	"github.com/social-prescribing/referral-adapter/adapter"
 )
 
-// Store keeps referrals, Tasks and queues in Redis.
-type Store struct {
-	c       goredis.UniversalClient
-	k       keys
-	settled *settledStats // report counters that can no longer change; nil: none kept
-	dated   *datedCache   // dated counters read, with their versions (issue 20)
-	writes  *groupCommit  // audit records and report counters of concurrent requests
+// conn is what every store shares: the one client, the key names (keys.go)
+// and the group commit that lets concurrent requests' audit records and
+// report counters share a round trip.
+type conn struct {
+	c      goredis.UniversalClient
+	k      keys
+	writes *groupCommit // audit records and report counters of concurrent requests
 }
 
-// New returns a Store using the client, with every key in the namespace ns.
+// The stores, one for each aggregate, all over one conn. Each serves the
+// interfaces its consumers declare; a method that reads another
+// aggregate's records asks that aggregate's store (the named fields).
+// Scripts that must change several aggregates at once (intake places by
+// capacity, indexes consent and announces the Task) are one Lua script,
+// run by the store whose method calls it (scripts.go).
+type (
+	// ReferralStore: intake and the referral's records — ServiceRequest,
+	// Consent, Patient, Task, their identifiers and idempotency keys
+	// (intake.go, lookup.go).
+	ReferralStore struct {
+		*conn
+		consents *ConsentStore
+	}
+	// ConsentStore: a patient's Consents and referrals, and the consent
+	// and sign-off holds (consent.go).
+	ConsentStore struct {
+		*conn
+		referrals *ReferralStore
+	}
+	// PatientStore: a practice's Patient by reference, and a Task's
+	// contact attempts (patient.go).
+	PatientStore struct{ *conn }
+	// LifecycleStore: queues, claims and leases, Task changes and their
+	// history, and the queue figures for metrics (queue.go, metrics.go).
+	LifecycleStore struct {
+		*conn
+		referrals *ReferralStore
+	}
+	// CapacityStore: services' capacity, its log, waitlists, and moving
+	// waiting referrals on (capacity.go, waitlist.go).
+	CapacityStore struct{ *conn }
+	// NotifyStore: Task events, Subscriptions, their deliveries and dead
+	// letters (notify.go, subscription.go).
+	NotifyStore struct{ *conn }
+	// AuditStore: the audit stream (audit.go).
+	AuditStore struct{ *conn }
+	// GuardStore: per-subject rate limits, single-use assertion ids and
+	// job locks (audit.go Allow, replay.go, lock.go).
+	GuardStore struct{ *conn }
+	// DialogueStore: messages and safeguarding Flags (dialogue.go).
+	DialogueStore struct{ *conn }
+	// OutcomeStore: outcome records and wellbeing scores (outcomes.go).
+	OutcomeStore struct{ *conn }
+	// StatsStore: report counters, with the caches of those that can no
+	// longer change (stats.go, dated.go, stats_cache.go).
+	StatsStore struct {
+		*conn
+		settled *settledStats // report counters that can no longer change; nil: none kept
+		dated   *datedCache   // dated counters read, with their versions (issue 20)
+	}
+	// RetentionStore: purging closed referrals past the retention period
+	// (retention.go).
+	RetentionStore struct {
+		*conn
+		referrals *ReferralStore
+		patients  *PatientStore
+	}
+)
+
+// Store is every store of one deployment over one connection. The service
+// wires each consumer's interface to the store that serves it
+// (cmd/referral-adapter/serve.go); tests and tools may use Store whole.
+type Store struct {
+	*conn
+	*ReferralStore
+	*ConsentStore
+	*PatientStore
+	*LifecycleStore
+	*CapacityStore
+	*NotifyStore
+	*AuditStore
+	*GuardStore
+	*DialogueStore
+	*OutcomeStore
+	*StatsStore
+	*RetentionStore
+}
+
+// New returns the stores using the client, with every key in the
+// namespace ns.
 func New(c goredis.UniversalClient, ns string) *Store {
-	return &Store{c: c, k: newKeys(ns), writes: &groupCommit{c: c}, dated: newDatedCache()}
+	cn := &conn{c: c, k: newKeys(ns), writes: &groupCommit{c: c}}
+	s := &Store{conn: cn,
+		ReferralStore: &ReferralStore{conn: cn}, ConsentStore: &ConsentStore{conn: cn}, PatientStore: &PatientStore{cn},
+		LifecycleStore: &LifecycleStore{conn: cn}, CapacityStore: &CapacityStore{cn}, NotifyStore: &NotifyStore{cn},
+		AuditStore: &AuditStore{cn}, GuardStore: &GuardStore{cn}, DialogueStore: &DialogueStore{cn}, OutcomeStore: &OutcomeStore{cn},
+		StatsStore: &StatsStore{conn: cn, dated: newDatedCache()}, RetentionStore: &RetentionStore{conn: cn},
+	}
+	s.ReferralStore.consents = s.ConsentStore
+	s.ConsentStore.referrals = s.ReferralStore
+	s.LifecycleStore.referrals = s.ReferralStore
+	s.RetentionStore.referrals, s.RetentionStore.patients = s.ReferralStore, s.PatientStore
+	return s
 }
 
 // Client returns the underlying client (for health checks and jobs).
@@ -35,7 +126,7 @@ func (s *Store) Client() goredis.UniversalClient { return s.c }
 
 // record reads one record's hash (an outcome, message or Flag); none is
 // ENOTFOUND naming kind.
-func (s *Store) record(ctx context.Context, key, kind string) (map[string]string, error) {
+func (s *conn) record(ctx context.Context, key, kind string) (map[string]string, error) {
 	h, err := s.c.HGetAll(ctx, key).Result()
 	if err != nil {
 		return nil, s.fail(err)
@@ -71,7 +162,7 @@ func Embedded(log *slog.Logger) (goredis.UniversalClient, func(), error) {
 // fail maps a Redis error to a domain error: unreachable or timed-out Redis
 // becomes EUNAVAILABLE (the caller answers 503 with Retry-After), anything
 // else is internal.
-func (s *Store) fail(err error) error {
+func (s *conn) fail(err error) error {
 	if err == nil {
 		return nil
 	}

@@ -31,7 +31,7 @@ const (
 
 // CreateSubscription stores a new Subscription and, when it is requested,
 // queues its handshake, in one MULTI/EXEC.
-func (s *Store) CreateSubscription(ctx context.Context, sub *adapter.Subscription) error {
+func (s *NotifyStore) CreateSubscription(ctx context.Context, sub *adapter.Subscription) error {
 	hdr, err := json.Marshal(sub.Headers)
 	if err != nil {
 		return err
@@ -61,7 +61,7 @@ func subscriptionFields(sub *adapter.Subscription, hdr []byte) map[string]any {
 }
 
 // Subscription returns the Subscription with the given id.
-func (s *Store) Subscription(ctx context.Context, id string) (*adapter.Subscription, error) {
+func (s *NotifyStore) Subscription(ctx context.Context, id string) (*adapter.Subscription, error) {
 	h, err := s.c.HGetAll(ctx, s.k.subscription(id)).Result()
 	if err != nil {
 		return nil, s.fail(err)
@@ -74,7 +74,7 @@ func (s *Store) Subscription(ctx context.Context, id string) (*adapter.Subscript
 }
 
 // SubscriptionsFor returns every Subscription of a practice.
-func (s *Store) SubscriptionsFor(ctx context.Context, practice string) ([]*adapter.Subscription, error) {
+func (s *NotifyStore) SubscriptionsFor(ctx context.Context, practice string) ([]*adapter.Subscription, error) {
 	ids, err := s.c.SMembers(ctx, s.k.practiceSubscriptions(practice)).Result()
 	if err != nil || len(ids) == 0 {
 		return nil, s.fail(err)
@@ -128,7 +128,7 @@ return 1`)
 
 // DeleteSubscription removes a practice's Subscription. Deliveries still
 // pending for it are dropped when their turn comes.
-func (s *Store) DeleteSubscription(ctx context.Context, practice, id string) error {
+func (s *NotifyStore) DeleteSubscription(ctx context.Context, practice, id string) error {
 	n, err := deleteSubscriptionScript.Run(ctx, s.c,
 		[]string{s.k.subscription(id), s.k.practiceSubscriptions(practice)}, practice, id).Int()
 	if err != nil {
@@ -151,7 +151,7 @@ return 1`)
 // SetSubscriptionStatus moves a Subscription from one status to another
 // (compare-and-set), recording why in its error note. It reports whether
 // the Subscription was still in the from status.
-func (s *Store) SetSubscriptionStatus(ctx context.Context, id string, from, to adapter.SubscriptionStatus, note string, at time.Time) (bool, error) {
+func (s *NotifyStore) SetSubscriptionStatus(ctx context.Context, id string, from, to adapter.SubscriptionStatus, note string, at time.Time) (bool, error) {
 	n, err := setStatusScript.Run(ctx, s.c, []string{s.k.subscription(id)}, string(from), string(to), note, msString(at)).Int()
 	if err != nil {
 		return false, s.fail(err)

@@ -12,7 +12,7 @@ import (
 	"github.com/social-prescribing/referral-adapter/adapter"
 )
 
-// moveTask is one Task handed to promote.lua or reroute.lua.
+// moveTask is one Task handed to promote_waitlist.lua or reroute.lua.
 type moveTask struct {
 	ID    string     `json:"id"`
 	Key   string     `json:"key"`
@@ -24,7 +24,7 @@ type moveTask struct {
 }
 
 // Waitlist returns the Task ids on a service's waitlist, next first.
-func (s *Store) Waitlist(ctx context.Context, service string) ([]string, error) {
+func (s *CapacityStore) Waitlist(ctx context.Context, service string) ([]string, error) {
 	ids, err := s.c.ZRange(ctx, s.k.waitlist(service), 0, -1).Result()
 	if err != nil {
 		return nil, s.fail(err)
@@ -33,7 +33,7 @@ func (s *Store) Waitlist(ctx context.Context, service string) ([]string, error) 
 }
 
 // QueuedTaskIDs returns the Task ids in a service's queue, next first.
-func (s *Store) QueuedTaskIDs(ctx context.Context, service string) ([]string, error) {
+func (s *CapacityStore) QueuedTaskIDs(ctx context.Context, service string) ([]string, error) {
 	ids, err := s.c.ZRange(ctx, s.k.queue(service), 0, -1).Result()
 	if err != nil {
 		return nil, s.fail(err)
@@ -46,7 +46,7 @@ func (s *Store) QueuedTaskIDs(ctx context.Context, service string) ([]string, er
 // service can take them (open, verified recently, with room). Each moved
 // Task is routed there, its statusReason says it came off the waitlist, and
 // its version goes up. It returns the ids moved, in order.
-func (s *Store) PromoteWaitlist(ctx context.Context, service string, r *adapter.Routing, limit int) ([]string, error) {
+func (s *CapacityStore) PromoteWaitlist(ctx context.Context, service string, r *adapter.Routing, limit int) ([]string, error) {
 	if limit <= 0 {
 		return nil, nil
 	}
@@ -74,7 +74,7 @@ func (s *Store) PromoteWaitlist(ctx context.Context, service string, r *adapter.
 	if err != nil {
 		return nil, err
 	}
-	raw, err := promoteScript.Run(ctx, s.c, nil, payload).Text()
+	raw, err := promoteWaitlistScript.Run(ctx, s.c, nil, payload).Text()
 	if err != nil {
 		return nil, s.fail(err)
 	}
@@ -91,7 +91,7 @@ func (s *Store) PromoteWaitlist(ctx context.Context, service string, r *adapter.
 // queue scores and the steps each may be placed along: its route without
 // the service except ("" for none) or, for a promotion (except ""), the
 // service it waits at, marked by the routing's consent gate (issue 17).
-func (s *Store) moveTasks(ctx context.Context, ids []string, r *adapter.Routing, except string) ([]moveTask, error) {
+func (s *CapacityStore) moveTasks(ctx context.Context, ids []string, r *adapter.Routing, except string) ([]moveTask, error) {
 	if r.Gate == nil {
 		return nil, errNoGate
 	}
@@ -140,7 +140,7 @@ const rerouteBatch = 50
 // closed: each is placed again along its route without that service, by
 // the same capacity rules as at intake, and its statusReason says why.
 // Referrals claimed or ended meanwhile are left alone.
-func (s *Store) RerouteWaiting(ctx context.Context, service string, r *adapter.Routing) ([]adapter.Rerouted, error) {
+func (s *CapacityStore) RerouteWaiting(ctx context.Context, service string, r *adapter.Routing) ([]adapter.Rerouted, error) {
 	queued, err := s.c.ZRange(ctx, s.k.queue(service), 0, -1).Result()
 	if err != nil {
 		return nil, s.fail(err)
@@ -164,7 +164,7 @@ func (s *Store) RerouteWaiting(ctx context.Context, service string, r *adapter.R
 // RerouteTasks re-routes the given referrals still waiting at a service
 // (queued, claimed but not accepted, or waitlisted), as RerouteWaiting does
 // for all of them: for a provider that did not answer in time.
-func (s *Store) RerouteTasks(ctx context.Context, service string, r *adapter.Routing, ids []string) ([]adapter.Rerouted, error) {
+func (s *CapacityStore) RerouteTasks(ctx context.Context, service string, r *adapter.Routing, ids []string) ([]adapter.Rerouted, error) {
 	// A claimed referral goes back to waiting first (atomically), so the
 	// script sees it; its lease ends.
 	pipe := s.c.TxPipeline()
@@ -179,7 +179,7 @@ func (s *Store) RerouteTasks(ctx context.Context, service string, r *adapter.Rou
 	return s.reroute(ctx, service, r, ids)
 }
 
-func (s *Store) reroute(ctx context.Context, service string, r *adapter.Routing, ids []string) ([]adapter.Rerouted, error) {
+func (s *CapacityStore) reroute(ctx context.Context, service string, r *adapter.Routing, ids []string) ([]adapter.Rerouted, error) {
 	tasks, err := s.moveTasks(ctx, ids, r, service)
 	if err != nil {
 		return nil, err

@@ -7,8 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/alicebob/miniredis/v2"
-
 	"github.com/social-prescribing/referral-adapter/adapter"
 	"github.com/social-prescribing/referral-adapter/adapter/redis"
 	"github.com/social-prescribing/referral-adapter/internal/redistest"
@@ -16,28 +14,12 @@ import (
 
 // The store's part of the link worker's side (issue 19), on a real Redis
 // server and on miniredis, which must behave the same.
-func TestWorkerStoreRealRedis(t *testing.T) {
-	workerContract(t, func(t *testing.T) *redis.Store { return redis.New(redistest.Client(t), redistest.Namespace(t)) })
-}
-
-func TestWorkerStoreMiniredis(t *testing.T) {
-	workerContract(t, func(t *testing.T) *redis.Store {
-		m := miniredis.RunT(t)
-		return redis.New(shortTimeouts(t, m.Addr()), "mini")
+func TestWorkerStore(t *testing.T) {
+	redistest.RunContract(t, redis.New, map[string]func(*testing.T, *redis.Store){
+		"PatientOf finds the practice's Patient by id or by the identifier it was created under": testPatientOf,
+		"contact attempts are kept in order, bounded, and the first success is told once":        testContactAttempts,
+		"retention takes the contact attempts and the Patient with the last referral":            testRetentionTakesAttemptsAndPatient,
 	})
-}
-
-func workerContract(t *testing.T, open func(*testing.T) *redis.Store) {
-	for _, tc := range []struct {
-		name string
-		fn   func(*testing.T, *redis.Store)
-	}{
-		{"PatientOf finds the practice's Patient by id or by the identifier it was created under", testPatientOf},
-		{"contact attempts are kept in order, bounded, and the first success is told once", testContactAttempts},
-		{"retention takes the contact attempts and the Patient with the last referral", testRetentionTakesAttemptsAndPatient},
-	} {
-		t.Run(tc.name, func(t *testing.T) { tc.fn(t, open(t)) })
-	}
 }
 
 const nhsRef = "Patient?identifier=" + adapter.SystemNHSNumber + "|9000000009"

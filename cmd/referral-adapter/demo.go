@@ -259,9 +259,9 @@ func seedDemo(ctx context.Context, a *app, o demoOptions) (demoSummary, error) {
 	start := time.Date(end.Year(), end.Month(), end.Day(), 0, 0, 0, 0, loc).AddDate(0, -o.Months, 0)
 	s := &demoSim{ctx: ctx, a: a, r: mrand.New(mrand.NewPCG(o.Seed, 20)), loc: loc, now: start, end: end}
 	clock := func() time.Time { return s.now }
-	s.in = intake.New(a.parser, a.store, a.mappings, intake.WithClock(clock), intake.WithStats(a.store),
+	s.in = intake.New(a.parser, a.stores.intake, a.mappings, intake.WithClock(clock), intake.WithStats(a.stores.StatsStore),
 		intake.WithConfig(cfg.Intake), intake.WithStaleAfter(a.caps.StaleAfter()), intake.WithAccess(a.policy))
-	s.q = queue.New(a.store, a.policy, a.mappings, cfg.Queue, a.caps.StaleAfter(), queue.WithStats(a.store))
+	s.q = queue.New(a.stores.queue, a.policy, a.mappings, cfg.Queue, a.caps.StaleAfter(), queue.WithStats(a.stores.StatsStore))
 	s.q.SetClock(clock)
 	s.sum.From, s.sum.To = start.Format(time.DateOnly), end.Format(time.DateOnly)
 	rate := float64(o.PerWeek) / 5

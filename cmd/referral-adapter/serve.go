@@ -34,6 +34,7 @@ import (
 type app struct {
 	handler http.Handler
 	store   *redis.Store
+	stores  stores // which store serves which interface
 	parser  *fhir.Parser
 	routes  []httpapi.Route
 	close   func()
@@ -63,11 +64,11 @@ func build(ctx context.Context, cfg *Config, m *mapping.Mappings, log *slog.Logg
 	if err != nil {
 		return nil, err
 	}
-	store := redis.New(client, cfg.Redis.Namespace)
-	store.KeepSettledStats(time.Now) // the counters are written on the wall clock
+	st := newStores(redis.New(client, cfg.Redis.Namespace))
+	st.KeepSettledStats(time.Now) // the counters are written on the wall clock
 	var tokens *auth.TokenServer
 	if cfg.Auth.Server.Enabled() {
-		if tokens, err = auth.NewTokenServer(ctx, cfg.Auth.Server, cfg.Auth.Issuer, store); err != nil {
+		if tokens, err = auth.NewTokenServer(ctx, cfg.Auth.Server, cfg.Auth.Issuer, st.GuardStore); err != nil {
 			closeStore()
 			return nil, err
 		}
@@ -79,28 +80,29 @@ func build(ctx context.Context, cfg *Config, m *mapping.Mappings, log *slog.Logg
 	}
 	// The one access policy: who sees what, and the patient's consent at
 	// every door their data leaves by (issue 17).
-	policy := access.New(m, parser.ConsentReader(store), store, m.Network.LinkWorker, cfg.Intake.ConsentRequired).WithReferrals(store)
-	caps := capacity.New(store, m, policy.Gate, cfg.Capacity)
+	policy := access.New(m, parser.ConsentReader(st.ConsentStore), st.ReferralStore, m.Network.LinkWorker, cfg.Intake.ConsentRequired).
+		WithReferrals(st.ConsentStore)
+	caps := capacity.New(st.CapacityStore, m, policy.Gate, cfg.Capacity)
 	seedCapacity(ctx, caps, log)
-	in := intake.New(parser, store, m, intake.WithStaleAfter(caps.StaleAfter()), intake.WithStats(store),
+	in := intake.New(parser, st.intake, m, intake.WithStaleAfter(caps.StaleAfter()), intake.WithStats(st.StatsStore),
 		intake.WithConfig(cfg.Intake), intake.WithAccess(policy))
-	disc := disclosure.New(policy, store, log)
-	dlg := dialogue.New(store, m, parser, policy, disc, store, log).WithStats(store)
-	q := queue.New(store, policy, m, cfg.Queue, caps.StaleAfter(), queue.WithStats(store), queue.WithEvents(store),
+	disc := disclosure.New(policy, st.AuditStore, log)
+	dlg := dialogue.New(st.dialogue, m, parser, policy, disc, st.AuditStore, log).WithStats(st.StatsStore)
+	q := queue.New(st.queue, policy, m, cfg.Queue, caps.StaleAfter(), queue.WithStats(st.StatsStore), queue.WithEvents(st.NotifyStore),
 		queue.WithClosure(dlg))
 	srv := httpapi.New(cfg.HTTP, httpapi.Deps{
-		Log: log, Verifier: verifier, Intake: in, Store: store,
-		Mappings: m, Parser: parser, Render: render, Ready: store.Ping, Tokens: tokens,
-		Audit: store, Limiter: store, Capacity: caps, Queue: q, Outcomes: store,
-		Reports:       report.New(store, store, m),
-		Subscriptions: notify.NewSubscriptions(cfg.Notify, parser, store),
+		Log: log, Verifier: verifier, Intake: in, Store: st.http,
+		Mappings: m, Parser: parser, Render: render, Ready: st.Ping, Tokens: tokens,
+		Audit: st.AuditStore, Limiter: st.GuardStore, Capacity: caps, Queue: q, Outcomes: st.OutcomeStore,
+		Reports:       report.New(st.StatsStore, st.CapacityStore, m),
+		Subscriptions: notify.NewSubscriptions(cfg.Notify, parser, st.NotifyStore),
 		Disclosure:    disc,
 		Access:        policy,
 		Dialogue:      dlg,
-		Patients:      patient.New(store, policy),
+		Patients:      patient.New(st.patients, policy),
 	})
-	notifier := notify.New(cfg.Notify, notify.Deps{Store: store, Render: render, Log: log, BaseURL: cfg.HTTP.BaseURL})
-	return &app{handler: srv.Handler(), store: store, parser: parser, routes: srv.Routes(), close: closeStore,
+	notifier := notify.New(cfg.Notify, notify.Deps{Store: st.NotifyStore, Render: render, Log: log, BaseURL: cfg.HTTP.BaseURL})
+	return &app{handler: srv.Handler(), store: st.Store, stores: st, parser: parser, routes: srv.Routes(), close: closeStore,
 		queue: q, caps: caps, mappings: m, retention: cfg.Retention, notifier: notifier, intake: in, cfg: cfg, policy: policy}, nil
 }
 

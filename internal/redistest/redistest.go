@@ -3,6 +3,8 @@
 // redis-server is started on a free port for the test binary and killed when
 // the binary exits. Every caller gets its own key namespace, so packages that
 // run in parallel against one server never see each other's keys.
+// Backends lists every store backend (real Redis and miniredis, the
+// embedded store) so that one contract suite runs against each.
 package redistest
 
 import (

@@ -1,6 +1,6 @@
 -- capacity.lua: capacity-aware placement, shared by every script that
 -- places, moves or ends a referral. scripts.go prepends this file to those
--- scripts (intake.lua, promote.lua, reroute.lua, release_slot.lua), so the
+-- scripts (intake.lua, promote_waitlist.lua, reroute.lua, release_slot.lua), so the
 -- functions below are locals of each. A script that ends a referral (a
 -- terminal Task transition) is built the same way (withCapacity in
 -- scripts.go) and calls cap_release(task key, capacity key of the Task's
@@ -35,7 +35,8 @@ local function cap_read(key)
 end
 
 -- cap_skip returns why the service cannot take one more referral now, or
--- nil when it can (adapter.Capacity.Skip says the same in Go).
+-- nil when it can (adapter.Capacity.Skip says the same in Go, for reads;
+-- placement_rule_test.go runs one table of cases through both).
 local function cap_skip(c, cfg)
   if c.status == 'paused' or c.status == 'closed' then return c.status end
   if cfg.stale > 0 and c.verified > 0 and cfg.now - c.verified > cfg.stale then return 'stale' end

@@ -1,4 +1,4 @@
--- lease_lib.lua: shared by claim.lua and sweep.lua (scripts.go prepends it).
+-- lease_lib.lua: shared by claim.lua and sweep_leases.lua (scripts.go prepends it).
 -- lease_return puts every lease of a queue that expired by now back in the
 -- queue at its old place (score kept in the Task's qs field), restores the
 -- business status the claim replaced, and returns how many went back. At

@@ -1,4 +1,4 @@
--- contact_add.lua: record one contact attempt on a Task (issue 19).
+-- add_contact_attempt.lua: record one contact attempt on a Task (issue 19).
 --
 -- KEYS[1]  the Task's contact attempts (list of JSON, oldest first)
 -- ARGV[1]  the attempt (JSON)   ARGV[2] most attempts per Task

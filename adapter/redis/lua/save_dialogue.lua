@@ -1,4 +1,4 @@
--- dialogue_save.lua: store one dialogue record (a message or a safeguarding
+-- save_dialogue.lua: store one dialogue record (a message or a safeguarding
 -- Flag, issue 9), index it under its referral and, when the practice is to
 -- be told, publish the referral's Task event on the notification stream, all
 -- in one step: a stored record the practice may see is always announced.

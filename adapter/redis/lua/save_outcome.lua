@@ -1,4 +1,4 @@
--- outcome_save.lua: store an outcome and link it to its Task and, when it
+-- save_outcome.lua: store an outcome and link it to its Task and, when it
 -- records a wellbeing score (issue 20), keep the referral's first and
 -- latest score of that measure by the Observation's own date and move the
 -- anonymous wellbeing counters from the referral's old pair to its new

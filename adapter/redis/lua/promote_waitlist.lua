@@ -1,4 +1,4 @@
--- promote.lua: move referrals from the head of a service's waitlist into
+-- promote_waitlist.lua: move referrals from the head of a service's waitlist into
 -- its queue while it can take them, reserving a slot for each. scripts.go
 -- prepends capacity.lua.
 --

@@ -1,4 +1,4 @@
--- seed.lua: give services their capacity from the mappings at start-up,
+-- seed_capacity.lua: give services their capacity from the mappings at start-up,
 -- only where none is recorded yet: live values are never overwritten.
 --
 -- KEYS[1]  the capacity change stream

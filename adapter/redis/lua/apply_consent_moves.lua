@@ -1,4 +1,4 @@
--- consent_hold.lua: write consent moves (issue 4) and clinician sign-off
+-- apply_consent_moves.lua: write consent moves (issue 4) and clinician sign-off
 -- moves (issue 11) decided in Go, all or none, if no Task changed since it was read (compare-and-set on each
 -- Task's version). scripts.go prepends capacity.lua for cap_place and
 -- cap_release.

@@ -1,4 +1,4 @@
--- fanout.lua: turn one notification trigger into deliveries, atomically
+-- fan_out.lua: turn one notification trigger into deliveries, atomically
 -- with acknowledging it, so a trigger is fanned out exactly once.
 --
 -- KEYS[1]     the trigger stream

@@ -1,4 +1,4 @@
--- transition.lua: write a Task change decided in Go, if nobody changed the
+-- update_task.lua: write a Task change decided in Go, if nobody changed the
 -- Task meanwhile (compare-and-set on its version). scripts.go prepends
 -- capacity.lua for cap_release.
 --
