@@ -89,3 +89,17 @@ func ErrorMessage(err error) string {
 	}
 	return "internal error"
 }
+
+// EchoMax is how much of a caller-supplied id or code an error message
+// echoes by default.
+const EchoMax = 64
+
+// Clip bounds a caller-supplied string (an id, a code, a parameter name)
+// before an error message echoes it: its first n bytes. Messages stay
+// short whatever was sent.
+func Clip(s string, n int) string {
+	if len(s) > n {
+		return s[:n]
+	}
+	return s
+}

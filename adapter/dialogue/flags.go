@@ -72,7 +72,7 @@ func (s *Service) RaiseFlag(ctx context.Context, c adapter.Caller, body []byte) 
 func (s *Service) ReadFlag(ctx context.Context, c adapter.Caller, id string) ([]byte, error) {
 	f, body, err := s.store.Flag(ctx, id)
 	if adapter.ErrorCode(err) == adapter.ENOTFOUND {
-		return nil, notFound(adapter.KindFlag)
+		return nil, adapter.NotFound(adapter.KindFlag)
 	}
 	if err != nil {
 		return nil, err
@@ -99,7 +99,7 @@ func (s *Service) Flags(ctx context.Context, c adapter.Caller, referral string) 
 		visible[t.ID] = ok
 	}
 	if !slicesAny(visible) {
-		return nil, notFound("referral")
+		return nil, adapter.NotFound("referral")
 	}
 	flags, bodies, err := s.store.Flags(ctx, referral, true)
 	if err != nil {

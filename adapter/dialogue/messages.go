@@ -166,7 +166,7 @@ func (s *Service) readable(ctx context.Context, c adapter.Caller, m *adapter.Mes
 func (s *Service) Read(ctx context.Context, c adapter.Caller, id string) ([]byte, error) {
 	m, body, err := s.store.Message(ctx, id)
 	if adapter.ErrorCode(err) == adapter.ENOTFOUND {
-		return nil, notFound(adapter.KindCommunication)
+		return nil, adapter.NotFound(adapter.KindCommunication)
 	}
 	if err != nil {
 		return nil, err
@@ -176,7 +176,7 @@ func (s *Service) Read(ctx context.Context, c adapter.Caller, id string) ([]byte
 		return nil, err
 	}
 	if !s.sees(ctx, c, t, m) {
-		return nil, notFound(adapter.KindCommunication)
+		return nil, adapter.NotFound(adapter.KindCommunication)
 	}
 	if m.Closure {
 		return s.closureFor(ctx, c, t, m, body)
@@ -202,7 +202,7 @@ func (s *Service) Thread(ctx context.Context, c adapter.Caller, referral string)
 		}
 	}
 	if len(visible) == 0 {
-		return nil, notFound("referral")
+		return nil, adapter.NotFound("referral")
 	}
 	msgs, bodies, err := s.store.Thread(ctx, referral, true)
 	if err != nil {

@@ -254,7 +254,7 @@ var demoReferrers = []struct {
 // Steps that would fall after End are not played.
 func seedDemo(ctx context.Context, a *app, o demoOptions) (demoSummary, error) {
 	cfg := a.cfg
-	loc, _ := time.LoadLocation("Europe/London")
+	loc := adapter.London()
 	end := o.End.In(loc)
 	start := time.Date(end.Year(), end.Month(), end.Day(), 0, 0, 0, 0, loc).AddDate(0, -o.Months, 0)
 	s := &demoSim{ctx: ctx, a: a, r: mrand.New(mrand.NewPCG(o.Seed, 20)), loc: loc, now: start, end: end}

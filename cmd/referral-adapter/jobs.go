@@ -85,8 +85,7 @@ func (a *app) snapshot(ctx context.Context, _ int64) (jobs.Report, error) {
 	if err != nil {
 		return nil, err
 	}
-	loc, _ := time.LoadLocation("Europe/London")
-	day := adapter.StatsDay(time.Now(), loc)
+	day := adapter.StatsDay(time.Now(), adapter.London())
 	var incs []adapter.StatInc
 	for id, c := range caps {
 		if c.MaxOpen == 0 {
