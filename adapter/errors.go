@@ -3,6 +3,8 @@ package adapter
 import (
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 )
 
 // Error codes. Each maps to one HTTP status and one OperationOutcome issue
@@ -102,4 +104,16 @@ func Clip(s string, n int) string {
 		return s[:n]
 	}
 	return s
+}
+
+// Combine reports several problems with one request at once: the first
+// by FHIRPath expression, carrying the others (in the same order) as its
+// Issues. issues must not be empty; it is sorted in place.
+func Combine(issues []*Error) *Error {
+	slices.SortStableFunc(issues, func(a, b *Error) int {
+		return strings.Compare(strings.Join(a.Expression, ","), strings.Join(b.Expression, ","))
+	})
+	first := *issues[0]
+	first.Issues = issues[1:]
+	return &first
 }

@@ -21,7 +21,11 @@ func (s *Service) RaiseFlag(ctx context.Context, c adapter.Caller, body []byte) 
 	if err != nil {
 		return nil, nil, err
 	}
-	f, err := fhir.FlagFrom(res)
+	facts, err := fhir.FlagFrom(res)
+	if err != nil {
+		return nil, nil, err
+	}
+	f, err := acceptFlag(facts)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -12,13 +12,17 @@ import (
 
 // Post stores a message from the practice to the holder of its referral,
 // or from the holder to the practice, and returns it with the stored
-// Communication. The body is a Communication (see fhir.CommunicationFrom).
+// Communication. The body is a Communication the dialogue accepts (acceptMessage).
 func (s *Service) Post(ctx context.Context, c adapter.Caller, body []byte) (*adapter.Message, []byte, error) {
 	res, err := s.parser.Parse(body, adapter.KindCommunication)
 	if err != nil {
 		return nil, nil, err
 	}
-	f, err := fhir.CommunicationFrom(res)
+	facts, err := fhir.CommunicationFrom(res)
+	if err != nil {
+		return nil, nil, err
+	}
+	f, err := acceptMessage(facts)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -57,7 +61,7 @@ func (s *Service) Post(ctx context.Context, c adapter.Caller, body []byte) (*ada
 }
 
 // checkMessage applies the dialogue's rules to a message p is sending on t.
-func (s *Service) checkMessage(ctx context.Context, c adapter.Caller, t *adapter.Task, f fhir.CommunicationFacts, fromPractice bool) error {
+func (s *Service) checkMessage(ctx context.Context, c adapter.Caller, t *adapter.Task, f message, fromPractice bool) error {
 	if t.Owner == "" {
 		return adapter.Errorf(adapter.ECONFLICT, "this referral is not with any service, so there is nobody to write to")
 	}
