@@ -31,6 +31,17 @@ func (is *issues) add(code, expr, format string, args ...any) {
 	is.errs = append(is.errs, adapter.Errorf(code, format, args...).At(is.kind+"."+expr))
 }
 
+// unread refuses what the dialogue does not read: contained resources
+// and modifier extensions (what is the resource, e.g. "a message").
+func (is *issues) unread(contained, modifiers int, what string) {
+	if contained > 0 {
+		is.add(adapter.ENOTSUPPORTED, "contained", "contained resources are not supported on %s", what)
+	}
+	if modifiers > 0 {
+		is.add(adapter.ENOTSUPPORTED, "modifierExtension", "modifier extensions are not understood here")
+	}
+}
+
 // err is every problem at once, or nil.
 func (is *issues) err() error {
 	if len(is.errs) == 0 {
@@ -48,12 +59,7 @@ func acceptMessage(f fhir.CommunicationFacts) (message, error) {
 	if f.Status != "completed" {
 		is.add(adapter.EBUSINESSRULE, "status", "a message must have status completed (sent), not %s", f.Status)
 	}
-	if f.Contained > 0 {
-		is.add(adapter.ENOTSUPPORTED, "contained", "contained resources are not supported on a message")
-	}
-	if f.Modifiers > 0 {
-		is.add(adapter.ENOTSUPPORTED, "modifierExtension", "modifier extensions are not understood here")
-	}
+	is.unread(f.Contained, f.Modifiers, "a message")
 	m.Referral = basedOn(is, f.BasedOn)
 	m.Task = messageTask(is, m.Referral, f.PartOf, f.About)
 	m.InResponseTo = inResponseTo(is, f.InResponseTo)
@@ -171,12 +177,7 @@ func acceptFlag(f fhir.FlagFacts) (flag, error) {
 	if f.Status != "active" {
 		is.add(adapter.EBUSINESSRULE, "status", "a safeguarding concern is raised with status active, not %s", f.Status)
 	}
-	if f.Contained > 0 {
-		is.add(adapter.ENOTSUPPORTED, "contained", "contained resources are not supported on a Flag")
-	}
-	if f.Modifiers > 0 {
-		is.add(adapter.ENOTSUPPORTED, "modifierExtension", "modifier extensions are not understood here")
-	}
+	is.unread(f.Contained, f.Modifiers, "a Flag")
 	safeguarding := false
 	for _, c := range f.Categories {
 		safeguarding = safeguarding || c.Same(fhir.CodingSafeguarding)

@@ -5,10 +5,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/tidwall/sjson"
-
 	"github.com/social-prescribing/referral-adapter/adapter"
 	"github.com/social-prescribing/referral-adapter/adapter/fhir"
+	"github.com/social-prescribing/referral-adapter/internal/jsonedit"
 	"github.com/social-prescribing/referral-adapter/internal/testfiles"
 )
 
@@ -22,22 +21,10 @@ func newParser(t *testing.T) *fhir.Parser {
 }
 
 func jset(t *testing.T, body []byte, path string, v any) []byte {
-	t.Helper()
-	out, err := sjson.SetBytes(body, path, v)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return out
+	return jsonedit.Set(t, body, path, v)
 }
 
-func jdel(t *testing.T, body []byte, path string) []byte {
-	t.Helper()
-	out, err := sjson.DeleteBytes(body, path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return out
-}
+func jdel(t *testing.T, body []byte, path string) []byte { return jsonedit.Delete(t, body, path) }
 
 // readMessage parses a Communication and applies the dialogue's rules, as
 // Post does before it looks at the referral.

@@ -7,10 +7,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/tidwall/sjson"
-
 	"github.com/social-prescribing/referral-adapter/adapter"
 	"github.com/social-prescribing/referral-adapter/adapter/fhir"
+	"github.com/social-prescribing/referral-adapter/internal/jsonedit"
 	"github.com/social-prescribing/referral-adapter/internal/testfiles"
 )
 
@@ -24,22 +23,10 @@ func communication(t *testing.T, p *fhir.Parser, body []byte) (fhir.Communicatio
 }
 
 func jset(t *testing.T, body []byte, path string, v any) []byte {
-	t.Helper()
-	out, err := sjson.SetBytes(body, path, v)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return out
+	return jsonedit.Set(t, body, path, v)
 }
 
-func jdel(t *testing.T, body []byte, path string) []byte {
-	t.Helper()
-	out, err := sjson.DeleteBytes(body, path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return out
-}
+func jdel(t *testing.T, body []byte, path string) []byte { return jsonedit.Delete(t, body, path) }
 
 // A Communication's facts are read as they stand; what the dialogue
 // accepts of them is the dialogue package's to decide.
