@@ -3,6 +3,8 @@ package adapter
 import (
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 )
 
 // Error codes. Each maps to one HTTP status and one OperationOutcome issue
@@ -88,4 +90,30 @@ func ErrorMessage(err error) string {
 		return e.Message
 	}
 	return "internal error"
+}
+
+// EchoMax is how much of a caller-supplied id or code an error message
+// echoes by default.
+const EchoMax = 64
+
+// Clip bounds a caller-supplied string (an id, a code, a parameter name)
+// before an error message echoes it: its first n bytes. Messages stay
+// short whatever was sent.
+func Clip(s string, n int) string {
+	if len(s) > n {
+		return s[:n]
+	}
+	return s
+}
+
+// Combine reports several problems with one request at once: the first
+// by FHIRPath expression, carrying the others (in the same order) as its
+// Issues. issues must not be empty; it is sorted in place.
+func Combine(issues []*Error) *Error {
+	slices.SortStableFunc(issues, func(a, b *Error) int {
+		return strings.Compare(strings.Join(a.Expression, ","), strings.Join(b.Expression, ","))
+	})
+	first := *issues[0]
+	first.Issues = issues[1:]
+	return &first
 }

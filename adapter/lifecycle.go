@@ -86,7 +86,7 @@ func (t *Task) Apply(tr Transition) (HistoryEntry, error) {
 		if tr.To.FHIR() { // a Task status, but not one of the referral lifecycle
 			return HistoryEntry{}, t.illegal(tr.To)
 		}
-		return HistoryEntry{}, Errorf(ECODEINVALID, "%q is not a FHIR Task status", clipStatus(tr.To)).At("status")
+		return HistoryEntry{}, Errorf(ECODEINVALID, "%q is not a FHIR Task status", Clip(string(tr.To), 32)).At("status")
 	}
 	if t.SignOffHeld() && tr.To != TaskCancelled {
 		return HistoryEntry{}, ErrSignOffHeld

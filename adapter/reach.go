@@ -122,14 +122,6 @@ func (k StatKey) PracticeCounted() bool {
 	return !strings.HasPrefix(k.Metric, MReach+":") && !strings.HasPrefix(k.Metric, MEngage+":")
 }
 
-// london is Europe/London, where report days and months are counted.
-var london = func() *time.Location {
-	if loc, err := time.LoadLocation("Europe/London"); err == nil {
-		return loc
-	}
-	return time.UTC
-}()
-
 // Age bands of the reach breakdown, by the lower bound of each.
 var ageBands = []struct {
 	from int

@@ -54,13 +54,6 @@ func (s TaskStatus) FHIR() bool {
 	return s.Valid()
 }
 
-func clipStatus(s TaskStatus) string {
-	if len(s) > 32 {
-		return string(s[:32])
-	}
-	return string(s)
-}
-
 // Terminal reports whether no further transition can leave s.
 func (s TaskStatus) Terminal() bool {
 	switch s {

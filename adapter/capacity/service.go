@@ -96,7 +96,7 @@ func (s *Service) Directory(ctx context.Context) (map[string]View, error) {
 func (s *Service) service(id string) (*adapter.Service, error) {
 	svc, ok := s.m.Service(id)
 	if !ok {
-		return nil, adapter.Errorf(adapter.ENOTFOUND, "HealthcareService/%s is not in the directory", clip(id))
+		return nil, adapter.Errorf(adapter.ENOTFOUND, "HealthcareService/%s is not in the directory", adapter.Clip(id, adapter.EchoMax))
 	}
 	return svc, nil
 }
@@ -105,11 +105,4 @@ func (s *Service) routing() *adapter.Routing {
 	r := s.m.Routing(s.now(), s.staleAfter)
 	r.Gate = s.gate
 	return r
-}
-
-func clip(s string) string {
-	if len(s) > 64 {
-		return s[:64]
-	}
-	return s
 }

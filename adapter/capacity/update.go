@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/social-prescribing/referral-adapter/adapter"
+	"github.com/social-prescribing/referral-adapter/adapter/jobs"
 )
 
 // Update is what a provider says about its service's capacity. It replaces
@@ -100,4 +101,18 @@ func (s *Service) Promote(ctx context.Context, id string) ([]string, error) {
 		return nil, err
 	}
 	return s.store.PromoteWaitlist(ctx, svc.ID, s.routing(), promoteLimit)
+}
+
+// PromoteWaitlists promotes every service's waitlist into its free places
+// (job waitlist-promotion).
+func (s *Service) PromoteWaitlists(ctx context.Context, _ int64) (jobs.Report, error) {
+	n := 0
+	for _, svc := range s.m.Services() {
+		ids, err := s.Promote(ctx, svc.ID)
+		if err != nil {
+			return jobs.Report{"promoted": n}, err
+		}
+		n += len(ids)
+	}
+	return jobs.Report{"promoted": n}, nil
 }

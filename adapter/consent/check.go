@@ -59,7 +59,7 @@ func (p *Provision) check(path string, known func(string) bool) []*adapter.Error
 			if r.System != SystemParticipation || !roles[r.Code] {
 				errs = append(errs, adapter.Errorf(adapter.ECODEINVALID,
 					"actor role %q is not one the adapter reads: use an HL7 v3 ParticipationType code such as IRCP or PRCP (%s)",
-					clip(r.System+"|"+r.Code), SystemParticipation).At(at+".role"))
+					adapter.Clip(r.System+"|"+r.Code, codeMax), SystemParticipation).At(at+".role"))
 			}
 		}
 	}
@@ -67,7 +67,7 @@ func (p *Provision) check(path string, known func(string) bool) []*adapter.Error
 		if a.System != SystemAction || !actions[a.Code] {
 			errs = append(errs, adapter.Errorf(adapter.ECODEINVALID,
 				"action %q is not one the adapter reads: use collect, access, use, disclose or correct (%s)",
-				clip(a.System+"|"+a.Code), SystemAction).At(fmt.Sprintf("%s.action[%d]", path, i)))
+				adapter.Clip(a.System+"|"+a.Code, codeMax), SystemAction).At(fmt.Sprintf("%s.action[%d]", path, i)))
 		}
 	}
 	for i := range p.Provisions {
@@ -93,15 +93,12 @@ func (a Actor) check(at string, known func(string) bool) *adapter.Error {
 		case pt.kind == partyOrg && !strings.Contains(ref, "?") && !known(pt.key):
 			return adapter.Errorf(adapter.EBUSINESSRULE,
 				"Organization/%s is not an organisation the adapter knows: name organisations by their ODS code (identifier system %s)",
-				clip(pt.key), adapter.SystemODS).At(at + ".reference")
+				adapter.Clip(pt.key, codeMax), adapter.SystemODS).At(at + ".reference")
 		}
 	}
 	return nil
 }
 
-func clip(s string) string {
-	if len(s) > 80 {
-		return s[:80]
-	}
-	return s
-}
+// codeMax is how much of a caller-supplied code or reference an error
+// message echoes.
+const codeMax = 80

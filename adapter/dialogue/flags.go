@@ -21,7 +21,11 @@ func (s *Service) RaiseFlag(ctx context.Context, c adapter.Caller, body []byte) 
 	if err != nil {
 		return nil, nil, err
 	}
-	f, err := fhir.FlagFrom(res)
+	facts, err := fhir.FlagFrom(res)
+	if err != nil {
+		return nil, nil, err
+	}
+	f, err := acceptFlag(facts)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -72,7 +76,7 @@ func (s *Service) RaiseFlag(ctx context.Context, c adapter.Caller, body []byte) 
 func (s *Service) ReadFlag(ctx context.Context, c adapter.Caller, id string) ([]byte, error) {
 	f, body, err := s.store.Flag(ctx, id)
 	if adapter.ErrorCode(err) == adapter.ENOTFOUND {
-		return nil, notFound(adapter.KindFlag)
+		return nil, adapter.NotFound(adapter.KindFlag)
 	}
 	if err != nil {
 		return nil, err
@@ -99,7 +103,7 @@ func (s *Service) Flags(ctx context.Context, c adapter.Caller, referral string) 
 		visible[t.ID] = ok
 	}
 	if !slicesAny(visible) {
-		return nil, notFound("referral")
+		return nil, adapter.NotFound("referral")
 	}
 	flags, bodies, err := s.store.Flags(ctx, referral, true)
 	if err != nil {

@@ -12,13 +12,17 @@ import (
 
 // Post stores a message from the practice to the holder of its referral,
 // or from the holder to the practice, and returns it with the stored
-// Communication. The body is a Communication (see fhir.CommunicationFrom).
+// Communication. The body is a Communication the dialogue accepts (acceptMessage).
 func (s *Service) Post(ctx context.Context, c adapter.Caller, body []byte) (*adapter.Message, []byte, error) {
 	res, err := s.parser.Parse(body, adapter.KindCommunication)
 	if err != nil {
 		return nil, nil, err
 	}
-	f, err := fhir.CommunicationFrom(res)
+	facts, err := fhir.CommunicationFrom(res)
+	if err != nil {
+		return nil, nil, err
+	}
+	f, err := acceptMessage(facts)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -57,7 +61,7 @@ func (s *Service) Post(ctx context.Context, c adapter.Caller, body []byte) (*ada
 }
 
 // checkMessage applies the dialogue's rules to a message p is sending on t.
-func (s *Service) checkMessage(ctx context.Context, c adapter.Caller, t *adapter.Task, f fhir.CommunicationFacts, fromPractice bool) error {
+func (s *Service) checkMessage(ctx context.Context, c adapter.Caller, t *adapter.Task, f message, fromPractice bool) error {
 	if t.Owner == "" {
 		return adapter.Errorf(adapter.ECONFLICT, "this referral is not with any service, so there is nobody to write to")
 	}
@@ -166,7 +170,7 @@ func (s *Service) readable(ctx context.Context, c adapter.Caller, m *adapter.Mes
 func (s *Service) Read(ctx context.Context, c adapter.Caller, id string) ([]byte, error) {
 	m, body, err := s.store.Message(ctx, id)
 	if adapter.ErrorCode(err) == adapter.ENOTFOUND {
-		return nil, notFound(adapter.KindCommunication)
+		return nil, adapter.NotFound(adapter.KindCommunication)
 	}
 	if err != nil {
 		return nil, err
@@ -176,7 +180,7 @@ func (s *Service) Read(ctx context.Context, c adapter.Caller, id string) ([]byte
 		return nil, err
 	}
 	if !s.sees(ctx, c, t, m) {
-		return nil, notFound(adapter.KindCommunication)
+		return nil, adapter.NotFound(adapter.KindCommunication)
 	}
 	if m.Closure {
 		return s.closureFor(ctx, c, t, m, body)
@@ -202,7 +206,7 @@ func (s *Service) Thread(ctx context.Context, c adapter.Caller, referral string)
 		}
 	}
 	if len(visible) == 0 {
-		return nil, notFound("referral")
+		return nil, adapter.NotFound("referral")
 	}
 	msgs, bodies, err := s.store.Thread(ctx, referral, true)
 	if err != nil {

@@ -74,11 +74,7 @@ func New(s Store, m *mapping.Mappings, p *fhir.Parser, acc Access, disc Disclosu
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	loc, err := time.LoadLocation("Europe/London")
-	if err != nil {
-		loc = time.UTC
-	}
-	return &Service{store: s, m: m, parser: p, access: acc, disc: disc, audit: audit, log: log, now: time.Now, newID: uuid.NewString, loc: loc}
+	return &Service{store: s, m: m, parser: p, access: acc, disc: disc, audit: audit, log: log, now: time.Now, newID: uuid.NewString, loc: adapter.London()}
 }
 
 // WithStats counts safeguarding concerns for the reports.
@@ -92,8 +88,6 @@ type Entry struct {
 	ID   string
 	Body []byte
 }
-
-func notFound(kind string) error { return adapter.NotFound(kind) }
 
 func (s *Service) ownerOrg(t *adapter.Task) string {
 	if svc, ok := s.m.Service(t.Owner); ok {
@@ -115,7 +109,7 @@ func (s *Service) canSee(ctx context.Context, c adapter.Caller, t *adapter.Task)
 func (s *Service) visibleTask(ctx context.Context, c adapter.Caller, id, kind string) (*adapter.Task, error) {
 	t, err := s.store.Task(ctx, id)
 	if adapter.ErrorCode(err) == adapter.ENOTFOUND {
-		return nil, notFound(kind)
+		return nil, adapter.NotFound(kind)
 	}
 	if err != nil {
 		return nil, err
@@ -125,7 +119,7 @@ func (s *Service) visibleTask(ctx context.Context, c adapter.Caller, id, kind st
 		return nil, err
 	}
 	if !ok {
-		return nil, notFound(kind)
+		return nil, adapter.NotFound(kind)
 	}
 	return t, nil
 }
@@ -141,7 +135,7 @@ func (s *Service) taskFor(ctx context.Context, c adapter.Caller, referral, task,
 			return nil, err
 		}
 		if t.ReferralID != referral {
-			return nil, adapter.Errorf(adapter.EBUSINESSRULE, "Task/%s does not track ServiceRequest/%s", clip(task), clip(referral))
+			return nil, adapter.Errorf(adapter.EBUSINESSRULE, "Task/%s does not track ServiceRequest/%s", adapter.Clip(task, adapter.EchoMax), adapter.Clip(referral, adapter.EchoMax))
 		}
 		return t, nil
 	}
@@ -164,7 +158,7 @@ func (s *Service) taskFor(ctx context.Context, c adapter.Caller, referral, task,
 			return t, nil
 		}
 	}
-	return nil, notFound(kind)
+	return nil, adapter.NotFound(kind)
 }
 
 // root is the referral's own Task, which the practice follows and is told
@@ -185,13 +179,6 @@ func event(t *adapter.Task, at time.Time) *adapter.TaskEvent {
 
 // orgRef is the string form (fhir refString) of an organisation by ODS code.
 func orgRef(ods string) string { return "Organization?identifier=" + adapter.SystemODS + "|" + ods }
-
-func clip(s string) string {
-	if len(s) > 64 {
-		return s[:64]
-	}
-	return s
-}
 
 // auditSafe writes records, logging (never failing on) a failure.
 func (s *Service) auditSafe(ctx context.Context, recs ...adapter.AuditRecord) {

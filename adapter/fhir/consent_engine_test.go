@@ -2,7 +2,6 @@ package fhir_test
 
 import (
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -10,6 +9,7 @@ import (
 	"github.com/social-prescribing/referral-adapter/adapter"
 	"github.com/social-prescribing/referral-adapter/adapter/consent"
 	"github.com/social-prescribing/referral-adapter/adapter/fhir"
+	"github.com/social-prescribing/referral-adapter/internal/testfiles"
 )
 
 const odsU00001 = "Organization?identifier=https://fhir.nhs.uk/Id/ods-organization-code|U00001"
@@ -73,19 +73,11 @@ func TestConsentFromFixture(t *testing.T) {
 // an untyped root provision (an exception to the policyRule base), the
 // case says so.
 func TestConsentR4Examples(t *testing.T) {
-	dir := filepath.Join("..", "..", "..", "shared", "fhir-r4-examples")
-	files, _ := filepath.Glob(filepath.Join(dir, "Consent-*.json"))
-	if len(files) == 0 {
-		t.Skipf("FHIR R4 examples not found at %s", dir)
-	}
+	examples := testfiles.SharedExamples(t, "Consent-*.json")
 	p := newParser(t)
 	byName := map[string]consent.Consent{}
-	for _, f := range files {
-		body, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		byName[strings.TrimSuffix(strings.TrimPrefix(filepath.Base(f), "Consent-consent-example-"), ".json")] = parseConsent(t, p, body)
+	for _, ex := range examples {
+		byName[strings.TrimSuffix(strings.TrimPrefix(ex.Name, "Consent-consent-example-"), ".json")] = parseConsent(t, p, ex.Body)
 	}
 	sct := func(code string) adapter.Coding {
 		return adapter.Coding{System: consent.SystemParticipation, Code: code}

@@ -3,13 +3,10 @@ package fhir
 import (
 	"bytes"
 	"encoding/json"
-	"fmt"
 	"regexp"
 	"strings"
 	"time"
-	"unicode/utf8"
 
-	dtpb "github.com/google/fhir/go/proto/google/fhir/proto/r4/core/datatypes_go_proto"
 	"github.com/tidwall/gjson"
 	"github.com/tidwall/sjson"
 
@@ -32,8 +29,6 @@ const (
 	// SystemFlagCategory is the HL7 flag category code system; "safety" is
 	// added to a safeguarding Flag that lacks it.
 	SystemFlagCategory = "http://terminology.hl7.org/CodeSystem/flag-category"
-	// MaxMessageChars bounds one payload.contentString.
-	MaxMessageChars = 8000
 )
 
 // CodingSafeguarding marks a safeguarding Flag (Flag.category) and the
@@ -41,213 +36,115 @@ const (
 // consent engine already treats as sensitive.
 var CodingSafeguarding = adapter.Coding{System: consent.SystemSensitivity, Code: "safeguarding", Display: "Safeguarding"}
 
-// CommunicationFacts is what the adapter needs from a Communication it is
-// sent. References are in refString's forms.
+// CommunicationFacts is what a Communication says, as read: the dialogue
+// package decides what it accepts. References are in refString's forms.
 type CommunicationFacts struct {
-	Referral     string // ServiceRequest id from basedOn
-	Task         string // Task id from partOf or about; "" when none named
-	InResponseTo string // Communication id; "" when not a reply
-	Subject      string
-	Sender       string
-	Recipients   []string
-	Approved     *bool // ExtPatientApprovedSharing; nil when absent
-	Categories   []adapter.Coding
-	Security     []adapter.Coding
+	Status        string
+	Contained     int // how many contained resources
+	Modifiers     int // how many modifierExtensions
+	BasedOn       []string
+	PartOf, About []string
+	InResponseTo  []string
+	// Payloads holds each payload's contentString, nil where the content
+	// is of another type (an attachment, a reference).
+	Payloads []*string
+	// Approvals are the ExtPatientApprovedSharing extensions.
+	Approvals  []BoolExtension
+	Subject    string
+	Sender     string
+	Recipients []string
+	Categories []adapter.Coding // category and topic
+	Security   []adapter.Coding // meta.security
 }
 
-// CommunicationFrom checks a parsed Communication against what the
-// dialogue accepts and reads its facts. Every problem is reported at once,
-// each pointing at its element; no message text is ever echoed.
+// BoolExtension is one extension of a resource: its index among the
+// resource's extensions and its valueBoolean, nil when it has none.
+type BoolExtension struct {
+	Index int
+	Value *bool
+}
+
+// RefExtension is one extension of a resource: its index among the
+// resource's extensions and its valueReference in refString's forms.
+type RefExtension struct {
+	Index int
+	Ref   string
+}
+
+// CommunicationFrom reads the facts of a parsed Communication.
 func CommunicationFrom(res *Resource) (CommunicationFacts, error) {
-	var f CommunicationFacts
 	m := res.Msg.GetCommunication()
 	if m == nil {
-		return f, adapter.Errorf(adapter.EINVALID, "expected a Communication resource").At("resourceType")
+		return CommunicationFacts{}, adapter.Errorf(adapter.EINVALID, "expected a Communication resource").At("resourceType")
 	}
-	var errs []*adapter.Error
-	bad := func(code, expr, format string, args ...any) {
-		errs = append(errs, adapter.Errorf(code, format, args...).At("Communication."+expr))
-	}
-	if st := codeString(m.GetStatus()); st != "completed" {
-		bad(adapter.EBUSINESSRULE, "status", "a message must have status completed (sent), not %s", st)
-	}
-	if len(m.GetContained()) > 0 {
-		bad(adapter.ENOTSUPPORTED, "contained", "contained resources are not supported on a message")
-	}
-	if len(m.GetModifierExtension()) > 0 {
-		bad(adapter.ENOTSUPPORTED, "modifierExtension", "modifier extensions are not understood here")
-	}
-	// basedOn: the referral, exactly once.
-	switch based := refStrings(m.GetBasedOn()); {
-	case len(based) == 0:
-		bad(adapter.EREQUIRED, "basedOn", "basedOn must name the referral, ServiceRequest/{id}")
-	case len(based) > 1:
-		bad(adapter.EVALUE, "basedOn", "basedOn must name exactly one referral")
-	default:
-		if f.Referral = idOf("ServiceRequest", based[0]); f.Referral == "" {
-			bad(adapter.EVALUE, "basedOn[0]", "basedOn must be a ServiceRequest/{id} reference")
+	f := CommunicationFacts{Status: codeString(m.GetStatus()), Contained: len(m.GetContained()), Modifiers: len(m.GetModifierExtension()),
+		BasedOn: refStrings(m.GetBasedOn()), PartOf: refStrings(m.GetPartOf()), About: refStrings(m.GetAbout()),
+		InResponseTo: refStrings(m.GetInResponseTo()),
+		Subject:      refString(m.GetSubject()), Sender: refString(m.GetSender()), Recipients: refStrings(m.GetRecipient())}
+	for _, p := range m.GetPayload() {
+		var text *string
+		if s := p.GetContent().GetStringValue(); s != nil {
+			v := s.GetValue()
+			text = &v
 		}
-	}
-	// partOf and about: the referral's Task (at most one), or the referral.
-	// In that order, so a second Task is always reported at the same place.
-	for _, el := range []struct {
-		field string
-		refs  []*dtpb.Reference
-	}{{"partOf", m.GetPartOf()}, {"about", m.GetAbout()}} {
-		field := el.field
-		for i, r := range el.refs {
-			s := refString(r)
-			if id := idOf("Task", s); id != "" {
-				if f.Task != "" && f.Task != id {
-					bad(adapter.EVALUE, fmt.Sprintf("%s[%d]", field, i), "a message belongs to one Task")
-				}
-				f.Task = id
-				continue
-			}
-			if f.Referral != "" && idOf("ServiceRequest", s) == f.Referral {
-				continue
-			}
-			bad(adapter.EVALUE, fmt.Sprintf("%s[%d]", field, i), "%s may only name the referral's Task or the referral itself", field)
-		}
-	}
-	switch rt := refStrings(m.GetInResponseTo()); {
-	case len(rt) > 1:
-		bad(adapter.EVALUE, "inResponseTo", "a message answers at most one message")
-	case len(rt) == 1:
-		if f.InResponseTo = idOf(adapter.KindCommunication, rt[0]); f.InResponseTo == "" {
-			bad(adapter.EVALUE, "inResponseTo[0]", "inResponseTo must be a Communication/{id} reference")
-		}
-	}
-	if len(m.GetPayload()) == 0 {
-		bad(adapter.EREQUIRED, "payload", "a message needs at least one payload.contentString")
-	}
-	for i, p := range m.GetPayload() {
-		s := p.GetContent().GetStringValue()
-		switch {
-		case s == nil:
-			bad(adapter.ENOTSUPPORTED, fmt.Sprintf("payload[%d].content[x]", i), "only payload.contentString is supported")
-		case strings.TrimSpace(s.GetValue()) == "":
-			bad(adapter.EREQUIRED, fmt.Sprintf("payload[%d].contentString", i), "payload.contentString is empty")
-		case utf8.RuneCountInString(s.GetValue()) > MaxMessageChars:
-			bad(adapter.EVALUE, fmt.Sprintf("payload[%d].contentString", i), "a message payload is limited to %d characters", MaxMessageChars)
-		}
+		f.Payloads = append(f.Payloads, text)
 	}
 	for i, e := range m.GetExtension() {
 		if e.GetUrl().GetValue() != ExtPatientApprovedSharing {
 			continue
 		}
-		b := e.GetValue().GetBoolean()
-		switch {
-		case b == nil:
-			bad(adapter.EVALUE, fmt.Sprintf("extension[%d]", i), "patient-approved-sharing needs a valueBoolean")
-		case f.Approved != nil:
-			bad(adapter.EVALUE, fmt.Sprintf("extension[%d]", i), "patient-approved-sharing is stated more than once")
-		default:
+		x := BoolExtension{Index: i}
+		if b := e.GetValue().GetBoolean(); b != nil {
 			v := b.GetValue()
-			f.Approved = &v
+			x.Value = &v
 		}
+		f.Approvals = append(f.Approvals, x)
 	}
-	f.Subject, f.Sender, f.Recipients = refString(m.GetSubject()), refString(m.GetSender()), refStrings(m.GetRecipient())
 	f.Categories = codings(m.GetCategory()...)
 	f.Categories = append(f.Categories, codings(m.GetTopic())...)
 	for _, c := range m.GetMeta().GetSecurity() {
 		f.Security = append(f.Security, adapter.Coding{System: c.GetSystem().GetValue(), Code: c.GetCode().GetValue()})
 	}
-	if len(errs) > 0 {
-		return f, combine(errs)
-	}
 	return f, nil
 }
 
-// FlagFacts is what the adapter needs from a safeguarding Flag.
+// FlagFacts is what a Flag says, as read: the dialogue package decides
+// what it accepts. References are in refString's forms.
 type FlagFacts struct {
-	Referral string // ServiceRequest id from flag-detail
-	Task     string // Task id from flag-detail; "" when none named
-	Subject  string
-	Author   string
+	Status      string
+	Contained   int // how many contained resources
+	Modifiers   int // how many modifierExtensions
+	Categories  []adapter.Coding
+	CodeCodings int            // how many codings code has
+	CodeText    string         // code.text
+	Details     []RefExtension // the ExtFlagDetail extensions
+	Subject     string
+	Author      string
 }
 
-// FlagFrom checks a parsed Flag is a safeguarding concern the adapter
-// accepts (status active, category safeguarding, the referral named by
-// flag-detail) and reads its facts.
+// FlagFrom reads the facts of a parsed Flag.
 func FlagFrom(res *Resource) (FlagFacts, error) {
-	var f FlagFacts
 	m := res.Msg.GetFlag()
 	if m == nil {
-		return f, adapter.Errorf(adapter.EINVALID, "expected a Flag resource").At("resourceType")
+		return FlagFacts{}, adapter.Errorf(adapter.EINVALID, "expected a Flag resource").At("resourceType")
 	}
-	var errs []*adapter.Error
-	bad := func(code, expr, format string, args ...any) {
-		errs = append(errs, adapter.Errorf(code, format, args...).At("Flag."+expr))
-	}
-	if st := codeString(m.GetStatus()); st != "active" {
-		bad(adapter.EBUSINESSRULE, "status", "a safeguarding concern is raised with status active, not %s", st)
-	}
-	if len(m.GetContained()) > 0 {
-		bad(adapter.ENOTSUPPORTED, "contained", "contained resources are not supported on a Flag")
-	}
-	if len(m.GetModifierExtension()) > 0 {
-		bad(adapter.ENOTSUPPORTED, "modifierExtension", "modifier extensions are not understood here")
-	}
-	safeguarding := false
-	for _, c := range codings(m.GetCategory()...) {
-		safeguarding = safeguarding || c.Same(CodingSafeguarding)
-	}
-	if !safeguarding {
-		bad(adapter.EBUSINESSRULE, "category", "only safeguarding Flags are accepted: category must include %s|%s",
-			CodingSafeguarding.System, CodingSafeguarding.Code)
-	}
-	if len(m.GetCode().GetCoding()) == 0 && strings.TrimSpace(m.GetCode().GetText().GetValue()) == "" {
-		bad(adapter.EREQUIRED, "code", "code must say what the concern is (a coding or text)")
-	}
+	f := FlagFacts{Status: codeString(m.GetStatus()), Contained: len(m.GetContained()), Modifiers: len(m.GetModifierExtension()),
+		Categories: codings(m.GetCategory()...), CodeCodings: len(m.GetCode().GetCoding()), CodeText: m.GetCode().GetText().GetValue(),
+		Subject: refString(m.GetSubject()), Author: refString(m.GetAuthor())}
 	for i, e := range m.GetExtension() {
-		if e.GetUrl().GetValue() != ExtFlagDetail {
-			continue
+		if e.GetUrl().GetValue() == ExtFlagDetail {
+			f.Details = append(f.Details, RefExtension{Index: i, Ref: refString(e.GetValue().GetReference())})
 		}
-		s := refString(e.GetValue().GetReference())
-		expr := fmt.Sprintf("extension[%d]", i)
-		switch {
-		case idOf("ServiceRequest", s) != "":
-			if f.Referral != "" {
-				bad(adapter.EVALUE, expr, "flag-detail names more than one referral")
-			}
-			f.Referral = idOf("ServiceRequest", s)
-		case idOf("Task", s) != "":
-			if f.Task != "" {
-				bad(adapter.EVALUE, expr, "flag-detail names more than one Task")
-			}
-			f.Task = idOf("Task", s)
-		default:
-			bad(adapter.EVALUE, expr, "flag-detail must be a ServiceRequest/{id} or Task/{id} valueReference")
-		}
-	}
-	if f.Referral == "" && !hasIssueAt(errs, "Flag.extension") {
-		bad(adapter.EREQUIRED, "extension", "the referral must be named by the extension %s (valueReference ServiceRequest/{id})", ExtFlagDetail)
-	}
-	f.Subject, f.Author = refString(m.GetSubject()), refString(m.GetAuthor())
-	if len(errs) > 0 {
-		return f, combine(errs)
 	}
 	return f, nil
-}
-
-func hasIssueAt(errs []*adapter.Error, prefix string) bool {
-	for _, e := range errs {
-		for _, x := range e.Expression {
-			if strings.HasPrefix(x, prefix) {
-				return true
-			}
-		}
-	}
-	return false
 }
 
 // fhirID is the FHIR id datatype.
 var fhirID = regexp.MustCompile(`^[A-Za-z0-9\-.]{1,64}$`)
 
-// idOf returns the id of a relative literal reference "Type/{id}" of the
+// IDOf returns the id of a relative literal reference "Type/{id}" of the
 // given type, or "".
-func idOf(kind, ref string) string {
+func IDOf(kind, ref string) string {
 	id, ok := strings.CutPrefix(ref, kind+"/")
 	if !ok || !fhirID.MatchString(id) {
 		return ""

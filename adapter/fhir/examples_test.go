@@ -1,11 +1,8 @@
 package fhir_test
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
 	"slices"
 	"testing"
 
@@ -99,35 +96,12 @@ var sharedExampleOutcomes = map[string]string{
 // standard's examples goes through the FHIR edge without a panic, and is
 // accepted or rejected with a domain error exactly as the table says.
 func TestSharedExamples(t *testing.T) {
-	dir := testfiles.SharedExamplesDir(t)
 	p := newParser(t)
-	paths, err := filepath.Glob(filepath.Join(dir, "*.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
 	var seen []string
-	for _, path := range paths {
-		name := filepath.Base(path)
-		body, err := os.ReadFile(path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var head struct {
-			ResourceType string
-			Type         json.RawMessage // a code in a Bundle, a list elsewhere
-		}
-		if err := json.Unmarshal(body, &head); err != nil {
-			t.Errorf("%s: not JSON: %v", name, err)
-			continue
-		}
-		switch {
-		case head.ResourceType == "ServiceRequest", head.ResourceType == "Consent",
-			head.ResourceType == "Bundle" && string(head.Type) == `"transaction"`:
-		default:
-			continue
-		}
+	for _, ex := range testfiles.IntakeExamples(t) {
+		name := ex.Name
 		seen = append(seen, name)
-		err = edge(p, body)
+		err := edge(p, ex.Body)
 		got := outcome(err)
 		var e *adapter.Error
 		if err != nil && (!errors.As(err, &e) || e.Code == adapter.EINTERNAL) {

@@ -5,6 +5,8 @@ import (
 	"strings"
 
 	"golang.org/x/net/html"
+
+	"github.com/social-prescribing/referral-adapter/adapter"
 )
 
 // narrativeElements are the XHTML elements FHIR narrative may use (txt-1:
@@ -54,7 +56,7 @@ func checkNarrative(div string) string {
 			}
 			first = false
 			if !narrativeElements[tag] {
-				return "the narrative may hold only basic XHTML formatting, links and images: <" + clipTag(tag) + "> is not allowed (txt-1)"
+				return "the narrative may hold only basic XHTML formatting, links and images: <" + adapter.Clip(tag, 32) + "> is not allowed (txt-1)"
 			}
 			if tag == "img" {
 				content = true
@@ -75,7 +77,7 @@ func checkNarrative(div string) string {
 func narrativeAttr(name, value string) string {
 	lower := strings.ToLower(name)
 	if strings.HasPrefix(lower, "on") {
-		return "the narrative may not hold event handler attributes such as " + clipTag(lower) + " (txt-1)"
+		return "the narrative may not hold event handler attributes such as " + adapter.Clip(lower, 32) + " (txt-1)"
 	}
 	switch lower {
 	case "style":
@@ -87,15 +89,8 @@ func narrativeAttr(name, value string) string {
 		v := strings.ToLower(strings.Join(strings.Fields(value), ""))
 		if strings.HasPrefix(v, "javascript:") || strings.HasPrefix(v, "vbscript:") ||
 			strings.HasPrefix(v, "data:") && !strings.HasPrefix(v, "data:image/") {
-			return "the narrative may not link to scripts or documents (" + clipTag(lower) + ": " + v[:strings.IndexByte(v, ':')+1] + ") (txt-1)"
+			return "the narrative may not link to scripts or documents (" + adapter.Clip(lower, 32) + ": " + v[:strings.IndexByte(v, ':')+1] + ") (txt-1)"
 		}
 	}
 	return ""
-}
-
-func clipTag(s string) string {
-	if len(s) > 32 {
-		return s[:32]
-	}
-	return s
 }

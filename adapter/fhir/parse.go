@@ -193,14 +193,7 @@ func field(err error, name string) string {
 
 // combine returns the first issue with the others attached, so the caller
 // sees every problem at once.
-func combine(issues []*adapter.Error) *adapter.Error {
-	slices.SortStableFunc(issues, func(a, b *adapter.Error) int {
-		return strings.Compare(strings.Join(a.Expression, ","), strings.Join(b.Expression, ","))
-	})
-	first := *issues[0]
-	first.Issues = issues[1:]
-	return &first
-}
+func combine(issues []*adapter.Error) *adapter.Error { return adapter.Combine(issues) }
 
 // errAs is errors.As for *adapter.Error, used by tests and callers.
 func errAs(err error) (*adapter.Error, bool) {

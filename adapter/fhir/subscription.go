@@ -204,15 +204,8 @@ func (v *subReader) filterParam(name, val string) {
 			v.fail(adapter.EBUSINESSRULE, at, "a practice can subscribe only to the Tasks of its own referrals")
 		}
 	default:
-		v.fail(adapter.ENOTSUPPORTED, at, "filter parameter %q is not supported; supported: status, requester:identifier", clipName(name))
+		v.fail(adapter.ENOTSUPPORTED, at, "filter parameter %q is not supported; supported: status, requester:identifier", adapter.Clip(name, 40))
 	}
-}
-
-func clipName(s string) string {
-	if len(s) > 40 {
-		return s[:40]
-	}
-	return s
 }
 
 func (v *subReader) channel(ch *subpb.Subscription_Channel) {

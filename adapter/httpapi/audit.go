@@ -189,14 +189,14 @@ func auditEntity(c *gin.Context) string {
 		return "Task/" + c.Param("id") + strings.TrimPrefix(route, "/api/v1/referrals/:id")
 	}
 	if id := c.Param("id"); id != "" {
-		return strings.Replace(strings.Replace(route, ":id", id, 1), ":vid", clip(c.Param("vid")), 1)
+		return strings.Replace(strings.Replace(route, ":id", id, 1), ":vid", adapter.Clip(c.Param("vid"), nameMax), 1)
 	}
 	if route == "/fhir" {
 		return "Bundle?type=transaction"
 	}
 	var names []string
 	for k := range c.Request.URL.Query() {
-		names = append(names, clip(k))
+		names = append(names, adapter.Clip(k, nameMax))
 	}
 	if len(names) == 0 {
 		return route

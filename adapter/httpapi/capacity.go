@@ -50,7 +50,7 @@ func (s *Server) capacityService(c *gin.Context, update bool) (*adapter.Service,
 	if s.Capacity == nil {
 		return nil, adapter.Errorf(adapter.ENOTFOUND, "no such endpoint")
 	}
-	notFound := adapter.Errorf(adapter.ENOTFOUND, "HealthcareService/%s is not in the directory", clip(c.Param("id")))
+	notFound := adapter.Errorf(adapter.ENOTFOUND, "HealthcareService/%s is not in the directory", adapter.Clip(c.Param("id"), nameMax))
 	svc, ok := s.Mappings.Service(c.Param("id"))
 	if !ok {
 		return nil, notFound

@@ -74,7 +74,7 @@ func tokenMatches(param string, cs []adapter.Coding) bool {
 func (s *Server) readHealthcareService(c *gin.Context) {
 	svc, ok := s.Mappings.Service(c.Param("id"))
 	if !ok {
-		s.writeError(c, adapter.Errorf(adapter.ENOTFOUND, "HealthcareService/%s is not in the directory", clip(c.Param("id"))))
+		s.writeError(c, adapter.Errorf(adapter.ENOTFOUND, "HealthcareService/%s is not in the directory", adapter.Clip(c.Param("id"), nameMax)))
 		return
 	}
 	views, err := s.capacityViews(c)

@@ -60,7 +60,7 @@ func (s *Server) reportAreas(c *gin.Context) ([]string, error) {
 		return mine, nil
 	}
 	if !slices.Contains(mine, want) {
-		return nil, adapter.Errorf(adapter.EFORBIDDEN, "area %s is not among the token's areas", clip(want)).At("area")
+		return nil, adapter.Errorf(adapter.EFORBIDDEN, "area %s is not among the token's areas", adapter.Clip(want, nameMax)).At("area")
 	}
 	return []string{want}, nil
 }

@@ -89,7 +89,7 @@ func (s *Server) writeResource(c *gin.Context, body []byte) {
 	vid := gjson.GetBytes(body, "meta.versionId").Str
 	if want := c.Param("vid"); want != "" && want != vid {
 		kind := gjson.GetBytes(body, "resourceType").Str
-		s.writeError(c, adapter.Errorf(adapter.ENOTFOUND, "%s version %s is not kept: only the current version (%s) is", kind, clip(want), vid))
+		s.writeError(c, adapter.Errorf(adapter.ENOTFOUND, "%s version %s is not kept: only the current version (%s) is", kind, adapter.Clip(want, nameMax), vid))
 		return
 	}
 	if vid != "" {

@@ -69,7 +69,7 @@ func srQueryOf(c *gin.Context) (srQuery, error) {
 		q.statuses = strings.Split(v, ",")
 		for _, st := range q.statuses {
 			if !slices.Contains(serviceRequestStatuses, st) {
-				return q, adapter.Errorf(adapter.ECODEINVALID, "%q is not a ServiceRequest status", clip(st)).At("status")
+				return q, adapter.Errorf(adapter.ECODEINVALID, "%q is not a ServiceRequest status", adapter.Clip(st, nameMax)).At("status")
 			}
 		}
 	}

@@ -140,7 +140,7 @@ func onlyParams(c *gin.Context, allowed ...string) error {
 			continue
 		}
 		return adapter.Errorf(adapter.ENOTSUPPORTED, "search parameter %q is not supported here; supported: %s",
-			clip(k), strings.Join(allowed, ", ")).At(clip(k))
+			adapter.Clip(k, nameMax), strings.Join(allowed, ", ")).At(adapter.Clip(k, nameMax))
 	}
 	return nil
 }
@@ -152,14 +152,6 @@ func contains(list []string, s string) bool {
 		}
 	}
 	return false
-}
-
-// clip bounds a caller-supplied name before it is echoed.
-func clip(s string) string {
-	if len(s) > 40 {
-		return s[:40]
-	}
-	return s
 }
 
 // baseURL is the FHIR base for fullUrls: BASE_URL when configured,
@@ -203,3 +195,7 @@ func namedContact(t *adapter.Task, svc *adapter.Service) string {
 	}
 	return msg
 }
+
+// nameMax is how much of a caller-supplied parameter name, status or
+// version an error message echoes.
+const nameMax = 40

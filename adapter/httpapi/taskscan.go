@@ -50,7 +50,7 @@ func taskFilterOf(c *gin.Context) (taskFilter, error) {
 		f.statuses = strings.Split(v, ",")
 		for _, st := range f.statuses {
 			if !adapter.TaskStatus(st).FHIR() { // draft, received, ready: valid, and match nothing here
-				return f, adapter.Errorf(adapter.ECODEINVALID, "%q is not a FHIR Task status", clip(st)).At("status")
+				return f, adapter.Errorf(adapter.ECODEINVALID, "%q is not a FHIR Task status", adapter.Clip(st, nameMax)).At("status")
 			}
 		}
 	}

@@ -584,7 +584,7 @@ func TestConsentHoldReportCounters(t *testing.T) {
 	if _, err := in.CreateServiceRequest(ctx, caller, debtReferral(t, 1), adapter.Identifier{}); err != nil {
 		t.Fatal(err)
 	}
-	day := e.clock().In(london(t)).Format("2006-01-02")
+	day := e.clock().In(adapter.London()).Format("2006-01-02")
 	count := func(metric string) int64 {
 		t.Helper()
 		stats, err := e.store.DayStats(ctx, []string{day})
@@ -608,14 +608,6 @@ func TestConsentHoldReportCounters(t *testing.T) {
 	if count(adapter.MReceived) != 1 || count(adapter.MPlaced) != 1 {
 		t.Fatalf("released: received %d, placed %d", count(adapter.MReceived), count(adapter.MPlaced))
 	}
-}
-
-func london(t *testing.T) *time.Location {
-	loc, err := time.LoadLocation("Europe/London")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return loc
 }
 
 // A withdrawal sent in the same transaction as a new referral for the

@@ -1,11 +1,8 @@
 package intake_test
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -68,33 +65,14 @@ var exampleOutcomes = map[string]string{
 // examples is run through intake on real Redis: each is stored or refused
 // exactly as the table says, a refusal writes nothing, and none panics.
 func TestSharedExamplesThroughIntake(t *testing.T) {
-	dir := testfiles.SharedExamplesDir(t)
+	examples := testfiles.IntakeExamples(t)
 	r := newRig(t)
-	paths, err := filepath.Glob(filepath.Join(dir, "*.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
 	var seen []string
-	for _, path := range paths {
-		name := filepath.Base(path)
-		body, err := os.ReadFile(path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var head struct {
-			ResourceType string
-			Type         json.RawMessage
-		}
-		if err := json.Unmarshal(body, &head); err != nil {
-			t.Fatalf("%s: %v", name, err)
-		}
-		if head.ResourceType != "ServiceRequest" && head.ResourceType != "Consent" &&
-			(head.ResourceType != "Bundle" || string(head.Type) != `"transaction"`) {
-			continue
-		}
+	for _, ex := range examples {
+		name := ex.Name
 		seen = append(seen, name)
 		before := r.keys(t)
-		got := r.submit(t, head.ResourceType, body)
+		got := r.submit(t, ex.Type, ex.Body)
 		want, ok := exampleOutcomes[name]
 		switch {
 		case !ok:

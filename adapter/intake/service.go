@@ -89,11 +89,7 @@ func WithStats(c Counter) Option { return func(s *Service) { s.stats = c } }
 
 // New returns an intake Service.
 func New(p *fhir.Parser, s Store, m *mapping.Mappings, opts ...Option) *Service {
-	loc, err := time.LoadLocation("Europe/London")
-	if err != nil {
-		loc = time.UTC
-	}
-	svc := &Service{parser: p, store: s, mappings: m, now: time.Now, newID: uuid.NewString, loc: loc,
+	svc := &Service{parser: p, store: s, mappings: m, now: time.Now, newID: uuid.NewString, loc: adapter.London(),
 		staleAfter: adapter.DefaultStaleAfter, cfg: DefaultConfig()}
 	for _, o := range opts {
 		o(svc)

@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/robfig/cron/v3"
+
+	"github.com/social-prescribing/referral-adapter/adapter"
 )
 
 // ErrUnknownJob is returned for a job name that is not registered.
@@ -63,10 +65,6 @@ type Runner struct {
 // New validates the jobs (unique names, parseable schedules after
 // overrides) and returns a Runner.
 func New(cfg Config, locker Locker, log *slog.Logger, jobs ...Job) (*Runner, error) {
-	loc, err := time.LoadLocation("Europe/London")
-	if err != nil {
-		return nil, fmt.Errorf("jobs: %w", err)
-	}
 	overrides, err := parseSchedules(cfg.Schedules)
 	if err != nil {
 		return nil, err
@@ -97,7 +95,7 @@ func New(cfg Config, locker Locker, log *slog.Logger, jobs ...Job) (*Runner, err
 		return nil, errors.Join(errs...)
 	}
 	sort.Slice(jobs, func(a, b int) bool { return jobs[a].Name < jobs[b].Name })
-	return &Runner{jobs: jobs, locker: locker, log: log, loc: loc}, nil
+	return &Runner{jobs: jobs, locker: locker, log: log, loc: adapter.London()}, nil
 }
 
 func parseSchedules(s string) (map[string]string, error) {

@@ -128,11 +128,7 @@ func (s *Service) publish(ctx context.Context, tasks ...*adapter.Task) {
 // New returns a queue Service. staleAfter is the capacity staleness used
 // when a referral is re-routed.
 func New(s Store, acc Access, m *mapping.Mappings, cfg Config, staleAfter time.Duration, opts ...Option) *Service {
-	loc, err := time.LoadLocation("Europe/London")
-	if err != nil {
-		loc = time.UTC
-	}
-	svc := &Service{store: s, access: acc, m: m, cfg: cfg, now: time.Now, newID: uuid.NewString, stale: staleAfter, loc: loc}
+	svc := &Service{store: s, access: acc, m: m, cfg: cfg, now: time.Now, newID: uuid.NewString, stale: staleAfter, loc: adapter.London()}
 	for _, o := range opts {
 		o(svc)
 	}
@@ -141,10 +137,6 @@ func New(s Store, acc Access, m *mapping.Mappings, cfg Config, staleAfter time.D
 
 // Caller is who is acting, from the token.
 type Caller = adapter.Caller
-
-// notFound is the answer for anything the caller may not see, the same as
-// for what is not there.
-func notFound(what string) error { return adapter.NotFound(what) }
 
 // Claimed is a claim's result.
 type Claimed struct {
@@ -161,7 +153,7 @@ type Claimed struct {
 // is given back at once, untouched, and passed by for the next.
 func (s *Service) Claim(ctx context.Context, c Caller, service string) (*Claimed, error) {
 	if !s.access.Works(c, service) {
-		return nil, notFound("queue")
+		return nil, adapter.NotFound("queue")
 	}
 	var passed []string
 	for range maxPassed {
@@ -218,20 +210,20 @@ func (s *Service) Renew(ctx context.Context, c Caller, id string) (*Claimed, err
 func (s *Service) visible(ctx context.Context, c Caller, id string) (*adapter.Task, error) {
 	t, err := s.store.Task(ctx, id)
 	if adapter.ErrorCode(err) == adapter.ENOTFOUND {
-		return nil, notFound("referral")
+		return nil, adapter.NotFound("referral")
 	}
 	if err != nil {
 		return nil, err
 	}
 	if c.Role != adapter.RolePractice && !s.access.Works(c, t.Owner) {
-		return nil, notFound("referral") // followers read; only holders act
+		return nil, adapter.NotFound("referral") // followers read; only holders act
 	}
 	ok, err := s.access.SeeTask(ctx, c, t)
 	if err != nil {
 		return nil, err
 	}
 	if !ok {
-		return nil, notFound("referral")
+		return nil, adapter.NotFound("referral")
 	}
 	return t, nil
 }
@@ -343,7 +335,7 @@ func (s *Service) count(ctx context.Context, t *adapter.Task, h adapter.HistoryE
 func (s *Service) ReferOn(ctx context.Context, c Caller, id, service, reason string) (*adapter.Task, *adapter.Task, error) {
 	target, ok := s.m.Service(service)
 	if !ok || target.Kind != adapter.KindVCSE {
-		return nil, nil, adapter.Errorf(adapter.EVALUE, "service %q is not a VCSE service in the directory", clip(service)).At("service")
+		return nil, nil, adapter.Errorf(adapter.EVALUE, "service %q is not a VCSE service in the directory", adapter.Clip(service, adapter.EchoMax)).At("service")
 	}
 	if c.Role != adapter.RoleLinkWorker {
 		return nil, nil, adapter.Errorf(adapter.EFORBIDDEN, "only link workers refer on")
@@ -403,7 +395,7 @@ func (s *Service) childTask(parent *adapter.Task, target *adapter.Service, now t
 // referrals it may see (the patient's consent lets them go to the caller).
 func (s *Service) Waiting(ctx context.Context, c Caller, service string, limit int64) (waiting, claimed []*adapter.Task, err error) {
 	if !s.access.Works(c, service) {
-		return nil, nil, notFound("queue")
+		return nil, nil, adapter.NotFound("queue")
 	}
 	waiting, claimed, err = s.store.Waiting(ctx, service, limit)
 	if err != nil {
@@ -429,13 +421,6 @@ func (s *Service) seen(ctx context.Context, c Caller, ts []*adapter.Task) ([]*ad
 		}
 	}
 	return out, nil
-}
-
-func clip(s string) string {
-	if len(s) > 64 {
-		return s[:64]
-	}
-	return s
 }
 
 // SetClock replaces the clock (tests, and operators replaying a deadline).

@@ -56,7 +56,7 @@ func testPurgesClosedReferralsOnly(t *testing.T, st *redis.Store) {
 	if n, _ := st.Client().Exists(ctx, pairKey("open")).Result(); n != 1 {
 		t.Error("the open referral's wellbeing scores were purged")
 	}
-	day := old.Truncate(24 * time.Hour).In(londonTZ).Format(time.DateOnly)
+	day := old.Truncate(24 * time.Hour).In(adapter.London()).Format(time.DateOnly)
 	if wb, err := st.WellbeingStats(ctx, []string{day}); err != nil || wb[adapter.StatKey{Metric: "wb:paired:swemwbs", Service: "lw"}] != 2 {
 		t.Errorf("wellbeing counters after the purge: %v %v", wb, err)
 	}
@@ -162,11 +162,3 @@ func testPurgesThePatientsConsentsWithTheirLastReferral(t *testing.T, st *redis.
 		}
 	}
 }
-
-var londonTZ = func() *time.Location {
-	loc, err := time.LoadLocation("Europe/London")
-	if err != nil {
-		return time.UTC
-	}
-	return loc
-}()

@@ -12,12 +12,8 @@ import (
 // hundred KB at most with every service, area and need counted.
 const settledStatsMax = 96
 
-var london = func() *time.Location {
-	if loc, err := time.LoadLocation("Europe/London"); err == nil {
-		return loc
-	}
-	return time.UTC
-}()
+// london is where report days and months are counted.
+var london = adapter.London()
 
 // settledStats keeps the parsed counters of settled report buckets. A day
 // is counted only while it is today in Europe/London (transitions count on

@@ -47,11 +47,7 @@ type Service struct {
 
 // New returns a report Service.
 func New(s Store, caps CapacityNow, m *mapping.Mappings) *Service {
-	loc, err := time.LoadLocation("Europe/London")
-	if err != nil {
-		loc = time.UTC
-	}
-	return &Service{store: s, caps: caps, m: m, loc: loc, now: time.Now}
+	return &Service{store: s, caps: caps, m: m, loc: adapter.London(), now: time.Now}
 }
 
 // SetClock replaces the clock (tests and the demo, whose counters are

@@ -11,7 +11,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"maps"
 	"math"
 	mrand "math/rand/v2"
 	"net"
@@ -19,7 +18,6 @@ import (
 	"net/http/httputil"
 	"net/url"
 	"os"
-	"slices"
 	"strings"
 	"time"
 
@@ -254,7 +252,7 @@ var demoReferrers = []struct {
 // Steps that would fall after End are not played.
 func seedDemo(ctx context.Context, a *app, o demoOptions) (demoSummary, error) {
 	cfg := a.cfg
-	loc, _ := time.LoadLocation("Europe/London")
+	loc := adapter.London()
 	end := o.End.In(loc)
 	start := time.Date(end.Year(), end.Month(), end.Day(), 0, 0, 0, 0, loc).AddDate(0, -o.Months, 0)
 	s := &demoSim{ctx: ctx, a: a, r: mrand.New(mrand.NewPCG(o.Seed, 20)), loc: loc, now: start, end: end}
@@ -689,17 +687,6 @@ func (s *demoSim) snapshot(day time.Time) {
 		s.fail(err)
 		return
 	}
-	d := day.Format(time.DateOnly)
-	var incs []adapter.StatInc
-	for _, id := range slices.Sorted(maps.Keys(caps)) {
-		c := caps[id]
-		if c.MaxOpen == 0 {
-			continue
-		}
-		incs = append(incs,
-			adapter.StatInc{Day: d, Key: adapter.StatKey{Metric: report.MSnapMax, Service: id}, N: int64(c.MaxOpen)},
-			adapter.StatInc{Day: d, Key: adapter.StatKey{Metric: report.MSnapReserved, Service: id}, N: int64(c.Reserved)},
-			adapter.StatInc{Day: d, Key: adapter.StatKey{Metric: report.MSnapCount, Service: id}, N: 1})
-	}
+	incs := report.SnapshotIncs(day.Format(time.DateOnly), caps)
 	s.fail(s.a.store.Count(s.ctx, incs))
 }

@@ -1,12 +1,12 @@
 package main
 
 import (
-	"encoding/json"
 	"os"
 	"path/filepath"
 	"testing"
 
 	"github.com/social-prescribing/referral-adapter/adapter/auth"
+	"github.com/social-prescribing/referral-adapter/internal/testfiles"
 )
 
 func writeFile(t *testing.T, dir, name, body string) {
@@ -20,37 +20,20 @@ func writeFile(t *testing.T, dir, name, body string) {
 // standard's own examples goes through the HTTP API: each is accepted or
 // rejected with a 4xx OperationOutcome; none causes a 5xx.
 func TestStandardExamplesOverHTTP(t *testing.T) {
-	dir := filepath.Join(repoRoot(t), "..", "shared", "fhir-r4-examples")
-	files, _ := filepath.Glob(filepath.Join(dir, "*.json"))
-	if len(files) == 0 {
-		t.Skipf("FHIR R4 examples not found at %s", dir)
-	}
+	examples := testfiles.IntakeExamples(t)
 	h := newHarness(t, nil)
 	tok := h.token(auth.RolePractice, practice)
 	seen := map[string]int{}
-	for _, f := range files {
-		body, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var head struct{ ResourceType, Type string }
-		if json.Unmarshal(body, &head) != nil {
-			continue
-		}
-		path := ""
-		switch {
-		case head.ResourceType == "ServiceRequest", head.ResourceType == "Consent":
-			path = "/fhir/" + head.ResourceType
-		case head.ResourceType == "Bundle" && head.Type == "transaction":
+	for _, ex := range examples {
+		path, body := "/fhir/"+ex.Type, ex.Body
+		if ex.Type == "Bundle" {
 			path = "/fhir"
-		default:
-			continue
 		}
 		r := h.do("POST", path, tok, body)
-		seen[head.ResourceType]++
+		seen[ex.Type]++
 		switch {
 		case r.status >= 500:
-			t.Errorf("%s: %d %s", filepath.Base(f), r.status, r.body)
+			t.Errorf("%s: %d %s", ex.Name, r.status, r.body)
 		case r.status >= 400:
 			issue(t, r)
 		}

@@ -16,6 +16,7 @@ import (
 	"github.com/social-prescribing/referral-adapter/adapter/jobs"
 	"github.com/social-prescribing/referral-adapter/adapter/notify"
 	"github.com/social-prescribing/referral-adapter/adapter/report"
+	"github.com/social-prescribing/referral-adapter/adapter/retention"
 	"github.com/social-prescribing/referral-adapter/internal/envcheck"
 )
 
@@ -23,31 +24,6 @@ import (
 // function owned by the package that does the work.
 func (a *app) jobs(cfg jobs.Config, log *slog.Logger) (*jobs.Runner, error) {
 	return jobs.New(cfg, a.store, log, a.jobList()...)
-}
-
-// retain purges personal data of referrals closed longer than the
-// retention period, auditing each deletion.
-func (a *app) retain(ctx context.Context, _ int64) (jobs.Report, error) {
-	now := time.Now()
-	cutoff := now.Add(-a.retention)
-	total := 0
-	for {
-		ids, err := a.store.PurgeClosed(ctx, cutoff, 500, now)
-		total += len(ids)
-		recs := make([]adapter.AuditRecord, 0, len(ids))
-		for _, id := range ids {
-			recs = append(recs, adapter.AuditRecord{Time: now, Subject: "referral-adapter", Role: "system", Kind: "retention",
-				Action: adapter.AuditDelete, Entity: "Task/" + id, Outcome: 200, Detail: "personal data purged after the retention period"})
-		}
-		if len(recs) > 0 {
-			if aerr := a.store.Audit(ctx, recs...); aerr != nil {
-				return jobs.Report{"purged": total}, aerr
-			}
-		}
-		if err != nil || len(ids) < 500 {
-			return jobs.Report{"purged": total}, err
-		}
-	}
 }
 
 // jobList is the registry of scheduled jobs.
@@ -62,7 +38,7 @@ func (a *app) jobList() []jobs.Job {
 		{Name: "capacity-staleness", Schedule: "0 8 * * *",
 			Description: "name the services whose capacity was not confirmed within CAPACITY_STALE_AFTER (routing passes them by)", Run: a.caps.CheckStaleness},
 		{Name: "waitlist-promotion", Schedule: "*/5 * * * *",
-			Description: "move waitlisted referrals into services that have free places", Run: a.promoteWaitlists},
+			Description: "move waitlisted referrals into services that have free places", Run: a.caps.PromoteWaitlists},
 		// Consent (issue 4).
 		{Name: "consent-hold-expiry", Schedule: "17 * * * *",
 			Description: "cancel referrals that waited for consent longer than CONSENT_HOLD_MAX_AGE", Run: a.intake.ExpireConsentHolds},
@@ -70,7 +46,7 @@ func (a *app) jobList() []jobs.Job {
 		{Name: "sign-off-hold-expiry", Schedule: "23 * * * *",
 			Description: "cancel referrals that waited for clinician sign-off longer than SIGNOFF_HOLD_MAX_AGE", Run: a.intake.ExpireSignOffHolds},
 		{Name: "retention-purge", Schedule: "30 2 * * *", Timeout: 30 * time.Minute,
-			Description: "remove personal data of referrals closed longer than RETENTION_PERIOD", Run: a.retain},
+			Description: "remove personal data of referrals closed longer than RETENTION_PERIOD", Run: retention.New(a.store, a.store, a.retention).Purge},
 		{Name: "daily-snapshot", Schedule: "55 23 * * *",
 			Description: "freeze each service's capacity for the day's report figures", Run: a.snapshot},
 		{Name: notify.JobName, Schedule: "@every 30s", Timeout: time.Minute, Run: a.notifier.RetryDue,
@@ -85,32 +61,8 @@ func (a *app) snapshot(ctx context.Context, _ int64) (jobs.Report, error) {
 	if err != nil {
 		return nil, err
 	}
-	loc, _ := time.LoadLocation("Europe/London")
-	day := adapter.StatsDay(time.Now(), loc)
-	var incs []adapter.StatInc
-	for id, c := range caps {
-		if c.MaxOpen == 0 {
-			continue
-		}
-		incs = append(incs,
-			adapter.StatInc{Day: day, Key: adapter.StatKey{Metric: report.MSnapMax, Service: id}, N: int64(c.MaxOpen)},
-			adapter.StatInc{Day: day, Key: adapter.StatKey{Metric: report.MSnapReserved, Service: id}, N: int64(c.Reserved)},
-			adapter.StatInc{Day: day, Key: adapter.StatKey{Metric: report.MSnapCount, Service: id}, N: 1})
-	}
+	incs := report.SnapshotIncs(adapter.StatsDay(time.Now(), adapter.London()), caps)
 	return jobs.Report{"services": len(incs) / 3}, a.store.Count(ctx, incs)
-}
-
-// promoteWaitlists promotes every service's waitlist into freed places.
-func (a *app) promoteWaitlists(ctx context.Context, _ int64) (jobs.Report, error) {
-	n := 0
-	for _, svc := range a.mappings.Services() {
-		ids, err := a.caps.Promote(ctx, svc.ID)
-		if err != nil {
-			return jobs.Report{"promoted": n}, err
-		}
-		n += len(ids)
-	}
-	return jobs.Report{"promoted": n}, nil
 }
 
 // jobsCommand implements "referral-adapter jobs list" and

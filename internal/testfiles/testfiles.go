@@ -6,6 +6,7 @@
 package testfiles
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"testing"
@@ -65,4 +66,55 @@ func SharedExamplesDir(tb testing.TB) string {
 		tb.Skipf("the FHIR R4 examples are not at %s (they sit beside the repository, in ../shared/fhir-r4-examples); skipping", dir)
 	}
 	return dir
+}
+
+// Example is one of the FHIR R4 standard's examples.
+type Example struct {
+	Name string // the file's name, e.g. "ServiceRequest-di.json"
+	Type string // its resourceType
+	Body []byte
+}
+
+// IntakeExamples returns, in name order, every ServiceRequest, Consent and
+// transaction Bundle among the shared examples: what intake takes. When
+// the examples are absent the test is skipped, saying so.
+func IntakeExamples(tb testing.TB) []Example {
+	tb.Helper()
+	var out []Example
+	for _, e := range SharedExamples(tb, "*.json") {
+		var head struct {
+			ResourceType string
+			Type         json.RawMessage // a code in a Bundle, a list elsewhere
+		}
+		if err := json.Unmarshal(e.Body, &head); err != nil {
+			tb.Fatalf("%s: not JSON: %v", e.Name, err)
+		}
+		e.Type = head.ResourceType
+		switch {
+		case e.Type == "ServiceRequest", e.Type == "Consent",
+			e.Type == "Bundle" && string(head.Type) == `"transaction"`:
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// SharedExamples returns, in name order, the shared examples whose names
+// match pattern (a filepath.Match pattern such as "Consent-*.json"). When
+// the examples are absent the test is skipped, saying so.
+func SharedExamples(tb testing.TB, pattern string) []Example {
+	tb.Helper()
+	paths, err := filepath.Glob(filepath.Join(SharedExamplesDir(tb), pattern))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	out := make([]Example, 0, len(paths))
+	for _, p := range paths {
+		body, err := os.ReadFile(p)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		out = append(out, Example{Name: filepath.Base(p), Body: body})
+	}
+	return out
 }
