@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/google/uuid"
+
 	"github.com/social-prescribing/referral-adapter/adapter"
 	"github.com/social-prescribing/referral-adapter/adapter/fhir"
 )
@@ -18,7 +20,13 @@ import (
 // summary are in the stored message, and each reader is shown them only
 // where the disclosure decision lets it (see closureFor). The practice is
 // told by a Task event, as for any Task change.
+//
+// A referral has one closure summary: sent again (a close retried after a
+// failure), it is written only if it is not there yet, under the same id.
 func (s *Service) Closed(ctx context.Context, c adapter.Caller, t *adapter.Task, note adapter.ClosureNote) error {
+	if sent, err := s.closureSent(ctx, t); err != nil || sent {
+		return err
+	}
 	outcomes, err := s.referralOutcomes(ctx, t.ReferralID)
 	if err != nil {
 		return err
@@ -28,7 +36,7 @@ func (s *Service) Closed(ctx context.Context, c adapter.Caller, t *adapter.Task,
 	if svc, ok := s.m.Service(t.Owner); ok {
 		svcName = svc.Name
 	}
-	m := adapter.Message{ID: s.newID(), ReferralID: t.ReferralID, TaskID: t.ID, Practice: t.Practice, SenderOrg: holder,
+	m := adapter.Message{ID: ClosureID(t.ID), ReferralID: t.ReferralID, TaskID: t.ID, Practice: t.Practice, SenderOrg: holder,
 		SenderRole: c.Role, By: c.Subject, Sent: now, Approved: note.SummaryApproved, Closure: true, HasSummary: note.Summary != ""}
 	body, err := fhir.ClosureSummary(fhir.ClosureFacts{ID: m.ID, TaskID: t.ID, ReferralID: t.ReferralID, Patient: t.Patient,
 		Practice: t.Practice, HolderOrg: holder, Text: closureText(t, svcName, note.Tally), Summary: note.Summary,
@@ -40,6 +48,24 @@ func (s *Service) Closed(ctx context.Context, c adapter.Caller, t *adapter.Task,
 		return fmt.Errorf("dialogue: closure summary is not valid: %w", err)
 	}
 	return s.store.SaveMessage(ctx, m, body, event(t, now))
+}
+
+// ClosureID is the id of the closure summary of the referral Task taskID:
+// a name-based UUID, so that a summary sent twice is one message.
+func ClosureID(taskID string) string {
+	return uuid.NewSHA1(closureSpace, []byte(taskID)).String()
+}
+
+// closureSpace is the UUID namespace of closure summary ids.
+var closureSpace = uuid.MustParse("6f1c3f0e-4a51-5d6b-9c2e-8a7d1b0c5e42")
+
+// closureSent reports whether the Task's closure summary is on the thread.
+func (s *Service) closureSent(ctx context.Context, t *adapter.Task) (bool, error) {
+	msgs, _, err := s.store.Thread(ctx, t.ReferralID, false)
+	if err != nil {
+		return false, err
+	}
+	return slices.ContainsFunc(msgs, func(m *adapter.Message) bool { return m.Closure && m.TaskID == t.ID }), nil
 }
 
 // referralOutcomes are the references of the outcomes recorded on a

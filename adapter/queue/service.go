@@ -245,6 +245,12 @@ func (s *Service) Transition(ctx context.Context, c Caller, id string, tr adapte
 	if err := checkSummary(c, seen, tr); err != nil {
 		return nil, err
 	}
+	if s.retriedClose(c, seen, tr) {
+		// The referral ended as asked, but the closure summary may not have
+		// been written (the close answered an error, or no answer came):
+		// sending the close again sends the summary if it is missing.
+		return seen, s.close(ctx, c, seen, tr)
+	}
 	if c.Role != adapter.RolePractice && adapter.ClosesForNonContact(tr) {
 		attempts, err := s.attempts(ctx, id)
 		if err != nil {
@@ -300,6 +306,16 @@ func (s *Service) Transition(ctx context.Context, c Caller, id string, tr adapte
 		}
 	}
 	return t, nil
+}
+
+// retriedClose reports whether tr asks again for the ending the referral's
+// own Task already has, from its service, which held it (a named contact
+// took it): a retry of a close, answered with the Task as it is (and its
+// closure summary, if missing).
+func (s *Service) retriedClose(c Caller, t *adapter.Task, tr adapter.Transition) bool {
+	return s.closer != nil && t.Status.Terminal() && tr.To == t.Status && t.ID == t.ReferralID &&
+		(tr.BusinessStatus == "" || tr.BusinessStatus == t.BusinessStatus.Code) &&
+		c.Role != adapter.RolePractice && s.access.Works(c, t.Owner) && t.Claimant != ""
 }
 
 // milestones records the first contact and the start of support on the

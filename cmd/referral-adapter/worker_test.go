@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"net/http"
@@ -342,6 +343,15 @@ func TestClosureSummaryOmitsTheUnapprovedOutcome(t *testing.T) {
 		t.Fatalf("complete: %d %s", r.status, r.body)
 	}
 
+	// Sent again (a retry after an error or no answer): 200, the Task as it
+	// stands, and still one closure summary.
+	if r := h.api("POST", "/api/v1/referrals/"+sr+"/transition", ca,
+		`{"status":"completed","summary":"Debt plan agreed; creditors contacted.","patientApprovedSharing":true}`); r.status != http.StatusOK {
+		t.Errorf("the close sent again: %d %s", r.status, r.body)
+	}
+	if n := bytes.Count(h.do("GET", "/fhir/Communication?based-on=ServiceRequest/"+sr, gp, nil).body, []byte(`"code":"closure-summary"`)); n != 1 {
+		t.Errorf("%d closure summaries on the thread, want 1", n)
+	}
 	v, ok := closureOf(t, h, gp, sr)
 	if !ok {
 		t.Fatal("the practice has no closure summary on the thread")
