@@ -91,7 +91,7 @@ func build(ctx context.Context, cfg *Config, m *mapping.Mappings, log *slog.Logg
 	srv := httpapi.New(cfg.HTTP, httpapi.Deps{
 		Log: log, Verifier: verifier, Intake: in, Store: store,
 		Mappings: m, Parser: parser, Render: render, Ready: store.Ping, Tokens: tokens,
-		Audit: store, Limiter: store, Capacity: caps, Queue: q, Outcomes: store,
+		Audit: store, Limiter: httpapi.NewLeasedLimiter(store), Capacity: caps, Queue: q, Outcomes: store,
 		Reports:       report.New(store, store, m),
 		Subscriptions: notify.NewSubscriptions(cfg.Notify, parser, store),
 		Disclosure:    disc,
