@@ -74,7 +74,7 @@ func (p *Parser) Parse(body []byte, want ...string) (*Resource, error) {
 	}
 	// What the library does not check (invariants.go, codecase.go).
 	var issues []*adapter.Error
-	visitCode(cr.ProtoReflect(), gjson.ParseBytes(body), rt, &issues)
+	visitCode(cr.ProtoReflect(), gjson.ParseBytes(body), &codePath{name: rt, index: -1}, &issues)
 	issues = append(issues, checkInvariants(rt, body)...)
 	if len(issues) > 0 {
 		return nil, combine(issues)

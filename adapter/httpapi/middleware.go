@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"io"
+	"log/slog"
 	"mime"
 	"net/http"
 	"regexp"
@@ -46,15 +47,29 @@ func requestIDs() gin.HandlerFunc {
 
 func requestID(c *gin.Context) string { return c.GetString(ctxRequestID) }
 
-// accessLog logs one line per request, without patient data.
+// accessLog logs one line per request, without patient data: at INFO
+// when it was answered 4xx or 5xx, at DEBUG when it succeeded and for the
+// health probes whatever their answer (issue 22: a line encoded per
+// successful request cost every intake a JSON encode and a write). The
+// line is built only when its level is enabled.
 func (s *Server) accessLog() gin.HandlerFunc {
 	return func(c *gin.Context) {
 		start := time.Now()
 		c.Next()
+		level := slog.LevelDebug
+		if st := c.Writer.Status(); st >= 400 && !isProbe(c.Request.URL.Path) {
+			level = slog.LevelInfo
+		}
+		ctx := c.Request.Context()
+		if !s.log.Enabled(ctx, level) {
+			return
+		}
 		attrs := append(logAttrs(c), "duration_ms", float64(time.Since(start).Microseconds())/1000)
-		s.log.InfoContext(c.Request.Context(), "request", attrs...)
+		s.log.Log(ctx, level, "request", attrs...)
 	}
 }
+
+func isProbe(path string) bool { return path == "/healthz" || path == "/readyz" }
 
 // recoverer turns a panic into a 500 OperationOutcome; the panic value is
 // logged, never returned.

@@ -648,3 +648,20 @@ func TestWithdrawalInATransactionWithANewReferral(t *testing.T) {
 	checkHeld(t, e, earlier.ID, adapter.ReasonConsentWithdraw)
 	checkHeld(t, e, rs[1].ID, adapter.ReasonAwaitingConsent)
 }
+
+// A new Consent is written without looking its identifier up first (issue
+// 22); sent again it is still found and answered as stored, never written
+// twice.
+func TestConsentSentAgainIsFound(t *testing.T) {
+	e := newConsentEnv(t)
+	ctx := context.Background()
+	body := shareConsent(t, "C-again", nil)
+	first, err := e.in.CreateConsent(ctx, caller, body, adapter.Identifier{})
+	if err != nil || first.Existing {
+		t.Fatalf("first: %+v %v", first, err)
+	}
+	again, err := e.in.CreateConsent(ctx, caller, body, adapter.Identifier{})
+	if err != nil || !again.Existing || again.ID != first.ID {
+		t.Fatalf("sent again: %+v %v (first %s)", again, err, first.ID)
+	}
+}

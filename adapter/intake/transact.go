@@ -62,7 +62,7 @@ func (s *Service) Transact(ctx context.Context, c Caller, entries []Entry) ([]*R
 		return nil, err
 	}
 	for attempt := 0; ; attempt++ {
-		batch, err := s.build(ctx, c, plans)
+		batch, err := s.build(ctx, c, plans, attempt == 0 && optimistic(plans))
 		if err != nil {
 			return nil, err
 		}
@@ -89,6 +89,22 @@ func (s *Service) Transact(ctx context.Context, c Caller, entries []Entry) ([]*R
 		}
 		return results, nil
 	}
+}
+
+// optimistic says whether a request may be written without first looking
+// up its identifiers (issue 22): a request of Consents only, each
+// identified by its own identifier alone (no If-None-Exist naming
+// another), whose intake reads nothing else. The intake script checks
+// every identifier atomically and writes nothing when one is taken, so a
+// new Consent costs one round trip, and one sent again (a retry, or a
+// withdrawal) is looked up and planned as before on the next attempt.
+func optimistic(plans []*plan) bool {
+	for _, p := range plans {
+		if p.consent == nil || len(p.keys) > 1 || (len(p.keys) == 1 && p.keys[0].Identifier != p.identifier()) {
+			return false
+		}
+	}
+	return true
 }
 
 // prepare parses and validates one entry and decides its route.

@@ -151,22 +151,3 @@ func auditRecord(m goredis.XMessage) adapter.AuditRecord {
 		Action: adapter.AuditAction(str("act")), Kind: str("kind"), Entity: str("ent"), Outcome: out,
 		RequestID: str("rid"), Detail: str("det")}
 }
-
-// rateScript counts a request in the current window and returns the count.
-var rateScript = goredis.NewScript(`
-local n = redis.call('INCR', KEYS[1])
-if n == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
-return n`)
-
-// Allow counts one request by subject in a fixed window and reports
-// whether it is within limit, and when the window ends.
-func (s *GuardStore) Allow(ctx context.Context, subject string, limit int, window time.Duration) (bool, time.Duration, error) {
-	now := time.Now()
-	w := now.UnixMilli() / window.Milliseconds()
-	n, err := rateScript.Run(ctx, s.c, []string{s.k.rateLimit(subject, w)}, window.Milliseconds()*2).Int()
-	if err != nil {
-		return true, 0, s.fail(err)
-	}
-	reset := time.UnixMilli((w + 1) * window.Milliseconds()).Sub(now)
-	return n <= limit, reset, nil
-}

@@ -40,6 +40,7 @@ func TestStoreContract(t *testing.T) {
 		"intake writes the request's audit records in the same step, or nothing":                         testIntakeAudit,
 		"claims, leases, Task changes, messages, outcomes and capacity carry the request's audit record": testChangesAudited,
 		"wellbeing pairs are the first and latest score by their own date, counted anonymously":          testWellbeingPairs,
+		"blocks of a window's request budget are handed out until it is spent, never more":               testTakeTokens,
 	})
 	for _, b := range redistest.Backends() {
 		t.Run(b.Name+"/Redis down is EUNAVAILABLE, and the store recovers", func(t *testing.T) {
@@ -825,5 +826,25 @@ func testChangesAudited(t *testing.T, s *redis.Store) {
 	}
 	if q := queued(t, s, "money-advice"); !slices.Equal(q, []string{"sr2"}) {
 		t.Errorf("queue after a refused claim: %v", q)
+	}
+}
+
+func testTakeTokens(t *testing.T, s *redis.Store) {
+	total := 0
+	for range 5 {
+		got, reset, err := s.TakeTokens(ctx, "practice:p1", 4, 10, time.Minute)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if reset <= 0 || reset > time.Minute {
+			t.Errorf("reset %v", reset)
+		}
+		total += got
+	}
+	if total != 10 {
+		t.Errorf("blocks of 4 from a budget of 10 gave %d tokens", total)
+	}
+	if got, _, _ := s.TakeTokens(ctx, "practice:p2", 4, 10, time.Minute); got != 4 {
+		t.Errorf("another subject's budget: %d", got)
 	}
 }

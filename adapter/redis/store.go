@@ -63,7 +63,7 @@ type (
 	// AuditStore: the audit stream (audit.go).
 	AuditStore struct{ *conn }
 	// GuardStore: per-subject rate limits, single-use assertion ids and
-	// job locks (audit.go Allow, replay.go, lock.go).
+	// job locks (ratelimit.go, replay.go, lock.go).
 	GuardStore struct{ *conn }
 	// DialogueStore: messages and safeguarding Flags (dialogue.go).
 	DialogueStore struct{ *conn }

@@ -93,7 +93,7 @@ func build(ctx context.Context, cfg *Config, m *mapping.Mappings, log *slog.Logg
 	srv := httpapi.New(cfg.HTTP, httpapi.Deps{
 		Log: log, Verifier: verifier, Intake: in, Store: st.http,
 		Mappings: m, Parser: parser, Render: render, Ready: st.Ping, Tokens: tokens,
-		Audit: st.AuditStore, Limiter: st.GuardStore, Capacity: caps, Queue: q, Outcomes: st.OutcomeStore,
+		Audit: st.AuditStore, Limiter: httpapi.NewLeasedLimiter(st.GuardStore), Capacity: caps, Queue: q, Outcomes: st.OutcomeStore,
 		Reports:       report.New(st.StatsStore, st.CapacityStore, m),
 		Subscriptions: notify.NewSubscriptions(cfg.Notify, parser, st.NotifyStore),
 		Disclosure:    disc,

@@ -85,6 +85,7 @@ func runBaseline(ctx context.Context, o *options) (*results, error) {
 	bo := *o
 	bo.mode = "intake"
 	bo.metricsURL = ""
+	bo.redisInfo = o.redisURL
 	return run(ctx, &bo, "http://"+ln.Addr().String())
 }
 

@@ -139,3 +139,25 @@ func TestBundleIsAValidTransaction(t *testing.T) {
 		}
 	}
 }
+
+func TestRedisCountersFromInfo(t *testing.T) {
+	info := "# Stats\r\ntotal_connections_received:3\r\ntotal_commands_processed:120\r\ntotal_reads_processed:45\r\n"
+	c, ok := parseRedisCounters(info)
+	if !ok || c.commands != 120 || c.reads != 45 {
+		t.Fatalf("%+v %v", c, ok)
+	}
+	if _, ok := parseRedisCounters("# Stats\r\n"); ok {
+		t.Error("counters read from an INFO without them")
+	}
+	if d := redisCost(redisCounters{reads: 10, commands: 20}, redisCounters{reads: 31, commands: 61}); d.reads != 20 || d.commands != 40 {
+		t.Errorf("cost %+v", d)
+	}
+	r := newResults()
+	r.add("good", 201, time.Millisecond, nil)
+	r.addOther("consent", 201, time.Millisecond)
+	r.redis = &redisCounters{reads: 4, commands: 30}
+	m := r.summary()
+	if m["redis_roundtrips_per_request"] != 2.0 || m["redis_roundtrips_per_referral"] != 4.0 || m["requests"] != 2 {
+		t.Errorf("summary %v", m)
+	}
+}

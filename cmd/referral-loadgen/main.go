@@ -43,6 +43,7 @@ func main() {
 // options are the command-line settings.
 type options struct {
 	target, token, secret, org, mode, redisURL, metricsURL string
+	redisInfo                                              string // the Redis whose INFO stats give the run's round trips
 	cpuProfile                                             string
 	duration                                               time.Duration
 	rate, workers                                          int
@@ -67,6 +68,7 @@ func parseFlags(args []string, out io.Writer) (*options, error) {
 	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write the load generator's own CPU profile to this file")
 	fs.StringVar(&o.redisURL, "redis", os.Getenv("REDIS_URL"), "Redis for the baseline handler")
 	fs.StringVar(&o.metricsURL, "metrics", "", "adapter /metrics URL, to report server CPU seconds per referral")
+	fs.StringVar(&o.redisInfo, "redis-info", "", "the adapter's Redis, to report Redis round trips and commands per request (from INFO stats)")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
@@ -119,7 +121,11 @@ func realMain(ctx context.Context, args []string, out io.Writer) error {
 		}
 		base.print(out, "baseline")
 		summary["baseline_rps"] = round(base.rps())
+		summary["baseline_p50_ms"] = round(base.pct(0.5))
 		summary["baseline_p99_ms"] = round(base.pct(0.99))
+		if base.redis != nil && base.requests() > 0 {
+			summary["baseline_redis_roundtrips_per_request"] = round(float64(base.redis.reads) / float64(base.requests()))
+		}
 		if base.rps() > 0 {
 			summary["ratio_rps"] = round(res.rps() / base.rps())
 		}

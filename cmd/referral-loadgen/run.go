@@ -21,6 +21,7 @@ func run(ctx context.Context, o *options, target string) (*results, error) {
 	client := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: o.workers}}
 	runID := strconv.FormatInt(time.Now().UnixNano(), 36)
 	cpu0 := serverCPU(o.metricsURL)
+	rc0, rcOK := readRedisCounters(ctx, o.redisInfo)
 	res := newResults()
 	jobs := make(chan struct{}, o.workers)
 	var wg sync.WaitGroup
@@ -45,6 +46,12 @@ func run(ctx context.Context, o *options, target string) (*results, error) {
 	if cpu0 >= 0 {
 		if cpu1 := serverCPU(o.metricsURL); cpu1 >= 0 {
 			res.serverCPU = cpu1 - cpu0
+		}
+	}
+	if rcOK {
+		if rc1, ok := readRedisCounters(ctx, o.redisInfo); ok {
+			c := redisCost(rc0, rc1)
+			res.redis = &c
 		}
 	}
 	return res, nil

@@ -21,6 +21,7 @@ type results struct {
 	badOther  int // hostile requests answered anything else
 	elapsed   time.Duration
 	serverCPU float64
+	redis     *redisCounters      // what the run cost Redis (nil: not measured)
 	other     map[string]*opStats // mixed mode: claims, transitions, reports
 }
 
@@ -79,6 +80,19 @@ func (r *results) add(kind string, status int, lat time.Duration, err error) {
 	r.lat = append(r.lat, lat)
 }
 
+// requests is how many HTTP requests the server answered (or failed to):
+// referrals, and the Consents and other operations sent beside them.
+func (r *results) requests() int {
+	n := r.errors
+	for _, c := range r.byStatus {
+		n += c
+	}
+	for _, s := range r.other {
+		n += s.ok + s.failed
+	}
+	return n
+}
+
 func (r *results) rps() float64 {
 	if r.elapsed <= 0 {
 		return 0
@@ -107,6 +121,10 @@ func (r *results) print(w io.Writer, label string) {
 	if r.serverCPU >= 0 && r.ok > 0 {
 		fmt.Fprintf(w, "%-8s server CPU per referral: %.3f ms\n", label, r.serverCPU*1000/float64(r.ok))
 	}
+	if c := r.redis; c != nil && r.requests() > 0 && r.ok > 0 {
+		fmt.Fprintf(w, "%-8s Redis round trips per request: %.2f (%.2f per referral; %d requests), commands per request %.1f\n", label,
+			float64(c.reads)/float64(r.requests()), float64(c.reads)/float64(r.ok), r.requests(), float64(c.commands)/float64(r.requests()))
+	}
 	for _, kind := range []string{"consent", "claim", "transition", "report"} {
 		if s := r.other[kind]; s != nil {
 			fmt.Fprintf(w, "%-8s %s: %d ok (%.1f/s), %d failed, p50 %.2f ms, p99 %.2f ms\n", label, kind, s.ok,
@@ -133,6 +151,12 @@ func (r *results) summary() map[string]any {
 	}
 	if r.serverCPU >= 0 && r.ok > 0 {
 		m["cpu_ms_per_referral"] = round(r.serverCPU * 1000 / float64(r.ok))
+	}
+	if c := r.redis; c != nil && r.requests() > 0 && r.ok > 0 {
+		m["redis_roundtrips_per_request"] = round(float64(c.reads) / float64(r.requests()))
+		m["redis_roundtrips_per_referral"] = round(float64(c.reads) / float64(r.ok))
+		m["redis_commands_per_request"] = round(float64(c.commands) / float64(r.requests()))
+		m["requests"] = r.requests()
 	}
 	for kind, s := range r.other {
 		m[kind+"_rps"] = round(float64(s.ok) / r.elapsed.Seconds())
