@@ -34,7 +34,7 @@ func (s *Server) create(c *gin.Context, kind string, fn createFunc) {
 		return
 	}
 	p := principalOf(c)
-	res, err := fn(c.Request.Context(), intake.Caller{Practice: p.Org, Title: p.Title, Subject: p.Subject}, bodyOf(c), cond)
+	res, err := fn(c.Request.Context(), p.Caller(), bodyOf(c), cond)
 	if err != nil {
 		s.writeError(c, err)
 		return
@@ -131,7 +131,7 @@ func (s *Server) transaction(c *gin.Context) {
 		}
 	}
 	p := principalOf(c)
-	results, err := s.Intake.Transact(c.Request.Context(), intake.Caller{Practice: p.Org, Title: p.Title, Subject: p.Subject}, in)
+	results, err := s.Intake.Transact(c.Request.Context(), p.Caller(), in)
 	if err != nil {
 		s.writeError(c, err)
 		return

@@ -75,7 +75,7 @@ func TestCreateServiceRequest(t *testing.T) {
 					t.Errorf("%s: %q, want %q", k, got.header.Get(k), v)
 				}
 			}
-			if r.intake.caller.Practice != "A81001" || r.intake.caller.Subject != "gp-system" ||
+			if r.intake.caller.Org != "A81001" || r.intake.caller.Role != adapter.RolePractice || r.intake.caller.Subject != "gp-system" ||
 				string(r.intake.body) != `{"resourceType":"ServiceRequest"}` {
 				t.Errorf("intake was given %+v %s", r.intake.caller, r.intake.body)
 			}

@@ -6,7 +6,6 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/social-prescribing/referral-adapter/adapter"
-	"github.com/social-prescribing/referral-adapter/adapter/intake"
 )
 
 // signOff: POST /api/v1/referrals/{id}/sign-off (no body) → 200 with the
@@ -14,7 +13,7 @@ import (
 // also its own audit record (kind sign-off), beside the request's.
 func (s *Server) signOff(c *gin.Context) {
 	p := principalOf(c)
-	t, err := s.Intake.SignOff(c.Request.Context(), intake.Caller{Practice: p.Org, Title: p.Title, Subject: p.Subject}, c.Param("id"))
+	t, err := s.Intake.SignOff(c.Request.Context(), p.Caller(), c.Param("id"))
 	if err != nil {
 		s.writeError(c, err)
 		return

@@ -47,7 +47,7 @@ func (s *Service) build(ctx context.Context, c Caller, plans []*plan, guess bool
 			urns[p.entry.Tx.FullURL] = p.res.Type + "/" + id
 		}
 	}
-	batch := &adapter.IntakeBatch{Practice: c.Practice, Now: now, Routing: s.mappings.Routing(now, s.staleAfter)}
+	batch := &adapter.IntakeBatch{Practice: c.Org, Now: now, Routing: s.mappings.Routing(now, s.staleAfter)}
 	facts := s.patientFacts(ctx, c, plans)
 	consents := s.batchConsents(ctx, c, plans, urns, found.Consents)
 	for _, p := range plans {
@@ -68,14 +68,14 @@ func (s *Service) build(ctx context.Context, c Caller, plans []*plan, guess bool
 // referral for the same need. (A patient named by a urn:uuid of the
 // request is known only once ids are assigned; build reads theirs then.)
 func (s *Service) lookup(c Caller, plans []*plan) adapter.IntakeLookup {
-	q := adapter.IntakeLookup{Practice: c.Practice}
+	q := adapter.IntakeLookup{Practice: c.Org}
 	asked := map[string]bool{}
 	for _, p := range plans {
 		q.Keys = append(q.Keys, p.keys...)
 		if p.ref == nil || p.ref.Subject == "" || isURN(p.ref.Subject) || p.safety.Matched() {
 			continue
 		}
-		if k := adapter.ActiveKey(c.Practice, p.ref.Subject, p.decision.Need); k != "" {
+		if k := adapter.ActiveKey(c.Org, p.ref.Subject, p.decision.Need); k != "" {
 			q.Active = append(q.Active, k)
 		}
 		if s.cfg.ConsentRequired && !asked[p.ref.Subject] {
@@ -182,12 +182,12 @@ func (s *Service) fill(p *plan, c Caller, urns map[string]string, now time.Time,
 		// A copy: after a concurrent create the batch is planned again with
 		// new ids, so the parsed referral must keep its urn:uuid references.
 		ref := *p.ref
-		ref.ID, ref.Practice = p.sub.ID, c.Practice
+		ref.ID, ref.Practice = p.sub.ID, c.Org
 		ref.Subject = resolve(ref.Subject, urns)
 		ref.Requester = resolve(ref.Requester, urns)
 		p.sub.Task = s.newTask(&ref, p.decision, now)
-		p.sub.Task.Source = adapter.SourceOf(c.Title, ref.Requester, c.Practice)
-		p.sub.Task.Area, p.sub.Task.Need = s.mappings.AreaOf(facts(ref.Subject).District, c.Practice), p.decision.Need
+		p.sub.Task.Source = adapter.SourceOf(c.Title, ref.Requester, c.Org)
+		p.sub.Task.Area, p.sub.Task.Need = s.mappings.AreaOf(facts(ref.Subject).District, c.Org), p.decision.Need
 		p.sub.Task.AgeBand, p.sub.Task.Sex = adapter.AgeBand(facts(ref.Subject), now), adapter.SexOf(facts(ref.Subject).Gender)
 		if p.safety.Matched() {
 			safetyReject(p.sub.Task, p.safety)

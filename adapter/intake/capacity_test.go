@@ -80,7 +80,7 @@ func TestConcurrentReferralsNeverOverAllocate(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			<-start
-			results[i], errs[i] = e.in.CreateServiceRequest(ctx, intake.Caller{Practice: practice}, serviceRequest(i, nil), adapter.Identifier{})
+			results[i], errs[i] = e.in.CreateServiceRequest(ctx, intake.Caller{Actor: adapter.Actor{Org: practice, Role: adapter.RolePractice}}, serviceRequest(i, nil), adapter.Identifier{})
 		}()
 	}
 	close(start)
@@ -194,7 +194,7 @@ func TestEligibilityFromThePatient(t *testing.T) {
 				t.Fatal(err)
 			}
 			in := []intake.Entry{{Tx: &entries[0]}, {Tx: &entries[1]}}
-			rs, err := e.in.Transact(context.Background(), intake.Caller{Practice: practice}, in)
+			rs, err := e.in.Transact(context.Background(), intake.Caller{Actor: adapter.Actor{Org: practice, Role: adapter.RolePractice}}, in)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -222,7 +222,7 @@ func TestClosureReroutesWaitingReferrals(t *testing.T) {
 	ctx := context.Background()
 	var ids []string
 	for i := range 3 {
-		r, err := e.in.CreateServiceRequest(ctx, intake.Caller{Practice: practice}, serviceRequest(i, nil), adapter.Identifier{})
+		r, err := e.in.CreateServiceRequest(ctx, intake.Caller{Actor: adapter.Actor{Org: practice, Role: adapter.RolePractice}}, serviceRequest(i, nil), adapter.Identifier{})
 		if err != nil || r.Task.Owner != "tiny" {
 			t.Fatalf("referral %d: %v, %+v", i, err, r)
 		}
@@ -247,7 +247,7 @@ func TestClosureReroutesWaitingReferrals(t *testing.T) {
 		}
 	}
 	// New referrals now skip the closed service.
-	r, err := e.in.CreateServiceRequest(ctx, intake.Caller{Practice: practice}, serviceRequest(9, nil), adapter.Identifier{})
+	r, err := e.in.CreateServiceRequest(ctx, intake.Caller{Actor: adapter.Actor{Org: practice, Role: adapter.RolePractice}}, serviceRequest(9, nil), adapter.Identifier{})
 	if err != nil || r.Placement.Owner != "second" || r.Placement.Skipped[0].Reason != adapter.SkipClosed {
 		t.Errorf("after closure: %v %+v", err, r.Placement)
 	}
@@ -271,7 +271,7 @@ func TestOpeningPromotesTheWaitlist(t *testing.T) {
 	set("lw", adapter.CapacityPaused, 20)
 	var ids []string
 	for i := range 3 {
-		r, err := e.in.CreateServiceRequest(ctx, intake.Caller{Practice: practice}, serviceRequest(i, nil), adapter.Identifier{})
+		r, err := e.in.CreateServiceRequest(ctx, intake.Caller{Actor: adapter.Actor{Org: practice, Role: adapter.RolePractice}}, serviceRequest(i, nil), adapter.Identifier{})
 		if err != nil || r.Placement.Outcome != adapter.OutcomeWaitlisted || r.Placement.Position != i+1 {
 			t.Fatalf("referral %d: %v %+v", i, err, r.Placement)
 		}
@@ -314,7 +314,7 @@ func BenchmarkIntakeRouting(b *testing.B) {
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
 			i := next.Add(1) - 1
-			if _, err := e.in.CreateServiceRequest(context.Background(), intake.Caller{Practice: practice}, bodies[i], adapter.Identifier{}); err != nil {
+			if _, err := e.in.CreateServiceRequest(context.Background(), intake.Caller{Actor: adapter.Actor{Org: practice, Role: adapter.RolePractice}}, bodies[i], adapter.Identifier{}); err != nil {
 				b.Error(err)
 				return
 			}

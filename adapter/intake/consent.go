@@ -41,7 +41,7 @@ func (s *Service) batchConsents(ctx context.Context, c Caller, plans []*plan, ur
 			stored = s.parser.Consents(bodies)
 		} else {
 			var err error
-			if stored, err = s.storedConsents(ctx, c.Practice, patient); err != nil {
+			if stored, err = s.storedConsents(ctx, c.Org, patient); err != nil {
 				return nil, err
 			}
 		}

@@ -62,7 +62,7 @@ func (e *consentEnv) advance(d time.Duration) {
 	e.now = e.now.Add(d)
 }
 
-var caller = intake.Caller{Practice: practice}
+var caller = intake.Caller{Actor: adapter.Actor{Org: practice, Role: adapter.RolePractice}}
 
 // withoutConsent is for the tests of routing, placement and idempotency:
 // their referrals go straight to routing, without waiting for consent.
@@ -319,7 +319,7 @@ func TestConsentInALaterTransaction(t *testing.T) {
 		checkHeld(t, e, sr, "awaiting consent")
 	}
 	// The same consent from another practice is none of this referral's.
-	other := intake.Caller{Practice: "B82002"}
+	other := intake.Caller{Actor: adapter.Actor{Org: "B82002", Role: adapter.RolePractice}}
 	if _, err := e.in.CreateConsent(ctx, other, shareConsent(t, "C-other", map[string]any{"patient": map[string]any{"reference": patient}}), adapter.Identifier{}); err != nil {
 		t.Fatal(err)
 	}

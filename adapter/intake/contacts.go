@@ -26,7 +26,7 @@ func (s *Service) contactsArrived(ctx context.Context, c Caller, plans []*plan, 
 			continue
 		}
 		for _, ref := range access.PatientRefs(p.sub.ID, p.patient) {
-			tasks, err := s.store.PatientReferrals(ctx, c.Practice, ref)
+			tasks, err := s.store.PatientReferrals(ctx, c.Org, ref)
 			if err != nil {
 				return err
 			}
@@ -50,7 +50,7 @@ func (s *Service) contactReceived(ctx context.Context, c Caller, id string) erro
 		now := s.now().UTC()
 		t.Version++
 		t.LastModified = now
-		return adapter.TaskChange{History: adapter.HistoryEntry{At: now, By: adapter.Actor{Subject: c.Subject, Role: adapter.RolePractice, Org: c.Practice},
+		return adapter.TaskChange{History: adapter.HistoryEntry{At: now, By: adapter.Actor{Subject: c.Subject, Role: adapter.RolePractice, Org: c.Org},
 			From: string(t.Status), To: string(t.Status), BusinessStatus: t.BusinessStatus.Code, Reason: "the patient's contact details were received"}}, nil
 	})
 	if err != nil {

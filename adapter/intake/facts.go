@@ -42,7 +42,7 @@ func (s *Service) storedFacts(ctx context.Context, c Caller, subject string) ada
 		return adapter.PatientFacts{}
 	}
 	body, practice, err := s.store.Patient(ctx, id)
-	if err != nil || practice != c.Practice {
+	if err != nil || practice != c.Org {
 		return adapter.PatientFacts{}
 	}
 	res, err := s.parser.Parse(body, adapter.KindPatient)

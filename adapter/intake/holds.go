@@ -149,7 +149,7 @@ func (s *Service) reconcileAfter(ctx context.Context, c Caller, plans []*plan, r
 		}
 	}
 	for patient, withdrawals := range patients {
-		moves, err := s.Reconcile(ctx, c.Practice, patient, withdrawals)
+		moves, err := s.Reconcile(ctx, c.Org, patient, withdrawals)
 		if err != nil {
 			return err
 		}

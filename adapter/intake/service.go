@@ -100,12 +100,10 @@ func New(p *fhir.Parser, s Store, m *mapping.Mappings, opts ...Option) *Service 
 	return svc
 }
 
-// Caller is who is submitting: the practice (tenant) from the token.
-type Caller struct {
-	Practice string
-	Title    string // referrer's job title from the token, for the referral source
-	Subject  string // token subject, for the history of a sign-off
-}
+// Caller is who is submitting, from the token: the one actor type of the
+// application services. Org is the practice (the tenant); Title the
+// referrer's job title (the referral's source); Subject who signs off.
+type Caller = adapter.Caller
 
 // Result is the outcome of creating one resource.
 type Result struct {

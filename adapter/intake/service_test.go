@@ -44,7 +44,7 @@ func newRig(t *testing.T) *rig {
 
 var (
 	bg       = context.Background()
-	surgery  = intake.Caller{Practice: "A81001"}
+	surgery  = intake.Caller{Actor: adapter.Actor{Org: "A81001", Role: adapter.RolePractice}}
 	referral = adapter.Identifier{System: "https://fhir.a81001.example.nhs.uk/Id/social-prescribing-referral"}
 )
 
@@ -374,7 +374,7 @@ func TestRepostSameIdentifier(t *testing.T) {
 	}
 	// The other practice's own copy names itself as requester.
 	theirs := []byte(strings.Replace(string(body), `"value": "A81001"`, `"value": "B82002"`, 1))
-	elsewhere, err := r.svc.CreateServiceRequest(bg, intake.Caller{Practice: "B82002"}, theirs, adapter.Identifier{})
+	elsewhere, err := r.svc.CreateServiceRequest(bg, intake.Caller{Actor: adapter.Actor{Org: "B82002", Role: adapter.RolePractice}}, theirs, adapter.Identifier{})
 	if err != nil || elsewhere.Existing || elsewhere.ID == first.ID || elsewhere.Task.Practice != "B82002" {
 		t.Errorf("another practice: %+v %v", elsewhere, err)
 	}

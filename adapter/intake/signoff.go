@@ -39,13 +39,13 @@ func holdForSignOff(p *plan, now time.Time) {
 func (s *Service) SignOff(ctx context.Context, c Caller, id string) (*adapter.Task, error) {
 	for range maxAttempts {
 		t, err := s.store.Task(ctx, id)
-		if adapter.ErrorCode(err) == adapter.ENOTFOUND || err == nil && (t.Practice != c.Practice || t.PartOf != "") {
+		if adapter.ErrorCode(err) == adapter.ENOTFOUND || err == nil && (t.Practice != c.Org || t.PartOf != "") {
 			return nil, adapter.NotFound("referral")
 		}
 		if err != nil {
 			return nil, err
 		}
-		source := adapter.SourceOf(c.Title, "", c.Practice)
+		source := adapter.SourceOf(c.Title, "", c.Org)
 		if !source.Clinical() {
 			return nil, adapter.ErrNotClinician
 		}
@@ -63,7 +63,7 @@ func (s *Service) SignOff(ctx context.Context, c Caller, id string) (*adapter.Ta
 			place, consented = s.consentRelease(consents, t, now)
 		}
 		after := *t
-		by := adapter.Actor{Subject: c.Subject, Role: adapter.RolePractice, Org: c.Practice}
+		by := adapter.Actor{Subject: c.Subject, Role: adapter.RolePractice, Org: c.Org}
 		m := adapter.ConsentMove{Kind: adapter.MoveAwaitConsent, Before: *t, After: &after,
 			History: after.SignOff(by, source, consented, now), Place: place}
 		var routing *adapter.Routing

@@ -28,8 +28,8 @@ func newSignOffEnv(t *testing.T) *consentEnv {
 }
 
 var (
-	navigator = intake.Caller{Practice: practice, Title: "Care navigator", Subject: "cn@A81001"}
-	gp        = intake.Caller{Practice: practice, Title: "GP partner", Subject: "dr.a@A81001"}
+	navigator = intake.Caller{Actor: adapter.Actor{Org: practice, Role: adapter.RolePractice, Subject: "cn@A81001"}, Title: "Care navigator"}
+	gp        = intake.Caller{Actor: adapter.Actor{Org: practice, Role: adapter.RolePractice, Subject: "dr.a@A81001"}, Title: "GP partner"}
 )
 
 // signOffHeld checks a referral waits for sign-off: on-hold,
@@ -104,7 +104,7 @@ func TestSignOffBeforeConsent(t *testing.T) {
 		t.Fatal(err)
 	}
 	e.advance(time.Hour)
-	task, err := e.in.SignOff(ctx, intake.Caller{Practice: practice, Title: "Practice nurse", Subject: "nurse@A81001"}, r.ID)
+	task, err := e.in.SignOff(ctx, intake.Caller{Actor: adapter.Actor{Org: practice, Role: adapter.RolePractice, Subject: "nurse@A81001"}, Title: "Practice nurse"}, r.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -156,7 +156,7 @@ func TestClinicianReferralsNeedNoSignOff(t *testing.T) {
 func TestSignOffRefusals(t *testing.T) {
 	e := newSignOffEnv(t)
 	ctx := context.Background()
-	r, err := e.in.CreateServiceRequest(ctx, intake.Caller{Practice: practice}, debtReferral(t, 1), adapter.Identifier{})
+	r, err := e.in.CreateServiceRequest(ctx, intake.Caller{Actor: adapter.Actor{Org: practice, Role: adapter.RolePractice}}, debtReferral(t, 1), adapter.Identifier{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -166,9 +166,9 @@ func TestSignOffRefusals(t *testing.T) {
 		code   string
 	}{
 		{navigator, adapter.EFORBIDDEN},
-		{intake.Caller{Practice: practice, Title: "Practice manager"}, adapter.EFORBIDDEN},
-		{intake.Caller{Practice: practice}, adapter.EFORBIDDEN},
-		{intake.Caller{Practice: "B82002", Title: "GP"}, adapter.ENOTFOUND},
+		{intake.Caller{Actor: adapter.Actor{Org: practice, Role: adapter.RolePractice}, Title: "Practice manager"}, adapter.EFORBIDDEN},
+		{intake.Caller{Actor: adapter.Actor{Org: practice, Role: adapter.RolePractice}}, adapter.EFORBIDDEN},
+		{intake.Caller{Actor: adapter.Actor{Org: "B82002", Role: adapter.RolePractice}, Title: "GP"}, adapter.ENOTFOUND},
 	} {
 		if _, err := e.in.SignOff(ctx, c.caller, r.ID); adapter.ErrorCode(err) != c.code {
 			t.Errorf("sign-off by %+v: %v, want %s", c.caller, err, c.code)

@@ -27,7 +27,7 @@ func (s *Service) supersede(ctx context.Context, c Caller, plans []*plan) error 
 			return err
 		}
 		res, err := s.parser.Parse(body, adapter.KindConsent)
-		if err != nil || practice != c.Practice {
+		if err != nil || practice != c.Org {
 			continue
 		}
 		stored, _ := fhir.ConsentSummaryFrom(res)

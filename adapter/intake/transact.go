@@ -49,7 +49,7 @@ func (s *Service) Transact(ctx context.Context, c Caller, entries []Entry) ([]*R
 		}
 		plans[i] = p
 	}
-	if err := requesters(plans, c.Practice); err != nil {
+	if err := requesters(plans, c.Org); err != nil {
 		return nil, err
 	}
 	if err := duplicateIdentifiers(plans); err != nil {
@@ -191,7 +191,7 @@ func locate(err error, p *plan) error {
 // they are the directory's or the sending practice itself. A withdrawal
 // (any other status) is always taken: it only ever narrows what is shared.
 func (s *Service) checkConsents(c Caller, plans []*plan) error {
-	known := func(ods string) bool { return s.mappings.KnownOrg(ods) || strings.EqualFold(ods, c.Practice) }
+	known := func(ods string) bool { return s.mappings.KnownOrg(ods) || strings.EqualFold(ods, c.Org) }
 	now := s.now()
 	for _, p := range plans {
 		if p.consent == nil || p.engine.Status != consent.StatusActive {

@@ -427,7 +427,7 @@ func (s *demoSim) arrive() {
 	for i := range tx {
 		in[i] = intake.Entry{Tx: &tx[i]}
 	}
-	results, err := s.in.Transact(s.ctx, intake.Caller{Practice: p.ods, Title: who.title, Subject: "demo@" + p.ods}, in)
+	results, err := s.in.Transact(s.ctx, intake.Caller{Actor: adapter.Actor{Org: p.ods, Role: adapter.RolePractice, Subject: "demo@" + p.ods}, Title: who.title}, in)
 	if err != nil {
 		s.fail(err)
 		return
