@@ -10,7 +10,7 @@ import (
 	"github.com/social-prescribing/referral-adapter/adapter"
 	"github.com/social-prescribing/referral-adapter/adapter/access"
 	"github.com/social-prescribing/referral-adapter/adapter/consent"
-	"github.com/social-prescribing/referral-adapter/adapter/mapping"
+	"github.com/social-prescribing/referral-adapter/adapter/routing"
 	"github.com/social-prescribing/referral-adapter/mappings"
 )
 
@@ -55,7 +55,7 @@ func org(ods string) consent.Actor { return consent.Actor{Reference: consent.Org
 
 func newPolicy(t *testing.T, cs []consent.Consent, ts tasks) *access.Policy {
 	t.Helper()
-	m, err := mapping.Load(mappings.Default, "mappings")
+	m, err := routing.Load(mappings.Default, "mappings")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -116,8 +116,8 @@ func TestSeeTask(t *testing.T) {
 	}
 }
 
-func mustMappings(t *testing.T) *mapping.Mappings {
-	m, err := mapping.Load(mappings.Default, "mappings")
+func mustMappings(t *testing.T) *routing.Mappings {
+	m, err := routing.Load(mappings.Default, "mappings")
 	if err != nil {
 		t.Fatal(err)
 	}

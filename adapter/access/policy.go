@@ -9,7 +9,7 @@ import (
 )
 
 // Directory is the service directory as the policy reads it
-// (mapping.Mappings).
+// (routing.Mappings).
 type Directory interface {
 	Service(id string) (*adapter.Service, bool)
 	// Recipient is the organisation providing a service as a recipient of

@@ -91,7 +91,7 @@ var Policy = map[Action]Rule{
 	CapacityUpdate: {Roles: []Role{RoleProvider, RoleAdmin}, Resource: "HealthcareService", Perm: 'u'},
 
 	// Queue and lifecycle (issue 10). Which queue and which referral a
-	// permitted caller may touch is decided by the queue package from the
+	// permitted caller may touch is decided by the lifecycle package from the
 	// caller's organisation and the directory (cross-tenant: 404).
 	QueueClaim:     {Roles: holders, Resource: "Task", Perm: 'u'},
 	QueueRead:      {Roles: holders, Resource: "Task", Perm: 's'},

@@ -5,7 +5,7 @@ import (
 	"time"
 
 	"github.com/social-prescribing/referral-adapter/adapter"
-	"github.com/social-prescribing/referral-adapter/adapter/mapping"
+	"github.com/social-prescribing/referral-adapter/adapter/routing"
 )
 
 // Store is what the capacity service needs from the store.
@@ -21,7 +21,7 @@ type Store interface {
 // Service manages the directory's live capacity.
 type Service struct {
 	store      Store
-	m          *mapping.Mappings
+	m          *routing.Mappings
 	gate       adapter.ConsentGate
 	staleAfter time.Duration
 	now        func() time.Time
@@ -30,7 +30,7 @@ type Service struct {
 // New returns a capacity Service for the directory in m. gate decides,
 // when waiting referrals move (a closure re-routes them, a waitlist
 // moves up), where the patient's consent lets each go (access.Policy.Gate).
-func New(s Store, m *mapping.Mappings, gate adapter.ConsentGate, cfg Config) *Service {
+func New(s Store, m *routing.Mappings, gate adapter.ConsentGate, cfg Config) *Service {
 	return &Service{store: s, m: m, gate: gate, staleAfter: cfg.StaleAfter.Duration(), now: time.Now}
 }
 

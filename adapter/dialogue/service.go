@@ -9,7 +9,7 @@ import (
 
 	"github.com/social-prescribing/referral-adapter/adapter"
 	"github.com/social-prescribing/referral-adapter/adapter/fhir"
-	"github.com/social-prescribing/referral-adapter/adapter/mapping"
+	"github.com/social-prescribing/referral-adapter/adapter/routing"
 )
 
 // Store keeps the Tasks, messages and Flags.
@@ -57,7 +57,7 @@ type Auditor interface {
 // Service runs the dialogue.
 type Service struct {
 	store  Store
-	m      *mapping.Mappings
+	m      *routing.Mappings
 	parser *fhir.Parser
 	access Access
 	disc   Disclosure // nil: the patient's approval alone decides (tests of other things)
@@ -70,7 +70,7 @@ type Service struct {
 }
 
 // New returns a Service. disc and audit may be nil.
-func New(s Store, m *mapping.Mappings, p *fhir.Parser, acc Access, disc Disclosure, audit Auditor, log *slog.Logger) *Service {
+func New(s Store, m *routing.Mappings, p *fhir.Parser, acc Access, disc Disclosure, audit Auditor, log *slog.Logger) *Service {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}

@@ -8,7 +8,7 @@ import (
 
 	"github.com/social-prescribing/referral-adapter/adapter"
 	"github.com/social-prescribing/referral-adapter/adapter/fhir"
-	"github.com/social-prescribing/referral-adapter/adapter/mapping"
+	"github.com/social-prescribing/referral-adapter/adapter/routing"
 	"github.com/social-prescribing/referral-adapter/mappings"
 )
 
@@ -41,7 +41,7 @@ func FuzzIntakePath(f *testing.F) {
 	if err != nil {
 		f.Fatal(err)
 	}
-	m, err := mapping.Load(mappings.Default, "mappings")
+	m, err := routing.Load(mappings.Default, "mappings")
 	if err != nil {
 		f.Fatal(err)
 	}

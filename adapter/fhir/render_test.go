@@ -9,7 +9,7 @@ import (
 
 	"github.com/social-prescribing/referral-adapter/adapter"
 	"github.com/social-prescribing/referral-adapter/adapter/fhir"
-	"github.com/social-prescribing/referral-adapter/adapter/mapping"
+	"github.com/social-prescribing/referral-adapter/adapter/routing"
 	"github.com/social-prescribing/referral-adapter/internal/testfiles"
 	"github.com/social-prescribing/referral-adapter/mappings"
 )
@@ -187,7 +187,7 @@ func TestRenderTaskVariants(t *testing.T) {
 // HealthcareService, with and without a capacity status.
 func TestRenderHealthcareServices(t *testing.T) {
 	r, p := newRenderer(t), newParser(t)
-	m, err := mapping.Load(mappings.Default, "mappings")
+	m, err := routing.Load(mappings.Default, "mappings")
 	if err != nil {
 		t.Fatal(err)
 	}

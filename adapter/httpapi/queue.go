@@ -13,23 +13,23 @@ import (
 	"github.com/social-prescribing/referral-adapter/adapter"
 	"github.com/social-prescribing/referral-adapter/adapter/auth"
 	"github.com/social-prescribing/referral-adapter/adapter/fhir"
-	"github.com/social-prescribing/referral-adapter/adapter/queue"
+	"github.com/social-prescribing/referral-adapter/adapter/lifecycle"
 	"github.com/social-prescribing/referral-adapter/internal/strictjson"
 )
 
 // Queue is the link-worker and provider side of referrals (issue 10).
 type Queue interface {
-	Claim(ctx context.Context, c queue.Caller, service string) (*queue.Claimed, error)
-	Renew(ctx context.Context, c queue.Caller, id string) (*queue.Claimed, error)
-	Transition(ctx context.Context, c queue.Caller, id string, tr adapter.Transition) (*adapter.Task, error)
-	Handover(ctx context.Context, c queue.Caller, id string) (*adapter.Task, error)
-	ReferOn(ctx context.Context, c queue.Caller, id, service, reason string) (*adapter.Task, *adapter.Task, error)
-	Waiting(ctx context.Context, c queue.Caller, service string, limit int64) (waiting, claimed []*adapter.Task, err error)
-	RecordOutcome(ctx context.Context, os queue.OutcomeStore, c queue.Caller, taskID string, o adapter.OutcomeRecord,
+	Claim(ctx context.Context, c lifecycle.Caller, service string) (*lifecycle.Claimed, error)
+	Renew(ctx context.Context, c lifecycle.Caller, id string) (*lifecycle.Claimed, error)
+	Transition(ctx context.Context, c lifecycle.Caller, id string, tr adapter.Transition) (*adapter.Task, error)
+	Handover(ctx context.Context, c lifecycle.Caller, id string) (*adapter.Task, error)
+	ReferOn(ctx context.Context, c lifecycle.Caller, id, service, reason string) (*adapter.Task, *adapter.Task, error)
+	Waiting(ctx context.Context, c lifecycle.Caller, service string, limit int64) (waiting, claimed []*adapter.Task, err error)
+	RecordOutcome(ctx context.Context, os lifecycle.OutcomeStore, c lifecycle.Caller, taskID string, o adapter.OutcomeRecord,
 		stamp func(id, referral string) ([]byte, error)) (*adapter.OutcomeRecord, error)
 	// Contact attempts (issue 19).
-	RecordContactAttempt(ctx context.Context, c queue.Caller, id string, a adapter.ContactAttempt) (*adapter.ContactAttempt, error)
-	ContactAttempts(ctx context.Context, c queue.Caller, id string) ([]adapter.ContactAttempt, error)
+	RecordContactAttempt(ctx context.Context, c lifecycle.Caller, id string, a adapter.ContactAttempt) (*adapter.ContactAttempt, error)
+	ContactAttempts(ctx context.Context, c lifecycle.Caller, id string) ([]adapter.ContactAttempt, error)
 }
 
 // callerOf is the authenticated caller as the application services take it.
@@ -88,7 +88,7 @@ func (s *Server) claim(c *gin.Context) {
 	s.writeClaim(c, res)
 }
 
-func (s *Server) writeClaim(c *gin.Context, res *queue.Claimed) {
+func (s *Server) writeClaim(c *gin.Context, res *lifecycle.Claimed) {
 	task, err := s.renderTask(c.Request.Context(), res.Task, callerOf(c))
 	if err != nil {
 		s.writeError(c, err)

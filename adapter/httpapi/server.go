@@ -16,7 +16,7 @@ import (
 	"github.com/social-prescribing/referral-adapter/adapter/capacity"
 	"github.com/social-prescribing/referral-adapter/adapter/fhir"
 	"github.com/social-prescribing/referral-adapter/adapter/intake"
-	"github.com/social-prescribing/referral-adapter/adapter/mapping"
+	"github.com/social-prescribing/referral-adapter/adapter/routing"
 )
 
 // Config is the HTTP server's environment configuration.
@@ -82,7 +82,7 @@ type Deps struct {
 	Verifier Verifier
 	Intake   Intake
 	Store    Store
-	Mappings *mapping.Mappings
+	Mappings *routing.Mappings
 	Parser   *fhir.Parser
 	Render   *fhir.Renderer
 	// Audit records access to patient data; Limiter applies per-client

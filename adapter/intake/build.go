@@ -10,7 +10,7 @@ import (
 
 	"github.com/social-prescribing/referral-adapter/adapter"
 	"github.com/social-prescribing/referral-adapter/adapter/fhir"
-	"github.com/social-prescribing/referral-adapter/adapter/mapping"
+	"github.com/social-prescribing/referral-adapter/adapter/routing"
 )
 
 // build looks up earlier submissions, assigns ids, resolves urn:uuid
@@ -221,7 +221,7 @@ func resolve(ref string, urns map[string]string) string {
 
 // newTask creates the referral's Task: requested, routed by the decision.
 // The store sets its owner from the decision's candidates.
-func (s *Service) newTask(r *adapter.Referral, d mapping.Decision, now time.Time) *adapter.Task {
+func (s *Service) newTask(r *adapter.Referral, d routing.Decision, now time.Time) *adapter.Task {
 	bs, _ := adapter.BusinessStatus(adapter.BSRouted)
 	t := &adapter.Task{
 		ID: r.ID, ReferralID: r.ID, Practice: r.Practice, Patient: r.Subject, Requester: r.Requester,

@@ -14,8 +14,8 @@ import (
 	"github.com/social-prescribing/referral-adapter/adapter/capacity"
 	"github.com/social-prescribing/referral-adapter/adapter/fhir"
 	"github.com/social-prescribing/referral-adapter/adapter/intake"
-	"github.com/social-prescribing/referral-adapter/adapter/mapping"
 	"github.com/social-prescribing/referral-adapter/adapter/redis"
+	"github.com/social-prescribing/referral-adapter/adapter/routing"
 	"github.com/social-prescribing/referral-adapter/internal/redistest"
 )
 
@@ -30,7 +30,7 @@ type env struct {
 
 func newEnv(tb testing.TB) *env {
 	tb.Helper()
-	m, err := mapping.Load(os.DirFS("testdata/capacity"), "testdata/capacity")
+	m, err := routing.Load(os.DirFS("testdata/capacity"), "testdata/capacity")
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -15,8 +15,8 @@ import (
 	"github.com/social-prescribing/referral-adapter/adapter/capacity"
 	"github.com/social-prescribing/referral-adapter/adapter/fhir"
 	"github.com/social-prescribing/referral-adapter/adapter/intake"
-	"github.com/social-prescribing/referral-adapter/adapter/mapping"
 	"github.com/social-prescribing/referral-adapter/adapter/redis"
+	"github.com/social-prescribing/referral-adapter/adapter/routing"
 	"github.com/social-prescribing/referral-adapter/internal/redistest"
 	"github.com/social-prescribing/referral-adapter/mappings"
 )
@@ -36,7 +36,7 @@ var start = time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)
 
 func newConsentEnv(t *testing.T) *consentEnv {
 	t.Helper()
-	m, err := mapping.Load(mappings.Default, "mappings")
+	m, err := routing.Load(mappings.Default, "mappings")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -410,7 +410,7 @@ func TestConsentHoldExpiry(t *testing.T) {
 	// on it; the job finds it when the hold expires and releases instead.
 	off := intake.DefaultConfig()
 	off.ConsentRequired = false
-	m, _ := mapping.Load(mappings.Default, "mappings")
+	m, _ := routing.Load(mappings.Default, "mappings")
 	quiet := intake.New(e.parser, e.store, m, intake.WithConfig(off), intake.WithClock(e.clock))
 	if _, err := quiet.CreateConsent(ctx, caller, shareConsent(t, "C-1", nil), adapter.Identifier{}); err != nil {
 		t.Fatal(err)
@@ -546,7 +546,7 @@ func TestConsentAndReferralRace(t *testing.T) {
 // notification stream (the creation in the same script as the write).
 func TestConsentMovesAreNotified(t *testing.T) {
 	e := newConsentEnv(t)
-	m, _ := mapping.Load(mappings.Default, "mappings")
+	m, _ := routing.Load(mappings.Default, "mappings")
 	in := intake.New(e.parser, e.store, m, intake.WithClock(e.clock))
 	ctx := context.Background()
 	if err := e.store.EnsureNotifyGroup(ctx); err != nil {
@@ -578,7 +578,7 @@ func TestConsentMovesAreNotified(t *testing.T) {
 // arrives and as placed where consent released it, once.
 func TestConsentHoldReportCounters(t *testing.T) {
 	e := newConsentEnv(t)
-	m, _ := mapping.Load(mappings.Default, "mappings")
+	m, _ := routing.Load(mappings.Default, "mappings")
 	in := intake.New(e.parser, e.store, m, intake.WithClock(e.clock), intake.WithStats(e.store))
 	ctx := context.Background()
 	if _, err := in.CreateServiceRequest(ctx, caller, debtReferral(t, 1), adapter.Identifier{}); err != nil {

@@ -10,7 +10,7 @@ import (
 	"github.com/social-prescribing/referral-adapter/adapter/access"
 	"github.com/social-prescribing/referral-adapter/adapter/consent"
 	"github.com/social-prescribing/referral-adapter/adapter/fhir"
-	"github.com/social-prescribing/referral-adapter/adapter/mapping"
+	"github.com/social-prescribing/referral-adapter/adapter/routing"
 )
 
 // Store is what intake needs from the store.
@@ -42,7 +42,7 @@ type Store interface {
 type Service struct {
 	parser   *fhir.Parser
 	store    Store
-	mappings *mapping.Mappings
+	mappings *routing.Mappings
 	now      func() time.Time
 	newID    func() string
 	loc      *time.Location // working days for deadlines are counted here
@@ -88,7 +88,7 @@ type Counter interface {
 func WithStats(c Counter) Option { return func(s *Service) { s.stats = c } }
 
 // New returns an intake Service.
-func New(p *fhir.Parser, s Store, m *mapping.Mappings, opts ...Option) *Service {
+func New(p *fhir.Parser, s Store, m *routing.Mappings, opts ...Option) *Service {
 	svc := &Service{parser: p, store: s, mappings: m, now: time.Now, newID: uuid.NewString, loc: adapter.London(),
 		staleAfter: adapter.DefaultStaleAfter, cfg: DefaultConfig()}
 	for _, o := range opts {

@@ -12,8 +12,8 @@ import (
 	"github.com/social-prescribing/referral-adapter/adapter"
 	"github.com/social-prescribing/referral-adapter/adapter/fhir"
 	"github.com/social-prescribing/referral-adapter/adapter/intake"
-	"github.com/social-prescribing/referral-adapter/adapter/mapping"
 	"github.com/social-prescribing/referral-adapter/adapter/redis"
+	"github.com/social-prescribing/referral-adapter/adapter/routing"
 	"github.com/social-prescribing/referral-adapter/internal/redistest"
 	"github.com/social-prescribing/referral-adapter/internal/testfiles"
 	"github.com/social-prescribing/referral-adapter/mappings"
@@ -34,7 +34,7 @@ func newRig(t *testing.T) *rig {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m, err := mapping.Load(mappings.Default, "mappings")
+	m, err := routing.Load(mappings.Default, "mappings")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -545,7 +545,7 @@ func (s *raceStore) Intake(ctx context.Context, b *adapter.IntakeBatch) error {
 // ServiceRequest and in the Task alike.
 func TestTransactionRetriedAfterAConcurrentCreate(t *testing.T) {
 	r := newRig(t)
-	m, _ := mapping.Load(mappings.Default, "mappings")
+	m, _ := routing.Load(mappings.Default, "mappings")
 	racing := &raceStore{Store: r.store}
 	svc := intake.New(r.parser, racing, m, withoutConsent())
 	patientOnly := fixtureTx(t, func(es []map[string]any) {})

@@ -9,7 +9,7 @@ import (
 	"github.com/social-prescribing/referral-adapter/adapter"
 	"github.com/social-prescribing/referral-adapter/adapter/consent"
 	"github.com/social-prescribing/referral-adapter/adapter/fhir"
-	"github.com/social-prescribing/referral-adapter/adapter/mapping"
+	"github.com/social-prescribing/referral-adapter/adapter/routing"
 )
 
 // Entry is one resource to create: either a raw body of the given Kind (a
@@ -27,7 +27,7 @@ type plan struct {
 	at       string // error expression prefix; "" for single POSTs
 	res      *fhir.Resource
 	ref      *adapter.Referral
-	decision mapping.Decision
+	decision routing.Decision
 	safety   adapter.SafetyFinding // ServiceRequest only: a matched safety screen
 	consent  *fhir.ConsentSummary
 	engine   consent.Consent // Consent only: for consent decisions

@@ -9,9 +9,9 @@ import (
 	"time"
 
 	"github.com/social-prescribing/referral-adapter/adapter"
-	"github.com/social-prescribing/referral-adapter/adapter/mapping"
 	"github.com/social-prescribing/referral-adapter/adapter/redis"
 	"github.com/social-prescribing/referral-adapter/adapter/report"
+	"github.com/social-prescribing/referral-adapter/adapter/routing"
 	"github.com/social-prescribing/referral-adapter/internal/redistest"
 	"github.com/social-prescribing/referral-adapter/mappings"
 )
@@ -23,7 +23,7 @@ import (
 // about the same time. Reports the mean and p99 of b.N reports; the first
 // report of each (cold) is printed too.
 func BenchmarkCapacityReport(b *testing.B) {
-	m, err := mapping.Load(mappings.Default, "mappings")
+	m, err := routing.Load(mappings.Default, "mappings")
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -63,7 +63,7 @@ func BenchmarkCapacityReport(b *testing.B) {
 // their reach (referrer role, practice, age band, sex at each stage) and
 // practice engagement (issue 20); and, for up to 2,000 of them, a pair of
 // scores of each wellbeing measure, through the store as outcomes are.
-func seedHistory(b *testing.B, st *redis.Store, m *mapping.Mappings, n int, end time.Time) {
+func seedHistory(b *testing.B, st *redis.Store, m *routing.Mappings, n int, end time.Time) {
 	r := rand.New(rand.NewPCG(1, 2))
 	services := m.Services()
 	areas := []string{"LS4", "LS5", "LS6", "LS7", "LS8"}

@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/social-prescribing/referral-adapter/adapter"
-	"github.com/social-prescribing/referral-adapter/adapter/mapping"
+	"github.com/social-prescribing/referral-adapter/adapter/routing"
 )
 
 // Store reads the counters.
@@ -40,13 +40,13 @@ const (
 type Service struct {
 	store Store
 	caps  CapacityNow
-	m     *mapping.Mappings
+	m     *routing.Mappings
 	loc   *time.Location
 	now   func() time.Time // the clock the counters are written by
 }
 
 // New returns a report Service.
-func New(s Store, caps CapacityNow, m *mapping.Mappings) *Service {
+func New(s Store, caps CapacityNow, m *routing.Mappings) *Service {
 	return &Service{store: s, caps: caps, m: m, loc: adapter.London(), now: time.Now}
 }
 

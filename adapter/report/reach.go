@@ -6,7 +6,7 @@ import (
 	"strings"
 
 	"github.com/social-prescribing/referral-adapter/adapter"
-	"github.com/social-prescribing/referral-adapter/adapter/mapping"
+	"github.com/social-prescribing/referral-adapter/adapter/routing"
 )
 
 // Reach is who one area's referrals came from and who they were for, each
@@ -83,7 +83,7 @@ func reachByArea(stats map[adapter.StatKey]int64) map[string]reachCounts {
 // reach builds an area's breakdowns: referrer roles and practices sorted
 // (unknown last), age bands and sexes in their natural order; each
 // stage's column suppressed as a group.
-func (rc reachCounts) reach(m *mapping.Mappings) Reach {
+func (rc reachCounts) reach(m *routing.Mappings) Reach {
 	rows := func(dim string, order []string, set func(*ReachRow, string)) []ReachRow {
 		groups := rc[dim]
 		keys := order

@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/social-prescribing/referral-adapter/adapter"
-	"github.com/social-prescribing/referral-adapter/adapter/mapping"
+	"github.com/social-prescribing/referral-adapter/adapter/routing"
 	"github.com/social-prescribing/referral-adapter/mappings"
 )
 
@@ -19,9 +19,9 @@ func (noCaps) Capacities(context.Context, []string) (map[string]adapter.Capacity
 	return map[string]adapter.Capacity{}, nil
 }
 
-func defaultMappings(t *testing.T) *mapping.Mappings {
+func defaultMappings(t *testing.T) *routing.Mappings {
 	t.Helper()
-	m, err := mapping.Load(mappings.Default, "mappings")
+	m, err := routing.Load(mappings.Default, "mappings")
 	if err != nil {
 		t.Fatal(err)
 	}

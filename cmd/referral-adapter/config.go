@@ -18,10 +18,10 @@ import (
 	"github.com/social-prescribing/referral-adapter/adapter/httpapi"
 	"github.com/social-prescribing/referral-adapter/adapter/intake"
 	"github.com/social-prescribing/referral-adapter/adapter/jobs"
-	"github.com/social-prescribing/referral-adapter/adapter/mapping"
+	"github.com/social-prescribing/referral-adapter/adapter/lifecycle"
 	"github.com/social-prescribing/referral-adapter/adapter/notify"
-	"github.com/social-prescribing/referral-adapter/adapter/queue"
 	"github.com/social-prescribing/referral-adapter/adapter/redis"
+	"github.com/social-prescribing/referral-adapter/adapter/routing"
 	"github.com/social-prescribing/referral-adapter/internal/envcheck"
 	"github.com/social-prescribing/referral-adapter/mappings"
 )
@@ -33,7 +33,7 @@ type Config struct {
 	Redis       redis.Config
 	Jobs        jobs.Config
 	Capacity    capacity.Config
-	Queue       queue.Config
+	Queue       lifecycle.Config
 	Notify      notify.Config
 	Intake      intake.Config
 	MappingsDir string `env:"MAPPINGS_DIR"` // overrides the embedded mappings
@@ -48,7 +48,7 @@ type Config struct {
 // values that do not parse, variables that look like ours but are not
 // (internal/envcheck: a typo must never leave a setting at its default),
 // and each package's own checks.
-func loadConfig(ctx context.Context, env map[string]string) (*Config, *mapping.Mappings, error) {
+func loadConfig(ctx context.Context, env map[string]string) (*Config, *routing.Mappings, error) {
 	var cfg Config
 	lookup := envconfig.MapLookuper(env)
 	errs, bad := envcheck.Parse(ctx, &cfg, lookup)
@@ -92,15 +92,15 @@ func environ() map[string]string {
 	return env
 }
 
-func loadMappings(dir string) (*mapping.Mappings, error) {
+func loadMappings(dir string) (*routing.Mappings, error) {
 	if dir == "" {
-		return mapping.Load(mappings.Default, "mappings (embedded)")
+		return routing.Load(mappings.Default, "mappings (embedded)")
 	}
 	st, err := os.Stat(dir)
 	if err != nil || !st.IsDir() {
 		return nil, fmt.Errorf("MAPPINGS_DIR %q is not a readable directory", dir)
 	}
-	return mapping.Load(os.DirFS(dir), dir)
+	return routing.Load(os.DirFS(dir), dir)
 }
 
 func parseLevel(s string) (slog.Level, error) {

@@ -25,7 +25,7 @@ import (
 	"github.com/social-prescribing/referral-adapter/adapter/auth"
 	"github.com/social-prescribing/referral-adapter/adapter/fhir"
 	"github.com/social-prescribing/referral-adapter/adapter/intake"
-	"github.com/social-prescribing/referral-adapter/adapter/queue"
+	"github.com/social-prescribing/referral-adapter/adapter/lifecycle"
 	"github.com/social-prescribing/referral-adapter/adapter/report"
 )
 
@@ -259,7 +259,7 @@ func seedDemo(ctx context.Context, a *app, o demoOptions) (demoSummary, error) {
 	clock := func() time.Time { return s.now }
 	s.in = intake.New(a.parser, a.stores.intake, a.mappings, intake.WithClock(clock), intake.WithStats(a.stores.StatsStore),
 		intake.WithConfig(cfg.Intake), intake.WithStaleAfter(a.caps.StaleAfter()), intake.WithAccess(a.policy))
-	s.q = queue.New(a.stores.queue, a.policy, a.mappings, cfg.Queue, a.caps.StaleAfter(), queue.WithStats(a.stores.StatsStore))
+	s.q = lifecycle.New(a.stores.queue, a.policy, a.mappings, cfg.Queue, a.caps.StaleAfter(), lifecycle.WithStats(a.stores.StatsStore))
 	s.q.SetClock(clock)
 	s.sum.From, s.sum.To = start.Format(time.DateOnly), end.Format(time.DateOnly)
 	rate := float64(o.PerWeek) / 5
@@ -294,7 +294,7 @@ type demoSim struct {
 	ctx      context.Context
 	a        *app
 	in       *intake.Service
-	q        *queue.Service
+	q        *lifecycle.Service
 	r        *mrand.Rand
 	loc      *time.Location
 	now, end time.Time
@@ -532,17 +532,17 @@ func (s *demoSim) consent(practice string, subject map[string]any) map[string]an
 }
 
 // worker is who works the referral at its service.
-func (s *demoSim) worker(service string) queue.Caller {
+func (s *demoSim) worker(service string) lifecycle.Caller {
 	svc, ok := s.a.mappings.Service(service)
 	if !ok || svc.Kind == adapter.KindLinkWorker {
-		return queue.Caller{Actor: adapter.Actor{Subject: "sam.okafor@" + s.a.mappings.Network.ODS, Role: "link-worker", Org: s.a.mappings.Network.ODS},
+		return lifecycle.Caller{Actor: adapter.Actor{Subject: "sam.okafor@" + s.a.mappings.Network.ODS, Role: "link-worker", Org: s.a.mappings.Network.ODS},
 			Name: "Sam Okafor", Title: "Social prescribing link worker"}
 	}
-	return queue.Caller{Actor: adapter.Actor{Subject: "caseworker@" + svc.ProvidedBy.ODS, Role: "provider", Org: svc.ProvidedBy.ODS},
+	return lifecycle.Caller{Actor: adapter.Actor{Subject: "caseworker@" + svc.ProvidedBy.ODS, Role: "provider", Org: svc.ProvidedBy.ODS},
 		Name: "Alex Reid", Title: "Caseworker"}
 }
 
-func (s *demoSim) move(id string, c queue.Caller, to adapter.TaskStatus, bs, reason string) bool {
+func (s *demoSim) move(id string, c lifecycle.Caller, to adapter.TaskStatus, bs, reason string) bool {
 	_, err := s.q.Transition(s.ctx, c, id, adapter.Transition{To: to, BusinessStatus: bs, Reason: reason})
 	s.fail(err)
 	return err == nil
@@ -581,12 +581,12 @@ func (s *demoSim) pickUp(id, service string) {
 }
 
 // attempt records a contact attempt (no note: the demo writes no free text).
-func (s *demoSim) attempt(id string, c queue.Caller, r adapter.ContactResult, ch adapter.ContactChannel) {
+func (s *demoSim) attempt(id string, c lifecycle.Caller, r adapter.ContactResult, ch adapter.ContactChannel) {
 	_, err := s.q.RecordContactAttempt(s.ctx, c, id, adapter.ContactAttempt{Result: r, Channel: ch})
 	s.fail(err)
 }
 
-func (s *demoSim) contact(id string, c queue.Caller) {
+func (s *demoSim) contact(id string, c lifecycle.Caller) {
 	if s.r.Float64() < 0.3 {
 		s.attempt(id, c, adapter.ContactNoAnswer, adapter.ChannelPhone)
 	}
@@ -600,7 +600,7 @@ func (s *demoSim) contact(id string, c queue.Caller) {
 
 // start begins support with a first score of SWEMWBS, and of the ONS4
 // items for most.
-func (s *demoSim) start(id string, c queue.Caller) {
+func (s *demoSim) start(id string, c lifecycle.Caller) {
 	if !s.move(id, c, adapter.TaskInProgress, adapter.BSSupportStarted, "") {
 		return
 	}
@@ -619,7 +619,7 @@ func (s *demoSim) start(id string, c queue.Caller) {
 }
 
 // finish records the follow-up scores, mostly better, and closes.
-func (s *demoSim) finish(id string, c queue.Caller, first map[string]float64) {
+func (s *demoSim) finish(id string, c lifecycle.Caller, first map[string]float64) {
 	latest := map[string]float64{}
 	for k, v := range first {
 		m, _ := adapter.Measure(k)
@@ -641,7 +641,7 @@ func (s *demoSim) finish(id string, c queue.Caller, first map[string]float64) {
 // scores records one Observation per measure, as the worker would; about
 // seven in ten with the patient's approval to share with the GP (they are
 // counted in the wellbeing change either way).
-func (s *demoSim) scores(id string, c queue.Caller, values map[string]float64) {
+func (s *demoSim) scores(id string, c lifecycle.Caller, values map[string]float64) {
 	approved := s.r.Float64() < 0.7
 	for _, m := range adapter.WellbeingMeasures {
 		v, ok := values[m.Key]

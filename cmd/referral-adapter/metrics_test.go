@@ -8,7 +8,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/social-prescribing/referral-adapter/adapter/auth"
-	"github.com/social-prescribing/referral-adapter/adapter/queue"
+	"github.com/social-prescribing/referral-adapter/adapter/lifecycle"
 )
 
 // The queue collector reports depth, head age and free places from Redis.
@@ -17,7 +17,7 @@ func TestQueueMetrics(t *testing.T) {
 	gp := h.token(auth.RolePractice, practice)
 	h.do("POST", "/fhir/ServiceRequest", gp, fixture(t, "servicerequest-debt.json"))
 	reg := prometheus.NewRegistry()
-	reg.MustRegister(queue.NewCollector(h.app.store, h.app.mappings))
+	reg.MustRegister(lifecycle.NewCollector(h.app.store, h.app.mappings))
 	want := `
 # HELP referral_adapter_queue_depth Referrals waiting in a service's queue.
 # TYPE referral_adapter_queue_depth gauge
@@ -33,7 +33,7 @@ referral_adapter_queue_depth{service="work-and-skills"} 0
 	if err := testutil.GatherAndCompare(reg, strings.NewReader(want), "referral_adapter_queue_depth"); err != nil {
 		t.Error(err)
 	}
-	if n := testutil.CollectAndCount(queue.NewCollector(h.app.store, h.app.mappings), "referral_adapter_capacity_remaining"); n != 8 {
+	if n := testutil.CollectAndCount(lifecycle.NewCollector(h.app.store, h.app.mappings), "referral_adapter_capacity_remaining"); n != 8 {
 		t.Errorf("capacity_remaining series = %d", n)
 	}
 	// The default registry carries the per-package metrics and process CPU.

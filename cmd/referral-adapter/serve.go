@@ -22,12 +22,12 @@ import (
 	"github.com/social-prescribing/referral-adapter/adapter/fhir"
 	"github.com/social-prescribing/referral-adapter/adapter/httpapi"
 	"github.com/social-prescribing/referral-adapter/adapter/intake"
-	"github.com/social-prescribing/referral-adapter/adapter/mapping"
+	"github.com/social-prescribing/referral-adapter/adapter/lifecycle"
 	"github.com/social-prescribing/referral-adapter/adapter/notify"
 	"github.com/social-prescribing/referral-adapter/adapter/patient"
-	"github.com/social-prescribing/referral-adapter/adapter/queue"
 	"github.com/social-prescribing/referral-adapter/adapter/redis"
 	"github.com/social-prescribing/referral-adapter/adapter/report"
+	"github.com/social-prescribing/referral-adapter/adapter/routing"
 )
 
 // app is the assembled service.
@@ -39,9 +39,9 @@ type app struct {
 	routes  []httpapi.Route
 	close   func()
 	// for the scheduled jobs
-	queue     *queue.Service
+	queue     *lifecycle.Service
 	caps      *capacity.Service
-	mappings  *mapping.Mappings
+	mappings  *routing.Mappings
 	retention time.Duration
 	notifier  *notify.Dispatcher
 	intake    *intake.Service
@@ -51,7 +51,7 @@ type app struct {
 
 // build wires the packages together. ctx bounds background work (JWKS
 // refresh).
-func build(ctx context.Context, cfg *Config, m *mapping.Mappings, log *slog.Logger) (*app, error) {
+func build(ctx context.Context, cfg *Config, m *routing.Mappings, log *slog.Logger) (*app, error) {
 	parser, err := fhir.NewParser()
 	if err != nil {
 		return nil, err
@@ -88,8 +88,8 @@ func build(ctx context.Context, cfg *Config, m *mapping.Mappings, log *slog.Logg
 		intake.WithConfig(cfg.Intake), intake.WithAccess(policy))
 	disc := disclosure.New(policy, st.AuditStore, log)
 	dlg := dialogue.New(st.dialogue, m, parser, policy, disc, st.AuditStore, log).WithStats(st.StatsStore)
-	q := queue.New(st.queue, policy, m, cfg.Queue, caps.StaleAfter(), queue.WithStats(st.StatsStore), queue.WithEvents(st.NotifyStore),
-		queue.WithClosure(dlg))
+	q := lifecycle.New(st.queue, policy, m, cfg.Queue, caps.StaleAfter(), lifecycle.WithStats(st.StatsStore), lifecycle.WithEvents(st.NotifyStore),
+		lifecycle.WithClosure(dlg))
 	srv := httpapi.New(cfg.HTTP, httpapi.Deps{
 		Log: log, Verifier: verifier, Intake: in, Store: st.http,
 		Mappings: m, Parser: parser, Render: render, Ready: st.Ping, Tokens: tokens,
@@ -187,7 +187,7 @@ func (a *app) run(ctx context.Context, cfg *Config, log *slog.Logger) error {
 	}
 	cancel()
 	log.Info("mappings loaded", "ruleSet", m.RuleSet, "rules", len(m.Rules), "services", len(m.Services()))
-	prometheus.MustRegister(queue.NewCollector(a.store, m))
+	prometheus.MustRegister(lifecycle.NewCollector(a.store, m))
 	stopMetrics, err := serveMetrics(cfg.HTTP.MetricsAddr, cfg.HTTP.Pprof, log)
 	if err != nil {
 		return err

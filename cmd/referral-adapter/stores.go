@@ -23,7 +23,7 @@ type intakeStore struct {
 	*redis.NotifyStore    // PublishTaskEvent
 }
 
-// queueStore serves queue.Store.
+// queueStore serves lifecycle.Store.
 type queueStore struct {
 	*redis.ReferralStore  // Task
 	*redis.LifecycleStore // claims, leases, Task changes, history

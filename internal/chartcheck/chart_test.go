@@ -18,7 +18,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
-	"github.com/social-prescribing/referral-adapter/adapter/mapping"
+	"github.com/social-prescribing/referral-adapter/adapter/routing"
 )
 
 const (
@@ -716,7 +716,7 @@ func TestChartAutoscalingServiceMonitorInlineMappings(t *testing.T) {
 	if len(cm.Data) != len(files) {
 		t.Errorf("ConfigMap has %d files, want %d", len(cm.Data), len(files))
 	}
-	if _, err := mapping.Load(os.DirFS(dir), dir); err != nil {
+	if _, err := routing.Load(os.DirFS(dir), dir); err != nil {
 		t.Errorf("the mounted mappings do not load: %v", err)
 	}
 

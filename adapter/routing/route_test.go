@@ -1,4 +1,4 @@
-package mapping_test
+package routing_test
 
 import (
 	"slices"
@@ -7,7 +7,7 @@ import (
 
 	"github.com/social-prescribing/referral-adapter/adapter"
 	"github.com/social-prescribing/referral-adapter/adapter/fhir"
-	"github.com/social-prescribing/referral-adapter/adapter/mapping"
+	"github.com/social-prescribing/referral-adapter/adapter/routing"
 	"github.com/social-prescribing/referral-adapter/internal/testfiles"
 )
 
@@ -30,7 +30,7 @@ func fixtureReferral(t testing.TB, name string) *adapter.Referral {
 }
 
 // steps renders a decision's steps as "svc svc ~ svc" (~ a waitlist step).
-func steps(d mapping.Decision) string {
+func steps(d routing.Decision) string {
 	var out []string
 	for _, s := range d.Steps {
 		if s.Waitlist {
@@ -120,13 +120,13 @@ func TestRoutePerformerFirst(t *testing.T) {
 		{"performer is the rule's target", adapter.Referral{Reasons: debt, Performers: []string{"HealthcareService/money-advice"}},
 			"debt-and-benefits", "money-advice ~ riverside-link-workers"},
 		{"performer alone", adapter.Referral{Codes: cardiology, Performers: []string{"HealthcareService/work-and-skills"}},
-			mapping.PerformerRule, "work-and-skills riverside-link-workers"},
+			routing.PerformerRule, "work-and-skills riverside-link-workers"},
 		{"absolute performer with a version", adapter.Referral{Codes: cardiology, Performers: []string{"https://adapter.example/fhir/HealthcareService/befriending/_history/2"}},
-			mapping.PerformerRule, "befriending riverside-link-workers"},
+			routing.PerformerRule, "befriending riverside-link-workers"},
 		{"first directory performer wins", adapter.Referral{Codes: cardiology, Performers: []string{"Practitioner/9", "HealthcareService/ghost", "HealthcareService/carers-support", "HealthcareService/befriending"}},
-			mapping.PerformerRule, "carers-support riverside-link-workers"},
+			routing.PerformerRule, "carers-support riverside-link-workers"},
 		{"the link workers as performer", adapter.Referral{Codes: cardiology, Performers: []string{"HealthcareService/riverside-link-workers"}},
-			mapping.PerformerRule, "riverside-link-workers"},
+			routing.PerformerRule, "riverside-link-workers"},
 	}
 	for _, c := range cases {
 		d, err := m.Route(&c.r)
@@ -189,7 +189,7 @@ func TestRouteRuleOrderAndCriteria(t *testing.T) {
     target: lw
     fallback: [waitlist]
 `})
-	mm, err := mapping.Load(fsys, "m")
+	mm, err := routing.Load(fsys, "m")
 	if err != nil {
 		t.Fatal(err)
 	}

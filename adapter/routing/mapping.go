@@ -1,4 +1,4 @@
-package mapping
+package routing
 
 import (
 	"slices"

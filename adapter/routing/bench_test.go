@@ -1,17 +1,17 @@
-package mapping_test
+package routing_test
 
 import (
 	"testing"
 
 	"github.com/social-prescribing/referral-adapter/adapter"
-	"github.com/social-prescribing/referral-adapter/adapter/mapping"
+	"github.com/social-prescribing/referral-adapter/adapter/routing"
 	"github.com/social-prescribing/referral-adapter/mappings"
 )
 
 // BenchmarkRoute is one routing decision over the default mappings for a
 // mix of the fixtures' needs (pure: no capacity, no I/O).
 func BenchmarkRoute(b *testing.B) {
-	m, err := mapping.Load(mappings.Default, "mappings")
+	m, err := routing.Load(mappings.Default, "mappings")
 	if err != nil {
 		b.Fatal(err)
 	}

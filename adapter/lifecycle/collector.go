@@ -1,4 +1,4 @@
-package queue
+package lifecycle
 
 import (
 	"context"
@@ -7,7 +7,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/social-prescribing/referral-adapter/adapter"
-	"github.com/social-prescribing/referral-adapter/adapter/mapping"
+	"github.com/social-prescribing/referral-adapter/adapter/routing"
 )
 
 // StatsReader reads queue figures for the metrics collector.
@@ -26,7 +26,7 @@ type Collector struct {
 }
 
 // NewCollector returns a Collector for the directory's services.
-func NewCollector(r StatsReader, m *mapping.Mappings) *Collector {
+func NewCollector(r StatsReader, m *routing.Mappings) *Collector {
 	label := []string{"service"}
 	return &Collector{r: r, services: m.ServiceIDs(),
 		depth:  prometheus.NewDesc("referral_adapter_queue_depth", "Referrals waiting in a service's queue.", label, nil),

@@ -1,4 +1,4 @@
-package queue_test
+package lifecycle_test
 
 import (
 	"context"
@@ -10,18 +10,18 @@ import (
 
 	"github.com/social-prescribing/referral-adapter/adapter"
 	"github.com/social-prescribing/referral-adapter/adapter/access"
-	"github.com/social-prescribing/referral-adapter/adapter/mapping"
-	"github.com/social-prescribing/referral-adapter/adapter/queue"
+	"github.com/social-prescribing/referral-adapter/adapter/lifecycle"
 	"github.com/social-prescribing/referral-adapter/adapter/redis"
+	"github.com/social-prescribing/referral-adapter/adapter/routing"
 	"github.com/social-prescribing/referral-adapter/internal/redistest"
 	"github.com/social-prescribing/referral-adapter/mappings"
 )
 
 const lw = "riverside-link-workers"
 
-func setup(t testing.TB, cfg queue.Config) (*queue.Service, *redis.Store, *mapping.Mappings) {
+func setup(t testing.TB, cfg lifecycle.Config) (*lifecycle.Service, *redis.Store, *routing.Mappings) {
 	t.Helper()
-	m, err := mapping.Load(mappings.Default, "mappings")
+	m, err := routing.Load(mappings.Default, "mappings")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -29,7 +29,7 @@ func setup(t testing.TB, cfg queue.Config) (*queue.Service, *redis.Store, *mappi
 	// The claim mechanics on their own: these referrals carry no consents
 	// (the consent door of claims is tested over HTTP).
 	policy := access.New(m, nil, st, m.Network.LinkWorker, false)
-	return queue.New(st, policy, m, cfg, 0), st, m
+	return lifecycle.New(st, policy, m, cfg, 0), st, m
 }
 
 // seed queues n referrals directly at a service, oldest first.
@@ -54,14 +54,14 @@ func seed(t testing.TB, st *redis.Store, service string, n int, authored time.Ti
 	return ids
 }
 
-func worker(i int) queue.Caller {
-	return queue.Caller{Actor: adapter.Actor{Subject: fmt.Sprintf("lw%d@U00001", i), Role: "link-worker", Org: "U00001"}, Name: fmt.Sprintf("Worker %d", i)}
+func worker(i int) lifecycle.Caller {
+	return lifecycle.Caller{Actor: adapter.Actor{Subject: fmt.Sprintf("lw%d@U00001", i), Role: "link-worker", Org: "U00001"}, Name: fmt.Sprintf("Worker %d", i)}
 }
 
 // 1,000 queued referrals and 20 concurrent claimers on real Redis: every
 // referral is claimed exactly once.
 func TestConcurrentClaimsExactlyOnce(t *testing.T) {
-	svc, st, _ := setup(t, queue.Config{Lease: time.Minute, ProviderDeadline: time.Hour})
+	svc, st, _ := setup(t, lifecycle.Config{Lease: time.Minute, ProviderDeadline: time.Hour})
 	ids := seed(t, st, lw, 1000, time.Now().Add(-time.Hour))
 	claimed := claimAll(t, svc, 20, nil)
 	if len(claimed) != len(ids) {
@@ -76,7 +76,7 @@ func TestConcurrentClaimsExactlyOnce(t *testing.T) {
 
 // claimAll runs claimers until the queue is empty and counts claims per
 // id. abandon, when set, says whether a claimer vanishes with a claim.
-func claimAll(t *testing.T, svc *queue.Service, workers int, abandon func(id string) bool) map[string]int {
+func claimAll(t *testing.T, svc *lifecycle.Service, workers int, abandon func(id string) bool) map[string]int {
 	var mu sync.Mutex
 	counts := map[string]int{}
 	var wg sync.WaitGroup
@@ -112,7 +112,7 @@ func claimAll(t *testing.T, svc *queue.Service, workers int, abandon func(id str
 // Claimers that vanish mid-lease: every abandoned referral returns to the
 // queue when its lease expires and is claimed again; none is lost.
 func TestAbandonedLeasesReturnAndNoneIsLost(t *testing.T) {
-	svc, st, _ := setup(t, queue.Config{Lease: 15 * time.Minute, ProviderDeadline: time.Hour})
+	svc, st, _ := setup(t, lifecycle.Config{Lease: 15 * time.Minute, ProviderDeadline: time.Hour})
 	// A clock the test moves, so a slow machine cannot let leases lapse
 	// during the first pass.
 	var clock atomic.Int64
@@ -152,7 +152,7 @@ func TestAbandonedLeasesReturnAndNoneIsLost(t *testing.T) {
 }
 
 func TestLeaseRenewalAndSweep(t *testing.T) {
-	svc, st, _ := setup(t, queue.Config{Lease: 15 * time.Minute, ProviderDeadline: time.Hour})
+	svc, st, _ := setup(t, lifecycle.Config{Lease: 15 * time.Minute, ProviderDeadline: time.Hour})
 	var clock atomic.Int64
 	clock.Store(time.Now().UnixNano())
 	svc.SetClock(func() time.Time { return time.Unix(0, clock.Load()) })
@@ -188,7 +188,7 @@ func TestLeaseRenewalAndSweep(t *testing.T) {
 }
 
 func TestQueueOrderPriorityThenDue(t *testing.T) {
-	svc, st, _ := setup(t, queue.Config{Lease: time.Minute, ProviderDeadline: time.Hour})
+	svc, st, _ := setup(t, lifecycle.Config{Lease: time.Minute, ProviderDeadline: time.Hour})
 	now := time.Now()
 	b := &adapter.IntakeBatch{}
 	for i, p := range []adapter.Priority{adapter.PriorityRoutine, adapter.PriorityUrgent, adapter.PriorityRoutine, adapter.PriorityStat} {
@@ -215,9 +215,9 @@ func TestQueueOrderPriorityThenDue(t *testing.T) {
 }
 
 func TestProvidersAndStrangersCannotUseLinkWorkerQueue(t *testing.T) {
-	svc, st, _ := setup(t, queue.Config{Lease: time.Minute, ProviderDeadline: time.Hour})
+	svc, st, _ := setup(t, lifecycle.Config{Lease: time.Minute, ProviderDeadline: time.Hour})
 	seed(t, st, lw, 1, time.Now())
-	strangers := []queue.Caller{
+	strangers := []lifecycle.Caller{
 		{Actor: adapter.Actor{Subject: "p", Role: "provider", Org: "X1V01"}},
 		{Actor: adapter.Actor{Subject: "l", Role: "link-worker", Org: "U99999"}},
 	}

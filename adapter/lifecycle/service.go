@@ -1,4 +1,4 @@
-package queue
+package lifecycle
 
 import (
 	"context"
@@ -10,7 +10,7 @@ import (
 	"github.com/social-prescribing/referral-adapter/adapter"
 	"github.com/social-prescribing/referral-adapter/adapter/capacity"
 	"github.com/social-prescribing/referral-adapter/adapter/consent"
-	"github.com/social-prescribing/referral-adapter/adapter/mapping"
+	"github.com/social-prescribing/referral-adapter/adapter/routing"
 )
 
 // Config is the queue's environment configuration.
@@ -81,7 +81,7 @@ type Access interface {
 type Service struct {
 	store  Store
 	access Access
-	m      *mapping.Mappings
+	m      *routing.Mappings
 	cfg    Config
 	now    func() time.Time
 	newID  func() string
@@ -127,7 +127,7 @@ func (s *Service) publish(ctx context.Context, tasks ...*adapter.Task) {
 
 // New returns a queue Service. staleAfter is the capacity staleness used
 // when a referral is re-routed.
-func New(s Store, acc Access, m *mapping.Mappings, cfg Config, staleAfter time.Duration, opts ...Option) *Service {
+func New(s Store, acc Access, m *routing.Mappings, cfg Config, staleAfter time.Duration, opts ...Option) *Service {
 	svc := &Service{store: s, access: acc, m: m, cfg: cfg, now: time.Now, newID: uuid.NewString, stale: staleAfter, loc: adapter.London()}
 	for _, o := range opts {
 		o(svc)

@@ -1,4 +1,4 @@
-package mapping_test
+package routing_test
 
 import (
 	"strings"
@@ -6,12 +6,12 @@ import (
 	"testing/fstest"
 
 	"github.com/social-prescribing/referral-adapter/adapter"
-	"github.com/social-prescribing/referral-adapter/adapter/mapping"
+	"github.com/social-prescribing/referral-adapter/adapter/routing"
 	"github.com/social-prescribing/referral-adapter/mappings"
 )
 
 func TestDefaultSafetyScreens(t *testing.T) {
-	m, err := mapping.Load(mappings.Default, "mappings")
+	m, err := routing.Load(mappings.Default, "mappings")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -59,7 +59,7 @@ func TestSafetyScreenValidation(t *testing.T) {
     codes: [{system: s, code: c}]
     pathway: p
 `)}
-	_, err := mapping.Load(fsys, "m")
+	_, err := routing.Load(fsys, "m")
 	if err == nil {
 		t.Fatal("bad screens accepted")
 	}

@@ -1,4 +1,4 @@
-package queue_test
+package lifecycle_test
 
 import (
 	"context"
@@ -8,7 +8,7 @@ import (
 
 	"github.com/social-prescribing/referral-adapter/adapter"
 	"github.com/social-prescribing/referral-adapter/adapter/access"
-	"github.com/social-prescribing/referral-adapter/adapter/queue"
+	"github.com/social-prescribing/referral-adapter/adapter/lifecycle"
 )
 
 // closer records the closure summaries it is asked for and fails the
@@ -31,10 +31,10 @@ func (c *closer) Closed(_ context.Context, _ adapter.Caller, _ *adapter.Task, no
 // it stands and the summary goes (the dialogue writes it once). Only the
 // ending the Task has is a retry: another status is refused as before.
 func TestRetriedCloseSendsTheClosureSummary(t *testing.T) {
-	_, st, m := setup(t, queue.Config{Lease: time.Minute, ProviderDeadline: time.Hour})
+	_, st, m := setup(t, lifecycle.Config{Lease: time.Minute, ProviderDeadline: time.Hour})
 	cl := &closer{fail: 1}
-	svc := queue.New(st, access.New(m, nil, st, m.Network.LinkWorker, false), m,
-		queue.Config{Lease: time.Minute, ProviderDeadline: time.Hour}, 0, queue.WithClosure(cl))
+	svc := lifecycle.New(st, access.New(m, nil, st, m.Network.LinkWorker, false), m,
+		lifecycle.Config{Lease: time.Minute, ProviderDeadline: time.Hour}, 0, lifecycle.WithClosure(cl))
 	ctx := context.Background()
 	id := seed(t, st, lw, 1, time.Now().Add(-time.Hour))[0]
 	if _, err := svc.Claim(ctx, worker(1), lw); err != nil {

@@ -1,4 +1,4 @@
-package queue_test
+package lifecycle_test
 
 import (
 	"context"
@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/social-prescribing/referral-adapter/adapter"
-	"github.com/social-prescribing/referral-adapter/adapter/queue"
+	"github.com/social-prescribing/referral-adapter/adapter/lifecycle"
 	"github.com/social-prescribing/referral-adapter/adapter/redis"
 )
 
@@ -22,7 +22,7 @@ import (
 func BenchmarkClaim(b *testing.B) {
 	for _, depth := range claimDepths() {
 		b.Run(fmt.Sprintf("depth=%d", depth), func(b *testing.B) {
-			svc, st, _ := setup(b, queue.Config{Lease: time.Hour, ProviderDeadline: time.Hour})
+			svc, st, _ := setup(b, lifecycle.Config{Lease: time.Hour, ProviderDeadline: time.Hour})
 			next := refiller(b, st, depth)
 			next(depth)
 			lat := make([]time.Duration, 0, b.N)
@@ -80,7 +80,7 @@ func refiller(b *testing.B, st *redis.Store, _ int) func(n int) {
 func BenchmarkClaimConcurrent(b *testing.B) {
 	for _, depth := range claimDepths() {
 		b.Run(fmt.Sprintf("depth=%d", depth), func(b *testing.B) {
-			svc, st, _ := setup(b, queue.Config{Lease: time.Hour, ProviderDeadline: time.Hour})
+			svc, st, _ := setup(b, lifecycle.Config{Lease: time.Hour, ProviderDeadline: time.Hour})
 			refiller(b, st, depth)(depth + b.N)
 			var claimers atomic.Int64
 			b.SetParallelism(8) // 16 claimers on 2 cores

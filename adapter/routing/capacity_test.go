@@ -1,18 +1,18 @@
-package mapping_test
+package routing_test
 
 import (
 	"testing"
 	"time"
 
 	"github.com/social-prescribing/referral-adapter/adapter"
-	"github.com/social-prescribing/referral-adapter/adapter/mapping"
+	"github.com/social-prescribing/referral-adapter/adapter/routing"
 	"github.com/social-prescribing/referral-adapter/mappings"
 )
 
 // The debt rule's steps keep their order and the waitlist step, and mark
 // the services the patient is not eligible for.
 func TestRouteStepsMarkIneligibleServices(t *testing.T) {
-	m, err := mapping.Load(mappings.Default, "mappings")
+	m, err := routing.Load(mappings.Default, "mappings")
 	if err != nil {
 		t.Fatal(err)
 	}

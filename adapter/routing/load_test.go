@@ -1,4 +1,4 @@
-package mapping_test
+package routing_test
 
 import (
 	"errors"
@@ -9,13 +9,13 @@ import (
 	"testing/fstest"
 
 	"github.com/social-prescribing/referral-adapter/adapter"
-	"github.com/social-prescribing/referral-adapter/adapter/mapping"
+	"github.com/social-prescribing/referral-adapter/adapter/routing"
 	"github.com/social-prescribing/referral-adapter/mappings"
 )
 
-func loadDefault(t *testing.T) *mapping.Mappings {
+func loadDefault(t *testing.T) *routing.Mappings {
 	t.Helper()
-	m, err := mapping.Load(mappings.Default, "mappings")
+	m, err := routing.Load(mappings.Default, "mappings")
 	if err != nil {
 		t.Fatalf("the default mappings do not load: %v", err)
 	}
@@ -133,7 +133,7 @@ var fileLine = regexp.MustCompile(`^m/[a-z]+\.yaml:\d+: `)
 // A configuration with a mistake is refused, naming the file and line of
 // the mistake.
 func TestLoadFailures(t *testing.T) {
-	if _, err := mapping.Load(mapFS(map[string]string{"a.yaml": base}), "m"); err != nil {
+	if _, err := routing.Load(mapFS(map[string]string{"a.yaml": base}), "m"); err != nil {
 		t.Fatalf("base does not load: %v", err)
 	}
 	cases := []struct {
@@ -215,11 +215,11 @@ func TestLoadFailures(t *testing.T) {
 		{"practice listed twice", map[string]string{"a.yaml": base, "b.yaml": "practices:\n  - {ods: A81001, area: LS6}\n  - {ods: A81001, area: LS7}\n"},
 			`m/b.yaml:3: duplicate practice "A81001" (first defined at m/b.yaml:2)`},
 		{"practices not a list", map[string]string{"a.yaml": base, "b.yaml": "practices: {A81001: LS6}\n"},
-			`m/b.yaml:1: cannot unmarshal !!map into []mapping.practiceDoc`},
+			`m/b.yaml:1: cannot unmarshal !!map into []routing.practiceDoc`},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			m, err := mapping.Load(mapFS(c.files), "m")
+			m, err := routing.Load(mapFS(c.files), "m")
 			if err == nil {
 				t.Fatalf("loaded: %+v", m)
 			}
@@ -234,8 +234,8 @@ func TestLoadFailures(t *testing.T) {
 			}
 		})
 	}
-	_, err := mapping.Load(fstest.MapFS{"README.md": {Data: []byte("x")}}, "m")
-	if !errors.Is(err, mapping.ErrNoMappings) {
+	_, err := routing.Load(fstest.MapFS{"README.md": {Data: []byte("x")}}, "m")
+	if !errors.Is(err, routing.ErrNoMappings) {
 		t.Errorf("no YAML files: %v", err)
 	}
 }
@@ -249,7 +249,7 @@ func TestLoadReportsEveryProblem(t *testing.T) {
 			"  - name: r3\n    match: {code: [{system: s, code: z}]}\n    target: nowhere\n    priority: high\n    firstContactWithin: soon\n",
 		"b.yaml": "services:\n  - {id: vc, name: V2, kind: vcse, providedBy: {ods: X2}}\n  - id: h\n    name: H\n    kind: vcse\n    providedBy: {ods: X3}\n    hours:\n      - {days: [funday], start: \"09:00\", end: \"10:00\"}\n",
 	}
-	_, err := mapping.Load(mapFS(files), "m")
+	_, err := routing.Load(mapFS(files), "m")
 	if err == nil {
 		t.Fatal("loaded")
 	}
@@ -287,7 +287,7 @@ func TestLoadUnreadableFileDoesNotCascade(t *testing.T) {
 		"a.yaml": "network: {id: n, name: N, ods: U1, linkWorkerService: lw}\nruleSet: t\nservices: [\n",
 		"b.yaml": "rules:\n  - {name: r, match: {code: [{system: s, code: x}]}, target: lw, fallback: [waitlist], priority: high}\n",
 	}
-	_, err := mapping.Load(mapFS(files), "m")
+	_, err := routing.Load(mapFS(files), "m")
 	if err == nil {
 		t.Fatal("loaded")
 	}
@@ -326,7 +326,7 @@ func TestPracticeTable(t *testing.T) {
 	if got := m.NetworkAreas(); !slices.Equal(got, []string{"LS4", "LS5", "LS6", "LS7", "LS8"}) {
 		t.Errorf("network areas %v", got)
 	}
-	b, err := mapping.Load(mapFS(map[string]string{"a.yaml": base, "b.yaml": "practices:\n  - {ods: P11, area: BD3}\n"}), "m")
+	b, err := routing.Load(mapFS(map[string]string{"a.yaml": base, "b.yaml": "practices:\n  - {ods: P11, area: BD3}\n"}), "m")
 	if err != nil {
 		t.Fatal(err)
 	}

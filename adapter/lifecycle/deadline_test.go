@@ -1,4 +1,4 @@
-package queue_test
+package lifecycle_test
 
 import (
 	"context"
@@ -7,14 +7,14 @@ import (
 	"time"
 
 	"github.com/social-prescribing/referral-adapter/adapter"
-	"github.com/social-prescribing/referral-adapter/adapter/queue"
+	"github.com/social-prescribing/referral-adapter/adapter/lifecycle"
 )
 
 // A VCSE provider that does not answer within the deadline: an onward
 // referral is declined (no-response) and its link worker is told; a direct
 // referral is re-routed along its route without that service.
 func TestProviderDeadline(t *testing.T) {
-	svc, st, _ := setup(t, queue.Config{Lease: time.Minute, ProviderDeadline: 14 * 24 * time.Hour})
+	svc, st, _ := setup(t, lifecycle.Config{Lease: time.Minute, ProviderDeadline: 14 * 24 * time.Hour})
 	start := time.Now().Add(-15 * 24 * time.Hour)
 	svc.SetClock(func() time.Time { return start })
 	ctx := context.Background()
@@ -70,7 +70,7 @@ func TestProviderDeadline(t *testing.T) {
 // deadline with no contact, waiting or claimed; contacted ones and ones
 // still in time are not breaches.
 func TestSLABreachJob(t *testing.T) {
-	svc, st, _ := setup(t, queue.Config{Lease: time.Hour, ProviderDeadline: time.Hour})
+	svc, st, _ := setup(t, lifecycle.Config{Lease: time.Hour, ProviderDeadline: time.Hour})
 	ctx := context.Background()
 	now := time.Now()
 	svc.SetClock(func() time.Time { return now })

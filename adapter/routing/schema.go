@@ -1,4 +1,4 @@
-package mapping
+package routing
 
 import "github.com/social-prescribing/referral-adapter/adapter"
 
