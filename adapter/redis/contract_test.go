@@ -41,6 +41,7 @@ func TestStoreContract(t *testing.T) {
 		"claims, leases, Task changes, messages, outcomes and capacity carry the request's audit record": testChangesAudited,
 		"wellbeing pairs are the first and latest score by their own date, counted anonymously":          testWellbeingPairs,
 		"blocks of a window's request budget are handed out until it is spent, never more":               testTakeTokens,
+		"a Subscription is created and deleted with the request's audit record":                          testSubscriptionAudited,
 	})
 	for _, b := range redistest.Backends() {
 		t.Run(b.Name+"/Redis down is EUNAVAILABLE, and the store recovers", func(t *testing.T) {
@@ -846,5 +847,43 @@ func testTakeTokens(t *testing.T, s *redis.Store) {
 	}
 	if got, _, _ := s.TakeTokens(ctx, "practice:p2", 4, 10, time.Minute); got != 4 {
 		t.Errorf("another subject's budget: %d", got)
+	}
+}
+
+func testSubscriptionAudited(t *testing.T, s *redis.Store) {
+	sub := &adapter.Subscription{ID: "s1", Practice: prac, Status: adapter.SubscriptionActive, Topic: "Task", Endpoint: "https://ehr.example/hook", Created: now}
+	slot, actx := auditSlot("Subscription")
+	if err := s.CreateSubscription(actx, sub); err != nil {
+		t.Fatal(err)
+	}
+	if len(slot.Written()) != 1 {
+		t.Errorf("create: the slot was told of %d records", len(slot.Written()))
+	}
+	slot, actx = auditSlot("Subscription/s1")
+	if err := s.DeleteSubscription(actx, "B82002", "s1"); adapter.ErrorCode(err) != adapter.ENOTFOUND || len(slot.Written()) != 0 {
+		t.Errorf("another practice's delete: %v, %d records", err, len(slot.Written()))
+	}
+	// With the audit stream broken, a delete changes nothing.
+	auditKey := strings.TrimSuffix(s.KeyPattern(), "*") + "audit"
+	trail := auditTrail(t, s)
+	_ = s.Client().Rename(ctx, auditKey, auditKey+"-kept").Err()
+	if err := s.Client().Set(ctx, auditKey, "not a stream", 0).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.DeleteSubscription(actx, prac, "s1"); err == nil {
+		t.Error("a delete with the audit stream broken answered no error")
+	}
+	if _, err := s.Subscription(ctx, "s1"); err != nil {
+		t.Errorf("the Subscription went without its audit record: %v", err)
+	}
+	if err := s.Client().Rename(ctx, auditKey+"-kept", auditKey).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.DeleteSubscription(actx, prac, "s1"); err != nil || len(slot.Written()) != 1 {
+		t.Fatalf("delete: %v, %d records", err, len(slot.Written()))
+	}
+	want := append(trail[:len(trail):len(trail)], "E Subscription/s1 204")
+	if got := auditTrail(t, s); !slices.Equal(got, want) || !slices.Equal(trail, []string{"E Subscription/s1 201"}) {
+		t.Errorf("audit trail %v, want %v", got, want)
 	}
 }

@@ -3,6 +3,7 @@ package redis
 import (
 	"context"
 	"encoding/json"
+	"net/http"
 	"strconv"
 	"strings"
 	"time"
@@ -30,13 +31,21 @@ const (
 )
 
 // CreateSubscription stores a new Subscription and, when it is requested,
-// queues its handshake, in one MULTI/EXEC.
+// queues its handshake, with the request's audit record, in one
+// MULTI/EXEC.
 func (s *NotifyStore) CreateSubscription(ctx context.Context, sub *adapter.Subscription) error {
 	hdr, err := json.Marshal(sub.Headers)
 	if err != nil {
 		return err
 	}
+	slot, recs := stepAudit(ctx, http.StatusCreated)
+	for i := range recs {
+		recs[i].Entity = "Subscription/" + sub.ID
+	}
 	_, err = s.c.TxPipelined(ctx, func(p goredis.Pipeliner) error {
+		for _, r := range recs {
+			p.XAdd(ctx, &goredis.XAddArgs{Stream: s.k.audit(), Values: auditFields(r)})
+		}
 		p.HSet(ctx, s.k.subscription(sub.ID), subscriptionFields(sub, hdr))
 		p.SAdd(ctx, s.k.practiceSubscriptions(sub.Practice), sub.ID)
 		if sub.Status == adapter.SubscriptionRequested {
@@ -44,7 +53,13 @@ func (s *NotifyStore) CreateSubscription(ctx context.Context, sub *adapter.Subsc
 		}
 		return nil
 	})
-	return s.fail(err)
+	if err != nil {
+		return s.fail(err)
+	}
+	if slot != nil {
+		slot.Wrote(recs...)
+	}
+	return nil
 }
 
 func subscriptionFields(sub *adapter.Subscription, hdr []byte) map[string]any {
@@ -119,23 +134,42 @@ func subscriptionFromHash(id string, h map[string]string) *adapter.Subscription 
 }
 
 // deleteSubscriptionScript deletes a Subscription only if the practice
-// owns it; 0 when it does not exist or belongs to another practice.
+// owns it, adding the request's audit records (ARGV[3], JSON lists of
+// stream fields) to the audit stream (KEYS[3]) in the same step; 0 when it
+// does not exist or belongs to another practice.
 var deleteSubscriptionScript = goredis.NewScript(`
 if redis.call('HGET', KEYS[1], 'prac') ~= ARGV[1] then return 0 end
+if ARGV[3] ~= '' then
+  for _, rec in ipairs(cjson.decode(ARGV[3])) do redis.call('XADD', KEYS[3], '*', unpack(rec)) end
+end
 redis.call('DEL', KEYS[1])
 redis.call('SREM', KEYS[2], ARGV[2])
 return 1`)
 
-// DeleteSubscription removes a practice's Subscription. Deliveries still
-// pending for it are dropped when their turn comes.
+// DeleteSubscription removes a practice's Subscription, with the request's
+// audit record in the same step. Deliveries still pending for it are
+// dropped when their turn comes.
 func (s *NotifyStore) DeleteSubscription(ctx context.Context, practice, id string) error {
+	slot, recs := stepAudit(ctx, http.StatusNoContent)
+	fields := ""
+	if len(recs) > 0 {
+		all := make([][]string, len(recs))
+		for i, r := range recs {
+			all[i] = auditFields(r)
+		}
+		b, _ := json.Marshal(all)
+		fields = string(b)
+	}
 	n, err := deleteSubscriptionScript.Run(ctx, s.c,
-		[]string{s.k.subscription(id), s.k.practiceSubscriptions(practice)}, practice, id).Int()
+		[]string{s.k.subscription(id), s.k.practiceSubscriptions(practice), s.k.audit()}, practice, id, fields).Int()
 	if err != nil {
 		return s.fail(err)
 	}
 	if n == 0 {
 		return adapter.Errorf(adapter.ENOTFOUND, "Subscription not found")
+	}
+	if slot != nil {
+		slot.Wrote(recs...)
 	}
 	return nil
 }
