@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http"
 	"time"
 
 	goredis "github.com/redis/go-redis/v9"
@@ -182,12 +183,17 @@ func (s *ConsentStore) ApplyConsentMoves(ctx context.Context, routing *adapter.R
 	if len(moves) == 0 {
 		return nil
 	}
+	// A request's moves (a clinician's sign-off) carry its audit record;
+	// those of a Consent's intake were recorded by the intake script, those
+	// of a job have none.
+	slot, recs := stepAudit(ctx, http.StatusOK)
 	payload := struct {
 		Routing *routingJSON      `json:"routing,omitempty"`
 		TMod    string            `json:"tmod"`
 		Now     int64             `json:"now"`
 		Moves   []consentMoveJSON `json:"moves"`
-	}{TMod: s.k.taskIndex(), Now: moves[0].After.LastModified.UnixMilli()}
+		Audit   *scriptAudit      `json:"audit,omitempty"`
+	}{TMod: s.k.taskIndex(), Now: moves[0].After.LastModified.UnixMilli(), Audit: s.auditInScript(recs)}
 	if routing != nil {
 		payload.Routing = s.routing(routing)
 	}
@@ -211,6 +217,9 @@ func (s *ConsentStore) ApplyConsentMoves(ctx context.Context, routing *adapter.R
 	}
 	if res.Conflict != "" {
 		return adapter.ErrStaleConsentMove
+	}
+	if slot != nil {
+		slot.Wrote(recs...)
 	}
 	for i := range moves {
 		if i < len(res.Placements) && res.Placements[i].Own != "" {

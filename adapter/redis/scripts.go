@@ -101,7 +101,7 @@ var (
 var (
 	//go:embed lua/apply_consent_moves.lua
 	applyConsentMovesLua    string
-	applyConsentMovesScript = withCapacity(applyConsentMovesLua)
+	applyConsentMovesScript = withCapacity(auditLib + "\n" + applyConsentMovesLua)
 )
 
 // Dialogue and safeguarding scripts (issue 9).

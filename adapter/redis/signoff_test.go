@@ -21,6 +21,7 @@ func TestSignOffHoldContract(t *testing.T) {
 		"a stale sign-off writes nothing":                                     testSignOffStale,
 		"an expired sign-off hold is cancelled and leaves the index":          testSignOffExpire,
 		"sign-off holds no longer waiting drop out of the index":              testSignOffStaleHolds,
+		"a sign-off carries the request's audit record, or is not made":       testSignOffAudited,
 	})
 }
 
@@ -190,5 +191,34 @@ func testSignOffStaleHolds(t *testing.T, s *Store) {
 	}
 	if none, _ := s.SignOffHolds(context.Background(), t0.Add(-time.Second), 10); len(none) != 0 {
 		t.Fatalf("holds begun after the cutoff: %v", none)
+	}
+}
+
+func testSignOffAudited(t *testing.T, s *Store) {
+	ctx := context.Background()
+	task := intakeSignOffHeld(t, s, "t1", svc("a"))
+	slot := &adapter.AuditSlot{Base: adapter.AuditRecord{Time: t0, Subject: clinician.Subject, Role: clinician.Role, Org: clinician.Org,
+		Kind: "rest", Action: adapter.AuditExecute, Entity: "Task/t1/sign-off"}}
+	actx := adapter.WithAuditSlot(ctx, slot)
+	// With the audit stream broken the sign-off is not made.
+	auditKey := s.k.audit()
+	if err := s.c.Set(ctx, auditKey, "not a stream", 0).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.ApplyConsentMoves(actx, testRouting(t0), []adapter.ConsentMove{signOffMove(task, true, t0)}); err == nil {
+		t.Fatal("a sign-off with the audit stream broken answered no error")
+	}
+	if got, _ := s.Task(ctx, "t1"); !got.SignOffHeld() || len(queued(t, s, "a")) != 0 || len(slot.Written()) != 0 {
+		t.Fatalf("the sign-off was made without its record: %+v, queued %v", got, queued(t, s, "a"))
+	}
+	if err := s.c.Del(ctx, auditKey).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.ApplyConsentMoves(actx, testRouting(t0), []adapter.ConsentMove{signOffMove(task, true, t0)}); err != nil {
+		t.Fatal(err)
+	}
+	recs, err := s.AuditRecords(ctx, adapter.AuditQuery{Limit: 10})
+	if err != nil || len(recs) != 1 || recs[0].Entity != "Task/t1/sign-off" || recs[0].Outcome != 200 || len(slot.Written()) != 1 {
+		t.Errorf("audit after the sign-off: %+v %v (slot %d)", recs, err, len(slot.Written()))
 	}
 }

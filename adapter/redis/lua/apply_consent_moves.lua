@@ -8,7 +8,8 @@
 --                           "zrem": ["<zset key>", ...], "zadd": [{"key", "score"}, ...],
 --                           "place": [<capacity.lua step>, ...] (optional), "score": n,
 --                           "release": {"cap", "svc"} (optional), "active": "<key>", "activeField": "<f>" (optional),
---                           "hist": "<key>", "entry": "<json>"}]}
+--                           "hist": "<key>", "entry": "<json>"}],
+--                "audit": {key, recs} (optional, audit_lib.lua)}
 --
 -- Each move sets and clears the Task's fields, leaves or joins the sorted
 -- sets named (queue, leases, waitlist, the consent and sign-off holds), places a
@@ -24,6 +25,9 @@ for _, m in ipairs(p.moves) do
     return cjson.encode({conflict = m.id})
   end
 end
+-- The request's audit record, once the checks pass and before anything
+-- else is written: the moves are stored with it or not at all.
+audit_add(p.audit)
 local placements = {}
 for i, m in ipairs(p.moves) do
   redis.call('HSET', m.key, unpack(m.set))
