@@ -2,6 +2,8 @@ package redis
 
 import (
 	"context"
+	"encoding/json"
+	"net/http"
 	"strconv"
 	"time"
 
@@ -24,6 +26,7 @@ var purgeScript = goredis.NewScript(`
 local key = KEYS[1]
 local st, mod = unpack(redis.call('HMGET', key, 'st', 'mod'))
 if mod ~= ARGV[1] then return 0 end
+if ARGV[8] ~= '' then redis.call('XADD', KEYS[14], '*', unpack(cjson.decode(ARGV[8]))) end
 redis.call('DEL', KEYS[2], KEYS[3], KEYS[5], KEYS[12], KEYS[13])
 local outs = redis.call('SMEMBERS', KEYS[4])
 for _, id in ipairs(outs) do redis.call('DEL', ARGV[3] .. id) end
@@ -124,12 +127,22 @@ func (s *RetentionStore) purge(ctx context.Context, t *adapter.Task, now time.Ti
 	if t.ID == t.ReferralID { // the dialogue and the scores are the referral's: they go with the referral's own Task
 		srKey, thread, flags, scores = s.k.serviceRequest(t.ReferralID), s.k.thread(t.ReferralID), s.k.referralFlags(t.ReferralID), s.k.wellbeingPairs(t.ReferralID)
 	}
+	slot, recs := everyStepAudit(ctx, http.StatusOK) // each purge's record, written before it deletes anything
+	rec := ""
+	if len(recs) > 0 {
+		recs[0].Entity = "Task/" + t.ID
+		b, _ := json.Marshal(auditFields(recs[0]))
+		rec = string(b)
+	}
 	n, err := purgeScript.Run(ctx, s.c, []string{s.k.task(t.ID), srKey, s.k.history(t.ID), s.k.taskOutcomes(t.ID),
 		s.k.referralTasks(t.ReferralID), s.k.idempotency(), s.k.taskIndex(), thread, flags, s.k.taskCreated(), byValue, scores,
-		s.k.contactAttempts(t.ID)},
-		msString(t.LastModified), idem, s.k.outcome(""), now.UnixMilli(), t.ID, s.k.message(""), s.k.flag("")).Int()
+		s.k.contactAttempts(t.ID), s.k.audit()},
+		msString(t.LastModified), idem, s.k.outcome(""), now.UnixMilli(), t.ID, s.k.message(""), s.k.flag(""), rec).Int()
 	if err != nil {
 		return false, s.fail(err)
+	}
+	if n == 1 && slot != nil {
+		slot.Wrote(recs...)
 	}
 	if n == 1 && t.ID == t.ReferralID && t.Patient != "" {
 		err = purgePatientScript.Run(ctx, s.c, []string{s.k.patientReferrals(t.Practice, t.Patient), s.k.patientConsents(t.Patient), s.k.idempotency()},

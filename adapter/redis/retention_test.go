@@ -9,6 +9,7 @@ import (
 
 	"github.com/social-prescribing/referral-adapter/adapter"
 	"github.com/social-prescribing/referral-adapter/adapter/redis"
+	"github.com/social-prescribing/referral-adapter/adapter/retention"
 	"github.com/social-prescribing/referral-adapter/internal/redistest"
 )
 
@@ -18,6 +19,7 @@ func TestRetention(t *testing.T) {
 	redistest.RunContract(t, redis.New, map[string]func(*testing.T, *redis.Store){
 		"purges closed referrals only":                           testPurgesClosedReferralsOnly,
 		"purges the patient's Consents with their last referral": testPurgesThePatientsConsentsWithTheirLastReferral,
+		"a purge is stored with its audit record or not at all":  testPurgeAudited,
 	})
 }
 
@@ -160,5 +162,46 @@ func testPurgesThePatientsConsentsWithTheirLastReferral(t *testing.T, st *redis.
 		if err != nil || found[0] != c.want {
 			t.Errorf("Consent %s at %s after the purge: idempotency entry %q, want %q (%v)", c.id, c.practice, found, c.want, err)
 		}
+	}
+}
+
+func testPurgeAudited(t *testing.T, st *redis.Store) {
+	ctx := context.Background()
+	old := time.Now().Add(-9 * 365 * 24 * time.Hour)
+	b := &adapter.IntakeBatch{Items: []*adapter.Submission{{Kind: adapter.KindServiceRequest, ID: "gone", JSON: []byte(`{"resourceType":"ServiceRequest"}`),
+		Candidates: []string{"lw"}, Task: &adapter.Task{ID: "gone", ReferralID: "gone", Practice: "A81001", Patient: "Patient/secret",
+			Status: adapter.TaskRequested, AuthoredOn: old, LastModified: old, Version: 1}}}}
+	if err := st.Intake(ctx, b); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.UpdateTask(ctx, "gone", func(task *adapter.Task) (adapter.TaskChange, error) {
+		h, err := task.Apply(adapter.Transition{To: adapter.TaskCancelled, Reason: "moved away", At: old})
+		return adapter.TaskChange{History: h}, err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	slot := &adapter.AuditSlot{Base: retention.Record(now)}
+	actx := adapter.WithAuditSlot(ctx, slot)
+	auditKey := strings.TrimSuffix(st.KeyPattern(), "*") + "audit"
+	if err := st.Client().Set(ctx, auditKey, "not a stream", 0).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if purged, err := st.PurgeClosed(actx, now.Add(-8*365*24*time.Hour), 100, now); err == nil || len(purged) != 0 {
+		t.Fatalf("a purge with the audit stream broken: %v %v", purged, err)
+	}
+	if _, err := st.ServiceRequest(ctx, "gone"); err != nil || len(slot.Written()) != 0 {
+		t.Fatalf("purged without its record: %v", err)
+	}
+	if err := st.Client().Del(ctx, auditKey).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if purged, err := st.PurgeClosed(actx, now.Add(-8*365*24*time.Hour), 100, now); err != nil || len(purged) != 1 {
+		t.Fatalf("purge: %v %v", purged, err)
+	}
+	recs, err := st.AuditRecords(ctx, adapter.AuditQuery{Limit: 10})
+	if err != nil || len(recs) != 1 || recs[0].Entity != "Task/gone" || recs[0].Action != adapter.AuditDelete ||
+		recs[0].Kind != "retention" || len(slot.Written()) != 1 {
+		t.Errorf("audit trail after the purge: %+v %v", recs, err)
 	}
 }

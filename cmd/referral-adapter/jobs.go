@@ -46,7 +46,7 @@ func (a *app) jobList() []jobs.Job {
 		{Name: "sign-off-hold-expiry", Schedule: "23 * * * *",
 			Description: "cancel referrals that waited for clinician sign-off longer than SIGNOFF_HOLD_MAX_AGE", Run: a.intake.ExpireSignOffHolds},
 		{Name: "retention-purge", Schedule: "30 2 * * *", Timeout: 30 * time.Minute,
-			Description: "remove personal data of referrals closed longer than RETENTION_PERIOD", Run: retention.New(a.store, a.store, a.retention).Purge},
+			Description: "remove personal data of referrals closed longer than RETENTION_PERIOD", Run: retention.New(a.store, a.retention).Purge},
 		{Name: "daily-snapshot", Schedule: "55 23 * * *",
 			Description: "freeze each service's capacity for the day's report figures", Run: a.snapshot},
 		{Name: notify.JobName, Schedule: "@every 30s", Timeout: time.Minute, Run: a.notifier.RetryDue,
