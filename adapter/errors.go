@@ -20,6 +20,7 @@ const (
 	ENOTFOUND        = "not-found"        // no such resource (or not visible to the caller)
 	ECONFLICT        = "conflict"         // state conflict, e.g. an illegal Task transition
 	EPRECONDITION    = "precondition"     // conditional request matched more than one resource
+	EVERSION         = "version"          // an update made against a version that is no longer current (If-Match)
 	EUNAUTHORIZED    = "unauthorized"     // missing, invalid or expired credentials
 	EFORBIDDEN       = "forbidden"        // authenticated but not allowed
 	ETOOLARGE        = "too-large"        // request body over the limit

@@ -64,6 +64,10 @@ type Transition struct {
 	// practice receives only when approved and the consent permits.
 	Summary         string
 	SummaryApproved bool
+	// IfVersion, when not 0, is the Task version the change was made
+	// against (a FHIR update's If-Match): another version refuses it with
+	// EVERSION, so a change made on a stale copy is never applied.
+	IfVersion int
 }
 
 // HistoryEntry records one change of a Task: when, by whom, from and to.

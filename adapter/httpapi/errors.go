@@ -30,6 +30,7 @@ var errorTable = map[string]errorMapping{
 	adapter.ENOTACCEPTABLE:   {http.StatusNotAcceptable, "not-supported"},
 	adapter.ECONFLICT:        {http.StatusConflict, "conflict"},
 	adapter.EPRECONDITION:    {http.StatusPreconditionFailed, "multiple-matches"},
+	adapter.EVERSION:         {http.StatusPreconditionFailed, "conflict"},
 	adapter.ETOOLARGE:        {http.StatusRequestEntityTooLarge, "too-long"},
 	adapter.EUNSUPPORTEDTYPE: {http.StatusUnsupportedMediaType, "not-supported"},
 	adapter.ERATELIMIT:       {http.StatusTooManyRequests, "throttled"},

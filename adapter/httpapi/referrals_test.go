@@ -150,6 +150,7 @@ func TestCreateErrors(t *testing.T) {
 		{adapter.ENOTFOUND, 404, "not-found"},
 		{adapter.ECONFLICT, 409, "conflict"},
 		{adapter.EPRECONDITION, 412, "multiple-matches"},
+		{adapter.EVERSION, 412, "conflict"},
 		{adapter.ETOOLARGE, 413, "too-long"},
 		{adapter.ERATELIMIT, 429, "throttled"},
 		{adapter.EUNAVAILABLE, 503, "transient"},

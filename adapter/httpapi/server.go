@@ -186,6 +186,9 @@ func (s *Server) routes() {
 	s.route(a, "GET", "/fhir/Consent/:id/_history/:vid", auth.ConsentRead, s.readConsent)
 	s.route(a, "GET", "/fhir/Task/:id", auth.TaskRead, s.readTask)
 	s.route(a, "GET", "/fhir/Task/:id/_history/:vid", auth.TaskRead, s.readTask)
+	if s.Queue != nil {
+		s.route(a, "PUT", "/fhir/Task/:id", auth.TaskTransition, s.fhirJSONBody(), s.updateTask)
+	}
 	s.route(a, "GET", "/fhir/Task", auth.TaskSearch, s.searchTask)
 	s.route(a, "GET", "/fhir/AuditEvent", auth.AuditRead, s.searchAuditEvent)
 	s.route(a, "GET", "/fhir/HealthcareService", auth.DirectoryRead, s.searchHealthcareService)

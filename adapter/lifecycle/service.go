@@ -268,6 +268,10 @@ func (s *Service) Transition(ctx context.Context, c Caller, id string, tr adapte
 		if c.Role == adapter.RolePractice && tr.To != adapter.TaskCancelled {
 			return adapter.TaskChange{}, adapter.Errorf(adapter.EFORBIDDEN, "a referring practice can only cancel its referral")
 		}
+		if tr.IfVersion != 0 && tr.IfVersion != t.Version {
+			return adapter.TaskChange{}, adapter.Errorf(adapter.EVERSION,
+				"the Task is at version %d, not %d: read it again and make the change on the current version", t.Version, tr.IfVersion)
+		}
 		if leasedByOther(t, c, now) {
 			return adapter.TaskChange{}, adapter.Errorf(adapter.ECONFLICT, "another worker holds this referral until %s", t.LeaseUntil.Format(time.RFC3339))
 		}
@@ -313,7 +317,7 @@ func (s *Service) Transition(ctx context.Context, c Caller, id string, tr adapte
 // took it): a retry of a close, answered with the Task as it is (and its
 // closure summary, if missing).
 func (s *Service) retriedClose(c Caller, t *adapter.Task, tr adapter.Transition) bool {
-	return s.closer != nil && t.Status.Terminal() && tr.To == t.Status && t.ID == t.ReferralID &&
+	return s.closer != nil && t.Status.Terminal() && tr.To == t.Status && t.ID == t.ReferralID && tr.IfVersion == 0 &&
 		(tr.BusinessStatus == "" || tr.BusinessStatus == t.BusinessStatus.Code) &&
 		c.Role != adapter.RolePractice && s.access.Works(c, t.Owner) && t.Claimant != ""
 }
