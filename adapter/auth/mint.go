@@ -16,7 +16,7 @@ const DevIssuer = "referral-adapter-dev"
 // DefaultScopes are the SMART v2 scopes each role may hold; a token minted
 // without --scope gets all of them.
 var DefaultScopes = map[Role][]string{
-	RolePractice: {"system/ServiceRequest.crs", "system/Consent.crs", "system/Patient.cr", "system/Task.rus",
+	RolePractice: {"system/ServiceRequest.crs", "system/Consent.crs", "system/Patient.cru", "system/Task.rus",
 		"system/Observation.rs", "system/Procedure.rs", "system/Goal.rs", "system/Communication.crs",
 		"system/Flag.rs", "system/HealthcareService.rs", "system/Subscription.cruds"},
 	RoleLinkWorker: {"system/ServiceRequest.rs", "system/Task.rus", "system/Observation.crs", "system/Procedure.crs",

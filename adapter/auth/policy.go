@@ -23,6 +23,7 @@ const (
 	// Patients (issue 19).
 	PatientCreate Action = "Patient.create"
 	PatientRead   Action = "Patient.read"
+	PatientUpdate Action = "Patient.update"
 )
 
 // Security actions (issue 5).
@@ -82,6 +83,7 @@ var Policy = map[Action]Rule{
 	// policy, anyone else 404).
 	PatientCreate: {Roles: []Role{RolePractice}, Resource: "Patient", Perm: 'c'},
 	PatientRead:   {Roles: workers, Resource: "Patient", Perm: 'r'},
+	PatientUpdate: {Roles: []Role{RolePractice}, Resource: "Patient", Perm: 'u'},
 	AuditRead:     {Roles: []Role{RoleAdmin}, Resource: "AuditEvent", Perm: 's'},
 
 	// Capacity (issue 3): the figures behind a service's capacity status.

@@ -54,6 +54,7 @@ var matrix = map[auth.Action]string{
 	auth.FlagSearch:              "PLV",
 	auth.PatientCreate:           "P",
 	auth.PatientRead:             "PLV",
+	auth.PatientUpdate:           "P",
 	auth.ContactAttemptCreate:    "LV",
 	auth.ContactAttemptRead:      "LV",
 }

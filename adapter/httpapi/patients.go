@@ -14,6 +14,24 @@ type Patients interface {
 	Read(ctx context.Context, c adapter.Caller, id string) ([]byte, error)
 	OfTask(ctx context.Context, c adapter.Caller, t *adapter.Task) ([]byte, error)
 	ContactDetails(ctx context.Context, t *adapter.Task) (bool, error)
+	Update(ctx context.Context, c adapter.Caller, id string, ifVersion int, body []byte) ([]byte, error)
+}
+
+// updatePatient: PUT /fhir/Patient/{id}, the practice that sent a Patient
+// sending it again changed (a new phone number, an address); If-Match
+// W/"{versionId}" makes it conditional. 200 with the Patient as stored.
+func (s *Server) updatePatient(c *gin.Context) {
+	ifVersion, err := ifMatch(c.GetHeader("If-Match"))
+	if err != nil {
+		s.writeError(c, err)
+		return
+	}
+	body, err := s.Patients.Update(c.Request.Context(), callerOf(c), c.Param("id"), ifVersion, bodyOf(c))
+	if err != nil {
+		s.writeError(c, notFoundAs(err, adapter.KindPatient))
+		return
+	}
+	s.writeResource(c, body)
 }
 
 // createPatient: POST /fhir/Patient, a conditional create on the NHS

@@ -196,6 +196,7 @@ func (s *Server) routes() {
 	if s.Patients != nil {
 		s.route(a, "POST", "/fhir/Patient", auth.PatientCreate, s.fhirJSONBody(), s.createPatient)
 		s.route(a, "GET", "/fhir/Patient/:id", auth.PatientRead, s.readPatient)
+		s.route(a, "PUT", "/fhir/Patient/:id", auth.PatientUpdate, s.fhirJSONBody(), s.updatePatient)
 		s.route(a, "GET", "/fhir/Patient/:id/_history/:vid", auth.PatientRead, s.readPatient)
 	}
 

@@ -34,7 +34,7 @@ func (s *Service) contactsArrived(ctx context.Context, c Caller, plans []*plan, 
 				if own[t.ID] || t.Owner == "" || t.Status.Terminal() {
 					continue
 				}
-				if err := s.contactReceived(ctx, c, t.ID); err != nil {
+				if err := s.contactReceived(ctx, c, t.ID, "the patient's contact details were received"); err != nil {
 					return err
 				}
 			}
@@ -44,17 +44,40 @@ func (s *Service) contactsArrived(ctx context.Context, c Caller, plans []*plan, 
 }
 
 // contactReceived records on a Task that the patient's contact details
-// arrived, and announces it.
-func (s *Service) contactReceived(ctx context.Context, c Caller, id string) error {
+// arrived or changed (why), and announces it.
+func (s *Service) contactReceived(ctx context.Context, c Caller, id, why string) error {
 	t, err := s.store.UpdateTask(ctx, id, func(t *adapter.Task) (adapter.TaskChange, error) {
 		now := s.now().UTC()
 		t.Version++
 		t.LastModified = now
 		return adapter.TaskChange{History: adapter.HistoryEntry{At: now, By: adapter.Actor{Subject: c.Subject, Role: adapter.RolePractice, Org: c.Org},
-			From: string(t.Status), To: string(t.Status), BusinessStatus: t.BusinessStatus.Code, Reason: "the patient's contact details were received"}}, nil
+			From: string(t.Status), To: string(t.Status), BusinessStatus: t.BusinessStatus.Code, Reason: why}}, nil
 	})
 	if err != nil {
 		return err
 	}
 	return s.store.PublishTaskEvent(ctx, adapter.TaskEvent{TaskID: t.ID, ReferralID: t.ReferralID, Practice: t.Practice, Status: t.Status, Time: t.LastModified})
+}
+
+// ContactDetailsChanged gives each live referral of the practice for the
+// Patient (named by id or by its identifier) a new Task version and a
+// Task event, after the practice sent the Patient again with other
+// contact details: the holder and the EHR, polling or subscribed, learn
+// that the way to reach the patient changed.
+func (s *Service) ContactDetailsChanged(ctx context.Context, c Caller, patientID string, ident adapter.Identifier) error {
+	for _, ref := range access.PatientRefs(patientID, ident) {
+		tasks, err := s.store.PatientReferrals(ctx, c.Org, ref)
+		if err != nil {
+			return err
+		}
+		for _, t := range tasks {
+			if t.Owner == "" || t.Status.Terminal() {
+				continue
+			}
+			if err := s.contactReceived(ctx, c, t.ID, "the patient's contact details were updated"); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }

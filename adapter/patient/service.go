@@ -27,6 +27,7 @@ type Access interface {
 type Service struct {
 	store  Store
 	access Access
+	upd    *updates // nil: no updates (WithUpdates)
 }
 
 // New returns a Service.

@@ -42,6 +42,7 @@ func TestStoreContract(t *testing.T) {
 		"wellbeing pairs are the first and latest score by their own date, counted anonymously":          testWellbeingPairs,
 		"blocks of a window's request budget are handed out until it is spent, never more":               testTakeTokens,
 		"a Subscription is created and deleted with the request's audit record":                          testSubscriptionAudited,
+		"a Patient is replaced only at the version it was read, by its practice, with its audit record":  testReplacePatient,
 	})
 	for _, b := range redistest.Backends() {
 		t.Run(b.Name+"/Redis down is EUNAVAILABLE, and the store recovers", func(t *testing.T) {
@@ -885,5 +886,28 @@ func testSubscriptionAudited(t *testing.T, s *redis.Store) {
 	want := append(trail[:len(trail):len(trail)], "E Subscription/s1 204")
 	if got := auditTrail(t, s); !slices.Equal(got, want) || !slices.Equal(trail, []string{"E Subscription/s1 201"}) {
 		t.Errorf("audit trail %v, want %v", got, want)
+	}
+}
+
+func testReplacePatient(t *testing.T, s *redis.Store) {
+	intake(t, s, &adapter.Submission{Kind: adapter.KindPatient, ID: "p1",
+		JSON: []byte(`{"resourceType":"Patient","id":"p1","meta":{"versionId":"1"}}`)})
+	v2 := []byte(`{"resourceType":"Patient","id":"p1","meta":{"versionId":"2"},"gender":"female"}`)
+	slot, actx := auditSlot("Patient/p1")
+	wantCode(t, s.ReplacePatient(actx, "p1", "B82002", 1, v2), adapter.ENOTFOUND)
+	wantCode(t, s.ReplacePatient(actx, "p1", prac, 2, v2), adapter.EVERSION)
+	wantCode(t, s.ReplacePatient(actx, "nobody", prac, 1, v2), adapter.ENOTFOUND)
+	if len(slot.Written()) != 0 {
+		t.Errorf("refused replacements wrote %d records", len(slot.Written()))
+	}
+	if err := s.ReplacePatient(actx, "p1", prac, 1, v2); err != nil {
+		t.Fatal(err)
+	}
+	if body, practice, err := s.Patient(ctx, "p1"); err != nil || string(body) != string(v2) || practice != prac {
+		t.Errorf("stored %s %s %v", body, practice, err)
+	}
+	wantCode(t, s.ReplacePatient(actx, "p1", prac, 1, v2), adapter.EVERSION)
+	if got := auditTrail(t, s); !slices.Equal(got, []string{"E Patient/p1 200"}) || len(slot.Written()) != 1 {
+		t.Errorf("audit trail %v", got)
 	}
 }

@@ -99,7 +99,7 @@ func build(ctx context.Context, cfg *Config, m *routing.Mappings, log *slog.Logg
 		Disclosure:    disc,
 		Access:        policy,
 		Dialogue:      dlg,
-		Patients:      patient.New(st.patients, policy),
+		Patients:      patient.New(st.patients, policy).WithUpdates(parser, st.PatientStore, in),
 	})
 	notifier := notify.New(cfg.Notify, notify.Deps{Store: st.NotifyStore, Render: render, Log: log, BaseURL: cfg.HTTP.BaseURL})
 	return &app{handler: srv.Handler(), store: st.Store, stores: st, parser: parser, routes: srv.Routes(), close: closeStore,
