@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/social-prescribing/referral-adapter/adapter"
+	"github.com/social-prescribing/referral-adapter/adapter/access"
 	"github.com/social-prescribing/referral-adapter/adapter/fhir"
 )
 
@@ -21,7 +22,9 @@ func (s *Service) patientFacts(ctx context.Context, c Caller, plans []*plan) fac
 	known := map[string]adapter.PatientFacts{}
 	for _, p := range plans {
 		if p.res.Type == adapter.KindPatient {
-			known["Patient/"+p.sub.ID] = p.facts
+			for _, ref := range access.PatientRefs(p.sub.ID, p.patient) {
+				known[ref] = p.facts
+			}
 		}
 	}
 	return func(subject string) adapter.PatientFacts {
@@ -34,15 +37,12 @@ func (s *Service) patientFacts(ctx context.Context, c Caller, plans []*plan) fac
 	}
 }
 
-// storedFacts reads a Patient the practice stored earlier; any failure
-// leaves the facts unknown rather than failing the referral.
+// storedFacts reads a Patient the practice stored earlier, named by id or
+// by the identifier it was sent under (the NHS number); any failure leaves
+// the facts unknown rather than failing the referral.
 func (s *Service) storedFacts(ctx context.Context, c Caller, subject string) adapter.PatientFacts {
-	id, ok := strings.CutPrefix(subject, "Patient/")
-	if !ok || id == "" || strings.ContainsAny(id, "/?#") {
-		return adapter.PatientFacts{}
-	}
-	body, practice, err := s.store.Patient(ctx, id)
-	if err != nil || practice != c.Org {
+	body, ok := s.storedPatient(ctx, c, subject)
+	if !ok {
 		return adapter.PatientFacts{}
 	}
 	res, err := s.parser.Parse(body, adapter.KindPatient)
@@ -50,4 +50,18 @@ func (s *Service) storedFacts(ctx context.Context, c Caller, subject string) ada
 		return adapter.PatientFacts{}
 	}
 	return fhir.PatientFactsFrom(res)
+}
+
+// storedPatient is the Patient the practice sent that subject names.
+func (s *Service) storedPatient(ctx context.Context, c Caller, subject string) ([]byte, bool) {
+	if strings.HasPrefix(subject, "Patient?identifier=") {
+		_, body, err := s.store.PatientOf(ctx, c.Org, subject)
+		return body, err == nil
+	}
+	id, ok := strings.CutPrefix(subject, "Patient/")
+	if !ok || id == "" || strings.ContainsAny(id, "/?#") {
+		return nil, false
+	}
+	body, practice, err := s.store.Patient(ctx, id)
+	return body, err == nil && practice == c.Org
 }

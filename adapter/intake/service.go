@@ -21,6 +21,9 @@ type Store interface {
 	ServiceRequest(ctx context.Context, id string) ([]byte, error)
 	Consent(ctx context.Context, id string) ([]byte, string, error)
 	Patient(ctx context.Context, id string) ([]byte, string, error)
+	// PatientOf is the Patient the practice sent that a patient reference
+	// names, by id or by identifier; ENOTFOUND when none.
+	PatientOf(ctx context.Context, practice, ref string) (string, []byte, error)
 	Task(ctx context.Context, id string) (*adapter.Task, error)
 	// Consent holds (issue 4).
 	PatientConsents(ctx context.Context, practice, patient string) ([][]byte, error)

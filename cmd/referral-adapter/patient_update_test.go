@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"net/http"
 	"strings"
 	"testing"
@@ -65,5 +66,31 @@ func TestPatientUpdate(t *testing.T) {
 	}
 	if r := h.do("PUT", path, gp, newPhone); r.status != http.StatusOK || r.header.Get("ETag") != `W/"2"` {
 		t.Errorf("unchanged: %d %s", r.status, r.header.Get("ETag"))
+	}
+}
+
+// A referral naming its patient by NHS number only is routed with what the
+// Patient the practice sent earlier under that number says (issue 19): the
+// patient (born 1958) is past work-and-skills' upper age limit, so the
+// employment referral goes to the link workers, as when the Patient comes
+// in the same transaction.
+func TestEligibilityFromAPatientSentEarlier(t *testing.T) {
+	h := newHarness(t, nil)
+	gp := h.token(auth.RolePractice, practice)
+	post(t, h, "/fhir/Patient", gp, fixture(t, "patient.json"), http.StatusCreated)
+	var b struct {
+		Entry []struct{ Resource map[string]any }
+	}
+	if err := json.Unmarshal(fixture(t, "bundle-referral-transaction.json"), &b); err != nil {
+		t.Fatal(err)
+	}
+	sr := b.Entry[1].Resource
+	sr["subject"] = map[string]any{"type": "Patient", "identifier": map[string]any{"system": "https://fhir.nhs.uk/Id/nhs-number", "value": "9000000009"}}
+	body, _ := json.Marshal(sr)
+	id := idOf(t, post(t, h, "/fhir/ServiceRequest", gp, body, http.StatusCreated))
+	task := h.do("GET", "/fhir/Task/"+id, gp, nil).json(t)
+	if task["owner"].(map[string]any)["reference"] != "HealthcareService/riverside-link-workers" ||
+		!strings.Contains(fmtJSON(task["statusReason"]), "does not take people of the patient's age") {
+		t.Errorf("owner %v, statusReason %v", task["owner"], task["statusReason"])
 	}
 }

@@ -21,6 +21,7 @@ type intakeStore struct {
 	*redis.ConsentStore   // a patient's Consents and referrals; consent and sign-off holds
 	*redis.LifecycleStore // UpdateTask: a late Patient's contact details on the Task
 	*redis.NotifyStore    // PublishTaskEvent
+	*redis.PatientStore   // PatientOf: an earlier Patient's facts for eligibility
 }
 
 // queueStore serves lifecycle.Store.
@@ -52,7 +53,7 @@ type patientStore struct {
 
 func newStores(s *redis.Store) stores {
 	return stores{Store: s,
-		intake:   intakeStore{s.ReferralStore, s.ConsentStore, s.LifecycleStore, s.NotifyStore},
+		intake:   intakeStore{s.ReferralStore, s.ConsentStore, s.LifecycleStore, s.NotifyStore, s.PatientStore},
 		queue:    queueStore{s.ReferralStore, s.LifecycleStore, s.CapacityStore, s.PatientStore},
 		dialogue: dialogueStore{s.ReferralStore, s.DialogueStore, s.OutcomeStore},
 		http:     httpStore{s.ReferralStore, s.LifecycleStore},
