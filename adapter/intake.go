@@ -80,6 +80,10 @@ type IntakeLookup struct {
 	Keys     []IdemKey
 	Patients []string // patient references whose Consents to read
 	Active   []string // ActiveKeys
+	// Records are patient references whose stored Patient (one the
+	// practice sent earlier) to read: its age and postcode decide
+	// eligibility and area.
+	Records []string
 }
 
 // IntakeFound answers an IntakeLookup.
@@ -93,4 +97,7 @@ type IntakeFound struct {
 	// Active holds, per ActiveKey asked for, the id of the active
 	// referral's Task ("" when none is active).
 	Active map[string]string
+	// Records holds, per patient reference asked for, the JSON of the
+	// Patient the practice sent that it names (absent when none).
+	Records map[string][]byte
 }

@@ -20,8 +20,9 @@ import (
 func (s *Service) build(ctx context.Context, c Caller, plans []*plan, guess bool) (*adapter.IntakeBatch, error) {
 	q := s.lookup(c, plans)
 	var found *adapter.IntakeFound
-	if guess && len(q.Patients) == 0 && len(q.Active) == 0 {
-		found = &adapter.IntakeFound{Existing: make([]string, len(q.Keys)), Consents: map[string][][]byte{}, Active: map[string]string{}}
+	if guess && len(q.Patients) == 0 && len(q.Active) == 0 && len(q.Records) == 0 {
+		found = &adapter.IntakeFound{Existing: make([]string, len(q.Keys)), Consents: map[string][][]byte{}, Active: map[string]string{},
+			Records: map[string][]byte{}}
 	} else {
 		var err error
 		if found, err = s.store.IntakeLookups(ctx, q); err != nil {
@@ -48,7 +49,7 @@ func (s *Service) build(ctx context.Context, c Caller, plans []*plan, guess bool
 		}
 	}
 	batch := &adapter.IntakeBatch{Practice: c.Org, Now: now, Routing: s.mappings.Routing(now, s.staleAfter)}
-	facts := s.patientFacts(ctx, c, plans)
+	facts := s.patientFacts(ctx, c, plans, found.Records)
 	consents := s.batchConsents(ctx, c, plans, urns, found.Consents)
 	for _, p := range plans {
 		if err := s.fill(p, c, urns, now, facts, consents); err != nil {
@@ -69,11 +70,15 @@ func (s *Service) build(ctx context.Context, c Caller, plans []*plan, guess bool
 // request is known only once ids are assigned; build reads theirs then.)
 func (s *Service) lookup(c Caller, plans []*plan) adapter.IntakeLookup {
 	q := adapter.IntakeLookup{Practice: c.Org}
-	asked := map[string]bool{}
+	asked, read := map[string]bool{}, map[string]bool{}
 	for _, p := range plans {
 		q.Keys = append(q.Keys, p.keys...)
 		if p.ref == nil || p.ref.Subject == "" || isURN(p.ref.Subject) || p.safety.Matched() {
 			continue
+		}
+		if !read[p.ref.Subject] {
+			read[p.ref.Subject] = true
+			q.Records = append(q.Records, p.ref.Subject)
 		}
 		if k := adapter.ActiveKey(c.Org, p.ref.Subject, p.decision.Need); k != "" {
 			q.Active = append(q.Active, k)

@@ -18,7 +18,7 @@ type factsFunc func(subject string) adapter.PatientFacts
 // the practice sent earlier and the referral names literally
 // ("Patient/{id}"). A patient known only by identifier is unknown, and
 // unknown never excludes a service.
-func (s *Service) patientFacts(ctx context.Context, c Caller, plans []*plan) factsFunc {
+func (s *Service) patientFacts(ctx context.Context, c Caller, plans []*plan, stored map[string][]byte) factsFunc {
 	known := map[string]adapter.PatientFacts{}
 	for _, p := range plans {
 		if p.res.Type == adapter.KindPatient {
@@ -31,7 +31,12 @@ func (s *Service) patientFacts(ctx context.Context, c Caller, plans []*plan) fac
 		if f, ok := known[subject]; ok {
 			return f
 		}
-		f := s.storedFacts(ctx, c, subject)
+		var f adapter.PatientFacts
+		if body, ok := stored[subject]; ok {
+			f = s.factsOf(body)
+		} else {
+			f = s.storedFacts(ctx, c, subject)
+		}
 		known[subject] = f
 		return f
 	}
@@ -45,6 +50,11 @@ func (s *Service) storedFacts(ctx context.Context, c Caller, subject string) ada
 	if !ok {
 		return adapter.PatientFacts{}
 	}
+	return s.factsOf(body)
+}
+
+// factsOf reads a stored Patient's facts; unknown when unreadable.
+func (s *Service) factsOf(body []byte) adapter.PatientFacts {
 	res, err := s.parser.Parse(body, adapter.KindPatient)
 	if err != nil {
 		return adapter.PatientFacts{}

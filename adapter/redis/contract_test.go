@@ -475,7 +475,9 @@ func testIntakeLookups(t *testing.T, s *redis.Store) {
 	live.Task.Need, ended.Task.Need = "debt", "housing"
 	live.Active = adapter.ActiveKey(prac, live.Task.Patient, "debt")
 	ended.Active = adapter.ActiveKey(prac, ended.Task.Patient, "housing")
-	intake(t, s, live, ended, consent("c1", "CON-1", live.Task.Patient))
+	nhs := adapter.Identifier{System: adapter.SystemNHSNumber, Value: "9000000009"}
+	pat := &adapter.Submission{Kind: adapter.KindPatient, ID: "p1", Identifier: nhs, JSON: []byte(`{"resourceType":"Patient","id":"p1"}`)}
+	intake(t, s, live, ended, consent("c1", "CON-1", live.Task.Patient), pat)
 	if _, err := s.UpdateTask(ctx, "sr2", func(task *adapter.Task) (adapter.TaskChange, error) {
 		task.Status, task.Version, task.LastModified = adapter.TaskCancelled, task.Version+1, now.Add(time.Hour)
 		return adapter.TaskChange{History: adapter.HistoryEntry{At: now.Add(time.Hour)}}, nil
@@ -486,6 +488,7 @@ func testIntakeLookups(t *testing.T, s *redis.Store) {
 		Keys:     []adapter.IdemKey{{Kind: adapter.KindServiceRequest, Identifier: ident("SP-1")}, {Kind: adapter.KindServiceRequest, Identifier: ident("SP-9")}},
 		Patients: []string{live.Task.Patient, "Patient/nobody"},
 		Active:   []string{live.Active, ended.Active, adapter.ActiveKey(prac, "Patient/nobody", "debt")},
+		Records:  []string{"Patient?identifier=" + nhs.String(), "Patient/p1", "Patient/nobody", "Patient?identifier=x|y"},
 	}
 	wantConsents, err := s.PatientConsents(ctx, prac, live.Task.Patient)
 	if err != nil || len(wantConsents) != 1 {
@@ -505,6 +508,10 @@ func testIntakeLookups(t *testing.T, s *redis.Store) {
 		}
 		if cs, ok := got.Consents["Patient/nobody"]; !ok || len(cs) != 0 {
 			t.Errorf("%s: a patient without Consents: %q (answered: %v)", when, cs, ok)
+		}
+		if len(got.Records) != 2 || string(got.Records["Patient/p1"]) != `{"resourceType":"Patient","id":"p1"}` ||
+			string(got.Records[q.Records[0]]) != `{"resourceType":"Patient","id":"p1"}` {
+			t.Errorf("%s: stored Patients %q", when, got.Records)
 		}
 		want := map[string]string{q.Active[0]: "sr1", q.Active[1]: "", q.Active[2]: ""}
 		if fmt.Sprint(got.Active) != fmt.Sprint(want) {

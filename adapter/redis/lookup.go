@@ -2,6 +2,7 @@ package redis
 
 import (
 	"context"
+	"errors"
 
 	goredis "github.com/redis/go-redis/v9"
 
@@ -26,12 +27,18 @@ func (s *ReferralStore) IntakeLookups(ctx context.Context, q adapter.IntakeLooku
 	if len(q.Active) > 0 {
 		active = pipe.HMGet(ctx, s.k.activeReferrals(), q.Active...)
 	}
+	records := make([]*goredis.Cmd, len(q.Records))
+	for i, ref := range q.Records {
+		if direct, field, ok := s.patientOfArgs(q.Practice, ref); ok {
+			records[i] = patientOfScript.EvalSha(ctx, pipe, []string{s.k.idempotency()}, s.k.patient(""), direct, field, q.Practice)
+		}
+	}
 	if pipe.Len() == 0 {
 		return newFound([]string{}), nil
 	}
 	if _, err := pipe.Exec(ctx); goredis.HasErrorPrefix(err, "NOSCRIPT") {
 		return s.intakeLookupsOneByOne(ctx, q)
-	} else if err != nil {
+	} else if err != nil && !errors.Is(err, goredis.Nil) { // Nil: a patient with no stored Patient
 		return nil, s.fail(err)
 	}
 	found := newFound([]string{})
@@ -44,6 +51,21 @@ func (s *ReferralStore) IntakeLookups(ctx context.Context, q adapter.IntakeLooku
 			return nil, s.fail(err)
 		}
 		found.Consents[p] = byteSlices(vals)
+	}
+	for i, ref := range q.Records {
+		if records[i] == nil {
+			continue
+		}
+		res, err := records[i].StringSlice()
+		if errors.Is(err, goredis.Nil) {
+			continue
+		}
+		if err != nil {
+			return nil, s.fail(err)
+		}
+		if len(res) == 2 {
+			found.Records[ref] = []byte(res[1])
+		}
 	}
 	if active != nil {
 		ids, err := s.stillActive(ctx, active.Val())
@@ -68,6 +90,22 @@ func (s *ReferralStore) intakeLookupsOneByOne(ctx context.Context, q adapter.Int
 			return nil, err
 		}
 	}
+	for _, ref := range q.Records {
+		direct, field, ok := s.patientOfArgs(q.Practice, ref)
+		if !ok {
+			continue
+		}
+		res, err := patientOfScript.Run(ctx, s.c, []string{s.k.idempotency()}, s.k.patient(""), direct, field, q.Practice).StringSlice()
+		if errors.Is(err, goredis.Nil) {
+			continue
+		}
+		if err != nil {
+			return nil, s.fail(err)
+		}
+		if len(res) == 2 {
+			found.Records[ref] = []byte(res[1])
+		}
+	}
 	ids, err := s.ActiveReferrals(ctx, q.Active)
 	if err != nil {
 		return nil, err
@@ -79,5 +117,5 @@ func (s *ReferralStore) intakeLookupsOneByOne(ctx context.Context, q adapter.Int
 }
 
 func newFound(existing []string) *adapter.IntakeFound {
-	return &adapter.IntakeFound{Existing: existing, Consents: map[string][][]byte{}, Active: map[string]string{}}
+	return &adapter.IntakeFound{Existing: existing, Consents: map[string][][]byte{}, Active: map[string]string{}, Records: map[string][]byte{}}
 }

@@ -18,13 +18,8 @@ import (
 // with the identifier the Patient was created under. ENOTFOUND when the
 // practice sent none (a referral with an NHS number only).
 func (s *PatientStore) PatientOf(ctx context.Context, practice, ref string) (id string, body []byte, err error) {
-	direct, field := "", ""
-	if rest, ok := strings.CutPrefix(ref, adapter.KindPatient+"?identifier="); ok {
-		field = idemField(practice, adapter.KindPatient, rest)
-	} else if rest, ok := strings.CutPrefix(ref, adapter.KindPatient+"/"); ok && rest != "" && !strings.Contains(rest, "/") {
-		direct = rest
-	}
-	if direct == "" && field == "" {
+	direct, field, ok := s.patientOfArgs(practice, ref)
+	if !ok {
 		return "", nil, adapter.NotFound(adapter.KindPatient)
 	}
 	res, err := patientOfScript.Run(ctx, s.c, []string{s.k.idempotency()}, s.k.patient(""), direct, field, practice).StringSlice()
@@ -38,6 +33,19 @@ func (s *PatientStore) PatientOf(ctx context.Context, practice, ref string) (id 
 		return "", nil, fmt.Errorf("redis: patient_of answered %d values", len(res))
 	}
 	return res[0], []byte(res[1]), nil
+}
+
+// patientOfArgs are patient_of.lua's arguments for a patient reference:
+// the Patient's id, or the idempotency field of the identifier it was
+// created under. ok is false for a reference of neither form.
+func (s *conn) patientOfArgs(practice, ref string) (direct, field string, ok bool) {
+	if rest, ok := strings.CutPrefix(ref, adapter.KindPatient+"?identifier="); ok {
+		return "", idemField(practice, adapter.KindPatient, rest), true
+	}
+	if rest, ok := strings.CutPrefix(ref, adapter.KindPatient+"/"); ok && rest != "" && !strings.Contains(rest, "/") {
+		return rest, "", true
+	}
+	return "", "", false
 }
 
 // MaxContactAttempts bounds the contact attempts kept on one Task.
