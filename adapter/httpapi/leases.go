@@ -52,16 +52,17 @@ func (l *LeasedLimiter) Allow(ctx context.Context, subject string, limit int, wi
 	w := now.UnixMilli() / window.Milliseconds()
 	l.mu.Lock()
 	ls := l.current(subject, w)
-	switch {
-	case ls.left > 0:
+	left, spent, until := ls.left, ls.spent, ls.reset // read under the lock: a concurrent take sets them
+	if left > 0 {
 		ls.left--
-		l.mu.Unlock()
-		return true, ls.reset.Sub(now), nil
-	case ls.spent:
-		l.mu.Unlock()
-		return false, ls.reset.Sub(now), nil
 	}
 	l.mu.Unlock()
+	switch {
+	case left > 0:
+		return true, until.Sub(now), nil
+	case spent:
+		return false, until.Sub(now), nil
+	}
 	got, reset, err := l.store.TakeTokens(ctx, subject, leaseSize(limit), limit, window)
 	if err != nil {
 		return true, 0, err
