@@ -73,7 +73,7 @@ func (s *Service) Transact(ctx context.Context, c Caller, entries []Entry) ([]*R
 		if err != nil {
 			return nil, err
 		}
-		s.count(ctx, plans) // the Tasks' notification events went with the write
+		s.count(plans) // the Tasks' notification events and report counters went with the write
 		results, err := s.results(ctx, plans)
 		if err != nil {
 			return nil, err

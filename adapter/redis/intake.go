@@ -67,6 +67,49 @@ type intakeItem struct {
 	// Refs (Consent only) is the patient's referral set, whose size the
 	// script returns once the whole batch is written.
 	Refs string `json:"refs,omitempty"`
+	// Stats are the new referral's report counters (adapter.IntakeStat),
+	// added once the script has placed it.
+	Stats []intakeStat `json:"stats,omitempty"`
+}
+
+// intakeStat is one adapter.IntakeStat as intake.lua reads it: HINCRBY of
+// field M|S|R by N in each hash of Keys, and of field M in PKey when set,
+// M and S filled in as the flags say.
+type intakeStat struct {
+	Keys     []string `json:"keys"`
+	PKey     string   `json:"pkey,omitempty"`
+	M        string   `json:"m"`
+	S        string   `json:"s"`
+	R        string   `json:"r"` // area|need
+	N        int64    `json:"n"`
+	Owner    bool     `json:"own,omitempty"`
+	Placed   bool     `json:"pl,omitempty"`
+	Unplaced bool     `json:"nopl,omitempty"`
+	Outcome  bool     `json:"out,omitempty"`
+	Skipped  bool     `json:"skip,omitempty"`
+}
+
+// intakeStats encodes a referral's counters for the script, as Count
+// writes them: the day's hash, its month's roll-up and, for the counters
+// practices see, the practice's day.
+func (s *ReferralStore) intakeStats(stats []adapter.IntakeStat) []intakeStat {
+	var out []intakeStat
+	for _, st := range stats {
+		in := st.StatInc
+		if in.N == 0 {
+			continue
+		}
+		is := intakeStat{Keys: []string{s.k.stats(in.Day)}, M: in.Key.Metric, S: in.Key.Service, R: in.Key.Area + "|" + in.Key.Need, N: in.N,
+			Owner: st.Owner, Placed: st.Placed, Unplaced: st.Unplaced, Outcome: st.Outcome, Skipped: st.Skipped}
+		if len(in.Day) == 10 {
+			is.Keys = append(is.Keys, s.k.stats(in.Day[:7]))
+		}
+		if in.Practice != "" && in.Key.PracticeCounted() {
+			is.PKey = s.k.practiceStats(in.Day, in.Practice)
+		}
+		out = append(out, is)
+	}
+	return out
 }
 
 type intakeTask struct {
@@ -222,6 +265,7 @@ func (s *ReferralStore) intakeItem(b *adapter.IntakeBatch, sub *adapter.Submissi
 		it.Cmds = append(it.Cmds, []string{"HSET", s.k.activeReferrals(), sub.Active, sub.ID})
 	}
 	if t := sub.Task; t != nil && sub.Existing == "" {
+		it.Stats = s.intakeStats(sub.Stats)
 		it.Event = s.eventFields(adapter.TaskEvent{TaskID: t.ID, ReferralID: t.ReferralID, Practice: t.Practice,
 			Status: t.Status, Time: t.LastModified})
 	}
