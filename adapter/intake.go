@@ -41,7 +41,7 @@ type Submission struct {
 	// Stats (ServiceRequest only) are the new referral's report counters,
 	// which the store adds in the same step as the referral (issue 22):
 	// the ones that depend on where it is placed are filled in there
-	// (IntakeStat).
+	// (IntakeStat). They are all of one day and practice.
 	Stats []IntakeStat
 }
 
