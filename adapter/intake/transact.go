@@ -43,7 +43,7 @@ type plan struct {
 func (s *Service) Transact(ctx context.Context, c Caller, entries []Entry) ([]*Result, error) {
 	plans := make([]*plan, len(entries))
 	for i, e := range entries {
-		p, err := s.prepare(e)
+		p, err := s.prepare(c, e)
 		if err != nil {
 			return nil, err
 		}
@@ -107,13 +107,15 @@ func optimistic(plans []*plan) bool {
 	return true
 }
 
-// prepare parses and validates one entry and decides its route.
-func (s *Service) prepare(e Entry) (*plan, error) {
+// prepare parses and validates one entry and decides its route. A
+// Consent the practice already sent with the same bytes is not parsed
+// again (fhir.Parser.ParseSent).
+func (s *Service) prepare(c Caller, e Entry) (*plan, error) {
 	p := &plan{entry: e}
 	if e.Tx != nil {
 		p.res, p.at = e.Tx.Resource, e.Tx.Path()
 	} else {
-		res, err := s.parser.Parse(e.Body, e.Kind)
+		res, err := s.parser.ParseSent(e.Body, c.Practice, e.Kind)
 		if err != nil {
 			return nil, err
 		}
