@@ -24,18 +24,10 @@ const retryAfterSeconds = 5
 // writeFHIR sends a FHIR JSON body. A final newline keeps terminal output
 // (curl) readable and is insignificant JSON whitespace.
 func (s *Server) writeFHIR(c *gin.Context, status int, body []byte) {
-	c.Data(status, ContentTypeFHIR, body)
-	if n := len(body); n > 0 && body[n-1] != '\n' && bodyAllowed(status) {
-		_, _ = c.Writer.Write(newline) // written after the body, not copied onto it
+	if n := len(body); n > 0 && body[n-1] != '\n' {
+		body = append(body[:n:n], '\n')
 	}
-}
-
-var newline = []byte{'\n'}
-
-// bodyAllowed says whether gin's Data wrote the body (not for 1xx, 204
-// or 304).
-func bodyAllowed(status int) bool {
-	return status >= 200 && status != http.StatusNoContent && status != http.StatusNotModified
+	c.Data(status, ContentTypeFHIR, body)
 }
 
 // writeError answers with the OperationOutcome for err. Internal errors are
