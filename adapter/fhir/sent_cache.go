@@ -1,53 +1,66 @@
 package fhir
 
 import (
-	"bytes"
 	"crypto/sha256"
-	"slices"
 
 	"github.com/social-prescribing/referral-adapter/adapter"
+	"github.com/social-prescribing/referral-adapter/adapter/consent"
 	"github.com/social-prescribing/referral-adapter/internal/fifo"
 )
 
-// sentCacheSize bounds the Consents ParseSent keeps: each is its bytes and
-// its parsed message, some 10 KB, so at most about 10 MB.
+// sentCacheSize bounds the Consents ParseSentConsent keeps: each is what
+// intake reads of it (summary and engine form), not its parsed message,
+// so the cache holds few objects for the garbage collector to visit.
 const sentCacheSize = 1024
 
-// sentCache keeps the Consents practices sent that passed Parse, by a hash
-// of the practice and the exact bytes: an EHR that sends the patient's
-// Consent again with each referral has it parsed and validated once
-// (issue 22). Keyed by content, an entry can never be stale; anything new,
-// even by one byte, is parsed and validated by google/fhir/go as before.
-type sentCache = fifo.Cache[[sha256.Size]byte, *Resource]
+// sentConsent is what intake reads of a Consent a practice sent.
+type sentConsent struct {
+	summary ConsentSummary
+	engine  consent.Consent
+}
+
+// sentCache keeps the Consents practices sent that passed validation, by
+// a hash of the practice and the exact bytes: an EHR that sends the
+// patient's Consent again with each referral has it parsed and validated
+// once (issue 22). Keyed by content, an entry can never be stale; anything
+// new, even by one byte, is parsed and validated by google/fhir/go as
+// before.
+type sentCache = fifo.Cache[[sha256.Size]byte, sentConsent]
 
 func newSentCache() *sentCache { return &sentCache{Max: sentCacheSize} }
 
-// ParseSent is Parse of a body the practice sent. A Consent that passes is
-// remembered, and the same bytes from the same practice are answered from
-// memory afterwards, without parsing or validating them again: every check
-// of Parse depends on the bytes alone. What intake does with the Consent
-// (consent.Check against the clock, the store's identifier check, the
-// consent decisions) is not remembered and runs on every request. Callers
-// must not modify the Resource returned (intake only reads it).
-func (p *Parser) ParseSent(body []byte, practice string, want ...string) (*Resource, error) {
-	if len(want) > 0 && !slices.Contains(want, adapter.KindConsent) {
-		return p.Parse(body, want...)
-	}
+// ParseSentConsent is Parse of a Consent the practice sent, with what
+// intake reads of it (ConsentSummaryFrom, ConsentFrom). A Consent that
+// passes is remembered, and the same bytes from the same practice are
+// answered from memory afterwards without parsing or validating them
+// again: every check of Parse depends on the bytes alone. The Resource
+// answered from memory has no Msg (its Type and Raw only). What intake
+// then does with the Consent (consent.Check against the clock, the
+// store's identifier check, the consent decisions) runs on every request.
+// Callers must not modify the engine Consent's slices (as for Consents).
+func (p *Parser) ParseSentConsent(body []byte, practice string) (*Resource, *ConsentSummary, consent.Consent, error) {
 	h := sha256.New()
 	h.Write([]byte(practice))
 	h.Write([]byte{0})
 	h.Write(body)
 	var key [sha256.Size]byte
 	h.Sum(key[:0])
-	if res, ok := p.sent.Get(key); ok {
-		return res, nil
+	if sc, ok := p.sent.Get(key); ok {
+		sum := sc.summary
+		return &Resource{Type: adapter.KindConsent, Raw: body}, &sum, sc.engine, nil
 	}
-	res, err := p.Parse(body, want...)
-	if err != nil || res.Type != adapter.KindConsent {
-		return res, err
+	res, err := p.Parse(body, adapter.KindConsent)
+	if err != nil {
+		return nil, nil, consent.Consent{}, err
 	}
-	kept := *res
-	kept.Raw = bytes.Clone(body) // the request's buffer is not ours to keep
-	p.sent.Put(key, &kept)
-	return &kept, nil
+	sum, err := ConsentSummaryFrom(res)
+	if err != nil {
+		return nil, nil, consent.Consent{}, err
+	}
+	eng, err := ConsentFrom(res)
+	if err != nil {
+		return nil, nil, consent.Consent{}, err
+	}
+	p.sent.Put(key, sentConsent{summary: *sum, engine: eng})
+	return res, sum, eng, nil
 }

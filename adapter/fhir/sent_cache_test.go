@@ -3,13 +3,14 @@ package fhir
 import (
 	"bytes"
 	"os"
+	"reflect"
 	"testing"
 )
 
-// A Consent a practice sends again byte for byte is answered from memory;
-// another practice's, other bytes, anything invalid and other resource
-// types are parsed and validated as before (issue 22).
-func TestParseSentKeepsOnlyValidatedConsents(t *testing.T) {
+// A Consent a practice sends again byte for byte is answered from memory,
+// as parsing it would; another practice's, other bytes and anything
+// invalid are parsed and validated as before (issue 22).
+func TestParseSentConsentKeepsOnlyValidatedConsents(t *testing.T) {
 	p, err := NewParser()
 	if err != nil {
 		t.Fatal(err)
@@ -18,33 +19,43 @@ func TestParseSentKeepsOnlyValidatedConsents(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	first, err := p.ParseSent(body, "A81001", "Consent")
-	if err != nil {
-		t.Fatal(err)
+	res, sum, eng, err := p.ParseSentConsent(bytes.Clone(body), "A81001")
+	if err != nil || res.Msg == nil {
+		t.Fatalf("first: %v, %v", res, err)
 	}
-	body[0] = ' ' // the caller's buffer, reused: what was kept is a copy
-	again, err := p.ParseSent(bytes.Clone(first.Raw), "A81001", "Consent")
-	if err != nil || again != first {
-		t.Fatalf("the same bytes again: %p %v, want the kept %p", again, err, first)
+	again, sum2, eng2, err := p.ParseSentConsent(body, "A81001")
+	if err != nil || again.Msg != nil || !bytes.Equal(again.Raw, body) || again.Type != "Consent" {
+		t.Fatalf("the same bytes again: %+v, %v: want the kept reading, not a parse", again, err)
 	}
-	if other, err := p.ParseSent(first.Raw, "B82002", "Consent"); err != nil || other == first {
-		t.Errorf("another practice's: %p %v, want a parse of its own", other, err)
+	if *sum2 != *sum || !reflect.DeepEqual(eng2, eng) {
+		t.Errorf("kept %+v %+v, parsed %+v %+v", sum2, eng2, sum, eng)
 	}
-	if got, err := p.ParseSent(first.Raw, "A81001", "ServiceRequest"); err == nil {
-		t.Errorf("a Consent where a ServiceRequest is wanted: %v", got.Type)
+	if other, _, _, err := p.ParseSentConsent(body, "B82002"); err != nil || other.Msg == nil {
+		t.Errorf("another practice's: %v, want a parse of its own", err)
 	}
-	bad := bytes.Replace(first.Raw, []byte(`"active"`), []byte(`"sunny"`), 1) // its status
-	if bytes.Equal(bad, first.Raw) {
+	bad := bytes.Replace(body, []byte(`"active"`), []byte(`"sunny"`), 1) // its status
+	if bytes.Equal(bad, body) {
 		t.Fatal("test body has no active status")
 	}
 	for range 2 {
-		if _, err := p.ParseSent(bad, "A81001", "Consent"); err == nil {
+		if _, _, _, err := p.ParseSentConsent(bad, "A81001"); err == nil {
 			t.Fatal("an invalid Consent accepted")
 		}
+	}
+	if _, _, _, err := p.ParseSentConsent(testServiceRequest(t), "A81001"); err == nil {
+		t.Error("a ServiceRequest taken for a Consent")
 	}
 	if p.sent.Len() != 2 {
 		t.Errorf("%d kept, want the two practices' valid Consent", p.sent.Len())
 	}
+}
+
+func testServiceRequest(t testing.TB) []byte {
+	b, err := os.ReadFile("../../fixtures/servicerequest-debt.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }
 
 // BenchmarkParseSentConsent is a Consent sent again with each referral:
@@ -61,7 +72,14 @@ func BenchmarkParseSentConsent(b *testing.B) {
 	b.Run("parse", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
-			if _, err := p.Parse(body, "Consent"); err != nil {
+			res, err := p.Parse(body, "Consent")
+			if err != nil {
+				b.Fatal(err)
+			}
+			if _, err := ConsentSummaryFrom(res); err != nil {
+				b.Fatal(err)
+			}
+			if _, err := ConsentFrom(res); err != nil {
 				b.Fatal(err)
 			}
 		}
@@ -69,7 +87,7 @@ func BenchmarkParseSentConsent(b *testing.B) {
 	b.Run("resent", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
-			if _, err := p.ParseSent(body, "A81001", "Consent"); err != nil {
+			if _, _, _, err := p.ParseSentConsent(body, "A81001"); err != nil {
 				b.Fatal(err)
 			}
 		}

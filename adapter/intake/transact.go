@@ -109,20 +109,28 @@ func optimistic(plans []*plan) bool {
 
 // prepare parses and validates one entry and decides its route. A
 // Consent the practice already sent with the same bytes is not parsed
-// again (fhir.Parser.ParseSent).
+// again (fhir.Parser.ParseSentConsent).
 func (s *Service) prepare(c Caller, e Entry) (*plan, error) {
 	p := &plan{entry: e}
-	if e.Tx != nil {
+	switch {
+	case e.Tx != nil:
 		p.res, p.at = e.Tx.Resource, e.Tx.Path()
-	} else {
-		res, err := s.parser.ParseSent(e.Body, c.Practice, e.Kind)
+	case e.Kind == adapter.KindConsent:
+		var err error
+		if p.res, p.consent, p.engine, err = s.parser.ParseSentConsent(e.Body, c.Practice); err != nil {
+			return nil, err
+		}
+	default:
+		res, err := s.parser.Parse(e.Body, e.Kind)
 		if err != nil {
 			return nil, err
 		}
 		p.res = res
 	}
-	if err := s.understand(p); err != nil {
-		return nil, locate(err, p)
+	if p.consent == nil {
+		if err := s.understand(p); err != nil {
+			return nil, locate(err, p)
+		}
 	}
 	for _, id := range []adapter.Identifier{e.IfNoneExist, p.identifier()} {
 		if !id.IsZero() {
