@@ -38,6 +38,59 @@ type Submission struct {
 	// (ActiveKey): the store records it so a second active referral for the
 	// same patient and need is recognised.
 	Active string
+	// Stats (ServiceRequest only) are the new referral's report counters,
+	// which the store adds in the same step as the referral (issue 22):
+	// the ones that depend on where it is placed are filled in there
+	// (IntakeStat). They are all of one day and practice.
+	Stats []IntakeStat
+}
+
+// IntakeStat is one report counter of a new referral, written by the
+// intake script with the referral. Some depend on where the script places
+// it, so the store fills them in: with Owner the service is the referral's
+// owner once placed; a counter marked Placed counts only when the referral
+// was placed by capacity (a Placement), one marked Unplaced only when it
+// was not; with Outcome the metric is MWaitlisted when it was waitlisted
+// and MPlaced otherwise, at the placement's owner; with Skipped it counts
+// once for each service passed by for lack of capacity (SkipReason.Capacity),
+// at that service. ExpandIntakeStats does the same in Go.
+type IntakeStat struct {
+	StatInc
+	Owner, Placed, Unplaced, Outcome, Skipped bool
+}
+
+// ExpandIntakeStats is what the intake script makes of stats for a
+// referral owned by owner and placed as pl (nil when not placed by
+// capacity): the increments to apply.
+func ExpandIntakeStats(stats []IntakeStat, owner string, pl *Placement) []StatInc {
+	out := make([]StatInc, 0, len(stats))
+	for _, st := range stats {
+		if (st.Placed && pl == nil) || (st.Unplaced && pl != nil) {
+			continue
+		}
+		in := st.StatInc
+		if st.Owner {
+			in.Key.Service = owner
+		}
+		if st.Outcome {
+			in.Key.Metric, in.Key.Service = MPlaced, pl.Owner
+			if pl.Outcome == OutcomeWaitlisted {
+				in.Key.Metric = MWaitlisted
+			}
+		}
+		if st.Skipped {
+			for _, sk := range pl.Skipped {
+				if sk.Reason.Capacity() {
+					c := in
+					c.Key.Service = sk.Service
+					out = append(out, c)
+				}
+			}
+			continue
+		}
+		out = append(out, in)
+	}
+	return out
 }
 
 // ActiveKey identifies "this practice's active referral for this patient

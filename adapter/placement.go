@@ -67,7 +67,7 @@ type Routing struct {
 	Now        time.Time
 	StaleAfter time.Duration     // <= 0: capacity never goes stale
 	LinkWorker string            // the network's link-worker service: the last resort
-	Names      map[string]string // service id → display name, for statusReason text
+	Names      map[string]string // service id → display name, for statusReason text (read only: it may be shared)
 	// Gate decides, each time the store moves a waiting referral (waitlist
 	// promotion, re-routing), which services the patient's consent lets it
 	// go to. The store refuses to move referrals without one.

@@ -61,8 +61,13 @@ func statPart(v string) string {
 	if v == "" {
 		return string(SourceUnknown)
 	}
-	return strings.NewReplacer(":", "_", "|", "_").Replace(v)
+	if !strings.ContainsAny(v, ":|") {
+		return v
+	}
+	return statSeparators.Replace(v)
 }
+
+var statSeparators = strings.NewReplacer(":", "_", "|", "_")
 
 // StatKey locates one counter: a metric for a service, area (postcode
 // district) and need category.

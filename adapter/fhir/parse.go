@@ -21,6 +21,7 @@ import (
 type Parser struct {
 	u        *jsonformat.Unmarshaller
 	consents *consentCache // stored Consents in engine form (Consents)
+	sent     *sentCache    // Consents a practice sent that passed (ParseSent)
 }
 
 // NewParser returns a Parser that validates required elements, reference
@@ -31,7 +32,7 @@ func NewParser() (*Parser, error) {
 		return nil, fmt.Errorf("fhir: new unmarshaller: %w", err)
 	}
 	u.MaxNestingDepth = MaxDepth
-	return &Parser{u: u, consents: newConsentCache()}, nil
+	return &Parser{u: u, consents: newConsentCache(), sent: newSentCache()}, nil
 }
 
 // Resource is a parsed, validated resource and the bytes it came from.

@@ -268,7 +268,7 @@ func readBody(c *gin.Context, limit int64) ([]byte, error) {
 	if c.Request.ContentLength > limit {
 		return nil, adapter.Errorf(adapter.ETOOLARGE, "the body is larger than the %d byte limit", limit)
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(c.Writer, c.Request.Body, limit))
+	body, err := readAll(http.MaxBytesReader(c.Writer, c.Request.Body, limit), c.Request.ContentLength)
 	var mbe *http.MaxBytesError
 	if errors.As(err, &mbe) {
 		return nil, adapter.Errorf(adapter.ETOOLARGE, "the body is larger than the %d byte limit", limit)
@@ -283,6 +283,29 @@ func readBody(c *gin.Context, limit int64) ([]byte, error) {
 		return nil, adapter.Errorf(adapter.EREQUIRED, "the request body is empty")
 	}
 	return body, nil
+}
+
+// readAll is io.ReadAll starting with room for the declared length (and
+// the read that finds the end), rather than growing from 512 bytes.
+func readAll(r io.Reader, declared int64) ([]byte, error) {
+	size := 512
+	if declared > 0 && declared < 1<<24 {
+		size = int(declared) + 1
+	}
+	b := make([]byte, 0, size)
+	for {
+		n, err := r.Read(b[len(b):cap(b)])
+		b = b[:len(b)+n]
+		if err != nil {
+			if errors.Is(err, io.EOF) {
+				err = nil
+			}
+			return b, err
+		}
+		if len(b) == cap(b) {
+			b = append(b, 0)[:len(b)]
+		}
+	}
 }
 
 func bodyOf(c *gin.Context) []byte {

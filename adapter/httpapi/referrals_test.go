@@ -1,9 +1,12 @@
 package httpapi_test
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 
@@ -255,4 +258,32 @@ func TestReadConsent(t *testing.T) {
 	wantOutcome(t, r.do(req{method: "GET", path: "/fhir/Consent/c3", token: tokPractice}), 404, "not-found")
 	// Only practices read Consents (the policy table).
 	wantOutcome(t, r.do(req{method: "GET", path: "/fhir/Consent/c1", token: tokLinker}), 403, "forbidden")
+}
+
+// A create's answer arrives whole over a real connection, as declared:
+// a recorder alone once let a body be lost on the wire (issue 22).
+func TestCreateAnswerOverTheWire(t *testing.T) {
+	r := newRig(t)
+	r.intake.res = &intake.Result{Kind: "ServiceRequest", ID: "sr1", JSON: []byte(srBody)}
+	ts := httptest.NewServer(r.srv)
+	defer ts.Close()
+	for range 2 { // the second on the same connection
+		hr, err := http.NewRequestWithContext(context.Background(), "POST", ts.URL+"/fhir/ServiceRequest",
+			strings.NewReader(`{"resourceType":"ServiceRequest"}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		hr.Header.Set("Authorization", "Bearer "+tokPractice)
+		hr.Header.Set("Content-Type", "application/fhir+json")
+		res, err := ts.Client().Do(hr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, err := io.ReadAll(res.Body)
+		res.Body.Close()
+		if err != nil || res.StatusCode != http.StatusCreated || int64(len(body)) != res.ContentLength ||
+			!strings.Contains(string(body), `"id":"sr1"`) || !strings.HasSuffix(string(body), "}\n") {
+			t.Fatalf("%d, Content-Length %d, %d bytes %q, %v", res.StatusCode, res.ContentLength, len(body), body, err)
+		}
+	}
 }

@@ -322,3 +322,65 @@ func BenchmarkIntakeRouting(b *testing.B) {
 	})
 	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "referrals/s")
 }
+
+// The report counters the intake script adds with each referral (issue
+// 22) are those Go derives from where it was placed: placed at the first
+// service, then redirected for lack of capacity to the second and to the
+// link workers, some over capacity.
+func TestIntakeScriptCountsAsPlaced(t *testing.T) {
+	e := newEnv(t)
+	m, err := routing.Load(os.DirFS("testdata/capacity"), "testdata/capacity")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := fhir.NewParser()
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Date(2026, 12, 3, 10, 0, 0, 0, time.UTC)
+	in := intake.New(p, e.store, m, withoutConsent(), intake.WithStats(e.store), intake.WithClock(func() time.Time { return now }))
+	ctx := context.Background()
+	day := adapter.StatsDay(now, adapter.London())
+	want, wantPractice := map[adapter.StatKey]int64{}, map[string]int64{}
+	for i := range 80 {
+		r, err := in.CreateServiceRequest(ctx, intake.Caller{Actor: adapter.Actor{Org: practice, Role: adapter.RolePractice}}, serviceRequest(i, nil), adapter.Identifier{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, inc := range intake.ReferralStats(r.Task, r.Placement, day) {
+			want[inc.Key] += inc.N
+			if inc.Practice != "" && inc.Key.PracticeCounted() {
+				wantPractice[inc.Key.Metric] += inc.N
+			}
+		}
+	}
+	redirected := 0
+	for k := range want {
+		if k.Metric == adapter.MRedirected {
+			redirected++
+		}
+	}
+	if redirected < 2 {
+		t.Fatalf("no redirection counted in %v: the test does not exercise placement", want)
+	}
+	var month []string // every day of December 2026: read from the month's roll-up
+	for d := 1; d <= 31; d++ {
+		month = append(month, fmt.Sprintf("2026-12-%02d", d))
+	}
+	for _, days := range [][]string{{day}, month} {
+		got, err := e.store.DayStats(ctx, days)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Errorf("counters over %d days:\n got %v\nwant %v", len(days), got, want)
+		}
+	}
+	got, err := e.store.PracticeStats(ctx, practice, []string{day})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprint(got) != fmt.Sprint(wantPractice) {
+		t.Errorf("practice counters:\n got %v\nwant %v", got, wantPractice)
+	}
+}

@@ -87,7 +87,10 @@ type Counter interface {
 	Count(ctx context.Context, incs []adapter.StatInc) error
 }
 
-// WithStats counts each accepted referral for the reports.
+// WithStats counts each accepted referral for the reports. A new
+// referral's counters go to the store with it, in the intake script
+// (Submission.Stats); c counts where referrals held for consent are placed
+// when it comes.
 func WithStats(c Counter) Option { return func(s *Service) { s.stats = c } }
 
 // New returns an intake Service.

@@ -1,42 +1,41 @@
 package intake
 
 import (
-	"context"
-	"log/slog"
-
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promauto"
 
 	"github.com/social-prescribing/referral-adapter/adapter"
 )
 
-// count updates the report counters for the referrals this request
-// created. It runs after the referral is stored: a crash between the two
-// can undercount one referral, never lose it.
-func (s *Service) count(ctx context.Context, plans []*plan) {
-	if s.stats == nil {
-		return
-	}
-	var incs []adapter.StatInc
+// count updates the Prometheus counter of the referrals this request
+// created. Their report counters went with them in the intake script
+// (Submission.Stats, set by build): a referral is never stored without
+// being counted, nor counted without being stored.
+func (s *Service) count(plans []*plan) {
 	for _, p := range plans {
-		t := p.sub.Task
-		if t == nil || p.sub.Existing != "" {
-			continue
+		if t := p.sub.Task; t != nil && p.sub.Existing == "" {
+			referrals.WithLabelValues(routingResult(t, p.sub.Placement)).Inc()
 		}
-		referrals.WithLabelValues(routingResult(t, p.sub.Placement)).Inc()
-		incs = append(incs, referralStats(t, p.sub.Placement, s.now().In(s.loc).Format("2006-01-02"))...)
-	}
-	if err := s.stats.Count(context.WithoutCancel(ctx), incs); err != nil {
-		slog.WarnContext(ctx, "report counters not updated", "error", err.Error())
 	}
 }
 
-// referralStats are the counters of one new referral.
+// referralStats are the counters of one new referral, as placed (pl nil
+// when it was not placed by capacity).
 func referralStats(t *adapter.Task, pl *adapter.Placement, day string) []adapter.StatInc {
+	return adapter.ExpandIntakeStats(intakeStats(t, day), t.Owner, pl)
+}
+
+// intakeStats are the counters of one new referral before it is placed:
+// those that depend on where it goes are filled in by the intake script
+// (or by adapter.ExpandIntakeStats).
+func intakeStats(t *adapter.Task, day string) []adapter.IntakeStat {
 	inc := func(metric, svc string) adapter.StatInc {
 		return adapter.StatInc{Day: day, Key: adapter.StatKey{Metric: metric, Service: svc, Area: t.Area, Need: t.Need}, Practice: t.Practice, N: 1}
 	}
-	out := []adapter.StatInc{inc(adapter.MReceived, t.Owner), inc(adapter.MSource+":"+string(t.Source), t.Owner)}
+	owned := func(metric string) adapter.IntakeStat {
+		return adapter.IntakeStat{StatInc: inc(metric, ""), Owner: true}
+	}
+	out := []adapter.IntakeStat{owned(adapter.MReceived), owned(adapter.MSource + ":" + string(t.Source))}
 	// Reach and practice engagement (issue 20): who was referred, by area;
 	// a referral stopped at intake has its feedback (the reason) at once.
 	reach := append(adapter.ReachKeys(t, adapter.StageReferred), adapter.EngageKey(t, adapter.EngageReferred))
@@ -44,28 +43,20 @@ func referralStats(t *adapter.Task, pl *adapter.Placement, day string) []adapter
 		reach = append(reach, adapter.EngageKey(t, adapter.EngageFeedback))
 	}
 	for _, k := range reach {
-		out = append(out, adapter.StatInc{Day: day, Key: k, N: 1})
+		out = append(out, adapter.IntakeStat{StatInc: adapter.StatInc{Day: day, Key: k, N: 1}})
 	}
 	switch {
 	case t.Held(): // placed when consent or sign-off releases it (issues 4, 11): see countReleases
 	case t.Status == adapter.TaskRejected && (t.BusinessStatus.Code == adapter.MClinicalRedirect || t.BusinessStatus.Code == adapter.MOutOfRemit):
-		out = append(out, inc(adapter.SafetyMetric(t.BusinessStatus.Code, t.Source, t.Practice), ""))
+		out = append(out, adapter.IntakeStat{StatInc: inc(adapter.SafetyMetric(t.BusinessStatus.Code, t.Source, t.Practice), "")})
 	case t.Status == adapter.TaskRejected:
-		out = append(out, inc(t.BusinessStatus.Code, ""))
-	case pl == nil:
-		out = append(out, inc(adapter.MPlaced, t.Owner))
+		out = append(out, adapter.IntakeStat{StatInc: inc(t.BusinessStatus.Code, "")})
 	default:
-		for _, sk := range pl.Skipped {
-			if sk.Reason.Capacity() {
-				out = append(out, inc(adapter.MRedirected, sk.Service))
-			}
-		}
-		switch pl.Outcome {
-		case adapter.OutcomeWaitlisted:
-			out = append(out, inc(adapter.MWaitlisted, pl.Owner))
-		default:
-			out = append(out, inc(adapter.MPlaced, pl.Owner))
-		}
+		placed := owned(adapter.MPlaced)
+		placed.Unplaced = true // at its first candidate
+		out = append(out, placed,
+			adapter.IntakeStat{StatInc: inc(adapter.MRedirected, ""), Placed: true, Skipped: true},
+			adapter.IntakeStat{StatInc: inc(adapter.MPlaced, ""), Placed: true, Outcome: true})
 	}
 	return out
 }

@@ -43,7 +43,7 @@ type plan struct {
 func (s *Service) Transact(ctx context.Context, c Caller, entries []Entry) ([]*Result, error) {
 	plans := make([]*plan, len(entries))
 	for i, e := range entries {
-		p, err := s.prepare(e)
+		p, err := s.prepare(c, e)
 		if err != nil {
 			return nil, err
 		}
@@ -73,7 +73,7 @@ func (s *Service) Transact(ctx context.Context, c Caller, entries []Entry) ([]*R
 		if err != nil {
 			return nil, err
 		}
-		s.count(ctx, plans) // the Tasks' notification events went with the write
+		s.count(plans) // the Tasks' notification events and report counters went with the write
 		results, err := s.results(ctx, plans)
 		if err != nil {
 			return nil, err
@@ -107,20 +107,30 @@ func optimistic(plans []*plan) bool {
 	return true
 }
 
-// prepare parses and validates one entry and decides its route.
-func (s *Service) prepare(e Entry) (*plan, error) {
+// prepare parses and validates one entry and decides its route. A
+// Consent the practice already sent with the same bytes is not parsed
+// again (fhir.Parser.ParseSentConsent).
+func (s *Service) prepare(c Caller, e Entry) (*plan, error) {
 	p := &plan{entry: e}
-	if e.Tx != nil {
+	switch {
+	case e.Tx != nil:
 		p.res, p.at = e.Tx.Resource, e.Tx.Path()
-	} else {
+	case e.Kind == adapter.KindConsent:
+		var err error
+		if p.res, p.consent, p.engine, err = s.parser.ParseSentConsent(e.Body, c.Org); err != nil {
+			return nil, err
+		}
+	default:
 		res, err := s.parser.Parse(e.Body, e.Kind)
 		if err != nil {
 			return nil, err
 		}
 		p.res = res
 	}
-	if err := s.understand(p); err != nil {
-		return nil, locate(err, p)
+	if p.consent == nil {
+		if err := s.understand(p); err != nil {
+			return nil, locate(err, p)
+		}
 	}
 	for _, id := range []adapter.Identifier{e.IfNoneExist, p.identifier()} {
 		if !id.IsZero() {

@@ -67,7 +67,70 @@ type intakeItem struct {
 	// Refs (Consent only) is the patient's referral set, whose size the
 	// script returns once the whole batch is written.
 	Refs string `json:"refs,omitempty"`
+	// Stats are the new referral's report counters (adapter.IntakeStat),
+	// added once the script has placed it.
+	Stats *intakeStats `json:"stats,omitempty"`
 }
+
+// intakeStats are a referral's counters as intake.lua reads them: for each
+// of Incs, HINCRBY of field M|S|R by N in each hash of Keys (the day's and
+// its month's roll-up) and, with P, of field M in the practice's day PKey,
+// M and S filled in as the flags say.
+type intakeStats struct {
+	Keys []string     `json:"keys"`
+	PKey string       `json:"pkey"`
+	Incs []intakeStat `json:"incs"`
+}
+
+type intakeStat struct {
+	M        string `json:"m"`
+	S        string `json:"s"`
+	R        string `json:"r"` // area|need
+	N        int64  `json:"n"`
+	P        bool   `json:"p,omitempty"`
+	Owner    bool   `json:"own,omitempty"`
+	Placed   bool   `json:"pl,omitempty"`
+	Unplaced bool   `json:"nopl,omitempty"`
+	Outcome  bool   `json:"out,omitempty"`
+	Skipped  bool   `json:"skip,omitempty"`
+}
+
+// intakeStats encodes a referral's counters for the script, as Count
+// writes them: the day's hash, its month's roll-up and, for the counters
+// practices see, the practice's day. Every counter of one referral is of
+// the same day and practice (adapter.Submission.Stats).
+func (s *ReferralStore) intakeStats(stats []adapter.IntakeStat) (*intakeStats, error) {
+	var out *intakeStats
+	for _, st := range stats {
+		in := st.StatInc
+		if in.N == 0 {
+			continue
+		}
+		if out == nil {
+			out = &intakeStats{Keys: []string{s.k.stats(in.Day)}}
+			if len(in.Day) == 10 {
+				out.Keys = append(out.Keys, s.k.stats(in.Day[:7]))
+			}
+		}
+		is := intakeStat{M: in.Key.Metric, S: in.Key.Service, R: in.Key.Area + "|" + in.Key.Need, N: in.N,
+			P: in.Practice != "" && in.Key.PracticeCounted(), Owner: st.Owner, Placed: st.Placed, Unplaced: st.Unplaced,
+			Outcome: st.Outcome, Skipped: st.Skipped}
+		if is.P {
+			pk := s.k.practiceStats(in.Day, in.Practice)
+			if out.PKey != "" && out.PKey != pk {
+				return nil, errMixedStats
+			}
+			out.PKey = pk
+		}
+		if k := s.k.stats(in.Day); k != out.Keys[0] {
+			return nil, errMixedStats
+		}
+		out.Incs = append(out.Incs, is)
+	}
+	return out, nil
+}
+
+var errMixedStats = errors.New("redis: a referral's report counters must be of one day and practice")
 
 type intakeTask struct {
 	Key        string            `json:"key"`
@@ -96,7 +159,10 @@ func (s *ReferralStore) Intake(ctx context.Context, b *adapter.IntakeBatch) erro
 	items := make([]intakeItem, len(b.Items))
 	args := []any{nil} // ARGV[1] is the payload
 	for i, sub := range b.Items {
-		items[i] = s.intakeItem(b, sub)
+		var err error
+		if items[i], err = s.intakeItem(b, sub); err != nil {
+			return err
+		}
 		if it := &items[i]; it.blob != nil {
 			args = append(args, it.blob)
 			it.Blob = len(args)
@@ -191,7 +257,7 @@ func applyOwners(b *adapter.IntakeBatch, owners []string, placements []placement
 	return nil
 }
 
-func (s *ReferralStore) intakeItem(b *adapter.IntakeBatch, sub *adapter.Submission) intakeItem {
+func (s *ReferralStore) intakeItem(b *adapter.IntakeBatch, sub *adapter.Submission) (intakeItem, error) {
 	practice := b.Practice
 	it := intakeItem{ID: sub.ID, Existing: sub.Existing != ""}
 	if !sub.Identifier.IsZero() && sub.Version <= 1 {
@@ -222,6 +288,10 @@ func (s *ReferralStore) intakeItem(b *adapter.IntakeBatch, sub *adapter.Submissi
 		it.Cmds = append(it.Cmds, []string{"HSET", s.k.activeReferrals(), sub.Active, sub.ID})
 	}
 	if t := sub.Task; t != nil && sub.Existing == "" {
+		var err error
+		if it.Stats, err = s.intakeStats(sub.Stats); err != nil {
+			return it, err
+		}
 		it.Event = s.eventFields(adapter.TaskEvent{TaskID: t.ID, ReferralID: t.ReferralID, Practice: t.Practice,
 			Status: t.Status, Time: t.LastModified})
 	}
@@ -236,7 +306,7 @@ func (s *ReferralStore) intakeItem(b *adapter.IntakeBatch, sub *adapter.Submissi
 			it.Task.Steps = s.steps(sub.Route, "")
 		}
 	}
-	return it
+	return it, nil
 }
 
 // Fields of the Consent and Patient hashes.

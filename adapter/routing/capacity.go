@@ -26,11 +26,14 @@ func (m *Mappings) RouteSteps(d Decision, f adapter.PatientFacts, now time.Time)
 }
 
 // Routing is the routing context for placing referrals at now: the
-// network's link-worker service and every service's display name.
+// network's link-worker service and every service's display name. The
+// names are made once and shared by every Routing: read them only.
 func (m *Mappings) Routing(now time.Time, staleAfter time.Duration) *adapter.Routing {
-	names := make(map[string]string, len(m.services))
-	for id, s := range m.services {
-		names[id] = s.Name
-	}
-	return &adapter.Routing{Now: now, StaleAfter: staleAfter, LinkWorker: m.Network.LinkWorker, Names: names}
+	m.namesOnce.Do(func() {
+		m.names = make(map[string]string, len(m.services))
+		for id, s := range m.services {
+			m.names[id] = s.Name
+		}
+	})
+	return &adapter.Routing{Now: now, StaleAfter: staleAfter, LinkWorker: m.Network.LinkWorker, Names: m.names}
 }

@@ -2,6 +2,7 @@ package routing
 
 import (
 	"slices"
+	"sync"
 
 	"github.com/social-prescribing/referral-adapter/adapter"
 )
@@ -56,6 +57,9 @@ type Mappings struct {
 	order    []string
 	// practices is the practice → area table by ODS code (issue 20).
 	practices map[string]*Practice
+	// names is every service's display name, made once (Routing).
+	namesOnce sync.Once
+	names     map[string]string
 }
 
 // Service returns the directory entry with the given id.
