@@ -14,13 +14,16 @@ import (
 	"github.com/social-prescribing/referral-adapter/adapter/fhir"
 )
 
-// respondTask answers 200 with the Task as the caller may see it.
+// respondTask answers 200 with the Task as the caller may see it, with its
+// version's ETag and Last-Modified.
 func (s *Server) respondTask(c *gin.Context, t *adapter.Task) {
 	body, err := s.renderTask(c.Request.Context(), t, callerOf(c))
 	if err != nil {
 		s.writeError(c, err)
 		return
 	}
+	c.Header("ETag", `W/"`+strconv.Itoa(t.Version)+`"`)
+	s.setLastModified(c, body)
 	s.writeFHIR(c, http.StatusOK, body)
 }
 

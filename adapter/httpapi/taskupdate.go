@@ -54,12 +54,7 @@ func (s *Server) updateTask(c *gin.Context) {
 		s.writeError(c, err)
 		return
 	}
-	body, err := s.renderTask(c.Request.Context(), t, callerOf(c))
-	if err != nil {
-		s.writeError(c, err)
-		return
-	}
-	s.writeResource(c, body)
+	s.respondTask(c, t)
 }
 
 // checkTaskChange: the Task sent is the one in the URL, and its reason

@@ -56,15 +56,8 @@ func (s *ReferralStore) IntakeLookups(ctx context.Context, q adapter.IntakeLooku
 		if records[i] == nil {
 			continue
 		}
-		res, err := records[i].StringSlice()
-		if errors.Is(err, goredis.Nil) {
-			continue
-		}
-		if err != nil {
-			return nil, s.fail(err)
-		}
-		if len(res) == 2 {
-			found.Records[ref] = []byte(res[1])
+		if err := s.keepRecord(found, ref, records[i]); err != nil {
+			return nil, err
 		}
 	}
 	if active != nil {
@@ -95,15 +88,8 @@ func (s *ReferralStore) intakeLookupsOneByOne(ctx context.Context, q adapter.Int
 		if !ok {
 			continue
 		}
-		res, err := patientOfScript.Run(ctx, s.c, []string{s.k.idempotency()}, s.k.patient(""), direct, field, q.Practice).StringSlice()
-		if errors.Is(err, goredis.Nil) {
-			continue
-		}
-		if err != nil {
-			return nil, s.fail(err)
-		}
-		if len(res) == 2 {
-			found.Records[ref] = []byte(res[1])
+		if err := s.keepRecord(found, ref, patientOfScript.Run(ctx, s.c, []string{s.k.idempotency()}, s.k.patient(""), direct, field, q.Practice)); err != nil {
+			return nil, err
 		}
 	}
 	ids, err := s.ActiveReferrals(ctx, q.Active)
@@ -118,4 +104,20 @@ func (s *ReferralStore) intakeLookupsOneByOne(ctx context.Context, q adapter.Int
 
 func newFound(existing []string) *adapter.IntakeFound {
 	return &adapter.IntakeFound{Existing: existing, Consents: map[string][][]byte{}, Active: map[string]string{}, Records: map[string][]byte{}}
+}
+
+// keepRecord notes in found the stored Patient patient_of.lua answered for
+// ref ({id, json}; nil when the practice sent none).
+func (s *ReferralStore) keepRecord(found *adapter.IntakeFound, ref string, cmd *goredis.Cmd) error {
+	res, err := cmd.StringSlice()
+	if errors.Is(err, goredis.Nil) {
+		return nil
+	}
+	if err != nil {
+		return s.fail(err)
+	}
+	if len(res) == 2 {
+		found.Records[ref] = []byte(res[1])
+	}
+	return nil
 }
