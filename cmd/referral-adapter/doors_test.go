@@ -512,3 +512,30 @@ func TestOnwardReferralKeepsTheReferralsLabels(t *testing.T) {
 		t.Errorf("the link workers read it: %d", r.status)
 	}
 }
+
+// The FHIR update of a Task is a door like its read: once the patient's
+// consent no longer covers the provider holding the referral, its PUT is
+// answered 404, as its GET, and changes nothing.
+func TestTaskUpdateAsksTheConsent(t *testing.T) {
+	h := consentHarness(t)
+	gp := h.token(auth.RolePractice, practice)
+	cab := h.token(auth.RoleProvider, "X1V01")
+	post(t, h, "/fhir/Consent", gp, consentWith(t, "C-PUT-1", "2026-11-20T10:10:00Z", false,
+		permitTo([]any{actorAs("IRCP", odsRef("U00001")), actorAs("IRCP", odsRef("X1V01"))})), http.StatusCreated)
+	sr := idOf(t, post(t, h, "/fhir/ServiceRequest", gp, fixture(t, "servicerequest-debt.json"), http.StatusCreated))
+	if r := claimFrom(h, "money-advice", cab); r.status != http.StatusOK {
+		t.Fatalf("claim: %d %s", r.status, r.body)
+	}
+	read := h.do("GET", "/fhir/Task/"+sr, cab, nil)
+	accepted := withJSON(t, read.body, map[string]any{"status": "accepted"})
+	// The patient now keeps the referral from Citizens Advice.
+	post(t, h, "/fhir/Consent", gp, consentWith(t, "C-PUT-2", "2026-11-21T10:10:00Z", false,
+		permitTo([]any{actorAs("IRCP", odsRef("U00001")), actorAs("IRCP", odsRef("X1V01"))},
+			map[string]any{"type": "deny", "actor": []any{actorAs("IRCP", odsRef("X1V01"))}})), http.StatusCreated)
+	if r := h.do("PUT", "/fhir/Task/"+sr, cab, accepted, "If-Match", read.header.Get("ETag")); r.status != http.StatusNotFound {
+		t.Errorf("the provider updates the Task: %d %s", r.status, r.body)
+	}
+	if _, v := readTask(t, h, gp, sr); v.Status == "accepted" {
+		t.Errorf("the refused update changed the Task: %+v", v)
+	}
+}
