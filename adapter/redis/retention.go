@@ -2,7 +2,6 @@ package redis
 
 import (
 	"context"
-	"encoding/json"
 	"net/http"
 	"strconv"
 	"time"
@@ -22,11 +21,11 @@ import (
 // of the Task. What stays is an anonymous stub (status, owner, need, area,
 // dates) so the Task id still answers, and the report counters, which hold
 // no personal data.
-var purgeScript = goredis.NewScript(`
+var purgeScript = goredis.NewScript(auditLib + `
 local key = KEYS[1]
 local st, mod = unpack(redis.call('HMGET', key, 'st', 'mod'))
 if mod ~= ARGV[1] then return 0 end
-if ARGV[8] ~= '' then redis.call('XADD', KEYS[14], '*', unpack(cjson.decode(ARGV[8]))) end
+audit_add(audit_arg(ARGV[8]))
 redis.call('DEL', KEYS[2], KEYS[3], KEYS[5], KEYS[12], KEYS[13])
 local outs = redis.call('SMEMBERS', KEYS[4])
 for _, id in ipairs(outs) do redis.call('DEL', ARGV[3] .. id) end
@@ -128,16 +127,13 @@ func (s *RetentionStore) purge(ctx context.Context, t *adapter.Task, now time.Ti
 		srKey, thread, flags, scores = s.k.serviceRequest(t.ReferralID), s.k.thread(t.ReferralID), s.k.referralFlags(t.ReferralID), s.k.wellbeingPairs(t.ReferralID)
 	}
 	slot, recs := everyStepAudit(ctx, http.StatusOK) // each purge's record, written before it deletes anything
-	rec := ""
-	if len(recs) > 0 {
-		recs[0].Entity = "Task/" + t.ID
-		b, _ := json.Marshal(auditFields(recs[0]))
-		rec = string(b)
+	for i := range recs {
+		recs[i].Entity = "Task/" + t.ID // as the script names it
 	}
 	n, err := purgeScript.Run(ctx, s.c, []string{s.k.task(t.ID), srKey, s.k.history(t.ID), s.k.taskOutcomes(t.ID),
 		s.k.referralTasks(t.ReferralID), s.k.idempotency(), s.k.taskIndex(), thread, flags, s.k.taskCreated(), byValue, scores,
-		s.k.contactAttempts(t.ID), s.k.audit()},
-		msString(t.LastModified), idem, s.k.outcome(""), now.UnixMilli(), t.ID, s.k.message(""), s.k.flag(""), rec).Int()
+		s.k.contactAttempts(t.ID)},
+		msString(t.LastModified), idem, s.k.outcome(""), now.UnixMilli(), t.ID, s.k.message(""), s.k.flag(""), s.auditArg(recs)).Int()
 	if err != nil {
 		return false, s.fail(err)
 	}

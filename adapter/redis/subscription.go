@@ -134,14 +134,11 @@ func subscriptionFromHash(id string, h map[string]string) *adapter.Subscription 
 }
 
 // deleteSubscriptionScript deletes a Subscription only if the practice
-// owns it, adding the request's audit records (ARGV[3], JSON lists of
-// stream fields) to the audit stream (KEYS[3]) in the same step; 0 when it
-// does not exist or belongs to another practice.
-var deleteSubscriptionScript = goredis.NewScript(`
+// owns it, adding the request's audit records (ARGV[3], audit_lib.lua) in
+// the same step; 0 when it does not exist or belongs to another practice.
+var deleteSubscriptionScript = goredis.NewScript(auditLib + `
 if redis.call('HGET', KEYS[1], 'prac') ~= ARGV[1] then return 0 end
-if ARGV[3] ~= '' then
-  for _, rec in ipairs(cjson.decode(ARGV[3])) do redis.call('XADD', KEYS[3], '*', unpack(rec)) end
-end
+audit_add(audit_arg(ARGV[3]))
 redis.call('DEL', KEYS[1])
 redis.call('SREM', KEYS[2], ARGV[2])
 return 1`)
@@ -151,17 +148,8 @@ return 1`)
 // dropped when their turn comes.
 func (s *NotifyStore) DeleteSubscription(ctx context.Context, practice, id string) error {
 	slot, recs := stepAudit(ctx, http.StatusNoContent)
-	fields := ""
-	if len(recs) > 0 {
-		all := make([][]string, len(recs))
-		for i, r := range recs {
-			all[i] = auditFields(r)
-		}
-		b, _ := json.Marshal(all)
-		fields = string(b)
-	}
 	n, err := deleteSubscriptionScript.Run(ctx, s.c,
-		[]string{s.k.subscription(id), s.k.practiceSubscriptions(practice), s.k.audit()}, practice, id, fields).Int()
+		[]string{s.k.subscription(id), s.k.practiceSubscriptions(practice)}, practice, id, s.auditArg(recs)).Int()
 	if err != nil {
 		return s.fail(err)
 	}
