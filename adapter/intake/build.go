@@ -49,7 +49,7 @@ func (s *Service) build(ctx context.Context, c Caller, plans []*plan, guess bool
 		}
 	}
 	batch := &adapter.IntakeBatch{Practice: c.Org, Now: now, Routing: s.mappings.Routing(now, s.staleAfter)}
-	facts := s.patientFacts(ctx, c, plans, found.Records)
+	facts := s.patientFacts(ctx, c, plans, q.Records, found.Records)
 	consents := s.batchConsents(ctx, c, plans, urns, found.Consents)
 	for _, p := range plans {
 		if err := s.fill(p, c, urns, now, facts, consents); err != nil {

@@ -2,7 +2,7 @@ package intake
 
 import (
 	"context"
-	"strings"
+	"slices"
 
 	"github.com/social-prescribing/referral-adapter/adapter"
 	"github.com/social-prescribing/referral-adapter/adapter/access"
@@ -15,10 +15,12 @@ type factsFunc func(subject string) adapter.PatientFacts
 
 // patientFacts gathers eligibility facts (age, postcode district) for the
 // patients of the request: a Patient sent in the same transaction, or one
-// the practice sent earlier and the referral names literally
-// ("Patient/{id}"). A patient known only by identifier is unknown, and
-// unknown never excludes a service.
-func (s *Service) patientFacts(ctx context.Context, c Caller, plans []*plan, stored map[string][]byte) factsFunc {
+// the practice sent earlier that the referral names, by id or by the
+// identifier it was sent under (the NHS number). The lookup read the
+// stored ones of the references it was asked (asked; stored holds those
+// found): those are not read again. A patient with no Patient is unknown,
+// and unknown never excludes a service.
+func (s *Service) patientFacts(ctx context.Context, c Caller, plans []*plan, asked []string, stored map[string][]byte) factsFunc {
 	known := map[string]adapter.PatientFacts{}
 	for _, p := range plans {
 		if p.res.Type == adapter.KindPatient {
@@ -31,26 +33,17 @@ func (s *Service) patientFacts(ctx context.Context, c Caller, plans []*plan, sto
 		if f, ok := known[subject]; ok {
 			return f
 		}
+		body, found := stored[subject]
+		if !found && !slices.Contains(asked, subject) {
+			body, found = s.storedPatient(ctx, c, subject)
+		}
 		var f adapter.PatientFacts
-		if body, ok := stored[subject]; ok {
+		if found {
 			f = s.factsOf(body)
-		} else {
-			f = s.storedFacts(ctx, c, subject)
 		}
 		known[subject] = f
 		return f
 	}
-}
-
-// storedFacts reads a Patient the practice stored earlier, named by id or
-// by the identifier it was sent under (the NHS number); any failure leaves
-// the facts unknown rather than failing the referral.
-func (s *Service) storedFacts(ctx context.Context, c Caller, subject string) adapter.PatientFacts {
-	body, ok := s.storedPatient(ctx, c, subject)
-	if !ok {
-		return adapter.PatientFacts{}
-	}
-	return s.factsOf(body)
 }
 
 // factsOf reads a stored Patient's facts; unknown when unreadable.
@@ -62,16 +55,9 @@ func (s *Service) factsOf(body []byte) adapter.PatientFacts {
 	return fhir.PatientFactsFrom(res)
 }
 
-// storedPatient is the Patient the practice sent that subject names.
+// storedPatient is the Patient the practice sent that subject names; any
+// failure leaves it unknown rather than failing the referral.
 func (s *Service) storedPatient(ctx context.Context, c Caller, subject string) ([]byte, bool) {
-	if strings.HasPrefix(subject, "Patient?identifier=") {
-		_, body, err := s.store.PatientOf(ctx, c.Org, subject)
-		return body, err == nil
-	}
-	id, ok := strings.CutPrefix(subject, "Patient/")
-	if !ok || id == "" || strings.ContainsAny(id, "/?#") {
-		return nil, false
-	}
-	body, practice, err := s.store.Patient(ctx, id)
-	return body, err == nil && practice == c.Org
+	_, body, err := s.store.PatientOf(ctx, c.Org, subject)
+	return body, err == nil
 }
