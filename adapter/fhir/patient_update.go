@@ -1,7 +1,6 @@
 package fhir
 
 import (
-	"reflect"
 	"strconv"
 
 	"github.com/tidwall/gjson"
@@ -23,23 +22,23 @@ func StoredVersion(body []byte) int {
 // address) did.
 func PatientChange(sent, stored []byte) (changed, contact bool) {
 	for _, el := range []string{"telecom", "address"} {
-		if !reflect.DeepEqual(gjson.GetBytes(sent, el).Value(), gjson.GetBytes(stored, el).Value()) {
+		if !sameJSON(gjson.GetBytes(sent, el), gjson.GetBytes(stored, el)) {
 			contact = true
 		}
 	}
-	return !reflect.DeepEqual(content(sent), content(stored)), contact
+	return !sameJSON(content(sent), content(stored)), contact
 }
 
 // content is a resource without its id, meta.versionId and
 // meta.lastUpdated (and meta, once empty).
-func content(body []byte) any {
+func content(body []byte) gjson.Result {
 	for _, path := range []string{"id", "meta.versionId", "meta.lastUpdated"} {
 		body, _ = sjson.DeleteBytes(body, path)
 	}
 	if m := gjson.GetBytes(body, "meta"); m.IsObject() && len(m.Map()) == 0 {
 		body, _ = sjson.DeleteBytes(body, "meta")
 	}
-	return gjson.ParseBytes(body).Value()
+	return gjson.ParseBytes(body)
 }
 
 // ResourceID is a resource's id as sent ("" when none).

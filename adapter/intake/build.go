@@ -3,8 +3,6 @@ package intake
 import (
 	"bytes"
 	"context"
-	"encoding/json"
-	"strconv"
 	"strings"
 	"time"
 
@@ -285,24 +283,9 @@ func (s *Service) loadExisting(ctx context.Context, r *Result) error {
 		r.Task, err = s.store.Task(ctx, r.ID)
 	case adapter.KindConsent:
 		r.JSON, _, err = s.store.Consent(ctx, r.ID)
-		r.Version = versionOf(r.JSON)
+		r.Version = fhir.StoredVersion(r.JSON)
 	case adapter.KindPatient:
 		r.JSON, _, err = s.store.Patient(ctx, r.ID)
 	}
 	return err
-}
-
-// versionOf reads a stored resource's meta.versionId (1 when unreadable).
-func versionOf(body []byte) int {
-	var r struct {
-		Meta struct {
-			VersionID string `json:"versionId"`
-		} `json:"meta"`
-	}
-	_ = json.Unmarshal(body, &r)
-	v, err := strconv.Atoi(r.Meta.VersionID)
-	if err != nil || v < 1 {
-		return 1
-	}
-	return v
 }

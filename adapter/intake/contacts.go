@@ -25,18 +25,28 @@ func (s *Service) contactsArrived(ctx context.Context, c Caller, plans []*plan, 
 		if p.res.Type != adapter.KindPatient || results[i].Existing || !fhir.ReadStoredPatient(p.sub.JSON).Contact {
 			continue
 		}
-		for _, ref := range access.PatientRefs(p.sub.ID, p.patient) {
-			tasks, err := s.store.PatientReferrals(ctx, c.Org, ref)
-			if err != nil {
-				return err
+		if err := s.tellLiveReferrals(ctx, c, p.sub.ID, p.patient, own, "the patient's contact details were received"); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// tellLiveReferrals records why on each live referral of the practice for
+// the Patient (named by id or by its identifier), but those in skip, with
+// a new Task version and a Task event (contactReceived).
+func (s *Service) tellLiveReferrals(ctx context.Context, c Caller, patientID string, ident adapter.Identifier, skip map[string]bool, why string) error {
+	for _, ref := range access.PatientRefs(patientID, ident) {
+		tasks, err := s.store.PatientReferrals(ctx, c.Org, ref)
+		if err != nil {
+			return err
+		}
+		for _, t := range tasks {
+			if skip[t.ID] || t.Owner == "" || t.Status.Terminal() {
+				continue
 			}
-			for _, t := range tasks {
-				if own[t.ID] || t.Owner == "" || t.Status.Terminal() {
-					continue
-				}
-				if err := s.contactReceived(ctx, c, t.ID, "the patient's contact details were received"); err != nil {
-					return err
-				}
+			if err := s.contactReceived(ctx, c, t.ID, why); err != nil {
+				return err
 			}
 		}
 	}
@@ -65,19 +75,5 @@ func (s *Service) contactReceived(ctx context.Context, c Caller, id, why string)
 // contact details: the holder and the EHR, polling or subscribed, learn
 // that the way to reach the patient changed.
 func (s *Service) ContactDetailsChanged(ctx context.Context, c Caller, patientID string, ident adapter.Identifier) error {
-	for _, ref := range access.PatientRefs(patientID, ident) {
-		tasks, err := s.store.PatientReferrals(ctx, c.Org, ref)
-		if err != nil {
-			return err
-		}
-		for _, t := range tasks {
-			if t.Owner == "" || t.Status.Terminal() {
-				continue
-			}
-			if err := s.contactReceived(ctx, c, t.ID, "the patient's contact details were updated"); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
+	return s.tellLiveReferrals(ctx, c, patientID, ident, nil, "the patient's contact details were updated")
 }
