@@ -31,7 +31,7 @@ import (
 // only for an issue.
 type codePath struct {
 	parent *codePath
-	name   string // ".name", or the resource type at the root
+	name   string // the element's name, or the resource type at the root
 	index  int    // list index, or -1
 }
 
@@ -39,6 +39,9 @@ func (p *codePath) String() string {
 	var parts []string
 	for n := p; n != nil; n = n.parent {
 		s := n.name
+		if n.parent != nil {
+			s = "." + s
+		}
 		if n.index >= 0 {
 			s += "[" + strconv.Itoa(n.index) + "]"
 		}
@@ -201,7 +204,7 @@ func codeCase(m protoreflect.Message, ti *typeInfo, raw gjson.Result, path *code
 				if i >= l.Len() {
 					return false
 				}
-				visitCode(l.Get(i).Message(), item, &codePath{path, "." + f.json, i}, errs)
+				visitCode(l.Get(i).Message(), item, &codePath{path, f.json, i}, errs)
 				i++
 				return true
 			})
@@ -215,7 +218,7 @@ func codeCase(m protoreflect.Message, ti *typeInfo, raw gjson.Result, path *code
 				if v.Has(in.fd) {
 					key := f.json + upperFirst(in.json)
 					if item := raw.Get(gjson.Escape(key)); worth(infoOf(in.fd.Message()), item) {
-						visitCode(v.Get(in.fd).Message(), item, &codePath{path, "." + key, -1}, errs)
+						visitCode(v.Get(in.fd).Message(), item, &codePath{path, key, -1}, errs)
 					}
 					break
 				}
@@ -223,7 +226,7 @@ func codeCase(m protoreflect.Message, ti *typeInfo, raw gjson.Result, path *code
 			return true
 		}
 		if item := raw.Get(f.json); worth(fti, item) {
-			visitCode(v, item, &codePath{path, "." + f.json, -1}, errs)
+			visitCode(v, item, &codePath{path, f.json, -1}, errs)
 		}
 		return true
 	})

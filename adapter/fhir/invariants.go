@@ -1,9 +1,8 @@
 package fhir
 
 import (
-	"fmt"
 	"net/url"
-	"strconv"
+	"slices"
 	"strings"
 
 	"github.com/tidwall/gjson"
@@ -33,89 +32,101 @@ import (
 // invariantWalker collects problems while walking a resource's JSON.
 type invariantWalker struct {
 	errs      []*adapter.Error
-	localRefs map[string]bool // fragment references seen ("#id" → "id")
+	localRefs []string // fragment references seen ("#id" → "id")
 }
 
-func (w *invariantWalker) fail(path, format string, args ...any) {
-	w.errs = append(w.errs, adapter.Errorf(adapter.EINVARIANT, format, args...).At(path))
+func (w *invariantWalker) fail(path *codePath, format string, args ...any) {
+	w.errs = append(w.errs, adapter.Errorf(adapter.EINVARIANT, format, args...).At(path.String()))
 }
 
 // checkInvariants checks the invariants on a resource's raw JSON; rt is
 // its resourceType, the root of the paths.
 func checkInvariants(rt string, raw []byte) []*adapter.Error {
-	w := &invariantWalker{localRefs: map[string]bool{}}
+	w := &invariantWalker{}
 	root := gjson.ParseBytes(raw)
-	w.walk(root, rt, "")
-	w.contained(root, rt)
+	path := &codePath{name: rt, index: -1}
+	w.walk(root, path)
+	w.contained(root, path)
 	return w.errs
 }
 
-// walk checks a value at path (key is the member name it is the value of).
-func (w *invariantWalker) walk(v gjson.Result, path, key string) {
+// walk checks a value at path. Paths are spelled out only for a problem
+// (issue 22: building each element's path string was most of the walk).
+func (w *invariantWalker) walk(v gjson.Result, path *codePath) {
 	switch {
 	case v.IsObject():
 		empty := true
 		v.ForEach(func(k, val gjson.Result) bool {
 			empty = false
-			w.member(v, k.String(), val, path)
+			w.member(k.Str, val, &codePath{parent: path, name: k.Str, index: -1})
 			return true
 		})
 		if empty {
 			w.fail(path, "an element must have a value or children, not be empty (ele-1)")
 		}
 	case v.IsArray():
-		arr := v.Array()
-		if len(arr) == 0 {
+		i := 0
+		v.ForEach(func(_, e gjson.Result) bool {
+			w.walk(e, &codePath{parent: path.parent, name: path.name, index: i})
+			i++
+			return true
+		})
+		if i == 0 {
 			w.fail(path, "an array must not be empty: leave the element out instead (FHIR JSON)")
-		}
-		for i, e := range arr {
-			w.walk(e, fmt.Sprintf("%s[%d]", path, i), key)
 		}
 	case v.Type == gjson.String && v.Str == "":
 		w.fail(path, "a string must not be empty: leave the element out instead (ele-1)")
 	}
 }
 
-// member checks one member of an object, then walks its value.
-func (w *invariantWalker) member(obj gjson.Result, k string, val gjson.Result, path string) {
-	p := path + "." + k
+// member checks one member k of an object (its value at path), then walks
+// its value.
+func (w *invariantWalker) member(k string, val gjson.Result, path *codePath) {
 	switch k {
 	case "reference":
 		if val.Type == gjson.String && val.Str != "" {
-			w.reference(p, val.Str)
+			w.reference(path, val.Str)
 		}
 	case "div":
-		if strings.HasSuffix(path, ".text") && val.Type == gjson.String {
+		if path.parent != nil && path.parent.name == "text" && path.parent.index < 0 && val.Type == gjson.String {
 			if err := checkNarrative(val.Str); err != "" {
-				w.fail(p, "%s", err)
+				w.fail(path, "%s", err)
 			}
 		}
 	case "extension", "modifierExtension":
-		for i, e := range val.Array() {
-			w.extension(fmt.Sprintf("%s[%d]", p, i), e)
-		}
+		w.each(val, path, w.extension)
 	case "identifier":
 		if val.IsArray() {
-			for i, e := range val.Array() {
-				w.identifier(fmt.Sprintf("%s[%d]", p, i), e)
-			}
+			w.each(val, path, w.identifier)
 		} else if val.IsObject() {
-			w.identifier(p, val)
+			w.identifier(val, path)
 		}
 	}
-	w.walk(val, p, k)
+	w.walk(val, path)
+}
+
+// each calls check with every item of an array at path.
+func (w *invariantWalker) each(arr gjson.Result, path *codePath, check func(gjson.Result, *codePath)) {
+	if !arr.IsArray() {
+		return
+	}
+	i := 0
+	arr.ForEach(func(_, e gjson.Result) bool {
+		check(e, &codePath{parent: path.parent, name: path.name, index: i})
+		i++
+		return true
+	})
 }
 
 // extension: ext-1.
-func (w *invariantWalker) extension(path string, e gjson.Result) {
+func (w *invariantWalker) extension(e gjson.Result, path *codePath) {
 	if !e.IsObject() {
 		return
 	}
-	hasValue, hasExt := false, e.Get("extension").Exists()
+	hasValue, hasExt := false, false
 	e.ForEach(func(k, _ gjson.Result) bool {
-		if strings.HasPrefix(k.String(), "value") {
-			hasValue = true
-		}
+		hasValue = hasValue || strings.HasPrefix(k.Str, "value")
+		hasExt = hasExt || k.Str == "extension"
 		return true
 	})
 	if hasValue == hasExt {
@@ -124,28 +135,28 @@ func (w *invariantWalker) extension(path string, e gjson.Result) {
 }
 
 // identifier: a value with content; an NHS number well formed.
-func (w *invariantWalker) identifier(path string, id gjson.Result) {
+func (w *invariantWalker) identifier(id gjson.Result, path *codePath) {
 	v := id.Get("value")
 	if v.Type != gjson.String {
 		return
 	}
 	if strings.TrimSpace(v.Str) == "" && v.Str != "" {
-		w.fail(path+".value", "an identifier's value must have content other than whitespace")
+		w.fail(&codePath{parent: path, name: "value", index: -1}, "an identifier's value must have content other than whitespace")
 		return
 	}
 	if id.Get("system").Str == adapter.SystemNHSNumber && !adapter.ValidNHSNumber(v.Str) {
-		w.fail(path+".value", "an NHS number is ten digits with a valid modulus 11 check digit")
+		w.fail(&codePath{parent: path, name: "value", index: -1}, "an NHS number is ten digits with a valid modulus 11 check digit")
 	}
 }
 
 // reference checks a Reference.reference.
-func (w *invariantWalker) reference(path, ref string) {
+func (w *invariantWalker) reference(path *codePath, ref string) {
 	if problem := referenceProblem(ref); problem != "" {
 		w.fail(path, "%s", problem)
 		return
 	}
 	if strings.HasPrefix(ref, "#") {
-		w.localRefs[ref[1:]] = true
+		w.localRefs = append(w.localRefs, ref[1:])
 	}
 }
 
@@ -215,12 +226,15 @@ func isFHIRID(s string) bool {
 }
 
 // contained: dom-3, every contained resource is referenced.
-func (w *invariantWalker) contained(root gjson.Result, rt string) {
-	for i, c := range root.Get("contained").Array() {
+func (w *invariantWalker) contained(root gjson.Result, path *codePath) {
+	i := 0
+	root.Get("contained").ForEach(func(_, c gjson.Result) bool {
 		id := c.Get("id").Str
-		if id == "" || !w.localRefs[id] {
-			w.fail(rt+".contained["+strconv.Itoa(i)+"]",
+		if id == "" || !slices.Contains(w.localRefs, id) {
+			w.fail(&codePath{parent: path, name: "contained", index: i},
 				"a contained resource must have an id and be referenced from the resource that contains it (dom-3)")
 		}
-	}
+		i++
+		return true
+	})
 }
