@@ -12,6 +12,8 @@ RUN --mount=type=cache,target=/go/pkg/mod --mount=type=cache,target=/root/.cache
 FROM gcr.io/distroless/static-debian12:nonroot
 COPY --from=build /out/referral-adapter /usr/local/bin/referral-adapter
 USER nonroot:nonroot
+# As the Helm chart's default (charts/referral-adapter/values.yaml gogc).
+ENV GOGC=200
 EXPOSE 8080 9090
 ENTRYPOINT ["/usr/local/bin/referral-adapter"]
 CMD ["serve"]

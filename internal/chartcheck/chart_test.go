@@ -378,6 +378,9 @@ func checkAdapter(t *testing.T, m manifests) (*deployment, *container) {
 	if got, want := envValue(t, c, "GOMEMLIMIT"), strconv.FormatInt(quantityBytes(t, limit)*9/10, 10); got != want {
 		t.Errorf("GOMEMLIMIT = %s, want 90%% of the %s limit: %s", got, limit, want)
 	}
+	if got := envValue(t, c, "GOGC"); got != "200" {
+		t.Errorf("GOGC = %q, want the values' 200", got)
+	}
 
 	// Probes on the API port, by name.
 	ports := map[string]int{}
@@ -422,7 +425,7 @@ func checkAdapter(t *testing.T, m manifests) (*deployment, *container) {
 		if e.Name == "AUTH_DEV_HS256_SECRET" {
 			t.Error("AUTH_DEV_HS256_SECRET set")
 		}
-		if !documented[e.Name] && e.Name != "GOMEMLIMIT" {
+		if !documented[e.Name] && e.Name != "GOMEMLIMIT" && e.Name != "GOGC" {
 			t.Errorf("env %s is not in the README's Configuration table", e.Name)
 		}
 		if (e.Value == nil) == (e.ValueFrom == nil) {
