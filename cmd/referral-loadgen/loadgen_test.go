@@ -141,15 +141,16 @@ func TestBundleIsAValidTransaction(t *testing.T) {
 }
 
 func TestRedisCountersFromInfo(t *testing.T) {
-	info := "# Stats\r\ntotal_connections_received:3\r\ntotal_commands_processed:120\r\ntotal_reads_processed:45\r\n"
+	info := "# Stats\r\ntotal_connections_received:3\r\ntotal_commands_processed:120\r\ntotal_reads_processed:45\r\n\r\n" +
+		"# CPU\r\nused_cpu_sys:1.250000\r\nused_cpu_user:2.500000\r\nused_cpu_sys_children:9.000000\r\n"
 	c, ok := parseRedisCounters(info)
-	if !ok || c.commands != 120 || c.reads != 45 {
+	if !ok || c.commands != 120 || c.reads != 45 || c.cpu != 3.75 {
 		t.Fatalf("%+v %v", c, ok)
 	}
 	if _, ok := parseRedisCounters("# Stats\r\n"); ok {
 		t.Error("counters read from an INFO without them")
 	}
-	if d := redisCost(redisCounters{reads: 10, commands: 20}, redisCounters{reads: 31, commands: 61}); d.reads != 20 || d.commands != 40 {
+	if d := redisCost(redisCounters{reads: 10, commands: 20, cpu: 1}, redisCounters{reads: 31, commands: 61, cpu: 1.5}); d.reads != 20 || d.commands != 40 || d.cpu != 0.5 {
 		t.Errorf("cost %+v", d)
 	}
 	r := newResults()

@@ -13,8 +13,9 @@ import (
 // redisCounters are the server-wide counters of Redis INFO stats that a
 // run's Redis cost is read from.
 type redisCounters struct {
-	reads    int64 // total_reads_processed: one per request or pipeline a client sends and waits for
-	commands int64 // total_commands_processed: includes commands run by scripts and inside MULTI
+	reads    int64   // total_reads_processed: one per request or pipeline a client sends and waits for
+	commands int64   // total_commands_processed: includes commands run by scripts and inside MULTI
+	cpu      float64 // used_cpu_user + used_cpu_sys (INFO cpu), seconds
 }
 
 // readRedisCounters reads INFO stats; ok is false when Redis cannot be
@@ -31,7 +32,7 @@ func readRedisCounters(ctx context.Context, url string) (redisCounters, bool) {
 	defer rdb.Close()
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
-	info, err := rdb.Info(ctx, "stats").Result()
+	info, err := rdb.Info(ctx, "stats", "cpu").Result()
 	if err != nil {
 		return redisCounters{}, false
 	}
@@ -45,6 +46,11 @@ func parseRedisCounters(info string) (redisCounters, bool) {
 	for sc.Scan() {
 		k, v, ok := strings.Cut(strings.TrimSpace(sc.Text()), ":")
 		if !ok {
+			continue
+		}
+		if k == "used_cpu_user" || k == "used_cpu_sys" {
+			f, _ := strconv.ParseFloat(v, 64)
+			c.cpu += f
 			continue
 		}
 		n, err := strconv.ParseInt(v, 10, 64)
@@ -61,12 +67,12 @@ func parseRedisCounters(info string) (redisCounters, bool) {
 	return c, seen == 2
 }
 
-// redisCost is what a run cost Redis: round trips (read events: a single
+// redisCost is what a run cost Redis: CPU seconds, round trips (read events: a single
 // command, a pipeline or a MULTI/EXEC block the client waits for counts
 // once, a script once however many commands it runs) and commands, less
 // the one INFO that read the second figures. Redis is shared by whatever
 // else talks to it during the run (the adapter's background jobs, which
 // belong in the figure).
 func redisCost(before, after redisCounters) redisCounters {
-	return redisCounters{reads: after.reads - before.reads - 1, commands: after.commands - before.commands - 1}
+	return redisCounters{reads: after.reads - before.reads - 1, commands: after.commands - before.commands - 1, cpu: after.cpu - before.cpu}
 }

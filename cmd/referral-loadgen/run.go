@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"strconv"
 	"sync"
+	"syscall"
 	"time"
 )
 
@@ -22,6 +23,7 @@ func run(ctx context.Context, o *options, target string) (*results, error) {
 	runID := strconv.FormatInt(time.Now().UnixNano(), 36)
 	cpu0 := serverCPU(o.metricsURL)
 	rc0, rcOK := readRedisCounters(ctx, o.redisInfo)
+	own0 := ownCPU()
 	res := newResults()
 	jobs := make(chan struct{}, o.workers)
 	var wg sync.WaitGroup
@@ -43,6 +45,7 @@ func run(ctx context.Context, o *options, target string) (*results, error) {
 	close(jobs)
 	wg.Wait()
 	res.elapsed = time.Since(start)
+	res.generatorCPU = ownCPU() - own0
 	if cpu0 >= 0 {
 		if cpu1 := serverCPU(o.metricsURL); cpu1 >= 0 {
 			res.serverCPU = cpu1 - cpu0
@@ -149,4 +152,14 @@ func serverCPU(url string) float64 {
 		}
 	}
 	return -1
+}
+
+// ownCPU is this process's user and system CPU time so far, in seconds:
+// what generating the load cost, on the machine the adapter shares.
+func ownCPU() float64 {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano()).Seconds()
 }

@@ -21,8 +21,10 @@ type results struct {
 	badOther  int // hostile requests answered anything else
 	elapsed   time.Duration
 	serverCPU float64
-	redis     *redisCounters      // what the run cost Redis (nil: not measured)
-	other     map[string]*opStats // mixed mode: claims, transitions, reports
+	// generatorCPU is the load generator's own CPU seconds over the run.
+	generatorCPU float64
+	redis        *redisCounters      // what the run cost Redis (nil: not measured)
+	other        map[string]*opStats // mixed mode: claims, transitions, reports
 }
 
 // opStats counts one kind of non-intake operation.
@@ -152,7 +154,11 @@ func (r *results) summary() map[string]any {
 	if r.serverCPU >= 0 && r.ok > 0 {
 		m["cpu_ms_per_referral"] = round(r.serverCPU * 1000 / float64(r.ok))
 	}
+	if r.ok > 0 {
+		m["generator_cpu_ms_per_referral"] = round(r.generatorCPU * 1000 / float64(r.ok))
+	}
 	if c := r.redis; c != nil && r.requests() > 0 && r.ok > 0 {
+		m["redis_cpu_ms_per_referral"] = round(c.cpu * 1000 / float64(r.ok))
 		m["redis_roundtrips_per_request"] = round(float64(c.reads) / float64(r.requests()))
 		m["redis_roundtrips_per_referral"] = round(float64(c.reads) / float64(r.ok))
 		m["redis_commands_per_request"] = round(float64(c.commands) / float64(r.requests()))
