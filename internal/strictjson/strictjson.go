@@ -44,7 +44,7 @@ var ErrNotObject = &adapter.Error{Code: adapter.ESTRUCTURE, Message: "the body m
 // and calls visit (when not nil) with every token, the decoder positioned
 // just after it. A visit error stops the scan and is returned as is.
 func Scan(body []byte, visit func(d *jsontext.Decoder, tok jsontext.Token) error) error {
-	d := jsontext.NewDecoder(bytes.NewReader(body))
+	d := jsontext.NewDecoder(bytes.NewBuffer(body)) // a Buffer is read in place, not copied
 	if d.PeekKind() != '{' {
 		if _, err := d.ReadToken(); err != nil {
 			return malformed(d, err)
