@@ -265,7 +265,7 @@ func (s *ReferralStore) intakeItem(b *adapter.IntakeBatch, sub *adapter.Submissi
 	}
 	switch sub.Kind {
 	case adapter.KindServiceRequest:
-		it.BlobKey, it.blob = s.k.serviceRequest(sub.ID), packServiceRequest(sub.JSON)
+		it.BlobKey, it.blob = s.k.serviceRequest(sub.ID), srCodec.pack(sub.JSON)
 		it.Cmds = append([][]string{}, s.consentIndexCmds(practice, sub)...) // never null for cjson
 		if t := sub.Task; t != nil && sub.Existing == "" {
 			it.Cmds = append(it.Cmds, []string{"ZADD", s.k.taskCreated(), msString(t.AuthoredOn), sub.ID})
@@ -334,7 +334,7 @@ func (s *ReferralStore) ServiceRequest(ctx context.Context, id string) ([]byte, 
 	if err != nil {
 		return nil, err
 	}
-	return unpackServiceRequest(v)
+	return srCodec.unpack(v)
 }
 
 // Consent returns the stored Consent JSON and the practice that sent it.

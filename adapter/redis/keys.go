@@ -12,7 +12,7 @@ type keys struct {
 func newKeys(ns string) keys { return keys{p: "sp:{" + ns + "}:"} }
 
 // ServiceRequest JSON (stamped with id and meta), zstd-compressed with a
-// dictionary (srcodec.go); values written before compression are plain JSON.
+// dictionary (codec.go); values written before compression are plain JSON.
 func (k keys) serviceRequest(id string) string { return k.p + "sr:" + id }
 
 // Consent hash: json, practice, patient.

@@ -42,11 +42,11 @@ func TestServiceRequestCodecRoundTrip(t *testing.T) {
 	var in, out int
 	for _, j := range inputs {
 		for _, form := range [][]byte{j, compact(t, j)} {
-			packed := packServiceRequest(form)
+			packed := srCodec.pack(form)
 			if packed[0] == '{' {
 				t.Fatal("a compressed value starts like JSON")
 			}
-			got, err := unpackServiceRequest(packed)
+			got, err := srCodec.unpack(packed)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -88,7 +88,7 @@ func TestServiceRequestStoredPlainOrDamaged(t *testing.T) {
 	if err != nil || !bytes.Equal(got, plain) {
 		t.Fatalf("plain value: %v", err)
 	}
-	packed := packServiceRequest(plain)
+	packed := srCodec.pack(plain)
 	packed[len(packed)/2] ^= 0xff
 	if err := s.c.Set(ctx, s.k.serviceRequest("damaged"), packed, 0).Err(); err != nil {
 		t.Fatal(err)
@@ -134,7 +134,7 @@ func BenchmarkPackServiceRequest(b *testing.B) {
 	b.Run("pack", func(b *testing.B) {
 		b.ReportAllocs()
 		for range b.N {
-			packed = packServiceRequest(j)
+			packed = srCodec.pack(j)
 		}
 		b.ReportMetric(float64(len(packed)), "stored-bytes")
 		b.ReportMetric(float64(len(j)), "json-bytes")
@@ -142,7 +142,7 @@ func BenchmarkPackServiceRequest(b *testing.B) {
 	b.Run("unpack", func(b *testing.B) {
 		b.ReportAllocs()
 		for range b.N {
-			if _, err := unpackServiceRequest(packed); err != nil {
+			if _, err := srCodec.unpack(packed); err != nil {
 				b.Fatal(err)
 			}
 		}
