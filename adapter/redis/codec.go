@@ -7,19 +7,21 @@ import (
 	"github.com/klauspost/compress/zstd"
 )
 
-// Stored ServiceRequests are the largest part of an open referral's
-// memory. They are kept compressed with zstd and a dictionary of what every
-// ServiceRequest repeats (element names, UK Core and terminology system
-// URLs, the social prescribing codes), which shrinks a typical 700-1,100
-// byte referral to about a third: a dictionary does most of the work on
-// inputs this small. Readers get the JSON back byte for byte.
+// Stored ServiceRequests and Consents are the largest part of an open
+// referral's memory. They are kept compressed with zstd and a dictionary of
+// what every resource of the kind repeats: for ServiceRequests the element
+// names, UK Core and terminology system URLs and the social prescribing
+// codes, which shrink a typical 700-1,100 byte referral to about a third (a
+// dictionary does most of the work on inputs this small); for Consents the
+// element names, the FHIR R4 and UK Core consent systems and codes and the
+// structure practices send. Readers get the JSON back byte for byte.
 //
 // A stored value is either plain JSON (it starts with '{': written before
 // compression, or by hand) or a zstd frame naming its dictionary's id, so
 // values written with an older dictionary stay readable: a new dictionary
-// gets a new id and the old one stays registered with the decoder. One
-// codec per kind of resource compresses with that kind's dictionary; the
-// one decoder knows every dictionary.
+// gets a new id and the old one stays registered with the decoder. Each
+// kind has a codec that compresses with its dictionary; the one decoder
+// knows every dictionary.
 
 //go:embed dict/servicerequest-v1.txt
 var srDictV1 []byte
@@ -28,11 +30,22 @@ var srDictV1 []byte
 // it for other content.
 const srDictV1ID = 0x5350_0001
 
-// srCodec stores ServiceRequests.
-var srCodec = newCodec("ServiceRequest", srDictV1ID, srDictV1)
+//go:embed dict/consent-v1.txt
+var consentDictV1 []byte
+
+// consentDictV1ID names dict/consent-v1.txt in stored frames. Never reuse
+// it for other content.
+const consentDictV1ID = 0x434e_0001
+
+var (
+	// srCodec stores ServiceRequests.
+	srCodec = newCodec("ServiceRequest", srDictV1ID, srDictV1)
+	// consentCodec stores Consents (the json field of their hash).
+	consentCodec = newCodec("Consent", consentDictV1ID, consentDictV1)
+)
 
 // storedDecoder reads every stored frame, whichever dictionary it names.
-var storedDecoder = mustDecoder(map[uint32][]byte{srDictV1ID: srDictV1})
+var storedDecoder = mustDecoder(map[uint32][]byte{srDictV1ID: srDictV1, consentDictV1ID: consentDictV1})
 
 // codec compresses one kind of resource for storing, with its dictionary.
 type codec struct {

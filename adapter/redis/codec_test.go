@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/klauspost/compress/zstd"
+
 	"github.com/social-prescribing/referral-adapter/adapter"
 	"github.com/social-prescribing/referral-adapter/internal/redistest"
 	"github.com/social-prescribing/referral-adapter/internal/testfiles"
@@ -60,6 +62,120 @@ func TestServiceRequestCodecRoundTrip(t *testing.T) {
 		t.Errorf("compressed %d bytes to %d: less than half expected", in, out)
 	}
 	t.Logf("%d ServiceRequests, %d bytes compressed to %d", 2*len(inputs), in, out)
+}
+
+// Every Consent of the fixtures and of the FHIR R4 examples (standalone or
+// in a transaction Bundle) comes back byte for byte, as sent, compacted and
+// as intake stores it (compacted and stamped), in a frame that names the
+// Consent dictionary, and the stored form is under a third of its JSON.
+func TestConsentCodecRoundTrip(t *testing.T) {
+	var inputs [][]byte
+	for _, name := range testfiles.Fixtures(t) {
+		inputs = append(inputs, consentsIn(t, testfiles.Fixture(t, name))...)
+	}
+	fixtures := len(inputs)
+	if dir := filepath.Join(filepath.Dir(testfiles.Root(t)), "shared", "fhir-r4-examples"); exists(dir) {
+		paths, _ := filepath.Glob(filepath.Join(dir, "*.json"))
+		for _, p := range paths {
+			b, err := os.ReadFile(p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			inputs = append(inputs, consentsIn(t, b)...)
+		}
+	}
+	if fixtures < 3 || len(inputs) < 10 {
+		t.Fatalf("only %d Consents to try (%d of them fixtures)", len(inputs), fixtures)
+	}
+	var in, out, storedIn, storedOut int
+	for _, j := range inputs {
+		stored := stamped(t, j)
+		for _, form := range [][]byte{j, compact(t, j), stored} {
+			packed := consentCodec.pack(form)
+			var h zstd.Header
+			if err := h.Decode(packed); err != nil || h.DictionaryID != consentDictV1ID {
+				t.Fatalf("a packed Consent names dictionary %#x (%v), want %#x", h.DictionaryID, err, consentDictV1ID)
+			}
+			if packed[0] == '{' {
+				t.Fatal("a compressed value starts like JSON")
+			}
+			got, err := consentCodec.unpack(packed)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(got, form) {
+				t.Fatalf("round trip changed the JSON:\n%s\n%s", form, got)
+			}
+			in, out = in+len(form), out+len(packed)
+		}
+		p := consentCodec.pack(stored)
+		storedIn, storedOut = storedIn+len(stored), storedOut+len(p)
+	}
+	if storedOut*3 > storedIn {
+		t.Errorf("compressed %d bytes of stored Consents to %d: less than two thirds saved", storedIn, storedOut)
+	}
+	t.Logf("%d Consents (%d fixtures): %d bytes compressed to %d; as stored, %d to %d", len(inputs), fixtures, in, out, storedIn, storedOut)
+}
+
+// Both dictionaries decode through either codec: the frame says which.
+func TestCodecsShareOneDecoder(t *testing.T) {
+	sr := testfiles.Fixture(t, "servicerequest-debt.json")
+	c := testfiles.Fixture(t, "consent-share-with-link-workers.json")
+	for _, tc := range []struct {
+		codec *codec
+		j     []byte
+		dict  uint32
+	}{{srCodec, sr, srDictV1ID}, {consentCodec, c, consentDictV1ID}} {
+		packed := tc.codec.pack(tc.j)
+		var h zstd.Header
+		if err := h.Decode(packed); err != nil || h.DictionaryID != tc.dict {
+			t.Fatalf("%s: dictionary %#x (%v), want %#x", tc.codec.kind, h.DictionaryID, err, tc.dict)
+		}
+		for _, other := range []*codec{srCodec, consentCodec} {
+			if got, err := other.unpack(packed); err != nil || !bytes.Equal(got, tc.j) {
+				t.Fatalf("a %s frame read by the %s codec: %v", tc.codec.kind, other.kind, err)
+			}
+		}
+	}
+	if srDictV1ID == consentDictV1ID {
+		t.Fatal("two dictionaries share an id")
+	}
+}
+
+// consentsIn returns every Consent in a FHIR JSON file: the resource
+// itself, or the Consents among a Bundle's entries, each as its own bytes.
+func consentsIn(t *testing.T, file []byte) [][]byte {
+	t.Helper()
+	var head struct {
+		ResourceType string `json:"resourceType"`
+		Entry        []struct {
+			Resource json.RawMessage `json:"resource"`
+		} `json:"entry"`
+	}
+	if err := json.Unmarshal(file, &head); err != nil {
+		return nil // fixtures/README.md and the like
+	}
+	switch head.ResourceType {
+	case "Consent":
+		return [][]byte{file}
+	case "Bundle":
+		var out [][]byte
+		for _, e := range head.Entry {
+			out = append(out, consentsIn(t, e.Resource)...)
+		}
+		return out
+	}
+	return nil
+}
+
+// stamped is a Consent as intake stores it: compacted, with the server's
+// id and meta (fhir.Stamp adds them at the end when the client sent none).
+func stamped(t *testing.T, j []byte) []byte {
+	c := compact(t, j)
+	if bytes.Contains(c, []byte(`"meta":`)) || bytes.Contains(c, []byte(`"id":`)) {
+		return c // the example's own id and meta are as good a sample
+	}
+	return append(c[:len(c)-1], `,"id":"6f1c2e0a-8b4d-4e57-9a3c-2d7b1e9f0c44","meta":{"versionId":"1","lastUpdated":"2026-11-20T10:15:00.123Z"}}`...)
 }
 
 func exists(path string) bool {
@@ -124,6 +240,33 @@ func TestIntakeStoresServiceRequestCompressed(t *testing.T) {
 	if err != nil || !bytes.Equal(got, j) {
 		t.Fatalf("read back: %v\n%s", err, got)
 	}
+}
+
+// BenchmarkPackConsent prints the cost of compressing a Consent as intake
+// stores it (compacted and stamped) and of reading it back.
+func BenchmarkPackConsent(b *testing.B) {
+	var c bytes.Buffer
+	if err := json.Compact(&c, testfiles.Fixture(b, "consent-share-with-link-workers.json")); err != nil {
+		b.Fatal(err)
+	}
+	j := append(c.Bytes()[:c.Len()-1], `,"id":"6f1c2e0a-8b4d-4e57-9a3c-2d7b1e9f0c44","meta":{"versionId":"1","lastUpdated":"2026-11-20T10:15:00.123Z"}}`...)
+	var packed []byte
+	b.Run("pack", func(b *testing.B) {
+		b.ReportAllocs()
+		for range b.N {
+			packed = consentCodec.pack(j)
+		}
+		b.ReportMetric(float64(len(packed)), "stored-bytes")
+		b.ReportMetric(float64(len(j)), "json-bytes")
+	})
+	b.Run("unpack", func(b *testing.B) {
+		b.ReportAllocs()
+		for range b.N {
+			if _, err := consentCodec.unpack(packed); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
 }
 
 // BenchmarkPackServiceRequest prints the cost of compressing a referral
