@@ -274,8 +274,10 @@ func (s *ReferralStore) intakeItem(b *adapter.IntakeBatch, sub *adapter.Submissi
 			it.Cmds = append(it.Cmds, []string{"SADD", s.k.referralIdentifier(sub.Identifier.Value), sub.ID})
 		}
 	case adapter.KindConsent:
-		it.BlobKey, it.BlobField, it.blob = s.k.consent(sub.ID), hJSON, sub.JSON
-		it.Cmds = [][]string{{"HSET", s.k.consent(sub.ID), hPractice, practice, hPatient, sub.Patient}}
+		// Compressed (codec.go), with the identifier it was created under
+		// beside it for the retention purge, whose Lua cannot decompress.
+		it.BlobKey, it.BlobField, it.blob = s.k.consent(sub.ID), hJSON, consentCodec.pack(sub.JSON)
+		it.Cmds = [][]string{{"HSET", s.k.consent(sub.ID), hPractice, practice, hPatient, sub.Patient, hIdent, consentIdent(sub)}}
 		if sub.Patient != "" {
 			it.Cmds = append(it.Cmds, []string{"SADD", s.k.patientConsents(sub.Patient), sub.ID})
 			it.Refs = s.k.patientReferrals(practice, sub.Patient)
@@ -309,12 +311,28 @@ func (s *ReferralStore) intakeItem(b *adapter.IntakeBatch, sub *adapter.Submissi
 	return it, nil
 }
 
-// Fields of the Consent and Patient hashes.
+// Fields of the Consent and Patient hashes. A Consent's json is
+// compressed (consentCodec; plain JSON when stored before compression), a
+// Patient's plain JSON. A Consent's ident is the identifier that names it
+// in the practice's idempotency entry (system|value, "" when it has none),
+// which the retention purge reads; Consents stored before it was written
+// have none (the purge then reads their plain JSON).
 const (
 	hJSON     = "json"
 	hPractice = "prac"
 	hPatient  = "pat"
+	hIdent    = "ident"
 )
+
+// consentIdent is a Consent's ident field: the identifier intake names it
+// by (the first with a system and value, fhir.ConsentSummaryFrom), which a
+// new version of a withdrawn Consent shares with the one it replaces.
+func consentIdent(sub *adapter.Submission) string {
+	if sub.Identifier.IsZero() {
+		return ""
+	}
+	return sub.Identifier.String()
+}
 
 // ReferralsByIdentifier returns the ids of the ServiceRequests whose first
 // business identifier has the value, whatever its system and whichever
@@ -339,7 +357,14 @@ func (s *ReferralStore) ServiceRequest(ctx context.Context, id string) ([]byte, 
 
 // Consent returns the stored Consent JSON and the practice that sent it.
 func (s *ReferralStore) Consent(ctx context.Context, id string) (body []byte, practice string, err error) {
-	return s.getOwned(ctx, s.k.consent(id), "Consent")
+	v, practice, err := s.getOwned(ctx, s.k.consent(id), "Consent")
+	if err != nil {
+		return nil, "", err
+	}
+	if body, err = consentCodec.unpack(v); err != nil {
+		return nil, "", err
+	}
+	return body, practice, nil
 }
 
 // Patient returns the stored Patient JSON and the practice that sent it.

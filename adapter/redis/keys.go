@@ -15,7 +15,9 @@ func newKeys(ns string) keys { return keys{p: "sp:{" + ns + "}:"} }
 // dictionary (codec.go); values written before compression are plain JSON.
 func (k keys) serviceRequest(id string) string { return k.p + "sr:" + id }
 
-// Consent hash: json, practice, patient.
+// Consent hash: json (zstd-compressed with a dictionary, codec.go; plain
+// JSON when written before compression), practice, patient, ident (the
+// identifier of its idempotency entry, for the retention purge).
 func (k keys) consent(id string) string { return k.consentPrefix() + id }
 
 // Prefix of the Consent hash keys (patient_consents.lua appends the id).

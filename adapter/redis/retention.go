@@ -50,14 +50,16 @@ return 1`)
 // patient, and no referral of the practice is left for them to govern.
 // Consents other practices sent for the patient stay. A Consent's entry is
 // found as intake made it (idemField; ARGV[6] is its prefix), with the
-// first identifier that has both system and value, as
-// fhir.ConsentSummaryFrom reads it, and removed only while it still names
-// that Consent.
+// identifier intake stored in its ident field (ARGV[7]; "" when it has
+// none) and removed only while it still names that Consent. Its json is
+// compressed, which Lua cannot read; a Consent stored before the ident
+// field has its JSON plain, and the identifier is read from it as
+// fhir.ConsentSummaryFrom reads it: the first with both system and value.
 var purgePatientScript = goredis.NewScript(`
 redis.call('SREM', KEYS[1], ARGV[1])
 if redis.call('SCARD', KEYS[1]) > 0 then return 0 end
 redis.call('DEL', KEYS[1])
-local function idem_field(body)
+local function idem_field_of_json(body)
   local ok, c = pcall(cjson.decode, body or '')
   if not ok or type(c) ~= 'table' or type(c.identifier) ~= 'table' then return nil end
   for _, id in ipairs(c.identifier) do
@@ -70,9 +72,14 @@ end
 local n = 0
 for _, id in ipairs(redis.call('SMEMBERS', KEYS[2])) do
   local ck = ARGV[2] .. id
-  local v = redis.call('HMGET', ck, ARGV[3], ARGV[5])
+  local v = redis.call('HMGET', ck, ARGV[3], ARGV[7])
   if v[1] == ARGV[4] then
-    local f = idem_field(v[2])
+    local f = nil
+    if v[2] then
+      if v[2] ~= '' then f = ARGV[6] .. v[2] end
+    else
+      f = idem_field_of_json(redis.call('HGET', ck, ARGV[5]))
+    end
     if f and redis.call('HGET', KEYS[3], f) == id then redis.call('HDEL', KEYS[3], f) end
     redis.call('DEL', ck)
     redis.call('SREM', KEYS[2], id)
@@ -142,7 +149,7 @@ func (s *RetentionStore) purge(ctx context.Context, t *adapter.Task, now time.Ti
 	}
 	if n == 1 && t.ID == t.ReferralID && t.Patient != "" {
 		err = purgePatientScript.Run(ctx, s.c, []string{s.k.patientReferrals(t.Practice, t.Patient), s.k.patientConsents(t.Patient), s.k.idempotency()},
-			t.ID, s.k.consent(""), hPractice, t.Practice, hJSON, idemField(t.Practice, adapter.KindConsent, "")).Err()
+			t.ID, s.k.consent(""), hPractice, t.Practice, hJSON, idemField(t.Practice, adapter.KindConsent, ""), hIdent).Err()
 		if err != nil {
 			return true, s.fail(err)
 		}
