@@ -13,3 +13,5 @@ func IdempotencyKeyOf(s *Store) string                     { return s.k.idempote
 func IdemFieldOf(practice, kind string, id adapter.Identifier) string {
 	return idemField(practice, kind, id.String())
 }
+func ReferralsByIdentifierKeyOf(s *Store) string               { return s.k.referralsByIdentifier() }
+func ReferralIdentifierSetKeyOf(s *Store, value string) string { return s.k.referralIdentifier(value) }

@@ -67,6 +67,9 @@ type intakeItem struct {
 	// Refs (Consent only) is the patient's referral set, whose size the
 	// script returns once the whole batch is written.
 	Refs string `json:"refs,omitempty"`
+	// ByValue (ServiceRequest only) indexes the referral by its
+	// identifier's value (keys.go referralsByIdentifier).
+	ByValue *intakeByValue `json:"byvalue,omitempty"`
 	// Stats are the new referral's report counters (adapter.IntakeStat),
 	// added once the script has placed it.
 	Stats *intakeStats `json:"stats,omitempty"`
@@ -131,6 +134,15 @@ func (s *ReferralStore) intakeStats(stats []adapter.IntakeStat) (*intakeStats, e
 }
 
 var errMixedStats = errors.New("redis: a referral's report counters must be of one day and practice")
+
+// intakeByValue indexes a referral by its identifier's value: field Field
+// of hash Key names it, unless it names another referral already, and then
+// the set Set holds it.
+type intakeByValue struct {
+	Key   string `json:"key"`
+	Field string `json:"field"`
+	Set   string `json:"set"`
+}
 
 type intakeTask struct {
 	Key        string            `json:"key"`
@@ -271,7 +283,8 @@ func (s *ReferralStore) intakeItem(b *adapter.IntakeBatch, sub *adapter.Submissi
 			it.Cmds = append(it.Cmds, []string{"ZADD", s.k.taskCreated(), msString(t.AuthoredOn), sub.ID})
 		}
 		if !sub.Identifier.IsZero() && sub.Existing == "" {
-			it.Cmds = append(it.Cmds, []string{"SADD", s.k.referralIdentifier(sub.Identifier.Value), sub.ID})
+			it.ByValue = &intakeByValue{Key: s.k.referralsByIdentifier(), Field: sub.Identifier.Value,
+				Set: s.k.referralIdentifier(sub.Identifier.Value)}
 		}
 	case adapter.KindConsent:
 		// Compressed (codec.go), with the identifier it was created under
@@ -336,14 +349,32 @@ func consentIdent(sub *adapter.Submission) string {
 
 // ReferralsByIdentifier returns the ids of the ServiceRequests whose first
 // business identifier has the value, whatever its system and whichever
-// practice sent them: callers check the system and who may see them.
+// practice sent them: callers check the system and who may see them. They
+// are the one the value's field of the hash names and those of its set
+// (keys.go referralsByIdentifier), read in one step.
 func (s *ReferralStore) ReferralsByIdentifier(ctx context.Context, value string) ([]string, error) {
-	ids, err := s.c.SMembers(ctx, s.k.referralIdentifier(value)).Result()
-	if err != nil {
+	var first *goredis.StringCmd
+	var more *goredis.StringSliceCmd
+	_, err := s.c.TxPipelined(ctx, func(p goredis.Pipeliner) error {
+		first = p.HGet(ctx, s.k.referralsByIdentifier(), value)
+		more = p.SMembers(ctx, s.k.referralIdentifier(value))
+		return nil
+	})
+	if err != nil && !errors.Is(err, goredis.Nil) {
 		return nil, s.fail(err)
 	}
+	if err := first.Err(); err != nil && !errors.Is(err, goredis.Nil) {
+		return nil, s.fail(err)
+	}
+	if err := more.Err(); err != nil {
+		return nil, s.fail(err)
+	}
+	ids := more.Val()
+	if id := first.Val(); id != "" {
+		ids = append(ids, id)
+	}
 	slices.Sort(ids)
-	return ids, nil
+	return slices.Compact(ids), nil
 }
 
 // ServiceRequest returns the stored ServiceRequest JSON.

@@ -16,7 +16,9 @@ import (
 // still ended and unchanged since it was chosen: the ServiceRequest, the
 // history, the outcomes, the messages and safeguarding Flags (issue 9), the
 // referral's wellbeing scores (issue 20), the contact attempts (issue 19),
-// the idempotency entry, and every personal field (then purgePatientScript
+// the idempotency entry, the entry that finds it by its identifier's value
+// (its field of the by-value hash while it names it, and its member of the
+// value's set), and every personal field (then purgePatientScript
 // the patient's index and Consents at the practice, once none is left)
 // of the Task. What stays is an anonymous stub (status, owner, need, area,
 // dates) so the Task id still answers, and the report counters, which hold
@@ -41,6 +43,7 @@ redis.call('HSET', key, 'purged', ARGV[4])
 redis.call('ZREM', KEYS[7], ARGV[5])
 redis.call('ZREM', KEYS[10], ARGV[5])
 redis.call('SREM', KEYS[11], ARGV[5])
+if ARGV[9] ~= '' and redis.call('HGET', KEYS[14], ARGV[9]) == ARGV[5] then redis.call('HDEL', KEYS[14], ARGV[9]) end
 return 1`)
 
 // purgePatientScript drops a purged referral from its patient's index at
@@ -118,7 +121,7 @@ func (s *RetentionStore) PurgeClosed(ctx context.Context, cutoff time.Time, limi
 }
 
 func (s *RetentionStore) purge(ctx context.Context, t *adapter.Task, now time.Time) (bool, error) {
-	idem, byValue := "", s.k.referralIdentifier("~none~")
+	idem, value, byValue := "", "", s.k.referralIdentifier("~none~")
 	if t.ID == t.ReferralID { // the referral's own Task: its ServiceRequest goes too
 		sr, err := s.referrals.ServiceRequest(ctx, t.ReferralID) // nil when already gone
 		if err != nil && adapter.ErrorCode(err) != adapter.ENOTFOUND {
@@ -126,7 +129,8 @@ func (s *RetentionStore) purge(ctx context.Context, t *adapter.Task, now time.Ti
 		}
 		if id := gjson.GetBytes(sr, "identifier.0"); id.Exists() {
 			idem = idemField(t.Practice, adapter.KindServiceRequest, id.Get("system").String()+"|"+id.Get("value").String())
-			byValue = s.k.referralIdentifier(id.Get("value").String())
+			value = id.Get("value").String()
+			byValue = s.k.referralIdentifier(value)
 		}
 	}
 	srKey, thread, flags, scores := s.k.serviceRequest("~none~"), s.k.thread("~none~"), s.k.referralFlags("~none~"), s.k.wellbeingPairs("~none~")
@@ -139,8 +143,8 @@ func (s *RetentionStore) purge(ctx context.Context, t *adapter.Task, now time.Ti
 	}
 	n, err := purgeScript.Run(ctx, s.c, []string{s.k.task(t.ID), srKey, s.k.history(t.ID), s.k.taskOutcomes(t.ID),
 		s.k.referralTasks(t.ReferralID), s.k.idempotency(), s.k.taskIndex(), thread, flags, s.k.taskCreated(), byValue, scores,
-		s.k.contactAttempts(t.ID)},
-		msString(t.LastModified), idem, s.k.outcome(""), now.UnixMilli(), t.ID, s.k.message(""), s.k.flag(""), s.auditArg(recs)).Int()
+		s.k.contactAttempts(t.ID), s.k.referralsByIdentifier()},
+		msString(t.LastModified), idem, s.k.outcome(""), now.UnixMilli(), t.ID, s.k.message(""), s.k.flag(""), s.auditArg(recs), value).Int()
 	if err != nil {
 		return false, s.fail(err)
 	}
