@@ -1,11 +1,13 @@
 package intake_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"os"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -663,5 +665,37 @@ func TestConsentSentAgainIsFound(t *testing.T) {
 	again, err := e.in.CreateConsent(ctx, caller, body, adapter.Identifier{})
 	if err != nil || !again.Existing || again.ID != first.ID {
 		t.Fatalf("sent again: %+v %v (first %s)", again, err, first.ID)
+	}
+}
+
+// The store keeps a Consent compressed, and every read gives back the bytes
+// intake created: the read, the one sent again (an idempotent retry
+// answers the stored Consent) and the patient's Consents the consent
+// checks read, whose engine forms the parser keeps by a hash of exactly
+// those bytes (fhir.Parser.KeepConsent at intake).
+func TestStoredConsentReadsAsCreated(t *testing.T) {
+	e := newConsentEnv(t)
+	ctx := context.Background()
+	body := shareConsent(t, "C-zip", nil)
+	c, err := e.in.CreateConsent(ctx, caller, body, adapter.Identifier{})
+	if err != nil || c.Existing {
+		t.Fatalf("consent: %+v %v", c, err)
+	}
+	stored, err := e.store.Client().HGet(ctx, strings.TrimSuffix(e.store.KeyPattern(), "*")+"consent:"+c.ID, "json").Result()
+	if err != nil || stored == "" || stored[0] == '{' || len(stored) >= len(c.JSON) {
+		t.Fatalf("stored %d bytes for %d of JSON (%v): not compressed", len(stored), len(c.JSON), err)
+	}
+	got, from, err := e.store.Consent(ctx, c.ID)
+	if err != nil || from != caller.Org || !bytes.Equal(got, c.JSON) {
+		t.Errorf("read back: %v, practice %q, same bytes %v", err, from, bytes.Equal(got, c.JSON))
+	}
+	again, err := e.in.CreateConsent(ctx, caller, body, adapter.Identifier{})
+	if err != nil || !again.Existing || !bytes.Equal(again.JSON, c.JSON) {
+		t.Errorf("sent again: existing %v, same bytes %v, %v", again.Existing, bytes.Equal(again.JSON, c.JSON), err)
+	}
+	const patient = "Patient?identifier=https://fhir.nhs.uk/Id/nhs-number|9000000009"
+	cs, err := e.store.PatientConsents(ctx, caller.Org, patient)
+	if err != nil || len(cs) != 1 || !bytes.Equal(cs[0], c.JSON) {
+		t.Errorf("the patient's Consents: %d, %v", len(cs), err)
 	}
 }

@@ -46,18 +46,24 @@ func (s *ConsentStore) PatientConsents(ctx context.Context, practice, patient st
 	if err != nil {
 		return nil, s.fail(err)
 	}
-	return byteSlices(vals), nil
+	return unpackConsents(vals)
 }
 
-func byteSlices(vals []string) [][]byte {
+// unpackConsents reads patient_consents.lua's answer, the stored json field
+// of each Consent, as their JSON (nil when there are none).
+func unpackConsents(vals []string) ([][]byte, error) {
 	if len(vals) == 0 {
-		return nil
+		return nil, nil
 	}
 	out := make([][]byte, len(vals))
 	for i, v := range vals {
-		out[i] = []byte(v)
+		j, err := consentCodec.unpack([]byte(v))
+		if err != nil {
+			return nil, err
+		}
+		out[i] = j
 	}
-	return out
+	return out, nil
 }
 
 // PatientReferrals returns the Tasks of the referrals the practice sent for

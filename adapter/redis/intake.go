@@ -67,6 +67,9 @@ type intakeItem struct {
 	// Refs (Consent only) is the patient's referral set, whose size the
 	// script returns once the whole batch is written.
 	Refs string `json:"refs,omitempty"`
+	// ByValue (ServiceRequest only) indexes the referral by its
+	// identifier's value (keys.go referralsByIdentifier).
+	ByValue *intakeByValue `json:"byvalue,omitempty"`
 	// Stats are the new referral's report counters (adapter.IntakeStat),
 	// added once the script has placed it.
 	Stats *intakeStats `json:"stats,omitempty"`
@@ -131,6 +134,15 @@ func (s *ReferralStore) intakeStats(stats []adapter.IntakeStat) (*intakeStats, e
 }
 
 var errMixedStats = errors.New("redis: a referral's report counters must be of one day and practice")
+
+// intakeByValue indexes a referral by its identifier's value: field Field
+// of hash Key names it, unless it names another referral already, and then
+// the set Set holds it.
+type intakeByValue struct {
+	Key   string `json:"key"`
+	Field string `json:"field"`
+	Set   string `json:"set"`
+}
 
 type intakeTask struct {
 	Key        string            `json:"key"`
@@ -265,17 +277,20 @@ func (s *ReferralStore) intakeItem(b *adapter.IntakeBatch, sub *adapter.Submissi
 	}
 	switch sub.Kind {
 	case adapter.KindServiceRequest:
-		it.BlobKey, it.blob = s.k.serviceRequest(sub.ID), packServiceRequest(sub.JSON)
+		it.BlobKey, it.blob = s.k.serviceRequest(sub.ID), srCodec.pack(sub.JSON)
 		it.Cmds = append([][]string{}, s.consentIndexCmds(practice, sub)...) // never null for cjson
 		if t := sub.Task; t != nil && sub.Existing == "" {
 			it.Cmds = append(it.Cmds, []string{"ZADD", s.k.taskCreated(), msString(t.AuthoredOn), sub.ID})
 		}
 		if !sub.Identifier.IsZero() && sub.Existing == "" {
-			it.Cmds = append(it.Cmds, []string{"SADD", s.k.referralIdentifier(sub.Identifier.Value), sub.ID})
+			it.ByValue = &intakeByValue{Key: s.k.referralsByIdentifier(), Field: sub.Identifier.Value,
+				Set: s.k.referralIdentifier(sub.Identifier.Value)}
 		}
 	case adapter.KindConsent:
-		it.BlobKey, it.BlobField, it.blob = s.k.consent(sub.ID), hJSON, sub.JSON
-		it.Cmds = [][]string{{"HSET", s.k.consent(sub.ID), hPractice, practice, hPatient, sub.Patient}}
+		// Compressed (codec.go), with the identifier it was created under
+		// beside it for the retention purge, whose Lua cannot decompress.
+		it.BlobKey, it.BlobField, it.blob = s.k.consent(sub.ID), hJSON, consentCodec.pack(sub.JSON)
+		it.Cmds = [][]string{{"HSET", s.k.consent(sub.ID), hPractice, practice, hPatient, sub.Patient, hIdent, consentIdent(sub)}}
 		if sub.Patient != "" {
 			it.Cmds = append(it.Cmds, []string{"SADD", s.k.patientConsents(sub.Patient), sub.ID})
 			it.Refs = s.k.patientReferrals(practice, sub.Patient)
@@ -309,23 +324,57 @@ func (s *ReferralStore) intakeItem(b *adapter.IntakeBatch, sub *adapter.Submissi
 	return it, nil
 }
 
-// Fields of the Consent and Patient hashes.
+// Fields of the Consent and Patient hashes. A Consent's json is
+// compressed (consentCodec; plain JSON when stored before compression), a
+// Patient's plain JSON. A Consent's ident is the identifier that names it
+// in the practice's idempotency entry (system|value, "" when it has none),
+// which the retention purge reads; Consents stored before it was written
+// have none (the purge then reads their plain JSON).
 const (
 	hJSON     = "json"
 	hPractice = "prac"
 	hPatient  = "pat"
+	hIdent    = "ident"
 )
+
+// consentIdent is a Consent's ident field: the identifier intake names it
+// by (the first with a system and value, fhir.ConsentSummaryFrom), which a
+// new version of a withdrawn Consent shares with the one it replaces.
+func consentIdent(sub *adapter.Submission) string {
+	if sub.Identifier.IsZero() {
+		return ""
+	}
+	return sub.Identifier.String()
+}
 
 // ReferralsByIdentifier returns the ids of the ServiceRequests whose first
 // business identifier has the value, whatever its system and whichever
-// practice sent them: callers check the system and who may see them.
+// practice sent them: callers check the system and who may see them. They
+// are the one the value's field of the hash names and those of its set
+// (keys.go referralsByIdentifier), read in one step.
 func (s *ReferralStore) ReferralsByIdentifier(ctx context.Context, value string) ([]string, error) {
-	ids, err := s.c.SMembers(ctx, s.k.referralIdentifier(value)).Result()
-	if err != nil {
+	var first *goredis.StringCmd
+	var more *goredis.StringSliceCmd
+	_, err := s.c.TxPipelined(ctx, func(p goredis.Pipeliner) error {
+		first = p.HGet(ctx, s.k.referralsByIdentifier(), value)
+		more = p.SMembers(ctx, s.k.referralIdentifier(value))
+		return nil
+	})
+	if err != nil && !errors.Is(err, goredis.Nil) {
 		return nil, s.fail(err)
 	}
+	if err := first.Err(); err != nil && !errors.Is(err, goredis.Nil) {
+		return nil, s.fail(err)
+	}
+	if err := more.Err(); err != nil {
+		return nil, s.fail(err)
+	}
+	ids := more.Val()
+	if id := first.Val(); id != "" {
+		ids = append(ids, id)
+	}
 	slices.Sort(ids)
-	return ids, nil
+	return slices.Compact(ids), nil
 }
 
 // ServiceRequest returns the stored ServiceRequest JSON.
@@ -334,12 +383,19 @@ func (s *ReferralStore) ServiceRequest(ctx context.Context, id string) ([]byte, 
 	if err != nil {
 		return nil, err
 	}
-	return unpackServiceRequest(v)
+	return srCodec.unpack(v)
 }
 
 // Consent returns the stored Consent JSON and the practice that sent it.
 func (s *ReferralStore) Consent(ctx context.Context, id string) (body []byte, practice string, err error) {
-	return s.getOwned(ctx, s.k.consent(id), "Consent")
+	v, practice, err := s.getOwned(ctx, s.k.consent(id), "Consent")
+	if err != nil {
+		return nil, "", err
+	}
+	if body, err = consentCodec.unpack(v); err != nil {
+		return nil, "", err
+	}
+	return body, practice, nil
 }
 
 // Patient returns the stored Patient JSON and the practice that sent it.

@@ -12,10 +12,12 @@ type keys struct {
 func newKeys(ns string) keys { return keys{p: "sp:{" + ns + "}:"} }
 
 // ServiceRequest JSON (stamped with id and meta), zstd-compressed with a
-// dictionary (srcodec.go); values written before compression are plain JSON.
+// dictionary (codec.go); values written before compression are plain JSON.
 func (k keys) serviceRequest(id string) string { return k.p + "sr:" + id }
 
-// Consent hash: json, practice, patient.
+// Consent hash: json (zstd-compressed with a dictionary, codec.go; plain
+// JSON when written before compression), practice, patient, ident (the
+// identifier of its idempotency entry, for the retention purge).
 func (k keys) consent(id string) string { return k.consentPrefix() + id }
 
 // Prefix of the Consent hash keys (patient_consents.lua appends the id).
@@ -28,9 +30,16 @@ func (k keys) patient(id string) string { return k.p + "patient:" + id }
 // Task hash (see taskcodec.go for its fields).
 func (k keys) task(id string) string { return k.p + "task:" + id }
 
-// Set of the ids of the ServiceRequests with a business identifier value,
-// whatever its system and practice: for searches by identifier, with or
-// without a system (issue 18), each caller shown only those it may see.
+// The ServiceRequests with a business identifier value, whatever its
+// system and practice: for searches by identifier, with or without a system
+// (issue 18), each caller shown only those it may see. The first referral
+// with a value is in one hash for all of them (value → id), which costs far
+// less memory than a key per value; any further one with the same value is
+// in that value's set, as every referral was before the hash.
+func (k keys) referralsByIdentifier() string { return k.p + "sridents" }
+
+// Set of the ids of further ServiceRequests with a business identifier
+// value (see referralsByIdentifier), and of all of them written before it.
 func (k keys) referralIdentifier(value string) string { return k.p + "srident:" + value }
 
 // Set of child Task ids whose focus is the ServiceRequest id (onward

@@ -50,7 +50,9 @@ func (s *ReferralStore) IntakeLookups(ctx context.Context, q adapter.IntakeLooku
 		if err != nil {
 			return nil, s.fail(err)
 		}
-		found.Consents[p] = byteSlices(vals)
+		if found.Consents[p], err = unpackConsents(vals); err != nil {
+			return nil, err
+		}
 	}
 	for i, ref := range q.Records {
 		if records[i] == nil {

@@ -16,7 +16,9 @@ import (
 // still ended and unchanged since it was chosen: the ServiceRequest, the
 // history, the outcomes, the messages and safeguarding Flags (issue 9), the
 // referral's wellbeing scores (issue 20), the contact attempts (issue 19),
-// the idempotency entry, and every personal field (then purgePatientScript
+// the idempotency entry, the entry that finds it by its identifier's value
+// (its field of the by-value hash while it names it, and its member of the
+// value's set), and every personal field (then purgePatientScript
 // the patient's index and Consents at the practice, once none is left)
 // of the Task. What stays is an anonymous stub (status, owner, need, area,
 // dates) so the Task id still answers, and the report counters, which hold
@@ -41,6 +43,7 @@ redis.call('HSET', key, 'purged', ARGV[4])
 redis.call('ZREM', KEYS[7], ARGV[5])
 redis.call('ZREM', KEYS[10], ARGV[5])
 redis.call('SREM', KEYS[11], ARGV[5])
+if ARGV[9] ~= '' and redis.call('HGET', KEYS[14], ARGV[9]) == ARGV[5] then redis.call('HDEL', KEYS[14], ARGV[9]) end
 return 1`)
 
 // purgePatientScript drops a purged referral from its patient's index at
@@ -50,14 +53,16 @@ return 1`)
 // patient, and no referral of the practice is left for them to govern.
 // Consents other practices sent for the patient stay. A Consent's entry is
 // found as intake made it (idemField; ARGV[6] is its prefix), with the
-// first identifier that has both system and value, as
-// fhir.ConsentSummaryFrom reads it, and removed only while it still names
-// that Consent.
+// identifier intake stored in its ident field (ARGV[7]; "" when it has
+// none) and removed only while it still names that Consent. Its json is
+// compressed, which Lua cannot read; a Consent stored before the ident
+// field has its JSON plain, and the identifier is read from it as
+// fhir.ConsentSummaryFrom reads it: the first with both system and value.
 var purgePatientScript = goredis.NewScript(`
 redis.call('SREM', KEYS[1], ARGV[1])
 if redis.call('SCARD', KEYS[1]) > 0 then return 0 end
 redis.call('DEL', KEYS[1])
-local function idem_field(body)
+local function idem_field_of_json(body)
   local ok, c = pcall(cjson.decode, body or '')
   if not ok or type(c) ~= 'table' or type(c.identifier) ~= 'table' then return nil end
   for _, id in ipairs(c.identifier) do
@@ -70,9 +75,14 @@ end
 local n = 0
 for _, id in ipairs(redis.call('SMEMBERS', KEYS[2])) do
   local ck = ARGV[2] .. id
-  local v = redis.call('HMGET', ck, ARGV[3], ARGV[5])
+  local v = redis.call('HMGET', ck, ARGV[3], ARGV[7])
   if v[1] == ARGV[4] then
-    local f = idem_field(v[2])
+    local f = nil
+    if v[2] then
+      if v[2] ~= '' then f = ARGV[6] .. v[2] end
+    else
+      f = idem_field_of_json(redis.call('HGET', ck, ARGV[5]))
+    end
     if f and redis.call('HGET', KEYS[3], f) == id then redis.call('HDEL', KEYS[3], f) end
     redis.call('DEL', ck)
     redis.call('SREM', KEYS[2], id)
@@ -111,7 +121,7 @@ func (s *RetentionStore) PurgeClosed(ctx context.Context, cutoff time.Time, limi
 }
 
 func (s *RetentionStore) purge(ctx context.Context, t *adapter.Task, now time.Time) (bool, error) {
-	idem, byValue := "", s.k.referralIdentifier("~none~")
+	idem, value, byValue := "", "", s.k.referralIdentifier("~none~")
 	if t.ID == t.ReferralID { // the referral's own Task: its ServiceRequest goes too
 		sr, err := s.referrals.ServiceRequest(ctx, t.ReferralID) // nil when already gone
 		if err != nil && adapter.ErrorCode(err) != adapter.ENOTFOUND {
@@ -119,7 +129,8 @@ func (s *RetentionStore) purge(ctx context.Context, t *adapter.Task, now time.Ti
 		}
 		if id := gjson.GetBytes(sr, "identifier.0"); id.Exists() {
 			idem = idemField(t.Practice, adapter.KindServiceRequest, id.Get("system").String()+"|"+id.Get("value").String())
-			byValue = s.k.referralIdentifier(id.Get("value").String())
+			value = id.Get("value").String()
+			byValue = s.k.referralIdentifier(value)
 		}
 	}
 	srKey, thread, flags, scores := s.k.serviceRequest("~none~"), s.k.thread("~none~"), s.k.referralFlags("~none~"), s.k.wellbeingPairs("~none~")
@@ -132,8 +143,8 @@ func (s *RetentionStore) purge(ctx context.Context, t *adapter.Task, now time.Ti
 	}
 	n, err := purgeScript.Run(ctx, s.c, []string{s.k.task(t.ID), srKey, s.k.history(t.ID), s.k.taskOutcomes(t.ID),
 		s.k.referralTasks(t.ReferralID), s.k.idempotency(), s.k.taskIndex(), thread, flags, s.k.taskCreated(), byValue, scores,
-		s.k.contactAttempts(t.ID)},
-		msString(t.LastModified), idem, s.k.outcome(""), now.UnixMilli(), t.ID, s.k.message(""), s.k.flag(""), s.auditArg(recs)).Int()
+		s.k.contactAttempts(t.ID), s.k.referralsByIdentifier()},
+		msString(t.LastModified), idem, s.k.outcome(""), now.UnixMilli(), t.ID, s.k.message(""), s.k.flag(""), s.auditArg(recs), value).Int()
 	if err != nil {
 		return false, s.fail(err)
 	}
@@ -142,7 +153,7 @@ func (s *RetentionStore) purge(ctx context.Context, t *adapter.Task, now time.Ti
 	}
 	if n == 1 && t.ID == t.ReferralID && t.Patient != "" {
 		err = purgePatientScript.Run(ctx, s.c, []string{s.k.patientReferrals(t.Practice, t.Patient), s.k.patientConsents(t.Patient), s.k.idempotency()},
-			t.ID, s.k.consent(""), hPractice, t.Practice, hJSON, idemField(t.Practice, adapter.KindConsent, "")).Err()
+			t.ID, s.k.consent(""), hPractice, t.Practice, hJSON, idemField(t.Practice, adapter.KindConsent, ""), hIdent).Err()
 		if err != nil {
 			return true, s.fail(err)
 		}

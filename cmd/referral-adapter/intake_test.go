@@ -1,6 +1,8 @@
 package main
 
 import (
+	"bytes"
+	"context"
 	"encoding/json"
 	"net/http"
 	"net/url"
@@ -143,8 +145,13 @@ func TestCreateConsent(t *testing.T) {
 	if !locationIs(r.header.Get("Location"), "Consent", id) {
 		t.Errorf("Location = %q", r.header.Get("Location"))
 	}
-	if got := h.do("GET", "/fhir/Consent/"+id, tok, nil); got.status != 200 {
-		t.Errorf("read = %d", got.status)
+	// Stored compressed (adapter/redis codec.go), read back as created.
+	if got := h.do("GET", "/fhir/Consent/"+id, tok, nil); got.status != 200 || !bytes.Equal(got.body, r.body) {
+		t.Errorf("read = %d, the created bytes: %v", got.status, bytes.Equal(got.body, r.body))
+	}
+	key := strings.TrimSuffix(h.app.store.KeyPattern(), "*") + "consent:" + id
+	if v, err := h.app.store.Client().HGet(context.Background(), key, "json").Result(); err != nil || v == "" || v[0] == '{' {
+		t.Errorf("stored Consent: %v, not compressed", err)
 	}
 	if got := h.do("GET", "/fhir/Consent/"+id, h.token(auth.RolePractice, otherPractice), nil); got.status != 404 {
 		t.Errorf("other practice read = %d, want 404", got.status)

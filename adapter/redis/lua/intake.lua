@@ -6,6 +6,9 @@
 --             "blobkey": "<key>", "blob": n,   (optional: SET key ARGV[n],
 --             "blobfield": "<field>",            or HSET key field ARGV[n])
 --             "refs": "<key>",                   (Consent: its patient's referral set)
+--             "byvalue": {"key", "field", "set"}, (ServiceRequest: HSETNX key field id,
+--                                                 or SADD set id when the field names
+--                                                 another referral)
 --             "cmds": [["SET", "<key>", "<json>"], ["HSET", "<key>", "f", "v"], ...],
 --             "stats": {"keys": [...], "pkey": "<key>",           (optional: see below)
 --                       "incs": [{"m", "s", "r", "n", "p", "own", "pl", "nopl", "out", "skip"}]},
@@ -62,6 +65,10 @@ for i, it in ipairs(p.items) do
     end
     for _, c in ipairs(it.cmds) do
       redis.call(unpack(c))
+    end
+    local bv = it.byvalue
+    if bv and redis.call('HSETNX', bv.key, bv.field, it.id) == 0 and redis.call('HGET', bv.key, bv.field) ~= it.id then
+      redis.call('SADD', bv.set, it.id)
     end
     local t = it.task
     if t and p.routing and t.steps then

@@ -5,8 +5,10 @@
 -- ARGV[1]  the Consent hash key prefix (keys.go consentPrefix)
 -- ARGV[2]  the practice ODS code
 --
--- Returns the JSON of each of the practice's Consents in the set (Consents
--- another practice sent for the same patient are left out), in set order.
+-- Returns the stored json field of each of the practice's Consents in the
+-- set (Consents another practice sent for the same patient are left out),
+-- in set order: compressed (codec.go), or plain JSON when stored before
+-- compression. The caller decompresses (consent.go unpackConsents).
 local out = {}
 for _, id in ipairs(redis.call('SMEMBERS', KEYS[1])) do
   local v = redis.call('HMGET', ARGV[1] .. id, 'json', 'prac')

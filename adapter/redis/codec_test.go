@@ -1,0 +1,293 @@
+package redis
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/klauspost/compress/zstd"
+
+	"github.com/social-prescribing/referral-adapter/adapter"
+	"github.com/social-prescribing/referral-adapter/internal/redistest"
+	"github.com/social-prescribing/referral-adapter/internal/testfiles"
+)
+
+// Every ServiceRequest fixture and every ServiceRequest of the FHIR R4
+// examples comes back byte for byte, compact or indented, and smaller than
+// it went in.
+func TestServiceRequestCodecRoundTrip(t *testing.T) {
+	var inputs [][]byte
+	for _, name := range testfiles.Fixtures(t) {
+		if strings.HasPrefix(name, "servicerequest-") {
+			inputs = append(inputs, testfiles.Fixture(t, name))
+		}
+	}
+	// The standard's examples too, when they sit beside the repository.
+	if dir := filepath.Join(filepath.Dir(testfiles.Root(t)), "shared", "fhir-r4-examples"); exists(dir) {
+		paths, _ := filepath.Glob(filepath.Join(dir, "ServiceRequest-*.json"))
+		for _, p := range paths {
+			b, err := os.ReadFile(p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			inputs = append(inputs, b)
+		}
+	}
+	if len(inputs) < 5 {
+		t.Fatalf("only %d ServiceRequests to try", len(inputs))
+	}
+	var in, out int
+	for _, j := range inputs {
+		for _, form := range [][]byte{j, compact(t, j)} {
+			packed := srCodec.pack(form)
+			if packed[0] == '{' {
+				t.Fatal("a compressed value starts like JSON")
+			}
+			got, err := srCodec.unpack(packed)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(got, form) {
+				t.Fatalf("round trip changed the JSON:\n%s\n%s", form, got)
+			}
+			in, out = in+len(form), out+len(packed)
+		}
+	}
+	if out*2 > in {
+		t.Errorf("compressed %d bytes to %d: less than half expected", in, out)
+	}
+	t.Logf("%d ServiceRequests, %d bytes compressed to %d", 2*len(inputs), in, out)
+}
+
+// Every Consent of the fixtures and of the FHIR R4 examples (standalone or
+// in a transaction Bundle) comes back byte for byte, as sent, compacted and
+// as intake stores it (compacted and stamped), in a frame that names the
+// Consent dictionary, and the stored form is under a third of its JSON.
+func TestConsentCodecRoundTrip(t *testing.T) {
+	var inputs [][]byte
+	for _, name := range testfiles.Fixtures(t) {
+		inputs = append(inputs, consentsIn(t, testfiles.Fixture(t, name))...)
+	}
+	fixtures := len(inputs)
+	if dir := filepath.Join(filepath.Dir(testfiles.Root(t)), "shared", "fhir-r4-examples"); exists(dir) {
+		paths, _ := filepath.Glob(filepath.Join(dir, "*.json"))
+		for _, p := range paths {
+			b, err := os.ReadFile(p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			inputs = append(inputs, consentsIn(t, b)...)
+		}
+	}
+	if fixtures < 3 || len(inputs) < 10 {
+		t.Fatalf("only %d Consents to try (%d of them fixtures)", len(inputs), fixtures)
+	}
+	var in, out, storedIn, storedOut int
+	for _, j := range inputs {
+		stored := stamped(t, j)
+		for _, form := range [][]byte{j, compact(t, j), stored} {
+			packed := consentCodec.pack(form)
+			var h zstd.Header
+			if err := h.Decode(packed); err != nil || h.DictionaryID != consentDictV1ID {
+				t.Fatalf("a packed Consent names dictionary %#x (%v), want %#x", h.DictionaryID, err, consentDictV1ID)
+			}
+			if packed[0] == '{' {
+				t.Fatal("a compressed value starts like JSON")
+			}
+			got, err := consentCodec.unpack(packed)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(got, form) {
+				t.Fatalf("round trip changed the JSON:\n%s\n%s", form, got)
+			}
+			in, out = in+len(form), out+len(packed)
+		}
+		p := consentCodec.pack(stored)
+		storedIn, storedOut = storedIn+len(stored), storedOut+len(p)
+	}
+	if storedOut*3 > storedIn {
+		t.Errorf("compressed %d bytes of stored Consents to %d: less than two thirds saved", storedIn, storedOut)
+	}
+	t.Logf("%d Consents (%d fixtures): %d bytes compressed to %d; as stored, %d to %d", len(inputs), fixtures, in, out, storedIn, storedOut)
+}
+
+// Both dictionaries decode through either codec: the frame says which.
+func TestCodecsShareOneDecoder(t *testing.T) {
+	sr := testfiles.Fixture(t, "servicerequest-debt.json")
+	c := testfiles.Fixture(t, "consent-share-with-link-workers.json")
+	for _, tc := range []struct {
+		codec *codec
+		j     []byte
+		dict  uint32
+	}{{srCodec, sr, srDictV1ID}, {consentCodec, c, consentDictV1ID}} {
+		packed := tc.codec.pack(tc.j)
+		var h zstd.Header
+		if err := h.Decode(packed); err != nil || h.DictionaryID != tc.dict {
+			t.Fatalf("%s: dictionary %#x (%v), want %#x", tc.codec.kind, h.DictionaryID, err, tc.dict)
+		}
+		for _, other := range []*codec{srCodec, consentCodec} {
+			if got, err := other.unpack(packed); err != nil || !bytes.Equal(got, tc.j) {
+				t.Fatalf("a %s frame read by the %s codec: %v", tc.codec.kind, other.kind, err)
+			}
+		}
+	}
+	if srDictV1ID == consentDictV1ID {
+		t.Fatal("two dictionaries share an id")
+	}
+}
+
+// consentsIn returns every Consent in a FHIR JSON file: the resource
+// itself, or the Consents among a Bundle's entries, each as its own bytes.
+func consentsIn(t *testing.T, file []byte) [][]byte {
+	t.Helper()
+	var head struct {
+		ResourceType string `json:"resourceType"`
+		Entry        []struct {
+			Resource json.RawMessage `json:"resource"`
+		} `json:"entry"`
+	}
+	if err := json.Unmarshal(file, &head); err != nil {
+		return nil // fixtures/README.md and the like
+	}
+	switch head.ResourceType {
+	case "Consent":
+		return [][]byte{file}
+	case "Bundle":
+		var out [][]byte
+		for _, e := range head.Entry {
+			out = append(out, consentsIn(t, e.Resource)...)
+		}
+		return out
+	}
+	return nil
+}
+
+// stamped is a Consent as intake stores it: compacted, with the server's
+// id and meta (fhir.Stamp adds them at the end when the client sent none).
+func stamped(t *testing.T, j []byte) []byte {
+	c := compact(t, j)
+	if bytes.Contains(c, []byte(`"meta":`)) || bytes.Contains(c, []byte(`"id":`)) {
+		return c // the example's own id and meta are as good a sample
+	}
+	return append(c[:len(c)-1], `,"id":"6f1c2e0a-8b4d-4e57-9a3c-2d7b1e9f0c44","meta":{"versionId":"1","lastUpdated":"2026-11-20T10:15:00.123Z"}}`...)
+}
+
+func exists(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
+}
+
+func compact(t *testing.T, j []byte) []byte {
+	var b bytes.Buffer
+	if err := json.Compact(&b, j); err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes()
+}
+
+// A value stored before compression (plain JSON) still reads; a damaged
+// one is an error, not garbage.
+func TestServiceRequestStoredPlainOrDamaged(t *testing.T) {
+	ctx := context.Background()
+	s := New(redistest.Client(t), redistest.Namespace(t))
+	plain := testfiles.Fixture(t, "servicerequest-debt.json")
+	if err := s.c.Set(ctx, s.k.serviceRequest("plain"), plain, 0).Err(); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.ServiceRequest(ctx, "plain")
+	if err != nil || !bytes.Equal(got, plain) {
+		t.Fatalf("plain value: %v", err)
+	}
+	packed := srCodec.pack(plain)
+	packed[len(packed)/2] ^= 0xff
+	if err := s.c.Set(ctx, s.k.serviceRequest("damaged"), packed, 0).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.ServiceRequest(ctx, "damaged"); err == nil {
+		t.Fatal("damaged value read without error")
+	}
+}
+
+// Intake stores the ServiceRequest compressed, and reads give back the
+// exact JSON.
+func TestIntakeStoresServiceRequestCompressed(t *testing.T) {
+	ctx := context.Background()
+	s := New(redistest.Client(t), redistest.Namespace(t))
+	j := testfiles.Fixture(t, "servicerequest-loneliness.json")
+	now := time.Now()
+	task := &adapter.Task{ID: "sr-1", ReferralID: "sr-1", Practice: "A81001", Status: adapter.TaskRequested,
+		AuthoredOn: now, LastModified: now, Version: 1}
+	b := &adapter.IntakeBatch{Practice: "A81001", Now: now, Items: []*adapter.Submission{{
+		Kind: adapter.KindServiceRequest, ID: "sr-1", JSON: j, Task: task, Candidates: []string{"riverside-link-workers"},
+	}}}
+	if err := s.Intake(ctx, b); err != nil {
+		t.Fatal(err)
+	}
+	raw, err := s.c.Get(ctx, s.k.serviceRequest("sr-1")).Bytes()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if raw[0] == '{' || len(raw) >= len(j) {
+		t.Errorf("stored %d bytes for %d of JSON, starting %q: not compressed", len(raw), len(j), raw[:1])
+	}
+	got, err := s.ServiceRequest(ctx, "sr-1")
+	if err != nil || !bytes.Equal(got, j) {
+		t.Fatalf("read back: %v\n%s", err, got)
+	}
+}
+
+// BenchmarkPackConsent prints the cost of compressing a Consent as intake
+// stores it (compacted and stamped) and of reading it back.
+func BenchmarkPackConsent(b *testing.B) {
+	var c bytes.Buffer
+	if err := json.Compact(&c, testfiles.Fixture(b, "consent-share-with-link-workers.json")); err != nil {
+		b.Fatal(err)
+	}
+	j := append(c.Bytes()[:c.Len()-1], `,"id":"6f1c2e0a-8b4d-4e57-9a3c-2d7b1e9f0c44","meta":{"versionId":"1","lastUpdated":"2026-11-20T10:15:00.123Z"}}`...)
+	var packed []byte
+	b.Run("pack", func(b *testing.B) {
+		b.ReportAllocs()
+		for range b.N {
+			packed = consentCodec.pack(j)
+		}
+		b.ReportMetric(float64(len(packed)), "stored-bytes")
+		b.ReportMetric(float64(len(j)), "json-bytes")
+	})
+	b.Run("unpack", func(b *testing.B) {
+		b.ReportAllocs()
+		for range b.N {
+			if _, err := consentCodec.unpack(packed); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
+
+// BenchmarkPackServiceRequest prints the cost of compressing a referral
+// for storage and of reading it back.
+func BenchmarkPackServiceRequest(b *testing.B) {
+	j := testfiles.Fixture(b, "servicerequest-debt.json")
+	var packed []byte
+	b.Run("pack", func(b *testing.B) {
+		b.ReportAllocs()
+		for range b.N {
+			packed = srCodec.pack(j)
+		}
+		b.ReportMetric(float64(len(packed)), "stored-bytes")
+		b.ReportMetric(float64(len(j)), "json-bytes")
+	})
+	b.Run("unpack", func(b *testing.B) {
+		b.ReportAllocs()
+		for range b.N {
+			if _, err := srCodec.unpack(packed); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
