@@ -19,6 +19,7 @@ func TestReferralsByIdentifierIndex(t *testing.T) {
 		"the first referral with a value is in the hash, further ones in the value's set": testByValueHashThenSet,
 		"referrals indexed in a set before the hash are still found and purged":           testByValueLegacySet,
 		"the purge frees the hash's field, and a later referral takes it":                 testByValuePurge,
+		"the purge finds a referral's identifier as intake chose it":                      testPurgeFindsTheIdentifierIntakeChose,
 	})
 }
 
@@ -121,5 +122,25 @@ func testByValuePurge(t *testing.T, s *redis.Store) {
 	}
 	if ids, err := s.ReferralsByIdentifier(ctx, "SP-1"); err != nil || len(ids) != 0 {
 		t.Errorf("all purged: %q, %v", ids, err)
+	}
+}
+
+// Intake names a referral by its first identifier with both a system and a
+// value (fhir.ReferralFrom); the purge frees that one's idempotency entry
+// and by-value field, not those of an identifier before it without a
+// system.
+func testPurgeFindsTheIdentifierIntakeChose(t *testing.T, s *redis.Store) {
+	r := oldReferral("a", "SP-1", prac)
+	r.JSON = []byte(`{"resourceType":"ServiceRequest","identifier":[{"value":"LOCAL-7"},{"system":"https://x/ref","value":"SP-1"}]}`)
+	intakeAt(t, s, prac, r)
+	if found := find(t, s, prac, adapter.IdemKey{Kind: adapter.KindServiceRequest, Identifier: r.Identifier}); found[0] != "a" {
+		t.Fatalf("idempotency entry before the purge: %q", found)
+	}
+	closeLongAgoAndPurge(t, s, "a", r.Task.AuthoredOn)
+	if found := find(t, s, prac, adapter.IdemKey{Kind: adapter.KindServiceRequest, Identifier: r.Identifier}); found[0] != "" {
+		t.Errorf("idempotency entry kept after the purge: %q", found)
+	}
+	if f, set := index(t, s, "SP-1"); f != "" || len(set) != 0 {
+		t.Errorf("by-value index kept after the purge: field %q, set %q", f, set)
 	}
 }

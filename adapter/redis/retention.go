@@ -127,9 +127,9 @@ func (s *RetentionStore) purge(ctx context.Context, t *adapter.Task, now time.Ti
 		if err != nil && adapter.ErrorCode(err) != adapter.ENOTFOUND {
 			return false, err
 		}
-		if id := gjson.GetBytes(sr, "identifier.0"); id.Exists() {
-			idem = idemField(t.Practice, adapter.KindServiceRequest, id.Get("system").String()+"|"+id.Get("value").String())
-			value = id.Get("value").String()
+		if id := firstIdentifier(gjson.GetBytes(sr, "identifier").Array()); !id.IsZero() {
+			idem = idemField(t.Practice, adapter.KindServiceRequest, id.String())
+			value = id.Value
 			byValue = s.k.referralIdentifier(value)
 		}
 	}
@@ -213,6 +213,12 @@ func patientIdentifier(body []byte) adapter.Identifier {
 			return adapter.Identifier{System: adapter.SystemNHSNumber, Value: id.Get("value").String()}
 		}
 	}
+	return firstIdentifier(ids)
+}
+
+// firstIdentifier is the first identifier with a system and value, as
+// intake names a ServiceRequest or Consent by it (fhir.firstIdentifier).
+func firstIdentifier(ids []gjson.Result) adapter.Identifier {
 	for _, id := range ids {
 		if sys, v := id.Get("system").String(), id.Get("value").String(); sys != "" && v != "" {
 			return adapter.Identifier{System: sys, Value: v}
