@@ -77,8 +77,8 @@ func taskFields(t *adapter.Task) []string {
 	add(fReferral, t.ReferralID)
 	add(fPartOf, t.PartOf)
 	add(fPractice, t.Practice)
-	add(fPatient, t.Patient)
-	add(fReq, t.Requester)
+	add(fPatient, packRef(t.Patient))
+	add(fReq, packRef(t.Requester))
 	add(fPriority, string(t.Priority))
 	add(fRule, t.Rule)
 	add(fAuthored, msString(t.AuthoredOn))
@@ -110,6 +110,36 @@ func taskFields(t *adapter.Task) []string {
 	return out
 }
 
+// The two conditional references nearly every Task holds, by NHS number
+// and by ODS code, are stored as a marker and the value: about 120 bytes
+// less per Task hash. No reference the adapter accepts starts with "~"
+// (fhir.ReferenceProblem), so the packed form cannot be mistaken for one,
+// and hashes written before keep the full form, which reads as it is.
+var packedRefs = []struct{ marker, prefix string }{
+	{"~n", "Patient?identifier=" + adapter.SystemNHSNumber + "|"},
+	{"~o", "Organization?identifier=" + adapter.SystemODS + "|"},
+}
+
+// packRef is the stored form of a Task's patient or requester reference.
+func packRef(ref string) string {
+	for _, p := range packedRefs {
+		if v, ok := strings.CutPrefix(ref, p.prefix); ok {
+			return p.marker + v
+		}
+	}
+	return ref
+}
+
+// unpackRef is the reference packRef stored.
+func unpackRef(v string) string {
+	for _, p := range packedRefs {
+		if rest, ok := strings.CutPrefix(v, p.marker); ok {
+			return p.prefix + rest
+		}
+	}
+	return v
+}
+
 // encodeCodings writes codings as JSON; "" when there are none.
 func encodeCodings(cs []adapter.Coding) string {
 	if len(cs) == 0 {
@@ -136,7 +166,7 @@ func taskFromHash(id string, h map[string]string) *adapter.Task {
 	bs, _ := adapter.BusinessStatus(h[fBusiness])
 	return &adapter.Task{
 		ID: id, ReferralID: h[fReferral], PartOf: h[fPartOf], Practice: h[fPractice],
-		Patient: h[fPatient], Requester: h[fReq], Owner: h[fOwner],
+		Patient: unpackRef(h[fPatient]), Requester: unpackRef(h[fReq]), Owner: h[fOwner],
 		Status: adapter.TaskStatus(h[fStatus]), BusinessStatus: bs, StatusReason: h[fReason],
 		Priority: adapter.Priority(h[fPriority]), Rule: h[fRule],
 		AuthoredOn: msTime(h[fAuthored]), LastModified: msTime(h[fModified]),
