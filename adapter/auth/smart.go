@@ -412,8 +412,14 @@ func (s *TokenServer) JWKS() ([]byte, error) {
 	k := map[string]any{"kid": s.kid, "use": "sig"}
 	switch pub := s.signer.Public().(type) {
 	case *ecdsa.PublicKey:
+		point, err := pub.Bytes() // uncompressed: 0x04, x, y
+		if err != nil {
+			return nil, err
+		}
+		size := (len(point) - 1) / 2
 		k["kty"], k["crv"], k["alg"] = "EC", "P-256", "ES256"
-		k["x"], k["y"] = b64(pub.X, 32), b64(pub.Y, 32)
+		k["x"] = base64.RawURLEncoding.EncodeToString(point[1 : 1+size])
+		k["y"] = base64.RawURLEncoding.EncodeToString(point[1+size:])
 	case *rsa.PublicKey:
 		k["kty"], k["alg"] = "RSA", "RS256"
 		k["n"], k["e"] = b64(pub.N, 0), b64(big.NewInt(int64(pub.E)), 0)

@@ -26,8 +26,6 @@ func jset(t *testing.T, body []byte, path string, v any) []byte {
 	return jsonedit.Set(t, body, path, v)
 }
 
-func jdel(t *testing.T, body []byte, path string) []byte { return jsonedit.Delete(t, body, path) }
-
 // A Communication's facts are read as they stand; what the dialogue
 // accepts of them is the dialogue package's to decide.
 func TestCommunicationFacts(t *testing.T) {

@@ -1,7 +1,6 @@
 package fhir
 
 import (
-	"errors"
 	"fmt"
 	"reflect"
 	"regexp"
@@ -195,10 +194,3 @@ func field(err error, name string) string {
 // combine returns the first issue with the others attached, so the caller
 // sees every problem at once.
 func combine(issues []*adapter.Error) *adapter.Error { return adapter.Combine(issues) }
-
-// errAs is errors.As for *adapter.Error, used by tests and callers.
-func errAs(err error) (*adapter.Error, bool) {
-	var e *adapter.Error
-	ok := errors.As(err, &e)
-	return e, ok
-}

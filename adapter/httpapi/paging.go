@@ -28,8 +28,6 @@ const (
 	MaxCount     = 1000
 )
 
-// pageParams are accepted by every search.
-var pageParams = []string{"_count", "_cursor"}
 
 // pageRequest is what a request asks of paging.
 type pageRequest struct {

@@ -193,7 +193,7 @@ func keyedPage(ts []*adapter.Task, pr pageRequest) (foundTasks, error) {
 	if pr.count == 0 {
 		return out, nil
 	}
-	lo, hi := 0, len(ts)
+	var lo, hi int
 	if pr.cursor != "" {
 		dir, ms, id, err := parseKeyCursor(pr.cursor)
 		if err != nil {

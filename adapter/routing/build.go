@@ -84,7 +84,7 @@ func (b *builder) network(f loadedFile) {
 		case slices.ContainsFunc(b.m.Network.Agreements, func(x Agreement) bool { return x.URI == a.URI }):
 			b.fail(f.name, at, "sharingAgreements: uri %q is listed twice", a.URI)
 		default:
-			b.m.Network.Agreements = append(b.m.Network.Agreements, Agreement{URI: a.URI, Name: a.Name})
+			b.m.Network.Agreements = append(b.m.Network.Agreements, Agreement(a))
 		}
 	}
 }

@@ -113,7 +113,7 @@ func TestMetadataListsWhatIsServed(t *testing.T) {
 	tok := h.token(auth.RoleAdmin, "U00001")
 	for _, res := range cs.GetRest()[0].GetResource() {
 		typ := res.GetType().GetValue().String()
-		name := strings.ReplaceAll(strings.Title(strings.ToLower(strings.ReplaceAll(typ, "_", " "))), " ", "") //nolint:staticcheck // ASCII enum names
+		name := resourceTypeName(typ)
 		for _, sp := range res.GetSearchParam() {
 			p := "/fhir/" + name + "?" + sp.GetName().GetValue() + "=x"
 			if name == "Task" {
@@ -124,4 +124,16 @@ func TestMetadataListsWhatIsServed(t *testing.T) {
 			}
 		}
 	}
+}
+
+// resourceTypeName turns a resource type enum name (SERVICE_REQUEST) into
+// the FHIR type name (ServiceRequest).
+func resourceTypeName(enum string) string {
+	var b strings.Builder
+	for _, w := range strings.Split(strings.ToLower(enum), "_") {
+		if w != "" {
+			b.WriteString(strings.ToUpper(w[:1]) + w[1:])
+		}
+	}
+	return b.String()
 }

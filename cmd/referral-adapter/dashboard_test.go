@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"image/png"
-	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
@@ -275,17 +274,15 @@ func TestDashboardInHeadlessChromium(t *testing.T) {
 	seedDashboardScenario(t, h)
 	target, _ := url.Parse(h.srv.URL)
 	tok := commissioner(t, "LS6", "LS7")
-	rp := httputil.NewSingleHostReverseProxy(target)
-	direct := rp.Director
 	var mu sync.Mutex
 	var proxied []string
-	rp.Director = func(r *http.Request) {
-		direct(r)
-		r.Header.Set("Authorization", "Bearer "+tok)
+	rp := &httputil.ReverseProxy{Rewrite: func(r *httputil.ProxyRequest) {
+		r.SetURL(target)
+		r.Out.Header.Set("Authorization", "Bearer "+tok)
 		mu.Lock()
-		proxied = append(proxied, r.URL.Path)
+		proxied = append(proxied, r.Out.URL.Path)
 		mu.Unlock()
-	}
+	}}
 	proxy := httptest.NewServer(rp)
 	t.Cleanup(proxy.Close)
 	page := proxy.URL + "/dashboard?area=LS6"

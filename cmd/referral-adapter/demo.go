@@ -155,12 +155,10 @@ func dashboardProxy(addr, apiAddr, secret string, areas []string) (func(), error
 		return nil, err
 	}
 	target, _ := url.Parse(apiURL(apiAddr))
-	rp := httputil.NewSingleHostReverseProxy(target)
-	direct := rp.Director
-	rp.Director = func(r *http.Request) {
-		direct(r)
-		r.Header.Set("Authorization", "Bearer "+tok)
-	}
+	rp := &httputil.ReverseProxy{Rewrite: func(r *httputil.ProxyRequest) {
+		r.SetURL(target)
+		r.Out.Header.Set("Authorization", "Bearer "+tok)
+	}}
 	mux := http.NewServeMux()
 	mux.Handle("GET /dashboard", rp)
 	mux.Handle("GET /dashboard/report.csv", rp)

@@ -254,10 +254,9 @@ func TestDialogueUnapprovedMessageNotDeliveredToGP(t *testing.T) {
 func TestDialogueRejectsBadMessages(t *testing.T) {
 	d := newDialogueCase(t, nil)
 	h := d.h
-	before := h.dataKeys()
 	other := idOf(t, post(t, h, "/fhir/ServiceRequest", h.token(auth.RolePractice, otherPractice),
 		asPractice(t, fixture(t, "servicerequest-debt.json"), otherPractice), http.StatusCreated))
-	before = h.dataKeys()
+	before := h.dataKeys()
 	cases := []struct {
 		name   string
 		token  string
@@ -326,7 +325,6 @@ func TestSafeguardingFlagReachesPracticeDespiteConsent(t *testing.T) {
 	rc := newEHR(t, 200)
 	post(t, h, "/fhir/Subscription", d.gp, subscriptionBody(rc.srv.URL), http.StatusCreated)
 	h.poll(t)
-	before := len(rc.events())
 
 	// The consent really denies: an approved outcome is withheld from the GP.
 	post(t, h, "/api/v1/referrals/"+d.sr+"/outcomes", d.lw, []byte(outcomeBody(t, "observation-swemwbs.json", true)), http.StatusCreated)
@@ -334,7 +332,7 @@ func TestSafeguardingFlagReachesPracticeDespiteConsent(t *testing.T) {
 		t.Fatalf("the consent does not deny outcomes: %+v", v)
 	}
 	h.poll(t)
-	before = len(rc.events())
+	before := len(rc.events())
 
 	flagBody := withJSON(t, fixture(t, "flag-safeguarding.json"), map[string]any{"extension": []any{map[string]any{
 		"url": "http://hl7.org/fhir/StructureDefinition/flag-detail", "valueReference": map[string]any{"reference": "ServiceRequest/" + d.sr}}}})

@@ -15,8 +15,6 @@ import (
 // receiving their data, at every door it leaves by. Each test below is one
 // of the observations, over HTTP.
 
-const sharingAgreement = "https://social-prescribing.github.io/referral-adapter/policy/social-prescribing-sharing"
-
 // odsRef is a Reference to an organisation by ODS code.
 func odsRef(code string) map[string]any {
 	return map[string]any{"type": "Organization", "identifier": map[string]any{"system": "https://fhir.nhs.uk/Id/ods-organization-code", "value": code}}

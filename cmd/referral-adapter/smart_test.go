@@ -39,10 +39,13 @@ func jwk(pub crypto.PublicKey, kid, alg string) map[string]any {
 			"n": base64.RawURLEncoding.EncodeToString(k.N.Bytes()),
 			"e": base64.RawURLEncoding.EncodeToString(big.NewInt(int64(k.E)).Bytes())}
 	case *ecdsa.PublicKey:
-		size := (k.Curve.Params().BitSize + 7) / 8
-		pad := func(b []byte) []byte { return append(make([]byte, size-len(b)), b...) }
+		point, err := k.Bytes() // uncompressed: 0x04, x, y
+		if err != nil {
+			panic(err)
+		}
+		size := (len(point) - 1) / 2
 		return map[string]any{"kty": "EC", "kid": kid, "alg": alg, "use": "sig", "crv": k.Curve.Params().Name,
-			"x": base64.RawURLEncoding.EncodeToString(pad(k.X.Bytes())), "y": base64.RawURLEncoding.EncodeToString(pad(k.Y.Bytes()))}
+			"x": base64.RawURLEncoding.EncodeToString(point[1 : 1+size]), "y": base64.RawURLEncoding.EncodeToString(point[1+size:])}
 	}
 	panic("key type")
 }
