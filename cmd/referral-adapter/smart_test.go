@@ -19,6 +19,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/MicahParks/keyfunc/v3"
 	"github.com/golang-jwt/jwt/v5"
 )
 
@@ -146,6 +147,19 @@ func TestSMARTBackendServicesTokenFlow(t *testing.T) {
 	cfg := h.do("GET", "/.well-known/smart-configuration", "", nil).json(t)
 	if cfg["token_endpoint"] != tokenURL || !strings.Contains(fmt.Sprint(cfg["token_endpoint_auth_signing_alg_values_supported"]), "ES384") {
 		t.Errorf("smart-configuration = %v", cfg)
+	}
+	// The published key set verifies the tokens the server issues: what a
+	// resource server elsewhere in the network would check them with.
+	set := h.do("GET", "/.well-known/jwks.json", "", nil)
+	if set.status != 200 || set.header.Get("Content-Type") != "application/jwk-set+json" {
+		t.Fatalf("jwks = %d %s", set.status, set.header.Get("Content-Type"))
+	}
+	kf, err := keyfunc.NewJWKSetJSON(set.body)
+	if err != nil {
+		t.Fatalf("jwks does not parse: %v\n%s", err, set.body)
+	}
+	if _, err := jwt.Parse(access, kf.Keyfunc, jwt.WithValidMethods([]string{"ES256"})); err != nil {
+		t.Errorf("an issued token does not verify with the published key set: %v", err)
 	}
 }
 
