@@ -36,37 +36,36 @@ func BenchmarkCodeCase(b *testing.B) {
 	}
 }
 
-// BenchmarkInvariants is the invariant walk (invariants.go) of a referral
-// and its Consent, on its own (issue 22).
-func BenchmarkInvariants(b *testing.B) {
-	bodies := benchBodies(b)
-	b.ReportAllocs()
-	for b.Loop() {
-		for rt, body := range bodies {
-			if errs := checkInvariants(rt, body); len(errs) > 0 {
-				b.Fatal(errs[0])
-			}
-		}
-	}
-}
-
-// BenchmarkStrict is the strict JSON scan (strict.go) of a referral and
-// its Consent, on its own (issue 22).
-func BenchmarkStrict(b *testing.B) {
-	bodies := benchBodies(b)
-	b.ReportAllocs()
-	for b.Loop() {
-		for _, body := range bodies {
-			if _, err := checkStrict(body); err != nil {
-				b.Fatal(err)
-			}
-		}
-	}
-}
-
-func benchBodies(b *testing.B) map[string][]byte {
-	return map[string][]byte{
+// BenchmarkOwnChecks is each of the parse path's own checks of a referral
+// and its Consent, on its own (issue 22): the invariant walk
+// (invariants.go) and the strict JSON scan (strict.go).
+func BenchmarkOwnChecks(b *testing.B) {
+	bodies := map[string][]byte{
 		"ServiceRequest": testfiles.Fixture(b, "servicerequest-debt.json"),
 		"Consent":        testfiles.Fixture(b, "consent-share-with-link-workers.json"),
+	}
+	checks := map[string]func(rt string, body []byte) error{
+		"invariants": func(rt string, body []byte) error {
+			if errs := checkInvariants(rt, body); len(errs) > 0 {
+				return errs[0]
+			}
+			return nil
+		},
+		"strict": func(_ string, body []byte) error {
+			_, err := checkStrict(body)
+			return err
+		},
+	}
+	for name, check := range checks {
+		b.Run(name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				for rt, body := range bodies {
+					if err := check(rt, body); err != nil {
+						b.Fatal(err)
+					}
+				}
+			}
+		})
 	}
 }

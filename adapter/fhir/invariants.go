@@ -65,13 +65,7 @@ func (w *invariantWalker) walk(v gjson.Result, path *codePath) {
 			w.fail(path, "an element must have a value or children, not be empty (ele-1)")
 		}
 	case v.IsArray():
-		i := 0
-		v.ForEach(func(_, e gjson.Result) bool {
-			w.walk(e, &codePath{parent: path.parent, name: path.name, index: i})
-			i++
-			return true
-		})
-		if i == 0 {
+		if w.each(v, path, w.walk) == 0 {
 			w.fail(path, "an array must not be empty: leave the element out instead (FHIR JSON)")
 		}
 	case v.Type == gjson.String && v.Str == "":
@@ -105,10 +99,11 @@ func (w *invariantWalker) member(k string, val gjson.Result, path *codePath) {
 	w.walk(val, path)
 }
 
-// each calls check with every item of an array at path.
-func (w *invariantWalker) each(arr gjson.Result, path *codePath, check func(gjson.Result, *codePath)) {
+// each calls check with every item of an array at path, and says how many
+// there were (0 when arr is not an array).
+func (w *invariantWalker) each(arr gjson.Result, path *codePath, check func(gjson.Result, *codePath)) int {
 	if !arr.IsArray() {
-		return
+		return 0
 	}
 	i := 0
 	arr.ForEach(func(_, e gjson.Result) bool {
@@ -116,6 +111,7 @@ func (w *invariantWalker) each(arr gjson.Result, path *codePath, check func(gjso
 		i++
 		return true
 	})
+	return i
 }
 
 // extension: ext-1.
