@@ -45,8 +45,13 @@ var commitBatch = promauto.NewHistogram(prometheus.HistogramOpts{
 })
 
 // do queues the commands written by queue and returns when they were
-// executed (with their error) or ctx is done.
+// executed (with their error) or ctx is done. A caller whose ctx has
+// already ended queues nothing and gets its error (select would otherwise
+// pick at random between that and a quick commit's answer).
 func (g *groupCommit) do(ctx context.Context, queue func(goredis.Pipeliner)) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
 	c := &commit{queue: queue, done: make(chan error, 1)}
 	g.mu.Lock()
 	g.pending = append(g.pending, c)
