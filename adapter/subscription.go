@@ -89,6 +89,11 @@ type TaskEvent struct {
 	Number     int64 // event number within one Subscription (set on fan-out)
 }
 
+// Event is the event that says t changed: its status as it is now.
+func (t *Task) Event() TaskEvent {
+	return TaskEvent{TaskID: t.ID, ReferralID: t.ReferralID, Practice: t.Practice, Status: t.Status, Time: t.LastModified}
+}
+
 // NotificationType is a Subscription notification type
 // (http://hl7.org/fhir/ValueSet/subscription-notification-type).
 type NotificationType string

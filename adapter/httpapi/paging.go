@@ -28,7 +28,6 @@ const (
 	MaxCount     = 1000
 )
 
-
 // pageRequest is what a request asks of paging.
 type pageRequest struct {
 	count  int    // entries per page; 0 asks for the count alone

@@ -56,17 +56,14 @@ func (s *Service) tellLiveReferrals(ctx context.Context, c Caller, patientID str
 // contactReceived records on a Task that the patient's contact details
 // arrived or changed (why), and announces it.
 func (s *Service) contactReceived(ctx context.Context, c Caller, id, why string) error {
-	t, err := s.store.UpdateTask(ctx, id, func(t *adapter.Task) (adapter.TaskChange, error) {
+	_, err := s.store.UpdateTask(ctx, id, func(t *adapter.Task) (adapter.TaskChange, error) {
 		now := s.now().UTC()
 		t.Version++
 		t.LastModified = now
 		return adapter.TaskChange{History: adapter.HistoryEntry{At: now, By: adapter.Actor{Subject: c.Subject, Role: adapter.RolePractice, Org: c.Org},
 			From: string(t.Status), To: string(t.Status), BusinessStatus: t.BusinessStatus.Code, Reason: why}}, nil
 	})
-	if err != nil {
-		return err
-	}
-	return s.store.PublishTaskEvent(ctx, adapter.TaskEvent{TaskID: t.ID, ReferralID: t.ReferralID, Practice: t.Practice, Status: t.Status, Time: t.LastModified})
+	return err // the store announces the change with it
 }
 
 // ContactDetailsChanged gives each live referral of the practice for the

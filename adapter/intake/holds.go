@@ -55,7 +55,6 @@ func (s *Service) Reconcile(ctx context.Context, practice, patient string, withd
 	if readErr != nil {
 		return nil, readErr
 	}
-	s.publishMoves(ctx, moves)
 	s.countReleases(ctx, moves)
 	return moves, err
 }
@@ -84,18 +83,6 @@ func (s *Service) countReleases(ctx context.Context, moves []adapter.ConsentMove
 	}
 	if err := s.stats.Count(context.WithoutCancel(ctx), incs); err != nil {
 		slog.WarnContext(ctx, "report counters not updated", "error", err.Error())
-	}
-}
-
-// publishMoves tells subscribers (the referring practice) about Tasks a
-// consent move changed, as for every other change of a Task.
-func (s *Service) publishMoves(ctx context.Context, moves []adapter.ConsentMove) {
-	for _, m := range moves {
-		t := m.After
-		ev := adapter.TaskEvent{TaskID: t.ID, ReferralID: t.ReferralID, Practice: t.Practice, Status: t.Status, Time: t.LastModified}
-		if err := s.store.PublishTaskEvent(ctx, ev); err != nil {
-			publishFailures.Inc()
-		}
 	}
 }
 
@@ -226,7 +213,6 @@ func (s *Service) expire(ctx context.Context, t *adapter.Task, now time.Time) (a
 	if err := s.store.ApplyConsentMoves(ctx, routing, moves); err != nil {
 		return "", err
 	}
-	s.publishMoves(ctx, moves)
 	s.countReleases(ctx, moves)
 	return m.Kind, nil
 }

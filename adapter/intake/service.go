@@ -34,8 +34,6 @@ type Store interface {
 	// Sign-off holds (issue 11).
 	SignOffHolds(ctx context.Context, cutoff time.Time, limit int64) ([]*adapter.Task, error)
 	ActiveReferrals(ctx context.Context, keys []string) ([]string, error)
-	// PublishTaskEvent tells the notification stream a Task changed.
-	PublishTaskEvent(ctx context.Context, ev adapter.TaskEvent) error
 	// A Patient's contact details arriving after its referrals (issue 19).
 	PatientReferrals(ctx context.Context, practice, patient string) ([]*adapter.Task, error)
 	UpdateTask(ctx context.Context, id string, fn func(*adapter.Task) (adapter.TaskChange, error)) (*adapter.Task, error)

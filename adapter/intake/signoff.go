@@ -81,7 +81,6 @@ func (s *Service) SignOff(ctx context.Context, c Caller, id string) (*adapter.Ta
 		if err != nil {
 			return nil, err
 		}
-		s.publishMoves(ctx, moves)
 		s.countReleases(ctx, moves)
 		if consented {
 			return m.After, nil
@@ -122,7 +121,6 @@ func (s *Service) ExpireSignOffHolds(ctx context.Context, _ int64) (jobs.Report,
 			case err != nil:
 				return rep, err
 			}
-			s.publishMoves(ctx, moves)
 			rep["cancelled"]++
 			progress = true
 		}

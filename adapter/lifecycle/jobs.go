@@ -67,7 +67,7 @@ func (s *Service) routing(now time.Time) *adapter.Routing {
 }
 
 func (s *Service) declineNoResponse(ctx context.Context, child *adapter.Task, svc *adapter.Service, now time.Time) error {
-	declined, err := s.store.UpdateTask(ctx, child.ID, func(t *adapter.Task) (adapter.TaskChange, error) {
+	_, err := s.store.UpdateTask(ctx, child.ID, func(t *adapter.Task) (adapter.TaskChange, error) {
 		if t.Status != adapter.TaskRequested {
 			return adapter.TaskChange{}, errGone
 		}
@@ -82,7 +82,6 @@ func (s *Service) declineNoResponse(ctx context.Context, child *adapter.Task, sv
 	if err != nil {
 		return err
 	}
-	s.publish(ctx, declined)
 	return s.tellParent(ctx, child.PartOf, svc.Name+" did not respond in time: please refer on to another service",
 		adapter.ReasonNoResponse, now)
 }
@@ -90,7 +89,7 @@ func (s *Service) declineNoResponse(ctx context.Context, child *adapter.Task, sv
 // tellParent records on the link worker's Task that its onward referral
 // was declined, so the link worker refers the patient on elsewhere.
 func (s *Service) tellParent(ctx context.Context, parentID, msg, reason string, now time.Time) error {
-	parent, err := s.store.UpdateTask(ctx, parentID, func(t *adapter.Task) (adapter.TaskChange, error) {
+	_, err := s.store.UpdateTask(ctx, parentID, func(t *adapter.Task) (adapter.TaskChange, error) {
 		from := string(t.Status)
 		t.StatusReason = msg
 		t.LastModified = now
@@ -98,9 +97,6 @@ func (s *Service) tellParent(ctx context.Context, parentID, msg, reason string, 
 		return adapter.TaskChange{History: adapter.HistoryEntry{At: now, By: system, From: from, To: from,
 			BusinessStatus: adapter.BSProviderDecline, Reason: reason}}, nil
 	})
-	if err == nil {
-		s.publish(ctx, parent)
-	}
 	return err
 }
 

@@ -41,7 +41,7 @@ func (s *Service) RecordOutcome(ctx context.Context, os OutcomeStore, c Caller, 
 	if err := os.SaveOutcome(ctx, o, body); err != nil {
 		return nil, err
 	}
-	changed, err := s.store.UpdateTask(ctx, t.ID, func(t *adapter.Task) (adapter.TaskChange, error) {
+	_, err = s.store.UpdateTask(ctx, t.ID, func(t *adapter.Task) (adapter.TaskChange, error) {
 		now := s.now()
 		t.Version++
 		t.LastModified = now
@@ -51,6 +51,5 @@ func (s *Service) RecordOutcome(ctx context.Context, os OutcomeStore, c Caller, 
 	if err != nil {
 		return nil, err
 	}
-	s.publish(ctx, changed)
 	return &o, nil
 }

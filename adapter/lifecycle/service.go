@@ -87,7 +87,6 @@ type Service struct {
 	newID  func() string
 	stale  time.Duration
 	stats  Counter
-	events Publisher
 	loc    *time.Location
 	closer Closer // nil: no closure summaries (tests of other things)
 }
@@ -102,28 +101,6 @@ type Option func(*Service)
 
 // WithStats counts transitions for the reports.
 func WithStats(c Counter) Option { return func(s *Service) { s.stats = c } }
-
-// Publisher tells the notification stream a Task changed (issue 6).
-type Publisher interface {
-	PublishTaskEvent(ctx context.Context, ev adapter.TaskEvent) error
-}
-
-// WithEvents publishes every Task change, so subscribed EHRs are told.
-func WithEvents(p Publisher) Option { return func(s *Service) { s.events = p } }
-
-// publish announces changed Tasks; a failure is logged by the store's
-// metrics and never fails the change already stored.
-func (s *Service) publish(ctx context.Context, tasks ...*adapter.Task) {
-	if s.events == nil {
-		return
-	}
-	for _, t := range tasks {
-		if t != nil {
-			_ = s.events.PublishTaskEvent(context.WithoutCancel(ctx), adapter.TaskEvent{TaskID: t.ID, ReferralID: t.ReferralID,
-				Practice: t.Practice, Status: t.Status, Time: t.LastModified})
-		}
-	}
-}
 
 // New returns a queue Service. staleAfter is the capacity staleness used
 // when a referral is re-routed.
@@ -293,7 +270,6 @@ func (s *Service) Transition(ctx context.Context, c Caller, id string, tr adapte
 		return nil, err
 	}
 	s.count(ctx, t, h, firstContact, firstSupport)
-	s.publish(ctx, t)
 	if t.Status.Terminal() && t.ID == t.ReferralID && t.Owner != "" && !wasHeld {
 		if err := s.close(ctx, c, t, tr); err != nil {
 			return t, err
@@ -392,7 +368,6 @@ func (s *Service) ReferOn(ctx context.Context, c Caller, id, service, reason str
 	if err != nil {
 		return nil, nil, err
 	}
-	s.publish(ctx, parent, child)
 	return parent, child, nil
 }
 
@@ -479,6 +454,5 @@ func (s *Service) Handover(ctx context.Context, c Caller, id string) (*adapter.T
 	if err != nil {
 		return nil, err
 	}
-	s.publish(ctx, t)
 	return t, nil
 }

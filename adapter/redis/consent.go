@@ -164,6 +164,8 @@ type consentMoveJSON struct {
 	ActiveF string `json:"activeField,omitempty"`
 	Hist    string `json:"hist"`
 	Entry   string `json:"entry"`
+	// The Task event that announces the move (eventFields).
+	Ev []string `json:"ev"`
 }
 
 type zaddJSON struct {
@@ -199,7 +201,10 @@ func (s *ConsentStore) ApplyConsentMoves(ctx context.Context, routing *adapter.R
 		Now     int64             `json:"now"`
 		Moves   []consentMoveJSON `json:"moves"`
 		Audit   *scriptAudit      `json:"audit,omitempty"`
-	}{TMod: s.k.taskIndex(), Now: moves[0].After.LastModified.UnixMilli(), Audit: s.auditInScript(recs)}
+		Events  string            `json:"events"`
+		EvMax   int               `json:"evmax"`
+	}{TMod: s.k.taskIndex(), Now: moves[0].After.LastModified.UnixMilli(), Audit: s.auditInScript(recs),
+		Events: s.k.taskEvents(), EvMax: maxTaskEvents}
 	if routing != nil {
 		payload.Routing = s.routing(routing)
 	}
@@ -241,7 +246,8 @@ func (s *ConsentStore) consentMove(m adapter.ConsentMove, routing bool) consentM
 	b, a := &m.Before, m.After
 	entry, _ := json.Marshal(m.History)
 	j := consentMoveJSON{ID: a.ID, Key: s.k.task(a.ID), Expect: b.Version, Set: taskFields(a), Del: consentCleared(a),
-		ZRem: []string{}, ZAdd: []zaddJSON{}, Score: queueScore(a), Hist: s.k.history(a.ID), Entry: string(entry)}
+		ZRem: []string{}, ZAdd: []zaddJSON{}, Score: queueScore(a), Hist: s.k.history(a.ID), Entry: string(entry),
+		Ev: s.eventFields(a.Event())}
 	leave := []string{s.k.queue(b.Owner), s.k.leases(b.Owner), s.k.waitlist(b.Owner)}
 	switch m.Kind {
 	case adapter.MovePause:

@@ -43,6 +43,7 @@ func TestStoreContract(t *testing.T) {
 		"blocks of a window's request budget are handed out until it is spent, never more":               testTakeTokens,
 		"a Subscription is created and deleted with the request's audit record":                          testSubscriptionAudited,
 		"a Patient is replaced only at the version it was read, by its practice, with its audit record":  testReplacePatient,
+		"every Task change is announced by the step that stores it; a refused one is not":                testChangesAnnounced,
 	})
 	for _, b := range redistest.Backends() {
 		t.Run(b.Name+"/Redis down is EUNAVAILABLE, and the store recovers", func(t *testing.T) {
@@ -916,5 +917,50 @@ func testReplacePatient(t *testing.T, s *redis.Store) {
 	wantCode(t, s.ReplacePatient(actx, "p1", prac, 1, v2), adapter.EVERSION)
 	if got := auditTrail(t, s); !slices.Equal(got, []string{"E Patient/p1 200"}) || len(slot.Written()) != 1 {
 		t.Errorf("audit trail %v", got)
+	}
+}
+
+// Every Task change is announced on the notification stream by the script
+// that stores it: a change stored is a change the practice is told of,
+// whatever becomes of the adapter after; a change refused announces
+// nothing.
+func testChangesAnnounced(t *testing.T, s *redis.Store) {
+	if err := s.EnsureNotifyGroup(ctx); err != nil {
+		t.Fatal(err)
+	}
+	intake(t, s, referral("sr1", "SP-1", "riverside-link-workers"))
+	later := now.Add(time.Hour)
+	if _, err := s.UpdateTask(ctx, "sr1", func(task *adapter.Task) (adapter.TaskChange, error) {
+		h, err := task.Apply(adapter.Transition{To: adapter.TaskAccepted, At: later})
+		child := *task
+		child.ID, child.PartOf, child.Owner, child.Status, child.Version = "child1", "sr1", "befriending", adapter.TaskRequested, 1
+		return adapter.TaskChange{History: h, Child: &child}, err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	refused := errors.New("refused")
+	if _, err := s.UpdateTask(ctx, "sr1", func(*adapter.Task) (adapter.TaskChange, error) { return adapter.TaskChange{}, refused }); !errors.Is(err, refused) {
+		t.Fatalf("refused change: %v", err)
+	}
+	held, err := s.Task(ctx, "sr1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	after := *held
+	h := after.PauseForConsent(later.Add(time.Minute))
+	if err := s.ApplyConsentMoves(ctx, nil, []adapter.ConsentMove{{Kind: adapter.MovePause, Before: *held, After: &after, History: h}}); err != nil {
+		t.Fatal(err)
+	}
+	trigs, err := s.ReadTriggers(ctx, "reader", 10, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, tr := range trigs {
+		got = append(got, fmt.Sprintf("%s %s %s %s", tr.Event.TaskID, tr.Event.ReferralID, tr.Event.Practice, tr.Event.Status))
+	}
+	want := []string{"sr1 sr1 A81001 requested", "sr1 sr1 A81001 accepted", "child1 sr1 A81001 requested", "sr1 sr1 A81001 on-hold"}
+	if !slices.Equal(got, want) {
+		t.Errorf("announced:\n got %q\nwant %q", got, want)
 	}
 }

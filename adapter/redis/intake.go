@@ -307,8 +307,7 @@ func (s *ReferralStore) intakeItem(b *adapter.IntakeBatch, sub *adapter.Submissi
 		if it.Stats, err = s.intakeStats(sub.Stats); err != nil {
 			return it, err
 		}
-		it.Event = s.eventFields(adapter.TaskEvent{TaskID: t.ID, ReferralID: t.ReferralID, Practice: t.Practice,
-			Status: t.Status, Time: t.LastModified})
+		it.Event = s.eventFields(t.Event())
 	}
 	if t := sub.Task; t != nil {
 		// Candidates is never null: cjson decodes null as userdata.

@@ -52,7 +52,11 @@ func (s *NotifyStore) PublishTaskEvent(ctx context.Context, ev adapter.TaskEvent
 	return s.fail(s.c.XAdd(ctx, s.triggerArgs(adapter.NotifyTrigger{Type: adapter.NotifyEvent, Event: ev})).Err())
 }
 
-// eventFields are a Task event's stream fields, as intake.lua adds them.
+// eventFields are a Task event's stream fields, as the scripts that
+// change Tasks add them (intake.lua, update_task.lua,
+// apply_consent_moves.lua): each announces its change in the same atomic
+// step, so a change stored is a change notified, whatever becomes of the
+// adapter after.
 func (s *conn) eventFields(ev adapter.TaskEvent) []string {
 	vals := s.triggerArgs(adapter.NotifyTrigger{Type: adapter.NotifyEvent, Event: ev}).Values.([]any)
 	out := make([]string, len(vals))

@@ -153,6 +153,12 @@ type transitionJSON struct {
 	Now      int64      `json:"now"`
 	Child    *childJSON `json:"child,omitempty"`
 
+	// The notification stream, its length bound, and the Task event that
+	// announces the change (and Child's creation: childJSON.Ev).
+	Events string   `json:"events"`
+	EvMax  int      `json:"evmax"`
+	Ev     []string `json:"ev"`
+
 	// Audit is the request's record, written with the change.
 	Audit *scriptAudit `json:"audit,omitempty"`
 }
@@ -168,8 +174,9 @@ type childJSON struct {
 	Svc   string   `json:"svc"`
 	// Created is the creation index (taskCreated) and At the child's
 	// creation time (unix ms).
-	Created string `json:"created"`
-	At      int64  `json:"at"`
+	Created string   `json:"created"`
+	At      int64    `json:"at"`
+	Ev      []string `json:"ev"`
 }
 
 func (s *LifecycleStore) writeChange(ctx context.Context, before, after *adapter.Task, ch adapter.TaskChange) (string, error) {
@@ -181,11 +188,12 @@ func (s *LifecycleStore) writeChange(ctx context.Context, before, after *adapter
 		Cap: s.k.capacity(before.Reserved), Rsv: before.Reserved, Terminal: after.Status.Terminal(),
 		Hist: s.k.history(after.ID), Entry: string(entry), TMod: s.k.taskIndex(), Now: after.LastModified.UnixMilli(),
 		Active: s.k.activeReferrals(), ActiveF: adapter.ActiveKey(after.Practice, after.Patient, after.Need),
+		Events: s.k.taskEvents(), EvMax: maxTaskEvents, Ev: s.eventFields(after.Event()),
 	}
 	if c := ch.Child; c != nil {
 		p.Child = &childJSON{ID: c.ID, Key: s.k.task(c.ID), Set: taskFields(c), Queue: s.k.queue(c.Owner), Score: queueScore(c),
 			Idx: s.k.referralTasks(c.ReferralID), Cap: s.k.capacity(c.Owner), Svc: c.Owner,
-			Created: s.k.taskCreated(), At: c.AuthoredOn.UnixMilli()}
+			Created: s.k.taskCreated(), At: c.AuthoredOn.UnixMilli(), Ev: s.eventFields(c.Event())}
 	}
 	// The request's record rides with its change: an onward referral is a
 	// create (201), any other change 200.

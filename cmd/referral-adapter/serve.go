@@ -88,7 +88,7 @@ func build(ctx context.Context, cfg *Config, m *routing.Mappings, log *slog.Logg
 		intake.WithConfig(cfg.Intake), intake.WithAccess(policy))
 	disc := disclosure.New(policy, st.AuditStore, log)
 	dlg := dialogue.New(st.dialogue, m, parser, policy, disc, st.AuditStore, log).WithStats(st.StatsStore)
-	q := lifecycle.New(st.queue, policy, m, cfg.Queue, caps.StaleAfter(), lifecycle.WithStats(st.StatsStore), lifecycle.WithEvents(st.NotifyStore),
+	q := lifecycle.New(st.queue, policy, m, cfg.Queue, caps.StaleAfter(), lifecycle.WithStats(st.StatsStore),
 		lifecycle.WithClosure(dlg))
 	srv := httpapi.New(cfg.HTTP, httpapi.Deps{
 		Log: log, Verifier: verifier, Intake: in, Store: st.http,

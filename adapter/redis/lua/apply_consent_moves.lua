@@ -8,14 +8,16 @@
 --                           "zrem": ["<zset key>", ...], "zadd": [{"key", "score"}, ...],
 --                           "place": [<capacity.lua step>, ...] (optional), "score": n,
 --                           "release": {"cap", "svc"} (optional), "active": "<key>", "activeField": "<f>" (optional),
---                           "hist": "<key>", "entry": "<json>"}],
+--                           "hist": "<key>", "entry": "<json>", "ev": [f, v, ...]}],
+--                "events": "<stream key>", "evmax": n,
 --                "audit": {key, recs} (optional, audit_lib.lua)}
 --
 -- Each move sets and clears the Task's fields, leaves or joins the sorted
 -- sets named (queue, leases, waitlist, the consent and sign-off holds), places a
 -- released referral by capacity when given steps (cap_place, which also
 -- queues it), gives back the capacity slot of a cancelled one and frees its
--- entry in the duplicate-check index, and appends its history entry.
+-- entry in the duplicate-check index, appends its history entry, and
+-- announces the change on the notification stream (ev) in the same step.
 -- Returns {"conflict": "<id>"} when a Task changed meanwhile (nothing
 -- written), else {"placements": [...]}, one per move ({"own": ""} when not
 -- placed; never an empty table).
@@ -44,5 +46,6 @@ for i, m in ipairs(p.moves) do
   end
   redis.call('RPUSH', m.hist, m.entry)
   redis.call('ZADD', p.tmod, p.now, m.id)
+  redis.call('XADD', p.events, 'MAXLEN', '~', p.evmax, '*', unpack(m.ev))
 end
 return cjson.encode({placements = placements})

@@ -4,15 +4,17 @@
 --
 -- ARGV[1] JSON: {id, key, expect, set: [f, v, ...], del: [f, ...],
 --                leases, queue, wl, cap, rsv, terminal, hist, entry, tmod, now,
---                child: {key, set, queue, score, idx, cap, svc, created, at} (optional),
---                audit: {key, recs} (optional)}
+--                child: {key, set, queue, score, idx, cap, svc, created, at, ev} (optional),
+--                events, evmax, ev, audit: {key, recs} (optional)}
 -- The Task leaves its lease and queue whenever it leaves 'requested'; when
 -- it ends it leaves the waitlist and gives back its capacity slot. The
 -- history entry is appended. A child Task (onward referral) is created in
 -- the same step, reserving a slot at its service first: if the service has
 -- none, nothing is written. "audit" (optional, audit_lib.lua) is the
 -- request's audit record, written once the checks pass and before
--- anything else. Returns "ok", "conflict" or "full".
+-- anything else. The change is announced on the notification stream
+-- "events" (ev: the Task event's fields, and the child's) in the same step,
+-- so no change goes untold. Returns "ok", "conflict" or "full".
 local p = cjson.decode(ARGV[1])
 local v = tonumber(redis.call('HGET', p.key, 'v'))
 if v ~= p.expect then return 'conflict' end
@@ -47,4 +49,6 @@ if p.terminal then
 end
 redis.call('RPUSH', p.hist, p.entry)
 redis.call('ZADD', p.tmod, p.now, p.id)
+redis.call('XADD', p.events, 'MAXLEN', '~', p.evmax, '*', unpack(p.ev))
+if p.child then redis.call('XADD', p.events, 'MAXLEN', '~', p.evmax, '*', unpack(p.child.ev)) end
 return 'ok'
