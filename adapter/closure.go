@@ -1,5 +1,7 @@
 package adapter
 
+import "time"
+
 // Closure summaries (issue 19): when a referral ends, the referring
 // practice receives a message on the referral's thread, like a discharge
 // letter: why and when it ended, who held it and how many contact attempts
@@ -20,6 +22,26 @@ const CategoryClosureSummary = "closure-summary"
 
 // MaxClosureSummary bounds the holder's summary text (characters).
 const MaxClosureSummary = 2000
+
+// ClosureDue is a closure summary owed to the practice. It is stored with
+// the ending of the referral, in the same atomic step (a transactional
+// outbox), and cleared once the summary is on the referral's thread: an
+// adapter that stops between the two leaves it owed, and the
+// closure-summary job sends it. It holds the holder's summary and the
+// patient's approval of sharing it, and who closed the referral.
+type ClosureDue struct {
+	Summary         string `json:"summary,omitempty"`
+	SummaryApproved bool   `json:"approved,omitempty"`
+	By              Actor  `json:"by"`
+}
+
+// DueClosure is a closure summary still owed, with its referral Task and
+// when it came due.
+type DueClosure struct {
+	TaskID string
+	Since  time.Time
+	ClosureDue
+}
 
 // ClosureNote is what the queue knows of a referral's end beyond its Task:
 // the contact attempts made, and the holder's summary for the GP with the

@@ -193,6 +193,9 @@ func (h HistoryEntry) Counts() bool {
 type TaskChange struct {
 	History HistoryEntry
 	Child   *Task
+	// Closure, when the change ends the referral, is the closure summary
+	// it owes the practice, stored with the change (see ClosureDue).
+	Closure *ClosureDue
 }
 
 // ErrNoCapacity is returned when an onward referral's service cannot take

@@ -8,16 +8,7 @@ import (
 	"github.com/social-prescribing/referral-adapter/adapter"
 )
 
-// Contact attempts and closure summaries (issue 19).
-
-// Closer sends the referring practice the closure summary of a referral
-// that ended (adapter/dialogue).
-type Closer interface {
-	Closed(ctx context.Context, c adapter.Caller, t *adapter.Task, note adapter.ClosureNote) error
-}
-
-// WithClosure sends a closure summary when a referral ends.
-func WithClosure(cl Closer) Option { return func(s *Service) { s.closer = cl } }
+// Contact attempts (issue 19).
 
 // RecordContactAttempt records an attempt to reach the patient of a
 // referral the caller's organisation holds. It is counted for the
@@ -103,39 +94,4 @@ func (s *Service) attempts(ctx context.Context, id string) ([]adapter.ContactAtt
 	as = append(as, adapter.DidNotAttend(id, hist)...)
 	adapter.SortAttempts(as)
 	return as, nil
-}
-
-// checkSummary: a summary for the GP is written by the holder, when the
-// transition ends the referral itself (its own Task: an onward referral
-// ending leaves the referral with the link workers, who close it), and is
-// short.
-func checkSummary(c Caller, t *adapter.Task, tr adapter.Transition) error {
-	switch {
-	case tr.Summary == "":
-		return nil
-	case c.Role == adapter.RolePractice:
-		return adapter.Errorf(adapter.EBUSINESSRULE, "a closure summary is written by the service that held the referral").At("summary")
-	case t.ID != t.ReferralID:
-		return adapter.Errorf(adapter.EBUSINESSRULE, "the closure summary goes with the referral's own Task, which the link workers close; not with an onward referral").At("summary")
-	case !tr.To.Terminal():
-		return adapter.Errorf(adapter.EBUSINESSRULE, "a summary goes with the transition that ends the referral (completed, failed, cancelled or rejected)").At("summary")
-	case utf8.RuneCountInString(tr.Summary) > adapter.MaxClosureSummary:
-		return adapter.Errorf(adapter.EVALUE, "summary is limited to %d characters", adapter.MaxClosureSummary).At("summary")
-	}
-	return nil
-}
-
-// close sends the practice the closure summary of the referral Task t,
-// which just ended. The ending stands whatever happens here; a failure is
-// returned to the caller.
-func (s *Service) close(ctx context.Context, c Caller, t *adapter.Task, tr adapter.Transition) error {
-	if s.closer == nil {
-		return nil
-	}
-	attempts, err := s.attempts(ctx, t.ID)
-	if err != nil {
-		return err
-	}
-	return s.closer.Closed(context.WithoutCancel(ctx), c, t, adapter.ClosureNote{Tally: adapter.Tally(attempts),
-		Summary: tr.Summary, SummaryApproved: tr.SummaryApproved})
 }

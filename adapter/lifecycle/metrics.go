@@ -18,6 +18,10 @@ var (
 		Namespace: "referral_adapter", Subsystem: "queue", Name: "lease_expiries_total",
 		Help: "Claimed referrals returned to their queue because the lease expired (by the sweep job).",
 	})
+	closureSummariesFailing = promauto.NewGauge(prometheus.GaugeOpts{
+		Namespace: "referral_adapter", Subsystem: "queue", Name: "closure_summaries_failing",
+		Help: "Closure summaries owed to practices that the last closure-summary job run could not send.",
+	})
 	slaBreaches = promauto.NewGaugeVec(prometheus.GaugeOpts{
 		Namespace: "referral_adapter", Subsystem: "queue", Name: "sla_breaches",
 		Help: "Referrals waiting or claimed past their first-contact deadline with no contact yet, by service (sla-breach job).",

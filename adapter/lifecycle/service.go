@@ -58,6 +58,10 @@ type Store interface {
 	SweepLeases(ctx context.Context, services []string, now time.Time) (int, error)
 	UpdateTask(ctx context.Context, id string, fn func(*adapter.Task) (adapter.TaskChange, error)) (*adapter.Task, error)
 	Waiting(ctx context.Context, service string, limit int64) (waiting, claimed []*adapter.Task, err error)
+	// The closure summaries owed to practices (issue 19; adapter.ClosureDue).
+	ClosuresDue(ctx context.Context, cutoff time.Time, limit int64) ([]adapter.DueClosure, error)
+	ClosureSent(ctx context.Context, taskID string) error
+	DeferClosure(ctx context.Context, taskID string, at time.Time) error
 	RerouteTasks(ctx context.Context, service string, r *adapter.Routing, ids []string) ([]adapter.Rerouted, error)
 	// History is a Task's changes, oldest first (did-not-attend steps
 	// count as contact attempts).
@@ -98,6 +102,9 @@ type Counter interface {
 
 // Option configures a Service.
 type Option func(*Service)
+
+// WithClock sets the clock (tests).
+func WithClock(now func() time.Time) Option { return func(s *Service) { s.now = now } }
 
 // WithStats counts transitions for the reports.
 func WithStats(c Counter) Option { return func(s *Service) { s.stats = c } }
@@ -226,7 +233,7 @@ func (s *Service) Transition(ctx context.Context, c Caller, id string, tr adapte
 		// The referral ended as asked, but the closure summary may not have
 		// been written (the close answered an error, or no answer came):
 		// sending the close again sends the summary if it is missing.
-		return seen, s.close(ctx, c, seen, tr)
+		return seen, s.close(ctx, seen, dueFrom(c, tr))
 	}
 	if c.Role != adapter.RolePractice && adapter.ClosesForNonContact(tr) {
 		attempts, err := s.attempts(ctx, id)
@@ -238,10 +245,11 @@ func (s *Service) Transition(ctx context.Context, c Caller, id string, tr adapte
 		}
 	}
 	var h adapter.HistoryEntry
-	var firstContact, firstSupport, wasHeld bool
+	var due *adapter.ClosureDue
+	var firstContact, firstSupport bool
 	t, err := s.store.UpdateTask(ctx, id, func(t *adapter.Task) (adapter.TaskChange, error) {
-		now := s.now()
-		wasHeld = t.Held()
+		now, wasHeld := s.now(), t.Held()
+		due = nil // from an earlier run of fn that lost a race
 		if c.Role == adapter.RolePractice && tr.To != adapter.TaskCancelled {
 			return adapter.TaskChange{}, adapter.Errorf(adapter.EFORBIDDEN, "a referring practice can only cancel its referral")
 		}
@@ -264,14 +272,17 @@ func (s *Service) Transition(ctx context.Context, c Caller, id string, tr adapte
 				t.TakeOver(c.Subject, c.Name, c.Title, now)
 			}
 		}
-		return adapter.TaskChange{History: h}, nil
+		if s.owesClosure(t, wasHeld) {
+			due = dueFrom(c, tr)
+		}
+		return adapter.TaskChange{History: h, Closure: due}, nil
 	})
 	if err != nil {
 		return nil, err
 	}
 	s.count(ctx, t, h, firstContact, firstSupport)
-	if t.Status.Terminal() && t.ID == t.ReferralID && t.Owner != "" && !wasHeld {
-		if err := s.close(ctx, c, t, tr); err != nil {
+	if due != nil {
+		if err := s.close(ctx, t, due); err != nil {
 			return t, err
 		}
 	}

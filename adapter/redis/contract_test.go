@@ -44,6 +44,7 @@ func TestStoreContract(t *testing.T) {
 		"a Subscription is created and deleted with the request's audit record":                          testSubscriptionAudited,
 		"a Patient is replaced only at the version it was read, by its practice, with its audit record":  testReplacePatient,
 		"every Task change is announced by the step that stores it; a refused one is not":                testChangesAnnounced,
+		"the closure summary an ending owes is kept with it until sent, and purged with the referral":    testClosureOutbox,
 	})
 	for _, b := range redistest.Backends() {
 		t.Run(b.Name+"/Redis down is EUNAVAILABLE, and the store recovers", func(t *testing.T) {
@@ -962,5 +963,86 @@ func testChangesAnnounced(t *testing.T, s *redis.Store) {
 	want := []string{"sr1 sr1 A81001 requested", "sr1 sr1 A81001 accepted", "child1 sr1 A81001 requested", "sr1 sr1 A81001 on-hold"}
 	if !slices.Equal(got, want) {
 		t.Errorf("announced:\n got %q\nwant %q", got, want)
+	}
+}
+
+// The closure summary an ending owes is stored with the ending or not at
+// all; it is listed once its referral ended before the cutoff, longest
+// owed first; one deferred waits behind the others; it is owed no more
+// once sent; and the retention purge takes what a purged referral owed.
+func testClosureOutbox(t *testing.T, s *redis.Store) {
+	intake(t, s, referral("sr1", "SP-1", "money-advice"), referral("sr2", "SP-2", "money-advice"), referral("sr3", "SP-3", "money-advice"))
+	by := adapter.Actor{Subject: "lw@U00001", Role: adapter.RoleLinkWorker, Org: "U00001"}
+	end := func(id string, at time.Time, fail error) error {
+		_, err := s.UpdateTask(ctx, id, func(task *adapter.Task) (adapter.TaskChange, error) {
+			h, err := task.Apply(adapter.Transition{To: adapter.TaskCancelled, Reason: "moved away", At: at})
+			due := &adapter.ClosureDue{Summary: "Summary of " + id, SummaryApproved: id != "sr2", By: by}
+			if fail != nil {
+				return adapter.TaskChange{}, fail
+			}
+			return adapter.TaskChange{History: h, Closure: due}, err
+		})
+		return err
+	}
+	if err := end("sr3", now, errors.New("refused")); err == nil {
+		t.Fatal("a refused ending stood")
+	}
+	for i, id := range []string{"sr1", "sr2"} {
+		if err := end(id, now.Add(time.Duration(i)*time.Minute), nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	owed := func(cutoff time.Time) []adapter.DueClosure {
+		t.Helper()
+		dues, err := s.ClosuresDue(ctx, cutoff, 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return dues
+	}
+	ids := func(ds []adapter.DueClosure) (out []string) {
+		for _, d := range ds {
+			out = append(out, d.TaskID)
+		}
+		return out
+	}
+	all := owed(now.Add(time.Hour))
+	if got := ids(all); !slices.Equal(got, []string{"sr1", "sr2"}) {
+		t.Fatalf("owed: %v", got)
+	}
+	if d := all[0]; d.Summary != "Summary of sr1" || !d.SummaryApproved || d.By != by || !d.Since.Equal(now) {
+		t.Errorf("sr1 owes %+v", d)
+	}
+	if all[1].SummaryApproved {
+		t.Errorf("sr2's summary came back approved")
+	}
+	if got := ids(owed(now.Add(30 * time.Second))); !slices.Equal(got, []string{"sr1"}) {
+		t.Errorf("owed before the cutoff: %v", got)
+	}
+	if err := s.DeferClosure(ctx, "sr1", now.Add(5*time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	if got := ids(owed(now.Add(time.Hour))); !slices.Equal(got, []string{"sr2", "sr1"}) {
+		t.Errorf("owed after deferring sr1: %v", got)
+	}
+	if err := s.ClosureSent(ctx, "sr2"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.DeferClosure(ctx, "sr2", now); err != nil { // sent meanwhile: not owed again
+		t.Fatal(err)
+	}
+	if got := ids(owed(now.Add(time.Hour))); !slices.Equal(got, []string{"sr1"}) {
+		t.Errorf("owed after sr2 was sent: %v", got)
+	}
+	if _, err := s.PurgeClosed(ctx, now.Add(time.Hour), 10, now.Add(2*time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if got := owed(now.Add(time.Hour)); len(got) != 0 {
+		t.Errorf("owed after the purge: %v", ids(got))
+	}
+	for _, k := range snapshotKeys(t, s) {
+		if strings.Contains(k, ":cdue") {
+			t.Errorf("left after the purge: %s", k)
+		}
 	}
 }

@@ -105,6 +105,14 @@ func (k keys) leases(service string) string { return k.p + "ls:" + service }
 // List of a Task's history entries (JSON adapter.HistoryEntry), oldest first.
 func (k keys) history(task string) string { return k.p + "hist:" + task }
 
+// A closure summary owed to the practice (adapter.ClosureDue as JSON),
+// from the ending of its referral until the summary is on the thread.
+func (k keys) closureDue(task string) string { return k.p + "cdue:" + task }
+
+// Sorted set of the Task ids that owe a closure summary, scored by when
+// each referral ended (unix ms), for the closure-summary job.
+func (k keys) closuresDue() string { return k.p + "cdues" }
+
 // Outcome hash: json, task, type, approved (see outcomes.go).
 func (k keys) outcome(id string) string { return k.p + "out:" + id }
 

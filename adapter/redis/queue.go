@@ -159,8 +159,17 @@ type transitionJSON struct {
 	EvMax  int      `json:"evmax"`
 	Ev     []string `json:"ev"`
 
+	// Due is the closure summary the change owes the practice, if any.
+	Due *dueJSON `json:"due,omitempty"`
+
 	// Audit is the request's record, written with the change.
 	Audit *scriptAudit `json:"audit,omitempty"`
+}
+
+type dueJSON struct {
+	Key  string `json:"key"`  // keys.closureDue
+	Idx  string `json:"idx"`  // keys.closuresDue
+	JSON string `json:"json"` // adapter.ClosureDue
 }
 
 type childJSON struct {
@@ -194,6 +203,13 @@ func (s *LifecycleStore) writeChange(ctx context.Context, before, after *adapter
 		p.Child = &childJSON{ID: c.ID, Key: s.k.task(c.ID), Set: taskFields(c), Queue: s.k.queue(c.Owner), Score: queueScore(c),
 			Idx: s.k.referralTasks(c.ReferralID), Cap: s.k.capacity(c.Owner), Svc: c.Owner,
 			Created: s.k.taskCreated(), At: c.AuthoredOn.UnixMilli(), Ev: s.eventFields(c.Event())}
+	}
+	if ch.Closure != nil {
+		due, err := json.Marshal(ch.Closure)
+		if err != nil {
+			return "", fmt.Errorf("redis: closure due: %w", err)
+		}
+		p.Due = &dueJSON{Key: s.k.closureDue(after.ID), Idx: s.k.closuresDue(), JSON: string(due)}
 	}
 	// The request's record rides with its change: an onward referral is a
 	// create (201), any other change 200.

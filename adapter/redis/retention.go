@@ -15,8 +15,8 @@ import (
 // purgeScript removes a closed referral's personal data, if the Task is
 // still ended and unchanged since it was chosen: the ServiceRequest, the
 // history, the outcomes, the messages and safeguarding Flags (issue 9), the
-// referral's wellbeing scores (issue 20), the contact attempts (issue 19),
-// the idempotency entry, the entry that finds it by its identifier's value
+// referral's wellbeing scores (issue 20), the contact attempts and any
+// closure summary still owed (issue 19), the idempotency entry, the entry that finds it by its identifier's value
 // (its field of the by-value hash while it names it, and its member of the
 // value's set), and every personal field (then purgePatientScript
 // the patient's index and Consents at the practice, once none is left)
@@ -28,7 +28,7 @@ local key = KEYS[1]
 local st, mod = unpack(redis.call('HMGET', key, 'st', 'mod'))
 if mod ~= ARGV[1] then return 0 end
 audit_add(audit_arg(ARGV[8]))
-redis.call('DEL', KEYS[2], KEYS[3], KEYS[5], KEYS[12], KEYS[13])
+redis.call('DEL', KEYS[2], KEYS[3], KEYS[5], KEYS[12], KEYS[13], KEYS[15])
 local outs = redis.call('SMEMBERS', KEYS[4])
 for _, id in ipairs(outs) do redis.call('DEL', ARGV[3] .. id) end
 redis.call('DEL', KEYS[4])
@@ -43,6 +43,7 @@ redis.call('HSET', key, 'purged', ARGV[4])
 redis.call('ZREM', KEYS[7], ARGV[5])
 redis.call('ZREM', KEYS[10], ARGV[5])
 redis.call('SREM', KEYS[11], ARGV[5])
+redis.call('ZREM', KEYS[16], ARGV[5])
 if ARGV[9] ~= '' and redis.call('HGET', KEYS[14], ARGV[9]) == ARGV[5] then redis.call('HDEL', KEYS[14], ARGV[9]) end
 return 1`)
 
@@ -143,7 +144,7 @@ func (s *RetentionStore) purge(ctx context.Context, t *adapter.Task, now time.Ti
 	}
 	n, err := purgeScript.Run(ctx, s.c, []string{s.k.task(t.ID), srKey, s.k.history(t.ID), s.k.taskOutcomes(t.ID),
 		s.k.referralTasks(t.ReferralID), s.k.idempotency(), s.k.taskIndex(), thread, flags, s.k.taskCreated(), byValue, scores,
-		s.k.contactAttempts(t.ID), s.k.referralsByIdentifier()},
+		s.k.contactAttempts(t.ID), s.k.referralsByIdentifier(), s.k.closureDue(t.ID), s.k.closuresDue()},
 		msString(t.LastModified), idem, s.k.outcome(""), now.UnixMilli(), t.ID, s.k.message(""), s.k.flag(""), s.auditArg(recs), value).Int()
 	if err != nil {
 		return false, s.fail(err)

@@ -33,6 +33,8 @@ func (a *app) jobList() []jobs.Job {
 			Description: "return claimed referrals whose lease expired to their queue", Run: a.queue.SweepLeases},
 		{Name: "provider-deadline", Schedule: "*/15 * * * *",
 			Description: "decline and re-route referrals a VCSE provider did not answer in time", Run: a.queue.ProviderDeadline},
+		{Name: "closure-summary", Schedule: "* * * * *", Timeout: 50 * time.Second,
+			Description: "send the closure summaries still owed a minute after their referral ended (the close stopped or failed)", Run: a.queue.SendDueClosures},
 		{Name: "sla-breach", Schedule: "*/15 * * * *",
 			Description: "flag referrals past their first-contact deadline with no contact (gauge per service)", Run: a.queue.SLABreaches},
 		{Name: "capacity-staleness", Schedule: "0 8 * * *",

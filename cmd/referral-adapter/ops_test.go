@@ -116,7 +116,7 @@ func TestJobsCommand(t *testing.T) {
 	if err := realMain(context.Background(), []string{"jobs", "list"}, &out, &errOut); err != nil {
 		t.Fatal(err)
 	}
-	for _, job := range []string{"lease-sweep", "provider-deadline", "sla-breach", "capacity-staleness", "waitlist-promotion", "retention-purge", "daily-snapshot", "consent-hold-expiry", "sign-off-hold-expiry"} {
+	for _, job := range []string{"lease-sweep", "closure-summary", "provider-deadline", "sla-breach", "capacity-staleness", "waitlist-promotion", "retention-purge", "daily-snapshot", "consent-hold-expiry", "sign-off-hold-expiry"} {
 		if !strings.Contains(out.String(), job) {
 			t.Errorf("jobs list lacks %s:\n%s", job, out.String())
 		}

@@ -5,7 +5,8 @@
 -- ARGV[1] JSON: {id, key, expect, set: [f, v, ...], del: [f, ...],
 --                leases, queue, wl, cap, rsv, terminal, hist, entry, tmod, now,
 --                child: {key, set, queue, score, idx, cap, svc, created, at, ev} (optional),
---                events, evmax, ev, audit: {key, recs} (optional)}
+--                events, evmax, ev, due: {key, idx, json} (optional),
+--                audit: {key, recs} (optional)}
 -- The Task leaves its lease and queue whenever it leaves 'requested'; when
 -- it ends it leaves the waitlist and gives back its capacity slot. The
 -- history entry is appended. A child Task (onward referral) is created in
@@ -14,7 +15,9 @@
 -- request's audit record, written once the checks pass and before
 -- anything else. The change is announced on the notification stream
 -- "events" (ev: the Task event's fields, and the child's) in the same step,
--- so no change goes untold. Returns "ok", "conflict" or "full".
+-- so no change goes untold. "due" is the closure summary an ending owes
+-- the practice, kept until it is sent (the outbox of adapter.ClosureDue).
+-- Returns "ok", "conflict" or "full".
 local p = cjson.decode(ARGV[1])
 local v = tonumber(redis.call('HGET', p.key, 'v'))
 if v ~= p.expect then return 'conflict' end
@@ -46,6 +49,10 @@ if p.terminal then
     redis.call('HDEL', p.active, p.activeField)
   end
   if p.rsv ~= '' then cap_release(p.key, p.cap, p.rsv) end
+end
+if p.due then
+  redis.call('SET', p.due.key, p.due.json)
+  redis.call('ZADD', p.due.idx, p.now, p.id)
 end
 redis.call('RPUSH', p.hist, p.entry)
 redis.call('ZADD', p.tmod, p.now, p.id)
