@@ -196,6 +196,9 @@ type TaskChange struct {
 	// Closure, when the change ends the referral, is the closure summary
 	// it owes the practice, stored with the change (see ClosureDue).
 	Closure *ClosureDue
+	// Stats are the report counters the change adds to, counted in the
+	// same step.
+	Stats []StatInc
 }
 
 // ErrNoCapacity is returned when an onward referral's service cannot take

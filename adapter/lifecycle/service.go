@@ -106,7 +106,9 @@ type Option func(*Service)
 // WithClock sets the clock (tests).
 func WithClock(now func() time.Time) Option { return func(s *Service) { s.now = now } }
 
-// WithStats counts transitions for the reports.
+// WithStats keeps the report counters: those of a transition are counted
+// by the store with the change (TaskChange.Stats), a contact attempt's
+// through c.
 func WithStats(c Counter) Option { return func(s *Service) { s.stats = c } }
 
 // New returns a queue Service. staleAfter is the capacity staleness used
@@ -275,12 +277,11 @@ func (s *Service) Transition(ctx context.Context, c Caller, id string, tr adapte
 		if s.owesClosure(t, wasHeld) {
 			due = dueFrom(c, tr)
 		}
-		return adapter.TaskChange{History: h, Closure: due}, nil
+		return adapter.TaskChange{History: h, Closure: due, Stats: s.transitionStats(t, h, firstContact, firstSupport)}, nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	s.count(ctx, t, h, firstContact, firstSupport)
 	if due != nil {
 		if err := s.close(ctx, t, due); err != nil {
 			return t, err
@@ -323,17 +324,19 @@ func milestones(t *adapter.Task, tr adapter.Transition, now time.Time) (contact,
 	return contact, support
 }
 
-// count updates the report counters after a transition was stored.
-func (s *Service) count(ctx context.Context, t *adapter.Task, h adapter.HistoryEntry, contact, support bool) {
-	if s.stats == nil || t == nil {
-		return
+// transitionStats are the report counters a transition that left t as it
+// is adds to (none when the Service keeps no reports); the store counts
+// them with the change, so a change stored is a change counted.
+func (s *Service) transitionStats(t *adapter.Task, h adapter.HistoryEntry, contact, support bool) []adapter.StatInc {
+	if s.stats == nil {
+		return nil
 	}
 	day := adapter.StatsDay(h.At, s.loc)
 	var incs []adapter.StatInc
 	for _, k := range adapter.TransitionStats(t, h, contact, support) {
 		incs = append(incs, adapter.StatInc{Day: day, Key: k, Practice: t.Practice, N: 1})
 	}
-	_ = s.stats.Count(context.WithoutCancel(ctx), incs)
+	return incs
 }
 
 // ReferOn refers the patient on from a link-worker referral to a VCSE

@@ -23,28 +23,29 @@ import (
 // server of its own that it stops and restarts.
 func TestStoreContract(t *testing.T) {
 	redistest.RunContract(t, redis.New, map[string]func(*testing.T, *redis.Store){
-		"intake writes the referral, its Task, queue entry and idempotency key":                          testIntakeWritesEverything,
-		"intake places by capacity when routing is given":                                                testIntakeWithRouting,
-		"a Task that is not requested is not queued":                                                     testIntakeNotQueued,
-		"queues are ordered by priority, then deadline":                                                  testQueueOrder,
-		"an identifier taken concurrently writes nothing":                                                testIdempotencyConflict,
-		"existing items are not written again":                                                           testExistingNotRewritten,
-		"idempotency is per practice and resource type":                                                  testIdempotencyScope,
-		"reads of absent ids are ENOTFOUND":                                                              testAbsent,
-		"TasksForReferral lists the referral's Task and its onward referrals":                            testTasksForReferral,
-		"IntakeLookups answers as the reads it stands for, with or without cached scripts":               testIntakeLookups,
-		"intake says how many referrals a Consent's patient had when it was written":                     testConsentReferrals,
-		"a claim passes by the referrals it is told to, leaving them in place":                           testClaimExcluding,
-		"an unclaim gives a claim back as if it had not been made":                                       testUnclaim,
-		"referrals are found by identifier across practices":                                             testReferralsByIdentifier,
-		"intake writes the request's audit records in the same step, or nothing":                         testIntakeAudit,
-		"claims, leases, Task changes, messages, outcomes and capacity carry the request's audit record": testChangesAudited,
-		"wellbeing pairs are the first and latest score by their own date, counted anonymously":          testWellbeingPairs,
-		"blocks of a window's request budget are handed out until it is spent, never more":               testTakeTokens,
-		"a Subscription is created and deleted with the request's audit record":                          testSubscriptionAudited,
-		"a Patient is replaced only at the version it was read, by its practice, with its audit record":  testReplacePatient,
-		"every Task change is announced by the step that stores it; a refused one is not":                testChangesAnnounced,
-		"the closure summary an ending owes is kept with it until sent, and purged with the referral":    testClosureOutbox,
+		"intake writes the referral, its Task, queue entry and idempotency key":                           testIntakeWritesEverything,
+		"intake places by capacity when routing is given":                                                 testIntakeWithRouting,
+		"a Task that is not requested is not queued":                                                      testIntakeNotQueued,
+		"queues are ordered by priority, then deadline":                                                   testQueueOrder,
+		"an identifier taken concurrently writes nothing":                                                 testIdempotencyConflict,
+		"existing items are not written again":                                                            testExistingNotRewritten,
+		"idempotency is per practice and resource type":                                                   testIdempotencyScope,
+		"reads of absent ids are ENOTFOUND":                                                               testAbsent,
+		"TasksForReferral lists the referral's Task and its onward referrals":                             testTasksForReferral,
+		"IntakeLookups answers as the reads it stands for, with or without cached scripts":                testIntakeLookups,
+		"intake says how many referrals a Consent's patient had when it was written":                      testConsentReferrals,
+		"a claim passes by the referrals it is told to, leaving them in place":                            testClaimExcluding,
+		"an unclaim gives a claim back as if it had not been made":                                        testUnclaim,
+		"referrals are found by identifier across practices":                                              testReferralsByIdentifier,
+		"intake writes the request's audit records in the same step, or nothing":                          testIntakeAudit,
+		"claims, leases, Task changes, messages, outcomes and capacity carry the request's audit record":  testChangesAudited,
+		"wellbeing pairs are the first and latest score by their own date, counted anonymously":           testWellbeingPairs,
+		"blocks of a window's request budget are handed out until it is spent, never more":                testTakeTokens,
+		"a Subscription is created and deleted with the request's audit record":                           testSubscriptionAudited,
+		"a Patient is replaced only at the version it was read, by its practice, with its audit record":   testReplacePatient,
+		"every Task change is announced by the step that stores it; a refused one is not":                 testChangesAnnounced,
+		"the closure summary an ending owes is kept with it until sent, and purged with the referral":     testClosureOutbox,
+		"a Task change's report counters are counted by the step that stores it; a refused one's are not": testChangesCounted,
 	})
 	for _, b := range redistest.Backends() {
 		t.Run(b.Name+"/Redis down is EUNAVAILABLE, and the store recovers", func(t *testing.T) {
@@ -1044,5 +1045,39 @@ func testClosureOutbox(t *testing.T, s *redis.Store) {
 		if strings.Contains(k, ":cdue") {
 			t.Errorf("left after the purge: %s", k)
 		}
+	}
+}
+
+// A Task change's report counters are counted by the step that stores it
+// (the day, the month's roll-up and the practice's day), exactly as Count
+// counts them; a refused change counts nothing.
+func testChangesCounted(t *testing.T, s *redis.Store) {
+	intake(t, s, referral("sr1", "SP-1", "money-advice"))
+	key := adapter.StatKey{Metric: "completed", Service: "money-advice", Area: "E38000001", Need: "debt"}
+	inc := []adapter.StatInc{{Day: "2026-11-20", Key: key, Practice: prac, N: 1}}
+	refused := errors.New("refused")
+	if _, err := s.UpdateTask(ctx, "sr1", func(*adapter.Task) (adapter.TaskChange, error) {
+		return adapter.TaskChange{Stats: inc}, refused
+	}); !errors.Is(err, refused) {
+		t.Fatal(err)
+	}
+	if _, err := s.UpdateTask(ctx, "sr1", func(task *adapter.Task) (adapter.TaskChange, error) {
+		h, err := task.Apply(adapter.Transition{To: adapter.TaskAccepted, At: now})
+		return adapter.TaskChange{History: h, Stats: inc}, err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Count(ctx, inc); err != nil { // the same, by the counter
+		t.Fatal(err)
+	}
+	for _, days := range [][]string{{"2026-11-20"}, {"2026-11"}} {
+		got, err := s.DayStats(ctx, days)
+		if err != nil || got[key] != 2 {
+			t.Errorf("%v: %s = %d, want 2 (%v)", days, key, got[key], err)
+		}
+	}
+	got, err := s.PracticeStats(ctx, prac, []string{"2026-11-20"})
+	if err != nil || got[key.Metric] != 2 {
+		t.Errorf("practice's day: %v %v", got, err)
 	}
 }

@@ -161,6 +161,8 @@ type transitionJSON struct {
 
 	// Due is the closure summary the change owes the practice, if any.
 	Due *dueJSON `json:"due,omitempty"`
+	// Incs are the change's report counters (incArgs: key, field, n, ...).
+	Incs []string `json:"incs"`
 
 	// Audit is the request's record, written with the change.
 	Audit *scriptAudit `json:"audit,omitempty"`
@@ -197,7 +199,7 @@ func (s *LifecycleStore) writeChange(ctx context.Context, before, after *adapter
 		Cap: s.k.capacity(before.Reserved), Rsv: before.Reserved, Terminal: after.Status.Terminal(),
 		Hist: s.k.history(after.ID), Entry: string(entry), TMod: s.k.taskIndex(), Now: after.LastModified.UnixMilli(),
 		Active: s.k.activeReferrals(), ActiveF: adapter.ActiveKey(after.Practice, after.Patient, after.Need),
-		Events: s.k.taskEvents(), EvMax: maxTaskEvents, Ev: s.eventFields(after.Event()),
+		Events: s.k.taskEvents(), EvMax: maxTaskEvents, Ev: s.eventFields(after.Event()), Incs: s.incArgs(ch.Stats),
 	}
 	if c := ch.Child; c != nil {
 		p.Child = &childJSON{ID: c.ID, Key: s.k.task(c.ID), Set: taskFields(c), Queue: s.k.queue(c.Owner), Score: queueScore(c),

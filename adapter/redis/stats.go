@@ -18,20 +18,36 @@ func (s *StatsStore) Count(ctx context.Context, incs []adapter.StatInc) error {
 		return nil
 	}
 	return s.fail(s.writes.do(ctx, func(pipe goredis.Pipeliner) {
-		for _, in := range incs {
-			n := in.N
-			if n == 0 {
-				continue // nothing to add (a snapshot of an empty figure)
-			}
-			pipe.HIncrBy(ctx, s.k.stats(in.Day), in.Key.String(), n)
-			if len(in.Day) == 10 {
-				pipe.HIncrBy(ctx, s.k.stats(in.Day[:7]), in.Key.String(), n) // the month's roll-up
-			}
-			if in.Practice != "" && in.Key.PracticeCounted() {
-				pipe.HIncrBy(ctx, s.k.practiceStats(in.Day, in.Practice), in.Key.Metric, n)
-			}
-		}
+		s.eachInc(incs, func(key, field string, n int64) { pipe.HIncrBy(ctx, key, field, n) })
 	}))
+}
+
+// eachInc calls add with each hash field an increment adds to: the day's
+// counter, the month's roll-up, and the practice's day where the metric
+// is counted per practice.
+func (s *conn) eachInc(incs []adapter.StatInc, add func(key, field string, n int64)) {
+	for _, in := range incs {
+		n := in.N
+		if n == 0 {
+			continue // nothing to add (a snapshot of an empty figure)
+		}
+		add(s.k.stats(in.Day), in.Key.String(), n)
+		if len(in.Day) == 10 {
+			add(s.k.stats(in.Day[:7]), in.Key.String(), n) // the month's roll-up
+		}
+		if in.Practice != "" && in.Key.PracticeCounted() {
+			add(s.k.practiceStats(in.Day, in.Practice), in.Key.Metric, n)
+		}
+	}
+}
+
+// incArgs are the increments as a script adds them: key, field, n, ...
+func (s *conn) incArgs(incs []adapter.StatInc) []string {
+	out := []string{}
+	s.eachInc(incs, func(key, field string, n int64) {
+		out = append(out, key, field, strconv.FormatInt(n, 10))
+	})
+	return out
 }
 
 // Snapshot sets absolute values on a day (the daily capacity snapshot).

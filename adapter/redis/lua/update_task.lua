@@ -6,6 +6,7 @@
 --                leases, queue, wl, cap, rsv, terminal, hist, entry, tmod, now,
 --                child: {key, set, queue, score, idx, cap, svc, created, at, ev} (optional),
 --                events, evmax, ev, due: {key, idx, json} (optional),
+--                incs: [key, field, n, ...],
 --                audit: {key, recs} (optional)}
 -- The Task leaves its lease and queue whenever it leaves 'requested'; when
 -- it ends it leaves the waitlist and gives back its capacity slot. The
@@ -16,7 +17,8 @@
 -- anything else. The change is announced on the notification stream
 -- "events" (ev: the Task event's fields, and the child's) in the same step,
 -- so no change goes untold. "due" is the closure summary an ending owes
--- the practice, kept until it is sent (the outbox of adapter.ClosureDue).
+-- the practice, kept until it is sent (the outbox of adapter.ClosureDue);
+-- "incs" are the change's report counters, counted with it.
 -- Returns "ok", "conflict" or "full".
 local p = cjson.decode(ARGV[1])
 local v = tonumber(redis.call('HGET', p.key, 'v'))
@@ -54,6 +56,7 @@ if p.due then
   redis.call('SET', p.due.key, p.due.json)
   redis.call('ZADD', p.due.idx, p.now, p.id)
 end
+for i = 1, #p.incs, 3 do redis.call('HINCRBY', p.incs[i], p.incs[i + 1], p.incs[i + 2]) end
 redis.call('RPUSH', p.hist, p.entry)
 redis.call('ZADD', p.tmod, p.now, p.id)
 redis.call('XADD', p.events, 'MAXLEN', '~', p.evmax, '*', unpack(p.ev))
