@@ -199,6 +199,19 @@ type TaskChange struct {
 	// Stats are the report counters the change adds to, counted in the
 	// same step.
 	Stats []StatInc
+	// Parent, when the change must also be told to the Task the changed
+	// one is part of (an onward referral declined: its link worker's Task
+	// says so), is that Task as changed, written in the same step if it is
+	// still at the version it was read at.
+	Parent *ParentChange
+}
+
+// ParentChange is a change of the Task a changed Task is part of (see
+// TaskChange.Parent).
+type ParentChange struct {
+	Version int // the version it was read at
+	Task    *Task
+	History HistoryEntry
 }
 
 // ErrNoCapacity is returned when an onward referral's service cannot take

@@ -73,31 +73,38 @@ func (s *Service) declineNoResponse(ctx context.Context, child *adapter.Task, sv
 		}
 		h, err := t.Apply(adapter.Transition{To: adapter.TaskRejected, BusinessStatus: adapter.BSProviderDecline,
 			Reason: adapter.ReasonNoResponse, By: system, At: now})
+		if err != nil {
+			return adapter.TaskChange{}, err
+		}
 		t.StatusReason = svc.Name + " did not respond within the deadline; declined automatically"
-		return adapter.TaskChange{History: h}, err
+		parent, err := s.tellParent(ctx, t.PartOf, svc.Name+" did not respond in time: please refer on to another service",
+			adapter.ReasonNoResponse, now)
+		return adapter.TaskChange{History: h, Parent: parent}, err
 	})
 	if err == errGone {
 		return nil
 	}
-	if err != nil {
-		return err
-	}
-	return s.tellParent(ctx, child.PartOf, svc.Name+" did not respond in time: please refer on to another service",
-		adapter.ReasonNoResponse, now)
+	return err
 }
 
-// tellParent records on the link worker's Task that its onward referral
-// was declined, so the link worker refers the patient on elsewhere.
-func (s *Service) tellParent(ctx context.Context, parentID, msg, reason string, now time.Time) error {
-	_, err := s.store.UpdateTask(ctx, parentID, func(t *adapter.Task) (adapter.TaskChange, error) {
-		from := string(t.Status)
-		t.StatusReason = msg
-		t.LastModified = now
-		t.Version++
-		return adapter.TaskChange{History: adapter.HistoryEntry{At: now, By: system, From: from, To: from,
-			BusinessStatus: adapter.BSProviderDecline, Reason: reason}}, nil
-	})
-	return err
+// tellParent is the change that records on the link worker's Task that its
+// onward referral was declined, so the link worker refers the patient on
+// elsewhere: written with the decline, in the same step (nil when that
+// Task is gone).
+func (s *Service) tellParent(ctx context.Context, parentID, msg, reason string, now time.Time) (*adapter.ParentChange, error) {
+	t, err := s.store.Task(ctx, parentID)
+	if adapter.ErrorCode(err) == adapter.ENOTFOUND {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	pc := &adapter.ParentChange{Version: t.Version, Task: t, History: adapter.HistoryEntry{At: now, By: system,
+		From: string(t.Status), To: string(t.Status), BusinessStatus: adapter.BSProviderDecline, Reason: reason}}
+	t.StatusReason = msg
+	t.LastModified = now
+	t.Version++
+	return pc, nil
 }
 
 // errGone ends an update whose Task moved on meanwhile.

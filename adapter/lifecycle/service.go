@@ -277,7 +277,12 @@ func (s *Service) Transition(ctx context.Context, c Caller, id string, tr adapte
 		if s.owesClosure(t, wasHeld) {
 			due = dueFrom(c, tr)
 		}
-		return adapter.TaskChange{History: h, Closure: due, Stats: s.transitionStats(t, h, firstContact, firstSupport)}, nil
+		ch := adapter.TaskChange{History: h, Closure: due, Stats: s.transitionStats(t, h, firstContact, firstSupport)}
+		if t.PartOf != "" && h.BusinessStatus == adapter.BSProviderDecline {
+			ch.Parent, err = s.tellParent(ctx, t.PartOf, s.serviceName(t.Owner)+" declined the onward referral ("+h.Reason+
+				"): please refer on to another service", h.Reason, h.At)
+		}
+		return ch, err
 	})
 	if err != nil {
 		return nil, err
@@ -287,17 +292,15 @@ func (s *Service) Transition(ctx context.Context, c Caller, id string, tr adapte
 			return t, err
 		}
 	}
-	if t.PartOf != "" && h.BusinessStatus == adapter.BSProviderDecline {
-		name := t.Owner
-		if svc, ok := s.m.Service(t.Owner); ok {
-			name = svc.Name
-		}
-		msg := name + " declined the onward referral (" + h.Reason + "): please refer on to another service"
-		if err := s.tellParent(ctx, t.PartOf, msg, h.Reason, h.At); err != nil {
-			return t, err
-		}
-	}
 	return t, nil
+}
+
+// serviceName is the directory name of a service, or its id.
+func (s *Service) serviceName(id string) string {
+	if svc, ok := s.m.Service(id); ok {
+		return svc.Name
+	}
+	return id
 }
 
 // retriedClose reports whether tr asks again for the ending the referral's

@@ -46,6 +46,7 @@ func TestStoreContract(t *testing.T) {
 		"every Task change is announced by the step that stores it; a refused one is not":                 testChangesAnnounced,
 		"the closure summary an ending owes is kept with it until sent, and purged with the referral":     testClosureOutbox,
 		"a Task change's report counters are counted by the step that stores it; a refused one's are not": testChangesCounted,
+		"an onward referral declined tells its parent Task in the same step, or neither is written":       testParentToldInTheSameStep,
 	})
 	for _, b := range redistest.Backends() {
 		t.Run(b.Name+"/Redis down is EUNAVAILABLE, and the store recovers", func(t *testing.T) {
@@ -1079,5 +1080,71 @@ func testChangesCounted(t *testing.T, s *redis.Store) {
 	got, err := s.PracticeStats(ctx, prac, []string{"2026-11-20"})
 	if err != nil || got[key.Metric] != 2 {
 		t.Errorf("practice's day: %v %v", got, err)
+	}
+}
+
+// A change that tells the Task the changed one is part of (an onward
+// referral declined) writes both in one step, each with its history and
+// event, and only while that Task is at the version read: otherwise
+// neither is written.
+func testParentToldInTheSameStep(t *testing.T, s *redis.Store) {
+	if err := s.EnsureNotifyGroup(ctx); err != nil {
+		t.Fatal(err)
+	}
+	intake(t, s, referral("sr1", "SP-1", "riverside-link-workers"))
+	later := now.Add(time.Hour)
+	if _, err := s.UpdateTask(ctx, "sr1", func(task *adapter.Task) (adapter.TaskChange, error) {
+		child := *task
+		child.ID, child.PartOf, child.Owner, child.Version = "child1", "sr1", "befriending", 1
+		task.Version, task.LastModified = task.Version+1, later
+		return adapter.TaskChange{History: adapter.HistoryEntry{At: later}, Child: &child}, nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	decline := func(parentVersion func(read int) int) error {
+		_, err := s.UpdateTask(ctx, "child1", func(task *adapter.Task) (adapter.TaskChange, error) {
+			h, err := task.Apply(adapter.Transition{To: adapter.TaskRejected, BusinessStatus: adapter.BSProviderDecline,
+				Reason: adapter.ReasonNoResponse, At: later})
+			parent, perr := s.Task(ctx, "sr1")
+			if perr != nil {
+				return adapter.TaskChange{}, perr
+			}
+			pc := &adapter.ParentChange{Version: parentVersion(parent.Version), Task: parent,
+				History: adapter.HistoryEntry{At: later, BusinessStatus: adapter.BSProviderDecline}}
+			parent.StatusReason, parent.Version, parent.LastModified = "please refer on", parent.Version+1, later
+			return adapter.TaskChange{History: h, Parent: pc}, err
+		})
+		return err
+	}
+	if err := decline(func(read int) int { return read - 1 }); adapter.ErrorCode(err) != adapter.ECONFLICT {
+		t.Fatalf("decline while the parent moved on: %v", err)
+	}
+	child, _ := s.Task(ctx, "child1")
+	parent, _ := s.Task(ctx, "sr1")
+	if child.Status != adapter.TaskRequested || parent.StatusReason != "" {
+		t.Fatalf("written although the parent moved on: child %s, parent %q", child.Status, parent.StatusReason)
+	}
+	if err := decline(func(read int) int { return read }); err != nil {
+		t.Fatal(err)
+	}
+	child, _ = s.Task(ctx, "child1")
+	after, _ := s.Task(ctx, "sr1")
+	if child.Status != adapter.TaskRejected || after.StatusReason != "please refer on" || after.Version != parent.Version+1 {
+		t.Errorf("after the decline: child %s, parent %q v%d (was v%d)", child.Status, after.StatusReason, after.Version, parent.Version)
+	}
+	if hist, _ := s.History(ctx, "sr1"); len(hist) == 0 || hist[len(hist)-1].BusinessStatus != adapter.BSProviderDecline {
+		t.Errorf("parent's history: %+v", hist)
+	}
+	trigs, err := s.ReadTriggers(ctx, "reader", 10, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, tr := range trigs {
+		got = append(got, tr.Event.TaskID+" "+string(tr.Event.Status))
+	}
+	want := []string{"sr1 requested", "sr1 requested", "child1 requested", "child1 rejected", "sr1 requested"}
+	if !slices.Equal(got, want) {
+		t.Errorf("announced %q, want %q", got, want)
 	}
 }

@@ -163,9 +163,23 @@ type transitionJSON struct {
 	Due *dueJSON `json:"due,omitempty"`
 	// Incs are the change's report counters (incArgs: key, field, n, ...).
 	Incs []string `json:"incs"`
+	// Parent is the change of the Task this one is part of, if any.
+	Parent *parentJSON `json:"parent,omitempty"`
 
 	// Audit is the request's record, written with the change.
 	Audit *scriptAudit `json:"audit,omitempty"`
+}
+
+type parentJSON struct {
+	ID     string   `json:"id"`
+	Key    string   `json:"key"`
+	Expect int      `json:"expect"`
+	Set    []string `json:"set"`
+	Del    []string `json:"del"`
+	Hist   string   `json:"hist"`
+	Entry  string   `json:"entry"`
+	Now    int64    `json:"now"`
+	Ev     []string `json:"ev"`
 }
 
 type dueJSON struct {
@@ -205,6 +219,12 @@ func (s *LifecycleStore) writeChange(ctx context.Context, before, after *adapter
 		p.Child = &childJSON{ID: c.ID, Key: s.k.task(c.ID), Set: taskFields(c), Queue: s.k.queue(c.Owner), Score: queueScore(c),
 			Idx: s.k.referralTasks(c.ReferralID), Cap: s.k.capacity(c.Owner), Svc: c.Owner,
 			Created: s.k.taskCreated(), At: c.AuthoredOn.UnixMilli(), Ev: s.eventFields(c.Event())}
+	}
+	if pc := ch.Parent; pc != nil {
+		entry, _ := json.Marshal(pc.History)
+		pt := pc.Task
+		p.Parent = &parentJSON{ID: pt.ID, Key: s.k.task(pt.ID), Expect: pc.Version, Set: taskFields(pt), Del: clearedFields(pt),
+			Hist: s.k.history(pt.ID), Entry: string(entry), Now: pt.LastModified.UnixMilli(), Ev: s.eventFields(pt.Event())}
 	}
 	if ch.Closure != nil {
 		due, err := json.Marshal(ch.Closure)

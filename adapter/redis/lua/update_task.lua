@@ -7,6 +7,7 @@
 --                child: {key, set, queue, score, idx, cap, svc, created, at, ev} (optional),
 --                events, evmax, ev, due: {key, idx, json} (optional),
 --                incs: [key, field, n, ...],
+--                parent: {id, key, expect, set, del, hist, entry, now, ev} (optional),
 --                audit: {key, recs} (optional)}
 -- The Task leaves its lease and queue whenever it leaves 'requested'; when
 -- it ends it leaves the waitlist and gives back its capacity slot. The
@@ -18,11 +19,14 @@
 -- "events" (ev: the Task event's fields, and the child's) in the same step,
 -- so no change goes untold. "due" is the closure summary an ending owes
 -- the practice, kept until it is sent (the outbox of adapter.ClosureDue);
--- "incs" are the change's report counters, counted with it.
+-- "incs" are the change's report counters, counted with it. "parent" is
+-- the change of the Task this one is part of (told of an onward referral
+-- declined), written with it if that Task is still at the version read.
 -- Returns "ok", "conflict" or "full".
 local p = cjson.decode(ARGV[1])
 local v = tonumber(redis.call('HGET', p.key, 'v'))
 if v ~= p.expect then return 'conflict' end
+if p.parent and tonumber(redis.call('HGET', p.parent.key, 'v')) ~= p.parent.expect then return 'conflict' end
 if p.child then
   local cap = redis.call('HMGET', p.child.cap, 'status', 'max', 'reserved')
   local status, max, reserved = cap[1] or 'open', tonumber(cap[2]) or 0, tonumber(cap[3]) or 0
@@ -61,4 +65,12 @@ redis.call('RPUSH', p.hist, p.entry)
 redis.call('ZADD', p.tmod, p.now, p.id)
 redis.call('XADD', p.events, 'MAXLEN', '~', p.evmax, '*', unpack(p.ev))
 if p.child then redis.call('XADD', p.events, 'MAXLEN', '~', p.evmax, '*', unpack(p.child.ev)) end
+if p.parent then
+  local pa = p.parent
+  redis.call('HSET', pa.key, unpack(pa.set))
+  if #pa.del > 0 then redis.call('HDEL', pa.key, unpack(pa.del)) end
+  redis.call('RPUSH', pa.hist, pa.entry)
+  redis.call('ZADD', p.tmod, pa.now, pa.id)
+  redis.call('XADD', p.events, 'MAXLEN', '~', p.evmax, '*', unpack(pa.ev))
+end
 return 'ok'
