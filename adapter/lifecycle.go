@@ -203,16 +203,22 @@ type TaskChange struct {
 	// one is part of (an onward referral declined: its link worker's Task
 	// says so), is that Task as changed, written in the same step if it is
 	// still at the version it was read at.
-	Parent *ParentChange
+	Parent *TaskWrite
 }
 
-// ParentChange is a change of the Task a changed Task is part of (see
-// TaskChange.Parent).
-type ParentChange struct {
+// TaskWrite is a change of a Task written with another change (the Task
+// a changed one is part of, see TaskChange.Parent; the Task an outcome is
+// recorded on): only while the Task is at the version it was read at.
+type TaskWrite struct {
 	Version int // the version it was read at
 	Task    *Task
 	History HistoryEntry
 }
+
+// ErrTaskMoved is returned by a store when a Task changed between reading
+// it and writing a change made with it (a TaskWrite): nothing was written;
+// read again and decide again.
+var ErrTaskMoved = &Error{Code: ECONFLICT, Message: "the referral changed meanwhile; try again"}
 
 // ErrNoCapacity is returned when an onward referral's service cannot take
 // one more referral now.

@@ -16,7 +16,7 @@ import (
 
 // Outcomes is the outcome store as the handlers need it.
 type Outcomes interface {
-	SaveOutcome(ctx context.Context, o adapter.OutcomeRecord, body []byte) error
+	SaveOutcomeOn(ctx context.Context, o adapter.OutcomeRecord, body []byte, w *adapter.TaskWrite) error
 	Outcome(ctx context.Context, id string) (*adapter.OutcomeRecord, []byte, error)
 	Outcomes(ctx context.Context, taskID string) ([]*adapter.OutcomeRecord, error)
 }

@@ -91,7 +91,7 @@ func (s *Service) declineNoResponse(ctx context.Context, child *adapter.Task, sv
 // onward referral was declined, so the link worker refers the patient on
 // elsewhere: written with the decline, in the same step (nil when that
 // Task is gone).
-func (s *Service) tellParent(ctx context.Context, parentID, msg, reason string, now time.Time) (*adapter.ParentChange, error) {
+func (s *Service) tellParent(ctx context.Context, parentID, msg, reason string, now time.Time) (*adapter.TaskWrite, error) {
 	t, err := s.store.Task(ctx, parentID)
 	if adapter.ErrorCode(err) == adapter.ENOTFOUND {
 		return nil, nil
@@ -99,7 +99,7 @@ func (s *Service) tellParent(ctx context.Context, parentID, msg, reason string, 
 	if err != nil {
 		return nil, err
 	}
-	pc := &adapter.ParentChange{Version: t.Version, Task: t, History: adapter.HistoryEntry{At: now, By: system,
+	pc := &adapter.TaskWrite{Version: t.Version, Task: t, History: adapter.HistoryEntry{At: now, By: system,
 		From: string(t.Status), To: string(t.Status), BusinessStatus: adapter.BSProviderDecline, Reason: reason}}
 	t.StatusReason = msg
 	t.LastModified = now

@@ -8,7 +8,9 @@ import (
 
 // OutcomeStore keeps outcomes.
 type OutcomeStore interface {
-	SaveOutcome(ctx context.Context, o adapter.OutcomeRecord, body []byte) error
+	// SaveOutcomeOn stores the outcome with w, the change of its Task that
+	// records it, in one step (adapter.ErrTaskMoved: nothing written).
+	SaveOutcomeOn(ctx context.Context, o adapter.OutcomeRecord, body []byte, w *adapter.TaskWrite) error
 	Outcome(ctx context.Context, id string) (*adapter.OutcomeRecord, []byte, error)
 	Outcomes(ctx context.Context, taskID string) ([]*adapter.OutcomeRecord, error)
 }
@@ -20,36 +22,46 @@ type OutcomeStore interface {
 // The outcome changes the Task (Task.output, or for the practice the
 // REDACTED label when it may not see it): the Task gets a new version and
 // a Task event, so that an EHR polling by _lastUpdated or subscribed to
-// its Tasks is told, and reads the Task under the usual rules.
+// its Tasks is told, and reads the Task under the usual rules. The outcome
+// and the Task's change are stored in one step, so neither is without the
+// other.
 func (s *Service) RecordOutcome(ctx context.Context, os OutcomeStore, c Caller, taskID string, o adapter.OutcomeRecord,
 	stamp func(id, referral string) ([]byte, error)) (*adapter.OutcomeRecord, error) {
 	if c.Role == adapter.RolePractice {
 		return nil, adapter.Errorf(adapter.EFORBIDDEN, "outcomes are recorded by link workers and providers")
 	}
-	t, err := s.visible(ctx, c, taskID)
-	if err != nil {
-		return nil, err
+	o.ID = s.newID()
+	for range maxOutcomeAttempts {
+		t, err := s.visible(ctx, c, taskID)
+		if err != nil {
+			return nil, err
+		}
+		if t.Status == adapter.TaskRequested || t.Status == adapter.TaskRejected || t.Status == adapter.TaskEnteredInError {
+			return nil, adapter.Errorf(adapter.ECONFLICT, "outcomes are recorded on accepted referrals; this one is %s", t.Status)
+		}
+		o.TaskID, o.Practice, o.Recorded, o.By, o.Org = t.ID, t.Practice, s.now(), c.Subject, c.Org
+		body, err := stamp(o.ID, t.ReferralID)
+		if err != nil {
+			return nil, err
+		}
+		err = os.SaveOutcomeOn(ctx, o, body, recordsOutcome(t, c, o))
+		if err != adapter.ErrTaskMoved {
+			return &o, err
+		}
 	}
-	if t.Status == adapter.TaskRequested || t.Status == adapter.TaskRejected || t.Status == adapter.TaskEnteredInError {
-		return nil, adapter.Errorf(adapter.ECONFLICT, "outcomes are recorded on accepted referrals; this one is %s", t.Status)
-	}
-	o.ID, o.TaskID, o.Practice, o.Recorded, o.By, o.Org = s.newID(), t.ID, t.Practice, s.now(), c.Subject, c.Org
-	body, err := stamp(o.ID, t.ReferralID)
-	if err != nil {
-		return nil, err
-	}
-	if err := os.SaveOutcome(ctx, o, body); err != nil {
-		return nil, err
-	}
-	_, err = s.store.UpdateTask(ctx, t.ID, func(t *adapter.Task) (adapter.TaskChange, error) {
-		now := s.now()
-		t.Version++
-		t.LastModified = now
-		return adapter.TaskChange{History: adapter.HistoryEntry{At: now, By: c.Actor, From: string(t.Status), To: string(t.Status),
-			BusinessStatus: t.BusinessStatus.Code, Reason: "outcome recorded: " + o.Type + "/" + o.ID}}, nil
-	})
-	if err != nil {
-		return nil, err
-	}
-	return &o, nil
+	return nil, adapter.Errorf(adapter.ECONFLICT, "the referral is changing too often; try again")
+}
+
+// maxOutcomeAttempts bounds the retries of an outcome whose Task changed
+// while it was being recorded.
+const maxOutcomeAttempts = 8
+
+// recordsOutcome is the change of the Task t that records the outcome o:
+// a new version and a history entry naming it.
+func recordsOutcome(t *adapter.Task, c Caller, o adapter.OutcomeRecord) *adapter.TaskWrite {
+	w := &adapter.TaskWrite{Version: t.Version, Task: t, History: adapter.HistoryEntry{At: o.Recorded, By: c.Actor,
+		From: string(t.Status), To: string(t.Status), BusinessStatus: t.BusinessStatus.Code, Reason: "outcome recorded: " + o.Type + "/" + o.ID}}
+	t.Version++
+	t.LastModified = o.Recorded
+	return w
 }

@@ -47,6 +47,7 @@ func TestStoreContract(t *testing.T) {
 		"the closure summary an ending owes is kept with it until sent, and purged with the referral":     testClosureOutbox,
 		"a Task change's report counters are counted by the step that stores it; a refused one's are not": testChangesCounted,
 		"an onward referral declined tells its parent Task in the same step, or neither is written":       testParentToldInTheSameStep,
+		"an outcome is stored with its Task's change in one step, or neither is":                          testOutcomeWithItsTaskChange,
 	})
 	for _, b := range redistest.Backends() {
 		t.Run(b.Name+"/Redis down is EUNAVAILABLE, and the store recovers", func(t *testing.T) {
@@ -1109,7 +1110,7 @@ func testParentToldInTheSameStep(t *testing.T, s *redis.Store) {
 			if perr != nil {
 				return adapter.TaskChange{}, perr
 			}
-			pc := &adapter.ParentChange{Version: parentVersion(parent.Version), Task: parent,
+			pc := &adapter.TaskWrite{Version: parentVersion(parent.Version), Task: parent,
 				History: adapter.HistoryEntry{At: later, BusinessStatus: adapter.BSProviderDecline}}
 			parent.StatusReason, parent.Version, parent.LastModified = "please refer on", parent.Version+1, later
 			return adapter.TaskChange{History: h, Parent: pc}, err
@@ -1146,5 +1147,47 @@ func testParentToldInTheSameStep(t *testing.T, s *redis.Store) {
 	want := []string{"sr1 requested", "sr1 requested", "child1 requested", "child1 rejected", "sr1 requested"}
 	if !slices.Equal(got, want) {
 		t.Errorf("announced %q, want %q", got, want)
+	}
+}
+
+// An outcome is stored with the change of its Task that records it (new
+// version, history entry, Task event), in one step, and only while the
+// Task is at the version read: otherwise neither is written.
+func testOutcomeWithItsTaskChange(t *testing.T, s *redis.Store) {
+	if err := s.EnsureNotifyGroup(ctx); err != nil {
+		t.Fatal(err)
+	}
+	intake(t, s, referral("sr1", "SP-1", "money-advice"))
+	later := now.Add(time.Hour)
+	o := adapter.OutcomeRecord{ID: "o1", TaskID: "sr1", Type: "Observation", Practice: prac, Recorded: later}
+	write := func(version func(read int) int) error {
+		task, err := s.Task(ctx, "sr1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		w := &adapter.TaskWrite{Version: version(task.Version), Task: task, History: adapter.HistoryEntry{At: later, Reason: "outcome recorded: Observation/o1"}}
+		task.Version, task.LastModified = task.Version+1, later
+		return s.SaveOutcomeOn(ctx, o, []byte(`{"resourceType":"Observation"}`), w)
+	}
+	if err := write(func(read int) int { return read - 1 }); err != adapter.ErrTaskMoved {
+		t.Fatalf("outcome on a Task that moved on: %v", err)
+	}
+	if _, _, err := s.Outcome(ctx, "o1"); adapter.ErrorCode(err) != adapter.ENOTFOUND {
+		t.Fatalf("the outcome was stored although its Task moved on: %v", err)
+	}
+	if err := write(func(read int) int { return read }); err != nil {
+		t.Fatal(err)
+	}
+	if outs, err := s.Outcomes(ctx, "sr1"); err != nil || len(outs) != 1 || outs[0].ID != "o1" {
+		t.Errorf("outcomes: %v %v", outs, err)
+	}
+	task, _ := s.Task(ctx, "sr1")
+	hist, _ := s.History(ctx, "sr1")
+	if task.Version != 2 || !task.LastModified.Equal(later) || len(hist) == 0 || hist[len(hist)-1].Reason != "outcome recorded: Observation/o1" {
+		t.Errorf("Task v%d at %s, history %+v", task.Version, task.LastModified, hist)
+	}
+	trigs, err := s.ReadTriggers(ctx, "reader", 10, 0)
+	if err != nil || len(trigs) != 2 || !trigs[1].Event.Time.Equal(later) {
+		t.Errorf("announced %+v %v, want the intake and the outcome", trigs, err)
 	}
 }

@@ -3,6 +3,7 @@ package redis
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"math"
 	"net/http"
 	"strconv"
@@ -25,6 +26,14 @@ type outcomeMeta struct {
 // that measure and moves the anonymous wellbeing counters with it (issue
 // 20, lua/save_outcome.lua).
 func (s *OutcomeStore) SaveOutcome(ctx context.Context, o adapter.OutcomeRecord, body []byte) error {
+	return s.SaveOutcomeOn(ctx, o, body, nil)
+}
+
+// SaveOutcomeOn stores an outcome as SaveOutcome does, with the change of
+// its Task that records it (a new version, its history entry and its Task
+// event) in the same step: only while the Task is at the version w read it
+// at, else adapter.ErrTaskMoved and nothing is written.
+func (s *OutcomeStore) SaveOutcomeOn(ctx context.Context, o adapter.OutcomeRecord, body []byte, w *adapter.TaskWrite) error {
 	m := outcomeMeta{Categories: o.Categories, SecurityLabels: o.SecurityLabels, Codes: o.Codes, Org: o.Org}
 	if !o.Effective.IsZero() {
 		m.Effective = o.Effective.UnixMilli()
@@ -36,16 +45,32 @@ func (s *OutcomeStore) SaveOutcome(ctx context.Context, o adapter.OutcomeRecord,
 	}
 	fields := []any{hJSON, body, "task", o.TaskID, "type", o.Type, hPractice, o.Practice,
 		"ok", strconv.FormatBool(o.Approved), "at", o.Recorded.UnixMilli(), "by", o.By, "meta", meta}
-	args := append([]any{o.ID, s.auditArg(recs), len(fields)}, fields...)
+	tw := ""
+	if w != nil {
+		b, err := json.Marshal(struct {
+			W      *taskWriteJSON `json:"w"`
+			TMod   string         `json:"tmod"`
+			Events string         `json:"events"`
+			EvMax  int            `json:"evmax"`
+		}{s.taskWrite(w), s.k.taskIndex(), s.k.taskEvents(), maxTaskEvents})
+		if err != nil {
+			return fmt.Errorf("redis: outcome's Task change: %w", err)
+		}
+		tw = string(b)
+	}
+	args := append([]any{o.ID, s.auditArg(recs), tw, len(fields)}, fields...)
 	if sc := o.Score; sc != nil {
 		if m, ok := adapter.Measure(sc.Measure); ok {
 			args = append(args, m.Key, hundredths(sc.Value), sc.At.UnixMilli(), adapter.StatsDay(sc.At, london),
 				hundredths(m.Meaningful), m.Direction(), s.k.wellbeingPairs(""), s.k.task(""), s.k.datedStats(""))
 		}
 	}
-	err := saveOutcomeScript.Run(ctx, s.c, []string{s.k.outcome(o.ID), s.k.taskOutcomes(o.TaskID), s.k.task(o.TaskID)}, args...).Err()
+	n, err := saveOutcomeScript.Run(ctx, s.c, []string{s.k.outcome(o.ID), s.k.taskOutcomes(o.TaskID), s.k.task(o.TaskID)}, args...).Int()
 	if err != nil {
 		return s.fail(err)
+	}
+	if n < 0 {
+		return adapter.ErrTaskMoved
 	}
 	if slot != nil {
 		slot.Wrote(recs...)

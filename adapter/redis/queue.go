@@ -164,13 +164,14 @@ type transitionJSON struct {
 	// Incs are the change's report counters (incArgs: key, field, n, ...).
 	Incs []string `json:"incs"`
 	// Parent is the change of the Task this one is part of, if any.
-	Parent *parentJSON `json:"parent,omitempty"`
+	Parent *taskWriteJSON `json:"parent,omitempty"`
 
 	// Audit is the request's record, written with the change.
 	Audit *scriptAudit `json:"audit,omitempty"`
 }
 
-type parentJSON struct {
+// taskWriteJSON is an adapter.TaskWrite as task_write_lib.lua writes it.
+type taskWriteJSON struct {
 	ID     string   `json:"id"`
 	Key    string   `json:"key"`
 	Expect int      `json:"expect"`
@@ -180,6 +181,16 @@ type parentJSON struct {
 	Entry  string   `json:"entry"`
 	Now    int64    `json:"now"`
 	Ev     []string `json:"ev"`
+}
+
+func (s *conn) taskWrite(w *adapter.TaskWrite) *taskWriteJSON {
+	if w == nil {
+		return nil
+	}
+	entry, _ := json.Marshal(w.History)
+	t := w.Task
+	return &taskWriteJSON{ID: t.ID, Key: s.k.task(t.ID), Expect: w.Version, Set: taskFields(t), Del: clearedFields(t),
+		Hist: s.k.history(t.ID), Entry: string(entry), Now: t.LastModified.UnixMilli(), Ev: s.eventFields(t.Event())}
 }
 
 type dueJSON struct {
@@ -220,12 +231,7 @@ func (s *LifecycleStore) writeChange(ctx context.Context, before, after *adapter
 			Idx: s.k.referralTasks(c.ReferralID), Cap: s.k.capacity(c.Owner), Svc: c.Owner,
 			Created: s.k.taskCreated(), At: c.AuthoredOn.UnixMilli(), Ev: s.eventFields(c.Event())}
 	}
-	if pc := ch.Parent; pc != nil {
-		entry, _ := json.Marshal(pc.History)
-		pt := pc.Task
-		p.Parent = &parentJSON{ID: pt.ID, Key: s.k.task(pt.ID), Expect: pc.Version, Set: taskFields(pt), Del: clearedFields(pt),
-			Hist: s.k.history(pt.ID), Entry: string(entry), Now: pt.LastModified.UnixMilli(), Ev: s.eventFields(pt.Event())}
-	}
+	p.Parent = s.taskWrite(ch.Parent)
 	if ch.Closure != nil {
 		due, err := json.Marshal(ch.Closure)
 		if err != nil {

@@ -76,12 +76,16 @@ var (
 	updateTaskLua string
 	//go:embed lua/unclaim.lua
 	unclaimLua string
+	// task_write_lib.lua: task_write_ok and task_write, a Task change
+	// written with another (queue.go taskWriteJSON).
+	//go:embed lua/task_write_lib.lua
+	taskWriteLib string
 
 	claimScript       = goredis.NewScript(auditLib + "\n" + leaseLib + "\n" + claimLua)
 	unclaimScript     = goredis.NewScript(auditLib + "\n" + unclaimLua)
 	sweepLeasesScript = goredis.NewScript(leaseLib + "\n" + sweepLeasesLua)
 	renewScript       = goredis.NewScript(auditLib + "\n" + renewLua)
-	updateTaskScript  = withCapacity(auditLib + "\n" + updateTaskLua)
+	updateTaskScript  = withCapacity(auditLib + "\n" + taskWriteLib + "\n" + updateTaskLua)
 )
 
 // Notification scripts (issue 6).
@@ -115,5 +119,5 @@ var (
 var (
 	//go:embed lua/save_outcome.lua
 	saveOutcomeLua    string
-	saveOutcomeScript = goredis.NewScript(auditLib + "\n" + saveOutcomeLua)
+	saveOutcomeScript = goredis.NewScript(auditLib + "\n" + taskWriteLib + "\n" + saveOutcomeLua)
 )

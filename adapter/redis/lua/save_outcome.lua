@@ -8,9 +8,13 @@
 -- KEYS[1] the outcome hash   KEYS[2] the Task's set of outcome ids
 -- KEYS[3] the Task hash (taskcodec.go fields "ref" and "own")
 -- ARGV[1] outcome id   ARGV[2] the request's audit records (audit.go
--- scriptAudit JSON; "" for none), written first   ARGV[3] n, the number
--- of hash arguments   ARGV[4 .. 3+n] the outcome hash's fields and values
--- For a score (absent otherwise), from a = 4+n:
+-- scriptAudit JSON; "" for none), written first   ARGV[3] the Task's
+-- change that records the outcome ({w: task_write_lib.lua's, tmod,
+-- events, evmax}; "" for none): the outcome is stored only while the Task
+-- is at the version it was read at, and the Task changes with it
+-- ARGV[4] n, the number of hash arguments   ARGV[5 .. 4+n] the outcome
+-- hash's fields and values
+-- For a score (absent otherwise), from a = 5+n:
 -- ARGV[a]   measure (report key)        ARGV[a+1] value, in hundredths of a point
 -- ARGV[a+2] the Observation's time (unix ms)   ARGV[a+3] its day (YYYY-MM-DD, Europe/London)
 -- ARGV[a+4] a meaningful change, in hundredths   ARGV[a+5] 1 when higher is better, -1 when lower is
@@ -22,12 +26,16 @@
 -- value|scores|latest's day|service|area": service is the owner of the
 -- Task the latest score was recorded on, area the referral's.
 -- Returns 1 when the referral's pair of the measure was formed or changed,
--- else 0.
+-- 0 when not, -1 when the Task changed since it was read (nothing written).
+local tw = {}
+if ARGV[3] ~= '' then tw = cjson.decode(ARGV[3]) end
+if not task_write_ok(tw.w) then return -1 end
 audit_add(audit_arg(ARGV[2]))
-local n = tonumber(ARGV[3])
-redis.call('HSET', KEYS[1], unpack(ARGV, 4, 3 + n))
+local n = tonumber(ARGV[4])
+redis.call('HSET', KEYS[1], unpack(ARGV, 5, 4 + n))
 redis.call('SADD', KEYS[2], ARGV[1])
-local a = 4 + n
+task_write(tw.w, tw.tmod, tw.events, tw.evmax)
+local a = 5 + n
 if #ARGV < a then return 0 end
 local measure, value, at, day = ARGV[a], ARGV[a + 1], ARGV[a + 2], ARGV[a + 3]
 local meaningful, dir = tonumber(ARGV[a + 4]), tonumber(ARGV[a + 5])

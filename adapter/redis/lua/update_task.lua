@@ -1,6 +1,6 @@
 -- update_task.lua: write a Task change decided in Go, if nobody changed the
 -- Task meanwhile (compare-and-set on its version). scripts.go prepends
--- capacity.lua for cap_release.
+-- capacity.lua for cap_release, and task_write_lib.lua.
 --
 -- ARGV[1] JSON: {id, key, expect, set: [f, v, ...], del: [f, ...],
 --                leases, queue, wl, cap, rsv, terminal, hist, entry, tmod, now,
@@ -26,7 +26,7 @@
 local p = cjson.decode(ARGV[1])
 local v = tonumber(redis.call('HGET', p.key, 'v'))
 if v ~= p.expect then return 'conflict' end
-if p.parent and tonumber(redis.call('HGET', p.parent.key, 'v')) ~= p.parent.expect then return 'conflict' end
+if not task_write_ok(p.parent) then return 'conflict' end
 if p.child then
   local cap = redis.call('HMGET', p.child.cap, 'status', 'max', 'reserved')
   local status, max, reserved = cap[1] or 'open', tonumber(cap[2]) or 0, tonumber(cap[3]) or 0
@@ -65,12 +65,5 @@ redis.call('RPUSH', p.hist, p.entry)
 redis.call('ZADD', p.tmod, p.now, p.id)
 redis.call('XADD', p.events, 'MAXLEN', '~', p.evmax, '*', unpack(p.ev))
 if p.child then redis.call('XADD', p.events, 'MAXLEN', '~', p.evmax, '*', unpack(p.child.ev)) end
-if p.parent then
-  local pa = p.parent
-  redis.call('HSET', pa.key, unpack(pa.set))
-  if #pa.del > 0 then redis.call('HDEL', pa.key, unpack(pa.del)) end
-  redis.call('RPUSH', pa.hist, pa.entry)
-  redis.call('ZADD', p.tmod, pa.now, pa.id)
-  redis.call('XADD', p.events, 'MAXLEN', '~', p.evmax, '*', unpack(pa.ev))
-end
+task_write(p.parent, p.tmod, p.events, p.evmax)
 return 'ok'
