@@ -192,13 +192,28 @@ func reachStats(t *Task, h HistoryEntry, firstContact, firstSupport bool) []Stat
 // attempt, the referral's first attempt (first), and its first successful
 // one (reached) with the time from referral to it.
 func ContactStats(t *Task, at time.Time, first, reached bool) []StatKey {
-	k := func(m string) StatKey { return StatKey{m, t.Owner, t.Area, t.Need} }
-	out := []StatKey{k(MContactAttempt)}
+	every, firstK, reachedK := ContactStatKeys(t, at)
+	out := []StatKey{every}
 	if first {
-		out = append(out, k(MContactAttempted))
+		out = append(out, firstK)
 	}
 	if reached {
-		out = append(out, k(MTimeToReach+":"+Bucket(at.Sub(t.AuthoredOn))))
+		out = append(out, reachedK)
 	}
 	return out
+}
+
+// ContactStatKeys are the counters of ContactStats one by one: every
+// attempt's, the referral's first attempt's, and its first successful
+// one's.
+func ContactStatKeys(t *Task, at time.Time) (every, first, reached StatKey) {
+	k := func(m string) StatKey { return StatKey{m, t.Owner, t.Area, t.Need} }
+	return k(MContactAttempt), k(MContactAttempted), k(MTimeToReach + ":" + Bucket(at.Sub(t.AuthoredOn)))
+}
+
+// AttemptStats are the report counters a contact attempt adds to, by what
+// it turns out to be once stored: Every attempt, the referral's First, its
+// first that Reached the patient. The store counts them with the attempt.
+type AttemptStats struct {
+	Every, First, Reached []StatInc
 }

@@ -3,6 +3,7 @@ package lifecycle
 import (
 	"context"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/social-prescribing/referral-adapter/adapter"
@@ -31,19 +32,24 @@ func (s *Service) RecordContactAttempt(ctx context.Context, c Caller, id string,
 	}
 	now := s.now()
 	a.ID, a.TaskID, a.At, a.By, a.Name, a.Org = s.newID(), t.ID, now, c.Subject, c.Name, c.Org
-	n, firstReached, err := s.store.AddContactAttempt(ctx, a)
-	if err != nil {
+	if _, _, err := s.store.AddContactAttempt(ctx, a, s.attemptStats(t, now)); err != nil {
 		return nil, err
 	}
-	if s.stats != nil {
-		day := adapter.StatsDay(now, s.loc)
-		var incs []adapter.StatInc
-		for _, k := range adapter.ContactStats(t, now, n == 1, firstReached) {
-			incs = append(incs, adapter.StatInc{Day: day, Key: k, Practice: t.Practice, N: 1})
-		}
-		_ = s.stats.Count(context.WithoutCancel(ctx), incs)
-	}
 	return &a, nil
+}
+
+// attemptStats are the report counters an attempt on t at now adds to
+// (none when the Service keeps no reports).
+func (s *Service) attemptStats(t *adapter.Task, now time.Time) adapter.AttemptStats {
+	if s.stats == nil {
+		return adapter.AttemptStats{}
+	}
+	day := adapter.StatsDay(now, s.loc)
+	inc := func(k adapter.StatKey) []adapter.StatInc {
+		return []adapter.StatInc{{Day: day, Key: k, Practice: t.Practice, N: 1}}
+	}
+	every, first, reached := adapter.ContactStatKeys(t, now)
+	return adapter.AttemptStats{Every: inc(every), First: inc(first), Reached: inc(reached)}
 }
 
 // checkAttempt checks what a caller states of an attempt.

@@ -67,7 +67,8 @@ type Store interface {
 	// count as contact attempts).
 	History(ctx context.Context, id string) ([]adapter.HistoryEntry, error)
 	// Contact attempts (issue 19).
-	AddContactAttempt(ctx context.Context, a adapter.ContactAttempt) (n int, firstReached bool, err error)
+	// AddContactAttempt counts the attempt's report counters with it.
+	AddContactAttempt(ctx context.Context, a adapter.ContactAttempt, stats adapter.AttemptStats) (n int, firstReached bool, err error)
 	ContactAttempts(ctx context.Context, taskID string) ([]adapter.ContactAttempt, error)
 }
 

@@ -781,7 +781,7 @@ func testChangesAudited(t *testing.T, s *redis.Store) {
 	}
 	wrote(slot, 1)
 	slot, actx = auditSlot("Task/" + claimed + "/contact-attempts")
-	if _, _, err := s.AddContactAttempt(actx, adapter.ContactAttempt{TaskID: claimed, Result: adapter.ContactReached, At: now}); err != nil {
+	if _, _, err := s.AddContactAttempt(actx, adapter.ContactAttempt{TaskID: claimed, Result: adapter.ContactReached, At: now}, adapter.AttemptStats{}); err != nil {
 		t.Fatal(err)
 	}
 	wrote(slot, 1)
@@ -828,7 +828,7 @@ func testChangesAudited(t *testing.T, s *redis.Store) {
 		t.Error("a message whose record could not be written was saved")
 	}
 	_, actx = auditSlot("Task/" + claimed + "/contact-attempts")
-	if _, _, err := s.AddContactAttempt(actx, adapter.ContactAttempt{TaskID: claimed, Result: adapter.ContactNoAnswer, At: now}); err == nil {
+	if _, _, err := s.AddContactAttempt(actx, adapter.ContactAttempt{TaskID: claimed, Result: adapter.ContactNoAnswer, At: now}, adapter.AttemptStats{}); err == nil {
 		t.Error("a contact attempt whose record could not be written was saved")
 	}
 	if after := snapshot(t, s); !maps.Equal(after, before) {

@@ -53,7 +53,7 @@ const MaxContactAttempts = 200
 
 // AddContactAttempt records a contact attempt on its Task and says how many
 // the Task has now, and whether this is the first that reached the patient.
-func (s *PatientStore) AddContactAttempt(ctx context.Context, a adapter.ContactAttempt) (n int, firstReached bool, err error) {
+func (s *PatientStore) AddContactAttempt(ctx context.Context, a adapter.ContactAttempt, stats adapter.AttemptStats) (n int, firstReached bool, err error) {
 	b, err := json.Marshal(a)
 	if err != nil {
 		return 0, false, fmt.Errorf("redis: contact attempt: %w", err)
@@ -66,7 +66,11 @@ func (s *PatientStore) AddContactAttempt(ctx context.Context, a adapter.ContactA
 	for i := range recs {
 		recs[i].Entity = "Task/" + a.TaskID + "/contact-attempts"
 	}
-	res, err := addContactAttemptScript.Run(ctx, s.c, []string{s.k.contactAttempts(a.TaskID)}, b, MaxContactAttempts, reached, s.auditArg(recs)).Int64Slice()
+	incs, err := json.Marshal([3][]string{s.incArgs(stats.Every), s.incArgs(stats.First), s.incArgs(stats.Reached)})
+	if err != nil {
+		return 0, false, fmt.Errorf("redis: contact attempt: %w", err)
+	}
+	res, err := addContactAttemptScript.Run(ctx, s.c, []string{s.k.contactAttempts(a.TaskID)}, b, MaxContactAttempts, reached, s.auditArg(recs), incs).Int64Slice()
 	if err != nil {
 		return 0, false, s.fail(err)
 	}

@@ -59,8 +59,13 @@ func testContactAttempts(t *testing.T, s *redis.Store) {
 	want := []adapter.ContactAttempt{attempt("t1", adapter.ContactNoAnswer, now), attempt("t1", adapter.ContactReached, now.Add(time.Hour)),
 		attempt("t1", adapter.ContactReached, now.Add(2*time.Hour))}
 	firsts := []bool{false, true, false}
+	// Each attempt's report counters are counted with it: every one's, the
+	// Task's first's, and its first successful one's once each.
+	key := func(m string) adapter.StatKey { return adapter.StatKey{Metric: m, Service: "money-advice", Need: "debt"} }
+	inc := func(m string) []adapter.StatInc { return []adapter.StatInc{{Day: "2026-11-20", Key: key(m), N: 1}} }
+	stats := adapter.AttemptStats{Every: inc("every"), First: inc("first"), Reached: inc("reached")}
 	for i, a := range want {
-		n, first, err := s.AddContactAttempt(ctx, a)
+		n, first, err := s.AddContactAttempt(ctx, a, stats)
 		if err != nil || n != i+1 || first != firsts[i] {
 			t.Errorf("attempt %d: n %d first %v %v", i, n, first, err)
 		}
@@ -76,12 +81,17 @@ func testContactAttempts(t *testing.T, s *redis.Store) {
 	}
 	// Bounded: past the limit nothing is written.
 	for i := len(want); i < redis.MaxContactAttempts; i++ {
-		if _, _, err := s.AddContactAttempt(ctx, attempt("t1", adapter.ContactNoAnswer, now.Add(time.Duration(i)*time.Minute))); err != nil {
+		if _, _, err := s.AddContactAttempt(ctx, attempt("t1", adapter.ContactNoAnswer, now.Add(time.Duration(i)*time.Minute)), adapter.AttemptStats{}); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if _, _, err := s.AddContactAttempt(ctx, attempt("t1", adapter.ContactNoAnswer, now.Add(time.Hour*99))); adapter.ErrorCode(err) != adapter.EBUSINESSRULE {
+	if _, _, err := s.AddContactAttempt(ctx, attempt("t1", adapter.ContactReached, now.Add(time.Hour*99)), stats); adapter.ErrorCode(err) != adapter.EBUSINESSRULE {
 		t.Errorf("past the limit: %v", err)
+	}
+	counted, err := s.DayStats(ctx, []string{"2026-11-20"})
+	if err != nil || counted[key("every")] != 3 || counted[key("first")] != 1 || counted[key("reached")] != 1 {
+		t.Errorf("counted every %d, first %d, reached %d (want 3, 1, 1): %v",
+			counted[key("every")], counted[key("first")], counted[key("reached")], err)
 	}
 	if got, _ := s.ContactAttempts(ctx, "t1"); len(got) != redis.MaxContactAttempts {
 		t.Errorf("%d attempts kept", len(got))
@@ -101,7 +111,7 @@ func testRetentionTakesAttemptsAndPatient(t *testing.T, s *redis.Store) {
 	p := patient("p1", "9000000009")
 	p.JSON = []byte(`{"resourceType":"Patient","id":"p1","identifier":[{"system":"` + adapter.SystemNHSNumber + `","value":"9000000009"}]}`)
 	intake(t, s, p, sub("byNHS", nhsRef), sub("byID", "Patient/p1"))
-	if _, _, err := s.AddContactAttempt(ctx, attempt("byNHS", adapter.ContactNoAnswer, old)); err != nil {
+	if _, _, err := s.AddContactAttempt(ctx, attempt("byNHS", adapter.ContactNoAnswer, old), adapter.AttemptStats{}); err != nil {
 		t.Fatal(err)
 	}
 	closeLongAgoAndPurge(t, s, "byNHS", old)

@@ -5,6 +5,9 @@
 -- ARGV[3]  "1" when the attempt reached the patient
 -- ARGV[4]  the request's audit records (audit.go scriptAudit JSON; ""
 --          for none), written with the attempt or not at all
+-- ARGV[5]  the report counters (JSON [every, first, reached], each
+--          [key, field, n, ...]): every attempt's, the Task's first
+--          attempt's, its first successful one's, counted with it
 --
 -- Returns {n, first_reached}: the number of attempts now recorded, and 1
 -- when this is the first attempt that reached the patient (0 otherwise),
@@ -21,4 +24,12 @@ if ARGV[3] == '1' then
     if ok and type(a) == 'table' and a.result == 'reached' then first = 0 break end
   end
 end
-return {redis.call('RPUSH', KEYS[1], ARGV[1]), first}
+local total = redis.call('RPUSH', KEYS[1], ARGV[1])
+local incs = cjson.decode(ARGV[5])
+local function count(list)
+  for i = 1, #list, 3 do redis.call('HINCRBY', list[i], list[i + 1], list[i + 2]) end
+end
+count(incs[1])
+if total == 1 then count(incs[2]) end
+if first == 1 then count(incs[3]) end
+return {total, first}
