@@ -138,6 +138,10 @@ type ConsentMove struct {
 	// Placement is set by the store when a released referral was placed by
 	// capacity.
 	Placement *Placement
+	// Stats, for a release of a referral that waited from the start, are
+	// its placing counters, which the store counts once it is placed, in
+	// the same step (IntakeStat; of one day and practice).
+	Stats []IntakeStat
 }
 
 // ErrStaleConsentMove is returned by a store when a Task changed between

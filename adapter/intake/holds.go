@@ -2,7 +2,6 @@ package intake
 
 import (
 	"context"
-	"log/slog"
 	"time"
 
 	"github.com/social-prescribing/referral-adapter/adapter"
@@ -55,34 +54,23 @@ func (s *Service) Reconcile(ctx context.Context, practice, patient string, withd
 	if readErr != nil {
 		return nil, readErr
 	}
-	s.countReleases(ctx, moves)
 	return moves, err
 }
 
-// countReleases counts, for the reports, where referrals that waited for
-// consent from the start were placed when it came (the placing of the
-// others was counted when they arrived).
-func (s *Service) countReleases(ctx context.Context, moves []adapter.ConsentMove) {
-	if s.stats == nil {
+// releaseStats gives a release of a referral that waited for consent or
+// sign-off from the start its placing counters, which the store counts
+// when it places it, in the same step (the placing of the others was
+// counted when they arrived).
+func (s *Service) releaseStats(m *adapter.ConsentMove) {
+	if s.stats == nil || m.Kind != adapter.MoveRelease || m.Before.Reserved != "" || m.After.Status != adapter.TaskRequested {
 		return
 	}
-	var incs []adapter.StatInc
-	for _, m := range moves {
-		if m.Kind != adapter.MoveRelease || m.Before.Reserved != "" || m.After.Status != adapter.TaskRequested {
-			continue
+	day := m.After.LastModified.In(s.loc).Format("2006-01-02")
+	m.Stats = nil
+	for _, st := range intakeStats(m.After, day) {
+		if !adapter.ArrivalMetric(st.Key.Metric) {
+			m.Stats = append(m.Stats, st)
 		}
-		day := m.After.LastModified.In(s.loc).Format("2006-01-02")
-		for _, inc := range referralStats(m.After, m.Placement, day) {
-			if !adapter.ArrivalMetric(inc.Key.Metric) {
-				incs = append(incs, inc)
-			}
-		}
-	}
-	if len(incs) == 0 {
-		return
-	}
-	if err := s.stats.Count(context.WithoutCancel(ctx), incs); err != nil {
-		slog.WarnContext(ctx, "report counters not updated", "error", err.Error())
 	}
 }
 
@@ -102,7 +90,9 @@ func (s *Service) release(t *adapter.Task, place []adapter.RouteStep, now time.T
 			after.FirstContactDue = rule.FirstContact.Due(now.In(s.loc)).UTC()
 		}
 	}
-	return adapter.ConsentMove{Kind: adapter.MoveRelease, Before: *t, After: &after, History: h, Place: place}
+	m := adapter.ConsentMove{Kind: adapter.MoveRelease, Before: *t, After: &after, History: h, Place: place}
+	s.releaseStats(&m)
+	return m
 }
 
 // reconcileAfter reconciles the patients of an intake request: those whose
@@ -213,6 +203,5 @@ func (s *Service) expire(ctx context.Context, t *adapter.Task, now time.Time) (a
 	if err := s.store.ApplyConsentMoves(ctx, routing, moves); err != nil {
 		return "", err
 	}
-	s.countReleases(ctx, moves)
 	return m.Kind, nil
 }

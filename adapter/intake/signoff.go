@@ -72,6 +72,7 @@ func (s *Service) SignOff(ctx context.Context, c Caller, id string) (*adapter.Ta
 			if rule, ok := s.mappings.RuleByName(after.Rule); ok && !rule.FirstContact.IsZero() {
 				after.FirstContactDue = rule.FirstContact.Due(now.In(s.loc)).UTC()
 			}
+			s.releaseStats(&m)
 		}
 		moves := []adapter.ConsentMove{m}
 		err = s.store.ApplyConsentMoves(ctx, routing, moves)
@@ -81,7 +82,6 @@ func (s *Service) SignOff(ctx context.Context, c Caller, id string) (*adapter.Ta
 		if err != nil {
 			return nil, err
 		}
-		s.countReleases(ctx, moves)
 		if consented {
 			return m.After, nil
 		}

@@ -46,7 +46,7 @@ func intakeStats(t *adapter.Task, day string) []adapter.IntakeStat {
 		out = append(out, adapter.IntakeStat{StatInc: adapter.StatInc{Day: day, Key: k, N: 1}})
 	}
 	switch {
-	case t.Held(): // placed when consent or sign-off releases it (issues 4, 11): see countReleases
+	case t.Held(): // placed when consent or sign-off releases it (issues 4, 11): see releaseStats
 	case t.Status == adapter.TaskRejected && (t.BusinessStatus.Code == adapter.MClinicalRedirect || t.BusinessStatus.Code == adapter.MOutOfRemit):
 		out = append(out, adapter.IntakeStat{StatInc: inc(adapter.SafetyMetric(t.BusinessStatus.Code, t.Source, t.Practice), "")})
 	case t.Status == adapter.TaskRejected:

@@ -166,6 +166,10 @@ type consentMoveJSON struct {
 	Entry   string `json:"entry"`
 	// The Task event that announces the move (eventFields).
 	Ev []string `json:"ev"`
+	// The placing counters of a referral released from a hold it waited in
+	// from the start, and the service it is queued at when not placed.
+	Stats *intakeStats `json:"stats,omitempty"`
+	Owner string       `json:"owner,omitempty"`
 }
 
 type zaddJSON struct {
@@ -209,7 +213,15 @@ func (s *ConsentStore) ApplyConsentMoves(ctx context.Context, routing *adapter.R
 		payload.Routing = s.routing(routing)
 	}
 	for _, m := range moves {
-		payload.Moves = append(payload.Moves, s.consentMove(m, routing != nil))
+		j := s.consentMove(m, routing != nil)
+		if len(m.Stats) > 0 {
+			var err error
+			if j.Stats, err = s.referrals.intakeStats(m.Stats); err != nil {
+				return err
+			}
+			j.Owner = m.After.Owner
+		}
+		payload.Moves = append(payload.Moves, j)
 	}
 	body, err := json.Marshal(payload)
 	if err != nil {

@@ -48,6 +48,7 @@ func TestStoreContract(t *testing.T) {
 		"a Task change's report counters are counted by the step that stores it; a refused one's are not": testChangesCounted,
 		"an onward referral declined tells its parent Task in the same step, or neither is written":       testParentToldInTheSameStep,
 		"an outcome is stored with its Task's change in one step, or neither is":                          testOutcomeWithItsTaskChange,
+		"a release from a hold counts its placing in the same step; a refused one counts nothing":         testReleaseCounted,
 	})
 	for _, b := range redistest.Backends() {
 		t.Run(b.Name+"/Redis down is EUNAVAILABLE, and the store recovers", func(t *testing.T) {
@@ -1189,5 +1190,55 @@ func testOutcomeWithItsTaskChange(t *testing.T, s *redis.Store) {
 	trigs, err := s.ReadTriggers(ctx, "reader", 10, 0)
 	if err != nil || len(trigs) != 2 || !trigs[1].Event.Time.Equal(later) {
 		t.Errorf("announced %+v %v, want the intake and the outcome", trigs, err)
+	}
+}
+
+// A referral released from a hold it waited in from the start has its
+// placing counted by the step that releases it, at the service it is
+// queued at; a move refused because the Task changed counts nothing.
+func testReleaseCounted(t *testing.T, s *redis.Store) {
+	intake(t, s, referral("sr1", "SP-1", "money-advice"))
+	read := func() *adapter.Task {
+		t.Helper()
+		task, err := s.Task(ctx, "sr1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return task
+	}
+	held := read()
+	paused := *held
+	h := paused.PauseForConsent(now.Add(time.Minute))
+	if err := s.ApplyConsentMoves(ctx, nil, []adapter.ConsentMove{{Kind: adapter.MovePause, Before: *held, After: &paused, History: h}}); err != nil {
+		t.Fatal(err)
+	}
+	key := adapter.StatKey{Metric: adapter.MPlaced, Service: "money-advice", Need: "debt"}
+	stats := []adapter.IntakeStat{{StatInc: adapter.StatInc{Day: "2026-11-20", Key: adapter.StatKey{Metric: adapter.MPlaced, Need: "debt"}, Practice: prac, N: 1},
+		Owner: true}}
+	release := func(before *adapter.Task) error {
+		after := *before
+		h := after.ReleaseConsentHold(now.Add(2 * time.Minute))
+		return s.ApplyConsentMoves(ctx, nil, []adapter.ConsentMove{{Kind: adapter.MoveRelease, Before: *before, After: &after, History: h, Stats: stats}})
+	}
+	stale := *held // read before the pause
+	if err := release(&stale); err != adapter.ErrStaleConsentMove {
+		t.Fatalf("release of a Task that changed: %v", err)
+	}
+	placed := func() int64 {
+		t.Helper()
+		got, err := s.DayStats(ctx, []string{"2026-11-20"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return got[key]
+	}
+	if n := placed(); n != 0 {
+		t.Fatalf("a refused release counted %d", n)
+	}
+	if err := release(read()); err != nil {
+		t.Fatal(err)
+	}
+	if n := placed(); n != 1 {
+		t.Errorf("placed counted %d with the release, want 1", n)
 	}
 }

@@ -17,9 +17,14 @@ var (
 	//go:embed lua/audit_lib.lua
 	auditLib string
 
+	// intake_stats_lib.lua: count_intake_stats, a new referral's report
+	// counters once it is placed (intake, and a release from a hold).
+	//go:embed lua/intake_stats_lib.lua
+	intakeStatsLib string
+
 	//go:embed lua/intake.lua
 	intakeLua    string
-	intakeScript = withCapacity(auditLib + "\n" + intakeLua)
+	intakeScript = withCapacity(auditLib + "\n" + intakeStatsLib + "\n" + intakeLua)
 
 	//go:embed lua/patient_consents.lua
 	patientConsentsLua    string
@@ -105,7 +110,7 @@ var (
 var (
 	//go:embed lua/apply_consent_moves.lua
 	applyConsentMovesLua    string
-	applyConsentMovesScript = withCapacity(auditLib + "\n" + applyConsentMovesLua)
+	applyConsentMovesScript = withCapacity(auditLib + "\n" + intakeStatsLib + "\n" + applyConsentMovesLua)
 )
 
 // Dialogue and safeguarding scripts (issue 9).

@@ -8,7 +8,8 @@
 --                           "zrem": ["<zset key>", ...], "zadd": [{"key", "score"}, ...],
 --                           "place": [<capacity.lua step>, ...] (optional), "score": n,
 --                           "release": {"cap", "svc"} (optional), "active": "<key>", "activeField": "<f>" (optional),
---                           "hist": "<key>", "entry": "<json>", "ev": [f, v, ...]}],
+--                           "hist": "<key>", "entry": "<json>", "ev": [f, v, ...],
+--                           "stats": <intake.go intakeStats> (optional), "owner": "<service>"}],
 --                "events": "<stream key>", "evmax": n,
 --                "audit": {key, recs} (optional, audit_lib.lua)}
 --
@@ -18,6 +19,9 @@
 -- queues it), gives back the capacity slot of a cancelled one and frees its
 -- entry in the duplicate-check index, appends its history entry, and
 -- announces the change on the notification stream (ev) in the same step.
+-- A released referral that waited from the start has its placing counted
+-- (stats, count_intake_stats) once placed: at the placement's owner, or
+-- at owner when not placed by capacity.
 -- Returns {"conflict": "<id>"} when a Task changed meanwhile (nothing
 -- written), else {"placements": [...]}, one per move ({"own": ""} when not
 -- placed; never an empty table).
@@ -43,6 +47,11 @@ for i, m in ipairs(p.moves) do
   placements[i] = {own = ""}
   if m.place then
     placements[i] = cap_place(p.routing, {key = m.key, id = m.id, score = m.score, queued = true}, m.place)
+  end
+  if m.stats then
+    local owner = placements[i].own
+    if owner == '' then owner = m.owner end
+    count_intake_stats(m.stats, placements[i], owner)
   end
   redis.call('RPUSH', m.hist, m.entry)
   redis.call('ZADD', p.tmod, p.now, m.id)

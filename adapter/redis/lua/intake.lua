@@ -99,40 +99,10 @@ for i, it in ipairs(p.items) do
     end
   end
 end
--- The new referrals' report counters, now that each is placed: each inc
--- adds n to field m|s|r of every hash of keys and, with p, to field m of
--- pkey (the practice's day); "own"
--- takes the owner's id as the service, "pl" / "nopl" count only when the
--- referral was / was not placed by capacity, "out" is waitlisted or placed
--- at the placement's owner, and "skip" counts once per service passed by
--- for lack of capacity (adapter.ExpandIntakeStats says the same in Go).
+-- The new referrals' report counters, now that each is placed
+-- (intake_stats_lib.lua).
 for i, it in ipairs(p.items) do
-  if it.stats and not it.existing then
-    local pl = placements[i]
-    local placed = pl.own ~= ""
-    local ss = it.stats
-    for _, st in ipairs(ss.incs) do
-      if not ((st.pl and not placed) or (st.nopl and placed)) then
-        local m, svcs = st.m, {st.s}
-        if st.own then svcs = {owners[i]} end
-        if st.out then
-          svcs = {pl.own}
-          if pl.out == 'waitlisted' then m = 'waitlisted' else m = 'placed' end
-        end
-        if st.skip then
-          svcs = {}
-          for _, sk in ipairs(pl.skip or {}) do
-            if cap_for_capacity({sk}) then svcs[#svcs + 1] = sk.svc end
-          end
-        end
-        for _, svc in ipairs(svcs) do
-          local f = m .. '|' .. svc .. '|' .. st.r
-          for _, k in ipairs(ss.keys) do redis.call('HINCRBY', k, f, st.n) end
-          if st.p then redis.call('HINCRBY', ss.pkey, m, st.n) end
-        end
-      end
-    end
-  end
+  if it.stats and not it.existing then count_intake_stats(it.stats, placements[i], owners[i]) end
 end
 
 local refs = {}
