@@ -84,3 +84,11 @@ const LawfulBasisSafeguarding = "UK GDPR Art 6(1)(e) and Art 9(2)(g)/(h); DPA 20
 // AuditKindSafeguarding is the kind of the audit record of a safeguarding
 // disclosure.
 const AuditKindSafeguarding = "safeguarding"
+
+// FlagRecords are what a safeguarding Flag is stored with, in the same
+// step: the audit record of its disclosure to the practice (with its
+// lawful basis), and its report counters.
+type FlagRecords struct {
+	Disclosure []AuditRecord
+	Stats      []StatInc
+}

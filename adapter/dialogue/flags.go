@@ -54,19 +54,16 @@ func (s *Service) RaiseFlag(ctx context.Context, c adapter.Caller, body []byte) 
 	if _, err := s.parser.Parse(stored, adapter.KindFlag); err != nil {
 		return nil, nil, fmt.Errorf("dialogue: stamped flag is not valid: %w", err)
 	}
-	if err := s.store.SaveFlag(ctx, fl, stored, event(s.root(ctx, t), now)); err != nil {
-		return nil, nil, err
-	}
-	s.auditSafe(ctx, adapter.AuditRecord{Time: now, Subject: "referral-adapter", Role: "system", Org: t.Practice,
+	// The disclosure's audit record and the report counter are stored with
+	// the Flag: a concern raised is a disclosure recorded and counted.
+	with := adapter.FlagRecords{Disclosure: []adapter.AuditRecord{{Time: now, Subject: "referral-adapter", Role: "system", Org: t.Practice,
 		Action: adapter.AuditExecute, Kind: adapter.AuditKindSafeguarding, Entity: fl.Reference(),
 		Detail: fmt.Sprintf("disclosed to practice %s without regard to the outcome-sharing consent; raised by %s %s on Task/%s; lawful basis: %s",
-			t.Practice, c.Role, c.Org, t.ID, adapter.LawfulBasisSafeguarding)})
-	if s.stats != nil {
-		inc := adapter.StatInc{Day: adapter.StatsDay(now, s.loc), Practice: t.Practice, N: 1,
-			Key: adapter.StatKey{Metric: adapter.MSafeguarding, Service: t.Owner, Area: t.Area, Need: t.Need}}
-		if err := s.stats.Count(context.WithoutCancel(ctx), []adapter.StatInc{inc}); err != nil {
-			s.log.WarnContext(ctx, "safeguarding concern not counted", "error", err.Error())
-		}
+			t.Practice, c.Role, c.Org, t.ID, adapter.LawfulBasisSafeguarding)}},
+		Stats: []adapter.StatInc{{Day: adapter.StatsDay(now, s.loc), Practice: t.Practice, N: 1,
+			Key: adapter.StatKey{Metric: adapter.MSafeguarding, Service: t.Owner, Area: t.Area, Need: t.Need}}}}
+	if err := s.store.SaveFlag(ctx, fl, stored, event(s.root(ctx, t), now), with); err != nil {
+		return nil, nil, err
 	}
 	return &fl, stored, nil
 }

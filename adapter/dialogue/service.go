@@ -19,7 +19,9 @@ type Store interface {
 	SaveMessage(ctx context.Context, m adapter.Message, body []byte, ev *adapter.TaskEvent) error
 	Message(ctx context.Context, id string) (*adapter.Message, []byte, error)
 	Thread(ctx context.Context, referral string, withBody bool) ([]*adapter.Message, [][]byte, error)
-	SaveFlag(ctx context.Context, f adapter.SafeguardingFlag, body []byte, ev *adapter.TaskEvent) error
+	// SaveFlag stores the Flag with its records (disclosure audit, report
+	// counters) and event in one step.
+	SaveFlag(ctx context.Context, f adapter.SafeguardingFlag, body []byte, ev *adapter.TaskEvent, with adapter.FlagRecords) error
 	Flag(ctx context.Context, id string) (*adapter.SafeguardingFlag, []byte, error)
 	Flags(ctx context.Context, referral string, withBody bool) ([]*adapter.SafeguardingFlag, [][]byte, error)
 	// The outcomes a closure summary names (issue 19).
@@ -43,17 +45,6 @@ type Access interface {
 	Holds(c adapter.Caller, t *adapter.Task) bool
 }
 
-// Counter keeps the report counters (adapter/report): a safeguarding
-// concern is counted, anonymously, and that is all reports ever see of it.
-type Counter interface {
-	Count(ctx context.Context, incs []adapter.StatInc) error
-}
-
-// Auditor records safeguarding disclosures.
-type Auditor interface {
-	Audit(ctx context.Context, recs ...adapter.AuditRecord) error
-}
-
 // Service runs the dialogue.
 type Service struct {
 	store  Store
@@ -61,24 +52,19 @@ type Service struct {
 	parser *fhir.Parser
 	access Access
 	disc   Disclosure // nil: the patient's approval alone decides (tests of other things)
-	audit  Auditor    // nil: safeguarding disclosures are not recorded (tests of other things)
-	stats  Counter    // nil: not counted
 	loc    *time.Location
 	log    *slog.Logger
 	now    func() time.Time
 	newID  func() string
 }
 
-// New returns a Service. disc and audit may be nil.
-func New(s Store, m *routing.Mappings, p *fhir.Parser, acc Access, disc Disclosure, audit Auditor, log *slog.Logger) *Service {
+// New returns a Service. disc may be nil.
+func New(s Store, m *routing.Mappings, p *fhir.Parser, acc Access, disc Disclosure, log *slog.Logger) *Service {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Service{store: s, m: m, parser: p, access: acc, disc: disc, audit: audit, log: log, now: time.Now, newID: uuid.NewString, loc: adapter.London()}
+	return &Service{store: s, m: m, parser: p, access: acc, disc: disc, log: log, now: time.Now, newID: uuid.NewString, loc: adapter.London()}
 }
-
-// WithStats counts safeguarding concerns for the reports.
-func (s *Service) WithStats(c Counter) *Service { s.stats = c; return s }
 
 // SetClock replaces the clock (tests).
 func (s *Service) SetClock(now func() time.Time) { s.now = now }
@@ -179,15 +165,3 @@ func event(t *adapter.Task, at time.Time) *adapter.TaskEvent {
 
 // orgRef is the string form (fhir refString) of an organisation by ODS code.
 func orgRef(ods string) string { return "Organization?identifier=" + adapter.SystemODS + "|" + ods }
-
-// auditSafe writes records, logging (never failing on) a failure.
-func (s *Service) auditSafe(ctx context.Context, recs ...adapter.AuditRecord) {
-	if s.audit == nil {
-		return
-	}
-	actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
-	defer cancel()
-	if err := s.audit.Audit(actx, recs...); err != nil {
-		s.log.ErrorContext(ctx, "dialogue audit record not written", "entity", recs[0].Entity, "error", err.Error())
-	}
-}

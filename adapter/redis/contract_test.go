@@ -49,6 +49,7 @@ func TestStoreContract(t *testing.T) {
 		"an onward referral declined tells its parent Task in the same step, or neither is written":       testParentToldInTheSameStep,
 		"an outcome is stored with its Task's change in one step, or neither is":                          testOutcomeWithItsTaskChange,
 		"a release from a hold counts its placing in the same step; a refused one counts nothing":         testReleaseCounted,
+		"a safeguarding Flag is stored with its disclosure record and counter, or neither":                testFlagWithItsRecords,
 	})
 	for _, b := range redistest.Backends() {
 		t.Run(b.Name+"/Redis down is EUNAVAILABLE, and the store recovers", func(t *testing.T) {
@@ -772,7 +773,7 @@ func testChangesAudited(t *testing.T, s *redis.Store) {
 	}
 	wrote(slot, 1)
 	slot, actx = auditSlot("Flag")
-	if err := s.SaveFlag(actx, adapter.SafeguardingFlag{ID: "f1", ReferralID: "sr1", TaskID: "sr1", Practice: prac, Raised: now}, []byte(`{}`), nil); err != nil {
+	if err := s.SaveFlag(actx, adapter.SafeguardingFlag{ID: "f1", ReferralID: "sr1", TaskID: "sr1", Practice: prac, Raised: now}, []byte(`{}`), nil, adapter.FlagRecords{}); err != nil {
 		t.Fatal(err)
 	}
 	wrote(slot, 1)
@@ -1240,5 +1241,38 @@ func testReleaseCounted(t *testing.T, s *redis.Store) {
 	}
 	if n := placed(); n != 1 {
 		t.Errorf("placed counted %d with the release, want 1", n)
+	}
+}
+
+// A safeguarding Flag is stored with the audit record of its disclosure and
+// its report counter, in one step; a Flag refused (its id taken) writes
+// neither again.
+func testFlagWithItsRecords(t *testing.T, s *redis.Store) {
+	key := adapter.StatKey{Metric: adapter.MSafeguarding, Service: "money-advice", Need: "debt"}
+	with := adapter.FlagRecords{
+		Disclosure: []adapter.AuditRecord{{Time: now, Subject: "referral-adapter", Role: "system", Org: prac, Action: adapter.AuditExecute,
+			Kind: adapter.AuditKindSafeguarding, Entity: "Flag/f1", Detail: "disclosed; lawful basis: test"}},
+		Stats: []adapter.StatInc{{Day: "2026-11-20", Key: key, Practice: prac, N: 1}},
+	}
+	f := adapter.SafeguardingFlag{ID: "f1", ReferralID: "sr1", TaskID: "sr1", Practice: prac, Raised: now}
+	for range 2 { // the second is refused: the id exists
+		_ = s.SaveFlag(ctx, f, []byte(`{"resourceType":"Flag"}`), nil, with)
+	}
+	recs, err := s.AuditRecords(ctx, adapter.AuditQuery{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, r := range recs {
+		if r.Entity == "Flag/f1" && r.Kind == adapter.AuditKindSafeguarding {
+			n++
+		}
+	}
+	if n != 1 {
+		t.Errorf("%d disclosure records, want 1", n)
+	}
+	got, err := s.DayStats(ctx, []string{"2026-11-20"})
+	if err != nil || got[key] != 1 {
+		t.Errorf("safeguarding counted %d, want 1 (%v)", got[key], err)
 	}
 }

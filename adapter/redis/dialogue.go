@@ -3,7 +3,9 @@ package redis
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 	"time"
 
@@ -51,26 +53,32 @@ func (s *DialogueStore) SaveMessage(ctx context.Context, m adapter.Message, body
 	if m.Closure {
 		fields = append(fields, dKind, "closure", dSum, boolFlag(m.HasSummary))
 	}
-	return s.saveDialogue(ctx, s.k.message(m.ID), s.k.thread(m.ReferralID), m.ID, m.Sent, fields, ev, "Communication/"+m.ID)
+	return s.saveDialogue(ctx, s.k.message(m.ID), s.k.thread(m.ReferralID), m.ID, m.Sent, fields, ev, "Communication/"+m.ID, adapter.FlagRecords{})
 }
 
-// SaveFlag stores a safeguarding Flag with its JSON under its referral and,
-// when ev is not nil, announces ev in the same step.
-func (s *DialogueStore) SaveFlag(ctx context.Context, f adapter.SafeguardingFlag, body []byte, ev *adapter.TaskEvent) error {
+// SaveFlag stores a safeguarding Flag with its JSON under its referral,
+// with the audit record of its disclosure and its report counters, and,
+// when ev is not nil, announces ev, all in one step.
+func (s *DialogueStore) SaveFlag(ctx context.Context, f adapter.SafeguardingFlag, body []byte, ev *adapter.TaskEvent, with adapter.FlagRecords) error {
 	fields := []any{hJSON, body, dRef, f.ReferralID, dTask, f.TaskID, hPractice, f.Practice, dOrg, f.AuthorOrg,
 		dRole, f.AuthorRole, dBy, f.By, dAt, f.Raised.UnixMilli()}
-	return s.saveDialogue(ctx, s.k.flag(f.ID), s.k.referralFlags(f.ReferralID), f.ID, f.Raised, fields, ev, "Flag/"+f.ID)
+	return s.saveDialogue(ctx, s.k.flag(f.ID), s.k.referralFlags(f.ReferralID), f.ID, f.Raised, fields, ev, "Flag/"+f.ID, with)
 }
 
 // saveDialogue stores one record; the request's audit record (entity
-// entity, created) is written with it.
+// entity, created) is written with it, and so are with's records.
 func (s *DialogueStore) saveDialogue(ctx context.Context, key, index, id string, at time.Time, fields []any, ev *adapter.TaskEvent,
-	entity string) error {
+	entity string, with adapter.FlagRecords) error {
 	slot, recs := stepAudit(ctx, http.StatusCreated)
 	for i := range recs {
 		recs[i].Entity = entity
 	}
-	args := append([]any{id, at.UnixMilli(), MaxDialogueRecords, maxTaskEvents, s.auditArg(recs), len(fields)}, fields...)
+	incs, err := json.Marshal(s.incArgs(with.Stats))
+	if err != nil {
+		return fmt.Errorf("redis: dialogue counters: %w", err)
+	}
+	all := append(slices.Clip(recs), with.Disclosure...)
+	args := append([]any{id, at.UnixMilli(), MaxDialogueRecords, maxTaskEvents, s.auditArg(all), incs, len(fields)}, fields...)
 	if ev != nil {
 		args = append(args, s.triggerArgs(adapter.NotifyTrigger{Type: adapter.NotifyEvent, Event: *ev}).Values.([]any)...)
 	}

@@ -83,7 +83,7 @@ func TestFlagsStoredPerReferral(t *testing.T) {
 	f := adapter.SafeguardingFlag{ID: "f1", ReferralID: "sr1", TaskID: "child", Practice: "A81001", AuthorOrg: "X1V01",
 		AuthorRole: "provider", By: "p-1", Raised: at}
 	ev := &adapter.TaskEvent{TaskID: "sr1", ReferralID: "sr1", Practice: "A81001", Status: adapter.TaskInProgress, Time: at}
-	if err := st.SaveFlag(ctx, f, []byte(`{"resourceType":"Flag","id":"f1"}`), ev); err != nil {
+	if err := st.SaveFlag(ctx, f, []byte(`{"resourceType":"Flag","id":"f1"}`), ev, adapter.FlagRecords{}); err != nil {
 		t.Fatal(err)
 	}
 	got, body, err := st.Flag(ctx, "f1")
@@ -140,7 +140,7 @@ func TestRetentionPurgesTheDialogue(t *testing.T) {
 	if err := st.SaveMessage(ctx, adapter.Message{ID: "m1", ReferralID: "closed", TaskID: "closed", Sent: old}, []byte(`{"secret":1}`), nil); err != nil {
 		t.Fatal(err)
 	}
-	if err := st.SaveFlag(ctx, adapter.SafeguardingFlag{ID: "f1", ReferralID: "closed", TaskID: "closed", Raised: old}, []byte(`{"secret":1}`), nil); err != nil {
+	if err := st.SaveFlag(ctx, adapter.SafeguardingFlag{ID: "f1", ReferralID: "closed", TaskID: "closed", Raised: old}, []byte(`{"secret":1}`), nil, adapter.FlagRecords{}); err != nil {
 		t.Fatal(err)
 	}
 	closeLongAgoAndPurge(t, st, "closed", old)

@@ -87,7 +87,7 @@ func build(ctx context.Context, cfg *Config, m *routing.Mappings, log *slog.Logg
 	in := intake.New(parser, st.intake, m, intake.WithStaleAfter(caps.StaleAfter()), intake.WithStats(st.StatsStore),
 		intake.WithConfig(cfg.Intake), intake.WithAccess(policy))
 	disc := disclosure.New(policy, st.AuditStore, log)
-	dlg := dialogue.New(st.dialogue, m, parser, policy, disc, st.AuditStore, log).WithStats(st.StatsStore)
+	dlg := dialogue.New(st.dialogue, m, parser, policy, disc, log)
 	q := lifecycle.New(st.queue, policy, m, cfg.Queue, caps.StaleAfter(), lifecycle.WithStats(st.StatsStore),
 		lifecycle.WithClosure(dlg))
 	srv := httpapi.New(cfg.HTTP, httpapi.Deps{
