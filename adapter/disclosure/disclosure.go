@@ -53,19 +53,21 @@ func Record(t *adapter.Task, o *adapter.OutcomeRecord) access.Record {
 // Sees reports whether the caller may see the outcome o of the referral
 // Task t, which it may see. A decision about a record of another
 // organisation (an outcome going back to the practice, a provider's outcome
-// read by the link workers) is recorded in the audit trail. Anything that
-// cannot be established (the consents cannot be read) is a no.
+// read by the link workers) is recorded in the audit trail, and one that
+// cannot be recorded is a no: nothing is disclosed unrecorded. Anything
+// that cannot be established (the consents cannot be read) is a no.
 func (s *Service) Sees(ctx context.Context, c adapter.Caller, t *adapter.Task, o *adapter.OutcomeRecord) bool {
 	r := Record(t, o)
 	d, err := s.policy.SeeRecord(ctx, c, t, r)
 	if err != nil {
 		d = consent.Decision{Reason: "the patient's consents could not be read"}
 	}
+	recorded := true
 	if r.Org != c.Org {
-		s.record(ctx, t, o, c.Org, d)
-		countDecision(d.Permit)
+		recorded = s.record(ctx, t, o, c.Org, d)
+		countDecision(d.Permit && recorded)
 	}
-	return d.Permit && err == nil
+	return d.Permit && err == nil && recorded
 }
 
 // ToPractice reports whether the outcome (or message) o will reach the
@@ -82,10 +84,11 @@ func (s *Service) ToPractice(ctx context.Context, t *adapter.Task, o *adapter.Ou
 
 // record writes the decision to the audit trail: the outcome, the
 // organisation it would go to, permit or deny and what decided. It names
-// no patient data. A failure to record is logged; the decision stands.
-func (s *Service) record(ctx context.Context, t *adapter.Task, o *adapter.OutcomeRecord, to string, d consent.Decision) {
+// no patient data. It reports whether the decision was recorded; a
+// failure is logged.
+func (s *Service) record(ctx context.Context, t *adapter.Task, o *adapter.OutcomeRecord, to string, d consent.Decision) bool {
 	if s.audit == nil {
-		return
+		return true // not audited (tests of other things)
 	}
 	detail := "deny: " + d.Reason
 	if d.Permit {
@@ -95,7 +98,11 @@ func (s *Service) record(ctx context.Context, t *adapter.Task, o *adapter.Outcom
 		Action: adapter.AuditExecute, Kind: AuditKind, Entity: o.Type + "/" + o.ID, Detail: detail}
 	actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
 	defer cancel()
-	if err := s.audit.Audit(actx, rec); err != nil && s.log != nil {
-		s.log.ErrorContext(ctx, "disclosure decision not audited", "entity", rec.Entity, "error", err.Error())
+	if err := s.audit.Audit(actx, rec); err != nil {
+		if s.log != nil {
+			s.log.ErrorContext(ctx, "disclosure decision not audited; withheld", "entity", rec.Entity, "error", err.Error())
+		}
+		return false
 	}
+	return true
 }

@@ -91,3 +91,36 @@ func TestPermits(t *testing.T) {
 		})
 	}
 }
+
+type failingAudit struct{}
+
+func (failingAudit) Audit(context.Context, ...adapter.AuditRecord) error { return errors.New("audit stream down") }
+
+// A disclosure the consent permits is withheld when its decision cannot
+// be recorded: nothing leaves unrecorded.
+func TestUnrecordedDisclosureIsWithheld(t *testing.T) {
+	p, err := fhir.NewParser()
+	if err != nil {
+		t.Fatal(err)
+	}
+	golden, err := os.ReadFile("../../fixtures/consent-share-with-link-workers.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	toPractice := []byte(strings.Replace(string(golden), `"value": "U00001"`, `"value": "A81001"`, 1))
+	now := func() time.Time { return time.Date(2026, 12, 2, 0, 0, 0, 0, time.UTC) }
+	policy := access.New(directory{}, p.ConsentReader(consents{bodies: [][]byte{toPractice}}), nil, "riverside-link-workers", true)
+	policy.SetClock(now)
+	task := &adapter.Task{ID: "t1", ReferralID: "t1", Practice: "A81001", Patient: patient}
+	out := &adapter.OutcomeRecord{ID: "o1", TaskID: "t1", Type: "Goal", Practice: "A81001", Approved: true, Org: "U00001",
+		Recorded: time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)}
+	gp := adapter.Caller{Actor: adapter.Actor{Subject: "gp", Role: adapter.RolePractice, Org: "A81001"}}
+	var log auditLog
+	if s := New(policy, &log, nil); !s.Sees(context.Background(), gp, task, out) {
+		t.Fatal("the permitted disclosure was withheld with the audit trail up")
+	}
+	if New(policy, failingAudit{}, nil).Sees(context.Background(), gp, task, out) {
+		t.Error("disclosed although the decision could not be recorded")
+	}
+}
+
