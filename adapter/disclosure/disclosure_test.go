@@ -38,6 +38,20 @@ func (a *auditLog) Audit(_ context.Context, recs ...adapter.AuditRecord) error {
 	return nil
 }
 
+// goldenConsents are a parser, the golden Consent (to the network) and the
+// same Consent naming the practice as a recipient too.
+func goldenConsents(t *testing.T) (p *fhir.Parser, golden, toPractice []byte) {
+	t.Helper()
+	p, err := fhir.NewParser()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if golden, err = os.ReadFile("../../fixtures/consent-share-with-link-workers.json"); err != nil {
+		t.Fatal(err)
+	}
+	return p, golden, []byte(strings.Replace(string(golden), `"value": "U00001"`, `"value": "A81001"`, 1))
+}
+
 const patient = "Patient?identifier=https://fhir.nhs.uk/Id/nhs-number|9000000009"
 
 // The golden consent permits disclosure to the network, not to the
@@ -45,15 +59,7 @@ const patient = "Patient?identifier=https://fhir.nhs.uk/Id/nhs-number|9000000009
 // approved outcomes go back, and each decision is audited without patient
 // data. Unreadable consents withhold everything.
 func TestPermits(t *testing.T) {
-	p, err := fhir.NewParser()
-	if err != nil {
-		t.Fatal(err)
-	}
-	golden, err := os.ReadFile("../../fixtures/consent-share-with-link-workers.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	toPractice := []byte(strings.Replace(string(golden), `"value": "U00001"`, `"value": "A81001"`, 1))
+	p, golden, toPractice := goldenConsents(t)
 	task := &adapter.Task{ID: "t1", ReferralID: "t1", Practice: "A81001", Patient: patient}
 	out := &adapter.OutcomeRecord{ID: "o1", TaskID: "t1", Type: "Goal", Practice: "A81001", Approved: true, Org: "U00001",
 		Recorded: time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)}
@@ -99,15 +105,7 @@ func (failingAudit) Audit(context.Context, ...adapter.AuditRecord) error { retur
 // A disclosure the consent permits is withheld when its decision cannot
 // be recorded: nothing leaves unrecorded.
 func TestUnrecordedDisclosureIsWithheld(t *testing.T) {
-	p, err := fhir.NewParser()
-	if err != nil {
-		t.Fatal(err)
-	}
-	golden, err := os.ReadFile("../../fixtures/consent-share-with-link-workers.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	toPractice := []byte(strings.Replace(string(golden), `"value": "U00001"`, `"value": "A81001"`, 1))
+	p, _, toPractice := goldenConsents(t)
 	now := func() time.Time { return time.Date(2026, 12, 2, 0, 0, 0, 0, time.UTC) }
 	policy := access.New(directory{}, p.ConsentReader(consents{bodies: [][]byte{toPractice}}), nil, "riverside-link-workers", true)
 	policy.SetClock(now)
