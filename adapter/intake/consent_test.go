@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"slices"
@@ -698,4 +699,51 @@ func TestStoredConsentReadsAsCreated(t *testing.T) {
 	if err != nil || len(cs) != 1 || !bytes.Equal(cs[0], c.JSON) {
 		t.Errorf("the patient's Consents: %d, %v", len(cs), err)
 	}
+}
+
+// holdsDown is the store with its consent moves failing until up: a
+// request stopped after its intake step and before the referrals moved.
+type holdsDown struct {
+	*redis.Store
+	up bool
+}
+
+func (h *holdsDown) UpdatePatientHolds(ctx context.Context, practice, patient string, r *adapter.Routing,
+	decide func([]*adapter.Task) []adapter.ConsentMove) ([]adapter.ConsentMove, error) {
+	if !h.up {
+		return nil, errors.New("the adapter stopped here")
+	}
+	return h.Store.UpdatePatientHolds(ctx, practice, patient, r, decide)
+}
+
+// A withdrawal stored by a request that stopped before pausing the
+// patient's referrals pauses them when the client sends it again (it had
+// no answer): the retry is not taken for a mere repeat.
+func TestWithdrawalRetriedAfterAStopPausesReferrals(t *testing.T) {
+	e := newConsentEnv(t)
+	ctx := context.Background()
+	consent := shareConsent(t, "C-1", nil)
+	if _, err := e.in.CreateConsent(ctx, caller, consent, adapter.Identifier{}); err != nil {
+		t.Fatal(err)
+	}
+	queued, err := e.in.CreateServiceRequest(ctx, caller, debtReferral(t, 1), adapter.Identifier{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, _ := routing.Load(mappings.Default, "mappings")
+	down := &holdsDown{Store: e.store}
+	in := intake.New(e.parser, down, m, intake.WithClock(e.clock), intake.WithStaleAfter(0))
+	e.advance(time.Hour)
+	withdrawal := edit(t, consent, map[string]any{"status": "inactive"})
+	if _, err := in.CreateConsent(ctx, caller, withdrawal, adapter.Identifier{}); err == nil {
+		t.Fatal("the stopped request answered")
+	}
+	if task := e.task(t, queued.ID); task.ConsentHeld() {
+		t.Fatal("paused although the request stopped first: the test shows nothing")
+	}
+	down.up = true
+	if w, err := in.CreateConsent(ctx, caller, withdrawal, adapter.Identifier{}); err != nil || !w.Existing {
+		t.Fatalf("withdrawal sent again: %+v %v", w, err)
+	}
+	checkHeld(t, e, queued.ID, adapter.ReasonConsentWithdraw)
 }

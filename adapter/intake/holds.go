@@ -98,6 +98,7 @@ func (s *Service) release(t *adapter.Task, place []adapter.RouteStep, now time.T
 // reconcileAfter reconciles the patients of an intake request: those whose
 // Consent was written (withdrawals included) and who had referrals then
 // other than the request's own (which were decided with its Consents),
+// those whose withdrawal was sent again,
 // and those of its referrals that wait for consent, in case a consent
 // arrived while the referral was being written (or an earlier attempt
 // stopped before reconciling). A referral written after the Consent is
@@ -121,6 +122,11 @@ func (s *Service) reconcileAfter(ctx context.Context, c Caller, plans []*plan, r
 		switch {
 		case p.consent != nil && !r.Existing && p.sub.Referrals > ownNew[p.sub.Patient]:
 			patients[p.sub.Patient] = true
+		case p.consent != nil && r.Existing && withdrawn(p.consent.Status) && !isURN(p.consent.Patient):
+			// A withdrawal sent again: the first may have been stored by a
+			// request that stopped before pausing the referrals (its client
+			// had no answer and retries). Reconciling again is harmless.
+			patients[p.consent.Patient] = true
 		case r.Task != nil && r.Task.ConsentHeld() && !patients[r.Task.Patient]:
 			patients[r.Task.Patient] = false
 		}
