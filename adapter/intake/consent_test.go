@@ -747,3 +747,31 @@ func TestWithdrawalRetriedAfterAStopPausesReferrals(t *testing.T) {
 	}
 	checkHeld(t, e, queued.ID, adapter.ReasonConsentWithdraw)
 }
+
+// A Consent stored by a request that stopped before releasing the
+// patient's waiting referral releases it at the consent-hold-expiry job's
+// next run, once the request has had its time: the referral does not wait
+// for the maximum age, nor is it cancelled then.
+func TestConsentArrivedUnreconciledIsReleasedByTheJob(t *testing.T) {
+	e := newConsentEnv(t)
+	ctx := context.Background()
+	held, err := e.in.CreateServiceRequest(ctx, caller, debtReferral(t, 1), adapter.Identifier{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkHeld(t, e, held.ID, adapter.ReasonAwaitingConsent)
+	m, _ := routing.Load(mappings.Default, "mappings")
+	in := intake.New(e.parser, &holdsDown{Store: e.store}, m, intake.WithClock(e.clock), intake.WithStaleAfter(0))
+	if _, err := in.CreateConsent(ctx, caller, shareConsent(t, "C-1", nil), adapter.Identifier{}); err == nil {
+		t.Fatal("the stopped request answered")
+	}
+	checkHeld(t, e, held.ID, adapter.ReasonAwaitingConsent)
+	if rep, err := e.in.ExpireConsentHolds(ctx, 0); err != nil || rep["released"] != 0 {
+		t.Fatalf("job within the grace: %v %v", rep, err)
+	}
+	e.advance(11 * time.Minute)
+	if rep, err := e.in.ExpireConsentHolds(ctx, 0); err != nil || rep["released"] != 1 || rep["cancelled"] != 0 {
+		t.Fatalf("job: %v %v", rep, err)
+	}
+	checkQueued(t, e, held.ID, "money-advice")
+}

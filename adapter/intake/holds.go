@@ -2,6 +2,7 @@ package intake
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"github.com/social-prescribing/referral-adapter/adapter"
@@ -151,13 +152,28 @@ func (s *Service) reconcileAfter(ctx context.Context, c Caller, plans []*plan, r
 // reads at a time.
 const expiryBatch = 200
 
+// releaseGrace is how long a referral waits for consent before the
+// consent-hold-expiry job looks for a consent that arrived without
+// releasing it: long enough for the request that brought it to have
+// released it itself.
+const releaseGrace = 10 * time.Minute
+
+// releaseScanLimit bounds how many waiting referrals one run of the job
+// looks at for a consent that arrived.
+const releaseScanLimit = 10_000
+
 // ExpireConsentHolds cancels referrals that have waited for consent longer
 // than CONSENT_HOLD_MAX_AGE, with a reason saying so (job
 // consent-hold-expiry). A referral whose consent did arrive meanwhile (a
-// reconcile that never ran) is released instead.
+// reconcile that never ran: the request that stored the Consent stopped
+// before releasing it) is released instead, at any age past releaseGrace,
+// so that it does not wait for the maximum age.
 func (s *Service) ExpireConsentHolds(ctx context.Context, _ int64) (jobs.Report, error) {
 	rep := jobs.Report{"cancelled": 0, "released": 0}
 	now := s.now().UTC()
+	if err := s.releaseArrived(ctx, now, rep); err != nil {
+		return rep, err
+	}
 	cutoff := now.Add(-s.cfg.ConsentHoldMaxAge)
 	for stuck := 0; stuck < 3; {
 		tasks, err := s.store.ConsentHolds(ctx, cutoff, expiryBatch)
@@ -184,6 +200,40 @@ func (s *Service) ExpireConsentHolds(ctx context.Context, _ int64) (jobs.Report,
 		}
 	}
 	return rep, nil
+}
+
+// releaseArrived releases the referrals held for consent (past
+// releaseGrace, not yet past the maximum age) whose consent is there.
+func (s *Service) releaseArrived(ctx context.Context, now time.Time, rep jobs.Report) error {
+	if !s.cfg.ConsentRequired {
+		return nil
+	}
+	tasks, err := s.store.ConsentHolds(ctx, now.Add(-releaseGrace), releaseScanLimit)
+	if err != nil {
+		return err
+	}
+	for _, t := range tasks {
+		if now.Sub(t.HeldSince) >= s.cfg.ConsentHoldMaxAge {
+			continue // the expiry pass decides these
+		}
+		consents, err := s.storedConsents(ctx, t.Practice, t.Patient)
+		if err != nil {
+			return err
+		}
+		place, ok := s.consentRelease(consents, t, now)
+		if !ok {
+			continue
+		}
+		err = s.store.ApplyConsentMoves(ctx, s.mappings.Routing(now, s.staleAfter), []adapter.ConsentMove{s.release(t, place, now)})
+		switch {
+		case errors.Is(err, adapter.ErrStaleConsentMove):
+			continue // changed meanwhile: someone else moved it
+		case err != nil:
+			return err
+		}
+		rep["released"]++
+	}
+	return nil
 }
 
 // expire cancels one long-held referral, or releases it if its consent is

@@ -79,8 +79,9 @@ func (s *Service) Transact(ctx context.Context, c Caller, entries []Entry) ([]*R
 			return nil, err
 		}
 		// Consent holds follow what was written (issue 4). Should this
-		// fail, everything is stored: a retry of the request finds it and
-		// reconciles again.
+		// fail, everything is stored: a retry of a withdrawal reconciles
+		// again, and the consent-hold-expiry job releases a referral whose
+		// consent arrived unreconciled.
 		if err := s.reconcileAfter(ctx, c, plans, results); err != nil {
 			return nil, err
 		}

@@ -43,7 +43,7 @@ func (a *app) jobList() []jobs.Job {
 			Description: "move waitlisted referrals into services that have free places", Run: a.caps.PromoteWaitlists},
 		// Consent (issue 4).
 		{Name: "consent-hold-expiry", Schedule: "17 * * * *",
-			Description: "cancel referrals that waited for consent longer than CONSENT_HOLD_MAX_AGE", Run: a.intake.ExpireConsentHolds},
+			Description: "cancel referrals that waited for consent longer than CONSENT_HOLD_MAX_AGE; release those whose consent arrived unreconciled", Run: a.intake.ExpireConsentHolds},
 		// Clinician sign-off (issue 11).
 		{Name: "sign-off-hold-expiry", Schedule: "23 * * * *",
 			Description: "cancel referrals that waited for clinician sign-off longer than SIGNOFF_HOLD_MAX_AGE", Run: a.intake.ExpireSignOffHolds},
