@@ -47,7 +47,11 @@ func (s *Service) Closed(ctx context.Context, c adapter.Caller, t *adapter.Task,
 	if _, err := s.parser.Parse(body, adapter.KindCommunication); err != nil {
 		return fmt.Errorf("dialogue: closure summary is not valid: %w", err)
 	}
-	return s.store.SaveMessage(ctx, m, body, event(t, now))
+	err = s.store.SaveMessage(ctx, m, body, event(t, now))
+	if adapter.ErrorCode(err) == adapter.ECONFLICT {
+		return nil // written meanwhile under the same id (the close and the closure-summary job at once)
+	}
+	return err
 }
 
 // ClosureID is the id of the closure summary of the referral Task taskID:
