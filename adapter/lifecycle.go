@@ -119,6 +119,15 @@ func (t *Task) Apply(tr Transition) (HistoryEntry, error) {
 	return h, nil
 }
 
+// Note records something on the Task without changing its status: a new
+// version at at, and the history entry from and to its status, by by,
+// naming the business status bs and saying why.
+func (t *Task) Note(at time.Time, by Actor, bs, why string) HistoryEntry {
+	t.Version++
+	t.LastModified = at
+	return HistoryEntry{At: at, By: by, From: string(t.Status), To: string(t.Status), BusinessStatus: bs, Reason: why}
+}
+
 func (t *Task) illegal(to TaskStatus) error {
 	next := t.Status.NextStatuses()
 	allowed := "none: the Task has ended"

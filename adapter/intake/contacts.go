@@ -57,11 +57,8 @@ func (s *Service) tellLiveReferrals(ctx context.Context, c Caller, patientID str
 // arrived or changed (why), and announces it.
 func (s *Service) contactReceived(ctx context.Context, c Caller, id, why string) error {
 	_, err := s.store.UpdateTask(ctx, id, func(t *adapter.Task) (adapter.TaskChange, error) {
-		now := s.now().UTC()
-		t.Version++
-		t.LastModified = now
-		return adapter.TaskChange{History: adapter.HistoryEntry{At: now, By: adapter.Actor{Subject: c.Subject, Role: adapter.RolePractice, Org: c.Org},
-			From: string(t.Status), To: string(t.Status), BusinessStatus: t.BusinessStatus.Code, Reason: why}}, nil
+		by := adapter.Actor{Subject: c.Subject, Role: adapter.RolePractice, Org: c.Org}
+		return adapter.TaskChange{History: t.Note(s.now().UTC(), by, t.BusinessStatus.Code, why)}, nil
 	})
 	return err // the store announces the change with it
 }

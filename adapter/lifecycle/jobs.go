@@ -99,12 +99,10 @@ func (s *Service) tellParent(ctx context.Context, parentID, msg, reason string, 
 	if err != nil {
 		return nil, err
 	}
-	pc := &adapter.TaskWrite{Version: t.Version, Task: t, History: adapter.HistoryEntry{At: now, By: system,
-		From: string(t.Status), To: string(t.Status), BusinessStatus: adapter.BSProviderDecline, Reason: reason}}
+	w := &adapter.TaskWrite{Version: t.Version, Task: t}
+	w.History = t.Note(now, system, adapter.BSProviderDecline, reason)
 	t.StatusReason = msg
-	t.LastModified = now
-	t.Version++
-	return pc, nil
+	return w, nil
 }
 
 // errGone ends an update whose Task moved on meanwhile.

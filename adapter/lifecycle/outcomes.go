@@ -59,9 +59,7 @@ const maxOutcomeAttempts = 8
 // recordsOutcome is the change of the Task t that records the outcome o:
 // a new version and a history entry naming it.
 func recordsOutcome(t *adapter.Task, c Caller, o adapter.OutcomeRecord) *adapter.TaskWrite {
-	w := &adapter.TaskWrite{Version: t.Version, Task: t, History: adapter.HistoryEntry{At: o.Recorded, By: c.Actor,
-		From: string(t.Status), To: string(t.Status), BusinessStatus: t.BusinessStatus.Code, Reason: "outcome recorded: " + o.Type + "/" + o.ID}}
-	t.Version++
-	t.LastModified = o.Recorded
+	w := &adapter.TaskWrite{Version: t.Version, Task: t}
+	w.History = t.Note(o.Recorded, c.Actor, t.BusinessStatus.Code, "outcome recorded: "+o.Type+"/"+o.ID)
 	return w
 }

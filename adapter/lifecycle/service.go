@@ -464,10 +464,7 @@ func (s *Service) Handover(ctx context.Context, c Caller, id string) (*adapter.T
 		if !t.TakeOver(c.Subject, c.Name, c.Title, now) {
 			return adapter.TaskChange{}, adapter.Errorf(adapter.ECONFLICT, "you are already the named contact of this referral")
 		}
-		t.Version++
-		t.LastModified = now
-		return adapter.TaskChange{History: adapter.HistoryEntry{At: now, By: c.Actor, From: string(t.Status), To: string(t.Status),
-			BusinessStatus: t.BusinessStatus.Code, Reason: "handed over to a new named contact"}}, nil
+		return adapter.TaskChange{History: t.Note(now, c.Actor, t.BusinessStatus.Code, "handed over to a new named contact")}, nil
 	})
 	if err != nil {
 		return nil, err
