@@ -2,7 +2,6 @@ package intake
 
 import (
 	"context"
-	"errors"
 	"time"
 
 	"github.com/social-prescribing/referral-adapter/adapter"
@@ -182,7 +181,7 @@ func (s *Service) ExpireConsentHolds(ctx context.Context, _ int64) (jobs.Report,
 		}
 		progress := false
 		for _, t := range tasks {
-			kind, err := s.expire(ctx, t, now)
+			kind, err := s.settle(ctx, t, now, true)
 			switch {
 			case adapter.ErrorCode(err) == adapter.ECONFLICT:
 				continue // changed meanwhile: read again in the next pass
@@ -216,29 +215,23 @@ func (s *Service) releaseArrived(ctx context.Context, now time.Time, rep jobs.Re
 		if now.Sub(t.HeldSince) >= s.cfg.ConsentHoldMaxAge {
 			continue // the expiry pass decides these
 		}
-		consents, err := s.storedConsents(ctx, t.Practice, t.Patient)
-		if err != nil {
-			return err
-		}
-		place, ok := s.consentRelease(consents, t, now)
-		if !ok {
-			continue
-		}
-		err = s.store.ApplyConsentMoves(ctx, s.mappings.Routing(now, s.staleAfter), []adapter.ConsentMove{s.release(t, place, now)})
+		kind, err := s.settle(ctx, t, now, false)
 		switch {
-		case errors.Is(err, adapter.ErrStaleConsentMove):
+		case adapter.ErrorCode(err) == adapter.ECONFLICT:
 			continue // changed meanwhile: someone else moved it
 		case err != nil:
 			return err
+		case kind == adapter.MoveRelease:
+			rep["released"]++
 		}
-		rep["released"]++
 	}
 	return nil
 }
 
-// expire cancels one long-held referral, or releases it if its consent is
-// there after all.
-func (s *Service) expire(ctx context.Context, t *adapter.Task, now time.Time) (adapter.ConsentMoveKind, error) {
+// settle releases a referral waiting for consent when its consent is there
+// (or consent is not required) and otherwise, with cancel (it waited the
+// maximum age), cancels it. It says which it did; "" for neither.
+func (s *Service) settle(ctx context.Context, t *adapter.Task, now time.Time, cancel bool) (adapter.ConsentMoveKind, error) {
 	var consents []consent.Consent
 	if s.cfg.ConsentRequired {
 		var err error
@@ -250,10 +243,12 @@ func (s *Service) expire(ctx context.Context, t *adapter.Task, now time.Time) (a
 	var routing *adapter.Routing
 	if place, ok := s.consentRelease(consents, t, now); ok || !s.cfg.ConsentRequired {
 		m, routing = s.release(t, place, now), s.mappings.Routing(now, s.staleAfter)
-	} else {
+	} else if cancel {
 		after := *t
 		h := after.ExpireConsentHold(s.cfg.ConsentHoldMaxAge, now)
 		m = adapter.ConsentMove{Kind: adapter.MoveExpire, Before: *t, After: &after, History: h}
+	} else {
+		return "", nil
 	}
 	moves := []adapter.ConsentMove{m}
 	if err := s.store.ApplyConsentMoves(ctx, routing, moves); err != nil {
