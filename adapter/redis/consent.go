@@ -201,14 +201,11 @@ func (s *ConsentStore) ApplyConsentMoves(ctx context.Context, routing *adapter.R
 	slot, recs := stepAudit(ctx, http.StatusOK)
 	payload := struct {
 		Routing *routingJSON      `json:"routing,omitempty"`
-		TMod    string            `json:"tmod"`
 		Now     int64             `json:"now"`
 		Moves   []consentMoveJSON `json:"moves"`
 		Audit   *scriptAudit      `json:"audit,omitempty"`
-		Events  string            `json:"events"`
-		EvMax   int               `json:"evmax"`
-	}{TMod: s.k.taskIndex(), Now: moves[0].After.LastModified.UnixMilli(), Audit: s.auditInScript(recs),
-		Events: s.k.taskEvents(), EvMax: maxTaskEvents}
+		taskLog
+	}{taskLog: s.taskLog(), Now: moves[0].After.LastModified.UnixMilli(), Audit: s.auditInScript(recs)}
 	if routing != nil {
 		payload.Routing = s.routing(routing)
 	}

@@ -199,11 +199,9 @@ func (s *ReferralStore) Intake(ctx context.Context, b *adapter.IntakeBatch) erro
 	payload, err := json.Marshal(struct {
 		Items   []intakeItem `json:"items"`
 		Routing *routingJSON `json:"routing,omitempty"`
-		TMod    string       `json:"tmod"`
-		Events  string       `json:"events"`
-		EvMax   int          `json:"evmax"`
-		Audit   *scriptAudit `json:"audit,omitempty"`
-	}{items, routing, s.k.taskIndex(), s.k.taskEvents(), maxTaskEvents, s.auditInScript(recs)})
+		taskLog
+		Audit *scriptAudit `json:"audit,omitempty"`
+	}{items, routing, s.taskLog(), s.auditInScript(recs)})
 	if err != nil {
 		return fmt.Errorf("redis: intake payload: %w", err)
 	}

@@ -52,6 +52,19 @@ func (s *NotifyStore) PublishTaskEvent(ctx context.Context, ev adapter.TaskEvent
 	return s.fail(s.c.XAdd(ctx, s.triggerArgs(adapter.NotifyTrigger{Type: adapter.NotifyEvent, Event: ev})).Err())
 }
 
+// taskLog is where a script that changes Tasks records that they changed,
+// in its payload: the index of Tasks by last change, and the notification
+// stream with its length bound.
+type taskLog struct {
+	TMod   string `json:"tmod"`
+	Events string `json:"events"`
+	EvMax  int    `json:"evmax"`
+}
+
+func (s *conn) taskLog() taskLog {
+	return taskLog{TMod: s.k.taskIndex(), Events: s.k.taskEvents(), EvMax: maxTaskEvents}
+}
+
 // eventFields are a Task event's stream fields, as the scripts that
 // change Tasks add them (intake.lua, update_task.lua,
 // apply_consent_moves.lua): each announces its change in the same atomic

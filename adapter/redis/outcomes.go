@@ -48,11 +48,9 @@ func (s *OutcomeStore) SaveOutcomeOn(ctx context.Context, o adapter.OutcomeRecor
 	tw := ""
 	if w != nil {
 		b, err := json.Marshal(struct {
-			W      *taskWriteJSON `json:"w"`
-			TMod   string         `json:"tmod"`
-			Events string         `json:"events"`
-			EvMax  int            `json:"evmax"`
-		}{s.taskWrite(w), s.k.taskIndex(), s.k.taskEvents(), maxTaskEvents})
+			W *taskWriteJSON `json:"w"`
+			taskLog
+		}{s.taskWrite(w), s.taskLog()})
 		if err != nil {
 			return fmt.Errorf("redis: outcome's Task change: %w", err)
 		}

@@ -147,17 +147,15 @@ type transitionJSON struct {
 	Terminal bool       `json:"terminal"`
 	Hist     string     `json:"hist"`
 	Entry    string     `json:"entry"`
-	TMod     string     `json:"tmod"`
 	Active   string     `json:"active"`
 	ActiveF  string     `json:"activeField"`
 	Now      int64      `json:"now"`
 	Child    *childJSON `json:"child,omitempty"`
 
-	// The notification stream, its length bound, and the Task event that
-	// announces the change (and Child's creation: childJSON.Ev).
-	Events string   `json:"events"`
-	EvMax  int      `json:"evmax"`
-	Ev     []string `json:"ev"`
+	// Where the change is recorded, and the Task event that announces it
+	// (and Child's creation: childJSON.Ev).
+	taskLog
+	Ev []string `json:"ev"`
 
 	// Due is the closure summary the change owes the practice, if any.
 	Due *dueJSON `json:"due,omitempty"`
@@ -222,9 +220,9 @@ func (s *LifecycleStore) writeChange(ctx context.Context, before, after *adapter
 		Leave:  before.Status == adapter.TaskRequested && after.Status != adapter.TaskRequested,
 		Leases: s.k.leases(before.Owner), Queue: s.k.queue(before.Owner), WL: s.k.waitlist(before.Owner),
 		Cap: s.k.capacity(before.Reserved), Rsv: before.Reserved, Terminal: after.Status.Terminal(),
-		Hist: s.k.history(after.ID), Entry: string(entry), TMod: s.k.taskIndex(), Now: after.LastModified.UnixMilli(),
+		Hist: s.k.history(after.ID), Entry: string(entry), taskLog: s.taskLog(), Now: after.LastModified.UnixMilli(),
 		Active: s.k.activeReferrals(), ActiveF: adapter.ActiveKey(after.Practice, after.Patient, after.Need),
-		Events: s.k.taskEvents(), EvMax: maxTaskEvents, Ev: s.eventFields(after.Event()), Incs: s.incArgs(ch.Stats),
+		Ev: s.eventFields(after.Event()), Incs: s.incArgs(ch.Stats),
 	}
 	if c := ch.Child; c != nil {
 		p.Child = &childJSON{ID: c.ID, Key: s.k.task(c.ID), Set: taskFields(c), Queue: s.k.queue(c.Owner), Score: queueScore(c),

@@ -16,6 +16,10 @@ var (
 	// request's audit record with its change (audit.go).
 	//go:embed lua/audit_lib.lua
 	auditLib string
+	// stats_lib.lua: add_incs, prepended to every script that counts
+	// report counters with its change.
+	//go:embed lua/stats_lib.lua
+	statsLib string
 
 	// intake_stats_lib.lua: count_intake_stats, a new referral's report
 	// counters once it is placed (intake, and a release from a hold).
@@ -36,7 +40,7 @@ var (
 	patientOfScript = goredis.NewScript(patientOfLua)
 	//go:embed lua/add_contact_attempt.lua
 	addContactAttemptLua    string
-	addContactAttemptScript = goredis.NewScript(auditLib + "\n" + addContactAttemptLua)
+	addContactAttemptScript = goredis.NewScript(auditLib + "\n" + statsLib + "\n" + addContactAttemptLua)
 )
 
 // Capacity scripts (issue 3). capacity.lua is a library of local functions
@@ -90,7 +94,7 @@ var (
 	unclaimScript     = goredis.NewScript(auditLib + "\n" + unclaimLua)
 	sweepLeasesScript = goredis.NewScript(leaseLib + "\n" + sweepLeasesLua)
 	renewScript       = goredis.NewScript(auditLib + "\n" + renewLua)
-	updateTaskScript  = withCapacity(auditLib + "\n" + taskWriteLib + "\n" + updateTaskLua)
+	updateTaskScript  = withCapacity(auditLib + "\n" + statsLib + "\n" + taskWriteLib + "\n" + updateTaskLua)
 )
 
 // Notification scripts (issue 6).
@@ -117,7 +121,7 @@ var (
 var (
 	//go:embed lua/save_dialogue.lua
 	saveDialogueLua    string
-	saveDialogueScript = goredis.NewScript(auditLib + "\n" + saveDialogueLua)
+	saveDialogueScript = goredis.NewScript(auditLib + "\n" + statsLib + "\n" + saveDialogueLua)
 )
 
 // Outcome scripts (issue 20).

@@ -61,7 +61,9 @@ func testContactAttempts(t *testing.T, s *redis.Store) {
 	firsts := []bool{false, true, false}
 	// Each attempt's report counters are counted with it: every one's, the
 	// Task's first's, and its first successful one's once each.
-	key := func(m string) adapter.StatKey { return adapter.StatKey{Metric: m, Service: "money-advice", Need: "debt"} }
+	key := func(m string) adapter.StatKey {
+		return adapter.StatKey{Metric: m, Service: "money-advice", Need: "debt"}
+	}
 	inc := func(m string) []adapter.StatInc { return []adapter.StatInc{{Day: "2026-11-20", Key: key(m), N: 1}} }
 	stats := adapter.AttemptStats{Every: inc("every"), First: inc("first"), Reached: inc("reached")}
 	for i, a := range want {

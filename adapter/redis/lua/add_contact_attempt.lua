@@ -26,10 +26,7 @@ if ARGV[3] == '1' then
 end
 local total = redis.call('RPUSH', KEYS[1], ARGV[1])
 local incs = cjson.decode(ARGV[5])
-local function count(list)
-  for i = 1, #list, 3 do redis.call('HINCRBY', list[i], list[i + 1], list[i + 2]) end
-end
-count(incs[1])
-if total == 1 then count(incs[2]) end
-if first == 1 then count(incs[3]) end
+add_incs(incs[1])
+if total == 1 then add_incs(incs[2]) end
+if first == 1 then add_incs(incs[3]) end
 return {total, first}

@@ -21,8 +21,7 @@ audit_add(audit_arg(ARGV[5]))
 local n = tonumber(ARGV[7])
 redis.call('HSET', KEYS[1], unpack(ARGV, 8, 7 + n))
 redis.call('ZADD', KEYS[2], ARGV[2], ARGV[1])
-local incs = cjson.decode(ARGV[6])
-for i = 1, #incs, 3 do redis.call('HINCRBY', incs[i], incs[i + 1], incs[i + 2]) end
+add_incs(cjson.decode(ARGV[6]))
 if #ARGV > 7 + n then
   redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[4], '*', unpack(ARGV, 8 + n, #ARGV))
 end

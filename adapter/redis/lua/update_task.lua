@@ -60,7 +60,7 @@ if p.due then
   redis.call('SET', p.due.key, p.due.json)
   redis.call('ZADD', p.due.idx, p.now, p.id)
 end
-for i = 1, #p.incs, 3 do redis.call('HINCRBY', p.incs[i], p.incs[i + 1], p.incs[i + 2]) end
+add_incs(p.incs)
 redis.call('RPUSH', p.hist, p.entry)
 redis.call('ZADD', p.tmod, p.now, p.id)
 redis.call('XADD', p.events, 'MAXLEN', '~', p.evmax, '*', unpack(p.ev))
