@@ -100,7 +100,9 @@ func TestPermits(t *testing.T) {
 
 type failingAudit struct{}
 
-func (failingAudit) Audit(context.Context, ...adapter.AuditRecord) error { return errors.New("audit stream down") }
+func (failingAudit) Audit(context.Context, ...adapter.AuditRecord) error {
+	return errors.New("audit stream down")
+}
 
 // A disclosure the consent permits is withheld when its decision cannot
 // be recorded: nothing leaves unrecorded.
@@ -121,4 +123,3 @@ func TestUnrecordedDisclosureIsWithheld(t *testing.T) {
 		t.Error("disclosed although the decision could not be recorded")
 	}
 }
-

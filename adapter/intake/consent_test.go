@@ -29,6 +29,7 @@ import (
 type consentEnv struct {
 	in     *intake.Service
 	store  *redis.Store
+	m      *routing.Mappings
 	caps   *capacity.Service
 	parser *fhir.Parser
 	mu     sync.Mutex
@@ -47,15 +48,20 @@ func newConsentEnv(t *testing.T) *consentEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := &consentEnv{store: redis.New(redistest.Client(t), redistest.Namespace(t)), parser: p, now: start}
+	e := &consentEnv{store: redis.New(redistest.Client(t), redistest.Namespace(t)), m: m, parser: p, now: start}
 	policy := access.New(m, p.ConsentReader(e.store), e.store, m.Network.LinkWorker, true)
 	policy.SetClock(e.clock)
 	e.caps = capacity.New(e.store, m, policy.Gate, capacity.DefaultConfig())
 	if _, err := e.caps.Seed(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	e.in = intake.New(p, e.store, m, intake.WithClock(e.clock), intake.WithStaleAfter(0))
+	e.in = e.intakeOver(e.store)
 	return e
+}
+
+// intakeOver is the env's intake over another view of its store.
+func (e *consentEnv) intakeOver(st intake.Store) *intake.Service {
+	return intake.New(e.parser, st, e.m, intake.WithClock(e.clock), intake.WithStaleAfter(0))
 }
 
 func (e *consentEnv) clock() time.Time { e.mu.Lock(); defer e.mu.Unlock(); return e.now }
@@ -730,9 +736,8 @@ func TestWithdrawalRetriedAfterAStopPausesReferrals(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m, _ := routing.Load(mappings.Default, "mappings")
 	down := &holdsDown{Store: e.store}
-	in := intake.New(e.parser, down, m, intake.WithClock(e.clock), intake.WithStaleAfter(0))
+	in := e.intakeOver(down)
 	e.advance(time.Hour)
 	withdrawal := edit(t, consent, map[string]any{"status": "inactive"})
 	if _, err := in.CreateConsent(ctx, caller, withdrawal, adapter.Identifier{}); err == nil {
@@ -760,8 +765,7 @@ func TestConsentArrivedUnreconciledIsReleasedByTheJob(t *testing.T) {
 		t.Fatal(err)
 	}
 	checkHeld(t, e, held.ID, adapter.ReasonAwaitingConsent)
-	m, _ := routing.Load(mappings.Default, "mappings")
-	in := intake.New(e.parser, &holdsDown{Store: e.store}, m, intake.WithClock(e.clock), intake.WithStaleAfter(0))
+	in := e.intakeOver(&holdsDown{Store: e.store})
 	if _, err := in.CreateConsent(ctx, caller, shareConsent(t, "C-1", nil), adapter.Identifier{}); err == nil {
 		t.Fatal("the stopped request answered")
 	}
