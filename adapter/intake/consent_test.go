@@ -59,6 +59,21 @@ func newConsentEnv(t *testing.T) *consentEnv {
 	return e
 }
 
+// consentedReferral sends the patient's Consent C-1 and then a debt
+// referral, which it permits; it returns the Consent and the referral.
+func (e *consentEnv) consentedReferral(t *testing.T) ([]byte, *intake.Result) {
+	t.Helper()
+	consent := shareConsent(t, "C-1", nil)
+	if _, err := e.in.CreateConsent(context.Background(), caller, consent, adapter.Identifier{}); err != nil {
+		t.Fatal(err)
+	}
+	r, err := e.in.CreateServiceRequest(context.Background(), caller, debtReferral(t, 1), adapter.Identifier{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return consent, r
+}
+
 // intakeOver is the env's intake over another view of its store.
 func (e *consentEnv) intakeOver(st intake.Store) *intake.Service {
 	return intake.New(e.parser, st, e.m, intake.WithClock(e.clock), intake.WithStaleAfter(0))
@@ -439,14 +454,7 @@ func TestConsentHoldExpiry(t *testing.T) {
 func TestConsentWithdrawalPausesReferrals(t *testing.T) {
 	e := newConsentEnv(t)
 	ctx := context.Background()
-	consent := shareConsent(t, "C-1", nil)
-	if _, err := e.in.CreateConsent(ctx, caller, consent, adapter.Identifier{}); err != nil {
-		t.Fatal(err)
-	}
-	queued, err := e.in.CreateServiceRequest(ctx, caller, debtReferral(t, 1), adapter.Identifier{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	consent, queued := e.consentedReferral(t)
 	accepted, err := e.in.CreateServiceRequest(ctx, caller, lonelinessReferral(t, 2), adapter.Identifier{})
 	if err != nil {
 		t.Fatal(err)
@@ -625,14 +633,7 @@ func TestConsentHoldReportCounters(t *testing.T) {
 func TestWithdrawalInATransactionWithANewReferral(t *testing.T) {
 	e := newConsentEnv(t)
 	ctx := context.Background()
-	consent := shareConsent(t, "C-1", nil)
-	if _, err := e.in.CreateConsent(ctx, caller, consent, adapter.Identifier{}); err != nil {
-		t.Fatal(err)
-	}
-	earlier, err := e.in.CreateServiceRequest(ctx, caller, debtReferral(t, 1), adapter.Identifier{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	consent, earlier := e.consentedReferral(t)
 	checkQueued(t, e, earlier.ID, "money-advice")
 	e.advance(time.Hour)
 	entry := func(kind string, body []byte) map[string]any {
@@ -728,14 +729,7 @@ func (h *holdsDown) UpdatePatientHolds(ctx context.Context, practice, patient st
 func TestWithdrawalRetriedAfterAStopPausesReferrals(t *testing.T) {
 	e := newConsentEnv(t)
 	ctx := context.Background()
-	consent := shareConsent(t, "C-1", nil)
-	if _, err := e.in.CreateConsent(ctx, caller, consent, adapter.Identifier{}); err != nil {
-		t.Fatal(err)
-	}
-	queued, err := e.in.CreateServiceRequest(ctx, caller, debtReferral(t, 1), adapter.Identifier{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	consent, queued := e.consentedReferral(t)
 	down := &holdsDown{Store: e.store}
 	in := e.intakeOver(down)
 	e.advance(time.Hour)
