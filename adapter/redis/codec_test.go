@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -66,7 +67,7 @@ func TestServiceRequestCodecRoundTrip(t *testing.T) {
 
 // Every Consent of the fixtures and of the FHIR R4 examples (standalone or
 // in a transaction Bundle) comes back byte for byte, as sent, compacted and
-// as intake stores it (compacted and stamped), in a frame that names the
+// as intake stores it (compacted and stamped), in a block that names the
 // Consent dictionary, and the stored form is under a third of its JSON.
 func TestConsentCodecRoundTrip(t *testing.T) {
 	var inputs [][]byte
@@ -95,9 +96,8 @@ func TestConsentCodecRoundTrip(t *testing.T) {
 		stored := stamped(t, j)
 		for _, form := range [][]byte{j, compact(t, j), stored} {
 			packed := consentCodec.pack(form)
-			var h zstd.Header
-			if err := h.Decode(packed); err != nil || h.DictionaryID != consentDictV1ID {
-				t.Fatalf("a packed Consent names dictionary %#x (%v), want %#x", h.DictionaryID, err, consentDictV1ID)
+			if packed[0] != consentDictV1Tag {
+				t.Fatalf("a packed Consent names dictionary %#x, want %#x", packed[0], consentDictV1Tag)
 			}
 			if packed[0] == '{' {
 				t.Fatal("a compressed value starts like JSON")
@@ -120,28 +120,120 @@ func TestConsentCodecRoundTrip(t *testing.T) {
 	t.Logf("%d Consents (%d fixtures): %d bytes compressed to %d; as stored, %d to %d", len(inputs), fixtures, in, out, storedIn, storedOut)
 }
 
-// Both dictionaries decode through either codec: the frame says which.
+// Both dictionaries decode through either codec, in either format: the
+// value says which. zstd frames are what every value was before S2, and
+// what a resource beyond S2's dictionary reach is still stored as.
 func TestCodecsShareOneDecoder(t *testing.T) {
 	sr := testfiles.Fixture(t, "servicerequest-debt.json")
 	c := testfiles.Fixture(t, "consent-share-with-link-workers.json")
 	for _, tc := range []struct {
 		codec *codec
 		j     []byte
+		tag   byte
 		dict  uint32
-	}{{srCodec, sr, srDictV1ID}, {consentCodec, c, consentDictV1ID}} {
-		packed := tc.codec.pack(tc.j)
-		var h zstd.Header
-		if err := h.Decode(packed); err != nil || h.DictionaryID != tc.dict {
-			t.Fatalf("%s: dictionary %#x (%v), want %#x", tc.codec.kind, h.DictionaryID, err, tc.dict)
+	}{{srCodec, sr, srDictV1Tag, srDictV1ID}, {consentCodec, c, consentDictV1Tag, consentDictV1ID}} {
+		s2v := tc.codec.pack(tc.j)
+		if s2v[0] != tc.tag {
+			t.Fatalf("%s: S2 block tagged %#x, want %#x", tc.codec.kind, s2v[0], tc.tag)
 		}
-		for _, other := range []*codec{srCodec, consentCodec} {
-			if got, err := other.unpack(packed); err != nil || !bytes.Equal(got, tc.j) {
-				t.Fatalf("a %s frame read by the %s codec: %v", tc.codec.kind, other.kind, err)
+		zv := tc.codec.enc.EncodeAll(tc.j, nil)
+		var h zstd.Header
+		if err := h.Decode(zv); err != nil || h.DictionaryID != tc.dict {
+			t.Fatalf("%s: zstd dictionary %#x (%v), want %#x", tc.codec.kind, h.DictionaryID, err, tc.dict)
+		}
+		for _, v := range [][]byte{s2v, zv} {
+			for _, other := range []*codec{srCodec, consentCodec} {
+				if got, err := other.unpack(v); err != nil || !bytes.Equal(got, tc.j) {
+					t.Fatalf("a %s value (%#x) read by the %s codec: %v", tc.codec.kind, v[0], other.kind, err)
+				}
 			}
 		}
 	}
-	if srDictV1ID == consentDictV1ID {
+	if srDictV1ID == consentDictV1ID || srDictV1Tag == consentDictV1Tag {
 		t.Fatal("two dictionaries share an id")
+	}
+	for tag := range s2Dicts {
+		if tag == '{' || tag == 0x28 { // plain JSON, zstd's magic number
+			t.Fatalf("S2 tag %#x reads as another format", tag)
+		}
+	}
+}
+
+// S2 stores the fixtures' resources, as intake stores them (compacted and
+// stamped), in no more bytes than zstd did (within 1%): the switch cost
+// CPU nothing in memory.
+func TestCodecS2NoLargerThanZstd(t *testing.T) {
+	for _, tc := range []struct {
+		codec *codec
+		of    func([]byte) [][]byte
+	}{
+		{srCodec, func(b []byte) [][]byte {
+			if bytes.Contains(b, []byte(`"resourceType": "ServiceRequest"`)) {
+				return [][]byte{b}
+			}
+			return nil
+		}},
+		{consentCodec, func(b []byte) [][]byte { return consentsIn(t, b) }},
+	} {
+		var values, s2n, zn int
+		for _, name := range testfiles.Fixtures(t) {
+			for _, j := range tc.of(testfiles.Fixture(t, name)) {
+				j = stamped(t, j)
+				values, s2n, zn = values+1, s2n+len(tc.codec.pack(j)), zn+len(tc.codec.enc.EncodeAll(j, nil))
+			}
+		}
+		if values < 3 || s2n*100 > zn*101 {
+			t.Errorf("%s: %d values stored in %d bytes, zstd %d", tc.codec.kind, values, s2n, zn)
+		}
+		t.Logf("%s: %d values stored in %d bytes, zstd %d", tc.codec.kind, values, s2n, zn)
+	}
+}
+
+// A resource beyond an S2 dictionary's reach (64 KiB) is stored as a zstd
+// frame and comes back byte for byte.
+func TestCodecLargeResource(t *testing.T) {
+	j := testfiles.Fixture(t, "servicerequest-debt.json")
+	note := `,"note":[{"text":"` + strings.Repeat("Synthetic note text for a large referral. ", 2000) + `"}]}`
+	big := append(compact(t, j)[:len(compact(t, j))-1:len(compact(t, j))-1], note...)
+	if len(big) <= 65535 {
+		t.Fatalf("only %d bytes", len(big))
+	}
+	packed := srCodec.pack(big)
+	var h zstd.Header
+	if err := h.Decode(packed); err != nil || h.DictionaryID != srDictV1ID {
+		t.Fatalf("a large value is not a zstd frame naming the dictionary: %#x %v", h.DictionaryID, err)
+	}
+	got, err := srCodec.unpack(packed)
+	if err != nil || !bytes.Equal(got, big) {
+		t.Fatalf("large round trip: %v", err)
+	}
+}
+
+// An S2 value damaged anywhere (its checksum, its block, its length) is an
+// error, never other JSON, and a length claiming more than a stored value
+// may hold is refused before anything is allocated.
+func TestCodecS2Damaged(t *testing.T) {
+	packed := srCodec.pack(testfiles.Fixture(t, "servicerequest-debt.json"))
+	for i := 1; i < len(packed); i++ {
+		v := bytes.Clone(packed)
+		v[i] ^= 0x20
+		if _, err := srCodec.unpack(v); err == nil {
+			t.Fatalf("flipped byte %d of %d read without error", i, len(packed))
+		}
+	}
+	if _, err := srCodec.unpack(packed[:3]); err == nil {
+		t.Fatal("a truncated header read without error")
+	}
+	huge := []byte{srDictV1Tag, 0, 0, 0, 0, 0xff, 0xff, 0xff, 0xff, 0x0f}
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	_, err := srCodec.unpack(huge)
+	runtime.ReadMemStats(&after)
+	if err == nil {
+		t.Fatal("a 4 GiB length read without error")
+	}
+	if grew := after.TotalAlloc - before.TotalAlloc; grew > 1<<20 {
+		t.Fatalf("a value claiming 4 GiB allocated %d bytes before it was refused", grew)
 	}
 }
 
