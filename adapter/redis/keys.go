@@ -11,12 +11,13 @@ type keys struct {
 
 func newKeys(ns string) keys { return keys{p: "sp:{" + ns + "}:"} }
 
-// ServiceRequest JSON (stamped with id and meta), zstd-compressed with a
-// dictionary (codec.go); values written before compression are plain JSON.
+// ServiceRequest JSON (stamped with id and meta), compressed with a
+// dictionary (codec.go: S2, or zstd as written before S2 and beyond 64 KiB);
+// values written before compression are plain JSON.
 func (k keys) serviceRequest(id string) string { return k.p + "sr:" + id }
 
-// Consent hash: json (zstd-compressed with a dictionary, codec.go; plain
-// JSON when written before compression), practice, patient, ident (the
+// Consent hash: json (compressed with a dictionary as ServiceRequests are,
+// codec.go; plain JSON when written before compression), practice, patient, ident (the
 // identifier of its idempotency entry, for the retention purge).
 func (k keys) consent(id string) string { return k.consentPrefix() + id }
 
