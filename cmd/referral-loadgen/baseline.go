@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -63,23 +64,16 @@ func (b *baseline) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // runBaseline starts the baseline handler in-process and drives it with the
 // same generator and settings as the adapter run.
 func runBaseline(ctx context.Context, o *options) (*results, error) {
-	opts, err := goredis.ParseURL(o.redisURL)
+	h, stop, err := newBaseline(ctx, o)
 	if err != nil {
 		return nil, err
 	}
-	rdb := goredis.NewClient(opts)
-	defer rdb.Close()
-	ver, err := auth.NewVerifier(ctx, auth.Config{DevHS256: o.secret, MinSecretSize: 16}, nil)
-	if err != nil {
-		return nil, errors.New("the baseline verifies tokens like the adapter: set AUTH_DEV_HS256_SECRET")
-	}
-	ns := "loadgen-baseline-" + uuid.NewString()[:8]
-	defer cleanup(rdb, ns)
+	defer stop()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, err
 	}
-	srv := &http.Server{Handler: &baseline{rdb: rdb, ver: ver, ns: ns}, ReadHeaderTimeout: 5 * time.Second}
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second}
 	go func() { _ = srv.Serve(ln) }()
 	defer srv.Close()
 	bo := *o
@@ -87,6 +81,56 @@ func runBaseline(ctx context.Context, o *options) (*results, error) {
 	bo.metricsURL = ""
 	bo.redisInfo = o.redisURL
 	return run(ctx, &bo, "http://"+ln.Addr().String())
+}
+
+// serveBaseline serves the baseline handler at addr until ctx ends, in a
+// process of its own, with its CPU at /metrics as the adapter reports its
+// own (process_cpu_seconds_total): so that a load-generator run against
+// it measures the baseline server's CPU per referral, as it measures the
+// adapter's, without the generator's in it (issue 22).
+func serveBaseline(ctx context.Context, o *options, addr string) error {
+	h, stop, err := newBaseline(ctx, o)
+	if err != nil {
+		return err
+	}
+	defer stop()
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /metrics", func(w http.ResponseWriter, _ *http.Request) {
+		fmt.Fprintf(w, "process_cpu_seconds_total %g\n", ownCPU())
+	})
+	mux.Handle("/", h)
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	go func() {
+		<-ctx.Done()
+		_ = srv.Close()
+	}()
+	if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+// newBaseline is the baseline handler on its own Redis namespace; stop
+// deletes the namespace's keys and closes the client.
+func newBaseline(ctx context.Context, o *options) (h http.Handler, stop func(), err error) {
+	opts, err := goredis.ParseURL(o.redisURL)
+	if err != nil {
+		return nil, nil, err
+	}
+	ver, err := auth.NewVerifier(ctx, auth.Config{DevHS256: o.secret, MinSecretSize: 16}, nil)
+	if err != nil {
+		return nil, nil, errors.New("the baseline verifies tokens like the adapter: set AUTH_DEV_HS256_SECRET")
+	}
+	rdb := goredis.NewClient(opts)
+	ns := "loadgen-baseline-" + uuid.NewString()[:8]
+	return &baseline{rdb: rdb, ver: ver, ns: ns}, func() {
+		cleanup(rdb, ns)
+		_ = rdb.Close()
+	}, nil
 }
 
 // cleanup deletes the baseline's keys.

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"net"
 	"strings"
 	"testing"
 	"time"
@@ -93,6 +94,51 @@ func TestBaselineRunPrintsSummary(t *testing.T) {
 		if !strings.Contains(string(b), `"`+k+`"`) {
 			t.Errorf("summary lacks %s: %s", k, b)
 		}
+	}
+}
+
+// The baseline served in a process of its own is driven like the adapter,
+// and the run reports its server CPU per referral from its /metrics; it
+// stops when its context ends.
+func TestServedBaselineReportsItsCPU(t *testing.T) {
+	t.Setenv("AUTH_DEV_HS256_SECRET", "loadgen-test-secret-0123456789")
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	redisURL := redistest.URL(t)
+	var out bytes.Buffer
+	o, err := parseFlags([]string{"-serve-baseline", addr, "-redis", redisURL, "-duration", "300ms", "-workers", "2",
+		"-target", "http://" + addr, "-metrics", "http://" + addr + "/metrics"}, &out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	o.token = mustToken(t, o)
+	ctx, cancel := context.WithCancel(context.Background())
+	served := make(chan error, 1)
+	go func() { served <- serveBaseline(ctx, o, addr) }()
+	for i := 0; ; i++ {
+		if c, err := net.Dial("tcp", addr); err == nil {
+			c.Close()
+			break
+		} else if i == 100 {
+			t.Fatal(err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	res, err := run(context.Background(), o, o.target)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cpu, ok := res.summary()["cpu_ms_per_referral"].(float64)
+	if res.ok == 0 || res.non2xx != 0 || !ok || cpu <= 0 {
+		t.Fatalf("run against the served baseline: ok %d non2xx %d, cpu %v ms per referral", res.ok, res.non2xx, cpu)
+	}
+	cancel()
+	if err := <-served; err != nil {
+		t.Fatal(err)
 	}
 }
 

@@ -7,6 +7,7 @@
 //	referral-loadgen -baseline -redis redis://127.0.0.1:6379/0   # also run the bare baseline
 //	referral-loadgen -mode hostile                       # good and bad input mixed
 //	referral-loadgen -mode mixed                         # referrals, claims and transitions, reports
+//	referral-loadgen -serve-baseline 127.0.0.1:8081 -redis redis://127.0.0.1:6379/1  # the baseline alone, to drive and measure
 //
 // The baseline is a bare HTTP handler, started in-process, that does the
 // same Redis writes as intake (resource, task, queue entry, idempotency key
@@ -45,6 +46,7 @@ type options struct {
 	target, token, secret, org, mode, redisURL, metricsURL string
 	redisInfo                                              string // the Redis whose INFO stats give the run's round trips
 	cpuProfile                                             string
+	serveBaseline                                          string // serve the baseline here instead of generating load
 	duration                                               time.Duration
 	rate, workers                                          int
 	baseline, consent, bundle                              bool
@@ -65,6 +67,7 @@ func parseFlags(args []string, out io.Writer) (*options, error) {
 	fs.BoolVar(&o.baseline, "baseline", false, "also run the bare baseline handler and print the ratio")
 	fs.BoolVar(&o.consent, "consent", true, "send each patient's consent before the referral (the adapter holds referrals without one)")
 	fs.BoolVar(&o.bundle, "bundle", false, "send each patient's consent and referral together in one transaction Bundle")
+	fs.StringVar(&o.serveBaseline, "serve-baseline", "", "serve the bare baseline handler at this address (its CPU at /metrics) until interrupted, instead of generating load")
 	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write the load generator's own CPU profile to this file")
 	fs.StringVar(&o.redisURL, "redis", os.Getenv("REDIS_URL"), "Redis for the baseline handler")
 	fs.StringVar(&o.metricsURL, "metrics", "", "adapter /metrics URL, to report server CPU seconds per referral")
@@ -75,8 +78,8 @@ func parseFlags(args []string, out io.Writer) (*options, error) {
 	if o.mode != "intake" && o.mode != "hostile" && o.mode != "mixed" {
 		return nil, fmt.Errorf("-mode must be intake, hostile or mixed")
 	}
-	if o.baseline && o.redisURL == "" {
-		return nil, errors.New("-baseline needs -redis or REDIS_URL")
+	if (o.baseline || o.serveBaseline != "") && o.redisURL == "" {
+		return nil, errors.New("-baseline and -serve-baseline need -redis or REDIS_URL")
 	}
 	o.secret = os.Getenv("AUTH_DEV_HS256_SECRET")
 	return o, nil
@@ -86,6 +89,9 @@ func realMain(ctx context.Context, args []string, out io.Writer) error {
 	o, err := parseFlags(args, out)
 	if err != nil {
 		return err
+	}
+	if o.serveBaseline != "" {
+		return serveBaseline(ctx, o, o.serveBaseline)
 	}
 	if o.token == "" {
 		if o.token, err = mint(o); err != nil {
