@@ -15,17 +15,21 @@ import (
 )
 
 // FHIR codes are case-sensitive. The FHIR library reads a code of a
-// required binding whatever its case ("ACTIVE" as active, "post" as POST);
-// visitCode, run on every parsed resource, refuses a code not written
-// exactly as the value set writes it, naming the element and the code it
-// should be.
+// required binding whatever its case ("ACTIVE" as active, "post" as POST,
+// "entered_in_error" as entered-in-error); checkCodeCase, run on every
+// parsed resource, refuses a code not written exactly as the value set
+// writes it, naming the element and the code it should be.
 //
-// What the walk needs to know of each message type is worked out once and
-// kept (typeInfo): whether it is such a code, whether it is a choice type,
-// and whether any code can be found under it at all; a subtree that cannot
-// hold one is not walked (issue 22: most of a referral is strings,
-// references and codings, whose codes are not bound). The element path of
-// an issue is spelled out only when there is one.
+// The check walks the resource's JSON, guided by what is worked out once
+// and kept of each message type (typeInfo): its fields by JSON name
+// (value[x] choices under each of their names), whether it is such a code
+// and its codes, and whether any code can be found under it at all; a
+// subtree that cannot hold one is not walked (issue 22: most of a referral
+// is strings, references and codings, whose codes are not bound). It reads
+// the JSON only: walking the parsed message beside it cost more than the
+// check (protobuf reflection over every populated field), and missed the
+// contained resources, which the library keeps as protobuf Any. The
+// element path of an issue is spelled out only when there is one.
 
 // codePath is an element path, built as the walk descends and spelled out
 // only for an issue.
@@ -56,23 +60,37 @@ func (p *codePath) String() string {
 
 // typeInfo is what the walk knows of one message type.
 type typeInfo struct {
-	value     protoreflect.FieldDescriptor // the enum "value" field of a bound code; nil otherwise
-	codes     []string                     // value's canonical codes by enum number (value only)
-	choice    bool                         // a value[x] choice type
-	contained bool                         // ContainedResource
+	code      *codeSet // the codes of a bound code; nil otherwise
+	contained bool     // ContainedResource
 	// hasCode: a bound code may be found under it other than in an
 	// extension (an extension's value[x] can be nearly anything, so a
 	// subtree with an extension in its JSON is walked whatever this says).
 	hasCode bool
-	fields  []fieldInfo // the message fields
-	byIndex []fieldInfo // every field by its index (message fields filled in)
+	byJSON  map[string]fieldInfo // message fields by JSON name, value[x] under each "valueCode"-style name
+	byType  map[string]*typeInfo // ContainedResource only: by resourceType
 }
 
 type fieldInfo struct {
-	fd   protoreflect.FieldDescriptor
-	json string // JSON name
 	list bool
-	info *typeInfo // the field's message type
+	info *typeInfo // the field's message type (for a choice, the chosen type)
+}
+
+// codeSet is how the value set of a bound code writes its codes, and how
+// the library reads them: a code's enum name, upper case with '-' as '_'
+// (UnmarshalCode in google/fhir/go), or its original code exactly.
+type codeSet struct {
+	canonical map[string]bool   // each code as the value set writes it
+	byName    map[string]string // enum name -> the code as written
+}
+
+// want is the code the value set writes for s when the library reads s as
+// one of its codes but s is not written so; "" when s is written so, or is
+// not a code of the set at all (the library refused it).
+func (c *codeSet) want(s string) string {
+	if c.canonical[s] {
+		return ""
+	}
+	return c.byName[strings.ReplaceAll(strings.ToUpper(s), "-", "_")]
 }
 
 // typeTable holds the typeInfo of every message type a resource can hold,
@@ -80,16 +98,18 @@ type fieldInfo struct {
 var typeTable struct {
 	once sync.Once
 	m    map[protoreflect.FullName]*typeInfo
+	root *typeInfo
 }
 
-func infoOf(d protoreflect.MessageDescriptor) *typeInfo {
+// rootInfo is the typeInfo of ContainedResource, where every resource's
+// walk starts.
+func rootInfo() *typeInfo {
 	typeTable.once.Do(func() {
-		typeTable.m = buildTypeTable((&bcrpb.ContainedResource{}).ProtoReflect().Descriptor())
+		root := (&bcrpb.ContainedResource{}).ProtoReflect().Descriptor()
+		typeTable.m = buildTypeTable(root)
+		typeTable.root = typeTable.m[root.FullName()]
 	})
-	if ti := typeTable.m[d.FullName()]; ti != nil {
-		return ti
-	}
-	return buildTypeTable(d)[d.FullName()] // a type no resource holds: not kept
+	return typeTable.root
 }
 
 // buildTypeTable works out the typeInfo of root and every message type
@@ -112,36 +132,64 @@ func buildTypeTable(root protoreflect.MessageDescriptor) map[protoreflect.FullNa
 	}
 	table := make(map[protoreflect.FullName]*typeInfo, len(descs))
 	for name, d := range descs {
-		ti := &typeInfo{choice: isChoice(d), contained: d.Name() == "ContainedResource", hasCode: reachesCode(d)}
-		if v := d.Fields().ByName("value"); v != nil && v.Kind() == protoreflect.EnumKind {
-			ti.value = v
-			vals := v.Enum().Values()
-			maxN := 0
-			for i := range vals.Len() {
-				maxN = max(maxN, int(vals.Get(i).Number()))
-			}
-			ti.codes = make([]string, maxN+1)
-			for i := range vals.Len() {
-				if ev := vals.Get(i); ev.Number() >= 0 {
-					ti.codes[ev.Number()] = canonicalCode(ev)
-				}
-			}
-		}
-		table[name] = ti
+		table[name] = &typeInfo{code: codesOf(d), contained: d.Name() == "ContainedResource", hasCode: reachesCode(d)}
 	}
 	for name, d := range descs {
 		ti := table[name]
+		ti.byJSON = map[string]fieldInfo{}
+		if ti.contained {
+			ti.byType = map[string]*typeInfo{}
+		}
 		fs := d.Fields()
-		ti.byIndex = make([]fieldInfo, fs.Len())
 		for i := range fs.Len() {
-			if f := fs.Get(i); f.Kind() == protoreflect.MessageKind {
-				fi := fieldInfo{fd: f, json: f.JSONName(), list: f.IsList(), info: table[f.Message().FullName()]}
-				ti.byIndex[i] = fi
-				ti.fields = append(ti.fields, fi)
+			f := fs.Get(i)
+			if f.Kind() != protoreflect.MessageKind {
+				continue
+			}
+			md := f.Message()
+			if md.FullName() == "google.protobuf.Any" && f.JSONName() == "contained" {
+				// The library keeps contained resources as Any; their JSON
+				// is walked as the resource its resourceType names.
+				ti.byJSON["contained"] = fieldInfo{list: f.IsList(), info: table[root.FullName()]}
+				continue
+			}
+			if ti.contained {
+				ti.byType[string(md.Name())] = table[md.FullName()]
+				continue
+			}
+			if !isChoice(md) {
+				ti.byJSON[f.JSONName()] = fieldInfo{list: f.IsList(), info: table[md.FullName()]}
+				continue
+			}
+			// value[x]: the JSON name is the element's and its type's.
+			in := md.Fields()
+			for j := range in.Len() {
+				if c := in.Get(j); c.Kind() == protoreflect.MessageKind {
+					ti.byJSON[f.JSONName()+upperFirst(c.JSONName())] = fieldInfo{list: f.IsList(), info: table[c.Message().FullName()]}
+				}
 			}
 		}
 	}
 	return table
+}
+
+// codesOf is the code set of d when it is a code of a required binding: a
+// message whose "value" is an enum.
+func codesOf(d protoreflect.MessageDescriptor) *codeSet {
+	v := d.Fields().ByName("value")
+	if v == nil || v.Kind() != protoreflect.EnumKind {
+		return nil
+	}
+	c := &codeSet{canonical: map[string]bool{}, byName: map[string]string{}}
+	vals := v.Enum().Values()
+	for i := range vals.Len() {
+		if ev := vals.Get(i); ev.Number() != 0 {
+			code := canonicalCode(ev)
+			c.canonical[code] = true
+			c.byName[string(ev.Name())] = code
+		}
+	}
+	return c
 }
 
 // isCodeType says whether d is a code of a required binding: a message
@@ -183,83 +231,52 @@ func reachesCode(d protoreflect.MessageDescriptor) bool {
 // worth says whether the subtree of type ti whose JSON is raw can hold a
 // bound code: a type that can, or any subtree with an extension.
 func worth(ti *typeInfo, raw gjson.Result) bool {
-	return ti.hasCode || ti.value != nil || strings.Contains(raw.Raw, `xtension"`)
+	return ti.hasCode || ti.code != nil || strings.Contains(raw.Raw, `xtension"`)
 }
 
-// codeCase walks the populated fields of m, whose JSON object is raw.
-func codeCase(m protoreflect.Message, ti *typeInfo, raw gjson.Result, path *codePath, errs *[]*adapter.Error) {
-	m.Range(func(fd protoreflect.FieldDescriptor, val protoreflect.Value) bool {
-		if fd.Kind() != protoreflect.MessageKind {
-			return true
+// checkCodeCase checks every bound code of a parsed resource of type rt,
+// whose JSON is body.
+func checkCodeCase(rt string, body gjson.Result) []*adapter.Error {
+	var errs []*adapter.Error
+	walkCodes(rootInfo(), body, &codePath{name: rt, index: -1}, &errs)
+	return errs
+}
+
+// walkCodes checks the JSON raw of a message of type ti: a code of a
+// required binding as the value set writes it, a contained resource as
+// the type its resourceType names, anything else by its members.
+func walkCodes(ti *typeInfo, raw gjson.Result, path *codePath, errs *[]*adapter.Error) {
+	switch {
+	case ti.code != nil:
+		if raw.Type != gjson.String {
+			return
 		}
-		f := ti.byIndex[fd.Index()]
-		if f.list {
-			items := raw.Get(f.json)
-			if !items.IsArray() || !worth(f.info, items) {
+		if want := ti.code.want(raw.Str); want != "" {
+			*errs = append(*errs, adapter.Errorf(adapter.ECODEINVALID,
+				"code is not in the required value set: FHIR codes are case-sensitive, write %q", want).At(path.String()))
+		}
+	case ti.contained:
+		if r := ti.byType[raw.Get("resourceType").Str]; r != nil {
+			walkCodes(r, raw, path, errs)
+		}
+	case raw.IsObject():
+		raw.ForEach(func(key, val gjson.Result) bool {
+			f, ok := ti.byJSON[key.Str]
+			if !ok || !worth(f.info, val) {
+				return true // resourceType, a primitive's _element, or nothing bound under it
+			}
+			if !f.list {
+				walkCodes(f.info, val, &codePath{path, key.Str, -1}, errs)
 				return true
 			}
-			l := val.List()
 			i := 0
-			items.ForEach(func(_, item gjson.Result) bool {
-				if i >= l.Len() {
-					return false
-				}
-				visitCode(l.Get(i).Message(), item, &codePath{path, f.json, i}, errs)
+			val.ForEach(func(_, item gjson.Result) bool {
+				walkCodes(f.info, item, &codePath{path, key.Str, i}, errs)
 				i++
 				return true
 			})
 			return true
-		}
-		v := val.Message()
-		fti := f.info
-		if fti.choice {
-			// value[x]: the JSON name is the element's and its type's.
-			for _, in := range fti.fields {
-				if v.Has(in.fd) {
-					key := f.json + upperFirst(in.json)
-					if item := raw.Get(gjson.Escape(key)); worth(infoOf(in.fd.Message()), item) {
-						visitCode(v.Get(in.fd).Message(), item, &codePath{path, key, -1}, errs)
-					}
-					break
-				}
-			}
-			return true
-		}
-		if item := raw.Get(f.json); worth(fti, item) {
-			visitCode(v, item, &codePath{path, f.json, -1}, errs)
-		}
-		return true
-	})
-}
-
-// visitCode checks one message: a code of a required binding against its
-// JSON, a contained resource as the object it is, anything else by its
-// fields.
-func visitCode(m protoreflect.Message, raw gjson.Result, path *codePath, errs *[]*adapter.Error) {
-	ti := infoOf(m.Descriptor())
-	if ti.value != nil {
-		want := ""
-		if n := int(m.Get(ti.value).Enum()); n > 0 && n < len(ti.codes) {
-			want = ti.codes[n]
-		}
-		if raw.Type == gjson.String && want != "" && raw.Str != want {
-			*errs = append(*errs, adapter.Errorf(adapter.ECODEINVALID,
-				"code is not in the required value set: FHIR codes are case-sensitive, write %q", want).At(path.String()))
-		}
-		return
-	}
-	if ti.contained {
-		for _, f := range ti.fields {
-			if m.Has(f.fd) {
-				r := m.Get(f.fd).Message()
-				codeCase(r, infoOf(r.Descriptor()), raw, path, errs)
-				return
-			}
-		}
-		return
-	}
-	if raw.IsObject() {
-		codeCase(m, ti, raw, path, errs)
+		})
 	}
 }
 

@@ -135,3 +135,51 @@ func TestCodesAreCaseSensitive(t *testing.T) {
 		}
 	}
 }
+
+// Every place a bound code can be is checked, and the issue names the code
+// as the value set writes it: a list of codes, a code in a contained
+// resource, in an extension's value[x] (under an element, a
+// CodeableConcept, that holds no bound code of its own), a code the library reads by its enum name ('_' for
+// '-') or whose value set writes it as a symbol. Codes written as the value
+// set writes them pass.
+func TestCodeCaseEverywhere(t *testing.T) {
+	p := newParser(t)
+	sr, err := os.ReadFile("../../fixtures/servicerequest-debt.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	allergy := []byte(`{"resourceType":"AllergyIntolerance","patient":{"reference":"Patient/p1"},"category":["food","medication"]}`)
+	quantity := func(comparator string) map[string]any {
+		return map[string]any{"url": "https://example.org/fhir/StructureDefinition/wait",
+			"valueQuantity": map[string]any{"value": 2, "comparator": comparator, "unit": "wk"}}
+	}
+	for _, tc := range []struct {
+		name, want, expr, code string
+		body                   []byte
+	}{
+		{"list of codes", "medication", "AllergyIntolerance.category[1]", "", sset(t, allergy, "category.1", "MEDICATION")},
+		{"contained resource", "female", "ServiceRequest.contained[0].gender", "",
+			sset(t, sset(t, sr, "contained", []any{map[string]any{"resourceType": "Patient", "id": "p1", "gender": "Female"}}),
+				"subject", map[string]any{"reference": "#p1"})},
+		{"extension value[x] under a concept", "<", "ServiceRequest.code.extension[0].valueQuantity.comparator", "",
+			sset(t, sr, "code.extension", []any{quantity("less_than")})},
+		{"enum name for the code", "entered-in-error", "ServiceRequest.status", "", sset(t, sr, "status", "entered_in_error")},
+		{"hyphenated code in capitals", "entered-in-error", "ServiceRequest.status", "", sset(t, sr, "status", "Entered-In-Error")},
+		{"as written: symbol", "", "", "", sset(t, sr, "subject.extension", []any{quantity("<")})},
+		{"as written: list", "", "", "", allergy},
+		{"as written: hyphen", "", "", "", sset(t, sr, "status", "entered-in-error")},
+	} {
+		_, err := p.Parse(tc.body)
+		if tc.want == "" {
+			if err != nil {
+				t.Errorf("%s: %v", tc.name, err)
+			}
+			continue
+		}
+		e, ok := err.(*adapter.Error)
+		if !ok || e.Code != adapter.ECODEINVALID || len(e.Expression) != 1 || e.Expression[0] != tc.expr ||
+			!strings.Contains(e.Message, `"`+tc.want+`"`) {
+			t.Errorf("%s: %v", tc.name, err)
+		}
+	}
+}

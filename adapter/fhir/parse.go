@@ -73,8 +73,7 @@ func (p *Parser) Parse(body []byte, want ...string) (*Resource, error) {
 		return nil, adapter.Errorf(adapter.EINTERNAL, "unexpected parse result")
 	}
 	// What the library does not check (invariants.go, codecase.go).
-	var issues []*adapter.Error
-	visitCode(cr.ProtoReflect(), gjson.ParseBytes(body), &codePath{name: rt, index: -1}, &issues)
+	issues := checkCodeCase(rt, gjson.ParseBytes(body))
 	issues = append(issues, checkInvariants(rt, body)...)
 	if len(issues) > 0 {
 		return nil, combine(issues)
