@@ -43,6 +43,11 @@ type Submission struct {
 	// the ones that depend on where it is placed are filled in there
 	// (IntakeStat). They are all of one day and practice.
 	Stats []IntakeStat
+	// Tell (Patient only) are changes of the practice's live referrals for
+	// the patient, written with the Patient, each only while its Task is
+	// at the version read (TaskWrite): the store answers
+	// ErrConcurrentCreate, having written nothing, when one moved.
+	Tell []*TaskWrite
 }
 
 // IntakeStat is one report counter of a new referral, written by the
@@ -115,7 +120,8 @@ type IntakeBatch struct {
 
 // ErrConcurrentCreate is returned by a store's intake when another request
 // created a resource with the same identifier between the caller's lookup
-// and its write. Nothing was written; the caller looks up again and retries.
+// and its write, or changed a Task a Submission tells (Tell). Nothing was
+// written; the caller looks up again and retries.
 var ErrConcurrentCreate = &Error{Code: ECONFLICT, Message: "a concurrent request created the same referral; retry"}
 
 // IdemKey names a resource by kind and business identifier, for

@@ -58,6 +58,9 @@ func (s *Service) build(ctx context.Context, c Caller, plans []*plan, guess bool
 	if err := s.flagDuplicates(ctx, plans, found.Active); err != nil {
 		return nil, err
 	}
+	if err := s.tellContactsArrived(ctx, c, plans, now); err != nil {
+		return nil, err
+	}
 	if s.stats != nil { // the report counters go with the referral (issue 22)
 		day := adapter.StatsDay(now, s.loc)
 		for _, p := range plans {

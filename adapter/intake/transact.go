@@ -85,9 +85,6 @@ func (s *Service) Transact(ctx context.Context, c Caller, entries []Entry) ([]*R
 		if err := s.reconcileAfter(ctx, c, plans, results); err != nil {
 			return nil, err
 		}
-		if err := s.contactsArrived(ctx, c, plans, results); err != nil {
-			return nil, err
-		}
 		return results, nil
 	}
 }

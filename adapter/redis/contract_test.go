@@ -50,6 +50,7 @@ func TestStoreContract(t *testing.T) {
 		"an outcome is stored with its Task's change in one step, or neither is":                          testOutcomeWithItsTaskChange,
 		"a release from a hold counts its placing in the same step; a refused one counts nothing":         testReleaseCounted,
 		"a safeguarding Flag is stored with its disclosure record and counter, or neither":                testFlagWithItsRecords,
+		"a Patient is stored with the changes it tells its live referrals' Tasks, or neither":             testPatientTellsInTheSameStep,
 	})
 	for _, b := range redistest.Backends() {
 		t.Run(b.Name+"/Redis down is EUNAVAILABLE, and the store recovers", func(t *testing.T) {
@@ -1274,5 +1275,52 @@ func testFlagWithItsRecords(t *testing.T, s *redis.Store) {
 	got, err := s.DayStats(ctx, []string{"2026-11-20"})
 	if err != nil || got[key] != 1 {
 		t.Errorf("safeguarding counted %d, want 1 (%v)", got[key], err)
+	}
+}
+
+// A new Patient is stored with the change it tells each Task of its
+// patient's live referrals (its contact details arrived: a new version, a
+// history entry, a Task event), in one step, and only while every such
+// Task is at the version read: otherwise nothing is written, and intake
+// plans again.
+func testPatientTellsInTheSameStep(t *testing.T, s *redis.Store) {
+	if err := s.EnsureNotifyGroup(ctx); err != nil {
+		t.Fatal(err)
+	}
+	intake(t, s, referral("sr1", "SP-1", "money-advice"))
+	later := now.Add(time.Hour)
+	tell := func(version func(read int) int) *adapter.Submission {
+		task, err := s.Task(ctx, "sr1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		w := &adapter.TaskWrite{Version: version(task.Version), Task: task}
+		w.History = task.Note(later, adapter.Actor{Role: adapter.RolePractice, Org: prac}, task.BusinessStatus.Code, "the patient's contact details were received")
+		p := patient("p1", "9000000009")
+		p.Tell = []*adapter.TaskWrite{w}
+		return p
+	}
+	before := snapshot(t, s)
+	err := s.Intake(ctx, &adapter.IntakeBatch{Practice: prac, Now: later, Items: []*adapter.Submission{tell(func(read int) int { return read - 1 })}})
+	if !errors.Is(err, adapter.ErrConcurrentCreate) {
+		t.Fatalf("a Patient telling a Task that moved on: %v", err)
+	}
+	if after := snapshot(t, s); !maps.Equal(before, after) {
+		t.Fatal("something was written although the Task moved on")
+	}
+	if err := s.Intake(ctx, &adapter.IntakeBatch{Practice: prac, Now: later, Items: []*adapter.Submission{tell(func(read int) int { return read })}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := s.Patient(ctx, "p1"); err != nil {
+		t.Fatalf("the Patient: %v", err)
+	}
+	task, _ := s.Task(ctx, "sr1")
+	hist, _ := s.History(ctx, "sr1")
+	if task.Version != 2 || !task.LastModified.Equal(later) || len(hist) == 0 || hist[len(hist)-1].Reason != "the patient's contact details were received" {
+		t.Errorf("Task v%d at %s, history %+v", task.Version, task.LastModified, hist)
+	}
+	trigs, err := s.ReadTriggers(ctx, "reader", 10, 0)
+	if err != nil || len(trigs) != 2 || trigs[1].Event.TaskID != "sr1" || !trigs[1].Event.Time.Equal(later) {
+		t.Errorf("announced %+v %v, want the intake and the Patient's tell", trigs, err)
 	}
 }

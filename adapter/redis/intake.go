@@ -73,6 +73,9 @@ type intakeItem struct {
 	// Stats are the new referral's report counters (adapter.IntakeStat),
 	// added once the script has placed it.
 	Stats *intakeStats `json:"stats,omitempty"`
+	// Tell (Patient only) are Task changes written with it
+	// (adapter.Submission.Tell; task_write_lib.lua).
+	Tell []*taskWriteJSON `json:"tell,omitempty"`
 }
 
 // intakeStats are a referral's counters as intake.lua reads them: for each
@@ -296,6 +299,9 @@ func (s *ReferralStore) intakeItem(b *adapter.IntakeBatch, sub *adapter.Submissi
 	case adapter.KindPatient:
 		it.BlobKey, it.BlobField, it.blob = s.k.patient(sub.ID), hJSON, sub.JSON
 		it.Cmds = [][]string{{"HSET", s.k.patient(sub.ID), hPractice, practice}}
+		for _, w := range sub.Tell {
+			it.Tell = append(it.Tell, s.taskWrite(w))
+		}
 	}
 	if sub.Active != "" {
 		it.Cmds = append(it.Cmds, []string{"HSET", s.k.activeReferrals(), sub.Active, sub.ID})

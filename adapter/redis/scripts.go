@@ -28,7 +28,7 @@ var (
 
 	//go:embed lua/intake.lua
 	intakeLua    string
-	intakeScript = withCapacity(auditLib + "\n" + intakeStatsLib + "\n" + intakeLua)
+	intakeScript = withCapacity(auditLib + "\n" + intakeStatsLib + "\n" + taskWriteLib + "\n" + intakeLua)
 
 	//go:embed lua/patient_consents.lua
 	patientConsentsLua    string

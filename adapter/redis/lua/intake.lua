@@ -14,7 +14,8 @@
 --                       "incs": [{"m", "s", "r", "n", "p", "own", "pl", "nopl", "out", "skip"}]},
 --             "task": {"key": "<task key>", "fields": ["f","v",...], "score": n,
 --                      "candidates": [{"svc": "<id>", "queue": "<key>"}], "queued": bool,
---                      "steps": [<capacity.lua step>, ...]}          (optional)
+--                      "steps": [<capacity.lua step>, ...]},         (optional)
+--             "tell": [<task_write_lib.lua change>, ...]             (optional: Patient)
 --          }],
 --          "routing": <capacity.lua cfg>,                               (optional)
 --          "events": "<stream key>", "evmax": n,
@@ -32,8 +33,11 @@
 -- workers. Without them the Task goes to its first candidate, as before.
 --
 -- Phase 1 checks every idempotency field: if one now exists that the caller
--- did not know about (a concurrent create won the race), nothing is written
--- and {"retry":true} is returned so the caller can look up and re-plan.
+-- did not know about (a concurrent create won the race), or a Task an item
+-- tells of a change ("tell": a new Patient's contact details, on its live
+-- referrals) is no longer at the version the caller read, nothing is
+-- written and {"retry":true} is returned so the caller can look up and
+-- re-plan. (task_write_lib.lua, which scripts.go prepends.)
 -- Phase 2 writes, the request's audit records first: if they cannot be
 -- written (the script stops at the failed call), nothing else is, and an
 -- intake is never stored without its record. Keys are computed by the caller (keys.go); all share one
@@ -48,6 +52,11 @@ for _, it in ipairs(p.items) do
   if it.idem ~= "" and not it.existing then
     if redis.call('HEXISTS', KEYS[1], it.idem) == 1 then
       return cjson.encode({retry = true})
+    end
+  end
+  if it.tell and not it.existing then
+    for _, w in ipairs(it.tell) do
+      if not task_write_ok(w) then return cjson.encode({retry = true}) end
     end
   end
 end
@@ -96,6 +105,9 @@ for i, it in ipairs(p.items) do
     end
     if it.idem ~= "" then
       redis.call('HSET', KEYS[1], it.idem, it.id)
+    end
+    if it.tell then
+      for _, w in ipairs(it.tell) do task_write(w, p.tmod, p.events, p.evmax) end
     end
   end
 end
