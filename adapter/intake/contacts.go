@@ -20,7 +20,6 @@ import (
 // again. The request's own new referrals are not stored yet, so not read:
 // they are written with the Patient.
 func (s *Service) tellContactsArrived(ctx context.Context, c Caller, plans []*plan, now time.Time) error {
-	by := adapter.Actor{Subject: c.Subject, Role: adapter.RolePractice, Org: c.Org}
 	for _, p := range plans {
 		p.sub.Tell = nil
 		if p.res.Type != adapter.KindPatient || p.sub.Existing != "" || !fhir.ReadStoredPatient(p.sub.JSON).Contact {
@@ -30,18 +29,10 @@ func (s *Service) tellContactsArrived(ctx context.Context, c Caller, plans []*pl
 		if err != nil {
 			return err
 		}
-		for _, t := range tasks {
-			w := &adapter.TaskWrite{Version: t.Version, Task: t}
-			w.History = t.Note(now, by, t.BusinessStatus.Code, contactsReceived)
-			p.sub.Tell = append(p.sub.Tell, w)
-		}
+		p.sub.Tell = tellEach(tasks, c, now, "the patient's contact details were received")
 	}
 	return nil
 }
-
-// contactsReceived is the history entry of a Task whose patient's contact
-// details arrived after it.
-const contactsReceived = "the patient's contact details were received"
 
 // liveReferrals are the practice's referrals for the Patient (named by id
 // or by its identifier) that are placed and not ended, each once.
@@ -63,30 +54,29 @@ func (s *Service) liveReferrals(ctx context.Context, c Caller, patientID string,
 	return live, nil
 }
 
-// contactReceived records on a Task that the patient's contact details
-// arrived or changed (why), and announces it.
-func (s *Service) contactReceived(ctx context.Context, c Caller, id, why string) error {
-	_, err := s.store.UpdateTask(ctx, id, func(t *adapter.Task) (adapter.TaskChange, error) {
-		by := adapter.Actor{Subject: c.Subject, Role: adapter.RolePractice, Org: c.Org}
-		return adapter.TaskChange{History: t.Note(s.now().UTC(), by, t.BusinessStatus.Code, why)}, nil
-	})
-	return err // the store announces the change with it
-}
-
-// ContactDetailsChanged gives each live referral of the practice for the
-// Patient (named by id or by its identifier) a new Task version and a
-// Task event, after the practice sent the Patient again with other
-// contact details: the holder and the EHR, polling or subscribed, learn
+// ContactDetailsChanged are the changes that tell each live referral of
+// the practice for the Patient (named by id or by its identifier) that the
+// practice sent the Patient again with other contact details (a new Task
+// version, history entry and Task event each), for the Patient's update
+// to write with it: the holder and the EHR, polling or subscribed, learn
 // that the way to reach the patient changed.
-func (s *Service) ContactDetailsChanged(ctx context.Context, c Caller, patientID string, ident adapter.Identifier) error {
+func (s *Service) ContactDetailsChanged(ctx context.Context, c Caller, patientID string, ident adapter.Identifier) ([]*adapter.TaskWrite, error) {
 	tasks, err := s.liveReferrals(ctx, c, patientID, ident)
 	if err != nil {
-		return err
+		return nil, err
 	}
+	return tellEach(tasks, c, s.now().UTC(), "the patient's contact details were updated"), nil
+}
+
+// tellEach is the change of each Task that records why: a new version and
+// a history entry from and to its status, by the practice.
+func tellEach(tasks []*adapter.Task, c Caller, now time.Time, why string) []*adapter.TaskWrite {
+	by := adapter.Actor{Subject: c.Subject, Role: adapter.RolePractice, Org: c.Org}
+	var out []*adapter.TaskWrite
 	for _, t := range tasks {
-		if err := s.contactReceived(ctx, c, t.ID, "the patient's contact details were updated"); err != nil {
-			return err
-		}
+		w := &adapter.TaskWrite{Version: t.Version, Task: t}
+		w.History = t.Note(now, by, t.BusinessStatus.Code, why)
+		out = append(out, w)
 	}
-	return nil
+	return out
 }

@@ -10,15 +10,17 @@ import (
 
 // Updater stores a new version of a Patient a practice sent, if the stored
 // one is still at version from (EVERSION otherwise), with the request's
-// audit record in the same step.
+// audit record and the Task changes tell in the same step
+// (adapter.ErrTaskMoved, nothing written, when one of those Tasks moved).
 type Updater interface {
-	ReplacePatient(ctx context.Context, id, practice string, from int, body []byte) error
+	ReplacePatient(ctx context.Context, id, practice string, from int, body []byte, tell []*adapter.TaskWrite) error
 }
 
-// Contacts tells a patient's live referrals that the way to reach the
-// patient changed (intake: a new Task version and event).
+// Contacts are the changes that tell a patient's live referrals that the
+// way to reach the patient changed (intake: a new Task version, history
+// entry and event each), to be written with the Patient.
 type Contacts interface {
-	ContactDetailsChanged(ctx context.Context, c adapter.Caller, patientID string, ident adapter.Identifier) error
+	ContactDetailsChanged(ctx context.Context, c adapter.Caller, patientID string, ident adapter.Identifier) ([]*adapter.TaskWrite, error)
 }
 
 // updates is what Update needs besides the reads.
@@ -41,7 +43,8 @@ func (s *Service) WithUpdates(p *fhir.Parser, u Updater, c Contacts) *Service {
 // EVERSION. The identifier it was created under (the NHS number) cannot
 // change. Sent unchanged, the stored version is answered as it is. When
 // the telecom or address changed, the patient's live referrals get a new
-// Task version and event. It returns the Patient as stored.
+// Task version and event, written with it. It returns the Patient as
+// stored.
 func (s *Service) Update(ctx context.Context, c adapter.Caller, id string, ifVersion int, body []byte) ([]byte, error) {
 	if s.upd == nil {
 		return nil, adapter.Errorf(adapter.ENOTSUPPORTED, "Patient updates are not served here")
@@ -72,16 +75,26 @@ func (s *Service) Update(ctx context.Context, c adapter.Caller, id string, ifVer
 	if err != nil {
 		return nil, err
 	}
-	if err := s.upd.store.ReplacePatient(ctx, id, practice, from, next); err != nil {
-		return nil, err
-	}
-	if contact {
-		if err := s.upd.contacts.ContactDetailsChanged(ctx, c, id, fhir.ReadStoredPatient(stored).Identifier); err != nil {
-			return next, err
+	for range maxTellAttempts {
+		var tell []*adapter.TaskWrite
+		if contact {
+			if tell, err = s.upd.contacts.ContactDetailsChanged(ctx, c, id, fhir.ReadStoredPatient(stored).Identifier); err != nil {
+				return nil, err
+			}
 		}
+		if err = s.upd.store.ReplacePatient(ctx, id, practice, from, next, tell); err != adapter.ErrTaskMoved {
+			break
+		}
+	}
+	if err != nil {
+		return nil, err
 	}
 	return next, nil
 }
+
+// maxTellAttempts bounds the tries of an update whose live referrals'
+// Tasks keep changing while it is written (each try reads them again).
+const maxTellAttempts = 8
 
 // sameIdentity: the Patient sent is the one in the URL, under the
 // identifier it was created with.

@@ -7,8 +7,11 @@ import (
 	"maps"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
+
+	goredis "github.com/redis/go-redis/v9"
 
 	"github.com/social-prescribing/referral-adapter/adapter"
 	"github.com/social-prescribing/referral-adapter/adapter/redis"
@@ -51,6 +54,8 @@ func TestStoreContract(t *testing.T) {
 		"a release from a hold counts its placing in the same step; a refused one counts nothing":         testReleaseCounted,
 		"a safeguarding Flag is stored with its disclosure record and counter, or neither":                testFlagWithItsRecords,
 		"a Patient is stored with the changes it tells its live referrals' Tasks, or neither":             testPatientTellsInTheSameStep,
+		"a Patient's next version is stored with the changes it tells, or neither":                        testReplacePatientTells,
+		"a Patient changed between its read and its replacement is not replaced":                          testReplacePatientRace,
 	})
 	for _, b := range redistest.Backends() {
 		t.Run(b.Name+"/Redis down is EUNAVAILABLE, and the store recovers", func(t *testing.T) {
@@ -909,21 +914,67 @@ func testReplacePatient(t *testing.T, s *redis.Store) {
 		JSON: []byte(`{"resourceType":"Patient","id":"p1","meta":{"versionId":"1"}}`)})
 	v2 := []byte(`{"resourceType":"Patient","id":"p1","meta":{"versionId":"2"},"gender":"female"}`)
 	slot, actx := auditSlot("Patient/p1")
-	wantCode(t, s.ReplacePatient(actx, "p1", "B82002", 1, v2), adapter.ENOTFOUND)
-	wantCode(t, s.ReplacePatient(actx, "p1", prac, 2, v2), adapter.EVERSION)
-	wantCode(t, s.ReplacePatient(actx, "nobody", prac, 1, v2), adapter.ENOTFOUND)
+	wantCode(t, s.ReplacePatient(actx, "p1", "B82002", 1, v2, nil), adapter.ENOTFOUND)
+	wantCode(t, s.ReplacePatient(actx, "p1", prac, 2, v2, nil), adapter.EVERSION)
+	wantCode(t, s.ReplacePatient(actx, "nobody", prac, 1, v2, nil), adapter.ENOTFOUND)
 	if len(slot.Written()) != 0 {
 		t.Errorf("refused replacements wrote %d records", len(slot.Written()))
 	}
-	if err := s.ReplacePatient(actx, "p1", prac, 1, v2); err != nil {
+	if err := s.ReplacePatient(actx, "p1", prac, 1, v2, nil); err != nil {
 		t.Fatal(err)
 	}
 	if body, practice, err := s.Patient(ctx, "p1"); err != nil || string(body) != string(v2) || practice != prac {
 		t.Errorf("stored %s %s %v", body, practice, err)
 	}
-	wantCode(t, s.ReplacePatient(actx, "p1", prac, 1, v2), adapter.EVERSION)
+	wantCode(t, s.ReplacePatient(actx, "p1", prac, 1, v2, nil), adapter.EVERSION)
 	if got := auditTrail(t, s); !slices.Equal(got, []string{"E Patient/p1 200"}) || len(slot.Written()) != 1 {
 		t.Errorf("audit trail %v", got)
+	}
+}
+
+// A Patient's next version is stored with the change it tells each Task
+// of its patient's live referrals (new contact details: a new version, a
+// history entry, a Task event), in one step, and only while every such
+// Task is at the version read: otherwise nothing is written
+// (ErrTaskMoved), and the update reads the Tasks again.
+func testReplacePatientTells(t *testing.T, s *redis.Store) {
+	if err := s.EnsureNotifyGroup(ctx); err != nil {
+		t.Fatal(err)
+	}
+	intake(t, s, referral("sr1", "SP-1", "money-advice"), &adapter.Submission{Kind: adapter.KindPatient, ID: "p1",
+		JSON: []byte(`{"resourceType":"Patient","id":"p1","meta":{"versionId":"1"}}`)})
+	v2 := []byte(`{"resourceType":"Patient","id":"p1","meta":{"versionId":"2"},"telecom":[{"system":"phone","value":"01632 960001"}]}`)
+	later := now.Add(time.Hour)
+	tell := func(version func(read int) int) []*adapter.TaskWrite {
+		task, err := s.Task(ctx, "sr1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		w := &adapter.TaskWrite{Version: version(task.Version), Task: task}
+		w.History = task.Note(later, adapter.Actor{Role: adapter.RolePractice, Org: prac}, task.BusinessStatus.Code, "the patient's contact details were updated")
+		return []*adapter.TaskWrite{w}
+	}
+	before := snapshot(t, s)
+	if err := s.ReplacePatient(ctx, "p1", prac, 1, v2, tell(func(read int) int { return read - 1 })); err != adapter.ErrTaskMoved {
+		t.Fatalf("an update telling a Task that moved on: %v", err)
+	}
+	if after := snapshot(t, s); !maps.Equal(before, after) {
+		t.Fatal("something was written although the Task moved on")
+	}
+	if err := s.ReplacePatient(ctx, "p1", prac, 1, v2, tell(func(read int) int { return read })); err != nil {
+		t.Fatal(err)
+	}
+	if body, _, err := s.Patient(ctx, "p1"); err != nil || string(body) != string(v2) {
+		t.Errorf("stored %s %v", body, err)
+	}
+	task, _ := s.Task(ctx, "sr1")
+	hist, _ := s.History(ctx, "sr1")
+	if task.Version != 2 || !task.LastModified.Equal(later) || len(hist) == 0 || hist[len(hist)-1].Reason != "the patient's contact details were updated" {
+		t.Errorf("Task v%d at %s, history %+v", task.Version, task.LastModified, hist)
+	}
+	trigs, err := s.ReadTriggers(ctx, "reader", 10, 0)
+	if err != nil || len(trigs) != 2 || trigs[1].Event.TaskID != "sr1" || !trigs[1].Event.Time.Equal(later) {
+		t.Errorf("announced %+v %v, want the intake and the update's tell", trigs, err)
 	}
 }
 
@@ -1322,5 +1373,58 @@ func testPatientTellsInTheSameStep(t *testing.T, s *redis.Store) {
 	trigs, err := s.ReadTriggers(ctx, "reader", 10, 0)
 	if err != nil || len(trigs) != 2 || trigs[1].Event.TaskID != "sr1" || !trigs[1].Event.Time.Equal(later) {
 		t.Errorf("announced %+v %v, want the intake and the Patient's tell", trigs, err)
+	}
+}
+
+// A Patient another request replaces between this one's read and its
+// write is not overwritten (EVERSION): the write compares the stored
+// Patient with the one read. The other request is made to land in that
+// gap by a hook on a client of this store's own.
+func testReplacePatientRace(t *testing.T, s *redis.Store) {
+	intake(t, s, &adapter.Submission{Kind: adapter.KindPatient, ID: "p1",
+		JSON: []byte(`{"resourceType":"Patient","id":"p1","meta":{"versionId":"1"}}`)})
+	base, ok := s.Client().(*goredis.Client)
+	if !ok {
+		t.Skip("not a single-node client")
+	}
+	c := goredis.NewClient(base.Options())
+	t.Cleanup(func() { c.Close() })
+	ns := strings.TrimSuffix(strings.TrimPrefix(s.KeyPattern(), "sp:{"), "}:*")
+	other := []byte(`{"resourceType":"Patient","id":"p1","meta":{"versionId":"2"},"gender":"male"}`)
+	var once sync.Once // EVALSHA, and EVAL should the script not be cached
+	c.AddHook(raceHook{before: func(cmd goredis.Cmder) {
+		if n := cmd.Name(); n == "evalsha" || n == "eval" {
+			once.Do(func() {
+				if err := s.ReplacePatient(ctx, "p1", prac, 1, other, nil); err != nil {
+					t.Errorf("the other request: %v", err)
+				}
+			})
+		}
+	}})
+	raced := redis.New(c, ns)
+	mine := []byte(`{"resourceType":"Patient","id":"p1","meta":{"versionId":"2"},"gender":"female"}`)
+	wantCode(t, raced.ReplacePatient(ctx, "p1", prac, 1, mine, nil), adapter.EVERSION)
+	if body, _, err := s.Patient(ctx, "p1"); err != nil || string(body) != string(other) {
+		t.Errorf("stored %s %v, want the other request's", body, err)
+	}
+}
+
+// raceHook runs before ahead of each command of its client (and of each
+// command of a pipeline).
+type raceHook struct{ before func(goredis.Cmder) }
+
+func (h raceHook) DialHook(next goredis.DialHook) goredis.DialHook { return next }
+func (h raceHook) ProcessHook(next goredis.ProcessHook) goredis.ProcessHook {
+	return func(ctx context.Context, cmd goredis.Cmder) error {
+		h.before(cmd)
+		return next(ctx, cmd)
+	}
+}
+func (h raceHook) ProcessPipelineHook(next goredis.ProcessPipelineHook) goredis.ProcessPipelineHook {
+	return func(ctx context.Context, cmds []goredis.Cmder) error {
+		for _, c := range cmds {
+			h.before(c)
+		}
+		return next(ctx, cmds)
 	}
 }

@@ -2,59 +2,72 @@ package redis
 
 import (
 	"context"
-	"errors"
+	"encoding/json"
+	"fmt"
 	"net/http"
-
-	goredis "github.com/redis/go-redis/v9"
 
 	"github.com/social-prescribing/referral-adapter/adapter"
 	"github.com/social-prescribing/referral-adapter/adapter/fhir"
 )
 
 // ReplacePatient stores body as the new version of a Patient the practice
-// sent, if the stored one is still at version from (compare-and-set under
-// WATCH), with the request's audit record in the same transaction.
-// ENOTFOUND when the practice sent no such Patient; EVERSION when another
-// version is stored now.
-func (s *PatientStore) ReplacePatient(ctx context.Context, id, practice string, from int, body []byte) error {
+// sent, if the stored one is still at version from, with the request's
+// audit record and tell (the change of each Task of the patient's live
+// referrals that says its contact details changed) in the same step
+// (replace_patient.lua: a compare-and-set on the stored Patient as read,
+// and on each Task's version). ENOTFOUND when the practice sent no such
+// Patient; EVERSION when another version is stored now;
+// adapter.ErrTaskMoved, nothing written, when a Task to tell changed
+// meanwhile.
+func (s *PatientStore) ReplacePatient(ctx context.Context, id, practice string, from int, body []byte, tell []*adapter.TaskWrite) error {
 	key := s.k.patient(id)
+	v, err := s.c.HMGet(ctx, key, hJSON, hPractice).Result()
+	if err != nil {
+		return s.fail(err)
+	}
+	stored, _ := v[0].(string)
+	if p, _ := v[1].(string); stored == "" || p != practice {
+		return adapter.NotFound(adapter.KindPatient)
+	}
+	if now := fhir.StoredVersion([]byte(stored)); now != from {
+		return adapter.Errorf(adapter.EVERSION, "the Patient is at version %d, not %d: read it again", now, from)
+	}
 	slot, recs := stepAudit(ctx, http.StatusOK)
 	for i := range recs {
 		recs[i].Entity = adapter.KindPatient + "/" + id
 	}
-	err := s.c.Watch(ctx, func(tx *goredis.Tx) error {
-		v, err := tx.HMGet(ctx, key, hJSON, hPractice).Result()
-		if err != nil {
-			return err
-		}
-		stored, _ := v[0].(string)
-		if p, _ := v[1].(string); stored == "" || p != practice {
-			return adapter.NotFound(adapter.KindPatient)
-		}
-		if now := fhir.StoredVersion([]byte(stored)); now != from {
-			return adapter.Errorf(adapter.EVERSION, "the Patient is at version %d, not %d: read it again", now, from)
-		}
-		_, err = tx.TxPipelined(ctx, func(p goredis.Pipeliner) error {
-			for _, r := range recs {
-				p.XAdd(ctx, &goredis.XAddArgs{Stream: s.k.audit(), Values: auditFields(r)})
-			}
-			p.HSet(ctx, key, hJSON, body)
-			return nil
-		})
-		return err
-	}, key)
-	if errors.Is(err, goredis.TxFailedErr) {
-		return adapter.Errorf(adapter.EVERSION, "the Patient changed meanwhile: read it again")
+	payload := replacePatientJSON{Key: key, Field: hJSON, PField: hPractice, Practice: practice, Tell: []*taskWriteJSON{},
+		taskLog: s.taskLog(), Audit: s.auditInScript(recs)}
+	for _, w := range tell {
+		payload.Tell = append(payload.Tell, s.taskWrite(w))
 	}
-	var ae *adapter.Error
-	if errors.As(err, &ae) {
-		return err
+	arg, err := json.Marshal(payload)
+	if err != nil {
+		return fmt.Errorf("redis: replace patient payload: %w", err)
 	}
+	res, err := replacePatientScript.Run(ctx, s.c, nil, arg, body, stored).Text()
 	if err != nil {
 		return s.fail(err)
+	}
+	switch res {
+	case "moved":
+		return adapter.Errorf(adapter.EVERSION, "the Patient changed meanwhile: read it again")
+	case "task":
+		return adapter.ErrTaskMoved
 	}
 	if slot != nil {
 		slot.Wrote(recs...)
 	}
 	return nil
+}
+
+// replacePatientJSON is replace_patient.lua's payload.
+type replacePatientJSON struct {
+	Key      string           `json:"key"`
+	Field    string           `json:"field"`
+	PField   string           `json:"pfield"`
+	Practice string           `json:"practice"`
+	Tell     []*taskWriteJSON `json:"tell"`
+	taskLog
+	Audit *scriptAudit `json:"audit,omitempty"`
 }

@@ -41,6 +41,9 @@ var (
 	//go:embed lua/add_contact_attempt.lua
 	addContactAttemptLua    string
 	addContactAttemptScript = goredis.NewScript(auditLib + "\n" + statsLib + "\n" + addContactAttemptLua)
+	//go:embed lua/replace_patient.lua
+	replacePatientLua    string
+	replacePatientScript = goredis.NewScript(auditLib + "\n" + taskWriteLib + "\n" + replacePatientLua)
 )
 
 // Capacity scripts (issue 3). capacity.lua is a library of local functions
