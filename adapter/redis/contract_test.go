@@ -944,15 +944,9 @@ func testReplacePatientTells(t *testing.T, s *redis.Store) {
 	intake(t, s, referral("sr1", "SP-1", "money-advice"), &adapter.Submission{Kind: adapter.KindPatient, ID: "p1",
 		JSON: []byte(`{"resourceType":"Patient","id":"p1","meta":{"versionId":"1"}}`)})
 	v2 := []byte(`{"resourceType":"Patient","id":"p1","meta":{"versionId":"2"},"telecom":[{"system":"phone","value":"01632 960001"}]}`)
-	later := now.Add(time.Hour)
+	later, why := now.Add(time.Hour), "the patient's contact details were updated"
 	tell := func(version func(read int) int) []*adapter.TaskWrite {
-		task, err := s.Task(ctx, "sr1")
-		if err != nil {
-			t.Fatal(err)
-		}
-		w := &adapter.TaskWrite{Version: version(task.Version), Task: task}
-		w.History = task.Note(later, adapter.Actor{Role: adapter.RolePractice, Org: prac}, task.BusinessStatus.Code, "the patient's contact details were updated")
-		return []*adapter.TaskWrite{w}
+		return []*adapter.TaskWrite{noteOn(t, s, "sr1", later, why, version)}
 	}
 	before := snapshot(t, s)
 	if err := s.ReplacePatient(ctx, "p1", prac, 1, v2, tell(func(read int) int { return read - 1 })); err != adapter.ErrTaskMoved {
@@ -967,14 +961,34 @@ func testReplacePatientTells(t *testing.T, s *redis.Store) {
 	if body, _, err := s.Patient(ctx, "p1"); err != nil || string(body) != string(v2) {
 		t.Errorf("stored %s %v", body, err)
 	}
-	task, _ := s.Task(ctx, "sr1")
-	hist, _ := s.History(ctx, "sr1")
-	if task.Version != 2 || !task.LastModified.Equal(later) || len(hist) == 0 || hist[len(hist)-1].Reason != "the patient's contact details were updated" {
+	wantToldOnce(t, s, "sr1", later, why)
+}
+
+// noteOn is a change of Task id recording why at at (TaskWrite), claimed
+// to be made on the version version gives for the one read.
+func noteOn(t *testing.T, s *redis.Store, id string, at time.Time, why string, version func(read int) int) *adapter.TaskWrite {
+	t.Helper()
+	task, err := s.Task(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := &adapter.TaskWrite{Version: version(task.Version), Task: task}
+	w.History = task.Note(at, adapter.Actor{Role: adapter.RolePractice, Org: prac}, task.BusinessStatus.Code, why)
+	return w
+}
+
+// wantToldOnce checks that Task id, created at version 1, was told why at
+// at: version 2, the history entry, and its Task event after its intake's.
+func wantToldOnce(t *testing.T, s *redis.Store, id string, at time.Time, why string) {
+	t.Helper()
+	task, _ := s.Task(ctx, id)
+	hist, _ := s.History(ctx, id)
+	if task.Version != 2 || !task.LastModified.Equal(at) || len(hist) == 0 || hist[len(hist)-1].Reason != why {
 		t.Errorf("Task v%d at %s, history %+v", task.Version, task.LastModified, hist)
 	}
 	trigs, err := s.ReadTriggers(ctx, "reader", 10, 0)
-	if err != nil || len(trigs) != 2 || trigs[1].Event.TaskID != "sr1" || !trigs[1].Event.Time.Equal(later) {
-		t.Errorf("announced %+v %v, want the intake and the update's tell", trigs, err)
+	if err != nil || len(trigs) != 2 || trigs[1].Event.TaskID != id || !trigs[1].Event.Time.Equal(at) {
+		t.Errorf("announced %+v %v, want the intake and the tell", trigs, err)
 	}
 }
 
@@ -1339,16 +1353,10 @@ func testPatientTellsInTheSameStep(t *testing.T, s *redis.Store) {
 		t.Fatal(err)
 	}
 	intake(t, s, referral("sr1", "SP-1", "money-advice"))
-	later := now.Add(time.Hour)
+	later, why := now.Add(time.Hour), "the patient's contact details were received"
 	tell := func(version func(read int) int) *adapter.Submission {
-		task, err := s.Task(ctx, "sr1")
-		if err != nil {
-			t.Fatal(err)
-		}
-		w := &adapter.TaskWrite{Version: version(task.Version), Task: task}
-		w.History = task.Note(later, adapter.Actor{Role: adapter.RolePractice, Org: prac}, task.BusinessStatus.Code, "the patient's contact details were received")
 		p := patient("p1", "9000000009")
-		p.Tell = []*adapter.TaskWrite{w}
+		p.Tell = []*adapter.TaskWrite{noteOn(t, s, "sr1", later, why, version)}
 		return p
 	}
 	before := snapshot(t, s)
@@ -1365,15 +1373,7 @@ func testPatientTellsInTheSameStep(t *testing.T, s *redis.Store) {
 	if _, _, err := s.Patient(ctx, "p1"); err != nil {
 		t.Fatalf("the Patient: %v", err)
 	}
-	task, _ := s.Task(ctx, "sr1")
-	hist, _ := s.History(ctx, "sr1")
-	if task.Version != 2 || !task.LastModified.Equal(later) || len(hist) == 0 || hist[len(hist)-1].Reason != "the patient's contact details were received" {
-		t.Errorf("Task v%d at %s, history %+v", task.Version, task.LastModified, hist)
-	}
-	trigs, err := s.ReadTriggers(ctx, "reader", 10, 0)
-	if err != nil || len(trigs) != 2 || trigs[1].Event.TaskID != "sr1" || !trigs[1].Event.Time.Equal(later) {
-		t.Errorf("announced %+v %v, want the intake and the Patient's tell", trigs, err)
-	}
+	wantToldOnce(t, s, "sr1", later, why)
 }
 
 // A Patient another request replaces between this one's read and its
