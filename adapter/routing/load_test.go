@@ -81,7 +81,9 @@ func TestDefaultMappingsLoad(t *testing.T) {
 			t.Errorf("rule %+v", r)
 		}
 	}
-	want := []string{"debt-and-benefits", "housing", "loneliness", "employment", "mental-wellbeing", "carers", "physical-activity", "social-prescribing"}
+	want := []string{"debt-and-benefits", "housing", "loneliness", "employment", "mental-wellbeing", "carers", "physical-activity",
+		"gravity-financial", "gravity-housing", "gravity-social-connection", "gravity-employment", "gravity-stress", "gravity-other-needs",
+		"social-prescribing"}
 	if !slices.Equal(rules, want) {
 		t.Errorf("rules %v, want %v", rules, want)
 	}
