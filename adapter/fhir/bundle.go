@@ -28,6 +28,12 @@ type TxEntry struct {
 // Path is the FHIRPath of the entry's resource, for error expressions.
 func (e TxEntry) Path() string { return fmt.Sprintf("Bundle.entry[%d].resource", e.Index) }
 
+// TaskCreatedHere answers a referral source that sends a Task for its
+// referral, as Gravity SDOH Clinical Care has a source create one on the
+// performer's system: here the adapter creates it.
+const TaskCreatedHere = "the adapter creates each referral's Task itself when it accepts the ServiceRequest; " +
+	"read it with GET /fhir/Task?focus=ServiceRequest/{id}"
+
 // TxEntryTypes are the resource types a transaction may create.
 var TxEntryTypes = []string{"ServiceRequest", "Consent", "Patient"}
 
@@ -143,7 +149,11 @@ func txEntry(i int, e *bcrpb.Bundle_Entry, raw json.RawMessage) (TxEntry, error)
 	}
 	rt := resourceTypeOf(e.GetResource())
 	if !contains(TxEntryTypes, rt) {
-		return TxEntry{}, adapter.Errorf(adapter.ENOTSUPPORTED, "entry %d: a transaction may create %s, not %s", i, strings.Join(TxEntryTypes, ", "), rt).At(at + ".resource")
+		hint := ""
+		if rt == "Task" {
+			hint = ": " + TaskCreatedHere
+		}
+		return TxEntry{}, adapter.Errorf(adapter.ENOTSUPPORTED, "entry %d: a transaction may create %s, not %s%s", i, strings.Join(TxEntryTypes, ", "), rt, hint).At(at + ".resource")
 	}
 	if u := strings.TrimPrefix(req.GetUrl().GetValue(), "/"); u != rt {
 		return TxEntry{}, adapter.Errorf(adapter.EINVALID, "entry %d: request.url must be %q for a %s", i, rt, rt).At(at + ".request.url")

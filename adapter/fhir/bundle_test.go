@@ -135,6 +135,19 @@ func TestTransactionErrors(t *testing.T) {
 	}
 }
 
+// A transaction that creates a Task for its referral, as a Gravity referral
+// source would, is told that the adapter creates it and where to read it.
+func TestTransactionTaskPointsToTheTask(t *testing.T) {
+	_, err := newParser(t).Transaction(txVariant(t, func(_ map[string]any, es []map[string]any) {
+		es[1]["resource"] = map[string]any{"resourceType": "Task", "status": "requested", "intent": "order"}
+		requestOf(es[1])["url"] = "Task"
+	}))
+	e := wantError(t, err, adapter.ENOTSUPPORTED, "Bundle.entry[1].resource")
+	if e != nil && !strings.Contains(e.Message, "GET /fhir/Task?focus=ServiceRequest/{id}") {
+		t.Errorf("message %q", e.Message)
+	}
+}
+
 func TestTransactionStrictJSON(t *testing.T) {
 	p := newParser(t)
 	body := string(txVariant(t, func(map[string]any, []map[string]any) {}))

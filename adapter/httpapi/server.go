@@ -138,7 +138,11 @@ func New(cfg Config, d Deps) *Server {
 		s.writeError(c, adapter.Errorf(adapter.ENOTFOUND, "no such endpoint"))
 	})
 	e.NoMethod(func(c *gin.Context) {
-		s.writeError(c, adapter.Errorf(adapter.EMETHOD, "method %s is not allowed here", c.Request.Method))
+		err := adapter.Errorf(adapter.EMETHOD, "method %s is not allowed here", c.Request.Method)
+		if c.Request.Method == http.MethodPost && c.Request.URL.Path == "/fhir/Task" {
+			err = adapter.Errorf(adapter.EMETHOD, "Tasks are not created by POST here: %s", fhir.TaskCreatedHere)
+		}
+		s.writeError(c, err)
 	})
 	s.engine = e
 	s.capabilityStatement = s.capability()

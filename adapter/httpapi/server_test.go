@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 
@@ -209,5 +210,21 @@ func TestServerDoors(t *testing.T) {
 	if err := json.Unmarshal(r.do(req{method: "GET", path: "/fhir/metadata"}).body, &cs); err != nil ||
 		cs.ResourceType != "CapabilityStatement" || cs.FhirVersion != "4.0.1" {
 		t.Errorf("metadata: %+v, %v", cs, err)
+	}
+}
+
+// A referral source that POSTs a Task for its referral, as Gravity SDOH
+// Clinical Care has a source create one on the performer's system, is told
+// that the adapter creates it and where to read it; other methods not
+// served are refused plainly.
+func TestTaskPostPointsToTheTask(t *testing.T) {
+	r := newRig(t)
+	oo := wantOutcome(t, r.do(req{method: "POST", path: "/fhir/Task", token: tokPractice, body: `{"resourceType":"Task"}`}), 405, "not-supported")
+	if d := oo.Issue[0].Diagnostics; !strings.Contains(d, "GET /fhir/Task?focus=ServiceRequest/{id}") {
+		t.Errorf("diagnostics %q", d)
+	}
+	oo = wantOutcome(t, r.do(req{method: "DELETE", path: "/fhir/Task/1", token: tokPractice}), 405, "not-supported")
+	if d := oo.Issue[0].Diagnostics; d != "method DELETE is not allowed here" {
+		t.Errorf("diagnostics %q", d)
 	}
 }
