@@ -56,6 +56,7 @@ func TestStoreContract(t *testing.T) {
 		"a Patient is stored with the changes it tells its live referrals' Tasks, or neither":             testPatientTellsInTheSameStep,
 		"a Patient's next version is stored with the changes it tells, or neither":                        testReplacePatientTells,
 		"a Patient changed between its read and its replacement is not replaced":                          testReplacePatientRace,
+		"a Task change decided on a read another change overtook is decided again":                        testUpdateTaskReadsAgain,
 	})
 	for _, b := range redistest.Backends() {
 		t.Run(b.Name+"/Redis down is EUNAVAILABLE, and the store recovers", func(t *testing.T) {
@@ -1426,5 +1427,33 @@ func (h raceHook) ProcessPipelineHook(next goredis.ProcessPipelineHook) goredis.
 			h.before(c)
 		}
 		return next(ctx, cmds)
+	}
+}
+
+// A Task change decided on a read that another change has since overtaken
+// is not written over it (compare-and-set on the version): UpdateTask
+// reads the Task again and decides again, so both changes stand.
+func testUpdateTaskReadsAgain(t *testing.T, s *redis.Store) {
+	intake(t, s, referral("sr1", "SP-1", "money-advice"))
+	later := now.Add(time.Hour)
+	calls := 0
+	task, err := s.UpdateTask(ctx, "sr1", func(task *adapter.Task) (adapter.TaskChange, error) {
+		calls++
+		if calls == 1 { // another change lands between this read and its write
+			if _, err := s.UpdateTask(ctx, "sr1", func(other *adapter.Task) (adapter.TaskChange, error) {
+				other.StatusReason = "the other change"
+				return adapter.TaskChange{History: other.Note(later, adapter.Actor{}, "", "other")}, nil
+			}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return adapter.TaskChange{History: task.Note(later, adapter.Actor{}, "", "this")}, nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	stored, _ := s.Task(ctx, "sr1")
+	if calls != 2 || task.Version != 3 || stored.Version != 3 || stored.StatusReason != "the other change" {
+		t.Errorf("decided %d times; Task v%d (stored v%d), statusReason %q", calls, task.Version, stored.Version, stored.StatusReason)
 	}
 }
