@@ -133,11 +133,10 @@ func (s *LifecycleStore) UpdateTask(ctx context.Context, id string, fn func(*ada
 }
 
 type transitionJSON struct {
-	ID       string     `json:"id"`
-	Key      string     `json:"key"`
-	Expect   int        `json:"expect"`
-	Set      []string   `json:"set"`
-	Del      []string   `json:"del"`
+	// The Task's own change (fields, history entry, Task event), written
+	// by task_write_lib.lua as a parent's or an outcome's Task change is,
+	// only while the Task is at the version read.
+	taskWriteJSON
 	Leave    bool       `json:"leave"`
 	Leases   string     `json:"leases"`
 	Queue    string     `json:"queue"`
@@ -145,17 +144,13 @@ type transitionJSON struct {
 	Cap      string     `json:"cap"`
 	Rsv      string     `json:"rsv"`
 	Terminal bool       `json:"terminal"`
-	Hist     string     `json:"hist"`
-	Entry    string     `json:"entry"`
 	Active   string     `json:"active"`
 	ActiveF  string     `json:"activeField"`
-	Now      int64      `json:"now"`
 	Child    *childJSON `json:"child,omitempty"`
 
-	// Where the change is recorded, and the Task event that announces it
-	// (and Child's creation: childJSON.Ev).
+	// Where the change is recorded (and Child's creation, announced by
+	// childJSON.Ev).
 	taskLog
-	Ev []string `json:"ev"`
 
 	// Due is the closure summary the change owes the practice, if any.
 	Due *dueJSON `json:"due,omitempty"`
@@ -214,15 +209,13 @@ type childJSON struct {
 }
 
 func (s *LifecycleStore) writeChange(ctx context.Context, before, after *adapter.Task, ch adapter.TaskChange) (string, error) {
-	entry, _ := json.Marshal(ch.History)
 	p := transitionJSON{
-		ID: after.ID, Key: s.k.task(after.ID), Expect: before.Version, Set: taskFields(after), Del: clearedFields(after),
-		Leave:  before.Status == adapter.TaskRequested && after.Status != adapter.TaskRequested,
-		Leases: s.k.leases(before.Owner), Queue: s.k.queue(before.Owner), WL: s.k.waitlist(before.Owner),
-		Cap: s.k.capacity(before.Reserved), Rsv: before.Reserved, Terminal: after.Status.Terminal(),
-		Hist: s.k.history(after.ID), Entry: string(entry), taskLog: s.taskLog(), Now: after.LastModified.UnixMilli(),
+		taskWriteJSON: *s.taskWrite(&adapter.TaskWrite{Version: before.Version, Task: after, History: ch.History}),
+		Leave:         before.Status == adapter.TaskRequested && after.Status != adapter.TaskRequested,
+		Leases:        s.k.leases(before.Owner), Queue: s.k.queue(before.Owner), WL: s.k.waitlist(before.Owner),
+		Cap: s.k.capacity(before.Reserved), Rsv: before.Reserved, Terminal: after.Status.Terminal(), taskLog: s.taskLog(),
 		Active: s.k.activeReferrals(), ActiveF: adapter.ActiveKey(after.Practice, after.Patient, after.Need),
-		Ev: s.eventFields(after.Event()), Incs: s.incArgs(ch.Stats),
+		Incs: s.incArgs(ch.Stats),
 	}
 	if c := ch.Child; c != nil {
 		p.Child = &childJSON{ID: c.ID, Key: s.k.task(c.ID), Set: taskFields(c), Queue: s.k.queue(c.Owner), Score: queueScore(c),

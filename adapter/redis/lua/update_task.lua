@@ -2,10 +2,11 @@
 -- Task meanwhile (compare-and-set on its version). scripts.go prepends
 -- capacity.lua for cap_release, and task_write_lib.lua.
 --
--- ARGV[1] JSON: {id, key, expect, set: [f, v, ...], del: [f, ...],
---                leases, queue, wl, cap, rsv, terminal, hist, entry, tmod, now,
+-- ARGV[1] JSON: {id, key, expect, set: [f, v, ...], del: [f, ...], hist,
+--                entry, now, ev (the Task's own change, task_write_lib.lua),
+--                leases, queue, wl, cap, rsv, terminal, tmod,
 --                child: {key, set, queue, score, idx, cap, svc, created, at, ev} (optional),
---                events, evmax, ev, due: {key, idx, json} (optional),
+--                events, evmax, due: {key, idx, json} (optional),
 --                incs: [key, field, n, ...],
 --                parent: {id, key, expect, set, del, hist, entry, now, ev} (optional),
 --                audit: {key, recs} (optional)}
@@ -24,9 +25,7 @@
 -- declined), written with it if that Task is still at the version read.
 -- Returns "ok", "conflict" or "full".
 local p = cjson.decode(ARGV[1])
-local v = tonumber(redis.call('HGET', p.key, 'v'))
-if v ~= p.expect then return 'conflict' end
-if not task_write_ok(p.parent) then return 'conflict' end
+if not task_write_ok(p) or not task_write_ok(p.parent) then return 'conflict' end
 if p.child then
   local cap = redis.call('HMGET', p.child.cap, 'status', 'max', 'reserved')
   local status, max, reserved = cap[1] or 'open', tonumber(cap[2]) or 0, tonumber(cap[3]) or 0
@@ -43,8 +42,7 @@ if p.child then
   redis.call('ZADD', p.tmod, p.now, c.id)
   redis.call('ZADD', c.created, c.at, c.id)
 end
-redis.call('HSET', p.key, unpack(p.set))
-if #p.del > 0 then redis.call('HDEL', p.key, unpack(p.del)) end
+task_write(p, p.tmod, p.events, p.evmax)
 if p.leave then
   redis.call('ZREM', p.leases, p.id)
   redis.call('ZREM', p.queue, p.id)
@@ -61,9 +59,6 @@ if p.due then
   redis.call('ZADD', p.due.idx, p.now, p.id)
 end
 add_incs(p.incs)
-redis.call('RPUSH', p.hist, p.entry)
-redis.call('ZADD', p.tmod, p.now, p.id)
-redis.call('XADD', p.events, 'MAXLEN', '~', p.evmax, '*', unpack(p.ev))
 if p.child then redis.call('XADD', p.events, 'MAXLEN', '~', p.evmax, '*', unpack(p.child.ev)) end
 task_write(p.parent, p.tmod, p.events, p.evmax)
 return 'ok'
