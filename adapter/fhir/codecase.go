@@ -176,10 +176,10 @@ func buildTypeTable(root protoreflect.MessageDescriptor) map[protoreflect.FullNa
 // codesOf is the code set of d when it is a code of a required binding: a
 // message whose "value" is an enum.
 func codesOf(d protoreflect.MessageDescriptor) *codeSet {
-	v := d.Fields().ByName("value")
-	if v == nil || v.Kind() != protoreflect.EnumKind {
+	if !isCodeType(d) {
 		return nil
 	}
+	v := d.Fields().ByName("value")
 	c := &codeSet{canonical: map[string]bool{}, byName: map[string]string{}}
 	vals := v.Enum().Values()
 	for i := range vals.Len() {
