@@ -74,6 +74,13 @@ func TestPlacementReasonAndBusinessStatus(t *testing.T) {
 		{adapter.Placement{Owner: "lw", Outcome: adapter.OutcomeRedirected, Skipped: full}, "Redirected to link workers because Service A is at capacity", adapter.BSRedirected},
 		{adapter.Placement{Owner: "lw", Outcome: adapter.OutcomeRedirected, Skipped: full, OverCapacity: true, OverReason: adapter.SkipPaused},
 			"Placed with Link Workers, which is paused, because no other service could take the referral", adapter.BSOverCapacity},
+		// The last resort passed by for the patient's area, and taking the
+		// referral all the same: the reason must not give the service it
+		// went to as the one it passed by.
+		{adapter.Placement{Owner: "lw", Outcome: adapter.OutcomeRouted, Skipped: []adapter.Skip{{Service: "lw", Reason: adapter.SkipIneligibleArea}}},
+			"Routed to Link Workers, the last resort, although it does not cover the patient's area", adapter.BSRouted},
+		{adapter.Placement{Owner: "lw", Outcome: adapter.OutcomeRouted, Skipped: []adapter.Skip{{Service: "a", Reason: adapter.SkipIneligibleAge}, {Service: "lw", Reason: adapter.SkipIneligibleArea}}},
+			"Routed to Link Workers, the last resort, although it does not cover the patient's area", adapter.BSRouted},
 	}
 	for _, c := range cases {
 		if got := c.p.Reason(r); got != c.reason {

@@ -141,8 +141,12 @@ func (p *Placement) BusinessStatusCode() string {
 // ReasonFormats are the statusReason sentences, as fmt/Lua format strings.
 // The store's scripts fill the same strings, so the words live here only.
 var ReasonFormats = struct {
-	Routed       string // service
-	RoutedAfter  string // service, skipped service, phrase
+	Routed      string // service
+	RoutedAfter string // service, skipped service, phrase
+	// RoutedAnyway: the last resort took the referral although routing
+	// passed it by too (the patient is outside its area, say): service,
+	// phrase.
+	RoutedAnyway string
 	Waitlisted   string // service, position, days
 	WaitlistedNE string // service, position (no estimate)
 	Redirected   string // skipped service, phrase
@@ -155,6 +159,7 @@ var ReasonFormats = struct {
 }{
 	Routed:        "Routed to %s",
 	RoutedAfter:   "Routed to %s because %s %s",
+	RoutedAnyway:  "Routed to %s, the last resort, although it %s",
 	Waitlisted:    "Waitlisted at %s, position %d, estimated wait %d days",
 	WaitlistedNE:  "Waitlisted at %s, position %d (the service gives no estimated wait)",
 	Redirected:    "Redirected to link workers because %s %s",
@@ -178,6 +183,11 @@ func (p *Placement) Reason(r *Routing) string {
 		return fmt.Sprintf(f.Routed, r.Name(p.Owner))
 	case p.Outcome == OutcomeRedirected:
 		return fmt.Sprintf(f.Redirected, r.Name(p.Skipped[0].Service), p.Skipped[0].Reason.Phrase())
+	}
+	for _, s := range p.Skipped {
+		if s.Service == p.Owner {
+			return fmt.Sprintf(f.RoutedAnyway, r.Name(p.Owner), s.Reason.Phrase())
+		}
 	}
 	return fmt.Sprintf(f.RoutedAfter, r.Name(p.Owner), r.Name(p.Skipped[0].Service), p.Skipped[0].Reason.Phrase())
 }

@@ -28,6 +28,7 @@ func TestCapacityContract(t *testing.T) {
 	redistest.RunContract(t, New, map[string]func(*testing.T, *Store){
 		"reserves at the first service with room":          testReservesFirstWithRoom,
 		"skips each unavailable service with its reason":   testSkipReasons,
+		"the last resort passed by takes it, and says so":  testLastResortPassedBy,
 		"never over-allocates the last slot":               testLastSlot,
 		"waitlists with position and estimate":             testWaitlist,
 		"a waitlist step waitlists at a full service":      testWaitlistStep,
@@ -133,6 +134,22 @@ func testReservesFirstWithRoom(t *testing.T, s *Store) {
 	}
 	if len(task.Route) != 3 || task.Route[2].Service != "lw" {
 		t.Errorf("route not kept on the Task: %+v", task.Route)
+	}
+}
+
+// testLastResortPassedBy: a patient outside every service's area, the
+// link workers included, still reaches the link workers (never bounced),
+// and the reason does not name the service it went to as one passed by.
+func testLastResortPassedBy(t *testing.T, s *Store) {
+	r := testRouting(t0)
+	setCap(t, s, "lw", adapter.CapacityOpen, 5, 0, t0)
+	sub := place(t, s, r, "far", adapter.RouteStep{Service: "lw", Skip: adapter.SkipIneligibleArea})
+	if p := sub.Placement; p.Owner != "lw" || p.Outcome != adapter.OutcomeRouted {
+		t.Fatalf("placement %+v", p)
+	}
+	task := checkTask(t, s, r, sub)
+	if want := "Routed to Link Workers, the last resort, although it does not cover the patient's area"; task.StatusReason != want {
+		t.Errorf("statusReason %q, want %q", task.StatusReason, want)
 	}
 }
 

@@ -83,7 +83,7 @@ func (rj *routingJSON) only(steps ...[]stepJSON) {
 // the script, and so its SHA, is the same on every start.
 func reasonConstants() string {
 	f := adapter.ReasonFormats
-	text := map[string]string{"routed": f.Routed, "routedAfter": f.RoutedAfter, "waitlisted": f.Waitlisted,
+	text := map[string]string{"routed": f.Routed, "routedAfter": f.RoutedAfter, "routedAnyway": f.RoutedAnyway, "waitlisted": f.Waitlisted,
 		"waitlistedNE": f.WaitlistedNE, "redirected": f.Redirected, "overCapacity": f.OverCapacity,
 		"promoted": f.Promoted, "rerouted": f.Rerouted, "heldNoConsent": f.HeldNoConsent}
 	phrases := map[string]string{}

@@ -128,6 +128,15 @@ local function cap_for_capacity(skipped)
   return false
 end
 
+-- cap_passed is why routing passed svc by, when it did: the last resort
+-- may take a referral although it was passed by (adapter.Placement.Reason).
+local function cap_passed(skipped, svc)
+  for _, s in ipairs(skipped) do
+    if s.svc == svc then return s.why end
+  end
+  return nil
+end
+
 local function cap_take(cfg, t, st, how, skipped, res)
   if how == 'fallback' then
     res.over = cap_skip(cap_read(st.cap), cfg)
@@ -146,6 +155,8 @@ local function cap_take(cfg, t, st, how, skipped, res)
       res.rsn = string.format(T.routed, cap_name(cfg, st.svc))
     elseif res.out == 'redirected-capacity' then
       res.rsn = string.format(T.redirected, cap_name(cfg, skipped[1].svc), cap_phrase(skipped[1].why))
+    elseif cap_passed(skipped, st.svc) then
+      res.rsn = string.format(T.routedAnyway, cap_name(cfg, st.svc), cap_phrase(cap_passed(skipped, st.svc)))
     else
       res.rsn = string.format(T.routedAfter, cap_name(cfg, st.svc), cap_name(cfg, skipped[1].svc),
         cap_phrase(skipped[1].why))
