@@ -53,8 +53,9 @@ func (s *Server) readPatient(c *gin.Context) {
 }
 
 // noContactDetails is the Task.note of a referral sent without a way to
-// reach the patient (an NHS number only).
-const noContactDetails = "No contact details were sent with this referral (NHS number only). " +
+// reach the patient (an NHS number only, or a Patient without telecom or
+// address).
+const noContactDetails = "No contact details were sent with this referral: the practice has sent no Patient with a telephone number or address for this patient. " +
 	"The practice can send them as a Patient (POST /fhir/Patient); the service can ask for them on the referral's message thread (Communication)."
 
 // contactNote says on a live referral's Task when the practice sent no

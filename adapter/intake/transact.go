@@ -49,6 +49,7 @@ func (s *Service) Transact(ctx context.Context, c Caller, entries []Entry) ([]*R
 		}
 		plans[i] = p
 	}
+	linkEntries(plans)
 	if err := requesters(plans, c.Org); err != nil {
 		return nil, err
 	}
