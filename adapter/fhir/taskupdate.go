@@ -83,9 +83,13 @@ func sameOtherwise(sent, current []byte) error {
 		return nil
 	}
 	sort.Strings(differ)
+	at := make([]string, len(differ))
+	for i, k := range differ {
+		at[i] = "Task." + k
+	}
 	return adapter.Errorf(adapter.EBUSINESSRULE,
 		"a Task update may change status, businessStatus and statusReason only; %v differ from the stored Task (read it again first)", differ).
-		At("Task." + differ[0])
+		At(at...)
 }
 
 func union(a, b map[string]json.RawMessage) map[string]bool {
