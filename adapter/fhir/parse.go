@@ -124,8 +124,15 @@ func classify(path, details string, err error) *adapter.Error {
 		return adapter.Errorf(adapter.EINVALID, "%s", details).At(path)
 	case strings.Contains(details, "reference"):
 		return adapter.Errorf(adapter.EVALUE, "%s", details).At(path)
+	case details == "invalid JSON" && path != "":
+		// The body is well-formed JSON (it was read whole before); an
+		// element's value is of a JSON type its FHIR type cannot be.
+		return adapter.Errorf(adapter.ESTRUCTURE,
+			"the value is not the JSON FHIR gives this element (an object for a complex type, a string, number or boolean for a primitive, an array when it repeats)").At(path)
 	case details == "invalid JSON":
 		return adapter.Errorf(adapter.ESTRUCTURE, "malformed JSON")
+	case details == "expected array":
+		return adapter.Errorf(adapter.ESTRUCTURE, "expected an array: the element repeats, so FHIR JSON writes it as an array even of one").At(path)
 	case details != "":
 		return adapter.Errorf(adapter.EVALUE, "%s", details).At(path)
 	}

@@ -100,6 +100,14 @@ func TestParseBadInput(t *testing.T) {
 		{"impossible date", sr(`,"occurrenceDateTime":"2026-02-30"`), adapter.EVALUE, "ServiceRequest.occurrenceDateTime", "expected datetime"},
 		{"boolean as a string", sr(`,"doNotPerform":"yes"`), adapter.EVALUE, "ServiceRequest.doNotPerform", "expected boolean"},
 		{"string as a number", sr(`,"note":[{"text":"x","authorString":5}]`), adapter.EVALUE, "ServiceRequest.note[0].authorString", "expected string"},
+		// Well-formed JSON whose shape is wrong: a structure error naming
+		// the element, never "malformed JSON" (NHS BaRS's published PUT
+		// example has basedOn as an object).
+		{"object where an array belongs", sr(`,"basedOn":{"reference":"ServiceRequest/2"}`), adapter.ESTRUCTURE, "ServiceRequest.basedOn", "expected an array"},
+		{"string where an array belongs", sr(`,"note":"hello"`), adapter.ESTRUCTURE, "ServiceRequest.note", "expected an array"},
+		{"string where an object belongs", `{"resourceType":"ServiceRequest","status":"active","intent":"order","subject":"Patient/1"}`, adapter.ESTRUCTURE, "ServiceRequest.subject", "not the JSON FHIR gives"},
+		{"array where a string belongs", `{"resourceType":"ServiceRequest","status":"active","intent":"order","subject":{"reference":["Patient/1"]}}`, adapter.ESTRUCTURE, "ServiceRequest.subject.reference", "not the JSON FHIR gives"},
+		{"array where an object belongs", sr(`,"code":[{"text":"x"}]`), adapter.ESTRUCTURE, "ServiceRequest.code", "not the JSON FHIR gives"},
 		{"contained resource element", sr(`,"contained":[{"resourceType":"Patient","id":"p","gender":"x"}]`), adapter.ECODEINVALID, "ServiceRequest.contained[0].gender", ""},
 	}
 	for _, c := range cases {
