@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"time"
 
@@ -43,19 +44,14 @@ var TxEntryTypes = []string{"ServiceRequest", "Consent", "Patient"}
 func (p *Parser) Transaction(body []byte) ([]TxEntry, error) {
 	res, err := p.Parse(body, "Bundle")
 	if err != nil {
-		return nil, err
+		return nil, alsoUnsupportedType(err, gjson.GetBytes(body, "type").Str)
 	}
 	b := res.Msg.GetBundle()
 	if errs := bundleInvariants(b); len(errs) > 0 {
-		return nil, combine(errs)
+		return nil, alsoUnsupportedType(combine(errs), codeString(b.GetType()))
 	}
-	switch t := codeString(b.GetType()); t {
-	case "transaction":
-	case "message":
-		return nil, adapter.Errorf(adapter.ENOTSUPPORTED,
-			"a message Bundle (FHIR messaging, as NHS BaRS sends) is not processed here: post a transaction Bundle to the base URL, or each resource to its type").At("Bundle.type")
-	default:
-		return nil, adapter.Errorf(adapter.ENOTSUPPORTED, "only transaction Bundles can be posted to the base URL; type is %q", t).At("Bundle.type")
+	if err := unsupportedType(codeString(b.GetType())); err != nil {
+		return nil, err
 	}
 	raws, err := entryResources(body)
 	if err != nil || len(raws) != len(b.GetEntry()) {
@@ -80,6 +76,36 @@ func (p *Parser) Transaction(body []byte) ([]TxEntry, error) {
 		out = append(out, te)
 	}
 	return out, nil
+}
+
+// unsupportedType refuses a Bundle of any type but transaction; nil for a
+// transaction.
+func unsupportedType(t string) *adapter.Error {
+	switch t {
+	case "transaction":
+		return nil
+	case "message":
+		return adapter.Errorf(adapter.ENOTSUPPORTED,
+			"a message Bundle (FHIR messaging, as NHS BaRS sends) is not processed here: post a transaction Bundle to the base URL, or each resource to its type").At("Bundle.type")
+	}
+	return adapter.Errorf(adapter.ENOTSUPPORTED, "only transaction Bundles can be posted to the base URL; type is %q", t).At("Bundle.type")
+}
+
+// alsoUnsupportedType adds to the problems found in a Bundle that its type
+// is not processed here either, when it is not a transaction: a sender
+// who fixes the rest should not learn that only next time.
+func alsoUnsupportedType(err error, t string) error {
+	var e *adapter.Error
+	if t == "" || !errors.As(err, &e) {
+		return err
+	}
+	more := unsupportedType(t)
+	if more == nil {
+		return err
+	}
+	c := *e
+	c.Issues = append(slices.Clone(e.Issues), more)
+	return &c
 }
 
 // bundleInvariants checks the Bundle invariants of FHIR R4 (bdl-1 to

@@ -1,8 +1,10 @@
 package fhir_test
 
 import (
+	"bytes"
 	"encoding/json"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 
@@ -211,5 +213,32 @@ func TestMessageBundleRefusedByType(t *testing.T) {
 	e, ok := err.(*adapter.Error)
 	if !ok || e.Code != adapter.ENOTSUPPORTED || e.Expression[0] != "Bundle.type" || !strings.Contains(e.Message, "message Bundle") {
 		t.Fatalf("a message Bundle: %v", err)
+	}
+}
+
+// A message Bundle with a problem in it (NHS BaRS's published validation
+// example carries an NHS number that fails its check digit) is told both:
+// the problem, and that a message Bundle is not processed here even when
+// valid. A transaction with a problem is told only the problem.
+func TestBrokenMessageBundleAlsoToldItsType(t *testing.T) {
+	p := newParser(t)
+	msg := []byte(`{"resourceType":"Bundle","type":"message","timestamp":"2026-11-20T10:15:00Z",
+		"entry":[{"fullUrl":"urn:uuid:0c1a1d3e-1f2a-4a7b-9a3c-2d1e0f9a8b7c","resource":{"resourceType":"MessageHeader",
+		"eventCoding":{"system":"https://fhir.nhs.uk/CodeSystem/message-events-bars","code":"servicerequest-request"},
+		"source":{"endpoint":"https://ehr.example.nhs.uk/fhir"}}},
+		{"fullUrl":"urn:uuid:9d8c7b6a-5f4e-4d3c-8b2a-1f0e9d8c7b6a","resource":{"resourceType":"Patient",
+		"identifier":[{"system":"https://fhir.nhs.uk/Id/nhs-number","value":"3478526985"}]}}]}`)
+	_, err := p.Transaction(msg)
+	e, ok := err.(*adapter.Error)
+	if !ok || e.Code != adapter.EINVARIANT {
+		t.Fatalf("error %v, want the NHS number's invariant first", err)
+	}
+	if n := len(e.Issues); n == 0 || e.Issues[n-1].Code != adapter.ENOTSUPPORTED || !slices.Equal(e.Issues[n-1].Expression, []string{"Bundle.type"}) {
+		t.Errorf("issues %v: the message type is not among them", e.Issues)
+	}
+	tx := bytes.Replace(msg, []byte(`"type":"message"`), []byte(`"type":"transaction"`), 1)
+	_, err = p.Transaction(tx)
+	if e, ok := err.(*adapter.Error); !ok || slices.ContainsFunc(e.Issues, func(i *adapter.Error) bool { return i.Code == adapter.ENOTSUPPORTED }) {
+		t.Errorf("a transaction was told its type is not processed: %v", err)
 	}
 }
