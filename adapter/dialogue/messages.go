@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/social-prescribing/referral-adapter/adapter"
+	"github.com/social-prescribing/referral-adapter/adapter/consent"
 	"github.com/social-prescribing/referral-adapter/adapter/fhir"
 )
 
@@ -75,8 +76,9 @@ func (s *Service) checkMessage(ctx context.Context, c adapter.Caller, t *adapter
 	if f.Subject != "" && f.Subject != t.Patient {
 		return adapter.Errorf(adapter.EBUSINESSRULE, "subject must be the referral's patient").At("Communication.subject")
 	}
-	if f.Sender != "" && f.Sender != orgRef(c.Org) {
-		return adapter.Errorf(adapter.EBUSINESSRULE, "sender must be your own organisation, by ODS code").At("Communication.sender")
+	if f.Sender != "" && f.Sender != orgRef(c.Org) && (c.Person == "" || consent.PersonRef(f.Sender) != c.Person) {
+		return adapter.Errorf(adapter.EBUSINESSRULE,
+			"sender must be your own organisation, by ODS code, or you, the person your token names (its fhirUser)").At("Communication.sender")
 	}
 	allowed := []string{orgRef(t.Practice)}
 	if fromPractice {

@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tidwall/gjson"
+
 	"github.com/social-prescribing/referral-adapter/adapter/auth"
 )
 
@@ -247,6 +249,35 @@ func TestDialogueUnapprovedMessageNotDeliveredToGP(t *testing.T) {
 	evs := rc.events()
 	if len(evs) != before+1 || !strings.Contains(evs[len(evs)-1], `"Task/`+d.sr+`"`) || strings.Contains(evs[len(evs)-1], "debt adviser") {
 		t.Errorf("notification of the delivered message: %d new, %v", len(evs)-before, evs)
+	}
+}
+
+// A GP's EHR names the clinician writing as the sender (a Practitioner, as
+// UK Core's Communication examples do): taken when it is the person the
+// token names, and stored as sent; anyone else is refused.
+func TestDialogueSenderMayBeThePersonWriting(t *testing.T) {
+	d := newDialogueCase(t, nil)
+	h := d.h
+	gp, err := auth.Mint(testSecret, auth.MintOptions{Role: auth.RolePractice, Org: practice, FHIRUser: "Practitioner/gp-ward", TTL: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	from := func(ref string) []byte {
+		return d.message(t, "communication-gp-question.json", map[string]any{"sender": map[string]any{"reference": ref}})
+	}
+	r := post(t, h, "/fhir/Communication", gp, from("Practitioner/gp-ward"), http.StatusCreated)
+	if got := gjson.GetBytes(r.body, "sender.reference").Str; got != "Practitioner/gp-ward" {
+		t.Errorf("stored sender %q", got)
+	}
+	for _, c := range []struct {
+		name, token, ref string
+	}{
+		{"another clinician", gp, "Practitioner/gp-someone-else"},
+		{"a token naming nobody", d.gp, "Practitioner/gp-ward"},
+	} {
+		if r := h.do("POST", "/fhir/Communication", c.token, from(c.ref)); r.status != 422 || !strings.Contains(string(r.body), "Communication.sender") {
+			t.Errorf("%s: %d %s", c.name, r.status, r.body)
+		}
 	}
 }
 
