@@ -2,6 +2,8 @@ package redis
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -149,14 +151,31 @@ func (s *Store) Ping(ctx context.Context) error {
 // zero-setup runs. Its data lives in memory and is lost when the process
 // exits; the caller must say so loudly.
 func Embedded(log *slog.Logger) (goredis.UniversalClient, func(), error) {
-	m, err := miniredis.Run()
+	// miniredis serves on a loopback port, which any local process can
+	// reach: it is locked with a password made for this run alone, known
+	// to this process only, so nothing else can read or write the data.
+	secret, err := embeddedSecret()
 	if err != nil {
+		return nil, nil, err
+	}
+	m := miniredis.NewMiniRedis()
+	m.RequireAuth(secret)
+	if err := m.Start(); err != nil {
 		return nil, nil, fmt.Errorf("redis: start embedded store: %w", err)
 	}
 	log.Warn("REDIS_URL is not set: using an embedded in-process store; ALL DATA IS LOST WHEN THE PROCESS EXITS. Set REDIS_URL for any real use.",
 		"addr", m.Addr())
-	c := goredis.NewClient(&goredis.Options{Addr: m.Addr()})
+	c := goredis.NewClient(&goredis.Options{Addr: m.Addr(), Password: secret})
 	return c, func() { _ = c.Close(); m.Close() }, nil
+}
+
+// embeddedSecret is a random password for the embedded store.
+func embeddedSecret() (string, error) {
+	b := make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
+		return "", fmt.Errorf("redis: embedded store password: %w", err)
+	}
+	return hex.EncodeToString(b), nil
 }
 
 // fail maps a Redis error to a domain error: unreachable or timed-out Redis
