@@ -53,5 +53,5 @@ func (r *ConsentReader) PatientConsents(ctx context.Context, practice, patient s
 	if err != nil {
 		return nil, err
 	}
-	return r.parser.Consents(bodies), nil
+	return r.parser.Consents(patient, bodies), nil
 }

@@ -45,11 +45,18 @@ func ConsentFrom(res *Resource) (consent.Consent, error) {
 // Consents parses stored Consents for the engine. One that no longer
 // parses says nothing (each was validated on the way in).
 // Each body is parsed once; later calls find it in the parser's cache.
-func (p *Parser) Consents(bodies [][]byte) []consent.Consent {
+//
+// The bodies are one patient's Consents, which the practice may have sent
+// naming the patient by NHS number or by the Patient it sent here (the
+// store reads both): each is given patient as its Patient, the reference
+// the caller decides for, so a Consent governs the patient's referrals
+// whichever way either named the patient.
+func (p *Parser) Consents(patient string, bodies [][]byte) []consent.Consent {
 	out := make([]consent.Consent, 0, len(bodies))
 	for _, b := range bodies {
 		k := sha256.Sum256(b)
 		if c, ok := p.consents.Get(k); ok {
+			c.Patient = patient
 			out = append(out, c)
 			continue
 		}
@@ -59,6 +66,7 @@ func (p *Parser) Consents(bodies [][]byte) []consent.Consent {
 		}
 		if c, err := ConsentFrom(res); err == nil {
 			p.consents.Put(k, c)
+			c.Patient = patient
 			out = append(out, c)
 		}
 	}

@@ -214,8 +214,8 @@ func TestConsentsCachedByContent(t *testing.T) {
 		t.Fatal("fixture status not found")
 	}
 	for range 3 {
-		got := p.Consents([][]byte{body, withdrawn, []byte(`{"resourceType":"Consent"`)})
-		if len(got) != 2 || got[0].Status != "active" || got[1].Status != "inactive" {
+		got := p.Consents("Patient/p1", [][]byte{body, withdrawn, []byte(`{"resourceType":"Consent"`)})
+		if len(got) != 2 || got[0].Status != "active" || got[1].Status != "inactive" || got[0].Patient != "Patient/p1" {
 			t.Fatalf("consents = %+v", got)
 		}
 		if got[0].Provision == nil || got[0].Provision.Type != consent.Permit {
@@ -229,7 +229,7 @@ func TestKeptConsentIsNotParsedAgain(t *testing.T) {
 	p := newParser(t)
 	body := []byte(`{"resourceType":"Consent","id":"kept"}`) // would fail validation
 	p.KeepConsent(body, consent.Consent{ID: "kept", Status: "active"})
-	got := p.Consents([][]byte{body})
+	got := p.Consents("Patient/p1", [][]byte{body})
 	if len(got) != 1 || got[0].ID != "kept" || got[0].Status != "active" {
 		t.Fatalf("kept consent = %+v", got)
 	}

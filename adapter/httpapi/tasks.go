@@ -134,11 +134,23 @@ func (s *Server) describe(t *adapter.Task) string {
 // resultParams are accepted on every search and do not filter.
 var resultParams = map[string]bool{"_format": true, "_pretty": true, "_count": true, "_cursor": true}
 
+// repeatable are the search parameters an endpoint combines when given
+// more than once (MeasureReport's period: a lower and an upper bound).
+var repeatable = map[string]bool{"period": true}
+
 // onlyParams rejects search parameters the endpoint does not support:
 // silently ignoring a filter could show a caller results it did not ask
 // for (FHIR's strict handling).
+//
+// A parameter given twice is refused too, unless it is one the endpoint
+// combines (repeatable): FHIR reads repeats as AND, and reading the first
+// alone would answer a search nobody asked for.
 func onlyParams(c *gin.Context, allowed ...string) error {
-	for k := range c.Request.URL.Query() {
+	for k, vs := range c.Request.URL.Query() {
+		if len(vs) > 1 && !repeatable[k] {
+			return adapter.Errorf(adapter.ENOTSUPPORTED, "search parameter %q is given %d times; this server does not combine repeats (FHIR reads them as AND): give it once",
+				adapter.Clip(k, nameMax), len(vs)).At(adapter.Clip(k, nameMax))
+		}
 		if resultParams[k] || contains(allowed, k) {
 			continue
 		}

@@ -38,7 +38,7 @@ func (s *Service) batchConsents(ctx context.Context, c Caller, plans []*plan, ur
 		}
 		var stored []consent.Consent
 		if bodies, ok := read[patient]; ok {
-			stored = s.parser.Consents(bodies)
+			stored = s.parser.Consents(patient, bodies)
 		} else {
 			var err error
 			if stored, err = s.storedConsents(ctx, c.Org, patient); err != nil {
@@ -71,7 +71,7 @@ func (s *Service) storedConsents(ctx context.Context, practice, patient string) 
 	if err != nil {
 		return nil, err
 	}
-	return s.parser.Consents(bodies), nil
+	return s.parser.Consents(patient, bodies), nil
 }
 
 // intendedService is where a new referral is meant to go: the first

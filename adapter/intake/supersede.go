@@ -34,7 +34,7 @@ func (s *Service) supersede(ctx context.Context, c Caller, plans []*plan) error 
 		if stored == nil || stored.Status != consent.StatusActive {
 			continue
 		}
-		if !isURN(p.consent.Patient) && p.consent.Patient != stored.Patient {
+		if !isURN(p.consent.Patient) && p.consent.Patient != stored.Patient && !s.samePatient(ctx, c.Org, p.consent.Patient, stored.Patient) {
 			return locate(adapter.Errorf(adapter.ECONFLICT,
 				"a Consent with this identifier belongs to another patient; a withdrawal must name the same patient").At("Consent.patient"), p)
 		}
@@ -42,6 +42,14 @@ func (s *Service) supersede(ctx context.Context, c Caller, plans []*plan) error 
 		p.sub.ID, p.sub.Version, p.sub.Existing = p.sub.Existing, max(1, v)+1, ""
 	}
 	return nil
+}
+
+// samePatient reports whether two references name one Patient the
+// practice sent here: by its id, and by the NHS number it was sent with.
+func (s *Service) samePatient(ctx context.Context, practice, a, b string) bool {
+	ida, _, erra := s.store.PatientOf(ctx, practice, a)
+	idb, _, errb := s.store.PatientOf(ctx, practice, b)
+	return erra == nil && errb == nil && ida != "" && ida == idb
 }
 
 func withdrawn(status string) bool {

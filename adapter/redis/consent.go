@@ -39,14 +39,20 @@ func (s *conn) consentIndexCmds(practice string, sub *adapter.Submission) [][]st
 }
 
 // PatientConsents returns the JSON of every Consent the practice sent for
-// the patient reference.
+// the patient, under either reference it goes by (patient_alias_lib.lua).
 func (s *ConsentStore) PatientConsents(ctx context.Context, practice, patient string) ([][]byte, error) {
 	vals, err := patientConsentsScript.Run(ctx, s.c, []string{s.k.patientConsents(patient)},
-		s.k.consentPrefix(), practice).StringSlice()
+		s.patientConsentsArgs(practice, patient)...).StringSlice()
 	if err != nil {
 		return nil, s.fail(err)
 	}
 	return unpackConsents(vals)
+}
+
+// patientConsentsArgs are patient_consents.lua's arguments: the patient
+// is read under both references it goes by (patient_alias_lib.lua).
+func (s *conn) patientConsentsArgs(practice, patient string) []any {
+	return []any{s.k.consentPrefix(), practice, patient, s.k.patientConsents(""), s.k.patientAliasArgs(practice)}
 }
 
 // unpackConsents reads patient_consents.lua's answer, the stored json field
@@ -67,9 +73,11 @@ func unpackConsents(vals []string) ([][]byte, error) {
 }
 
 // PatientReferrals returns the Tasks of the referrals the practice sent for
-// the patient reference, with their onward-referral Tasks.
+// the patient, under either reference it goes by (by NHS number, or as the
+// Patient the practice sent), with their onward-referral Tasks.
 func (s *ConsentStore) PatientReferrals(ctx context.Context, practice, patient string) ([]*adapter.Task, error) {
-	ids, err := s.c.SMembers(ctx, s.k.patientReferrals(practice, patient)).Result()
+	ids, err := patientReferralsScript.Run(ctx, s.c, []string{s.k.patientReferrals(practice, patient)},
+		s.k.patientReferrals(practice, ""), patient, s.k.patientAliasArgs(practice)).StringSlice()
 	if err != nil {
 		return nil, s.fail(err)
 	}

@@ -67,6 +67,9 @@ type intakeItem struct {
 	// Refs (Consent only) is the patient's referral set, whose size the
 	// script returns once the whole batch is written.
 	Refs string `json:"refs,omitempty"`
+	// Alias reads the patient's referral set under both references the
+	// patient goes by (patient_alias_lib.lua).
+	Alias *intakeAlias `json:"alias,omitempty"`
 	// ByValue (ServiceRequest only) indexes the referral by its
 	// identifier's value (keys.go referralsByIdentifier).
 	ByValue *intakeByValue `json:"byvalue,omitempty"`
@@ -145,6 +148,15 @@ type intakeByValue struct {
 	Key   string `json:"key"`
 	Field string `json:"field"`
 	Set   string `json:"set"`
+}
+
+// intakeAlias is a Consent's patient's referral set, read by intake.lua
+// under both references the patient goes by: Prefix holds the practice's
+// sets, Ref the Consent's patient, Args patient_alias_lib.lua's arguments.
+type intakeAlias struct {
+	Prefix string          `json:"prefix"`
+	Ref    string          `json:"ref"`
+	Args   json.RawMessage `json:"args"`
 }
 
 type intakeTask struct {
@@ -295,6 +307,7 @@ func (s *ReferralStore) intakeItem(b *adapter.IntakeBatch, sub *adapter.Submissi
 		if sub.Patient != "" {
 			it.Cmds = append(it.Cmds, []string{"SADD", s.k.patientConsents(sub.Patient), sub.ID})
 			it.Refs = s.k.patientReferrals(practice, sub.Patient)
+			it.Alias = &intakeAlias{Prefix: s.k.patientReferrals(practice, ""), Ref: sub.Patient, Args: json.RawMessage(s.k.patientAliasArgs(practice))}
 		}
 	case adapter.KindPatient:
 		it.BlobKey, it.BlobField, it.blob = s.k.patient(sub.ID), hJSON, sub.JSON

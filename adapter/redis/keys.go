@@ -1,6 +1,9 @@
 package redis
 
-import "strconv"
+import (
+	"encoding/json"
+	"strconv"
+)
 
 // keys builds every Redis key the store uses. All keys carry the hash tag
 // {ns}, so all of a deployment's keys live in one Cluster hash slot and
@@ -138,6 +141,14 @@ func (k keys) taskCreated() string { return k.p + "tcreated" }
 // one patient reference: the referrals that patient's consents govern.
 func (k keys) patientReferrals(practice, patient string) string {
 	return k.p + "preferrals:" + practice + ":" + patient
+}
+
+// patientAliasArgs are patient_alias_lib.lua's arguments for a practice:
+// where its Patients and their identifiers are, to find the other
+// reference a patient goes by.
+func (k keys) patientAliasArgs(practice string) string {
+	b, _ := json.Marshal(map[string]string{"practice": practice, "pprefix": k.patient(""), "idem": k.idempotency()})
+	return string(b)
 }
 
 // Sorted set of the Task ids waiting for consent, scored by when each

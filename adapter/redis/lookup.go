@@ -22,7 +22,7 @@ func (s *ReferralStore) IntakeLookups(ctx context.Context, q adapter.IntakeLooku
 	}
 	consents := make([]*goredis.Cmd, len(q.Patients))
 	for i, p := range q.Patients {
-		consents[i] = patientConsentsScript.EvalSha(ctx, pipe, []string{s.k.patientConsents(p)}, s.k.consentPrefix(), q.Practice)
+		consents[i] = patientConsentsScript.EvalSha(ctx, pipe, []string{s.k.patientConsents(p)}, s.patientConsentsArgs(q.Practice, p)...)
 	}
 	if len(q.Active) > 0 {
 		active = pipe.HMGet(ctx, s.k.activeReferrals(), q.Active...)

@@ -28,11 +28,19 @@ var (
 
 	//go:embed lua/intake.lua
 	intakeLua    string
-	intakeScript = withCapacity(auditLib + "\n" + intakeStatsLib + "\n" + taskWriteLib + "\n" + intakeLua)
+	intakeScript = withCapacity(auditLib + "\n" + intakeStatsLib + "\n" + taskWriteLib + "\n" + patientAliasLib + "\n" + intakeLua)
 
+	// patient_alias_lib.lua: patient_alias and patient_set_union, the
+	// two references a practice's patient goes by, for every read of a
+	// patient's Consents or referrals.
+	//go:embed lua/patient_alias_lib.lua
+	patientAliasLib string
 	//go:embed lua/patient_consents.lua
 	patientConsentsLua    string
-	patientConsentsScript = goredis.NewScript(patientConsentsLua)
+	patientConsentsScript = goredis.NewScript(patientAliasLib + "\n" + patientConsentsLua)
+	//go:embed lua/patient_referrals.lua
+	patientReferralsLua    string
+	patientReferralsScript = goredis.NewScript(patientAliasLib + "\n" + patientReferralsLua)
 
 	// Patients and contact attempts (issue 19).
 	//go:embed lua/patient_of.lua

@@ -195,7 +195,7 @@ func (w *world) decide(to consent.Recipient, info consent.Information) bool {
 	if err != nil {
 		w.t.Fatal(err)
 	}
-	return consent.Release(w.h.app.parser.Consents(bodies), to, info, time.Now()).Permit
+	return consent.Release(w.h.app.parser.Consents(handoffPatient, bodies), to, info, time.Now()).Permit
 }
 
 func (w *world) task(id string) *adapter.Task {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/url"
 	"slices"
@@ -272,5 +273,29 @@ func TestPerformerRoutesFirst(t *testing.T) {
 	task := h.do("GET", "/fhir/Task/"+id, tok, nil).json(t)
 	if task["owner"].(map[string]any)["reference"] != "HealthcareService/carers-support" {
 		t.Errorf("owner = %v", task["owner"])
+	}
+}
+
+// A search parameter given twice is refused, naming it, rather than read
+// once and the rest dropped: FHIR reads repeats as AND, and an answer to
+// the first alone is a search nobody asked for.
+func TestRepeatedSearchParameterRefused(t *testing.T) {
+	h := newHarness(t, nil)
+	tok := h.token(auth.RolePractice, practice)
+	h.do("POST", "/fhir/ServiceRequest", tok, fixture(t, "servicerequest-loneliness.json"))
+	for _, q := range []string{
+		"/fhir/Task?status=requested&status=accepted",
+		"/fhir/Task?_lastUpdated=gt2026-01-01T00:00:00Z&_lastUpdated=gt2030-01-01T00:00:00Z",
+		"/fhir/ServiceRequest?status=active&status=completed",
+		"/fhir/Task?status=requested&_count=5&_count=10",
+	} {
+		r := h.do("GET", q, tok, nil)
+		is := issue(t, r)
+		if r.status != http.StatusBadRequest || is["code"] != "not-supported" || !strings.Contains(fmt.Sprint(is["diagnostics"]), "given 2 times") {
+			t.Errorf("%s: %d %v", q, r.status, is)
+		}
+	}
+	if r := h.do("GET", "/fhir/Task?status=requested", tok, nil); r.status != http.StatusOK {
+		t.Errorf("a single status: %d", r.status)
 	}
 }

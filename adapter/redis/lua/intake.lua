@@ -6,6 +6,9 @@
 --             "blobkey": "<key>", "blob": n,   (optional: SET key ARGV[n],
 --             "blobfield": "<field>",            or HSET key field ARGV[n])
 --             "refs": "<key>",                   (Consent: its patient's referral set)
+--             "alias": {"prefix", "ref", "args"},  (Consent: that set read under both
+--                                                 references the patient goes by,
+--                                                 patient_alias_lib.lua)
 --             "byvalue": {"key", "field", "set"}, (ServiceRequest: HSETNX key field id,
 --                                                 or SADD set id when the field names
 --                                                 another referral)
@@ -120,6 +123,12 @@ end
 local refs = {}
 for i, it in ipairs(p.items) do
   refs[i] = 0
-  if it.refs and not it.existing then refs[i] = redis.call('SCARD', it.refs) end
+  if it.refs and not it.existing then
+    if it.alias then
+      refs[i] = #patient_set_union(it.alias.prefix, it.alias.ref, it.alias.args)
+    else
+      refs[i] = redis.call('SCARD', it.refs)
+    end
+  end
 end
 return cjson.encode({owners = owners, placements = placements, refs = refs})

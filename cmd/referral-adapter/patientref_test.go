@@ -1,0 +1,63 @@
+package main
+
+import (
+	"net/http"
+	"testing"
+
+	"github.com/social-prescribing/referral-adapter/adapter/auth"
+)
+
+// One patient, two references: a practice sends a referral naming the
+// patient by the Patient it sent here (Patient/{id}), and the patient's
+// Consents by NHS number, or the other way round. A deny sent later, by
+// the other reference, governs the referral all the same (README Consent:
+// a deny wins for whom it names, the latest consent decides): Citizens
+// Advice (X1V01) is passed by and can neither claim nor read it.
+func TestConsentGovernsThePatientWhicheverReferenceNamesIt(t *testing.T) {
+	for _, c := range []struct{ name, referralBy, consentBy string }{
+		{"referral by Patient/id, consents by NHS number", "id", "nhs"},
+		{"referral by NHS number, consents by Patient/id", "nhs", "id"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			h := consentHarness(t)
+			gp := h.token(auth.RolePractice, practice)
+			cab := h.token(auth.RoleProvider, "X1V01")
+			pid := idOf(t, post(t, h, "/fhir/Patient", gp, fixture(t, "patient.json"), http.StatusCreated))
+			ref := map[string]map[string]any{
+				"id":  {"reference": "Patient/" + pid},
+				"nhs": {"type": "Patient", "identifier": map[string]any{"system": "https://fhir.nhs.uk/Id/nhs-number", "value": "9000000009"}},
+			}
+			permit := withJSON(t, consentWith(t, "C-REF-1", "2026-11-20T10:10:00Z", false,
+				permitTo([]any{actorAs("IRCP", odsRef("U00001")), actorAs("IRCP", odsRef("X1V01"))})), map[string]any{"patient": ref[c.consentBy]})
+			post(t, h, "/fhir/Consent", gp, permit, http.StatusCreated)
+			sr := idOf(t, post(t, h, "/fhir/ServiceRequest", gp,
+				withJSON(t, fixture(t, "servicerequest-debt.json"), map[string]any{"subject": ref[c.referralBy]}), http.StatusCreated))
+			if _, v := readTask(t, h, gp, sr); v.Status != "requested" {
+				t.Fatalf("the permitting consent, sent by the other reference, did not release the referral: %+v", v)
+			}
+			// The patient now keeps the referral from Citizens Advice.
+			deny := withJSON(t, consentWith(t, "C-REF-2", "2026-11-21T10:10:00Z", false,
+				permitTo([]any{actorAs("IRCP", odsRef("U00001")), actorAs("IRCP", odsRef("X1V01"))},
+					map[string]any{"type": "deny", "actor": []any{actorAs("IRCP", odsRef("X1V01"))}})), map[string]any{"patient": ref[c.consentBy]})
+			post(t, h, "/fhir/Consent", gp, deny, http.StatusCreated)
+			if r := claimFrom(h, "money-advice", cab); r.status == http.StatusOK {
+				t.Errorf("Citizens Advice claimed a referral the patient denied it: %s", r.body)
+			}
+			for _, path := range []string{"/fhir/ServiceRequest/" + sr, "/fhir/Task/" + sr, "/fhir/Patient/" + pid} {
+				if r := h.do("GET", path, cab, nil); r.status != http.StatusNotFound {
+					t.Errorf("Citizens Advice reads %s: %d", path, r.status)
+				}
+			}
+			// Withdrawn naming the patient the other way: the same patient,
+			// so the withdrawal is taken (version 2), and the referral waits.
+			for _, id := range []string{"C-REF-1", "C-REF-2"} {
+				body := withJSON(t, consentWith(t, id, "2026-11-20T10:10:00Z", false, permitTo([]any{actorAs("IRCP", odsRef("U00001"))})),
+					map[string]any{"patient": ref[c.referralBy], "status": "inactive"})
+				post(t, h, "/fhir/Consent", gp, body, http.StatusOK)
+			}
+			if _, v := readTask(t, h, gp, sr); v.Status != "on-hold" {
+				t.Errorf("after the withdrawals the referral is %+v", v)
+			}
+		})
+	}
+}
