@@ -22,7 +22,37 @@ func TestStoredConsents(t *testing.T) {
 		"a Consent stored as plain JSON still reads, and is purged with its identifier":    testPlainConsentStillReadsAndPurges,
 		"the retention purge frees a compressed Consent's identifier, and a new version's": testPurgeFreesCompressedConsentIdentifier,
 		"a damaged stored Consent is an error, not garbage":                                testDamagedConsent,
+		"a patient's Consents are read under its NHS number and its Patient/id alike":     testConsentsUnderBothReferences,
 	})
+}
+
+// testConsentsUnderBothReferences: a practice names one patient by NHS
+// number or as the Patient it sent with that number; each read of the
+// patient's Consents, by either reference, finds those sent either way
+// (each once), and nobody else's.
+func testConsentsUnderBothReferences(t *testing.T, s *redis.Store) {
+	nhs := adapter.Identifier{System: adapter.SystemNHSNumber, Value: "9000000009"}
+	byNHS, byID := "Patient?identifier="+nhs.String(), "Patient/p1"
+	intake(t, s, &adapter.Submission{Kind: adapter.KindPatient, ID: "p1", Identifier: nhs,
+		JSON: []byte(`{"resourceType":"Patient","id":"p1","identifier":[{"system":"` + nhs.System + `","value":"` + nhs.Value + `"}]}`)})
+	intake(t, s, storedConsent(t, "c1", "CON-1", byNHS), storedConsent(t, "c2", "CON-2", byID))
+	for _, ref := range []string{byNHS, byID} {
+		cs, err := s.PatientConsents(ctx, prac, ref)
+		if err != nil || len(cs) != 2 {
+			t.Errorf("PatientConsents(%s) = %d Consents, %v; want both", ref, len(cs), err)
+		}
+		found, err := s.IntakeLookups(ctx, adapter.IntakeLookup{Practice: prac, Patients: []string{ref}})
+		if err != nil || len(found.Consents[ref]) != 2 {
+			t.Errorf("IntakeLookups(%s) = %d Consents, %v; want both", ref, len(found.Consents[ref]), err)
+		}
+		if cs, err := s.PatientConsents(ctx, "B82002", ref); err != nil || len(cs) != 0 {
+			t.Errorf("another practice reads %d of them (%v)", len(cs), err)
+		}
+	}
+	// Another patient's references read only their own.
+	if cs, err := s.PatientConsents(ctx, prac, "Patient/p2"); err != nil || len(cs) != 0 {
+		t.Errorf("Patient/p2 reads %d Consents (%v)", len(cs), err)
+	}
 }
 
 var consentSystem = "https://fhir.a81001.example.nhs.uk/Id/consent"
