@@ -19,8 +19,14 @@ const maxResponseBytes = 64 << 10
 // newClient returns the HTTP client for deliveries: a bounded timeout, and
 // redirects followed only within the endpoint's own host (at most 3), so a
 // notification and its headers never go to another host.
-func newClient(timeout time.Duration) *http.Client {
+//
+// Every connection is checked against the address policy once the name is
+// resolved. Behind an egress proxy the proxy is what is dialled: list its
+// network in SUBSCRIPTION_PRIVATE_NETWORKS if it is private, and let it
+// enforce the rest.
+func newClient(timeout time.Duration, addrs addressPolicy) *http.Client {
 	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.DialContext = addrs.dialer().DialContext
 	t.MaxIdleConnsPerHost = 4
 	t.ResponseHeaderTimeout = timeout
 	return &http.Client{
@@ -64,6 +70,8 @@ func post(ctx context.Context, c *http.Client, endpoint string, headers []string
 func errorReason(err error) string {
 	var ne net.Error
 	switch {
+	case errors.Is(err, errBlockedAddress):
+		return "address-refused"
 	case errors.Is(err, context.DeadlineExceeded), errors.As(err, &ne) && ne.Timeout():
 		return "timeout"
 	case errors.Is(err, context.Canceled):

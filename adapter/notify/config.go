@@ -2,13 +2,19 @@ package notify
 
 import (
 	"errors"
+	"net/netip"
 	"time"
 )
 
 // Config is the notification environment configuration.
 type Config struct {
 	// AllowHTTP accepts plain http endpoints: tests and development only.
+	// It also lets endpoints be on loopback (a receiver on the same machine).
 	AllowHTTP bool `env:"SUBSCRIPTION_ALLOW_HTTP, default=false"`
+	// PrivateNetworks are the private (RFC 1918, RFC 4193) or shared (RFC
+	// 6598) networks notification endpoints may be in, e.g. an EHR's on
+	// HSCN; any other private address is refused (addressPolicy).
+	PrivateNetworks []netip.Prefix `env:"SUBSCRIPTION_PRIVATE_NETWORKS"`
 	// Dispatch runs the dispatcher on this replica.
 	Dispatch bool `env:"NOTIFY_DISPATCH, default=true"`
 	// MaxAttempts is how many times a notification is tried, the first

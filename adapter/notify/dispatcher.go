@@ -81,7 +81,7 @@ func New(cfg Config, d Deps) *Dispatcher {
 		d.Log = slog.Default()
 	}
 	if d.Client == nil {
-		d.Client = newClient(cfg.Timeout)
+		d.Client = newClient(cfg.Timeout, newAddressPolicy(cfg))
 	}
 	if d.Batch <= 0 {
 		d.Batch = readBatch

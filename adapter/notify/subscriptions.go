@@ -28,13 +28,14 @@ type Subscriptions struct {
 	parser    *fhir.Parser
 	store     SubscriptionStore
 	allowHTTP bool
+	addrs     addressPolicy
 	now       func() time.Time
 	newID     func() string
 }
 
 // NewSubscriptions returns the Subscription service.
 func NewSubscriptions(cfg Config, p *fhir.Parser, s SubscriptionStore) *Subscriptions {
-	return &Subscriptions{parser: p, store: s, allowHTTP: cfg.AllowHTTP, now: time.Now, newID: uuid.NewString}
+	return &Subscriptions{parser: p, store: s, allowHTTP: cfg.AllowHTTP, addrs: newAddressPolicy(cfg), now: time.Now, newID: uuid.NewString}
 }
 
 // Create validates a practice's R4 Subscription and stores it, requested
@@ -47,6 +48,9 @@ func (s *Subscriptions) Create(ctx context.Context, practice string, body []byte
 	now := s.now().UTC()
 	sub, err := fhir.SubscriptionFrom(res, fhir.SubscriptionRules{Practice: practice, Now: now, AllowHTTP: s.allowHTTP})
 	if err != nil {
+		return nil, err
+	}
+	if err := s.addrs.checkEndpoint(sub.Endpoint); err != nil {
 		return nil, err
 	}
 	have, err := s.store.SubscriptionsFor(ctx, practice)
