@@ -45,8 +45,13 @@ func (s *Server) updateTask(c *gin.Context) {
 		s.writeError(c, err)
 		return
 	}
-	if adapter.TaskStatus(ch.Status) == t.Status && ch.BusinessStatus == "" && ch.Reason == "" {
-		s.writeResource(c, current) // nothing changes
+	if adapter.TaskStatus(ch.Status) == t.Status && ch.BusinessStatus == "" {
+		if ch.Reason == "" {
+			s.writeResource(c, current) // nothing changes
+			return
+		}
+		s.writeError(c, adapter.Errorf(adapter.EBUSINESSRULE,
+			"statusReason says why the status or businessStatus changed: send it with a change of either (the Task stays %s otherwise)", t.Status).At("Task.statusReason"))
 		return
 	}
 	tr := adapter.Transition{To: adapter.TaskStatus(ch.Status), BusinessStatus: ch.BusinessStatus, Reason: ch.Reason, IfVersion: t.Version}

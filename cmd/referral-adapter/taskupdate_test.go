@@ -82,6 +82,17 @@ func TestTaskUpdateThroughFHIR(t *testing.T) {
 	if r := put(ca, same.body); r.status != http.StatusOK || r.header.Get("ETag") != same.header.Get("ETag") {
 		t.Errorf("unchanged: %d %s", r.status, r.header.Get("ETag"))
 	}
+	// A reason alone, the status and businessStatus as they are: refused
+	// as a business rule naming statusReason, not as a move to the same
+	// status, and nothing changes.
+	reasonOnly := withJSON(t, same.body, map[string]any{"statusReason": map[string]any{"text": "still trying"}})
+	if r := put(ca, reasonOnly); r.status != http.StatusUnprocessableEntity || issue(t, r)["code"] != "business-rule" ||
+		!strings.Contains(string(r.body), "Task.statusReason") {
+		t.Errorf("a reason alone: %d %s", r.status, r.body)
+	}
+	if after := h.do("GET", "/fhir/Task/"+sr, ca, nil); after.header.Get("ETag") != same.header.Get("ETag") {
+		t.Errorf("the refused reason changed the Task: %s", after.header.Get("ETag"))
+	}
 	// The lifecycle's rules: closing for non-contact needs the attempts.
 	if r := put(ca, withJSON(t, same.body, map[string]any{"status": "failed", "businessStatus": map[string]any{"coding": []any{map[string]any{
 		"system": "https://social-prescribing.github.io/referral-adapter/CodeSystem/task-business-status", "code": "not-contactable"}}}})); r.status != http.StatusConflict {
