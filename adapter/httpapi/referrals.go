@@ -191,7 +191,7 @@ func (s *Server) visibleTask(c *gin.Context, id string) (*adapter.Task, error) {
 
 func (s *Server) readServiceRequest(c *gin.Context) {
 	id := c.Param("id")
-	if _, err := s.visibleTask(c, id); err != nil {
+	if err := s.visibleReferral(c, id); err != nil {
 		s.writeError(c, notFoundAs(err, "ServiceRequest"))
 		return
 	}
@@ -201,6 +201,36 @@ func (s *Server) readServiceRequest(c *gin.Context) {
 		return
 	}
 	s.writeResource(c, body)
+}
+
+// visibleReferral answers nil when the caller may see the referral: it
+// sees the referral's own Task, or one of its onward referrals' Tasks (the
+// provider holding an onward referral reads the ServiceRequest its Task's
+// focus names, as the claim gave it). Each Task is decided by SeeTask,
+// whose consent decision is about this ServiceRequest.
+func (s *Server) visibleReferral(c *gin.Context, id string) error {
+	_, err := s.visibleTask(c, id)
+	if adapter.ErrorCode(err) != adapter.ENOTFOUND {
+		return err
+	}
+	ctx, caller := c.Request.Context(), callerOf(c)
+	tasks, terr := s.Store.TasksForReferral(ctx, id)
+	if adapter.ErrorCode(terr) == adapter.ENOTFOUND {
+		return err
+	}
+	if terr != nil {
+		return terr
+	}
+	for _, t := range tasks {
+		if t.ID == id {
+			continue // the referral's own Task: decided above
+		}
+		seen, serr := s.Access.SeeTask(ctx, caller, t)
+		if serr != nil || seen {
+			return serr
+		}
+	}
+	return err
 }
 
 // referralFor is a referral's ServiceRequest as the caller, who may see

@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tidwall/gjson"
+
 	"github.com/social-prescribing/referral-adapter/adapter/auth"
 )
 
@@ -202,8 +204,21 @@ func TestReferOnAsksTheConsent(t *testing.T) {
 	if child.status != http.StatusCreated {
 		t.Fatalf("refer-on to a partner: %d %s", child.status, child.body)
 	}
-	if r := claimFrom(h, "money-advice", h.token(auth.RoleProvider, "X1V01")); r.status != http.StatusOK {
+	cab := h.token(auth.RoleProvider, "X1V01")
+	if r := claimFrom(h, "money-advice", cab); r.status != http.StatusOK {
 		t.Errorf("the partner claims: %d %s", r.status, r.body)
+	}
+	// Holding the onward referral, the partner reads the ServiceRequest
+	// its Task's focus names, by read and vread;
+	// the service the consent denies still cannot.
+	for _, path := range []string{"/fhir/ServiceRequest/" + sr, "/fhir/ServiceRequest/" + sr + "/_history/1"} {
+		r := h.do("GET", path, cab, nil)
+		if r.status != http.StatusOK || gjson.GetBytes(r.body, "id").Str != sr {
+			t.Errorf("the partner reads %s: %d %s", path, r.status, r.body)
+		}
+		if r := h.do("GET", path, cafe, nil); r.status != http.StatusNotFound {
+			t.Errorf("X1V05 reads %s after the onward referral: %d", path, r.status)
+		}
 	}
 }
 
