@@ -257,7 +257,9 @@ func (v *Verifier) verify(token string) (p *Principal, exp time.Time, err error)
 }
 
 // tokenProblem says why the JWT library refused a token, without its
-// content: expired, issued in the future, or (anything else) invalid.
+// content: expired, issued or valid only in the future, no exp, or
+// (anything else: a signature, key or algorithm problem, which a caller
+// probing the verifier is told nothing more about) invalid.
 func tokenProblem(err error) string {
 	var ae *adapter.Error
 	switch {
@@ -267,6 +269,12 @@ func tokenProblem(err error) string {
 		return "the bearer token has expired"
 	case errors.Is(err, jwt.ErrTokenUsedBeforeIssued):
 		return "the bearer token's iat is in the future"
+	case errors.Is(err, jwt.ErrTokenNotValidYet):
+		return "the bearer token is not valid yet (nbf is in the future)"
+	case errors.Is(err, jwt.ErrTokenRequiredClaimMissing) && strings.Contains(err.Error(), "exp claim"):
+		return "the bearer token has no exp: every token must say when it expires"
+	case errors.Is(err, jwt.ErrTokenRequiredClaimMissing) && strings.Contains(err.Error(), "aud claim"):
+		return "the bearer token has no aud: this server requires its audience (AUTH_AUDIENCE)"
 	}
 	return "the bearer token is invalid"
 }

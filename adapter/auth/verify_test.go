@@ -173,8 +173,8 @@ func TestVerifyRefuses(t *testing.T) {
 	}{
 		{"expired", jwksAndDev, rs(func(c *auth.Claims) { c.ExpiresAt = jwt.NewNumericDate(time.Now().Add(-2 * time.Minute)) }), "the bearer token has expired"},
 		{"expired dev token", devOnly, hs(devSecret, func(c *auth.Claims) { c.ExpiresAt = jwt.NewNumericDate(time.Now().Add(-time.Hour)) }), "the bearer token has expired"},
-		{"no expiry", jwksAndDev, rs(func(c *auth.Claims) { c.ExpiresAt = nil }), "the bearer token is invalid"},
-		{"not yet valid", jwksAndDev, rs(func(c *auth.Claims) { c.NotBefore = jwt.NewNumericDate(time.Now().Add(time.Hour)) }), "the bearer token is invalid"},
+		{"no expiry", jwksAndDev, rs(func(c *auth.Claims) { c.ExpiresAt = nil }), "the bearer token has no exp: every token must say when it expires"},
+		{"not yet valid", jwksAndDev, rs(func(c *auth.Claims) { c.NotBefore = jwt.NewNumericDate(time.Now().Add(time.Hour)) }), "the bearer token is not valid yet (nbf is in the future)"},
 		{"RS256 signed by another key", jwksAndDev, sign(t, jwt.SigningMethodRS256, "rsa-1", other.rsa, claims()), "the bearer token is invalid"},
 		{"ES256 signed by another key", jwksAndDev, sign(t, jwt.SigningMethodES256, "ec-1", other.ec, claims()), "the bearer token is invalid"},
 		{"unknown kid", jwksAndDev, sign(t, jwt.SigningMethodRS256, "rsa-9", p.rsa, claims()), "the bearer token is invalid"},
@@ -199,7 +199,7 @@ func TestVerifyRefuses(t *testing.T) {
 			c.Issuer, c.Audience = "https://evil.example", jwt.ClaimStrings{"referral-adapter"}
 		}), "the bearer token is invalid"},
 		{"wrong audience", strict, rs(func(c *auth.Claims) { c.Issuer, c.Audience = "https://idp.example", jwt.ClaimStrings{"another-api"} }), "the bearer token is invalid"},
-		{"no audience", strict, rs(func(c *auth.Claims) { c.Issuer = "https://idp.example" }), "the bearer token is invalid"},
+		{"no audience", strict, rs(func(c *auth.Claims) { c.Issuer = "https://idp.example" }), "the bearer token has no aud: this server requires its audience (AUTH_AUDIENCE)"},
 		{"empty", jwksAndDev, "", "the bearer token is invalid"},
 		{"not a JWT", jwksAndDev, "Bearer abc.def", "the bearer token is invalid"},
 	}

@@ -29,7 +29,7 @@ func (s *Service) RaiseFlag(ctx context.Context, c adapter.Caller, body []byte) 
 	if err != nil {
 		return nil, nil, err
 	}
-	t, err := s.taskFor(ctx, c, f.Referral, f.Task, adapter.KindFlag)
+	t, err := s.taskFor(ctx, c, f.Referral, f.Task)
 	if err != nil {
 		return nil, nil, err
 	}

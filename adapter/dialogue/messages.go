@@ -27,7 +27,7 @@ func (s *Service) Post(ctx context.Context, c adapter.Caller, body []byte) (*ada
 	if err != nil {
 		return nil, nil, err
 	}
-	t, err := s.taskFor(ctx, c, f.Referral, f.Task, adapter.KindCommunication)
+	t, err := s.taskFor(ctx, c, f.Referral, f.Task)
 	if err != nil {
 		return nil, nil, err
 	}

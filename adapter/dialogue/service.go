@@ -114,9 +114,9 @@ func (s *Service) visibleTask(ctx context.Context, c adapter.Caller, id, kind st
 // names, which must track the referral it names; else, for the practice,
 // the referral's own Task, and for a holder the first of the referral's
 // Tasks it holds. Not a party: not found (whether or not it exists).
-func (s *Service) taskFor(ctx context.Context, c adapter.Caller, referral, task, kind string) (*adapter.Task, error) {
+func (s *Service) taskFor(ctx context.Context, c adapter.Caller, referral, task string) (*adapter.Task, error) {
 	if task != "" {
-		t, err := s.visibleTask(ctx, c, task, "referral")
+		t, err := s.visibleTask(ctx, c, task, "Task")
 		if err != nil {
 			return nil, err
 		}
@@ -144,7 +144,8 @@ func (s *Service) taskFor(ctx context.Context, c adapter.Caller, referral, task,
 			return t, nil
 		}
 	}
-	return nil, adapter.NotFound(kind)
+	// What is not found is the referral the new message or Flag names.
+	return nil, adapter.NotFound(adapter.KindServiceRequest)
 }
 
 // root is the referral's own Task, which the practice follows and is told

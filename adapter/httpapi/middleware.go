@@ -186,11 +186,11 @@ func (s *Server) jsonBody() gin.HandlerFunc { return s.fhirJSONBody() }
 
 func checkContentType(ct string) error {
 	if ct == "" {
-		return adapter.Errorf(adapter.EUNSUPPORTEDTYPE, "Content-Type is required: application/fhir+json")
+		return adapter.Errorf(adapter.EUNSUPPORTEDTYPE, "Content-Type is required: application/fhir+json (or application/json)")
 	}
 	mt, params, err := mime.ParseMediaType(ct)
 	if err != nil || (mt != "application/fhir+json" && mt != "application/json") {
-		return adapter.Errorf(adapter.EUNSUPPORTEDTYPE, "Content-Type must be application/fhir+json")
+		return adapter.Errorf(adapter.EUNSUPPORTEDTYPE, "Content-Type must be application/fhir+json (or application/json)")
 	}
 	if cs, ok := params["charset"]; ok && !strings.EqualFold(cs, "utf-8") {
 		return adapter.Errorf(adapter.EUNSUPPORTEDTYPE, "only the utf-8 charset is supported")

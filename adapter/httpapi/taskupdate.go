@@ -80,8 +80,11 @@ func ifMatch(h string) (int, error) {
 	}
 	v := strings.Trim(strings.TrimPrefix(h, "W/"), `"`)
 	n, err := strconv.Atoi(v)
-	if err != nil || n < 1 || !strings.HasSuffix(h, `"`) {
+	if err != nil || n < 0 || !strings.HasSuffix(h, `"`) {
 		return 0, adapter.Errorf(adapter.EVALUE, `If-Match must name one version as W/"{versionId}"`).At("If-Match")
+	}
+	if n == 0 { // well formed, but no resource is ever at version 0: it does not match
+		return 0, adapter.Errorf(adapter.EVERSION, "If-Match names version 0, which no resource has: read it again and make the change on the current version")
 	}
 	return n, nil
 }

@@ -332,6 +332,12 @@ func TestDialogueRejectsBadMessages(t *testing.T) {
 	if keys := h.dataKeys(); !slices.Equal(keys, before) {
 		t.Errorf("refused messages left data behind: %v", keys)
 	}
+	// Another practice writing on this referral is told the referral is
+	// not found (as for none), not that a Communication is.
+	r := h.do("POST", "/fhir/Communication", d.otherGP, d.message(t, "communication-gp-question.json", nil))
+	if is := issue(t, r); r.status != http.StatusNotFound || is["diagnostics"] != "ServiceRequest not found" {
+		t.Errorf("another practice: %d %v", r.status, is)
+	}
 	for _, q := range []string{"", "?based-on=Task/x", "?subject=Patient/1", "?based-on=ServiceRequest/a,b"} {
 		if r := h.do("GET", "/fhir/Communication"+q, d.gp, nil); r.status != 400 {
 			t.Errorf("search %q = %d", q, r.status)

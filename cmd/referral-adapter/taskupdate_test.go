@@ -43,6 +43,10 @@ func TestTaskUpdateThroughFHIR(t *testing.T) {
 	if r := put(ca, accepted, "If-Match", "yesterday"); r.status != http.StatusBadRequest {
 		t.Errorf("a bad If-Match: %d %s", r.status, r.body)
 	}
+	// Well formed, naming a version no resource has: it does not match.
+	if r := put(ca, accepted, "If-Match", `W/"0"`); r.status != http.StatusPreconditionFailed {
+		t.Errorf("If-Match W/\"0\": %d %s", r.status, r.body)
+	}
 	if r := put(h.personToken(auth.RoleProvider, "X1V02", "Practitioner/h-1"), accepted); r.status != http.StatusNotFound {
 		t.Errorf("another provider: %d %s", r.status, r.body)
 	}
