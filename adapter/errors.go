@@ -24,6 +24,7 @@ const (
 	EUNAUTHORIZED    = "unauthorized"     // missing, invalid or expired credentials
 	EFORBIDDEN       = "forbidden"        // authenticated but not allowed
 	ETOOLARGE        = "too-large"        // request body over the limit
+	EHEADERSTOOLARGE = "headers-too-large" // request line and headers over the limit
 	EUNSUPPORTEDTYPE = "unsupported-type" // wrong Content-Type
 	ENOTACCEPTABLE   = "not-acceptable"   // Accept header names no format we produce
 	ENOTSUPPORTED    = "not-supported"    // an interaction or parameter the adapter does not support

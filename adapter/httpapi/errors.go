@@ -32,6 +32,7 @@ var errorTable = map[string]errorMapping{
 	adapter.EPRECONDITION:    {http.StatusPreconditionFailed, "multiple-matches"},
 	adapter.EVERSION:         {http.StatusPreconditionFailed, "conflict"},
 	adapter.ETOOLARGE:        {http.StatusRequestEntityTooLarge, "too-long"},
+	adapter.EHEADERSTOOLARGE: {http.StatusRequestHeaderFieldsTooLarge, "too-long"},
 	adapter.EUNSUPPORTEDTYPE: {http.StatusUnsupportedMediaType, "not-supported"},
 	adapter.ERATELIMIT:       {http.StatusTooManyRequests, "throttled"},
 	adapter.EUNAVAILABLE:     {http.StatusServiceUnavailable, "transient"},

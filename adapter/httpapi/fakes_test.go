@@ -82,6 +82,25 @@ func (f *fakeStore) Task(_ context.Context, id string) (*adapter.Task, error) {
 	return nil, adapter.NotFound("Task")
 }
 
+// TasksForReferral answers the Tasks tracking the referral, its own
+// first; not found when there are none.
+func (f *fakeStore) TasksForReferral(_ context.Context, id string) ([]*adapter.Task, error) {
+	if f.err != nil {
+		return nil, f.err
+	}
+	var out []*adapter.Task
+	for _, t := range f.tasks {
+		if t.ReferralID == id {
+			cp := *t
+			out = append(out, &cp)
+		}
+	}
+	if len(out) == 0 {
+		return nil, adapter.NotFound("ServiceRequest")
+	}
+	return out, nil
+}
+
 func (f *fakeStore) Consent(_ context.Context, id string) ([]byte, string, error) {
 	if f.err != nil {
 		return nil, "", f.err

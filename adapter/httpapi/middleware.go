@@ -348,3 +348,28 @@ func acceptsFHIRJSON(accept string) bool {
 func acceptsOther(c *gin.Context, accept string) bool {
 	return strings.Contains(accept, "text/csv") || strings.Contains(accept, "text/html")
 }
+
+// MaxRequestHeaderBytes bounds a request's line and headers. The HTTP
+// server reads up to far more (cmd/referral-adapter: MaxHeaderBytes), so
+// that a request over this bound is answered here, as an
+// OperationOutcome, rather than by the server's plain-text 431.
+const MaxRequestHeaderBytes = 32 << 10
+
+// headerLimit refuses a request whose line and headers (a 100,000
+// character id, an outsized Authorization header) exceed
+// MaxRequestHeaderBytes, before anything else reads them.
+func headerLimit(s *Server) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		n := len(c.Request.Method) + len(c.Request.RequestURI) + len(c.Request.Proto) + 4
+		for k, vs := range c.Request.Header {
+			for _, v := range vs {
+				n += len(k) + len(v) + 4
+			}
+		}
+		if n > MaxRequestHeaderBytes {
+			s.abort(c, adapter.Errorf(adapter.EHEADERSTOOLARGE, "the request line and headers are longer than %d bytes", MaxRequestHeaderBytes))
+			return
+		}
+		c.Next()
+	}
+}

@@ -137,3 +137,23 @@ func resourceTypeName(enum string) string {
 	}
 	return b.String()
 }
+
+// A request line or headers over the bound (a 100,000-character id, an
+// outsized Authorization header) get a 431 OperationOutcome, not the HTTP
+// server's plain text.
+func TestOversizedHeadersAnsweredAsOperationOutcome(t *testing.T) {
+	h := newHarness(t, nil)
+	tok := h.token(auth.RolePractice, practice)
+	for name, r := range map[string]response{
+		"long id":            h.do("GET", "/fhir/Task/"+strings.Repeat("a", 100_000), tok, nil),
+		"long Authorization": h.do("GET", "/fhir/Task/x", tok+strings.Repeat("a", 40_000), nil),
+	} {
+		if r.status != http.StatusRequestHeaderFieldsTooLarge {
+			t.Errorf("%s: %d %.200s", name, r.status, r.body)
+			continue
+		}
+		if is := issue(t, r); is["code"] != "too-long" {
+			t.Errorf("%s: issue %v", name, is)
+		}
+	}
+}

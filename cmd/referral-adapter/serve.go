@@ -243,7 +243,9 @@ func listen(ctx context.Context, cfg httpapi.Config, h http.Handler, log *slog.L
 		ReadTimeout:       cfg.RequestTimeout + 5*time.Second,
 		WriteTimeout:      cfg.RequestTimeout + 5*time.Second,
 		IdleTimeout:       2 * time.Minute,
-		MaxHeaderBytes:    32 << 10,
+		// Read more than httpapi.MaxRequestHeaderBytes, so that a request
+		// over that bound is answered by the API as an OperationOutcome.
+		MaxHeaderBytes: 4 * httpapi.MaxRequestHeaderBytes,
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
