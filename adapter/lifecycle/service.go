@@ -232,6 +232,11 @@ func (s *Service) Transition(ctx context.Context, c Caller, id string, tr adapte
 	if err := checkSummary(c, seen, tr); err != nil {
 		return nil, err
 	}
+	if again, err := s.retriedCancel(ctx, c, seen, tr); err != nil || again {
+		// The practice's cancel sent again (its first answer lost): the
+		// referral is cancelled, as asked; nothing changes.
+		return seen, err
+	}
 	if s.retriedClose(c, seen, tr) {
 		// The referral ended as asked, but the closure summary may not have
 		// been written (the close answered an error, or no answer came):
@@ -308,6 +313,21 @@ func (s *Service) serviceName(id string) string {
 // own Task already has, from its service, which held it (a named contact
 // took it): a retry of a close, answered with the Task as it is (and its
 // closure summary, if missing).
+// retriedCancel reports whether a practice's cancel is one it sent
+// before: the referral is cancelled, and by this practice (the last entry
+// of its history). A referral that ended otherwise still answers 409.
+func (s *Service) retriedCancel(ctx context.Context, c Caller, t *adapter.Task, tr adapter.Transition) (bool, error) {
+	if c.Role != adapter.RolePractice || t.Status != adapter.TaskCancelled || tr.To != adapter.TaskCancelled || tr.IfVersion != 0 {
+		return false, nil
+	}
+	hist, err := s.store.History(ctx, t.ID)
+	if err != nil || len(hist) == 0 {
+		return false, err
+	}
+	last := hist[len(hist)-1]
+	return last.To == string(adapter.TaskCancelled) && last.By.Role == adapter.RolePractice && last.By.Org == c.Org, nil
+}
+
 func (s *Service) retriedClose(c Caller, t *adapter.Task, tr adapter.Transition) bool {
 	return s.closer != nil && t.Status.Terminal() && tr.To == t.Status && t.ID == t.ReferralID && tr.IfVersion == 0 &&
 		(tr.BusinessStatus == "" || tr.BusinessStatus == t.BusinessStatus.Code) &&

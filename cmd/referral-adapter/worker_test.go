@@ -452,6 +452,13 @@ func TestClosureSummaryWithoutApprovalOrConsent(t *testing.T) {
 			!strings.Contains(v.Texts[0], "Held by Riverside Social Prescribing Link Workers; named contact Sam Okafor") {
 			t.Errorf("the practice reads %+v", v)
 		}
+		// The same cancel sent again (its answer lost): 200, the Task as
+		// it is, nothing changed.
+		before := h.do("GET", "/fhir/Task/"+sr, gp, nil)
+		again := h.api("POST", "/api/v1/referrals/"+sr+"/transition", gp, `{"status":"cancelled","reason":"patient moved away"}`)
+		if after := h.do("GET", "/fhir/Task/"+sr, gp, nil); again.status != http.StatusOK || after.header.Get("ETag") != before.header.Get("ETag") {
+			t.Errorf("the cancel sent again: %d %s; version %s, was %s", again.status, again.body, after.header.Get("ETag"), before.header.Get("ETag"))
+		}
 		if r := h.api("POST", "/api/v1/referrals/"+sr+"/transition", gp, `{"status":"cancelled","reason":"x","summary":"y","patientApprovedSharing":true}`); r.status == http.StatusOK {
 			t.Error("a practice wrote a closure summary")
 		}
