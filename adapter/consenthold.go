@@ -36,19 +36,26 @@ func (t *Task) AwaitConsent(now time.Time) {
 
 // PauseForConsent puts a live referral on hold because the consent that
 // allowed it was withdrawn. The lease of a claimed referral is dropped;
-// its capacity slot is kept.
+// its capacity slot is kept. A referral still requested goes back to
+// being routed, for whoever claims it when consent returns; one a service
+// accepted keeps its named contact and business status, and a new consent
+// resumes it where it was.
 func (t *Task) PauseForConsent(now time.Time) HistoryEntry {
 	h := HistoryEntry{At: now, By: adapterActor, From: string(t.Status), To: string(TaskOnHold),
 		BusinessStatus: BSAwaitingConsent, Reason: ReasonConsentWithdraw}
+	engaged := t.Status != TaskRequested
 	t.hold(ReasonConsentWithdraw, now)
-	t.Claimant, t.ClaimantName, t.ClaimantTitle, t.LeaseUntil = "", "", "", time.Time{}
+	t.LeaseUntil = time.Time{}
+	if !engaged {
+		t.Claimant, t.ClaimantName, t.ClaimantTitle = "", "", ""
+	}
 	t.Version++
 	return h
 }
 
 func (t *Task) hold(reason string, now time.Time) {
 	bs := t.BusinessStatus.Code
-	if bs == BSClaimed || bs == "" {
+	if bs == "" || bs == BSClaimed && t.Status == TaskRequested {
 		bs = BSRouted
 	}
 	t.HeldFrom, t.HeldBS, t.HeldSince = t.Status, bs, now

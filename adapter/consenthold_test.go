@@ -36,6 +36,19 @@ func TestConsentHoldLifecycle(t *testing.T) {
 		t.Fatalf("paused: %+v %+v", task, h)
 	}
 
+	// An accepted referral keeps its named contact through the pause, and
+	// comes back accepted and claimed by them.
+	taken := &Task{Status: TaskAccepted, BusinessStatus: claimed, Claimant: "cab-kim", ClaimantName: "Kim Patel", Version: 4,
+		LeaseUntil: now.Add(time.Hour)}
+	taken.PauseForConsent(now)
+	if !taken.LeaseUntil.IsZero() || taken.ClaimantName != "Kim Patel" || taken.HeldBS != BSClaimed {
+		t.Fatalf("paused accepted referral: %+v", taken)
+	}
+	taken.ReleaseConsentHold(now)
+	if taken.Status != TaskAccepted || taken.BusinessStatus.Code != BSClaimed || taken.Claimant != "cab-kim" || taken.ClaimantName != "Kim Patel" {
+		t.Fatalf("resumed accepted referral: %+v", taken)
+	}
+
 	// An accepted referral in contact comes back accepted and contacted.
 	contacted, _ := BusinessStatus(BSContacted)
 	acc := &Task{Status: TaskAccepted, BusinessStatus: contacted, Version: 5}

@@ -2,7 +2,10 @@ package main
 
 import (
 	"net/http"
+	"strings"
 	"testing"
+
+	"github.com/tidwall/gjson"
 
 	"github.com/social-prescribing/referral-adapter/adapter/auth"
 )
@@ -59,5 +62,48 @@ func TestConsentGovernsThePatientWhicheverReferenceNamesIt(t *testing.T) {
 				t.Errorf("after the withdrawals the referral is %+v", v)
 			}
 		})
+	}
+}
+
+// A referral a service accepted and is working, paused when the patient
+// withdraws consent, resumes where it was when a new consent arrives:
+// the same status and business status, and the same named contact
+// (README Consent, Withdrawal: "a new consent resumes them where they
+// were").
+func TestResumedReferralKeepsItsNamedContact(t *testing.T) {
+	h := consentHarness(t)
+	gp := h.token(auth.RolePractice, practice)
+	cab := h.personToken(auth.RoleProvider, "X1V01", "Practitioner/cab-kim")
+	sharing := func(id, dateTime, status string) []byte {
+		return withJSON(t, consentWith(t, id, dateTime, false,
+			permitTo([]any{actorAs("IRCP", odsRef("U00001")), actorAs("IRCP", odsRef("X1V01"))})), map[string]any{"status": status})
+	}
+	post(t, h, "/fhir/Consent", gp, sharing("C-RES-1", "2026-11-20T10:10:00Z", "active"), http.StatusCreated)
+	sr := idOf(t, post(t, h, "/fhir/ServiceRequest", gp, fixture(t, "servicerequest-debt.json"), http.StatusCreated))
+	if r := claimFrom(h, "money-advice", cab); r.status != http.StatusOK {
+		t.Fatalf("claim: %d %s", r.status, r.body)
+	}
+	for _, body := range []string{`{"status":"accepted"}`, `{"status":"in-progress","businessStatus":{"code":"support-started"}}`} {
+		if r := h.api("POST", "/api/v1/referrals/"+sr+"/transition", cab, body); r.status != http.StatusOK {
+			t.Fatalf("%s: %d %s", body, r.status, r.body)
+		}
+	}
+	note := func() string {
+		r := h.do("GET", "/fhir/Task/"+sr, gp, nil)
+		return gjson.GetBytes(r.body, "note.#.text").String()
+	}
+	if !strings.Contains(note(), "Worker Practitioner/cab-kim") {
+		t.Fatalf("no named contact before the pause: %q", note())
+	}
+	post(t, h, "/fhir/Consent", gp, sharing("C-RES-1", "2026-11-20T10:10:00Z", "inactive"), http.StatusOK)
+	if _, v := readTask(t, h, gp, sr); v.Status != "on-hold" {
+		t.Fatalf("after the withdrawal: %+v", v)
+	}
+	post(t, h, "/fhir/Consent", gp, sharing("C-RES-2", "2026-11-22T10:10:00Z", "active"), http.StatusCreated)
+	if _, v := readTask(t, h, gp, sr); v.Status != "in-progress" || v.BusinessStatus != "support-started" {
+		t.Errorf("resumed as %+v, want in-progress, support-started", v)
+	}
+	if !strings.Contains(note(), "Worker Practitioner/cab-kim") {
+		t.Errorf("the named contact was lost: %q", note())
 	}
 }
