@@ -19,10 +19,12 @@ func (s *Service) Reconcile(ctx context.Context, practice, patient string, withd
 		return nil, nil
 	}
 	// The consents are read once a referral needs them: a patient's first
-	// Consent, sent before any referral, costs no read.
-	var consents []consent.Consent
+	// Consent, sent before any referral, costs no read. They are read under
+	// each referral's own patient reference (the store reads the patient
+	// under both it goes by), so the consent engine decides for it: the
+	// patient's referrals may name it by NHS number or as its Patient.
+	read := map[string][]consent.Consent{}
 	var readErr error
-	read := false
 	now := s.now().UTC()
 	moves, err := s.store.UpdatePatientHolds(ctx, practice, patient, s.mappings.Routing(now, s.staleAfter),
 		func(tasks []*adapter.Task) []adapter.ConsentMove {
@@ -31,9 +33,10 @@ func (s *Service) Reconcile(ctx context.Context, practice, patient string, withd
 				if t.Practice != practice {
 					continue
 				}
-				if !read {
-					consents, readErr = s.storedConsents(ctx, practice, patient)
-					read = true
+				consents, ok := read[t.Patient]
+				if !ok {
+					consents, readErr = s.storedConsents(ctx, practice, t.Patient)
+					read[t.Patient] = consents
 				}
 				if readErr != nil {
 					return nil

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"net/http"
 	"strings"
 	"testing"
@@ -105,5 +106,29 @@ func TestResumedReferralKeepsItsNamedContact(t *testing.T) {
 	}
 	if !strings.Contains(note(), "Worker Practitioner/cab-kim") {
 		t.Errorf("the named contact was lost: %q", note())
+	}
+}
+
+// One transaction: the Patient, its referral by the Patient's urn:uuid,
+// and its Consent by NHS number. The Consent is the referral's patient's,
+// so the referral is released (requested), not left waiting for consent.
+func TestTransactionConsentByNHSNumberReleasesTheReferral(t *testing.T) {
+	h := consentHarness(t)
+	gp := h.token(auth.RolePractice, practice)
+	var b map[string]any
+	if err := json.Unmarshal(fixture(t, "bundle-referral-transaction.json"), &b); err != nil {
+		t.Fatal(err)
+	}
+	es := b["entry"].([]any)
+	es[2].(map[string]any)["resource"].(map[string]any)["patient"] = map[string]any{"type": "Patient",
+		"identifier": map[string]any{"system": "https://fhir.nhs.uk/Id/nhs-number", "value": "9000000009"}}
+	body, _ := json.Marshal(b)
+	r := h.do("POST", "/fhir", gp, body)
+	if r.status != http.StatusOK {
+		t.Fatalf("transaction: %d %s", r.status, r.body)
+	}
+	sr := gjson.GetBytes(r.body, "entry.1.resource.id").Str
+	if _, v := readTask(t, h, gp, sr); v.Status != "requested" {
+		t.Errorf("the referral, its Consent sent by NHS number in the same transaction: %+v", v)
 	}
 }
