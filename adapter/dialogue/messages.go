@@ -61,6 +61,10 @@ func (s *Service) Post(ctx context.Context, c adapter.Caller, body []byte) (*ada
 	return &m, stored, nil
 }
 
+// sentSkew is how far ahead of the server's clock a message's sent may be:
+// the sender's clock may run fast, but a message is not sent tomorrow.
+const sentSkew = 5 * time.Minute
+
 // checkMessage applies the dialogue's rules to a message p is sending on t.
 func (s *Service) checkMessage(ctx context.Context, c adapter.Caller, t *adapter.Task, f message, fromPractice bool) error {
 	if t.Owner == "" {
@@ -75,6 +79,9 @@ func (s *Service) checkMessage(ctx context.Context, c adapter.Caller, t *adapter
 	}
 	if f.Subject != "" && f.Subject != t.Patient {
 		return adapter.Errorf(adapter.EBUSINESSRULE, "subject must be the referral's patient").At("Communication.subject")
+	}
+	if !f.Sent.IsZero() && f.Sent.After(s.now().Add(sentSkew)) {
+		return adapter.Errorf(adapter.EBUSINESSRULE, "sent is in the future: leave it out, and the server records when the message arrived").At("Communication.sent")
 	}
 	if f.Sender != "" && f.Sender != orgRef(c.Org) && (c.Person == "" || consent.PersonRef(f.Sender) != c.Person) {
 		return adapter.Errorf(adapter.EBUSINESSRULE,

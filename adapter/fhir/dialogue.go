@@ -53,6 +53,7 @@ type CommunicationFacts struct {
 	Subject    string
 	Sender     string
 	Recipients []string
+	Sent       time.Time        // zero when left out (the server fills it)
 	Categories []adapter.Coding // category and topic
 	Security   []adapter.Coding // meta.security
 }
@@ -80,7 +81,8 @@ func CommunicationFrom(res *Resource) (CommunicationFacts, error) {
 	f := CommunicationFacts{Status: codeString(m.GetStatus()), Contained: len(m.GetContained()), Modifiers: len(m.GetModifierExtension()),
 		BasedOn: refStrings(m.GetBasedOn()), PartOf: refStrings(m.GetPartOf()), About: refStrings(m.GetAbout()),
 		InResponseTo: refStrings(m.GetInResponseTo()),
-		Subject:      refString(m.GetSubject()), Sender: refString(m.GetSender()), Recipients: refStrings(m.GetRecipient())}
+		Subject:      refString(m.GetSubject()), Sender: refString(m.GetSender()), Recipients: refStrings(m.GetRecipient()),
+		Sent: dateTime(m.GetSent())}
 	for _, p := range m.GetPayload() {
 		var text *string
 		if s := p.GetContent().GetStringValue(); s != nil {

@@ -310,6 +310,7 @@ func TestDialogueRejectsBadMessages(t *testing.T) {
 			"recipient": []any{map[string]any{"reference": "HealthcareService/money-advice"}}}), 422, "business-rule", "Communication.recipient[0]"},
 		{"reply to nothing", d.lw, d.reply(t, "no-such-message", true), 422, "business-rule", "Communication.inResponseTo[0]"},
 		{"other referral's Task", d.gp, d.message(t, "communication-gp-question.json", map[string]any{"partOf": []any{map[string]any{"reference": "Task/" + other}}}), 404, "not-found", ""},
+		{"sent tomorrow", d.gp, d.message(t, "communication-gp-question.json", map[string]any{"sent": time.Now().Add(24 * time.Hour).UTC().Format(time.RFC3339)}), 422, "business-rule", "Communication.sent"},
 		{"attachment", d.gp, d.message(t, "communication-gp-question.json", map[string]any{"payload": []any{map[string]any{"contentAttachment": map[string]any{"url": "https://example.org/x"}}}}), 400, "not-supported", "Communication.payload[0].content[x]"},
 	}
 	for _, c := range cases {
