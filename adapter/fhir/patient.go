@@ -105,6 +105,28 @@ func ReadStoredPatient(body []byte) StoredPatient {
 	return p
 }
 
+// OneNHSNumber refuses a Patient carrying two different NHS numbers: a
+// person has one, and two would make one Patient two patients' at once
+// (their referrals and consents are matched by it). The same number
+// written twice is no conflict.
+func OneNHSNumber(body []byte) error {
+	first := ""
+	for i, id := range gjson.GetBytes(body, "identifier").Array() {
+		if id.Get("system").String() != adapter.SystemNHSNumber {
+			continue
+		}
+		v := id.Get("value").String()
+		switch {
+		case first == "":
+			first = v
+		case v != first:
+			return adapter.Errorf(adapter.EBUSINESSRULE,
+				"a Patient carries one NHS number; this one has two different ones").At(fmt.Sprintf("Patient.identifier[%d]", i))
+		}
+	}
+	return nil
+}
+
 // patientMinimum are the Patient elements a VCSE provider holding one of
 // the patient's referrals gets: who the patient is and how to reach them
 // (name, telecom, address), and how they prefer to be reached and in which

@@ -2,7 +2,9 @@ package fhir_test
 
 import (
 	"encoding/json"
+	"errors"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -116,4 +118,27 @@ func withMembers(t *testing.T, doc []byte, set map[string]any) []byte {
 		t.Fatal(err)
 	}
 	return out
+}
+
+// A Patient carries one NHS number: two different ones are refused,
+// naming the second; the same one written twice is not.
+func TestOneNHSNumber(t *testing.T) {
+	nhs := func(vs ...string) []byte {
+		var ids []string
+		for _, v := range vs {
+			ids = append(ids, `{"system":"https://fhir.nhs.uk/Id/nhs-number","value":"`+v+`"}`)
+		}
+		return []byte(`{"resourceType":"Patient","identifier":[{"system":"https://example.org/mrn","value":"x"},` + strings.Join(ids, ",") + `]}`)
+	}
+	if err := fhir.OneNHSNumber(nhs("9000000009")); err != nil {
+		t.Errorf("one: %v", err)
+	}
+	if err := fhir.OneNHSNumber(nhs("9000000009", "9000000009")); err != nil {
+		t.Errorf("the same twice: %v", err)
+	}
+	err := fhir.OneNHSNumber(nhs("9000000009", "9000000017"))
+	var e *adapter.Error
+	if !errors.As(err, &e) || e.Code != adapter.EBUSINESSRULE || len(e.Expression) != 1 || e.Expression[0] != "Patient.identifier[2]" {
+		t.Errorf("two: %v", err)
+	}
 }

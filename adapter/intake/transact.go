@@ -158,6 +158,9 @@ func (s *Service) understand(p *plan) error {
 		}
 		p.engine, err = fhir.ConsentFrom(p.res)
 	case adapter.KindPatient:
+		if err := fhir.OneNHSNumber(p.res.Raw); err != nil {
+			return err
+		}
 		p.patient = fhir.PatientIdentifier(p.res)
 		p.facts = fhir.PatientFactsFrom(p.res)
 	}

@@ -102,6 +102,9 @@ func sameIdentity(res *fhir.Resource, id string, stored []byte) error {
 	if got := fhir.ResourceID(res.Raw); got != id {
 		return adapter.Errorf(adapter.EVALUE, "Patient.id must be the id in the URL (%s)", adapter.Clip(id, 64)).At("Patient.id")
 	}
+	if err := fhir.OneNHSNumber(res.Raw); err != nil {
+		return err
+	}
 	was := fhir.ReadStoredPatient(stored).Identifier
 	if now := fhir.ReadStoredPatient(res.Raw).Identifier; !was.IsZero() && now != was {
 		return adapter.Errorf(adapter.EBUSINESSRULE,

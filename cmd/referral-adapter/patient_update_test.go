@@ -39,6 +39,9 @@ func TestPatientUpdate(t *testing.T) {
 	}{
 		"another NHS number": {gp, withJSON(t, newPhone, map[string]any{"identifier": []any{map[string]any{
 			"system": "https://fhir.nhs.uk/Id/nhs-number", "value": "9000000017"}}}), `W/"1"`, http.StatusUnprocessableEntity},
+		"a second NHS number beside its own": {gp, withJSON(t, newPhone, map[string]any{"identifier": []any{
+			map[string]any{"system": "https://fhir.nhs.uk/Id/nhs-number", "value": "9000000009"},
+			map[string]any{"system": "https://fhir.nhs.uk/Id/nhs-number", "value": "9000000017"}}}), `W/"1"`, http.StatusUnprocessableEntity},
 		"another id":           {gp, withJSON(t, newPhone, map[string]any{"id": "someone-else"}), `W/"1"`, http.StatusBadRequest},
 		"another practice":     {h.token(auth.RolePractice, otherPractice), newPhone, "", http.StatusNotFound},
 		"a link worker":        {h.token(auth.RoleLinkWorker, "U00001"), newPhone, "", http.StatusForbidden},
