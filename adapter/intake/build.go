@@ -55,7 +55,7 @@ func (s *Service) build(ctx context.Context, c Caller, plans []*plan, guess bool
 		}
 		batch.Items = append(batch.Items, p.sub)
 	}
-	if err := s.flagDuplicates(ctx, plans, found.Active); err != nil {
+	if err := s.flagDuplicates(ctx, plans, found.Active, subjectAliases(plans, found.Records)); err != nil {
 		return nil, err
 	}
 	if err := s.tellContactsArrived(ctx, c, plans, now); err != nil {
@@ -104,23 +104,38 @@ func (s *Service) lookup(c Caller, plans []*plan) adapter.IntakeLookup {
 // need (issue 11): it is accepted for the record and its Task rejected as a
 // possible duplicate, naming the active one, instead of being queued twice.
 // known holds what the lookup already read.
-func (s *Service) flagDuplicates(ctx context.Context, plans []*plan, known map[string]string) error {
+//
+// The patient is looked for under both references it goes by (aliases: by
+// NHS number, and as the Patient the practice sent with it), so a second
+// referral naming the patient the other way is caught too.
+func (s *Service) flagDuplicates(ctx context.Context, plans []*plan, known, aliases map[string]string) error {
 	var keys []string
 	var subs []*adapter.Submission
+	var of []int // keys[i] is subs[of[i]]'s
 	for _, p := range plans {
 		if t := p.sub.Task; t != nil && p.sub.Existing == "" && (t.Status == adapter.TaskRequested || t.Held()) {
 			if k := adapter.ActiveKey(t.Practice, t.Patient, t.Need); k != "" {
-				keys, subs = append(keys, k), append(subs, p.sub)
+				subs = append(subs, p.sub)
+				keys, of = append(keys, k), append(of, len(subs)-1)
+				if alias := adapter.ActiveKey(t.Practice, aliases[t.Patient], t.Need); alias != "" {
+					keys, of = append(keys, alias), append(of, len(subs)-1)
+				}
 			}
 		}
 	}
-	active, err := s.activeReferrals(ctx, keys, known)
+	found, err := s.activeReferrals(ctx, keys, known)
 	if err != nil {
 		return err
 	}
+	active := make([]string, len(subs))
+	for i, id := range found {
+		if id != "" && active[of[i]] == "" {
+			active[of[i]] = id
+		}
+	}
 	for i, sub := range subs {
 		if active[i] == "" {
-			sub.Active = keys[i]
+			sub.Active = adapter.ActiveKey(sub.Task.Practice, sub.Task.Patient, sub.Task.Need)
 			continue
 		}
 		bs, _ := adapter.BusinessStatus(adapter.BSDuplicate)
@@ -132,6 +147,30 @@ func (s *Service) flagDuplicates(ctx context.Context, plans []*plan, known map[s
 		t.SignOffSince = time.Time{}                            // nor for sign-off
 	}
 	return nil
+}
+
+// subjectAliases maps each referral's patient reference to the other
+// reference the patient goes by, where the practice sent its Patient: by
+// NHS number to Patient/{id}, and back. A Patient of the request gives
+// its own; a stored one, what the lookup read of it (its stamped id and
+// its NHS number).
+func subjectAliases(plans []*plan, stored map[string][]byte) map[string]string {
+	out := map[string]string{}
+	pair := func(id string, nhs adapter.Identifier) {
+		if id != "" && nhs.System == adapter.SystemNHSNumber {
+			a, b := adapter.KindPatient+"/"+id, adapter.KindPatient+"?identifier="+nhs.String()
+			out[a], out[b] = b, a
+		}
+	}
+	for _, p := range plans {
+		if p.res.Type == adapter.KindPatient {
+			pair(p.sub.ID, p.patient)
+		}
+	}
+	for _, body := range stored {
+		pair(fhir.ResourceID(body), fhir.ReadStoredPatient(body).Identifier)
+	}
+	return out
 }
 
 func isURN(u string) bool {

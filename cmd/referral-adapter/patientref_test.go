@@ -132,3 +132,30 @@ func TestTransactionConsentByNHSNumberReleasesTheReferral(t *testing.T) {
 		t.Errorf("the referral, its Consent sent by NHS number in the same transaction: %+v", v)
 	}
 }
+
+// A second referral for the same patient and need is flagged as a
+// possible duplicate whichever way each names the patient: by NHS number,
+// or as the Patient the practice sent with that number.
+func TestDuplicateAcrossPatientReferences(t *testing.T) {
+	for _, c := range []struct{ name, first, second string }{
+		{"NHS number, then Patient/id", "nhs", "id"},
+		{"Patient/id, then NHS number", "id", "nhs"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			h := newHarness(t, nil)
+			gp := h.token(auth.RolePractice, practice)
+			pid := idOf(t, post(t, h, "/fhir/Patient", gp, fixture(t, "patient.json"), http.StatusCreated))
+			ref := map[string]map[string]any{
+				"id":  {"reference": "Patient/" + pid},
+				"nhs": {"type": "Patient", "identifier": map[string]any{"system": "https://fhir.nhs.uk/Id/nhs-number", "value": "9000000009"}},
+			}
+			first := idOf(t, post(t, h, "/fhir/ServiceRequest", gp,
+				withJSON(t, fixture(t, "servicerequest-debt.json"), map[string]any{"subject": ref[c.first]}), http.StatusCreated))
+			second := h.do("POST", "/fhir/ServiceRequest", gp, withJSON(t, fixture(t, "servicerequest-debt.json"), map[string]any{"subject": ref[c.second],
+				"identifier": []any{map[string]any{"system": referralSys, "value": "SP-2026-000199"}}}), "Prefer", "return=OperationOutcome")
+			if second.status != http.StatusCreated || !strings.Contains(string(second.body), "Possible duplicate: Task/"+first) {
+				t.Errorf("second referral = %d %s", second.status, second.body)
+			}
+		})
+	}
+}
