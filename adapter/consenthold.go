@@ -16,7 +16,7 @@ import (
 // Task.statusReason texts of consent holds: plain words for the referrer.
 const (
 	ReasonAwaitingConsent = "awaiting consent"
-	ReasonConsentWithdraw = "paused: the patient's consent to share the referral was withdrawn"
+	ReasonConsentWithdraw = "paused: the patient's consent no longer lets the referral be shared with the service holding it (withdrawn, or a later consent refuses it)"
 )
 
 // adapterActor is the adapter itself, in the history of its own moves.
