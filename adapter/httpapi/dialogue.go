@@ -110,6 +110,11 @@ func (s *Server) searchDialogue(c *gin.Context, param, kind string,
 		return
 	}
 	found, err := find(c.Request.Context(), callerOf(c), ref)
+	if adapter.ErrorCode(err) == adapter.ENOTFOUND {
+		// A search that matches nothing is an empty searchset, as the
+		// outcome searches answer: no referral, or none the caller may see.
+		found, err = nil, nil
+	}
 	if err != nil {
 		s.writeError(c, err)
 		return

@@ -156,12 +156,13 @@ func TestDialogueGPAsksLinkWorkerAnswers(t *testing.T) {
 		t.Errorf("GP reads the answer: %d %s", r.status, r.body)
 	}
 
-	// Nobody else: a third practice and an unrelated provider get 404 for
-	// the thread, each message and writing to it; commissioners and
-	// admins are refused by role.
+	// Nobody else: a third practice and an unrelated provider find an
+	// empty thread (a search matching nothing, as for no such referral),
+	// and get 404 for each message and for writing to it; commissioners
+	// and admins are refused by role.
 	for name, tok := range map[string]string{"third practice": d.otherGP, "unrelated provider": d.stranger} {
-		if st, _ := d.thread(t, tok); st != http.StatusNotFound {
-			t.Errorf("%s reads the thread: %d", name, st)
+		if st, ids := d.thread(t, tok); st != http.StatusOK || len(ids) != 0 {
+			t.Errorf("%s reads the thread: %d %v", name, st, ids)
 		}
 		for _, id := range []string{question, answer} {
 			if r := h.do("GET", "/fhir/Communication/"+id, tok, nil); r.status != http.StatusNotFound {
@@ -437,8 +438,8 @@ func TestSafeguardingFlagReachesPracticeDespiteConsent(t *testing.T) {
 		if g := h.do("GET", "/fhir/Flag/"+flag, tok, nil); g.status != http.StatusNotFound {
 			t.Errorf("%s reads the Flag: %d", name, g.status)
 		}
-		if g := h.do("GET", "/fhir/Flag?referral="+d.sr, tok, nil); g.status != http.StatusNotFound {
-			t.Errorf("%s searches the Flags: %d", name, g.status)
+		if g := h.do("GET", "/fhir/Flag?referral="+d.sr, tok, nil); g.status != http.StatusOK || gjson.GetBytes(g.body, "total").Int() != 0 {
+			t.Errorf("%s searches the Flags: %d %s", name, g.status, g.body)
 		}
 	}
 	if g := h.do("GET", "/fhir/Flag/"+flag, d.admin, nil); g.status != http.StatusForbidden {

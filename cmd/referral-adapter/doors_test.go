@@ -429,11 +429,18 @@ func TestOneAccessPolicy(t *testing.T) {
 		{"GET", "/fhir/" + out, "/fhir/Observation/no-such-outcome", ""},
 		{"POST", "/api/v1/referrals/" + sr + "/transition", "/api/v1/referrals/no-such-referral/transition", `{"status":"accepted"}`},
 		{"POST", "/api/v1/referrals/" + sr + "/lease", "/api/v1/referrals/no-such-referral/lease", ""},
-		{"GET", "/fhir/Communication?based-on=ServiceRequest/" + sr, "/fhir/Communication?based-on=ServiceRequest/no-such-referral", ""},
 	} {
 		theirs, none := h.api(c.method, c.path, other, c.body), h.api(c.method, c.missing, other, c.body)
 		if theirs.status != http.StatusNotFound || theirs.status != none.status || string(theirs.body) != string(none.body) {
 			t.Errorf("%s %s answers %d %s; a missing one %d %s", c.method, c.path, theirs.status, theirs.body, none.status, none.body)
+		}
+	}
+	// A search of someone else's thread matches nothing, as one of no
+	// referral does: an empty searchset.
+	for _, ref := range []string{sr, "no-such-referral"} {
+		r := h.api("GET", "/fhir/Communication?based-on=ServiceRequest/"+ref, other, "")
+		if r.status != http.StatusOK || gjson.GetBytes(r.body, "total").Int() != 0 || gjson.GetBytes(r.body, "entry").Exists() {
+			t.Errorf("thread search for %s: %d %s", ref, r.status, r.body)
 		}
 	}
 }
