@@ -10,28 +10,28 @@ import (
 // Error codes. Each maps to one HTTP status and one OperationOutcome issue
 // code in the httpapi package's error table.
 const (
-	EINVALID         = "invalid"          // generic bad request
-	ESTRUCTURE       = "structure"        // malformed JSON, unknown element, wrong resource type
-	EREQUIRED        = "required"         // a required element is missing
-	EVALUE           = "value"            // a primitive has an invalid value
-	ECODEINVALID     = "code-invalid"     // a code is not in a required value set
-	EBUSINESSRULE    = "business-rule"    // valid FHIR that the adapter will not accept
-	EINVARIANT       = "invariant"        // a FHIR invariant (ele-1, ext-1, dom-3, txt-1...) is broken
-	ENOTFOUND        = "not-found"        // no such resource (or not visible to the caller)
-	ECONFLICT        = "conflict"         // state conflict, e.g. an illegal Task transition
-	EPRECONDITION    = "precondition"     // conditional request matched more than one resource
-	EVERSION         = "version"          // an update made against a version that is no longer current (If-Match)
-	EUNAUTHORIZED    = "unauthorized"     // missing, invalid or expired credentials
-	EFORBIDDEN       = "forbidden"        // authenticated but not allowed
-	ETOOLARGE        = "too-large"        // request body over the limit
+	EINVALID         = "invalid"           // generic bad request
+	ESTRUCTURE       = "structure"         // malformed JSON, unknown element, wrong resource type
+	EREQUIRED        = "required"          // a required element is missing
+	EVALUE           = "value"             // a primitive has an invalid value
+	ECODEINVALID     = "code-invalid"      // a code is not in a required value set
+	EBUSINESSRULE    = "business-rule"     // valid FHIR that the adapter will not accept
+	EINVARIANT       = "invariant"         // a FHIR invariant (ele-1, ext-1, dom-3, txt-1...) is broken
+	ENOTFOUND        = "not-found"         // no such resource (or not visible to the caller)
+	ECONFLICT        = "conflict"          // state conflict, e.g. an illegal Task transition
+	EPRECONDITION    = "precondition"      // conditional request matched more than one resource
+	EVERSION         = "version"           // an update made against a version that is no longer current (If-Match)
+	EUNAUTHORIZED    = "unauthorized"      // missing, invalid or expired credentials
+	EFORBIDDEN       = "forbidden"         // authenticated but not allowed
+	ETOOLARGE        = "too-large"         // request body over the limit
 	EHEADERSTOOLARGE = "headers-too-large" // request line and headers over the limit
-	EUNSUPPORTEDTYPE = "unsupported-type" // wrong Content-Type
-	ENOTACCEPTABLE   = "not-acceptable"   // Accept header names no format we produce
-	ENOTSUPPORTED    = "not-supported"    // an interaction or parameter the adapter does not support
-	EMETHOD          = "method"           // HTTP method not allowed on the path
-	ERATELIMIT       = "rate-limit"       // too many requests
-	EUNAVAILABLE     = "unavailable"      // a dependency (Redis) is down; retry later
-	EINTERNAL        = "internal"         // a bug; details are logged, never returned
+	EUNSUPPORTEDTYPE = "unsupported-type"  // wrong Content-Type
+	ENOTACCEPTABLE   = "not-acceptable"    // Accept header names no format we produce
+	ENOTSUPPORTED    = "not-supported"     // an interaction or parameter the adapter does not support
+	EMETHOD          = "method"            // HTTP method not allowed on the path
+	ERATELIMIT       = "rate-limit"        // too many requests
+	EUNAVAILABLE     = "unavailable"       // a dependency (Redis) is down; retry later
+	EINTERNAL        = "internal"          // a bug; details are logged, never returned
 )
 
 // Error is a domain error carrying a code, a message safe to show the

@@ -22,7 +22,7 @@ func TestStoredConsents(t *testing.T) {
 		"a Consent stored as plain JSON still reads, and is purged with its identifier":    testPlainConsentStillReadsAndPurges,
 		"the retention purge frees a compressed Consent's identifier, and a new version's": testPurgeFreesCompressedConsentIdentifier,
 		"a damaged stored Consent is an error, not garbage":                                testDamagedConsent,
-		"a patient's Consents are read under its NHS number and its Patient/id alike":     testConsentsUnderBothReferences,
+		"a patient's Consents are read under its NHS number and its Patient/id alike":      testConsentsUnderBothReferences,
 	})
 }
 
