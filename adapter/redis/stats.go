@@ -85,10 +85,17 @@ func (s *StatsStore) dayStats(ctx context.Context, days []string, prefix string)
 		key = prefix + "\x00" + key
 	}
 	base, haveBase := s.settled.sum(key)
+	// The settled buckets found in the cache are kept here as found: the
+	// cache is bounded, and one evicted between this look and its use
+	// (by this read's own puts, or another request's) must not be read as
+	// empty, nor cached so (it was not fetched).
+	cached := map[string]map[adapter.StatKey]int64{}
 	var fetch []string
 	if !haveBase {
 		for _, b := range settled {
-			if _, ok := s.settled.get(b); !ok {
+			if m, ok := s.settled.get(b); ok {
+				cached[b] = m
+			} else {
 				fetch = append(fetch, b)
 			}
 		}
@@ -100,7 +107,7 @@ func (s *StatsStore) dayStats(ctx context.Context, days []string, prefix string)
 	if !haveBase && len(settled) > 0 {
 		base = map[adapter.StatKey]int64{}
 		for _, b := range settled {
-			m, ok := s.settled.get(b)
+			m, ok := cached[b]
 			if !ok {
 				m = got[b]
 				s.settled.put(b, m)

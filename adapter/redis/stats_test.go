@@ -99,3 +99,42 @@ func TestCountAddsItsN(t *testing.T) {
 		t.Errorf("counted %d and %d, want 0 and 3", m[zero], m[three])
 	}
 }
+
+// A settled bucket found in the memory cache and then pushed out of it
+// before it is added up (by the same read's own fetches, or another
+// report's) still counts, and is never kept as empty: a report read
+// after others must give the same figures as before them.
+func TestSettledStatsEvictedMidReadStillCount(t *testing.T) {
+	ctx := context.Background()
+	s := New(redistest.Client(t), redistest.Namespace(t))
+	now := time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)
+	s.KeepSettledStats(func() time.Time { return now })
+	s.settled.buckets.Max = 3 // small, so one read's fetches evict what it found
+	k := adapter.StatKey{Metric: adapter.MReceived, Service: "svc", Area: "LS6", Need: "n"}
+	days := []string{"2026-11-01", "2026-11-02", "2026-11-03", "2026-11-04", "2026-11-05"}
+	for _, d := range days {
+		if err := s.Count(ctx, []adapter.StatInc{{Day: d, Key: k, N: 1}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	read := func(ds ...string) int64 {
+		t.Helper()
+		m, err := s.DayStats(ctx, ds)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return m[k]
+	}
+	if got := read(days[3], days[4]); got != 2 { // both now cached
+		t.Fatalf("first read %d, want 2", got)
+	}
+	// Five buckets: the last two found cached, the first three fetched and
+	// kept, which pushes the two found out of a cache of three before
+	// they are added.
+	if got := read(days...); got != 5 {
+		t.Errorf("a read whose cached buckets were evicted mid-way gave %d, want 5", got)
+	}
+	if got := read(days[3], days[4]); got != 2 {
+		t.Errorf("read again: %d, want 2 (an evicted bucket was kept as empty)", got)
+	}
+}
