@@ -3,7 +3,7 @@
 //
 //	referral-adapter                 serve (the default)
 //	referral-adapter serve
-//	referral-adapter token --role practice --org A81001 [--scope s] [--ttl 1h]
+//	referral-adapter token --role practice --org A81001 [--name n] [--title t] [--fhir-user ref] [--scope s] [--area a] [--ttl 1h]
 //	referral-adapter jobs list
 //	referral-adapter jobs run NAME
 //	referral-adapter demo [--months 4] [--per-week 45] [--seed 1] [--browser 127.0.0.1:8081]
@@ -32,7 +32,7 @@ func main() {
 }
 
 // errUsage reports a bad command line.
-var errUsage = errors.New("usage: referral-adapter [serve | token --role ROLE --org ODS [--scope S]... [--ttl D] | jobs list | jobs run NAME | demo [--months N] [--per-week N] [--seed N] [--browser ADDR]]")
+var errUsage = errors.New("usage: referral-adapter [serve | token --role ROLE --org ODS [--name N] [--title T] [--fhir-user REF] [--scope S]... [--area A]... [--ttl D] | jobs list | jobs run NAME | demo [--months N] [--per-week N] [--seed N] [--browser ADDR]]")
 
 func realMain(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	cmd := "serve"
