@@ -193,12 +193,18 @@ func periodParams(c *gin.Context, now time.Time) (time.Time, time.Time, error) {
 	to := now.UTC().Truncate(24 * time.Hour)
 	from := to.AddDate(0, 0, -29)
 	for _, v := range c.QueryArray("period") {
-		bound, _, t, err := datePrefix(v, time.DateOnly)
+		bound, prefix, t, err := datePrefix(v, time.DateOnly)
+		// A report's days are whole: gt a day starts the day after it,
+		// lt a day ends the day before it (FHIR date search prefixes).
 		switch {
 		case err != nil:
-			return from, to, adapter.Errorf(adapter.EVALUE, "period must be geYYYY-MM-DD and/or leYYYY-MM-DD").At("period")
+			return from, to, adapter.Errorf(adapter.EVALUE, "period must be geYYYY-MM-DD and/or leYYYY-MM-DD (or gt, lt)").At("period")
+		case bound == "lower" && prefix == "gt":
+			from = t.AddDate(0, 0, 1)
 		case bound == "lower":
 			from = t
+		case prefix == "lt":
+			to = t.AddDate(0, 0, -1)
 		default:
 			to = t
 		}

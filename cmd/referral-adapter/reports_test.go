@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tidwall/gjson"
+
 	"github.com/social-prescribing/referral-adapter/adapter"
 	"github.com/social-prescribing/referral-adapter/adapter/auth"
 )
@@ -119,6 +121,18 @@ func TestCapacityReportFiguresAndScope(t *testing.T) {
 	for _, want := range []string{`"type":"summary"`, `"code":"capacity-utilisation"`, `"code":"referrals-received"`, `"value":6`} {
 		if !strings.Contains(string(mr.body), want) {
 			t.Errorf("MeasureReport lacks %s", want)
+		}
+	}
+	// period's FHIR date prefixes over whole days: ge and le include the
+	// day, gt and lt leave it out.
+	for q, want := range map[string][2]string{
+		"period=ge2026-09-01&period=le2026-09-30": {"2026-09-01", "2026-09-30"},
+		"period=gt2026-09-01&period=lt2026-09-30": {"2026-09-02", "2026-09-29"},
+	} {
+		r := h.do("GET", "/fhir/MeasureReport?subject=HealthcareService/riverside-link-workers&area=LS6&"+q, com, nil)
+		start, end := gjson.GetBytes(r.body, "entry.0.resource.period.start").Str, gjson.GetBytes(r.body, "entry.0.resource.period.end").Str
+		if r.status != 200 || !strings.HasPrefix(start, want[0]) || !strings.HasPrefix(end, want[1]) {
+			t.Errorf("%s: %d, period %s to %s, want %s to %s", q, r.status, start, end, want[0], want[1])
 		}
 	}
 }
