@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/social-prescribing/referral-adapter/adapter"
+	"github.com/social-prescribing/referral-adapter/adapter/access"
 	"github.com/social-prescribing/referral-adapter/adapter/fhir"
 	"github.com/social-prescribing/referral-adapter/adapter/routing"
 )
@@ -158,8 +159,8 @@ func subjectAliases(plans []*plan, stored map[string][]byte) map[string]string {
 	out := map[string]string{}
 	pair := func(id string, nhs adapter.Identifier) {
 		if id != "" && nhs.System == adapter.SystemNHSNumber {
-			a, b := adapter.KindPatient+"/"+id, adapter.KindPatient+"?identifier="+nhs.String()
-			out[a], out[b] = b, a
+			refs := access.PatientRefs(id, nhs) // Patient/{id}, Patient?identifier=...
+			out[refs[0]], out[refs[1]] = refs[1], refs[0]
 		}
 	}
 	for _, p := range plans {

@@ -64,12 +64,10 @@ type intakeItem struct {
 	BlobField string `json:"blobfield,omitempty"`
 	Blob      int    `json:"blob,omitempty"`
 	blob      []byte
-	// Refs (Consent only) is the patient's referral set, whose size the
-	// script returns once the whole batch is written.
-	Refs string `json:"refs,omitempty"`
-	// Alias reads the patient's referral set under both references the
-	// patient goes by (patient_alias_lib.lua).
-	Alias *intakeAlias `json:"alias,omitempty"`
+	// Refs (Consent only) are the patient's referral sets, under both
+	// references the patient goes by (patient_alias_lib.lua), whose size
+	// the script returns once the whole batch is written.
+	Refs *intakeRefs `json:"refs,omitempty"`
 	// ByValue (ServiceRequest only) indexes the referral by its
 	// identifier's value (keys.go referralsByIdentifier).
 	ByValue *intakeByValue `json:"byvalue,omitempty"`
@@ -150,10 +148,10 @@ type intakeByValue struct {
 	Set   string `json:"set"`
 }
 
-// intakeAlias is a Consent's patient's referral set, read by intake.lua
+// intakeRefs are a Consent's patient's referral sets, read by intake.lua
 // under both references the patient goes by: Prefix holds the practice's
 // sets, Ref the Consent's patient, Args patient_alias_lib.lua's arguments.
-type intakeAlias struct {
+type intakeRefs struct {
 	Prefix string          `json:"prefix"`
 	Ref    string          `json:"ref"`
 	Args   json.RawMessage `json:"args"`
@@ -306,8 +304,7 @@ func (s *ReferralStore) intakeItem(b *adapter.IntakeBatch, sub *adapter.Submissi
 		it.Cmds = [][]string{{"HSET", s.k.consent(sub.ID), hPractice, practice, hPatient, sub.Patient, hIdent, consentIdent(sub)}}
 		if sub.Patient != "" {
 			it.Cmds = append(it.Cmds, []string{"SADD", s.k.patientConsents(sub.Patient), sub.ID})
-			it.Refs = s.k.patientReferrals(practice, sub.Patient)
-			it.Alias = &intakeAlias{Prefix: s.k.patientReferrals(practice, ""), Ref: sub.Patient, Args: json.RawMessage(s.k.patientAliasArgs(practice))}
+			it.Refs = &intakeRefs{Prefix: s.k.patientReferrals(practice, ""), Ref: sub.Patient, Args: json.RawMessage(s.k.patientAliasArgs(practice))}
 		}
 	case adapter.KindPatient:
 		it.BlobKey, it.BlobField, it.blob = s.k.patient(sub.ID), hJSON, sub.JSON

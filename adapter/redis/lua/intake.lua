@@ -5,10 +5,9 @@
 --             "id": "...", "idem": "<field>" | "", "existing": bool,
 --             "blobkey": "<key>", "blob": n,   (optional: SET key ARGV[n],
 --             "blobfield": "<field>",            or HSET key field ARGV[n])
---             "refs": "<key>",                   (Consent: its patient's referral set)
---             "alias": {"prefix", "ref", "args"},  (Consent: that set read under both
---                                                 references the patient goes by,
---                                                 patient_alias_lib.lua)
+--             "refs": {"prefix", "ref", "args"},   (Consent: its patient's referral
+--                                                 sets, under both references the
+--                                                 patient goes by: patient_alias_lib.lua)
 --             "byvalue": {"key", "field", "set"}, (ServiceRequest: HSETNX key field id,
 --                                                 or SADD set id when the field names
 --                                                 another referral)
@@ -48,7 +47,7 @@
 -- {"owners": [...], "placements": [...], "refs": [...]}, one of each per
 -- item ("" and {"own": ""} for items without a Task, or without routing;
 -- never an empty table, which cjson implementations encode differently);
--- refs is the size of a Consent's "refs" set after the whole batch is
+-- refs is the size of a Consent's "refs" sets after the whole batch is
 -- written (0 for other items).
 local p = cjson.decode(ARGV[1])
 for _, it in ipairs(p.items) do
@@ -124,11 +123,7 @@ local refs = {}
 for i, it in ipairs(p.items) do
   refs[i] = 0
   if it.refs and not it.existing then
-    if it.alias then
-      refs[i] = #patient_set_union(it.alias.prefix, it.alias.ref, it.alias.args)
-    else
-      refs[i] = redis.call('SCARD', it.refs)
-    end
+    refs[i] = #patient_set_union(it.refs.prefix, it.refs.ref, it.refs.args)
   end
 end
 return cjson.encode({owners = owners, placements = placements, refs = refs})

@@ -14,14 +14,8 @@
 -- sets (Consents another practice sent for the same patient are left out),
 -- in set order: compressed (codec.go), or plain JSON when stored before
 -- compression. The caller decompresses (consent.go unpackConsents).
-local ids
-if ARGV[5] and ARGV[5] ~= '' then
-  ids = patient_set_union(ARGV[4], ARGV[3], cjson.decode(ARGV[5]))
-else
-  ids = redis.call('SMEMBERS', KEYS[1])
-end
 local out = {}
-for _, id in ipairs(ids) do
+for _, id in ipairs(patient_set_union(ARGV[4], ARGV[3], cjson.decode(ARGV[5]))) do
   local v = redis.call('HMGET', ARGV[1] .. id, 'json', 'prac')
   if v[1] and v[1] ~= '' and v[2] == ARGV[2] then
     out[#out + 1] = v[1]
