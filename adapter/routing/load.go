@@ -26,10 +26,14 @@ var fhirID = regexp.MustCompile(`^[A-Za-z0-9\-.]{1,64}$`)
 type problem struct {
 	file string
 	line int
+	col  int // 0: the line is all that is known
 	msg  string
 }
 
 func (p problem) Error() string {
+	if p.line > 0 && p.col > 0 {
+		return fmt.Sprintf("%s:%d:%d: %s", p.file, p.line, p.col, p.msg)
+	}
 	if p.line > 0 {
 		return fmt.Sprintf("%s:%d: %s", p.file, p.line, p.msg)
 	}
@@ -107,7 +111,7 @@ func decodeFile(fsys fs.FS, name, label string) (loadedFile, []error) {
 	}
 	var root yaml.Node
 	if err := yaml.Unmarshal(raw, &root); err != nil {
-		return f, []error{yamlProblem(label, strings.TrimPrefix(err.Error(), "yaml: "))}
+		return f, []error{syntaxProblem(label, raw, strings.TrimPrefix(err.Error(), "yaml: "))}
 	}
 	dec := yaml.NewDecoder(bytes.NewReader(raw))
 	dec.KnownFields(true)

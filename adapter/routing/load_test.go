@@ -2,6 +2,8 @@ package routing_test
 
 import (
 	"errors"
+	"fmt"
+	"io/fs"
 	"regexp"
 	"slices"
 	"strings"
@@ -188,7 +190,7 @@ func TestLoadFailures(t *testing.T) {
 		{"link-worker service of the wrong kind", map[string]string{"a.yaml": strings.Replace(base, "linkWorkerService: lw", "linkWorkerService: vc", 1)},
 			`m/a.yaml: network.linkWorkerService "vc" is not a link-worker service in the directory`},
 		{"YAML syntax error", map[string]string{"a.yaml": base, "b.yaml": "services:\n  - id: x\n   name: bad indent\n"},
-			`m/b.yaml:1: did not find expected '-' indicator`},
+			`m/b.yaml:3:4: YAML syntax: value is not allowed in this context`},
 		{"key given twice", map[string]string{"a.yaml": base + "ruleSet: again\n"},
 			`m/a.yaml:18: mapping key "ruleSet" already defined at line 2`},
 		{"two documents", map[string]string{"a.yaml": base + "---\nruleSet: x\n"}, `m/a.yaml: more than one YAML document in the file`},
@@ -294,7 +296,7 @@ func TestLoadUnreadableFileDoesNotCascade(t *testing.T) {
 		t.Fatal("loaded")
 	}
 	problems := strings.Split(err.Error(), "\n")
-	want := []string{`m/a.yaml:3: did not find expected node content`, `m/b.yaml:2: rule "r": priority must be routine, urgent, asap or stat`}
+	want := []string{`m/a.yaml:3:11: YAML syntax: sequence end token ']' not found`, `m/b.yaml:2: rule "r": priority must be routine, urgent, asap or stat`}
 	if !slices.Equal(problems, want) {
 		t.Errorf("problems:\n%s\nwant:\n%s", err, strings.Join(want, "\n"))
 	}
@@ -334,5 +336,46 @@ func TestPracticeTable(t *testing.T) {
 	}
 	if got := b.NetworkAreas(); !slices.Equal(got, []string{"BD3"}) || b.AreaOf("", "P11") != "BD3" {
 		t.Errorf("network areas %v", got)
+	}
+}
+
+// A syntax error in a shipped mapping file names the line the operator
+// broke (or, for a collection left open, the line after it, where the
+// parser finds out), not where the enclosing list began: yaml.v3 alone
+// said line 8 for each of the first three.
+func TestLoadSyntaxErrorNamesTheLine(t *testing.T) {
+	raw, err := fs.ReadFile(mappings.Default, "20-rules.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(string(raw), "\n")
+	for _, tc := range []struct {
+		line     int
+		edit     func(string) string
+		wantLine int
+	}{
+		{19, func(l string) string { return l[1:] }, 19},                           // a key indented one space too few
+		{17, func(l string) string { return l + ": x" }, 17},                       // a second colon in a value
+		{14, func(l string) string { return strings.TrimSuffix(l, "}") }, 15},      // a flow mapping left open
+		{18, func(l string) string { return strings.TrimSuffix(l, "]") }, 19},      // a flow sequence left open
+		{27, func(l string) string { return strings.Replace(l, ",", "", 1) }, 27},  // a comma left out
+		{31, func(l string) string { return "\t" + strings.TrimLeft(l, " ") }, 31}, // a tab for indent
+	} {
+		broken := slices.Clone(lines)
+		broken[tc.line-1] = tc.edit(broken[tc.line-1])
+		files := map[string]string{}
+		for _, name := range []string{"00-network.yaml", "10-services.yaml", "30-safety.yaml", "40-practices.yaml"} {
+			b, err := fs.ReadFile(mappings.Default, name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			files[name] = string(b)
+		}
+		files["20-rules.yaml"] = strings.Join(broken, "\n")
+		_, err := routing.Load(mapFS(files), "m")
+		want := fmt.Sprintf("m/20-rules.yaml:%d:", tc.wantLine)
+		if err == nil || !strings.HasPrefix(err.Error(), want) || !strings.Contains(err.Error(), "YAML syntax") {
+			t.Errorf("line %d edited to %q: %v; want it to start %q", tc.line, broken[tc.line-1], err, want)
+		}
 	}
 }
