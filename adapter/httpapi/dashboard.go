@@ -4,12 +4,14 @@ import (
 	"bytes"
 	"net/http"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
 
 	"github.com/social-prescribing/referral-adapter/adapter/auth"
 	"github.com/social-prescribing/referral-adapter/adapter/dashboard"
+	"github.com/social-prescribing/referral-adapter/adapter/fhir"
 )
 
 // dashboardPage: GET /dashboard?area=&from=&to=, the commissioners' page
@@ -57,4 +59,33 @@ func (s *Server) dashboardCSV(c *gin.Context) {
 		return
 	}
 	s.writeCSV(c, r)
+}
+
+// browsingDashboard: a browser asking for the dashboard or its download
+// (Accept names text/html, as every browser's navigation does), which is
+// answered an error as a page rather than as FHIR JSON. A client asking
+// for anything else gets the OperationOutcome, as everywhere.
+func browsingDashboard(c *gin.Context) bool {
+	p := c.Request.URL.Path
+	if p != "/dashboard" && !strings.HasPrefix(p, "/dashboard/") {
+		return false
+	}
+	return strings.Contains(c.GetHeader("Accept"), "text/html")
+}
+
+// writeDashboardError answers status with a page listing the issues'
+// diagnostics, with the way back to the dashboard; false if the page could
+// not be drawn (the caller then answers FHIR JSON).
+func writeDashboardError(c *gin.Context, status int, issues []fhir.Issue) bool {
+	p := dashboard.ErrorPage{Status: status, Back: "/dashboard"}
+	for _, i := range issues {
+		p.Problems = append(p.Problems, i.Diagnostics)
+	}
+	var buf bytes.Buffer
+	if err := dashboard.RenderError(&buf, p); err != nil {
+		return false
+	}
+	c.Header("Content-Security-Policy", dashboard.CSP)
+	c.Data(status, "text/html; charset=utf-8", buf.Bytes())
+	return true
 }

@@ -54,6 +54,9 @@ func (s *Server) writeError(c *gin.Context, err error) {
 		issues = append(issues, issueFor(sub, mappingFor(sub.Code).issueCode))
 	}
 	c.Set(ctxErrorCode, e.Code)
+	if browsingDashboard(c) && writeDashboardError(c, m.status, issues) {
+		return
+	}
 	s.writeFHIR(c, m.status, s.render.OperationOutcome(issues...))
 }
 

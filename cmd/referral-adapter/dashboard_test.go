@@ -226,6 +226,44 @@ func TestDashboardPageFiguresScopeAndAuth(t *testing.T) {
 	}
 }
 
+// A browser shown the dashboard's error gets a page in words, not FHIR
+// JSON: the diagnostics escaped, the status kept, the way back, under the
+// page's CSP. A client asking for anything else gets the OperationOutcome.
+func TestDashboardErrorsAreAPageInABrowser(t *testing.T) {
+	h := newHarness(t, nil)
+	com := commissioner(t, "LS6")
+	browser := "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
+	for _, tc := range []struct {
+		path, token string
+		status      int
+		words       string
+	}{
+		{"/dashboard?from=2026-02-30", com, 400, "from must be a date YYYY-MM-DD"},
+		{"/dashboard?from=2026-12-01&to=2026-11-01", com, 400, "from must not be after to"},
+		{"/dashboard?area=LS9", com, 403, "area LS9 is not among the token&#39;s areas"},
+		{"/dashboard?area=%3Cscript%3E", com, 403, "area &lt;script&gt; is not among"},
+		{"/dashboard/report.csv?to=tomorrow", com, 400, "to must be a date"},
+		{"/dashboard", "", 401, "an Authorization: Bearer token is required"},
+	} {
+		r := h.do("GET", tc.path, tc.token, nil, "Accept", browser)
+		page := string(r.body)
+		if r.status != tc.status || r.header.Get("Content-Type") != "text/html; charset=utf-8" ||
+			!strings.Contains(page, tc.words) || !strings.Contains(page, `<a href="/dashboard">`) ||
+			strings.Contains(page, "<script") || !strings.HasPrefix(r.header.Get("Content-Security-Policy"), "default-src 'none'") {
+			t.Errorf("%s as a browser = %d %s %q\n%s", tc.path, r.status, r.header.Get("Content-Type"), r.header.Get("Content-Security-Policy"), page)
+		}
+		api := h.do("GET", tc.path, tc.token, nil, "Accept", "application/fhir+json")
+		if api.status != tc.status || !strings.HasPrefix(api.header.Get("Content-Type"), "application/fhir+json") ||
+			!strings.Contains(string(api.body), `"resourceType":"OperationOutcome"`) {
+			t.Errorf("%s as an API client = %d %s %s", tc.path, api.status, api.header.Get("Content-Type"), api.body)
+		}
+	}
+	// Elsewhere a browser still gets FHIR: the page is the dashboard's.
+	if r := h.do("GET", "/fhir/Task?bogus=1", com, nil, "Accept", browser); strings.HasPrefix(r.header.Get("Content-Type"), "text/html") {
+		t.Errorf("a FHIR error as HTML: %d %s", r.status, r.body)
+	}
+}
+
 // chromium finds Debian's headless browser. On CI (CI set) a missing
 // browser fails the test: scripts/test installs it there.
 func chromium(t *testing.T) string {
