@@ -161,6 +161,10 @@ func setup(ctx context.Context, stderr io.Writer) (*Config, *slog.Logger, *app, 
 	}
 	level, _ := parseLevel(cfg.LogLevel)
 	log := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: level}))
+	// Libraries that log through slog's default logger (keyfunc, when the
+	// identity provider's JWKS cannot be fetched) or the log package
+	// (net/http's server errors) write JSON records like the service's own.
+	slog.SetDefault(log)
 	a, err := build(ctx, cfg, m, log)
 	if err != nil {
 		return nil, nil, nil, err
