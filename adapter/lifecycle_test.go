@@ -17,7 +17,7 @@ var allStatuses = []adapter.TaskStatus{adapter.TaskRequested, adapter.TaskAccept
 var legal = map[adapter.TaskStatus][]adapter.TaskStatus{
 	adapter.TaskRequested:  {adapter.TaskAccepted, adapter.TaskRejected, adapter.TaskCancelled},
 	adapter.TaskAccepted:   {adapter.TaskInProgress, adapter.TaskOnHold, adapter.TaskCancelled, adapter.TaskCompleted, adapter.TaskFailed},
-	adapter.TaskInProgress: {adapter.TaskCompleted, adapter.TaskFailed, adapter.TaskCancelled},
+	adapter.TaskInProgress: {adapter.TaskOnHold, adapter.TaskCompleted, adapter.TaskFailed, adapter.TaskCancelled},
 	adapter.TaskOnHold:     {adapter.TaskInProgress, adapter.TaskCancelled, adapter.TaskCompleted, adapter.TaskFailed},
 }
 

@@ -29,7 +29,7 @@ const (
 var taskTransitions = map[TaskStatus][]TaskStatus{
 	TaskRequested:  {TaskAccepted, TaskRejected, TaskCancelled},
 	TaskAccepted:   {TaskInProgress, TaskOnHold, TaskCancelled, TaskCompleted, TaskFailed},
-	TaskInProgress: {TaskCompleted, TaskFailed, TaskCancelled},
+	TaskInProgress: {TaskOnHold, TaskCompleted, TaskFailed, TaskCancelled}, // on-hold: started, then paused (FHIR task-status)
 	TaskOnHold:     {TaskInProgress, TaskCancelled, TaskCompleted, TaskFailed},
 }
 

@@ -516,6 +516,34 @@ func TestConsentWithdrawalPausesReferrals(t *testing.T) {
 	}
 }
 
+// A conditional create of the Consent (If-None-Exist, or a transaction
+// entry's ifNoneExist) that finds it answers the stored Consent and
+// changes nothing, whatever the body says (FHIR http.html#ccreate): an
+// inactive body sent that way is not a withdrawal, and the referral stays
+// queued. Sent without the condition, it withdraws as before.
+func TestConditionalCreateOfAConsentNeverWithdrawsIt(t *testing.T) {
+	e := newConsentEnv(t)
+	ctx := context.Background()
+	consent, queued := e.consentedReferral(t)
+	inactive := edit(t, consent, map[string]any{"status": "inactive"})
+	cond := adapter.Identifier{System: "https://test.example/Id/consent", Value: "C-1"}
+	r, err := e.in.CreateConsent(ctx, caller, inactive, cond)
+	if err != nil || !r.Existing || r.Version > 1 {
+		t.Fatalf("conditional create of the inactive Consent: %+v %v", r, err)
+	}
+	body, _, _ := e.store.Consent(ctx, r.ID)
+	var stored map[string]any
+	_ = json.Unmarshal(body, &stored)
+	if stored["status"] != "active" || stored["meta"].(map[string]any)["versionId"] != "1" {
+		t.Fatalf("the conditional create changed the stored Consent: %s", body)
+	}
+	checkQueued(t, e, queued.ID, "money-advice")
+	if w, err := e.in.CreateConsent(ctx, caller, inactive, adapter.Identifier{}); err != nil || w.Version != 2 {
+		t.Fatalf("the withdrawal without the condition: %+v %v", w, err)
+	}
+	checkHeld(t, e, queued.ID, adapter.ReasonConsentWithdraw)
+}
+
 // A consent and a referral for the same patient arriving at the same
 // moment never leave the referral waiting: whichever is written second
 // sees the other.

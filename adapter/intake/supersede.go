@@ -17,9 +17,15 @@ import (
 // sharing under it stops. Any other re-sending is an idempotent retry and
 // returns the stored Consent, as for every create; withdrawal is one-way,
 // so a late retry of the original can never reinstate consent.
+//
+// A conditional create (If-None-Exist, or a transaction entry's
+// ifNoneExist) is never a withdrawal: FHIR has a match answer 200 with the
+// stored resource and change nothing (http.html#ccreate), so a client
+// retrying that way cannot alter a patient's consent by accident. A
+// withdrawal is sent without the condition.
 func (s *Service) supersede(ctx context.Context, c Caller, plans []*plan) error {
 	for _, p := range plans {
-		if p.consent == nil || p.sub.Existing == "" || !withdrawn(p.consent.Status) {
+		if p.consent == nil || p.sub.Existing == "" || !withdrawn(p.consent.Status) || !p.entry.IfNoneExist.IsZero() {
 			continue
 		}
 		body, practice, err := s.store.Consent(ctx, p.sub.Existing)
