@@ -15,11 +15,15 @@ type Submission struct {
 	Kind       string
 	ID         string
 	JSON       []byte     // the stamped resource, stored verbatim
-	Identifier Identifier // idempotency key for ServiceRequests; may be zero
-	Existing   string     // set by the store: id of an earlier resource with the same identifier
-	Task       *Task      // ServiceRequest only
-	Candidates []string   // ServiceRequest only: service ids in order of preference
-	Patient    string     // Consent only: patient reference, for lookup
+	Identifier Identifier // the first business identifier; may be zero
+	// Identifiers are all its business identifiers (the first being
+	// Identifier), each recorded for idempotent creates and, for a
+	// ServiceRequest, search. Empty: Identifier alone.
+	Identifiers []Identifier
+	Existing    string   // set by the store: id of an earlier resource with the same identifier
+	Task        *Task    // ServiceRequest only
+	Candidates  []string // ServiceRequest only: service ids in order of preference
+	Patient     string   // Consent only: patient reference, for lookup
 	// Route (ServiceRequest only) replaces Candidates when the batch has
 	// Routing: steps with eligibility decided, placed by capacity.
 	Route []RouteStep

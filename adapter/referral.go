@@ -45,17 +45,21 @@ func (p Priority) Valid() bool {
 // is kept verbatim beside it; this struct carries no free text.
 type Referral struct {
 	ID         string
-	Identifier Identifier // the first business identifier, used for idempotency
-	Practice   string     // ODS code of the referring practice (the tenant)
-	Subject    string     // reference to the patient, e.g. "Patient/123"
-	Requester  string     // reference to the referrer, e.g. "PractitionerRole/abc"
-	Codes      []Coding   // ServiceRequest.code
-	Categories []Coding   // ServiceRequest.category
-	Reasons    []Coding   // ServiceRequest.reasonCode
-	Performers []string   // ServiceRequest.performer references
-	Priority   Priority
-	AuthoredOn time.Time
-	Labels     []Coding // meta.security: what consent decisions about disclosing it depend on
+	Identifier Identifier // the first business identifier
+	// Identifiers are all its business identifiers with a system and a
+	// value, the first being Identifier: each is the practice's name for
+	// the referral, for idempotent and conditional creates and for search.
+	Identifiers []Identifier
+	Practice    string   // ODS code of the referring practice (the tenant)
+	Subject     string   // reference to the patient, e.g. "Patient/123"
+	Requester   string   // reference to the referrer, e.g. "PractitionerRole/abc"
+	Codes       []Coding // ServiceRequest.code
+	Categories  []Coding // ServiceRequest.category
+	Reasons     []Coding // ServiceRequest.reasonCode
+	Performers  []string // ServiceRequest.performer references
+	Priority    Priority
+	AuthoredOn  time.Time
+	Labels      []Coding // meta.security: what consent decisions about disclosing it depend on
 
 	// RequesterKind is the resource type the requester names (also through
 	// a contained resource); RequesterOrgs the ODS codes of the

@@ -4,9 +4,10 @@ import "github.com/social-prescribing/referral-adapter/adapter"
 
 // ConsentSummary is what intake needs from a Consent to store and index it.
 type ConsentSummary struct {
-	Identifier adapter.Identifier
-	Patient    string
-	Status     string
+	Identifier  adapter.Identifier
+	Identifiers []adapter.Identifier // all, the first being Identifier (see adapter.Referral.Identifiers)
+	Patient     string
+	Status      string
 }
 
 // ConsentSummaryFrom reads a validated Consent. A Consent without a patient
@@ -17,9 +18,10 @@ func ConsentSummaryFrom(res *Resource) (*ConsentSummary, error) {
 		return nil, adapter.Errorf(adapter.EINVALID, "expected a Consent resource").At("resourceType")
 	}
 	s := &ConsentSummary{
-		Identifier: firstIdentifier(c.GetIdentifier()),
-		Patient:    refString(c.GetPatient()),
-		Status:     codeString(c.GetStatus()),
+		Identifier:  firstIdentifier(c.GetIdentifier()),
+		Identifiers: allIdentifiers(c.GetIdentifier()),
+		Patient:     refString(c.GetPatient()),
+		Status:      codeString(c.GetStatus()),
 	}
 	if !isPatientRef(s.Patient) {
 		return nil, adapter.Errorf(adapter.EBUSINESSRULE, "a Consent must name the patient it belongs to").At("Consent.patient")

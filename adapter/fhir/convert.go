@@ -1,6 +1,7 @@
 package fhir
 
 import (
+	"slices"
 	"strings"
 	"time"
 
@@ -84,6 +85,20 @@ func firstIdentifier(ids []*dtpb.Identifier) adapter.Identifier {
 		}
 	}
 	return adapter.Identifier{}
+}
+
+// allIdentifiers returns every identifier with a system and a value, in
+// order, each once: the first is firstIdentifier's.
+func allIdentifiers(ids []*dtpb.Identifier) []adapter.Identifier {
+	var out []adapter.Identifier
+	for _, id := range ids {
+		if s, v := id.GetSystem().GetValue(), id.GetValue().GetValue(); s != "" && v != "" {
+			if i := (adapter.Identifier{System: s, Value: v}); !slices.Contains(out, i) {
+				out = append(out, i)
+			}
+		}
+	}
+	return out
 }
 
 // instant converts a FHIR instant; zero when absent.

@@ -1,6 +1,7 @@
 package fhir_test
 
 import (
+	"reflect"
 	"slices"
 	"testing"
 	"time"
@@ -127,12 +128,14 @@ func TestConsentSummaryFrom(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	id := adapter.Identifier{System: "https://fhir.a81001.example.nhs.uk/Id/consent", Value: "CON-2026-000101"}
 	want := fhir.ConsentSummary{
-		Identifier: adapter.Identifier{System: "https://fhir.a81001.example.nhs.uk/Id/consent", Value: "CON-2026-000101"},
-		Patient:    "Patient?identifier=" + adapter.SystemNHSNumber + "|9000000009",
-		Status:     "active",
+		Identifier:  id,
+		Identifiers: []adapter.Identifier{id},
+		Patient:     "Patient?identifier=" + adapter.SystemNHSNumber + "|9000000009",
+		Status:      "active",
 	}
-	if *s != want {
+	if !reflect.DeepEqual(*s, want) {
 		t.Errorf("summary %+v, want %+v", *s, want)
 	}
 	noPatient := `{"resourceType":"Consent","status":"active","scope":{"text":"x"},"category":[{"text":"y"}]}`

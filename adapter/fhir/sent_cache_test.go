@@ -27,7 +27,7 @@ func TestParseSentConsentKeepsOnlyValidatedConsents(t *testing.T) {
 	if err != nil || again.Msg != nil || !bytes.Equal(again.Raw, body) || again.Type != "Consent" {
 		t.Fatalf("the same bytes again: %+v, %v: want the kept reading, not a parse", again, err)
 	}
-	if *sum2 != *sum || !reflect.DeepEqual(eng2, eng) {
+	if !reflect.DeepEqual(sum2, sum) || !reflect.DeepEqual(eng2, eng) {
 		t.Errorf("kept %+v %+v, parsed %+v %+v", sum2, eng2, sum, eng)
 	}
 	if other, _, _, err := p.ParseSentConsent(body, "B82002"); err != nil || other.Msg == nil {

@@ -42,16 +42,17 @@ func ReferralFrom(res *Resource) (*adapter.Referral, error) {
 
 func referralFromProto(sr *srpb.ServiceRequest) *adapter.Referral {
 	return &adapter.Referral{
-		Identifier: firstIdentifier(sr.GetIdentifier()),
-		Subject:    refString(sr.GetSubject()),
-		Requester:  refString(sr.GetRequester()),
-		Codes:      codings(sr.GetCode()),
-		Categories: codings(sr.GetCategory()...),
-		Reasons:    codings(sr.GetReasonCode()...),
-		Performers: refStrings(sr.GetPerformer()),
-		Priority:   adapter.Priority(codeString(sr.GetPriority())),
-		AuthoredOn: dateTime(sr.GetAuthoredOn()),
-		Labels:     securityLabels(sr.GetMeta()),
+		Identifier:  firstIdentifier(sr.GetIdentifier()),
+		Identifiers: allIdentifiers(sr.GetIdentifier()),
+		Subject:     refString(sr.GetSubject()),
+		Requester:   refString(sr.GetRequester()),
+		Codes:       codings(sr.GetCode()),
+		Categories:  codings(sr.GetCategory()...),
+		Reasons:     codings(sr.GetReasonCode()...),
+		Performers:  refStrings(sr.GetPerformer()),
+		Priority:    adapter.Priority(codeString(sr.GetPriority())),
+		AuthoredOn:  dateTime(sr.GetAuthoredOn()),
+		Labels:      securityLabels(sr.GetMeta()),
 	}
 }
 
@@ -67,7 +68,7 @@ func securityLabels(m *dtpb.Meta) []adapter.Coding {
 }
 
 func isPatientRef(ref string) bool {
-	return hasTypePrefix(ref, "Patient") || strings.HasPrefix(ref, "urn:uuid:")
+	return hasTypePrefix(ref, "Patient") || strings.HasPrefix(ref, "urn:uuid:") || strings.HasPrefix(ref, "urn:oid:")
 }
 
 // hasTypePrefix reports whether ref is a relative, absolute or conditional

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/gin-gonic/gin"
+	"github.com/tidwall/gjson"
 
 	"github.com/social-prescribing/referral-adapter/adapter"
 	"github.com/social-prescribing/referral-adapter/adapter/auth"
@@ -45,6 +46,7 @@ func (s *Server) create(c *gin.Context, kind string, fn createFunc) {
 	}
 	c.Header("Location", s.location(c, kind, res.ID, max(1, res.Version)))
 	c.Header("ETag", weakETag(max(1, res.Version)))
+	s.setLastModified(c, res.JSON)
 	s.respondCreated(c, status, res)
 }
 
@@ -150,8 +152,9 @@ func (s *Server) transactionResponse(c *gin.Context, results []*intake.Result) {
 		}
 		v := strconv.Itoa(max(1, r.Version))
 		out[i] = fhir.BundleEntry{
-			FullURL:  s.baseURL(c) + "/" + r.Kind + "/" + r.ID,
-			Response: &fhir.EntryResponse{Status: status, Location: r.Kind + "/" + r.ID + "/_history/" + v, Etag: `W/"` + v + `"`},
+			FullURL: s.baseURL(c) + "/" + r.Kind + "/" + r.ID,
+			Response: &fhir.EntryResponse{Status: status, Location: r.Kind + "/" + r.ID + "/_history/" + v, Etag: `W/"` + v + `"`,
+				LastModified: gjson.GetBytes(r.JSON, "meta.lastUpdated").Str},
 		}
 		if !minimal {
 			out[i].Resource = r.JSON

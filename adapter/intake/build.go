@@ -28,7 +28,9 @@ func (s *Service) build(ctx context.Context, c Caller, plans []*plan, guess bool
 			return nil, err
 		}
 	}
-	markExisting(plans, found.Existing)
+	if err := markExisting(plans, found.Existing); err != nil {
+		return nil, err
+	}
 	if err := s.supersede(ctx, c, plans); err != nil {
 		return nil, err
 	}
@@ -204,20 +206,37 @@ func (s *Service) activeReferrals(ctx context.Context, keys []string, known map[
 	return out, nil
 }
 
-// markExisting sets each plan's Submission, marking those whose identifier
-// (or If-None-Exist condition) the practice already used: found holds the
-// ids the lookup found, one per key of the plans in order.
-func markExisting(plans []*plan, found []string) {
+// markExisting sets each plan's Submission, marking those whose
+// identifiers (or If-None-Exist condition) the practice already used:
+// found holds the ids the lookup found, one per key of the plans in order.
+// Keys of one entry naming two different earlier resources refuse it:
+// with an If-None-Exist condition 412, as FHIR's conditional create has
+// for more than one match (http.html#ccreate); else 409, since the
+// resource cannot be both.
+func markExisting(plans []*plan, found []string) error {
 	i := 0
 	for _, p := range plans {
-		p.sub = &adapter.Submission{Kind: p.res.Type, Identifier: p.identifier()}
+		p.sub = &adapter.Submission{Kind: p.res.Type, Identifier: p.identifier(), Identifiers: p.identifiers()}
 		for range p.keys {
-			if p.sub.Existing == "" {
-				p.sub.Existing = found[i]
+			switch f := found[i]; {
+			case p.sub.Existing == "":
+				p.sub.Existing = f
+			case f != "" && f != p.sub.Existing:
+				return locate(twoMatches(p), p)
 			}
 			i++
 		}
 	}
+	return nil
+}
+
+func twoMatches(p *plan) error {
+	if !p.entry.IfNoneExist.IsZero() {
+		return adapter.Errorf(adapter.EPRECONDITION,
+			"the If-None-Exist condition and the %s's identifiers match more than one %s the practice sent", p.res.Type, p.res.Type)
+	}
+	return adapter.Errorf(adapter.ECONFLICT,
+		"the %s's identifiers name two different %ss the practice sent before", p.res.Type, p.res.Type).At(p.res.Type + ".identifier")
 }
 
 // fill completes a new entry's Submission: stamped JSON, Task and route.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/social-prescribing/referral-adapter/adapter"
@@ -131,9 +132,9 @@ func (s *Service) prepare(c Caller, e Entry) (*plan, error) {
 			return nil, locate(err, p)
 		}
 	}
-	for _, id := range []adapter.Identifier{e.IfNoneExist, p.identifier()} {
-		if !id.IsZero() {
-			p.keys = append(p.keys, adapter.IdemKey{Kind: p.res.Type, Identifier: id})
+	for _, id := range append([]adapter.Identifier{e.IfNoneExist}, p.identifiers()...) {
+		if k := (adapter.IdemKey{Kind: p.res.Type, Identifier: id}); !id.IsZero() && !slices.Contains(p.keys, k) {
+			p.keys = append(p.keys, k)
 		}
 	}
 	return p, nil
@@ -175,6 +176,22 @@ func (p *plan) identifier() adapter.Identifier {
 		return p.consent.Identifier
 	}
 	return p.patient
+}
+
+// identifiers are every business identifier of the entry's resource (a
+// Patient's is its NHS number alone): each names it for idempotent and
+// conditional creates.
+func (p *plan) identifiers() []adapter.Identifier {
+	switch {
+	case p.ref != nil && len(p.ref.Identifiers) > 0:
+		return p.ref.Identifiers
+	case p.consent != nil && len(p.consent.Identifiers) > 0:
+		return p.consent.Identifiers
+	}
+	if id := p.identifier(); !id.IsZero() {
+		return []adapter.Identifier{id}
+	}
+	return nil
 }
 
 // locate points an entry's error at the entry within its Bundle.

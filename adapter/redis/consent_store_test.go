@@ -23,6 +23,7 @@ func TestStoredConsents(t *testing.T) {
 		"the retention purge frees a compressed Consent's identifier, and a new version's": testPurgeFreesCompressedConsentIdentifier,
 		"a damaged stored Consent is an error, not garbage":                                testDamagedConsent,
 		"a patient's Consents are read under its NHS number and its Patient/id alike":      testConsentsUnderBothReferences,
+		"a Consent with two identifiers is found under each, and the purge frees both":     testConsentTwoIdentifiers,
 	})
 }
 
@@ -160,6 +161,21 @@ func consentGone(t *testing.T, s *redis.Store, c *adapter.Submission) {
 	found := find(t, s, prac, adapter.IdemKey{Kind: adapter.KindConsent, Identifier: c.Identifier})
 	if found[0] != "" {
 		t.Errorf("Consent %s's idempotency entry kept after the purge: %q", c.ID, found[0])
+	}
+}
+
+func testConsentTwoIdentifiers(t *testing.T, s *redis.Store) {
+	c := storedConsent(t, "two", "CON-TWO", "Patient/a")
+	other := adapter.Identifier{System: "https://other.example/Id/consent", Value: "X-2"}
+	c.Identifiers = []adapter.Identifier{c.Identifier, other}
+	intake(t, s, c)
+	keys := []adapter.IdemKey{{Kind: adapter.KindConsent, Identifier: c.Identifier}, {Kind: adapter.KindConsent, Identifier: other}}
+	if found := find(t, s, prac, keys...); found[0] != "two" || found[1] != "two" {
+		t.Fatalf("found under its identifiers: %q", found)
+	}
+	purgeWithReferral(t, s, "sr-two", "Patient/a")
+	if found := find(t, s, prac, keys...); found[0] != "" || found[1] != "" {
+		t.Errorf("idempotency entries kept after the purge: %q", found)
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
+	"strings"
 
 	goredis "github.com/redis/go-redis/v9"
 
@@ -47,8 +48,11 @@ func existingIDs(ids []adapter.IdemKey, vals []any) []string {
 
 // intakeItem is one item of intake.lua's payload.
 type intakeItem struct {
-	ID       string      `json:"id"`
-	Idem     string      `json:"idem"`
+	ID string `json:"id"`
+	// Idems are the idempotency hash's fields for the resource's
+	// identifiers (idemField): the script refuses the batch when one is
+	// taken, and sets each to the id.
+	Idems    []string    `json:"idems,omitempty"`
 	Existing bool        `json:"existing"`
 	Cmds     [][]string  `json:"cmds"`
 	Task     *intakeTask `json:"task,omitempty"`
@@ -68,9 +72,9 @@ type intakeItem struct {
 	// references the patient goes by (patient_alias_lib.lua), whose size
 	// the script returns once the whole batch is written.
 	Refs *intakeRefs `json:"refs,omitempty"`
-	// ByValue (ServiceRequest only) indexes the referral by its
-	// identifier's value (keys.go referralsByIdentifier).
-	ByValue *intakeByValue `json:"byvalue,omitempty"`
+	// ByValues (ServiceRequest only) index the referral by each of its
+	// identifiers' values (keys.go referralsByIdentifier).
+	ByValues []intakeByValue `json:"byvalues,omitempty"`
 	// Stats are the new referral's report counters (adapter.IntakeStat),
 	// added once the script has placed it.
 	Stats *intakeStats `json:"stats,omitempty"`
@@ -283,8 +287,11 @@ func applyOwners(b *adapter.IntakeBatch, owners []string, placements []placement
 func (s *ReferralStore) intakeItem(b *adapter.IntakeBatch, sub *adapter.Submission) (intakeItem, error) {
 	practice := b.Practice
 	it := intakeItem{ID: sub.ID, Existing: sub.Existing != ""}
-	if !sub.Identifier.IsZero() && sub.Version <= 1 {
-		it.Idem = idemField(practice, sub.Kind, sub.Identifier.String())
+	idents := identifiersOf(sub)
+	if sub.Version <= 1 {
+		for _, id := range idents {
+			it.Idems = append(it.Idems, idemField(practice, sub.Kind, id.String()))
+		}
 	}
 	switch sub.Kind {
 	case adapter.KindServiceRequest:
@@ -293,9 +300,11 @@ func (s *ReferralStore) intakeItem(b *adapter.IntakeBatch, sub *adapter.Submissi
 		if t := sub.Task; t != nil && sub.Existing == "" {
 			it.Cmds = append(it.Cmds, []string{"ZADD", s.k.taskCreated(), msString(t.AuthoredOn), sub.ID})
 		}
-		if !sub.Identifier.IsZero() && sub.Existing == "" {
-			it.ByValue = &intakeByValue{Key: s.k.referralsByIdentifier(), Field: sub.Identifier.Value,
-				Set: s.k.referralIdentifier(sub.Identifier.Value)}
+		if sub.Existing == "" {
+			for _, id := range idents {
+				it.ByValues = append(it.ByValues, intakeByValue{Key: s.k.referralsByIdentifier(), Field: id.Value,
+					Set: s.k.referralIdentifier(id.Value)})
+			}
 		}
 	case adapter.KindConsent:
 		// Compressed (codec.go), with the identifier it was created under
@@ -350,18 +359,37 @@ const (
 	hIdent    = "ident"
 )
 
-// consentIdent is a Consent's ident field: the identifier intake names it
-// by (the first with a system and value, fhir.ConsentSummaryFrom), which a
-// new version of a withdrawn Consent shares with the one it replaces.
-func consentIdent(sub *adapter.Submission) string {
-	if sub.Identifier.IsZero() {
-		return ""
+// identifiersOf are a Submission's identifiers: Identifiers, else
+// Identifier alone (none when zero).
+func identifiersOf(sub *adapter.Submission) []adapter.Identifier {
+	if len(sub.Identifiers) > 0 {
+		return sub.Identifiers
 	}
-	return sub.Identifier.String()
+	if sub.Identifier.IsZero() {
+		return nil
+	}
+	return []adapter.Identifier{sub.Identifier}
 }
 
-// ReferralsByIdentifier returns the ids of the ServiceRequests whose first
-// business identifier has the value, whatever its system and whichever
+// consentIdent is a Consent's ident field: the identifiers intake names it
+// by (identifiersOf), which a new version of a withdrawn Consent shares
+// with the one it replaces, joined by identSep for the retention purge,
+// whose Lua removes their idempotency entries.
+func consentIdent(sub *adapter.Submission) string {
+	ids := identifiersOf(sub)
+	parts := make([]string, len(ids))
+	for i, id := range ids {
+		parts[i] = id.String()
+	}
+	return strings.Join(parts, identSep)
+}
+
+// identSep separates identifiers in a Consent's ident field: U+001F, which
+// no FHIR string may hold.
+const identSep = "\x1f"
+
+// ReferralsByIdentifier returns the ids of the ServiceRequests with a
+// business identifier of the value (any of theirs), whatever its system and whichever
 // practice sent them: callers check the system and who may see them. They
 // are the one the value's field of the hash names and those of its set
 // (keys.go referralsByIdentifier), read in one step.

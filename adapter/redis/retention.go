@@ -3,6 +3,7 @@ package redis
 import (
 	"context"
 	"net/http"
+	"slices"
 	"strconv"
 	"time"
 
@@ -54,8 +55,9 @@ return 1`)
 // patient, and no referral of the practice is left for them to govern.
 // Consents other practices sent for the patient stay. A Consent's entry is
 // found as intake made it (idemField; ARGV[6] is its prefix), with the
-// identifier intake stored in its ident field (ARGV[7]; "" when it has
-// none) and removed only while it still names that Consent. Its json is
+// identifiers intake stored in its ident field (ARGV[7]; "" when it has
+// none; several separated by identSep, U+001F) and removed only while it
+// still names that Consent. Its json is
 // compressed, which Lua cannot read; a Consent stored before the ident
 // field has its JSON plain, and the identifier is read from it as
 // fhir.ConsentSummaryFrom reads it: the first with both system and value.
@@ -78,13 +80,15 @@ for _, id in ipairs(redis.call('SMEMBERS', KEYS[2])) do
   local ck = ARGV[2] .. id
   local v = redis.call('HMGET', ck, ARGV[3], ARGV[7])
   if v[1] == ARGV[4] then
-    local f = nil
+    local fs = {}
     if v[2] then
-      if v[2] ~= '' then f = ARGV[6] .. v[2] end
+      for ident in string.gmatch(v[2], '[^\031]+') do fs[#fs + 1] = ARGV[6] .. ident end
     else
-      f = idem_field_of_json(redis.call('HGET', ck, ARGV[5]))
+      fs[1] = idem_field_of_json(redis.call('HGET', ck, ARGV[5]))
     end
-    if f and redis.call('HGET', KEYS[3], f) == id then redis.call('HDEL', KEYS[3], f) end
+    for _, f in ipairs(fs) do
+      if redis.call('HGET', KEYS[3], f) == id then redis.call('HDEL', KEYS[3], f) end
+    end
     redis.call('DEL', ck)
     redis.call('SREM', KEYS[2], id)
     n = n + 1
@@ -123,15 +127,17 @@ func (s *RetentionStore) PurgeClosed(ctx context.Context, cutoff time.Time, limi
 
 func (s *RetentionStore) purge(ctx context.Context, t *adapter.Task, now time.Time) (bool, error) {
 	idem, value, byValue := "", "", s.k.referralIdentifier("~none~")
-	if t.ID == t.ReferralID { // the referral's own Task: its ServiceRequest goes too
+	var more []adapter.Identifier // its other identifiers, indexed as the first is
+	if t.ID == t.ReferralID {     // the referral's own Task: its ServiceRequest goes too
 		sr, err := s.referrals.ServiceRequest(ctx, t.ReferralID) // nil when already gone
 		if err != nil && adapter.ErrorCode(err) != adapter.ENOTFOUND {
 			return false, err
 		}
-		if id := firstIdentifier(gjson.GetBytes(sr, "identifier").Array()); !id.IsZero() {
-			idem = idemField(t.Practice, adapter.KindServiceRequest, id.String())
-			value = id.Value
+		if ids := identifiersIn(gjson.GetBytes(sr, "identifier").Array()); len(ids) > 0 {
+			idem = idemField(t.Practice, adapter.KindServiceRequest, ids[0].String())
+			value = ids[0].Value
 			byValue = s.k.referralIdentifier(value)
+			more = ids[1:]
 		}
 	}
 	srKey, thread, flags, scores := s.k.serviceRequest("~none~"), s.k.thread("~none~"), s.k.referralFlags("~none~"), s.k.wellbeingPairs("~none~")
@@ -151,6 +157,11 @@ func (s *RetentionStore) purge(ctx context.Context, t *adapter.Task, now time.Ti
 	}
 	if n == 1 && slot != nil {
 		slot.Wrote(recs...)
+	}
+	if n == 1 && len(more) > 0 {
+		if err := s.purgeIdentifiers(ctx, t, more); err != nil {
+			return true, err
+		}
 	}
 	if n == 1 && t.ID == t.ReferralID && t.Patient != "" {
 		err = purgePatientScript.Run(ctx, s.c, []string{s.k.patientReferrals(t.Practice, t.Patient), s.k.patientConsents(t.Patient), s.k.idempotency()},
@@ -214,16 +225,51 @@ func patientIdentifier(body []byte) adapter.Identifier {
 			return adapter.Identifier{System: adapter.SystemNHSNumber, Value: id.Get("value").String()}
 		}
 	}
-	return firstIdentifier(ids)
-}
-
-// firstIdentifier is the first identifier with a system and value, as
-// intake names a ServiceRequest or Consent by it (fhir.firstIdentifier).
-func firstIdentifier(ids []gjson.Result) adapter.Identifier {
-	for _, id := range ids {
-		if sys, v := id.Get("system").String(), id.Get("value").String(); sys != "" && v != "" {
-			return adapter.Identifier{System: sys, Value: v}
-		}
+	if all := identifiersIn(ids); len(all) > 0 {
+		return all[0]
 	}
 	return adapter.Identifier{}
+}
+
+// identifiersIn are the identifiers with a system and a value, in order,
+// each once: those intake indexed (fhir.allIdentifiers).
+func identifiersIn(ids []gjson.Result) []adapter.Identifier {
+	var out []adapter.Identifier
+	for _, id := range ids {
+		if sys, v := id.Get("system").String(), id.Get("value").String(); sys != "" && v != "" {
+			if i := (adapter.Identifier{System: sys, Value: v}); !slices.Contains(out, i) {
+				out = append(out, i)
+			}
+		}
+	}
+	return out
+}
+
+// purgeIdentsScript removes a purged referral (ARGV[1]) from the indexes
+// of its identifiers after the first (which purgeScript removes): for
+// each, ARGV[i] its field of the idempotency hash (KEYS[1]) and ARGV[i+1]
+// of the by-value hash (KEYS[2]), each only while it names the referral,
+// and ARGV[i+2] the value's set.
+var purgeIdentsScript = goredis.NewScript(`
+local id = ARGV[1]
+for i = 2, #ARGV, 3 do
+  if redis.call('HGET', KEYS[1], ARGV[i]) == id then redis.call('HDEL', KEYS[1], ARGV[i]) end
+  if redis.call('HGET', KEYS[2], ARGV[i + 1]) == id then redis.call('HDEL', KEYS[2], ARGV[i + 1]) end
+  redis.call('SREM', ARGV[i + 2], id)
+end
+return 1`)
+
+// purgeIdentifiers runs purgeIdentsScript for a purged referral's other
+// identifiers. Should it fail, the entries left name an id that no longer
+// answers: a later create under one of them is told the referral was
+// already received, and a search finds nothing it may read.
+func (s *RetentionStore) purgeIdentifiers(ctx context.Context, t *adapter.Task, ids []adapter.Identifier) error {
+	args := []any{t.ID}
+	for _, id := range ids {
+		args = append(args, idemField(t.Practice, adapter.KindServiceRequest, id.String()), id.Value, s.k.referralIdentifier(id.Value))
+	}
+	if err := purgeIdentsScript.Run(ctx, s.c, []string{s.k.idempotency(), s.k.referralsByIdentifier()}, args...).Err(); err != nil {
+		return s.fail(err)
+	}
+	return nil
 }

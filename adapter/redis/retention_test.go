@@ -17,9 +17,10 @@ import (
 // development store, whose Lua must run the same scripts.
 func TestRetention(t *testing.T) {
 	redistest.RunContract(t, redis.New, map[string]func(*testing.T, *redis.Store){
-		"purges closed referrals only":                           testPurgesClosedReferralsOnly,
-		"purges the patient's Consents with their last referral": testPurgesThePatientsConsentsWithTheirLastReferral,
-		"a purge is stored with its audit record or not at all":  testPurgeAudited,
+		"purges closed referrals only":                              testPurgesClosedReferralsOnly,
+		"purges the patient's Consents with their last referral":    testPurgesThePatientsConsentsWithTheirLastReferral,
+		"a purge is stored with its audit record or not at all":     testPurgeAudited,
+		"every identifier is indexed, and purged with the referral": testEveryIdentifierIndexedAndPurged,
 	})
 }
 
@@ -82,6 +83,41 @@ func testPurgesClosedReferralsOnly(t *testing.T, st *redis.Store) {
 	again, _ := st.PurgeClosed(ctx, time.Now().Add(-8*365*24*time.Hour), 100, time.Now())
 	if len(again) != 0 {
 		t.Errorf("purged twice: %v", again)
+	}
+}
+
+// A referral with two business identifiers is found under each, for a
+// create (idempotency) and a search (by value), and the purge removes it
+// from the indexes of both.
+func testEveryIdentifierIndexedAndPurged(t *testing.T, st *redis.Store) {
+	ctx := context.Background()
+	old := time.Now().Add(-9 * 365 * 24 * time.Hour)
+	a, b := adapter.Identifier{System: "https://x/ref", Value: "RA"}, adapter.Identifier{System: "https://y/ref", Value: "RB"}
+	sub := &adapter.Submission{Kind: adapter.KindServiceRequest, ID: "two", Identifier: a, Identifiers: []adapter.Identifier{a, b},
+		JSON:       []byte(`{"resourceType":"ServiceRequest","identifier":[{"system":"https://x/ref","value":"RA"},{"system":"https://y/ref","value":"RB"}]}`),
+		Candidates: []string{"lw"},
+		Task: &adapter.Task{ID: "two", ReferralID: "two", Practice: "A81001", Patient: "Patient/p2", Status: adapter.TaskRequested,
+			AuthoredOn: old, LastModified: old, Version: 1}}
+	if err := st.Intake(ctx, &adapter.IntakeBatch{Practice: "A81001", Items: []*adapter.Submission{sub}}); err != nil {
+		t.Fatal(err)
+	}
+	keys := []adapter.IdemKey{{Kind: adapter.KindServiceRequest, Identifier: a}, {Kind: adapter.KindServiceRequest, Identifier: b}}
+	if found, err := st.FindExisting(ctx, "A81001", keys); err != nil || found[0] != "two" || found[1] != "two" {
+		t.Fatalf("found under its identifiers: %q %v", found, err)
+	}
+	for _, v := range []string{"RA", "RB"} {
+		if ids, err := st.ReferralsByIdentifier(ctx, v); err != nil || len(ids) != 1 || ids[0] != "two" {
+			t.Errorf("search by %s: %v %v", v, ids, err)
+		}
+	}
+	closeLongAgoAndPurge(t, st, "two", old)
+	if found, err := st.FindExisting(ctx, "A81001", keys); err != nil || found[0] != "" || found[1] != "" {
+		t.Errorf("idempotency entries kept after the purge: %q %v", found, err)
+	}
+	for _, v := range []string{"RA", "RB"} {
+		if ids, err := st.ReferralsByIdentifier(ctx, v); err != nil || len(ids) != 0 {
+			t.Errorf("search by %s after the purge: %v %v", v, ids, err)
+		}
 	}
 }
 

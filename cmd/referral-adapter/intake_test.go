@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/social-prescribing/referral-adapter/adapter/auth"
 )
@@ -100,6 +101,11 @@ func TestIdempotentCreate(t *testing.T) {
 		t.Fatalf("first = %d %s", first.status, first.body)
 	}
 	id := first.json(t)["id"]
+	// A create answers Last-Modified, as a read does (http.html#create).
+	lu, _ := time.Parse(time.RFC3339Nano, first.json(t)["meta"].(map[string]any)["lastUpdated"].(string))
+	if lm := first.header.Get("Last-Modified"); lu.IsZero() || lm != lu.UTC().Format(http.TimeFormat) {
+		t.Errorf("Last-Modified %q for meta.lastUpdated %v", lm, lu)
+	}
 
 	again := h.do("POST", "/fhir/ServiceRequest", tok, body)
 	if again.status != 200 || again.json(t)["id"] != id {
@@ -119,6 +125,55 @@ func TestIdempotentCreate(t *testing.T) {
 	other := h.do("POST", "/fhir/ServiceRequest", h.token(auth.RolePractice, otherPractice), asPractice(t, body, otherPractice))
 	if other.status != 201 || other.json(t)["id"] == id {
 		t.Errorf("other practice = %d", other.status)
+	}
+}
+
+// Every business identifier names the referral, not only the first: a
+// search by the second finds it; a referral sent again under it is the
+// same referral (200), by POST or If-None-Exist; identifiers naming two
+// different referrals are refused, 412 when an If-None-Exist condition is
+// one of them (FHIR http.html#ccreate), 409 otherwise.
+func TestEveryIdentifierNamesTheReferral(t *testing.T) {
+	h := newHarness(t, nil)
+	tok := h.token(auth.RolePractice, practice)
+	ids := func(values ...string) map[string]any {
+		var out []any
+		for _, v := range values {
+			out = append(out, map[string]any{"system": referralSys, "value": v})
+		}
+		return map[string]any{"identifier": out}
+	}
+	base := fixture(t, "servicerequest-general.json")
+	x := h.do("POST", "/fhir/ServiceRequest", tok, withJSON(t, base, ids("MI-1", "MI-2")))
+	if x.status != 201 {
+		t.Fatalf("X = %d %s", x.status, x.body)
+	}
+	xid := x.json(t)["id"]
+	found := h.do("GET", "/fhir/ServiceRequest?identifier="+url.QueryEscape(referralSys+"|MI-2"), tok, nil).json(t)
+	if found["total"] != float64(1) || !strings.Contains(fmtJSON(found), xid.(string)) {
+		t.Errorf("search by the second identifier: %s", fmtJSON(found))
+	}
+	if y := h.do("POST", "/fhir/ServiceRequest", tok, withJSON(t, base, ids("MI-2"))); y.status != 200 || y.json(t)["id"] != xid {
+		t.Errorf("sent again under the second identifier = %d %s, want 200 with %v", y.status, y.body, xid)
+	}
+	cond := h.do("POST", "/fhir/ServiceRequest", tok, withJSON(t, base, ids("MI-3")), "If-None-Exist", "identifier="+referralSys+"|MI-2")
+	if cond.status != 200 || cond.json(t)["id"] != xid {
+		t.Errorf("If-None-Exist by the second identifier = %d %s", cond.status, cond.body)
+	}
+	// Another referral (a need of its own), then identifiers naming both.
+	other := withJSON(t, fixture(t, "servicerequest-debt.json"), ids("MI-9"))
+	if z := h.do("POST", "/fhir/ServiceRequest", tok, other); z.status != 201 {
+		t.Fatalf("Z = %d %s", z.status, z.body)
+	}
+	if both := h.do("POST", "/fhir/ServiceRequest", tok, withJSON(t, base, ids("MI-1", "MI-9"))); both.status != 409 {
+		t.Errorf("identifiers of two referrals = %d %s, want 409", both.status, both.body)
+	}
+	if both := h.do("POST", "/fhir/ServiceRequest", tok, withJSON(t, base, ids("MI-9")), "If-None-Exist", "identifier="+referralSys+"|MI-1"); both.status != 412 {
+		t.Errorf("If-None-Exist and identifier naming two referrals = %d %s, want 412", both.status, both.body)
+	}
+	tasks := h.do("GET", "/fhir/Task?focus=ServiceRequest/"+xid.(string), tok, nil).json(t)
+	if tasks["total"] != float64(1) {
+		t.Errorf("Tasks for X: %v", tasks["total"])
 	}
 }
 
@@ -183,7 +238,7 @@ func TestTransactionBundle(t *testing.T) {
 		Type  string
 		Entry []struct {
 			Resource json.RawMessage
-			Response struct{ Status, Location string }
+			Response struct{ Status, Location, Etag, LastModified string }
 		}
 	}
 	if err := json.Unmarshal(r.body, &b); err != nil {
@@ -200,6 +255,10 @@ func TestTransactionBundle(t *testing.T) {
 		var res map[string]any
 		_ = json.Unmarshal(e.Resource, &res)
 		ids = append(ids, res["id"].(string))
+		// entry.response as FHIR's transaction-response has it (bundle.html).
+		if lu := res["meta"].(map[string]any)["lastUpdated"]; e.Response.LastModified == "" || e.Response.LastModified != lu || e.Response.Etag != `W/"1"` {
+			t.Errorf("entry.response lastModified %q (meta.lastUpdated %v), etag %q", e.Response.LastModified, lu, e.Response.Etag)
+		}
 	}
 	var sr map[string]any
 	_ = json.Unmarshal(b.Entry[1].Resource, &sr)
@@ -223,6 +282,33 @@ func TestTransactionBundle(t *testing.T) {
 	again := h.do("POST", "/fhir", tok, fixture(t, "bundle-referral-transaction.json"))
 	if again.status != 200 || !strings.Contains(string(again.body), ids[1]) {
 		t.Errorf("replayed transaction = %d, should return the same ServiceRequest", again.status)
+	}
+}
+
+// A transaction's entries may be named by urn:oid: as by urn:uuid:
+// (FHIR bundle.html#references): the referral and Consent naming the
+// Patient entry by its urn:oid fullUrl name the stored Patient.
+func TestTransactionResolvesURNOIDs(t *testing.T) {
+	h := newHarness(t, nil)
+	tok := h.token(auth.RolePractice, practice)
+	body := bytes.ReplaceAll(fixture(t, "bundle-referral-transaction.json"),
+		[]byte("urn:uuid:2f1c6b2e-4a59-4c1e-9a51-1f0d7c3b5e01"), []byte("urn:oid:2.16.840.1.113883.2.1.4.1.9000000009"))
+	r := h.do("POST", "/fhir", tok, body)
+	if r.status != 200 {
+		t.Fatalf("= %d %s", r.status, r.body)
+	}
+	var b struct {
+		Entry []struct{ Resource map[string]any }
+	}
+	if err := json.Unmarshal(r.body, &b); err != nil || len(b.Entry) != 3 {
+		t.Fatalf("bundle = %s", r.body)
+	}
+	pid := b.Entry[0].Resource["id"]
+	if ref := b.Entry[1].Resource["subject"].(map[string]any)["reference"]; ref != "Patient/"+pid.(string) {
+		t.Errorf("the referral's subject = %v, want Patient/%v", ref, pid)
+	}
+	if ref := b.Entry[2].Resource["patient"].(map[string]any)["reference"]; ref != "Patient/"+pid.(string) {
+		t.Errorf("the Consent's patient = %v, want Patient/%v", ref, pid)
 	}
 }
 

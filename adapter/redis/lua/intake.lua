@@ -2,15 +2,16 @@
 --
 -- KEYS[1]  the idempotency hash
 -- ARGV[1]  JSON: {"items":[{
---             "id": "...", "idem": "<field>" | "", "existing": bool,
+--             "id": "...", "idems": ["<field>", ...] (optional), "existing": bool,
 --             "blobkey": "<key>", "blob": n,   (optional: SET key ARGV[n],
 --             "blobfield": "<field>",            or HSET key field ARGV[n])
 --             "refs": {"prefix", "ref", "args"},   (Consent: its patient's referral
 --                                                 sets, under both references the
 --                                                 patient goes by: patient_alias_lib.lua)
---             "byvalue": {"key", "field", "set"}, (ServiceRequest: HSETNX key field id,
---                                                 or SADD set id when the field names
---                                                 another referral)
+--             "byvalues": [{"key", "field", "set"}, ...], (ServiceRequest, one per
+--                                                 identifier: HSETNX key field id, or SADD
+--                                                 set id when the field names another
+--                                                 referral)
 --             "cmds": [["SET", "<key>", "<json>"], ["HSET", "<key>", "f", "v"], ...],
 --             "stats": {"keys": [...], "pkey": "<key>",           (optional: see below)
 --                       "incs": [{"m", "s", "r", "n", "p", "own", "pl", "nopl", "out", "skip"}]},
@@ -51,9 +52,11 @@
 -- written (0 for other items).
 local p = cjson.decode(ARGV[1])
 for _, it in ipairs(p.items) do
-  if it.idem ~= "" and not it.existing then
-    if redis.call('HEXISTS', KEYS[1], it.idem) == 1 then
-      return cjson.encode({retry = true})
+  if it.idems and not it.existing then
+    for _, f in ipairs(it.idems) do
+      if redis.call('HEXISTS', KEYS[1], f) == 1 then
+        return cjson.encode({retry = true})
+      end
     end
   end
   if it.tell and not it.existing then
@@ -77,9 +80,10 @@ for i, it in ipairs(p.items) do
     for _, c in ipairs(it.cmds) do
       redis.call(unpack(c))
     end
-    local bv = it.byvalue
-    if bv and redis.call('HSETNX', bv.key, bv.field, it.id) == 0 and redis.call('HGET', bv.key, bv.field) ~= it.id then
-      redis.call('SADD', bv.set, it.id)
+    for _, bv in ipairs(it.byvalues or {}) do
+      if redis.call('HSETNX', bv.key, bv.field, it.id) == 0 and redis.call('HGET', bv.key, bv.field) ~= it.id then
+        redis.call('SADD', bv.set, it.id)
+      end
     end
     local t = it.task
     if t and p.routing and t.steps then
@@ -105,8 +109,8 @@ for i, it in ipairs(p.items) do
     if it.ev and p.events ~= "" then
       redis.call('XADD', p.events, 'MAXLEN', '~', p.evmax, '*', unpack(it.ev))
     end
-    if it.idem ~= "" then
-      redis.call('HSET', KEYS[1], it.idem, it.id)
+    for _, f in ipairs(it.idems or {}) do
+      redis.call('HSET', KEYS[1], f, it.id)
     end
     if it.tell then
       for _, w in ipairs(it.tell) do task_write(w, p.tmod, p.events, p.evmax) end
