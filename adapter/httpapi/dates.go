@@ -2,7 +2,10 @@ package httpapi
 
 import (
 	"errors"
+	"strings"
 	"time"
+
+	"github.com/social-prescribing/referral-adapter/adapter"
 )
 
 // errDateParam is returned by datePrefix for a malformed value.
@@ -30,4 +33,51 @@ func datePrefix(v string, layouts ...string) (bound string, prefix string, t tim
 		}
 	}
 	return "", "", t, errDateParam
+}
+
+// lastUpdatedRange reads a _lastUpdated value as FHIR's date search does
+// (search.html#date): a prefix (eq, the default, gt, ge, lt or le) and a
+// date (YYYY-MM-DD: that day in Europe/London) or an instant with its zone,
+// each standing for the range of its precision (a day, a second, a
+// millisecond). It returns the exclusive bounds (zero: none) at the
+// millisecond the store keeps.
+func lastUpdatedRange(v string) (after, before time.Time, err error) {
+	prefix, val := "eq", v
+	if len(v) > 2 && v[0] >= 'a' && v[0] <= 'z' {
+		prefix, val = v[:2], v[2:]
+	}
+	start, end, err := dateRange(val)
+	if err != nil {
+		return after, before, err
+	}
+	const ms = time.Millisecond
+	switch prefix {
+	case "eq":
+		return start.Add(-ms), end, nil
+	case "gt":
+		return end.Add(-ms), before, nil
+	case "ge":
+		return start.Add(-ms), before, nil
+	case "lt":
+		return after, start, nil
+	case "le":
+		return after, end, nil
+	}
+	return after, before, errDateParam
+}
+
+// dateRange is the range [start, end) a date or instant value stands for:
+// a day, a second, or (given finer) a millisecond.
+func dateRange(val string) (start, end time.Time, err error) {
+	if d, err := time.ParseInLocation(time.DateOnly, val, adapter.London()); err == nil {
+		return d, d.AddDate(0, 0, 1), nil
+	}
+	t, err := time.Parse(time.RFC3339Nano, val)
+	if err != nil {
+		return start, end, errDateParam
+	}
+	if t.Nanosecond() == 0 && !strings.Contains(val, ".") {
+		return t, t.Add(time.Second), nil
+	}
+	return t, t.Add(time.Millisecond), nil
 }

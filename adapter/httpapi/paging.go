@@ -21,8 +21,9 @@ import (
 // so a client follows them knowing nothing else. _count=0 asks for the
 // number of matches alone. Bundle.total is the number of matches in all
 // pages when the adapter knows it without reading every page (a search
-// whose matches are all in hand, or the last page of one); it is left out
-// otherwise, as the CapabilityStatement says.
+// whose matches are all in hand, or fit its first page); it is left out
+// otherwise, as the CapabilityStatement says: a later page's cursor names
+// a place, not a count.
 const (
 	DefaultCount = 50
 	MaxCount     = 1000

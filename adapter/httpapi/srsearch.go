@@ -15,7 +15,7 @@ import (
 // ServiceRequest searches (issue 18): identifier ([system|]value: without
 // a system, by value across systems), subject and patient (a reference,
 // Patient/{id} or Patient?identifier=...), subject:identifier and
-// patient:identifier ([system|]value), status, _lastUpdated (gt/ge) and
+// patient:identifier ([system|]value), status, _lastUpdated (any date prefix) and
 // _id; each caller shown only the referrals it may see, paged as Task
 // searches are (creation order).
 
@@ -30,7 +30,8 @@ type srQuery struct {
 	ident    adapter.Identifier // System "" matches any system
 	subject  func(string) bool  // nil: any patient
 	statuses []string
-	since    time.Time
+	since    time.Time // exclusive bounds of _lastUpdated; zero: none
+	until    time.Time
 	id       string
 }
 
@@ -74,7 +75,7 @@ func srQueryOf(c *gin.Context) (srQuery, error) {
 		}
 	}
 	var err error
-	if q.since, err = lastUpdatedSince(c); err != nil {
+	if q.since, q.until, err = lastUpdated(c); err != nil {
 		return q, err
 	}
 	if v, ok := c.GetQuery("_id"); ok {
@@ -106,7 +107,7 @@ func identifierToken(v, at string) (adapter.Identifier, error) {
 // says where the referral stands.
 func (q srQuery) matches(t *adapter.Task) bool {
 	return t.ID == t.ReferralID && (q.id == "" || t.ID == q.id) && (q.subject == nil || q.subject(t.Patient)) &&
-		(q.since.IsZero() || t.AuthoredOn.After(q.since)) &&
+		(q.since.IsZero() || t.AuthoredOn.After(q.since)) && (q.until.IsZero() || t.AuthoredOn.Before(q.until)) &&
 		(len(q.statuses) == 0 || slices.Contains(q.statuses, "active"))
 }
 

@@ -13,7 +13,7 @@ import (
 )
 
 // Task searches (issue 18): focus=ServiceRequest/{id}, owner, status and
-// _lastUpdated (gt/ge), paged in creation order, the one order that does
+// _lastUpdated (any date prefix), paged in creation order, the one order that does
 // not change as Tasks change, so that no Task is skipped or repeated
 // while a client follows next links; Tasks created meanwhile come last.
 
@@ -35,6 +35,7 @@ type taskFilter struct {
 	owner    string
 	statuses []string
 	since    time.Time // exclusive; zero: any
+	until    time.Time // exclusive; zero: any
 	focus    string    // ServiceRequest id; "": any
 }
 
@@ -55,30 +56,28 @@ func taskFilterOf(c *gin.Context) (taskFilter, error) {
 		}
 	}
 	var err error
-	f.since, err = lastUpdatedSince(c)
+	f.since, f.until, err = lastUpdated(c)
 	return f, err
 }
 
-// lastUpdatedSince reads _lastUpdated=gt{instant} or ge{instant} as the
-// exclusive lower bound of a search; zero when not given.
-func lastUpdatedSince(c *gin.Context) (time.Time, error) {
+// lastUpdated reads _lastUpdated (lastUpdatedRange) as the exclusive
+// bounds of a search; zero when not given.
+func lastUpdated(c *gin.Context) (since, until time.Time, err error) {
 	v := c.Query("_lastUpdated")
 	if v == "" {
-		return time.Time{}, nil
+		return since, until, nil
 	}
-	bound, prefix, t, err := datePrefix(v, time.RFC3339)
-	if err != nil || bound != "lower" {
-		return time.Time{}, adapter.Errorf(adapter.EVALUE, "_lastUpdated must be gt or ge followed by an instant, e.g. gt2026-11-23T09:00:00Z").At("_lastUpdated")
+	if since, until, err = lastUpdatedRange(v); err != nil {
+		return since, until, adapter.Errorf(adapter.EVALUE,
+			"_lastUpdated must be a date (2026-11-23) or an instant with its zone (2026-11-23T09:00:00Z), optionally after eq, gt, ge, lt or le").At("_lastUpdated")
 	}
-	if prefix == "ge" {
-		t = t.Add(-time.Millisecond)
-	}
-	return t, nil
+	return since, until, nil
 }
 
 func (f taskFilter) matches(t *adapter.Task) bool {
 	return (f.owner == "" || t.Owner == f.owner) && (len(f.statuses) == 0 || slices.Contains(f.statuses, string(t.Status))) &&
-		(f.since.IsZero() || t.LastModified.After(f.since)) && (f.focus == "" || t.ReferralID == f.focus)
+		(f.since.IsZero() || t.LastModified.After(f.since)) && (f.until.IsZero() || t.LastModified.Before(f.until)) &&
+		(f.focus == "" || t.ReferralID == f.focus)
 }
 
 // searchTask: GET /fhir/Task.

@@ -4,7 +4,9 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/social-prescribing/referral-adapter/adapter"
 	"github.com/social-prescribing/referral-adapter/adapter/auth"
 )
 
@@ -192,6 +194,17 @@ func TestPollingTasks(t *testing.T) {
 	future := h.do("GET", "/fhir/Task?_lastUpdated=gt2099-01-01T00:00:00Z", gp, nil).json(t)
 	if future["total"] != float64(0) {
 		t.Errorf("nothing changed after 2099, got %v", future["total"])
+	}
+	// Every form of FHIR's date search (search.html#date), a day in London.
+	today := time.Now().In(adapter.London()).Format(time.DateOnly)
+	for q, want := range map[string]float64{"_lastUpdated=" + today: 2, "_lastUpdated=ge" + today: 2, "_lastUpdated=lt" + today: 0,
+		"_lastUpdated=le2099-01-01": 2, "_lastUpdated=lt2026-01-01T00:00:00Z": 0} {
+		if got := h.do("GET", "/fhir/Task?"+q, gp, nil).json(t); got["total"] != want {
+			t.Errorf("%s: total %v, want %v", q, got["total"], want)
+		}
+		if got := h.do("GET", "/fhir/ServiceRequest?"+q, gp, nil).json(t); got["total"] != want {
+			t.Errorf("ServiceRequest?%s: total %v, want %v", q, got["total"], want)
+		}
 	}
 	for _, q := range []string{"status=finished", "_lastUpdated=yesterday", "_count=-1", "_count=many", "_cursor=made-up"} {
 		if r := h.do("GET", "/fhir/Task?"+q, gp, nil); r.status != 400 {
