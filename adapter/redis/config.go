@@ -70,6 +70,7 @@ func Open(c Config, log *slog.Logger) (goredis.UniversalClient, func(), error) {
 			return nil, nil, fmt.Errorf("redis: parse REDIS_URL: %w", err)
 		}
 		opts.DialTimeout, opts.ReadTimeout, opts.WriteTimeout = c.DialTimeout, c.OpTimeout, c.OpTimeout
+		opts.MaxRetries = noRetries
 		client = goredis.NewClient(opts)
 	} else {
 		addrs := c.ClusterAddrs
@@ -79,10 +80,20 @@ func Open(c Config, log *slog.Logger) (goredis.UniversalClient, func(), error) {
 		client = goredis.NewUniversalClient(&goredis.UniversalOptions{
 			Addrs: addrs, MasterName: c.SentinelMaster, Password: c.Password,
 			DialTimeout: c.DialTimeout, ReadTimeout: c.OpTimeout, WriteTimeout: c.OpTimeout,
+			MaxRetries: noRetries,
 		})
 	}
 	return client, func() { _ = client.Close() }, nil
 }
+
+// noRetries turns off go-redis's retry of a command whose connection
+// failed. The adapter's writes are scripts and transactions that are not
+// idempotent (a contact attempt, a transition, a claim): one that reached
+// Redis before its connection dropped would be run twice, recording the
+// attempt twice or answering a transition it had applied with 409. The
+// caller is answered 503 instead, and its retry meets the adapter's own
+// checks (identifiers, Task versions).
+const noRetries = -1
 
 // slogLogger sends go-redis's internal messages (pool dial failures) to the
 // service's structured log instead of stderr.

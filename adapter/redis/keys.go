@@ -19,6 +19,10 @@ func newKeys(ns string) keys { return keys{p: "sp:{" + ns + "}:"} }
 // values written before compression are plain JSON.
 func (k keys) serviceRequest(id string) string { return k.p + "sr:" + id }
 
+// String written by the readiness probe (Store.Writable), to learn that
+// Redis takes writes; it expires after a minute.
+func (k keys) readiness() string { return k.p + "ready" }
+
 // Consent hash: json (compressed with a dictionary as ServiceRequests are,
 // codec.go; plain JSON when written before compression), practice, patient, ident (the
 // identifier of its idempotency entry, for the retention purge).

@@ -11,6 +11,7 @@ import (
 	"net"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/alicebob/miniredis/v2"
 	goredis "github.com/redis/go-redis/v9"
@@ -147,6 +148,18 @@ func (s *Store) Ping(ctx context.Context) error {
 	return nil
 }
 
+// Writable reports whether Redis takes writes: it sets a key of its own
+// for a minute. A Redis that answers but refuses writes (out of memory, a
+// replica, a failing snapshot) would answer every request 503 while a
+// ping said ready; /readyz asks this instead, so a load balancer stops
+// sending it traffic.
+func (s *Store) Writable(ctx context.Context) error {
+	if err := s.c.Set(ctx, s.k.readiness(), time.Now().UnixMilli(), time.Minute).Err(); err != nil {
+		return s.fail(err)
+	}
+	return nil
+}
+
 // Embedded starts an in-process Redis-compatible server (miniredis) for
 // zero-setup runs. Its data lives in memory and is lost when the process
 // exits; the caller must say so loudly.
@@ -165,7 +178,7 @@ func Embedded(log *slog.Logger) (goredis.UniversalClient, func(), error) {
 	}
 	log.Warn("REDIS_URL is not set: using an embedded in-process store; ALL DATA IS LOST WHEN THE PROCESS EXITS. Set REDIS_URL for any real use.",
 		"addr", m.Addr())
-	c := goredis.NewClient(&goredis.Options{Addr: m.Addr(), Password: secret})
+	c := goredis.NewClient(&goredis.Options{Addr: m.Addr(), Password: secret, MaxRetries: noRetries})
 	return c, func() { _ = c.Close(); m.Close() }, nil
 }
 
@@ -206,7 +219,12 @@ func isUnavailable(err error) bool {
 		errors.Is(err, syscall.EPIPE) || errors.As(err, &ne) {
 		return true
 	}
-	for _, p := range []string{"LOADING", "MASTERDOWN", "TRYAGAIN", "CLUSTERDOWN", "READONLY"} {
+	// Redis refusing writes for now: loading, a replica or a lost master,
+	// out of memory (OOM; EXECABORT when a MULTI's command was refused so),
+	// a script running too long (BUSY), too few replicas, a failing
+	// snapshot (MISCONF).
+	for _, p := range []string{"LOADING", "MASTERDOWN", "TRYAGAIN", "CLUSTERDOWN", "READONLY", "OOM", "EXECABORT", "BUSY",
+		"NOREPLICAS", "MISCONF"} {
 		if strings.HasPrefix(err.Error(), p) {
 			return true
 		}

@@ -92,7 +92,7 @@ func build(ctx context.Context, cfg *Config, m *routing.Mappings, log *slog.Logg
 		lifecycle.WithClosure(dlg))
 	srv := httpapi.New(cfg.HTTP, httpapi.Deps{
 		Log: log, Verifier: verifier, Intake: in, Store: st.http,
-		Mappings: m, Parser: parser, Render: render, Ready: st.Ping, Tokens: tokens,
+		Mappings: m, Parser: parser, Render: render, Ready: st.Writable, Tokens: tokens,
 		Audit: st.AuditStore, Limiter: httpapi.NewLeasedLimiter(st.GuardStore), Capacity: caps, Queue: q, Outcomes: st.OutcomeStore,
 		Reports:       report.New(st.StatsStore, st.CapacityStore, m),
 		Subscriptions: notify.NewSubscriptions(cfg.Notify, parser, st.NotifyStore),
