@@ -329,11 +329,17 @@ func (s *Server) negotiate() gin.HandlerFunc {
 	}
 }
 
+// acceptsFHIRJSON: one of accept's media types is FHIR JSON, and not of
+// another FHIR version (a fhirVersion parameter other than 4.0: FHIR's
+// versioning.html#mt-version has the server answer 406).
 func acceptsFHIRJSON(accept string) bool {
 	for _, part := range strings.Split(accept, ",") {
-		mt, _, err := mime.ParseMediaType(strings.TrimSpace(part))
+		mt, params, err := mime.ParseMediaType(strings.TrimSpace(part))
 		if err != nil {
 			mt = strings.TrimSpace(part)
+		}
+		if v, ok := params["fhirversion"]; ok && v != "4.0" && !strings.HasPrefix(v, "4.0.") {
+			continue
 		}
 		switch mt {
 		case "application/fhir+json", "application/json", "json", "*/*", "application/*", "application/json+fhir":

@@ -102,6 +102,7 @@ func TestCreateRefusedAtTheDoor(t *testing.T) {
 		{"XML", req{header: map[string]string{"Content-Type": "application/fhir+xml"}}, 415, "not-supported"},
 		{"latin-1", req{header: map[string]string{"Content-Type": "application/fhir+json; charset=iso-8859-1"}}, 415, "not-supported"},
 		{"FHIR STU3", req{header: map[string]string{"Content-Type": "application/fhir+json; fhirVersion=3.0"}}, 415, "not-supported"},
+		{"asks for FHIR STU3", req{header: map[string]string{"Accept": "application/fhir+json; fhirVersion=3.0"}}, 406, "not-supported"},
 		{"too large", req{body: `{"resourceType":"ServiceRequest","note":[{"text":"` + strings.Repeat("x", 5000) + `"}]}`}, 413, "too-long"},
 		{"gzip that is not", req{header: map[string]string{"Content-Encoding": "gzip"}}, 400, "structure"},
 		{"unknown encoding", req{header: map[string]string{"Content-Encoding": "br"}}, 415, "not-supported"},
