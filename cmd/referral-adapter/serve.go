@@ -108,21 +108,14 @@ func build(ctx context.Context, cfg *Config, m *routing.Mappings, log *slog.Logg
 
 // seedCapacity gives every directory service its capacity from the
 // mappings where none is recorded yet. If Redis is not reachable at
-// start-up it keeps trying in the background until it succeeds or ctx ends;
-// meanwhile services without a record are treated as open and unlimited.
+// start-up it keeps trying in the background until it succeeds; after
+// that it checks again every reseedEvery until ctx ends, so a Redis that
+// lost its data (restarted without persistence, flushed) gets its
+// services' records back within that time: without one a service is
+// treated as open and unlimited, and its caseload limit would be ignored.
 func seedCapacity(ctx context.Context, caps *capacity.Service, log *slog.Logger) {
-	try := func() bool {
-		sctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-		defer cancel()
-		n, err := caps.Seed(sctx)
-		if err != nil {
-			log.Warn("could not seed service capacity; retrying", "error", err.Error())
-			return false
-		}
-		log.Info("service capacity seeded from mappings", "services", n)
-		return true
-	}
-	if try() {
+	if seedOnce(ctx, caps, log, false) {
+		go keepSeeded(ctx, caps, log, reseedEvery)
 		return
 	}
 	go func() {
@@ -133,12 +126,49 @@ func seedCapacity(ctx context.Context, caps *capacity.Service, log *slog.Logger)
 			case <-ctx.Done():
 				return
 			case <-t.C:
-				if try() {
+				if seedOnce(ctx, caps, log, false) {
+					keepSeeded(ctx, caps, log, reseedEvery)
 					return
 				}
 			}
 		}
 	}()
+}
+
+// reseedEvery is how often a running adapter checks that every service
+// still has its capacity record.
+const reseedEvery = time.Minute
+
+// seedOnce seeds what is missing, saying so; again (a check after the
+// first seeding) logs only when a record had gone missing.
+func seedOnce(ctx context.Context, caps *capacity.Service, log *slog.Logger, again bool) bool {
+	sctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	n, err := caps.Seed(sctx)
+	switch {
+	case err != nil:
+		log.Warn("could not seed service capacity; retrying", "error", err.Error())
+		return false
+	case !again:
+		log.Info("service capacity seeded from mappings", "services", n)
+	case n > 0:
+		log.Warn("service capacity records were missing (did Redis lose its data?); seeded again from mappings", "services", n)
+	}
+	return true
+}
+
+// keepSeeded runs seedOnce every interval until ctx ends.
+func keepSeeded(ctx context.Context, caps *capacity.Service, log *slog.Logger, every time.Duration) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			seedOnce(ctx, caps, log, true)
+		}
+	}
 }
 
 // startDispatcher runs the notification dispatcher until ctx ends; the
