@@ -67,6 +67,10 @@ func (s *Server) audit() gin.HandlerFunc {
 		rec := slot.Base
 		rec.Action, rec.Entity, rec.Outcome = auditAction(c), auditEntity(c), status
 		if err := s.writeAudit(c, rec); err != nil {
+			if status == http.StatusServiceUnavailable { // already "unavailable, retry", in the words of what failed first
+				held.release()
+				return
+			}
 			c.Writer = held.ResponseWriter
 			s.writeError(c, adapter.Errorf(adapter.EUNAVAILABLE, "the audit trail could not be written, so nothing is answered; retry later"))
 			return

@@ -59,6 +59,11 @@ func TestRedisCrashMidLoadLosesNothingAcknowledged(t *testing.T) {
 				if r.status == 503 && r.header.Get("Retry-After") == "" {
 					t.Error("503 without Retry-After")
 				}
+				// It says what failed first: the store, not the audit
+				// trail the adapter then could not write either.
+				if r.status == 503 && !strings.Contains(string(r.body), "the store is unavailable") {
+					t.Errorf("503 during the outage says: %.200s", r.body)
+				}
 				mu.Unlock()
 			}
 		}()
