@@ -106,12 +106,18 @@ func preferReturn(c *gin.Context) string {
 	return ""
 }
 
+// ifNoneExist reads a conditional create's If-None-Exist header. One given
+// but empty is refused rather than read as absent: the client asked for a
+// condition, and creating unconditionally could duplicate.
 func ifNoneExist(c *gin.Context) (adapter.Identifier, error) {
-	h := c.GetHeader("If-None-Exist")
-	if h == "" {
+	vals, given := c.Request.Header["If-None-Exist"]
+	if !given {
 		return adapter.Identifier{}, nil
 	}
-	return fhir.ParseIdentifierCondition(h)
+	if len(vals) != 1 || strings.TrimSpace(vals[0]) == "" {
+		return adapter.Identifier{}, adapter.Errorf(adapter.EINVALID, "If-None-Exist must be given once, as identifier=system|value").At("If-None-Exist")
+	}
+	return fhir.ParseIdentifierCondition(vals[0])
 }
 
 // transaction handles POST /fhir with a transaction Bundle.

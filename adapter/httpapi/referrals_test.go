@@ -107,6 +107,7 @@ func TestCreateRefusedAtTheDoor(t *testing.T) {
 		{"gzip that is not", req{header: map[string]string{"Content-Encoding": "gzip"}}, 400, "structure"},
 		{"unknown encoding", req{header: map[string]string{"Content-Encoding": "br"}}, 415, "not-supported"},
 		{"If-None-Exist not an identifier", req{header: map[string]string{"If-None-Exist": "status=active"}}, 400, ""},
+		{"If-None-Exist given empty", req{header: map[string]string{"If-None-Exist": " "}}, 400, "invalid"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

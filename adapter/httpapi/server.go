@@ -135,6 +135,13 @@ func New(cfg Config, d Deps) *Server {
 	e.ContextWithFallback = true
 	e.Use(requestIDs(), metrics(), s.accessLog(), s.recoverer(), securityHeaders(), headerLimit(s), s.timeout(), s.contentEncoding())
 	e.NoRoute(func(c *gin.Context) {
+		if t, ok := s.readOnlyType(c.Request.URL.Path); ok {
+			// A type served here only by id (Goal, ...): its type-level
+			// URL exists, and no method is allowed on it.
+			c.Writer.Header()["Allow"] = []string{""} // gin's c.Header drops an empty value
+			s.writeError(c, adapter.Errorf(adapter.EMETHOD, "%s is read here by id (GET /fhir/%s/{id}); it is neither searched nor created", t, t))
+			return
+		}
 		s.writeError(c, adapter.Errorf(adapter.ENOTFOUND, "no such endpoint"))
 	})
 	e.NoMethod(func(c *gin.Context) {
@@ -282,6 +289,21 @@ func (s *Server) route(g *gin.RouterGroup, method, fullPath string, action auth.
 	rel := strings.TrimPrefix(fullPath, g.BasePath())
 	g.Handle(method, rel, append([]gin.HandlerFunc{s.allow(action)}, h...)...)
 	s.table = append(s.table, Route{Method: method, Path: fullPath, Action: action})
+}
+
+// readOnlyType reports whether path is /fhir/{type} of a resource type the
+// server has routes for only below it (read by id).
+func (s *Server) readOnlyType(path string) (string, bool) {
+	t, ok := strings.CutPrefix(path, "/fhir/")
+	if !ok || t == "" || strings.Contains(t, "/") {
+		return "", false
+	}
+	for _, r := range s.table {
+		if strings.HasPrefix(r.Path, "/fhir/"+t+"/") {
+			return t, true
+		}
+	}
+	return "", false
 }
 
 // Routes lists every authenticated endpoint with its action.

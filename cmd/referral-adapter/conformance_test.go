@@ -362,3 +362,22 @@ func TestCapabilityStatementIsExact(t *testing.T) {
 		t.Errorf("SMART not declared with a token endpoint: %s", smart)
 	}
 }
+
+// A type this server reads only by id (Goal) has its type-level URL: a
+// create or search there is 405 with an empty Allow, as FHIR's RESTful
+// API answers an interaction a server does not support, not 404 as for a
+// type it does not know.
+func TestTypeReadOnlyByIDIsMethodNotAllowed(t *testing.T) {
+	h := newHarness(t, nil)
+	gp := h.token(auth.RolePractice, practice)
+	for _, method := range []string{"POST", "GET"} {
+		r := h.do(method, "/fhir/Goal", gp, []byte(`{"resourceType":"Goal"}`))
+		if allow, ok := r.header["Allow"]; r.status != http.StatusMethodNotAllowed || !ok || len(allow) != 1 || allow[0] != "" ||
+			issue(t, r)["code"] != "not-supported" {
+			t.Errorf("%s /fhir/Goal = %d %v %s", method, r.status, r.header, r.body)
+		}
+	}
+	if r := h.do("POST", "/fhir/Nothing", gp, []byte(`{}`)); r.status != http.StatusNotFound {
+		t.Errorf("POST to an unknown type = %d %s", r.status, r.body)
+	}
+}
