@@ -154,10 +154,31 @@ func onlyParams(c *gin.Context, allowed ...string) error {
 		if resultParams[k] || contains(allowed, k) {
 			continue
 		}
+		if lenient(c) { // ignored, and left out of the self link
+			q := c.Request.URL.Query()
+			q.Del(k)
+			c.Request.URL.RawQuery = q.Encode()
+			continue
+		}
 		return adapter.Errorf(adapter.ENOTSUPPORTED, "search parameter %q is not supported here; supported: %s",
 			adapter.Clip(k, nameMax), strings.Join(allowed, ", ")).At(adapter.Clip(k, nameMax))
 	}
 	return nil
+}
+
+// lenient: the client sent Prefer: handling=lenient, asking that search
+// parameters the server does not know be ignored rather than refused
+// (FHIR search.html#errors); the Bundle's self link then shows the
+// search that was done.
+func lenient(c *gin.Context) bool {
+	for _, pref := range c.Request.Header.Values("Prefer") {
+		for _, part := range strings.FieldsFunc(pref, func(r rune) bool { return r == ',' || r == ';' }) {
+			if strings.EqualFold(strings.ReplaceAll(strings.TrimSpace(part), " ", ""), "handling=lenient") {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 func contains(list []string, s string) bool {

@@ -381,3 +381,31 @@ func TestTypeReadOnlyByIDIsMethodNotAllowed(t *testing.T) {
 		t.Errorf("POST to an unknown type = %d %s", r.status, r.body)
 	}
 }
+
+// Prefer: handling=lenient has an unknown search parameter ignored, and
+// left out of the self link, as FHIR's search page asks servers to honour
+// (search.html#errors); without it the parameter is refused.
+func TestLenientSearchIgnoresUnknownParameters(t *testing.T) {
+	h := newHarness(t, nil)
+	gp := h.token(auth.RolePractice, practice)
+	if r := h.do("POST", "/fhir/ServiceRequest", gp, fixture(t, "servicerequest-debt.json")); r.status != http.StatusCreated {
+		t.Fatalf("referral = %d %s", r.status, r.body)
+	}
+	path := "/fhir/Task?status=requested&colour=blue"
+	if r := h.do("GET", path, gp, nil); r.status != http.StatusBadRequest {
+		t.Errorf("strict = %d %s", r.status, r.body)
+	}
+	r := h.do("GET", path, gp, nil, "Prefer", "handling=lenient")
+	b := r.json(t)
+	if r.status != http.StatusOK || b["total"] != float64(1) {
+		t.Fatalf("lenient = %d %s", r.status, r.body)
+	}
+	for _, l := range b["link"].([]any) {
+		if l := l.(map[string]any); l["relation"] == "self" && (strings.Contains(l["url"].(string), "colour") || !strings.Contains(l["url"].(string), "status=requested")) {
+			t.Errorf("self link %v", l["url"])
+		}
+	}
+	if r := h.do("GET", "/fhir/Task?status=requested&status=accepted", gp, nil, "Prefer", "handling=lenient"); r.status != http.StatusBadRequest {
+		t.Errorf("a repeated parameter, lenient = %d: still refused, as it cannot be honoured", r.status)
+	}
+}
