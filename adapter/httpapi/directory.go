@@ -12,11 +12,13 @@ import (
 )
 
 // searchHealthcareService lists the service directory, optionally filtered
-// by category (token: [system|]code), area (a postcode district served) and
+// by service-category (token: [system|]code; FHIR R4's name for
+// HealthcareService.category, also taken as category, the name this
+// server used first), area (a postcode district served) and
 // capacity-status (token: a Gravity SDOHCC capacity status code), so an EHR
 // can check availability before referring, with no patient data.
 func (s *Server) searchHealthcareService(c *gin.Context) {
-	if err := onlyParams(c, "category", "area", "_id", "capacity-status"); err != nil {
+	if err := onlyParams(c, "service-category", "category", "area", "_id", "capacity-status"); err != nil {
 		s.writeError(c, err)
 		return
 	}
@@ -45,8 +47,10 @@ func matchesDirectory(c *gin.Context, svc *adapter.Service) bool {
 	if v := c.Query("_id"); v != "" && v != svc.ID {
 		return false
 	}
-	if v := c.Query("category"); v != "" && !tokenMatches(v, svc.Categories) {
-		return false
+	for _, name := range []string{"service-category", "category"} {
+		if v := c.Query(name); v != "" && !tokenMatches(v, svc.Categories) {
+			return false
+		}
 	}
 	if v := c.Query("area"); v != "" && !slices.ContainsFunc(svc.Areas, func(a string) bool { return strings.EqualFold(a, v) }) {
 		return false

@@ -178,6 +178,13 @@ func TestDirectorySearchByCapacityStatus(t *testing.T) {
 	if r := h.do("GET", "/fhir/HealthcareService?capacity-status=capacity&colour=blue", gp, nil); r.status != 400 {
 		t.Errorf("unknown parameter = %d", r.status)
 	}
+	// By category: R4's service-category, and category as before.
+	low := url.QueryEscape("http://hl7.org/fhir/sid/icd-10|Z59.6")
+	for _, name := range []string{"service-category", "category"} {
+		if ids := h.searchIDs(gp, name+"="+low); strings.Join(ids, ",") != "money-advice" {
+			t.Errorf("%s=Z59.6 found %v", name, ids)
+		}
+	}
 }
 
 // The GP sees the outcome at once on the Task: waitlisted with position and
