@@ -106,6 +106,17 @@ func preferReturn(c *gin.Context) string {
 	return ""
 }
 
+// unconditional refuses an If-None-Exist header where conditional create
+// is not offered (the CapabilityStatement's conditionalCreate): ignoring
+// it would create what the client asked to create only if absent.
+func (s *Server) unconditional(what string) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		if _, given := c.Request.Header["If-None-Exist"]; given {
+			s.abort(c, adapter.Errorf(adapter.ENOTSUPPORTED, "conditional create (If-None-Exist) is not supported for %s", what).At("If-None-Exist"))
+		}
+	}
+}
+
 // ifNoneExist reads a conditional create's If-None-Exist header. One given
 // but empty is refused rather than read as absent: the client asked for a
 // condition, and creating unconditionally could duplicate.

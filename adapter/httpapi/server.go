@@ -187,7 +187,7 @@ func (s *Server) routes() {
 	f.GET("/metadata", s.metadata)
 
 	a := f.Group("", s.authenticate(), s.rateLimit(), s.audit())
-	s.route(a, "POST", "/fhir", auth.TransactionPost, s.fhirJSONBody(), s.transaction)
+	s.route(a, "POST", "/fhir", auth.TransactionPost, s.unconditional("a transaction (give each entry its request.ifNoneExist)"), s.fhirJSONBody(), s.transaction)
 	s.route(a, "POST", "/fhir/ServiceRequest", auth.ServiceRequestCreate, s.fhirJSONBody(), s.createServiceRequest)
 	s.route(a, "GET", "/fhir/ServiceRequest/:id", auth.ServiceRequestRead, s.readServiceRequest)
 	s.route(a, "GET", "/fhir/ServiceRequest/:id/_history/:vid", auth.ServiceRequestRead, s.readServiceRequest)
@@ -243,11 +243,11 @@ func (s *Server) routes() {
 
 	// Dialogue and safeguarding (issue 9): Communication and Flag.
 	if s.Dialogue != nil {
-		s.route(a, "POST", "/fhir/Communication", auth.CommunicationCreate, s.fhirJSONBody(), s.createCommunication)
+		s.route(a, "POST", "/fhir/Communication", auth.CommunicationCreate, s.unconditional("Communication"), s.fhirJSONBody(), s.createCommunication)
 		s.route(a, "GET", "/fhir/Communication/:id", auth.CommunicationRead, s.readCommunication)
 		s.route(a, "GET", "/fhir/Communication/:id/_history/:vid", auth.CommunicationRead, s.readCommunication)
 		s.route(a, "GET", "/fhir/Communication", auth.CommunicationSearch, s.searchCommunication)
-		s.route(a, "POST", "/fhir/Flag", auth.FlagCreate, s.fhirJSONBody(), s.createFlag)
+		s.route(a, "POST", "/fhir/Flag", auth.FlagCreate, s.unconditional("Flag"), s.fhirJSONBody(), s.createFlag)
 		s.route(a, "GET", "/fhir/Flag/:id", auth.FlagRead, s.readFlag)
 		s.route(a, "GET", "/fhir/Flag/:id/_history/:vid", auth.FlagRead, s.readFlag)
 		s.route(a, "GET", "/fhir/Flag", auth.FlagSearch, s.searchFlag)
@@ -269,7 +269,7 @@ func (s *Server) routes() {
 	// EHR notifications (issue 6): R4 Subscriptions (rest-hook, id-only)
 	// and the admins' view of notifications given up on.
 	if s.Subscriptions != nil {
-		s.route(a, "POST", "/fhir/Subscription", auth.SubscriptionCreate, s.fhirJSONBody(), s.createSubscription)
+		s.route(a, "POST", "/fhir/Subscription", auth.SubscriptionCreate, s.unconditional("Subscription"), s.fhirJSONBody(), s.createSubscription)
 		s.route(a, "GET", "/fhir/Subscription/:id", auth.SubscriptionRead, s.readSubscription)
 		s.route(a, "DELETE", "/fhir/Subscription/:id", auth.SubscriptionDelete, s.deleteSubscription)
 		s.route(api, "GET", "/api/v1/admin/notifications/dead-letter", auth.NotificationDeadLetters, s.deadLetters)

@@ -409,3 +409,18 @@ func TestLenientSearchIgnoresUnknownParameters(t *testing.T) {
 		t.Errorf("a repeated parameter, lenient = %d: still refused, as it cannot be honoured", r.status)
 	}
 }
+
+// If-None-Exist where the CapabilityStatement offers no conditional create
+// (a message, a Flag, a Subscription, a transaction as a whole) is refused,
+// not ignored: ignoring it would create what the client asked to create
+// only if absent.
+func TestIfNoneExistRefusedWhereNotOffered(t *testing.T) {
+	h := newHarness(t, nil)
+	gp, lw := h.token(auth.RolePractice, practice), h.token(auth.RoleLinkWorker, "U00001")
+	for path, tok := range map[string]string{"/fhir/Communication": gp, "/fhir/Flag": lw, "/fhir/Subscription": gp, "/fhir": gp} {
+		r := h.do("POST", path, tok, []byte(`{}`), "If-None-Exist", "identifier=https://x.example/id|1")
+		if r.status != http.StatusBadRequest || issue(t, r)["code"] != "not-supported" || !strings.Contains(string(r.body), "If-None-Exist") {
+			t.Errorf("POST %s with If-None-Exist = %d %s", path, r.status, r.body)
+		}
+	}
+}
