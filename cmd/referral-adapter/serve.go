@@ -114,24 +114,12 @@ func build(ctx context.Context, cfg *Config, m *routing.Mappings, log *slog.Logg
 // services' records back within that time: without one a service is
 // treated as open and unlimited, and its caseload limit would be ignored.
 func seedCapacity(ctx context.Context, caps *capacity.Service, log *slog.Logger) {
-	if seedOnce(ctx, caps, log, false) {
-		go keepSeeded(ctx, caps, log, reseedEvery)
-		return
-	}
+	seeded := seedOnce(ctx, caps, log, false)
 	go func() {
-		t := time.NewTicker(5 * time.Second)
-		defer t.Stop()
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-t.C:
-				if seedOnce(ctx, caps, log, false) {
-					keepSeeded(ctx, caps, log, reseedEvery)
-					return
-				}
-			}
+		if !seeded {
+			tick(ctx, 5*time.Second, func() bool { return seedOnce(ctx, caps, log, false) })
 		}
+		keepSeeded(ctx, caps, log, reseedEvery)
 	}()
 }
 
@@ -159,14 +147,21 @@ func seedOnce(ctx context.Context, caps *capacity.Service, log *slog.Logger, aga
 
 // keepSeeded runs seedOnce every interval until ctx ends.
 func keepSeeded(ctx context.Context, caps *capacity.Service, log *slog.Logger, every time.Duration) {
-	t := time.NewTicker(every)
+	tick(ctx, every, func() bool { seedOnce(ctx, caps, log, true); return false })
+}
+
+// tick calls fn every d until it returns true or ctx ends.
+func tick(ctx context.Context, d time.Duration, fn func() (done bool)) {
+	t := time.NewTicker(d)
 	defer t.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			seedOnce(ctx, caps, log, true)
+			if fn() {
+				return
+			}
 		}
 	}
 }
