@@ -5,6 +5,8 @@ import (
 	"html/template"
 	"io"
 	"net/http"
+	"strings"
+	"unicode"
 )
 
 //go:embed error.html.tmpl
@@ -28,8 +30,25 @@ type ErrorPage struct {
 // RenderError writes p as HTML (escaped; no script; the page's own
 // stylesheet, so CSP covers it).
 func RenderError(w io.Writer, p ErrorPage) error {
+	clean := make([]string, len(p.Problems))
+	for i, s := range p.Problems {
+		clean[i] = plainText(s)
+	}
+	p.Problems = clean
 	return errorTmpl.Execute(w, struct {
 		ErrorPage
 		Title string
 	}{p, http.StatusText(p.Status)})
+}
+
+// plainText is s as a page may show it: invalid UTF-8 replaced, control
+// characters and bidirectional overrides (which could make an echoed
+// value read as other words) left out.
+func plainText(s string) string {
+	return strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) || unicode.Is(unicode.Bidi_Control, r) {
+			return -1
+		}
+		return r
+	}, strings.ToValidUTF8(s, "\uFFFD"))
 }

@@ -67,7 +67,8 @@ func lastUpdatedRange(v string) (after, before time.Time, err error) {
 }
 
 // dateRange is the range [start, end) a date or instant value stands for:
-// a day, a second, or (given finer) a millisecond.
+// a day, or the precision the instant is given to (a second, a tenth of
+// one, ...; at finest the millisecond the store keeps).
 func dateRange(val string) (start, end time.Time, err error) {
 	if d, err := time.ParseInLocation(time.DateOnly, val, adapter.London()); err == nil {
 		return d, d.AddDate(0, 0, 1), nil
@@ -76,8 +77,14 @@ func dateRange(val string) (start, end time.Time, err error) {
 	if err != nil {
 		return start, end, errDateParam
 	}
-	if t.Nanosecond() == 0 && !strings.Contains(val, ".") {
-		return t, t.Add(time.Second), nil
+	step := time.Second // the precision given: a second, or a tenth, a hundredth... of one
+	if _, frac, ok := strings.Cut(val, "."); ok {
+		digits := len(frac) - len(strings.TrimLeft(frac, "0123456789"))
+		for range min(digits, 9) {
+			step /= 10
+		}
 	}
-	return t, t.Add(time.Millisecond), nil
+	step = max(step, time.Millisecond) // finer than the store keeps: its millisecond
+	start = t.Truncate(step)
+	return start, start.Add(step), nil
 }

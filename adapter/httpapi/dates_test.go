@@ -36,6 +36,9 @@ func TestLastUpdatedRange(t *testing.T) {
 		"lt2026-07-01T12:00:00Z":     {"before the day", "start of the day"},
 		"le2026-07-01T12:00:00Z":     {"before the day", "start of the day", "noon", "noon and a bit"},
 		"gt2026-07-01T12:00:00.000Z": {"noon and a bit", "end of the day", "the next day"}, // given to the millisecond
+		"2026-07-01T12:00:00.5Z":     {"noon and a bit"},                                   // a tenth of a second: [.5, .6)
+		"le2026-07-01T12:00:00.4Z":   {"before the day", "start of the day", "noon"},
+		"gt2026-07-01T12:00:00.4Z":   {"noon and a bit", "end of the day", "the next day"},
 		"2026-07-01T12:00:00Z":       {"noon", "noon and a bit"},
 		"2026-07-01T13:00:00+01:00":  {"noon", "noon and a bit"},
 	}

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"mime"
 	"net/http"
+	"net/url"
 	"regexp"
 	"strings"
 	"time"
@@ -322,7 +323,7 @@ func (s *Server) negotiate() gin.HandlerFunc {
 			return
 		}
 		if a := c.GetHeader("Accept"); a != "" && !acceptsFHIRJSON(a) && !acceptsOther(c, a) {
-			s.abort(c, adapter.Errorf(adapter.ENOTACCEPTABLE, "only application/fhir+json is produced"))
+			s.abort(c, adapter.Errorf(adapter.ENOTACCEPTABLE, "only FHIR R4 (fhirVersion 4.0) as application/fhir+json is produced"))
 			return
 		}
 		c.Next()
@@ -353,6 +354,20 @@ func acceptsFHIRJSON(accept string) bool {
 // dashboard) handle their own negotiation.
 func acceptsOther(c *gin.Context, accept string) bool {
 	return strings.Contains(accept, "text/csv") || strings.Contains(accept, "text/html")
+}
+
+// wellFormedQuery refuses a query string Go's parser would read only in
+// part: a pair holding ';' (no longer a separator) or a bad %-escape is
+// dropped by url.Query without a word, so a filter the client gave
+// (status=rejected;x) would silently vanish and the search answer more.
+func (s *Server) wellFormedQuery() gin.HandlerFunc {
+	return func(c *gin.Context) {
+		if _, err := url.ParseQuery(c.Request.URL.RawQuery); err != nil {
+			s.abort(c, adapter.Errorf(adapter.EINVALID, "the query string is malformed: a ';' or a bad %%-escape; separate parameters with '&' and escape ';' as %%3B"))
+			return
+		}
+		c.Next()
+	}
 }
 
 // MaxRequestHeaderBytes bounds a request's line and headers. The HTTP

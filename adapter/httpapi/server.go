@@ -133,7 +133,7 @@ func New(cfg Config, d Deps) *Server {
 	e := gin.New()
 	e.HandleMethodNotAllowed = true
 	e.ContextWithFallback = true
-	e.Use(requestIDs(), metrics(), s.accessLog(), s.recoverer(), securityHeaders(), headerLimit(s), s.timeout(), s.contentEncoding())
+	e.Use(requestIDs(), metrics(), s.accessLog(), s.recoverer(), securityHeaders(), headerLimit(s), s.wellFormedQuery(), s.timeout(), s.contentEncoding())
 	e.NoRoute(func(c *gin.Context) {
 		if t, ok := s.readOnlyType(c.Request.URL.Path); ok {
 			// A type served here only by id (Goal, ...): its type-level

@@ -154,6 +154,9 @@ func onlyParams(c *gin.Context, allowed ...string) error {
 		if resultParams[k] || contains(allowed, k) {
 			continue
 		}
+		if strings.EqualFold(k, "access_token") { // a token in a URL ends up in logs and history: refused, however lenient
+			return adapter.Errorf(adapter.ENOTSUPPORTED, "a token is never taken from the URL (access_token): send it as Authorization: Bearer").At(k)
+		}
 		if lenient(c) { // ignored, and left out of the self link
 			q := c.Request.URL.Query()
 			q.Del(k)

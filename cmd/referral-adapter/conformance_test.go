@@ -408,6 +408,33 @@ func TestLenientSearchIgnoresUnknownParameters(t *testing.T) {
 	if r := h.do("GET", "/fhir/Task?status=requested&status=accepted", gp, nil, "Prefer", "handling=lenient"); r.status != http.StatusBadRequest {
 		t.Errorf("a repeated parameter, lenient = %d: still refused, as it cannot be honoured", r.status)
 	}
+	// A token in the URL is refused however lenient the client asks the
+	// search to be: it would end up in logs and browser history.
+	com := commissioner(t, "LS6")
+	for path, tok := range map[string]string{"/fhir/Task?access_token=" + gp: gp, "/fhir/Task?ACCESS_TOKEN=x": gp,
+		"/dashboard?access_token=" + com: com, "/api/v1/reports/capacity?access_token=x": com} {
+		if r := h.do("GET", path, tok, nil, "Prefer", "handling=lenient"); r.status != http.StatusBadRequest {
+			t.Errorf("%.40s... with lenient handling = %d, want 400", path, r.status)
+		}
+	}
+}
+
+// A query pair Go's parser would drop without a word (one holding ';', a
+// bad %-escape) refuses the request, rather than the filter vanishing and
+// the search answering more.
+func TestMalformedQueryRefused(t *testing.T) {
+	h := newHarness(t, nil)
+	gp := h.token(auth.RolePractice, practice)
+	for _, path := range []string{"/fhir/Task?status=rejected;x", "/fhir/ServiceRequest?identifier=X-3;x", "/fhir/Task?status=%zz",
+		"/fhir/Task?access_token=" + gp + ";x"} {
+		r := h.do("GET", path, gp, nil)
+		if r.status != http.StatusBadRequest || issue(t, r)["code"] != "invalid" {
+			t.Errorf("%.50s = %d %s", path, r.status, r.body)
+		}
+	}
+	if r := h.do("GET", "/fhir/Task?status=rejected%3Bx", gp, nil); r.status != http.StatusBadRequest || !strings.Contains(string(r.body), "status") {
+		t.Errorf("an escaped ';' is part of the value (no such status): %d %s", r.status, r.body)
+	}
 }
 
 // If-None-Exist where the CapabilityStatement offers no conditional create
