@@ -88,12 +88,20 @@ func srQueryOf(c *gin.Context) (srQuery, error) {
 }
 
 // identifierToken reads a token search value: system|value, or a value
-// alone (any system).
+// alone (any system). What FHIR's token search means but this server does
+// not do is refused rather than answered wrongly: a list (a,b: FHIR's OR)
+// and |value (an identifier with no system, which is not indexed here).
 func identifierToken(v, at string) (adapter.Identifier, error) {
+	if strings.Contains(strings.ReplaceAll(v, `\,`, ""), ",") {
+		return adapter.Identifier{}, adapter.Errorf(adapter.ENOTSUPPORTED, "%s takes one value here, not a list: search once per identifier", at).At(at)
+	}
 	sys, val, ok := strings.Cut(v, "|")
 	if !ok {
 		sys, val = "", v
+	} else if sys == "" {
+		return adapter.Identifier{}, adapter.Errorf(adapter.ENOTSUPPORTED, "%s: an identifier without a system (|value) is not searchable here; give system|value, or the value alone", at).At(at)
 	}
+	val = strings.ReplaceAll(val, `\,`, ",")
 	if strings.TrimSpace(val) == "" {
 		return adapter.Identifier{}, adapter.Errorf(adapter.EVALUE, "%s needs a value: value, or system|value", at).At(at)
 	}

@@ -451,3 +451,19 @@ func TestIfNoneExistRefusedWhereNotOffered(t *testing.T) {
 		}
 	}
 }
+
+// A token search value this server does not read as FHIR does is refused
+// rather than answered wrongly: a list (FHIR's OR) and |value (an
+// identifier with no system).
+func TestIdentifierSearchRefusesWhatItCannotAnswer(t *testing.T) {
+	h := newHarness(t, nil)
+	gp := h.token(auth.RolePractice, practice)
+	for _, q := range []string{"identifier=SP-1,SP-2", "identifier=" + url.QueryEscape("|SP-1"), "subject:identifier=9000000009,9000000017"} {
+		if r := h.do("GET", "/fhir/ServiceRequest?"+q, gp, nil); r.status != http.StatusBadRequest || issue(t, r)["code"] != "not-supported" {
+			t.Errorf("%s = %d %s", q, r.status, r.body)
+		}
+	}
+	if r := h.do("GET", "/fhir/ServiceRequest?identifier="+url.QueryEscape(`SP\,1`), gp, nil); r.status != http.StatusOK {
+		t.Errorf("an escaped comma is part of the value: %d %s", r.status, r.body)
+	}
+}
