@@ -19,7 +19,9 @@ import (
 // referral's wellbeing scores (issue 20), the contact attempts and any
 // closure summary still owed (issue 19), the idempotency entry, the entry that finds it by its identifier's value
 // (its field of the by-value hash while it names it, and its member of the
-// value's set), and every personal field (then purgePatientScript
+// value's set), the same for each further identifier (ARGV[10..], three
+// each: its idempotency field, its value, its value's set; each field
+// removed only while it names the referral), and every personal field (then purgePatientScript
 // the patient's index and Consents at the practice, once none is left)
 // of the Task. What stays is an anonymous stub (status, owner, need, area,
 // dates) so the Task id still answers, and the report counters, which hold
@@ -46,6 +48,11 @@ redis.call('ZREM', KEYS[10], ARGV[5])
 redis.call('SREM', KEYS[11], ARGV[5])
 redis.call('ZREM', KEYS[16], ARGV[5])
 if ARGV[9] ~= '' and redis.call('HGET', KEYS[14], ARGV[9]) == ARGV[5] then redis.call('HDEL', KEYS[14], ARGV[9]) end
+for i = 10, #ARGV, 3 do
+  if redis.call('HGET', KEYS[6], ARGV[i]) == ARGV[5] then redis.call('HDEL', KEYS[6], ARGV[i]) end
+  if redis.call('HGET', KEYS[14], ARGV[i + 1]) == ARGV[5] then redis.call('HDEL', KEYS[14], ARGV[i + 1]) end
+  redis.call('SREM', ARGV[i + 2], ARGV[5])
+end
 return 1`)
 
 // purgePatientScript drops a purged referral from its patient's index at
@@ -148,20 +155,18 @@ func (s *RetentionStore) purge(ctx context.Context, t *adapter.Task, now time.Ti
 	for i := range recs {
 		recs[i].Entity = "Task/" + t.ID // as the script names it
 	}
+	args := []any{msString(t.LastModified), idem, s.k.outcome(""), now.UnixMilli(), t.ID, s.k.message(""), s.k.flag(""), s.auditArg(recs), value}
+	for _, id := range more {
+		args = append(args, idemField(t.Practice, adapter.KindServiceRequest, id.String()), id.Value, s.k.referralIdentifier(id.Value))
+	}
 	n, err := purgeScript.Run(ctx, s.c, []string{s.k.task(t.ID), srKey, s.k.history(t.ID), s.k.taskOutcomes(t.ID),
 		s.k.referralTasks(t.ReferralID), s.k.idempotency(), s.k.taskIndex(), thread, flags, s.k.taskCreated(), byValue, scores,
-		s.k.contactAttempts(t.ID), s.k.referralsByIdentifier(), s.k.closureDue(t.ID), s.k.closuresDue()},
-		msString(t.LastModified), idem, s.k.outcome(""), now.UnixMilli(), t.ID, s.k.message(""), s.k.flag(""), s.auditArg(recs), value).Int()
+		s.k.contactAttempts(t.ID), s.k.referralsByIdentifier(), s.k.closureDue(t.ID), s.k.closuresDue()}, args...).Int()
 	if err != nil {
 		return false, s.fail(err)
 	}
 	if n == 1 && slot != nil {
 		slot.Wrote(recs...)
-	}
-	if n == 1 && len(more) > 0 {
-		if err := s.purgeIdentifiers(ctx, t, more); err != nil {
-			return true, err
-		}
 	}
 	if n == 1 && t.ID == t.ReferralID && t.Patient != "" {
 		err = purgePatientScript.Run(ctx, s.c, []string{s.k.patientReferrals(t.Practice, t.Patient), s.k.patientConsents(t.Patient), s.k.idempotency()},
@@ -243,33 +248,4 @@ func identifiersIn(ids []gjson.Result) []adapter.Identifier {
 		}
 	}
 	return out
-}
-
-// purgeIdentsScript removes a purged referral (ARGV[1]) from the indexes
-// of its identifiers after the first (which purgeScript removes): for
-// each, ARGV[i] its field of the idempotency hash (KEYS[1]) and ARGV[i+1]
-// of the by-value hash (KEYS[2]), each only while it names the referral,
-// and ARGV[i+2] the value's set.
-var purgeIdentsScript = goredis.NewScript(`
-local id = ARGV[1]
-for i = 2, #ARGV, 3 do
-  if redis.call('HGET', KEYS[1], ARGV[i]) == id then redis.call('HDEL', KEYS[1], ARGV[i]) end
-  if redis.call('HGET', KEYS[2], ARGV[i + 1]) == id then redis.call('HDEL', KEYS[2], ARGV[i + 1]) end
-  redis.call('SREM', ARGV[i + 2], id)
-end
-return 1`)
-
-// purgeIdentifiers runs purgeIdentsScript for a purged referral's other
-// identifiers. Should it fail, the entries left name an id that no longer
-// answers: a later create under one of them is told the referral was
-// already received, and a search finds nothing it may read.
-func (s *RetentionStore) purgeIdentifiers(ctx context.Context, t *adapter.Task, ids []adapter.Identifier) error {
-	args := []any{t.ID}
-	for _, id := range ids {
-		args = append(args, idemField(t.Practice, adapter.KindServiceRequest, id.String()), id.Value, s.k.referralIdentifier(id.Value))
-	}
-	if err := purgeIdentsScript.Run(ctx, s.c, []string{s.k.idempotency(), s.k.referralsByIdentifier()}, args...).Err(); err != nil {
-		return s.fail(err)
-	}
-	return nil
 }
