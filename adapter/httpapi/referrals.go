@@ -97,10 +97,18 @@ func safetyHeaders(c *gin.Context, res *intake.Result) {
 	}
 }
 
-func preferReturn(c *gin.Context) string {
-	for _, part := range strings.Split(c.GetHeader("Prefer"), ";") {
-		if k, v, ok := strings.Cut(strings.TrimSpace(part), "="); ok && k == "return" {
-			return strings.Trim(v, `"`)
+func preferReturn(c *gin.Context) string { return preference(c, "return") }
+
+// preference is the value the Prefer headers give name (RFC 7240: the
+// preferences separated by ',', each with its parameters after ';', the
+// token case-insensitive, '=' with optional space, a quoted value
+// unquoted); "" when none does.
+func preference(c *gin.Context, name string) string {
+	for _, pref := range c.Request.Header.Values("Prefer") {
+		for _, part := range strings.FieldsFunc(pref, func(r rune) bool { return r == ',' || r == ';' }) {
+			if k, v, ok := strings.Cut(part, "="); ok && strings.EqualFold(strings.TrimSpace(k), name) {
+				return strings.Trim(strings.TrimSpace(v), `"`)
+			}
 		}
 	}
 	return ""

@@ -173,16 +173,7 @@ func onlyParams(c *gin.Context, allowed ...string) error {
 // parameters the server does not know be ignored rather than refused
 // (FHIR search.html#errors); the Bundle's self link then shows the
 // search that was done.
-func lenient(c *gin.Context) bool {
-	for _, pref := range c.Request.Header.Values("Prefer") {
-		for _, part := range strings.FieldsFunc(pref, func(r rune) bool { return r == ',' || r == ';' }) {
-			if strings.EqualFold(strings.ReplaceAll(strings.TrimSpace(part), " ", ""), "handling=lenient") {
-				return true
-			}
-		}
-	}
-	return false
-}
+func lenient(c *gin.Context) bool { return strings.EqualFold(preference(c, "handling"), "lenient") }
 
 func contains(list []string, s string) bool {
 	for _, v := range list {
